@@ -1,0 +1,5 @@
+"""``python -m echogpt`` runs the command line."""
+
+from echogpt.cli import app
+
+app()

