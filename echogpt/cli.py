@@ -34,6 +34,30 @@ def version() -> None:
     typer.echo(__version__)
 
 
+@app.command("prompt")
+def prompt_cmd(
+    study_json: Path = typer.Argument(..., help="A Study as a JSON file (or one JSONL line)"),
+    render: bool = typer.Option(False, "--render", help="Apply the base model's chat template"),
+    base_model: str = typer.Option(None, help="Base model for --render (default: ECHOGPT_BASE_MODEL)"),
+) -> None:
+    """Print the chat messages built for a study."""
+    import json
+
+    from echogpt.prompts import build_messages, load_study_file
+
+    try:
+        study = load_study_file(study_json)
+    except ValueError as err:
+        fail(str(err))
+    messages = build_messages(study)
+    if not render:
+        typer.echo(json.dumps(messages, indent=2, ensure_ascii=False))
+        return
+    from echogpt.prompts import render_chat
+
+    typer.echo(render_chat(messages, base_model))
+
+
 def main() -> None:  # pragma: no cover - console entry for `python -m echogpt`
     app()
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -90,8 +91,8 @@ def render_findings(f: Findings) -> list[str]:
             parts.append(f"{v.mechanism} mechanism")
         if v.prosthesis:
             p = v.prosthesis
-            parts.append(f"{p.kind} prosthesis, function {p.function}"
-                         + (f", paravalvular leak {p.paravalvular_leak.value}" if p.paravalvular_leak else ""))
+            pvl = f", paravalvular leak {p.paravalvular_leak.value}" if p.paravalvular_leak else ""
+            parts.append(f"{p.kind} prosthesis, function {p.function}{pvl}")
         parts += v.morphology
         if parts:
             lines.append(f"- {valve.capitalize()} valve: " + "; ".join(parts))
@@ -206,3 +207,41 @@ def prompt_hash(messages: list[dict[str, str]]) -> str:
         messages = messages[:-1]
     blob = json.dumps(messages, sort_keys=True, ensure_ascii=False).encode()
     return hashlib.sha256(blob).hexdigest()[:16]
+
+
+def load_study_file(path: Path) -> Study:
+    """Read one Study from a JSON file (or the first line of a JSONL file).
+
+    Raises:
+        ValueError: a one-line message when the file is missing, not JSON or not a valid Study.
+    """
+    from pydantic import ValidationError
+
+    try:
+        text = Path(path).read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as err:
+        raise ValueError(f"cannot read {path}: {err}") from None
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as err:
+        try:  # a JSONL file: take its first line
+            raw = json.loads(text.splitlines()[0]) if text else None
+        except json.JSONDecodeError:
+            raise ValueError(f"{path} is not JSON: {err}") from None
+    if not isinstance(raw, dict):
+        raise ValueError(f"{path}: expected a JSON object with study_id and findings_text")
+    try:
+        return Study.model_validate(raw)
+    except ValidationError as err:
+        first = err.errors()[0]
+        where = ".".join(str(x) for x in first["loc"])
+        raise ValueError(f"{path}: invalid study: {where}: {first['msg']} "
+                         f"({err.error_count()} error(s))") from None
+
+
+def render_chat(messages: list[dict[str, str]], base_model: str | None = None) -> str:
+    """The messages rendered through the base model's own chat template, generation prompt added."""
+    from echogpt.modeling import load_tokenizer
+
+    tokenizer = load_tokenizer(base_model)
+    return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)

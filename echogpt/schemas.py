@@ -477,7 +477,8 @@ class Effusion(Strict):
 class Lesion(Strict):
     """A thrombus, vegetation or mass."""
 
-    location: str = Field(description="lv | la | laa | ra | rv | aortic | mitral | tricuspid | pulmonic | lead")
+    location: str = Field(
+        description="lv | la | laa | ra | rv | aortic | mitral | tricuspid | pulmonic | lead")
     size_cm: float | None = Field(None, ge=0.1, le=10)
     mobile: bool | None = None
     description: str | None = None
