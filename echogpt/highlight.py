@@ -1,0 +1,101 @@
+"""The checker's verdicts drawn onto an impression: each statement highlighted, its reason a tooltip.
+
+A pure function from text and ``CheckResult`` to escaped HTML; the copilot renders it as is.
+
+    html = highlight_impression(text, check(text, study))
+"""
+
+from __future__ import annotations
+
+import html
+
+from echogpt.schemas import CheckResult, StatementCheck
+
+VERDICT_STYLES: dict[str, tuple[str, str]] = {
+    # verdict -> (background colour, label); colours chosen to stay readable in light and dark themes
+    "supported": ("rgba(46, 160, 67, 0.22)", "supported"),
+    "contradicted": ("rgba(218, 54, 51, 0.30)", "contradicted"),
+    "unsupported": ("rgba(210, 153, 34, 0.30)", "unsupported"),
+    "not_factual": ("rgba(128, 128, 128, 0.15)", "no clinical fact"),
+}
+
+
+def _escape(text: str) -> str:
+    return html.escape(text, quote=True).replace("\n", "<br>")
+
+
+def _locate(text: str, s: StatementCheck, after: int) -> tuple[int, int] | None:
+    """The statement's span in ``text``: its own offsets if they still match, else its first
+    occurrence at or after ``after`` (the text was edited since the check), else None."""
+    if 0 <= s.start < s.end <= len(text) and text[s.start:s.end] == s.text:
+        return s.start, s.end
+    if not s.text:
+        return None
+    found = text.find(s.text, after)
+    return (found, found + len(s.text)) if found >= 0 else None
+
+
+def highlight_impression(text: str, result: CheckResult | None) -> str:
+    """HTML of an impression with each checked statement coloured by its verdict.
+
+    Every character of ``text`` appears exactly once, escaped; line breaks become ``<br>``.
+    Statements whose span no longer matches the text (and cannot be found) are left plain, and
+    overlapping spans keep the first.
+
+    Args:
+        text: The impression as shown to the reader.
+        result: The checker's result for this text, or None (then the text is only escaped).
+
+    Returns:
+        An HTML fragment: ``<span class="verdict verdict-…" title="reason">…</span>`` per statement.
+    """
+    if result is None:
+        return f'<div class="echogpt-impression">{_escape(text)}</div>'
+    spans: list[tuple[int, int, StatementCheck]] = []
+    cursor = 0
+    for s in sorted(result.statements, key=lambda x: x.start):
+        where = _locate(text, s, cursor)
+        if where is None or where[0] < cursor:
+            continue
+        spans.append((where[0], where[1], s))
+        cursor = where[1]
+    out: list[str] = []
+    pos = 0
+    for start, end, s in spans:
+        out.append(_escape(text[pos:start]))
+        colour, label = VERDICT_STYLES.get(s.verdict, ("transparent", s.verdict))
+        tip = f"{label}: {s.reason}" if s.reason else label
+        out.append(
+            f'<span class="verdict verdict-{html.escape(s.verdict)}" '
+            f'data-verdict="{html.escape(s.verdict)}" title="{html.escape(tip, quote=True)}" '
+            f'style="background:{colour};border-radius:3px;padding:0 2px">'
+            f"{_escape(text[start:end])}</span>"
+        )
+        pos = end
+    out.append(_escape(text[pos:]))
+    return f'<div class="echogpt-impression" style="line-height:1.8">{"".join(out)}</div>'
+
+
+def legend_html() -> str:
+    """A one-line legend of the verdict colours."""
+    items = "".join(
+        f'<span style="background:{colour};border-radius:3px;padding:0 4px;margin-right:6px">'
+        f"{html.escape(label)}</span>"
+        for colour, label in VERDICT_STYLES.values()
+    )
+    return f'<div class="echogpt-legend" style="font-size:0.85em">{items}</div>'
+
+
+def omission_lines(result: CheckResult | None, severity: str = "critical") -> list[str]:
+    """One plain line per omitted finding of ``severity`` (for the page's banner).
+
+    Args:
+        result: The checker's result, or None.
+        severity: Which omissions to list ("critical", "high" or "moderate").
+
+    Returns:
+        Lines such as ``"Pericardial tamponade — study: RA and RV collapse"``; empty if none.
+    """
+    if result is None:
+        return []
+    return [f"{o.finding} — study: {o.evidence}" for o in result.omissions if o.severity == severity]
