@@ -21,6 +21,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    ValidationInfo,
     computed_field,
     field_validator,
     model_validator,
@@ -33,7 +34,9 @@ from echogpt import units
 class Strict(BaseModel):
     """Base of every record: unknown keys are errors, whitespace is stripped."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, validate_assignment=True)
+    # allow_inf_nan=False: a NaN age or size passes every "<"/">" range check, so refuse it outright
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, validate_assignment=True,
+                              allow_inf_nan=False)
 
 
 def _key(text: str) -> str:
@@ -236,7 +239,8 @@ class Patient(Strict):
     def _derive_bsa(self) -> Patient:
         if self.bsa_m2 is None and self.height_cm and self.weight_kg:
             # Mosteller RD, NEJM 1987;317:1098: BSA = sqrt(height cm × weight kg / 3600)
-            object.__setattr__(self, "bsa_m2", round(math.sqrt(self.height_cm * self.weight_kg / 3600), 3))
+            bsa = round(math.sqrt(self.height_cm * self.weight_kg / 3600), 3)
+            object.__setattr__(self, "bsa_m2", self._bsa(bsa))  # derived BSA gets the same range check
         return self
 
 
@@ -444,7 +448,7 @@ SEGMENTS: tuple[str, ...] = (
 
 def segment_number(key: Any) -> int:
     """Segment number 1-17 from a number or a name ("basal inferior", "mid_anterior")."""
-    if isinstance(key, int) or (isinstance(key, str) and key.strip().isdigit()):
+    if isinstance(key, int) or (isinstance(key, str) and key.strip().isdecimal()):
         n = int(key)
         if 1 <= n <= 17:
             return n
@@ -598,14 +602,20 @@ class Study(Strict):
     def _rhythm(cls, v: Any) -> Any:
         return _enum_from(Rhythm, _RHYTHM, v, "rhythm")
 
+    @field_validator("measurements")
+    @classmethod
+    def _lavi(cls, m: Measurements | None, info: ValidationInfo) -> Measurements | None:
+        # a field validator (not the model one) so a bad derived LAVI is reported at "measurements"
+        p = info.data.get("patient")
+        if m and m.lavi is None and m.la_volume and p and p.bsa_m2:
+            lavi = round(m.la_volume / p.bsa_m2, 1)  # ASE15: LAVI = LA volume / BSA
+            object.__setattr__(m, "lavi", units.check_range("lavi", lavi, had_unit=True))
+        return m
+
     @model_validator(mode="after")
     def _derive(self) -> Study:
         if self.patient_id is None:
             object.__setattr__(self, "patient_id", self.study_id)
-        m, p = self.measurements, self.patient
-        if m and m.lavi is None and m.la_volume and p and p.bsa_m2:
-            lavi = round(m.la_volume / p.bsa_m2, 1)  # ASE15: LAVI = LA volume / BSA
-            object.__setattr__(m, "lavi", units.check_range("lavi", lavi, had_unit=True))
         return self
 
     @property
@@ -707,6 +717,14 @@ class CheckResult(Strict):
     study_id: str
     statements: list[StatementCheck]
     omissions: list[Omission] = Field(default_factory=list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_summary(cls, v: Any) -> Any:
+        # summary is computed and written out; reading a written result back must not fail on it
+        if isinstance(v, dict) and "summary" in v:
+            return {k: x for k, x in v.items() if k != "summary"}
+        return v
 
     @computed_field  # type: ignore[prop-decorator]
     @property

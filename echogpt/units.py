@@ -87,8 +87,16 @@ def split_value_unit(raw: Any) -> tuple[float, str | None]:
                                       {"value": raw})
         return float(raw), None
     if isinstance(raw, dict) and "value" in raw:
+        extra = sorted(str(k) for k in raw if k not in ("value", "unit"))
+        if extra:
+            raise PydanticCustomError("unknown_key", "a measurement takes only 'value' and 'unit', "
+                                      "not {keys}", {"keys": ", ".join(extra)})
+        given = raw.get("unit")
+        if given is not None and not isinstance(given, str):
+            raise PydanticCustomError("unknown_unit", "a unit is text such as 'mm', got '{value}'",
+                                      {"value": given})
         value, unit = split_value_unit(raw["value"])
-        return value, raw.get("unit") or unit
+        return value, given or unit
     if isinstance(raw, str):
         m = _NUM_UNIT.match(raw)
         if m:
