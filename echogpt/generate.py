@@ -1,0 +1,342 @@
+"""Generation: batched (left padding, length-sorted batches, greedy, bounded new tokens) into a
+resumable JSONL of Prediction records, and streamed token by token for one study (the copilot).
+
+    gen = load_generator(adapter="echogpt/adapters/smollm2-echo-demo")
+    for piece in gen.stream(study): print(piece, end="")
+    run_generation("test.jsonl", "pred.jsonl", GenerateConfig(mode="fine-tuned", adapter="runs/q"))
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from echogpt.checkpoints import ModelBundle, load_bundle
+from echogpt.prompts import PromptSettings, build_messages, prompt_hash
+from echogpt.recipes import ConfigError
+from echogpt.schemas import Prediction, Study
+
+log = logging.getLogger(__name__)
+
+Mode = Literal["fine-tuned", "zero-shot", "few-shot", "template"]
+
+
+class GenerateConfig(BaseModel):
+    """One batch-generation run."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    mode: Mode = Field("fine-tuned", description="fine-tuned | zero-shot | few-shot | template")
+    adapter: str | None = Field(None, description="Adapter folder (fine-tuned mode)")
+    base_model: str | None = Field(None, description="Base model; None = the adapter's or the default")
+    shots: int = Field(3, ge=1, le=16, description="Examples shown in few-shot mode")
+    train_file: str | None = Field(None, description="Studies with impressions to draw shots from")
+    batch_size: int = Field(16, ge=1, description="Studies per generate() call")
+    max_new_tokens: int = Field(256, ge=1, description="Upper bound on tokens per impression")
+    do_sample: bool = Field(False, description="Sample instead of greedy decoding")
+    temperature: float = Field(0.7, gt=0, description="Sampling temperature (do_sample only)")
+    top_p: float = Field(0.9, gt=0, le=1, description="Nucleus sampling mass (do_sample only)")
+    dtype: Literal["auto", "bfloat16", "float16", "float32"] = Field("auto", description="Weights")
+    device: Literal["auto", "cpu", "cuda"] = Field("auto", description="Where to run")
+    seed: int = Field(0, description="Seed for sampling and few-shot choice")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> GenerateConfig:
+        if self.mode == "fine-tuned" and not self.adapter:
+            raise ValueError("mode fine-tuned needs --adapter DIR")
+        if self.mode in ("zero-shot", "few-shot", "template") and self.adapter:
+            raise ValueError(f"mode {self.mode} uses no adapter; drop --adapter or use fine-tuned")
+        if self.mode == "few-shot" and not self.train_file:
+            raise ValueError("mode few-shot needs --train FILE to draw the examples from")
+        return self
+
+
+def choose_shots(study: Study, pool: list[Study], k: int, seed: int = 0) -> list[Study]:
+    """K few-shot examples for a study, chosen deterministically.
+
+    Examples with the same phenotype come first, then the rest; ties are broken by a seeded hash
+    so each study gets a stable, varied set. Studies of the same patient are never shown.
+
+    Args:
+        study: The study to draft.
+        pool: Candidate studies with an impression (the training split).
+        k: Number of examples.
+        seed: Changes the choice among equally near candidates.
+
+    Returns:
+        Up to ``k`` studies, nearest first.
+    """
+    patient = study.patient_id or study.study_id
+
+    def key(c: Study) -> tuple[int, str]:
+        same = bool(study.phenotype) and c.phenotype == study.phenotype
+        tie = hashlib.sha256(f"{seed}:{study.study_id}:{c.study_id}".encode()).hexdigest()
+        return (0 if same else 1, tie)
+
+    candidates = [c for c in pool if c.impression and (c.patient_id or c.study_id) != patient]
+    return sorted(candidates, key=key)[:k]
+
+
+@dataclass
+class Generator:
+    """A loaded model that drafts impressions, in batches or streamed."""
+
+    bundle: ModelBundle
+    max_new_tokens: int = 256
+    do_sample: bool = False
+    temperature: float = 0.7
+    top_p: float = 0.9
+
+    @property
+    def prompt(self) -> PromptSettings:
+        """Prompt settings (the adapter's own for a fine-tuned model)."""
+        return self.bundle.prompt
+
+    def _gen_kwargs(self, max_new_tokens: int | None) -> dict[str, Any]:
+        tok = self.bundle.tokenizer
+        kwargs: dict[str, Any] = {"max_new_tokens": max_new_tokens or self.max_new_tokens,
+                                  "eos_token_id": tok.eos_token_id, "pad_token_id": tok.pad_token_id,
+                                  "do_sample": self.do_sample}
+        if self.do_sample:
+            kwargs.update(temperature=self.temperature, top_p=self.top_p)
+        else:  # greedy: clear sampling defaults some generation configs carry
+            kwargs.update(temperature=None, top_p=None, top_k=None)
+        return kwargs
+
+    def _encode(self, messages: list[list[dict[str, str]]]) -> Any:
+        tok = self.bundle.tokenizer
+        texts = [tok.apply_chat_template(m, tokenize=False, add_generation_prompt=True) for m in messages]
+        # The chat template already holds every special token; adding a BOS again would double it.
+        return tok(texts, return_tensors="pt", padding=True, add_special_tokens=False).to(
+            self.bundle.device)
+
+    def generate_batch(self, studies: list[Study], mode: Mode = "zero-shot",
+                       shots: Callable[[Study], list[Study]] | None = None,
+                       max_new_tokens: int | None = None) -> list[Prediction]:
+        """Draft impressions for a batch of studies (left padded, one ``generate`` call).
+
+        Args:
+            studies: The studies, drafted together.
+            mode: Recorded in each Prediction.
+            shots: Few-shot examples per study (few-shot mode).
+            max_new_tokens: Override of the token bound.
+
+        Returns:
+            One Prediction per study, in input order; ``seconds`` is the batch time shared equally.
+        """
+        import torch
+
+        tok = self.bundle.tokenizer
+        messages = [build_messages(s, self.prompt, shots=shots(s) if shots else None) for s in studies]
+        enc = self._encode(messages)
+        started = time.perf_counter()
+        with torch.inference_mode():
+            out = self.bundle.model.generate(**enc, **self._gen_kwargs(max_new_tokens))
+        seconds = (time.perf_counter() - started) / len(studies)
+        width = enc["input_ids"].shape[1]
+        predictions = []
+        for i, study in enumerate(studies):
+            new = out[i, width:].tolist()
+            stopped = tok.eos_token_id in new
+            new = new[: new.index(tok.eos_token_id) + 1] if stopped else new
+            new = [t for t in new if t != tok.pad_token_id or t == tok.eos_token_id]
+            predictions.append(Prediction(
+                study_id=study.study_id, mode=mode,
+                impression=tok.decode(new, skip_special_tokens=True).strip(),
+                base_model=self.bundle.base.label, adapter=self.bundle.adapter,
+                prompt_hash=prompt_hash(messages[i]), prompt_tokens=int(enc["attention_mask"][i].sum()),
+                new_tokens=len(new), seconds=round(seconds, 3), stopped=stopped))
+        return predictions
+
+    def stream(self, study: Study, shots: list[Study] | None = None,
+               max_new_tokens: int | None = None) -> Iterator[str]:
+        """Yield the impression text piece by piece as it is generated.
+
+        Args:
+            study: The study to draft.
+            shots: Optional few-shot examples.
+            max_new_tokens: Override of the token bound.
+
+        Returns:
+            An iterator of text pieces; joined they form the impression.
+        """
+        import torch
+        from transformers import TextIteratorStreamer
+
+        enc = self._encode([build_messages(study, self.prompt, shots=shots)])
+        streamer = TextIteratorStreamer(self.bundle.tokenizer, skip_prompt=True,
+                                        skip_special_tokens=True, timeout=600)
+        errors: list[BaseException] = []
+
+        def work() -> None:
+            try:
+                with torch.inference_mode():
+                    self.bundle.model.generate(**enc, streamer=streamer,
+                                               **self._gen_kwargs(max_new_tokens))
+            except BaseException as exc:  # surfaced to the caller after the stream ends
+                errors.append(exc)
+                streamer.end()
+
+        thread = threading.Thread(target=work, daemon=True)
+        thread.start()
+        yield from (piece for piece in streamer if piece)
+        thread.join()
+        if errors:
+            raise errors[0]
+
+
+@functools.lru_cache(maxsize=2)
+def load_generator(base_model: str | None = None, adapter: str | None = None, *,
+                   device: str = "auto", dtype: str = "auto", max_new_tokens: int = 256) -> Generator:
+    """A cached Generator (one load per base/adapter pair per process).
+
+    Args:
+        base_model: Base model name; None = the adapter's base or the default.
+        adapter: Adapter folder, merged into the weights for speed.
+        device: ``auto``, ``cpu`` or ``cuda``.
+        dtype: Weight dtype (``auto`` = bf16).
+        max_new_tokens: Default token bound.
+
+    Returns:
+        The generator.
+    """
+    bundle = load_bundle(base_model, str(adapter) if adapter else None, device=device, dtype=dtype)
+    return Generator(bundle, max_new_tokens=max_new_tokens)
+
+
+def stream_impression(study: Study, model_bundle: ModelBundle, settings: PromptSettings | None = None,
+                      max_new_tokens: int = 256) -> Iterator[str]:
+    """Stream one study's impression with a loaded bundle (the copilot's entry point).
+
+    Args:
+        study: The study.
+        model_bundle: From ``load_bundle``.
+        settings: Prompt settings; default the bundle's (an adapter's saved ones).
+        max_new_tokens: Token bound.
+
+    Returns:
+        An iterator of text pieces.
+    """
+    bundle = model_bundle if settings is None else ModelBundle(
+        model_bundle.model, model_bundle.tokenizer, model_bundle.base, model_bundle.adapter,
+        settings, model_bundle.device)
+    return Generator(bundle, max_new_tokens=max_new_tokens).stream(study)
+
+
+def read_done(out: Path) -> set[str]:
+    """Study ids already in an output file; a torn last line (killed mid-write) is cut off first."""
+    if not out.is_file():
+        return set()
+    data = out.read_bytes()
+    if data and not data.endswith(b"\n"):
+        cut = data.rfind(b"\n") + 1
+        log.warning("dropping a torn last line from %s", out)
+        with open(out, "r+b") as f:
+            f.truncate(cut)
+        data = data[:cut]
+    done = set()
+    for n, line in enumerate(data.decode("utf-8").splitlines(), start=1):
+        if line.strip():
+            try:
+                done.add(Prediction.model_validate_json(line).study_id)
+            except ValueError:
+                raise ConfigError(f"{out} line {n} is not a Prediction record; "
+                                  "use another --out file") from None
+    return done
+
+
+def _append(handle: Any, prediction: Prediction) -> None:
+    handle.write(prediction.model_dump_json() + "\n")
+    handle.flush()
+    os.fsync(handle.fileno())  # a kill leaves only whole lines behind
+
+
+@dataclass
+class GenerateSummary:
+    """Counts from one run."""
+
+    written: int
+    skipped: int
+    stopped: int
+    seconds: float
+
+
+def run_generation(studies_file: str | Path, out_file: str | Path, config: GenerateConfig,
+                   progress: bool = True) -> GenerateSummary:
+    """Draft impressions for every study in a file, appending Prediction lines; resumable.
+
+    Args:
+        studies_file: JSONL of studies (all must validate).
+        out_file: JSONL of Predictions; studies already in it are skipped.
+        config: Mode, model and decoding settings.
+        progress: Show a progress bar.
+
+    Returns:
+        A GenerateSummary.
+    """
+    from tqdm import tqdm
+
+    from echogpt.train import read_studies
+
+    started = time.time()
+    out = Path(out_file)
+    studies = read_studies(studies_file)
+    done = read_done(out)
+    pending = [s for s in studies if s.study_id not in done]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    written = stopped = 0
+    bar = tqdm(total=len(pending), disable=not progress, desc=f"generate ({config.mode})", unit="study")
+    with open(out, "a", encoding="utf-8") as handle:
+        if config.mode == "template":
+            try:
+                from echogpt.template import template_impression
+            except ImportError:
+                raise ConfigError("template mode is not available in this installation") from None
+            for study in pending:
+                t0 = time.perf_counter()
+                text = template_impression(study)
+                _append(handle, Prediction(study_id=study.study_id, mode="template", impression=text,
+                                           seconds=round(time.perf_counter() - t0, 4)))
+                written, stopped = written + 1, stopped + 1
+                bar.update(1)
+        elif pending:
+            gen = _generator_for(config)
+            shots_fn = None
+            if config.mode == "few-shot":
+                pool = read_studies(config.train_file)
+                shots_fn = functools.partial(_shots, pool=pool, k=config.shots, seed=config.seed)
+            # Length-sorted batches waste little compute on padding.
+            lengths = {s.study_id: len(s.findings_text) for s in pending}
+            pending.sort(key=lambda s: lengths[s.study_id])
+            for i in range(0, len(pending), config.batch_size):
+                batch = pending[i: i + config.batch_size]
+                for prediction in gen.generate_batch(batch, config.mode, shots_fn):
+                    _append(handle, prediction)
+                    written, stopped = written + 1, stopped + prediction.stopped
+                bar.update(len(batch))
+    bar.close()
+    return GenerateSummary(written, len(studies) - len(pending), stopped,
+                           round(time.time() - started, 1))
+
+
+def _shots(study: Study, pool: list[Study], k: int, seed: int) -> list[Study]:
+    return choose_shots(study, pool, k, seed)
+
+
+def _generator_for(config: GenerateConfig) -> Generator:
+    import torch
+
+    torch.manual_seed(config.seed)
+    gen = load_generator(config.base_model, config.adapter, device=config.device, dtype=config.dtype)
+    return Generator(gen.bundle, config.max_new_tokens, config.do_sample, config.temperature,
+                     config.top_p)
