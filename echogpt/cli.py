@@ -58,6 +58,37 @@ def prompt_cmd(
     typer.echo(render_chat(messages, base_model))
 
 
+@app.command("validate")
+def validate_cmd(
+    file: Path = typer.Argument(..., help="Study file: .jsonl, .json, .csv, .tsv or .parquet"),
+    rejects: Path | None = typer.Option(
+        None, help="Rejected rows (JSONL); default <FILE>.rejects.jsonl when any row is rejected"),
+    mapping: Path | None = typer.Option(None, help="Column-mapping file (JSON/YAML)"),
+    out: Path | None = typer.Option(None, help="Also write the valid studies as canonical JSONL"),
+) -> None:
+    """Validate a study file: exit 0 all rows valid, 1 some rejected, 2 unreadable file."""
+    from echogpt.files import FileError
+    from echogpt.validation import validate_file
+
+    try:
+        report = validate_file(file, rejects=rejects, mapping=mapping, out=out)
+    except FileError as err:
+        fail(str(err), 2)
+    typer.echo("\n".join(report.lines()))
+    raise typer.Exit(report.exit_code)
+
+
+@app.command("export-schemas")
+def export_schemas_cmd(
+    out: Path = typer.Option(Path("data_schemas"), help="Folder for the JSON Schemas and examples"),
+) -> None:
+    """Regenerate the JSON Schemas and example records from echogpt/schemas.py."""
+    from echogpt.record_schemas import export_schemas
+
+    paths = export_schemas(out)
+    typer.echo(f"{len(paths)} files written to {out}")
+
+
 def main() -> None:  # pragma: no cover - console entry for `python -m echogpt`
     app()
 
