@@ -58,6 +58,65 @@ def prompt_cmd(
     typer.echo(render_chat(messages, base_model))
 
 
+@app.command("train")
+def train_cmd(
+    config: str = typer.Option("cpu-smollm2", help="Recipe name in echogpt/configs/ or a YAML file"),
+    out: Path = typer.Option(..., help="Output folder for the adapter and checkpoints"),
+    method: str = typer.Option(None, help="sft | dpo (default: the recipe's)"),
+    set_: list[str] = typer.Option(None, "--set", help="Override a config key: key=value"),
+    resume: Path = typer.Option(None, help="Resume from this checkpoint folder"),
+    fresh: bool = typer.Option(False, help="Ignore checkpoints already in --out"),
+) -> None:
+    """Fine-tune a LoRA adapter (auto-resumes from the latest checkpoint in --out)."""
+    from echogpt.train import run_training
+
+    try:
+        result = run_training(config, out, overrides=set_ or [], method=method,
+                              resume=str(resume) if resume else not fresh, command=" ".join(sys.argv))
+    except ValueError as err:
+        fail(str(err))
+    typer.echo(result.summary())
+
+
+@app.command("generate")
+def generate_cmd(
+    studies: Path = typer.Option(..., help="Studies JSONL"),
+    out: Path = typer.Option(..., help="Predictions JSONL (appended; existing studies skipped)"),
+    mode: str = typer.Option("fine-tuned", help="fine-tuned | zero-shot | few-shot | template"),
+    adapter: str = typer.Option(None, help="Adapter folder (fine-tuned mode)"),
+    shots: int = typer.Option(3, help="Examples in few-shot mode"),
+    train: str = typer.Option(None, "--train", help="Studies to draw few-shot examples from"),
+    base_model: str = typer.Option(None, help="Base model (default: the adapter's or ECHOGPT_BASE_MODEL)"),
+    batch_size: int = typer.Option(16, help="Studies per batch"),
+    max_new_tokens: int = typer.Option(256, help="Token bound per impression"),
+) -> None:
+    """Draft impressions for a file of studies; rerunning resumes."""
+    from echogpt.generate import generate_file
+
+    try:
+        summary = generate_file(studies, out, mode=mode, adapter=adapter, shots=shots, train_file=train,
+                                base_model=base_model, batch_size=batch_size,
+                                max_new_tokens=max_new_tokens)
+    except ValueError as err:
+        fail(str(err))
+    typer.echo(summary.line(out))
+
+
+@app.command("merge")
+def merge_cmd(
+    adapter: Path = typer.Option(..., help="Adapter folder"),
+    out: Path = typer.Option(..., help="New folder for the merged full-precision model"),
+) -> None:
+    """Merge a LoRA adapter into a full-precision copy of its base model."""
+    from echogpt.checkpoints import merge_adapter
+
+    try:
+        folder = merge_adapter(adapter, out)
+    except ValueError as err:
+        fail(str(err))
+    typer.echo(f"merged model written to {folder}")
+
+
 @app.command("validate")
 def validate_cmd(
     file: Path = typer.Argument(..., help="Study file: .jsonl, .json, .csv, .tsv or .parquet"),
@@ -87,6 +146,33 @@ def export_schemas_cmd(
 
     paths = export_schemas(out)
     typer.echo(f"{len(paths)} files written to {out}")
+
+
+@app.command("app")
+def app_cmd(port: int = typer.Option(8501, help="TCP port"),
+            address: str = typer.Option("127.0.0.1", help="Interface (0.0.0.0: all)")) -> None:
+    """Run the Streamlit copilot (headless) until stopped."""
+    from echogpt.quickstart import run_app
+
+    typer.echo(f"EchoGPT copilot: http://{address}:{port}")
+    raise typer.Exit(run_app(port, address))
+
+
+@app.command("quickstart")
+def quickstart_cmd(port: int = typer.Option(8501, help="TCP port"),
+                   address: str = typer.Option("127.0.0.1", help="Interface (0.0.0.0: all)"),
+                   start: bool = typer.Option(True, help="Start the copilot after setting up")) -> None:
+    """First-run setup (database, demo accounts and worklist, model), then start the copilot."""
+    from echogpt.quickstart import run_app, setup
+
+    try:
+        result = setup()
+    except Exception as exc:  # noqa: BLE001 - one line, never a traceback
+        fail(f"setup failed: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
+    typer.echo(result.summary())
+    if start:
+        typer.echo(f"EchoGPT copilot: http://{address}:{port}  (Ctrl-C stops it)")
+        raise typer.Exit(run_app(port, address))
 
 
 def main() -> None:  # pragma: no cover - console entry for `python -m echogpt`

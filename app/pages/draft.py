@@ -1,0 +1,144 @@
+"""Draft page: the study beside its draft impression, streamed, highlighted by the checker, edited,
+approved or rejected, signed and locked; addenda after signing.
+
+Buttons map onto transitions of ``echogpt.review`` (through ``app.services``) and rerun the page.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import streamlit as st
+
+from app import services, state
+from echogpt.highlight import highlight_impression, legend_html, omission_lines
+
+account = state.user()
+st.title("Draft")
+ids = [r["study_id"] for r in services.worklist(account, None)]
+if not ids:
+    st.info("The worklist is empty.")
+    st.stop()
+current = st.session_state.get("study_id")
+picked = st.selectbox("Study", ids, index=ids.index(current) if current in ids else 0,
+                      key="draft_pick")
+if picked != current:
+    state.open_study(picked)
+view = services.open_study(account, picked)
+study = view.study
+st.caption(f"Status: **{view.status}** · patient {study.patient_id}"
+           + (f" · {study.study_date}" if study.study_date else ""))
+
+
+def run(action, *args) -> bool:
+    """Run one transition; show its one-line error and return False if it was refused."""
+    error = services.attempt(action, *args)
+    if error:
+        st.error(error)
+        return False
+    return True
+
+
+left, right = st.columns([2, 3], gap="large")
+with left:
+    st.subheader("Study")
+    for title, lines in services.study_sections(study):
+        st.markdown(f"**{title}**")
+        st.markdown("\n".join(lines))
+
+with right:
+    st.subheader("Impression")
+    draft = view.draft
+    if view.status in ("pending", "rejected") or draft is None:
+        if view.rejection:
+            st.warning(f"Previous draft rejected: {view.rejection}")
+        if st.button("Generate draft", key="generate", type="primary"):
+            text = st.write_stream(services.stream_draft(account, study))
+            if run(services.save_generated, account, study, text):
+                state.flash("success", "Draft generated and checked.")
+            st.rerun()
+        st.stop()
+
+    critical = omission_lines(draft.check, "critical")
+    if critical:
+        st.error("Critical findings missing from the impression:\n\n"
+                 + "\n".join(f"- {line}" for line in critical), icon=":material/warning:")
+    st.markdown(highlight_impression(draft.text, draft.check), unsafe_allow_html=True)
+    st.markdown(legend_html(), unsafe_allow_html=True)
+    st.caption(f"Draft by {draft.model}" + (f" with adapter {draft.adapter}" if draft.adapter else "")
+               + f" · version {draft.version}")
+
+    if view.status == "drafted":
+        if st.session_state.get("edit_for") != (draft.id, draft.version):
+            st.session_state["edit_for"] = (draft.id, draft.version)
+            st.session_state["edit_text"] = draft.text
+        st.text_area("Edit the impression", key="edit_text", height=180)
+        if st.session_state.get("conflict_text"):
+            st.warning("Another reviewer saved this draft first. Their version:\n\n"
+                       + st.session_state["conflict_text"])
+        if st.button("Save edit and re-check", key="save_edit"):
+            error, other = services.save_edit(account, draft, st.session_state["edit_text"])
+            st.session_state["conflict_text"] = other
+            if error:
+                state.flash("error", error)
+            else:
+                state.flash("success", "Edit saved and re-checked.")
+            st.rerun()
+
+        needs_confirm = bool(view.flags)
+        confirmed = False
+        if needs_confirm:
+            st.warning("Approving this draft needs your confirmation:\n\n"
+                       + "\n".join(f"- {flag}" for flag in view.flags))
+            confirmed = st.checkbox("I have reviewed the flagged statements and omissions and "
+                                    "approve this impression as it stands.", key="confirm_approve")
+        a, b, c = st.columns(3)
+        if a.button("Approve", key="approve", type="primary", disabled=needs_confirm and not confirmed):
+            if run(services.approve, account, draft, confirmed):
+                state.flash("success", "Approved. Sign the report to lock it.")
+                st.rerun()
+        if b.button("Regenerate", key="regenerate"):
+            text = st.write_stream(services.stream_draft(account, study))
+            if run(services.save_generated, account, study, text, draft):
+                state.flash("info", "New draft generated and checked.")
+            st.rerun()
+        reason = c.text_input("Reason for rejecting", key="reject_reason")
+        if c.button("Reject", key="reject"):
+            if run(services.reject, account, draft, reason):
+                state.flash("info", "Draft rejected.")
+                st.rerun()
+
+    if view.status in ("drafted", "approved"):
+        for i, finding in enumerate(view.unnotified):
+            with st.container(border=True):
+                st.markdown(f"**Critical finding: {finding}.** Record who was notified and when "
+                            "(UTC); the report cannot be signed before.")
+                c1, c2, c3 = st.columns(3)
+                whom = c1.text_input("Notified (name, role)", key=f"notified_whom_{i}")
+                day = c2.date_input("Date", key=f"notified_date_{i}")
+                at = c3.time_input("Time", key=f"notified_time_{i}")
+                if st.button("Record notification", key=f"notify_{i}"):
+                    if run(services.notify, account, study.study_id, finding, whom,
+                           datetime.combine(day, at)):
+                        state.flash("success", f"Notification of {finding} recorded.")
+                        st.rerun()
+
+    if view.report is not None:
+        st.subheader("Final report" if view.status == "signed" else "Report (approved, unsigned)")
+        st.code(view.report_text, language=None, wrap_lines=True)
+        if view.status == "approved":
+            if st.button("Sign and lock", key="sign", type="primary",
+                         disabled=bool(view.unnotified)):
+                if run(services.sign, account, view.report):
+                    state.flash("success", "Report signed and locked.")
+                    st.rerun()
+        else:
+            st.text_area("Addendum", key="addendum_text", height=100)
+            if st.button("Add addendum", key="add_addendum"):
+                if run(services.add_addendum, account, view.report,
+                       st.session_state.get("addendum_text", "")):
+                    state.flash("success", "Addendum added.")
+                    st.rerun()
+
+with st.expander("Audit trail"):
+    st.dataframe(services.audit_rows(account, study.study_id), hide_index=True, key="audit_table")

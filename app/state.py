@@ -1,0 +1,62 @@
+"""Session keys of the copilot, initialised in one place so every page reads the same names.
+
+    state.init(); user = state.user()
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+DEFAULTS: dict[str, Any] = {
+    "user": None,            # the signed-in account (echogpt.accounts user record) or None
+    "study_id": None,        # study open on the draft page
+    "flash": None,           # (kind, message) shown once at the top of the next page render
+    "conflict_text": None,   # the other reviewer's text after a lost-update conflict
+    "edit_for": None,        # (draft id, version) the edit box was filled from
+    "import_result": None,   # last file import: (accepted count, rejects JSONL text, reject rows)
+}
+
+
+def init() -> None:
+    """Create every session key with its default (existing values are kept)."""
+    for key, value in DEFAULTS.items():
+        if key not in st.session_state:
+            st.session_state[key] = value
+
+
+def user() -> Any:
+    """The signed-in account, or None."""
+    return st.session_state.get("user")
+
+
+def sign_in(account: Any) -> None:
+    """Remember the signed-in account."""
+    st.session_state["user"] = account
+
+
+def sign_out() -> None:
+    """Forget the account and everything opened under it."""
+    for key, value in DEFAULTS.items():
+        st.session_state[key] = value
+
+
+def open_study(study_id: str | None) -> None:
+    """Select the study the draft page shows."""
+    st.session_state["study_id"] = study_id
+    st.session_state["conflict_text"] = None
+
+
+def flash(kind: str, message: str) -> None:
+    """Queue a message ("success" | "info" | "warning" | "error") for the next render."""
+    st.session_state["flash"] = (kind, message)
+
+
+def show_flash() -> None:
+    """Show and clear the queued message."""
+    queued = st.session_state.get("flash")
+    if queued:
+        kind, message = queued
+        getattr(st, kind, st.info)(message)
+        st.session_state["flash"] = None
