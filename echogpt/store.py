@@ -245,9 +245,12 @@ class Store(Database):
             me = self._acting(s, user)
             d, study = self._draft(s, draft_id)
             review.transition(me, study.status, Action.approve)
-            flags = review.approval_flags(_load(d.check_json))
-            if flags and not confirm:
-                raise review.ConfirmationRequired(flags)
+            flags: list[str] = []
+            if d.version == expected_version and not d.superseded:
+                # Only the text the reviewer saw can need confirmation; a stale one is a conflict.
+                flags = review.approval_flags(_load(d.check_json))
+                if flags and not confirm:
+                    raise review.ConfirmationRequired(flags)
             res = s.execute(update(DraftRow).where(DraftRow.id == d.id,
                                                    DraftRow.version == expected_version,
                                                    DraftRow.superseded.is_(False))
