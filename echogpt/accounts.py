@@ -200,3 +200,29 @@ def authenticate(db: Store, name: str, password: str) -> User:
     if not ok:
         raise AuthenticationError("unknown user or wrong password")
     return _to_user(row)
+
+
+def create_account(name: str, role: str, password: str | None, url: str | None = None) -> User:
+    """``echogpt users add``: create an account as the command line's admin.
+
+    Args:
+        name: Log-in name.
+        role: cardiologist | reader | admin.
+        password: At least 8 characters (None: cannot log in until one is set).
+        url: Database URL (default: the configured one).
+
+    Returns:
+        The new user; ``ValueError`` with one line for bad input or an unusable database.
+    """
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from echogpt.store import Store
+
+    try:
+        db = Store(url)
+    except SQLAlchemyError as exc:
+        raise ValueError(f"cannot open the database: {str(exc).splitlines()[0]}") from None
+    try:
+        return add_user(db, cli_user(db), name, role, password)
+    finally:
+        db.dispose()

@@ -175,6 +175,41 @@ def quickstart_cmd(port: int = typer.Option(8501, help="TCP port"),
         raise typer.Exit(run_app(port, address))
 
 
+users_app = typer.Typer(help="Accounts (cardiologist, reader, admin).", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+
+
+@users_app.command("add")
+def users_add_cmd(
+    name: str = typer.Option(..., help="Log-in name (no spaces)"),
+    role: str = typer.Option(..., help="cardiologist | reader | admin"),
+    password_stdin: bool = typer.Option(False, "--password-stdin",
+                                        help="Read the password from the first line of stdin"),
+) -> None:
+    """Create an account (the first admin is made this way)."""
+    from echogpt.accounts import create_account
+
+    password = (sys.stdin.readline().rstrip("\r\n") if password_stdin
+                else typer.prompt("Password", hide_input=True, confirmation_prompt=True))
+    try:
+        user = create_account(name, role, password)
+    except ValueError as err:
+        fail(str(err))
+    typer.echo(f"created {user.role.value} account '{user.name}'")
+
+
+@app.command("export-feedback")
+def export_feedback_cmd(out: Path = typer.Option(..., help="Folder for the exported records")) -> None:
+    """Approved finals -> SFT records; edited drafts -> preference pairs (identifiers held back)."""
+    from echogpt.feedback import export_feedback_to
+
+    try:
+        report = export_feedback_to(out)
+    except (ValueError, OSError) as err:
+        fail(str(err))
+    typer.echo("\n".join(report.lines()))
+
+
 def main() -> None:  # pragma: no cover - console entry for `python -m echogpt`
     app()
 

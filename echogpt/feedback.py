@@ -79,6 +79,17 @@ class ExportReport(BaseModel):
     cleared_by_admin: int = Field(description="Records with identifier hits exported after clearance")
     prompt_fingerprint: str
 
+    def lines(self) -> list[str]:
+        """A short summary for the terminal (ids and identifier kinds, never text)."""
+        out = [f"{self.sft_records} SFT records and {self.preference_pairs} preference pairs "
+               f"written to {self.out_dir}"]
+        if self.held_back:
+            out.append(f"{len(self.held_back)} held back for likely identifiers (an admin can clear "
+                       "them after review):")
+            out += [f"  report {h.report_id} ({h.record}): " + "; ".join(
+                f"{f}: {', '.join(k)}" for f, k in h.fields.items()) for h in self.held_back]
+        return out
+
 
 def _pseudonym(value: str) -> str:
     return "fb-" + hashlib.sha256(value.encode()).hexdigest()[:12]
@@ -148,3 +159,23 @@ def export_feedback(db: Store, user: User, out_dir: str | Path,
                           prompt_fingerprint=prompt.fingerprint())
     (out / "manifest.json").write_text(report.model_dump_json(indent=2), encoding="utf-8")
     return report
+
+
+def export_feedback_to(out_dir: str | Path, url: str | None = None) -> ExportReport:
+    """``echogpt export-feedback``: export from the configured database as the command line's admin.
+
+    Raises ``ValueError`` with one line when the database cannot be opened.
+    """
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from echogpt.accounts import cli_user
+    from echogpt.store import Store
+
+    try:
+        db = Store(url)
+    except SQLAlchemyError as exc:
+        raise ValueError(f"cannot open the database: {str(exc).splitlines()[0]}") from None
+    try:
+        return export_feedback(db, cli_user(db), out_dir)
+    finally:
+        db.dispose()
