@@ -270,6 +270,11 @@ class GenerateSummary:
     stopped: int
     seconds: float
 
+    def line(self, out: Path | str) -> str:
+        """One line for the terminal."""
+        return (f"{self.written} predictions written to {out} ({self.skipped} already there), "
+                f"{self.stopped} ended on the end-of-turn token, {self.seconds:.1f} s")
+
 
 def run_generation(studies_file: str | Path, out_file: str | Path, config: GenerateConfig,
                    progress: bool = True) -> GenerateSummary:
@@ -327,6 +332,29 @@ def run_generation(studies_file: str | Path, out_file: str | Path, config: Gener
     bar.close()
     return GenerateSummary(written, len(studies) - len(pending), stopped,
                            round(time.time() - started, 1))
+
+
+def generate_file(studies_file: str | Path, out_file: str | Path, **options: Any) -> GenerateSummary:
+    """``run_generation`` with options validated into a GenerateConfig (one-line errors).
+
+    Args:
+        studies_file: Studies JSONL.
+        out_file: Predictions JSONL.
+        **options: GenerateConfig fields.
+
+    Returns:
+        A GenerateSummary.
+    """
+    from pydantic import ValidationError
+
+    try:
+        config = GenerateConfig(**{k: v for k, v in options.items() if v is not None})
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(x) for x in err["loc"])
+        msg = err["msg"].removeprefix("Value error, ")
+        raise ConfigError(f"{where + ': ' if where else ''}{msg}") from None
+    return run_generation(studies_file, out_file, config)
 
 
 def _shots(study: Study, pool: list[Study], k: int, seed: int) -> list[Study]:

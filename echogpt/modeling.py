@@ -266,15 +266,17 @@ def torch_dtype(name: str, device: str) -> Any:
     return {"bfloat16": torch.bfloat16, "float16": torch.float16, "float32": torch.float32}[name]
 
 
-def load_tokenizer(ref: BaseModelRef) -> Any:
+def load_tokenizer(ref: BaseModelRef | str | None = None) -> Any:
     """The base model's tokenizer, with a pad token and a chat template checked.
 
     Args:
-        ref: A resolved base model.
+        ref: A resolved base model, or a name for ``resolve_base_model`` (None = the default).
 
     Returns:
         A transformers tokenizer (padding side left, for batched generation).
     """
+    if not isinstance(ref, BaseModelRef):
+        ref = resolve_base_model(ref)
     _offline()
     from transformers import AutoTokenizer
 

@@ -156,6 +156,13 @@ class TrainResult:
     seconds: float
     resumed_from: str | None
 
+    def summary(self) -> str:
+        """One line for the terminal."""
+        best = "n/a" if self.best_val_loss is None else f"{self.best_val_loss:.4f}"
+        return (f"adapter saved to {self.adapter_dir}: {self.steps} steps, {self.train_examples} "
+                f"examples ({self.truncated_examples} truncated), best val loss {best}, "
+                f"{self.seconds:.0f} s")
+
 
 def _sft_args(config: TrainConfig, out: Path, device: str) -> Any:
     from trl import SFTConfig
@@ -176,6 +183,7 @@ def _sft_args(config: TrainConfig, out: Path, device: str) -> Any:
         and not config.quantize_4bit, activation_checkpointing=config.gradient_checkpointing,
         gradient_checkpointing=None,
         dataloader_num_workers=0, save_only_model=False, disable_tqdm=False,
+        include_num_input_tokens_seen="non_padding",
     )
 
 
@@ -259,6 +267,35 @@ def train_sft(config: TrainConfig, out: str | Path, *, resume: bool | str = True
                          str(checkpoint) if checkpoint else None)
     save_adapter(trainer.model, out, config, ref, result, command)
     return result
+
+
+def run_training(config: str | Path | None, out: str | Path, *, overrides: list[str] | None = None,
+                 method: str | None = None, resume: bool | str = True,
+                 command: str | None = None) -> Any:
+    """Load a recipe with overrides and run the chosen method (the ``echogpt train`` command).
+
+    Args:
+        config: Recipe name or YAML path.
+        out: Output folder.
+        overrides: ``key=value`` strings.
+        method: ``sft`` or ``dpo``; None keeps the recipe's.
+        resume: As in ``train_sft``.
+        command: Command line to record.
+
+    Returns:
+        The method's result (a TrainResult for SFT).
+    """
+    from echogpt.recipes import load_train_config
+
+    extra = {"method": method} if method else {}
+    cfg = load_train_config(str(config) if config else None, overrides, **extra)
+    if cfg.method == "dpo":
+        try:
+            from echogpt.dpo import train_dpo
+        except ImportError:
+            raise ConfigError("DPO training is not available in this installation") from None
+        return train_dpo(cfg, Path(out), resume=resume, command=command)
+    return train_sft(cfg, out, resume=resume, command=command)
 
 
 def _cast_adapter(out: Path, dtype: str) -> None:
