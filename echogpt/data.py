@@ -192,7 +192,8 @@ def _decode(data: bytes, name: str) -> str:
         raise FileError(f"{name}: not UTF-8 text (byte 0x{data[e.start]:02x} on line {line}); "
                         "save the file as UTF-8") from None
     if "\x00" in text:
-        raise FileError(f"{name}: binary content (NUL bytes), not a text file")
+        raise FileError(f"{name}: contains NUL bytes (a binary or UTF-16 file?); save it as UTF-8 "
+                        "text")
     return text
 
 
@@ -214,6 +215,12 @@ def _parse_object(text: str) -> dict[str, Any] | FieldError:
     if not isinstance(obj, dict):
         return FieldError(field="", type="not_an_object", value=jsonable(obj),
                           message=f"expected a JSON object, got {type(obj).__name__}")
+    try:  # a "\ud800" escape decodes to text that cannot be encoded (nor reported) again
+        json.dumps(obj, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError as e:
+        return FieldError(field="", type="invalid_unicode", value=text[:200],
+                          message=f"invalid JSON text: unpaired surrogate escape "
+                                  f"\\u{ord(e.object[e.start]):04x}")
     return obj
 
 

@@ -566,7 +566,8 @@ class Study(Strict):
     """One echocardiogram: the input to drafting, checking and evaluation (CONTRACTS.md)."""
 
     study_id: str = Field(min_length=1, max_length=128)
-    patient_id: str | None = Field(None, description="Splits are by patient; defaults to study_id")
+    patient_id: str | None = Field(None, min_length=1, max_length=128,
+                                   description="Splits are by patient; defaults to study_id")
     study_date: date | None = None
     study_type: StudyType = StudyType.TTE
     indication: str | None = None
