@@ -210,6 +210,25 @@ def export_feedback_cmd(out: Path = typer.Option(..., help="Folder for the expor
     typer.echo("\n".join(report.lines()))
 
 
+@app.command("evaluate")
+def evaluate_cmd(
+    studies: Path = typer.Option(..., help="Studies with reference impressions (JSONL/JSON/CSV/Parquet)"),
+    predictions: list[str] = typer.Option(..., help="NAME=FILE, a system's predictions; repeat per system"),
+    out: Path = typer.Option(..., help="Folder for metrics.json, per_sample.csv and report.html"),
+    metric: list[str] = typer.Option(None, help="Metric (repeatable); default: all but critical_omission"),
+    n_boot: int = typer.Option(2000, min=100, help="Bootstrap resamples for the 95 % CIs"),
+) -> None:
+    """Metrics per system, side by side: CIs, paired tests, win rates, breakdowns, HTML report."""
+    from echogpt.evaluate import DEFAULT_METRICS, EvaluationError, evaluate, parse_named_paths, summary_lines
+
+    try:
+        result = evaluate(studies, parse_named_paths(predictions), out, metrics=metric or DEFAULT_METRICS,
+                          n_boot=n_boot)
+    except EvaluationError as err:
+        fail(str(err))
+    typer.echo("\n".join(summary_lines(result)) + f"\nwrote {out}/metrics.json, per_sample.csv, report.html")
+
+
 def main() -> None:  # pragma: no cover - console entry for `python -m echogpt`
     app()
 
