@@ -214,6 +214,8 @@ def acceptable_grades(fact: Fact, profile: LabProfile | str = "default", *,
             out |= _banded(family, fact.value, high, p, sex)
         else:
             out |= _single_cut(fact)
+    if fact.concept == "valve_stenosis" and "none" in out:
+        out.add("sclerosis")  # aortic sclerosis is thickening without stenosis
     if fact.concept in ("rv_size", "ra_size", "rv_systolic_function") and fact.grade in _ALL:
         out |= _ALL[fact.grade]  # ASE15 gives no severity partitions for these
     return _widen(out)
