@@ -229,6 +229,24 @@ def evaluate_cmd(
     typer.echo("\n".join(summary_lines(result)) + f"\nwrote {out}/metrics.json, per_sample.csv, report.html")
 
 
+@app.command("synth")
+def synth_cmd(
+    n: int = typer.Option(2000, "--n", min=1, help="Number of studies"),
+    seed: int = typer.Option(0, help="Random seed (same seed -> byte-identical files)"),
+    out: Path = typer.Option(..., help="Folder for train.jsonl, val.jsonl and test.jsonl"),
+    profile: str = typer.Option("default", help="Lab profile whose grading words the impressions follow"),
+) -> None:
+    """Synthetic corpus: studies with findings prose and reference impressions, split 80/10/10 by patient."""
+    from echogpt.synthetic import write_corpus
+
+    try:
+        paths = write_corpus(out, n, seed, profile=profile)
+    except (OSError, ValueError) as err:
+        fail(str(err))
+    counts = {name: sum(1 for _ in path.open(encoding="utf-8")) for name, path in paths.items()}
+    typer.echo(", ".join(f"{name} {counts[name]}" for name in paths) + f" studies written to {out}")
+
+
 def main() -> None:  # pragma: no cover - console entry for `python -m echogpt`
     app()
 
