@@ -192,7 +192,12 @@ def train_dpo(config: TrainConfig, out: str | Path, *, pairs: str | Path | None 
         final_val_loss=None, steps=result.steps, seed=config.seed, command=command)
     (out / ADAPTER_META).write_text(meta.model_dump_json(indent=2))
     if register:
-        result.version = _register(out, ref.identity, adapter, result)
+        from echogpt.registry import register_trained
+
+        result.version = register_trained(out, adapter, metrics={
+            "steps": result.steps, "pairs": result.pairs, "final_loss": result.final_loss,
+            "reward_accuracy": result.reward_accuracy}).name
+        log.info("registered adapter version %s", result.version)
     return result
 
 
@@ -201,24 +206,3 @@ def _write_losses(path: Path, history: list[dict[str, Any]]) -> None:
     rows = [",".join(str(h.get(c, "")) for c in cols) for h in history if "loss" in h]
     path.write_text(",".join(cols) + "\n" + "".join(r + "\n" for r in rows))
 
-
-def _register(out: Path, base: str, parent: str | Path | None, result: DPOResult) -> str:
-    from echogpt.accounts import cli_user
-    from echogpt.registry import list_adapters, register_adapter
-    from echogpt.store import Store
-
-    db = Store()
-    try:
-        user = cli_user(db)
-        parent_name = None
-        if parent is not None:
-            parent_name = next((v.name for v in list_adapters(db, user)
-                                if Path(v.path).resolve() == Path(parent).resolve()), None)
-        v = register_adapter(db, user, out.resolve(), "dpo", base_model=base, parent=parent_name,
-                             metrics={"steps": result.steps, "pairs": result.pairs,
-                                      "final_loss": result.final_loss,
-                                      "reward_accuracy": result.reward_accuracy})
-        log.info("registered adapter version %s", v.name)
-        return v.name
-    finally:
-        db.dispose()

@@ -119,6 +119,38 @@ def active_adapter(db: Store, user: User) -> AdapterVersion | None:
         return _view(db, s, row) if row else None
 
 
+def register_trained(out: str | Path, parent: str | Path | None = None,
+                     metrics: dict[str, Any] | None = None, url: str | None = None) -> AdapterVersion:
+    """Register a freshly trained adapter folder (its ``echogpt_adapter.json`` gives the method and
+    base) in the configured database, as the command line's admin; for ``echogpt train``.
+
+    Args:
+        out: The adapter folder.
+        parent: The adapter folder it was trained from, if any (matched to a registered version).
+        metrics: Figures to show next to it.
+        url: Database URL (default: the configured one).
+
+    Returns:
+        The new version (inactive until an admin selects it).
+    """
+    from echogpt.accounts import cli_user
+    from echogpt.checkpoints import read_adapter_meta
+    from echogpt.store import Store
+
+    meta = read_adapter_meta(out)
+    db = Store(url)
+    try:
+        user = cli_user(db)
+        parent_name = None
+        if parent is not None:
+            parent_name = next((v.name for v in list_adapters(db, user)
+                                if Path(v.path).resolve() == Path(parent).resolve()), None)
+        return register_adapter(db, user, Path(out).resolve(), meta.method, parent=parent_name,
+                                base_model=meta.base_model, metrics=metrics)
+    finally:
+        db.dispose()
+
+
 # ---------------------------------------------------------------- feedback
 
 

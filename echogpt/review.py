@@ -15,11 +15,12 @@ from datetime import datetime
 from enum import StrEnum
 from functools import cache
 from importlib import resources
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from echogpt.accounts import PermissionDenied, User, require
-from echogpt.schemas import CheckResult
+from echogpt.schemas import CheckResult, Fact
 
 
 class Status(StrEnum):
@@ -129,11 +130,26 @@ def approval_flags(check: CheckResult | None) -> list[str]:
     return flags
 
 
-class CriticalRule(BaseModel):
+class ValueCut(BaseModel):
+    """A measurement cut that makes a finding critical (used by the checker, not here)."""
+
     model_config = ConfigDict(extra="forbid")
-    label: str
+    field: str
+    below: float | None = None
+    above: float | None = None
+
+
+class CriticalRule(BaseModel):
+    """One entry of ``resources/critical_findings.json`` (shared with the checker)."""
+
+    model_config = ConfigDict(extra="forbid")
+    id: str | None = None
+    label: str = Field(description="May contain {location}")
     concept: str
     grades: list[str] = Field(default_factory=list)
+    locations: list[str] = Field(default_factory=list)
+    values: list[ValueCut] = Field(default_factory=list)
+    severity: Literal["critical", "high", "moderate"] = "critical"
     source: str
 
 
@@ -150,26 +166,37 @@ def critical_rules() -> CriticalRules:
     return CriticalRules.model_validate(json.loads(text))
 
 
+def _matches(rule: CriticalRule, fact: Fact) -> bool:
+    if fact.concept != rule.concept or fact.polarity != "present":
+        return False
+    if rule.grades and fact.grade not in rule.grades:
+        return False
+    return not rule.locations or (fact.location or "heart") in rule.locations
+
+
 def critical_findings(check: CheckResult | None) -> list[str]:
     """Critical findings a report asserts or omits, which need a notification record.
+
+    Only rules of severity ``critical`` count (those the lab must communicate); a statement such
+    as "Apical LV thrombus." gives ["LV thrombus"].
 
     Args:
         check: The check result of the text being approved.
 
     Returns:
-        Labels such as "intracardiac thrombus", without duplicates, in rule order.
+        Labels, without duplicates, in rule order, then critical omissions.
     """
     if check is None:
         return []
-    found: set[str] = set()
-    for statement in check.statements:
-        for fact in statement.facts:
-            for rule in critical_rules().rules:
-                if (fact.concept == rule.concept and fact.polarity == "present"
-                        and (not rule.grades or fact.grade in rule.grades)):
-                    found.add(rule.label)
-    labels = [r.label for r in critical_rules().rules if r.label in found]
-    labels += [o.finding for o in check.omissions if o.severity == "critical" and o.finding not in found]
+    labels: list[str] = []
+    for rule in critical_rules().rules:
+        if rule.severity != "critical":
+            continue
+        for statement in check.statements:
+            for fact in statement.facts:
+                if _matches(rule, fact):
+                    labels.append(rule.label.replace("{location}", fact.location or "valve"))
+    labels += [o.finding for o in check.omissions if o.severity == "critical"]
     return list(dict.fromkeys(labels))
 
 

@@ -296,6 +296,15 @@ class Store(Database):
             self.audit(s, me, "draft.reject", study_id=study.study_id, entity="draft",
                        entity_id=d.id, detail=reason.strip())
 
+    def rejection_reason(self, user: User, study_id: str) -> str | None:
+        """Why the study's last draft was rejected (None if it never was)."""
+        with self.transaction() as s:
+            self._acting(s, user, "study.read")
+            study = self._study(s, study_id)
+            return s.scalars(select(ReviewRow.reason).join(DraftRow, DraftRow.id == ReviewRow.draft_id)
+                             .where(DraftRow.study_pk == study.id, ReviewRow.decision == "rejected")
+                             .order_by(ReviewRow.id.desc())).first()
+
     # ------------------------------------------------------------ reports
 
     def get_report(self, user: User, study_id: str) -> ReportView | None:

@@ -83,17 +83,33 @@ def test_approval_flags():
 
 
 @pytest.mark.parametrize(("fact", "expected"), [
-    (Fact(concept="thrombus", location="lv"), ["intracardiac thrombus"]),
-    (Fact(concept="thrombus", location="lv", polarity="absent"), []),
+    (Fact(concept="tamponade"), ["tamponade physiology"]),
+    (Fact(concept="vegetation", location="mitral"), ["vegetation"]),
+    (Fact(concept="vegetation", location="mitral", polarity="absent"), []),
+    (Fact(concept="vegetation", location="mitral", polarity="uncertain"), []),
     (Fact(concept="lv_systolic_function", grade="severely_reduced"),
      ["severely reduced LV systolic function"]),
     (Fact(concept="lv_systolic_function", grade="mildly_reduced"), []),
-    (Fact(concept="valve_stenosis", location="aortic", grade="severe"), ["severe valve stenosis"]),
     (Fact(concept="valve_regurgitation", location="mitral", grade="moderate"), []),
-    (Fact(concept="tamponade"), ["tamponade physiology"]),
 ])
 def test_critical_findings(fact, expected):
     assert review.critical_findings(_check(facts=[fact])) == expected
+
+
+def test_only_critical_severity_needs_notification(monkeypatch):
+    rules = review.CriticalRules.model_validate({"_about": "test", "rules": [
+        {"label": "LV thrombus", "concept": "thrombus", "locations": ["lv"], "severity": "critical",
+         "source": "s"},
+        {"label": "severe {location} stenosis", "concept": "valve_stenosis", "grades": ["severe"],
+         "severity": "high", "source": "s"},
+        {"label": "severe {location} regurgitation", "concept": "valve_regurgitation",
+         "grades": ["severe"], "severity": "critical", "source": "s"}]})
+    monkeypatch.setattr(review, "critical_rules", lambda: rules)
+    facts = [Fact(concept="thrombus", location="la"), Fact(concept="thrombus", location="lv"),
+             Fact(concept="valve_stenosis", location="aortic", grade="severe"),
+             Fact(concept="valve_regurgitation", location="mitral", grade="severe")]
+    assert review.critical_findings(_check(facts=facts)) == ["LV thrombus",
+                                                             "severe mitral regurgitation"]
 
 
 def test_critical_omissions_need_notification_too():

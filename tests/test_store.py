@@ -273,18 +273,18 @@ def test_critical_finding_needs_notification_before_signing(people):
     p = people
     st = study(p.tag)
     p.db.create_study(p.doc, st)
-    thrombus = Fact(concept="thrombus", location="lv", polarity="present")
-    d = p.db.save_draft(p.doc, st.study_id, "1. Apical LV thrombus.", MODEL, None, "h",
-                        check(st.study_id, facts=[thrombus]))
+    tamponade = Fact(concept="tamponade", polarity="present")
+    d = p.db.save_draft(p.doc, st.study_id, "1. Tamponade physiology.", MODEL, None, "h",
+                        check(st.study_id, facts=[tamponade]))
     rep = p.db.approve(p.doc, d.id, d.version)
-    assert p.db.pending_notifications(p.doc, st.study_id) == ["intracardiac thrombus"]
-    with pytest.raises(review.NotificationRequired, match="intracardiac thrombus"):
+    assert p.db.pending_notifications(p.doc, st.study_id) == ["tamponade physiology"]
+    with pytest.raises(review.NotificationRequired, match="tamponade physiology"):
         p.db.sign(p.doc, rep.id)
     with pytest.raises(ValueError, match="future"):
-        p.db.record_notification(p.doc, st.study_id, "intracardiac thrombus", "Dr. Ward",
+        p.db.record_notification(p.doc, st.study_id, "tamponade physiology", "Dr. Ward",
                                  datetime.now(UTC) + timedelta(hours=1))
     at = datetime(2025, 1, 2, 14, 5, tzinfo=UTC)
-    p.db.record_notification(p.doc, st.study_id, "Intracardiac thrombus", "on-call resident", at)
+    p.db.record_notification(p.doc, st.study_id, "Tamponade physiology", "on-call resident", at)
     rep = p.db.sign(p.doc, rep.id)
     assert rep.status == Status.signed and rep.notifications[0].at == at
     assert "communicated to on-call resident at 2025-01-02 14:05 UTC" in p.db.final_report(
@@ -312,6 +312,7 @@ def test_regenerate_and_reject(people):
     assert d3.version == 1
     entry = next(a for a in p.db.audit_log(p.admin, st.study_id) if a.action == "draft.reject")
     assert entry.detail == "Describes another patient's valve."
+    assert p.db.rejection_reason(p.reader, st.study_id) == "Describes another patient's valve."
 
 
 def test_edit_runs_a_checker_callable(people):
