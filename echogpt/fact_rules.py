@@ -1,0 +1,298 @@
+"""The prose fact-extraction rules (``resources/fact_rules.json``), validated and compiled once.
+
+Owns the rule models (unknown keys are errors), the single compiled token pattern that the
+extractor scans text with, grade resolution onto the fact vocabulary and the checker's scales
+and numeric tolerances.
+
+    lex = lexicon(); lex.pattern.finditer("Mild MR.")
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from echogpt import units
+from echogpt.schemas import concept_vocabulary
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Term(_Model):
+    """A word or phrase: a head (concept resolved with a subject), a measurement name or fixed facts."""
+
+    p: list[str]
+    head: str | None = None
+    subject: str | None = None
+    direction: str | None = None
+    degree: str | None = None
+    field: str | dict[str, str] | None = Field(None, description="measurement the next number belongs to")
+    facts: list[dict[str, Any]] = Field(default_factory=list)
+    drop_ungraded: bool = Field(False, description="an ungraded mention only names a measurement")
+    ignore: bool = Field(False, description="matched only to hide words from other rules")
+
+
+class Tolerance(_Model):
+    abs: float = 0.0
+    rel: float = 0.0
+
+
+class Tolerances(_Model):
+    about: str = Field(alias="_about")
+    fields: dict[str, Tolerance]
+    dimensions: dict[str, Tolerance]
+
+
+class Scale(_Model):
+    concepts: list[str]
+    grades: dict[str, tuple[float, float]]
+
+
+class Walls(_Model):
+    levels: dict[str, str]
+    names: dict[str, str]
+    global_: list[str] = Field(alias="global")
+    territories: dict[str, list[str]]
+    segments: dict[str, list[int]]
+    source: str = Field(alias="_source")
+
+
+class Grades(_Model):
+    degree: dict[str, list[str]]
+    direction: dict[str, list[str]]
+    adverb: dict[str, str]
+
+
+class CueLists(_Model):
+    pre: list[str]
+    post: list[str]
+    not_significant: list[str] = Field(default_factory=list)
+
+
+class FactRules(_Model):
+    """The whole rule file. Allowed keys are exactly the fields below."""
+
+    about: str = Field(alias="_about")
+    subjects: dict[str, list[str]]
+    subject_expansion: dict[str, list[str]]
+    subject_fields: dict[str, str]
+    terms: list[Term]
+    case_sensitive: dict[str, Term | dict[str, Any]]
+    grades: Grades
+    head_concepts: dict[str, dict[str, tuple[str, str | None]]]
+    implied_heads: dict[str, list[str]]
+    default_direction: dict[str, str]
+    grade_aliases: dict[str, dict[str, str]]
+    negation: CueLists
+    hedge: CueLists
+    terminators: list[str]
+    separators: list[str]
+    fillers: list[str]
+    comparison_cues: list[str]
+    tee_only_locations: list[str]
+    evidence_required: list[str]
+    lenient_normal_concepts: list[str]
+    walls: Walls
+    scales: dict[str, Scale | str]
+    tolerances: Tolerances
+    normal_study_allows: dict[str, float]
+
+
+@cache
+def rules() -> FactRules:
+    """The validated rule file (cached)."""
+    text = resources.files("echogpt.resources").joinpath("fact_rules.json").read_text("utf-8")
+    data = FactRules.model_validate(json.loads(text))
+    vocab = concept_vocabulary()
+    for head, table in data.head_concepts.items():
+        for subject, (concept, _loc) in table.items():
+            if concept not in vocab:
+                raise ValueError(f"fact_rules.json head_concepts.{head}.{subject}: unknown concept {concept}")
+    return data
+
+
+def _rx(pattern: str) -> str:
+    """A rule pattern as regex source: spaces match runs of spaces or hyphens."""
+    return pattern.replace(" ", r"[\s\-]+")
+
+
+@dataclass
+class Lexicon:
+    """Everything the extractor needs, compiled: one token pattern and lookup tables."""
+
+    pattern: re.Pattern[str]
+    payloads: dict[str, tuple[str, Any]]
+    sentence_end: re.Pattern[str]
+    filler: re.Pattern[str]
+    comparison: re.Pattern[str]
+    wall_parse: re.Pattern[str]
+    scale_of: dict[str, dict[str, tuple[float, float]]] = field(default_factory=dict)
+
+
+_NUM = (r"(?:(?:<|>|≤|≥|<=|>=|less than|greater than|more than|above|below|under|over|up to|at least"
+        r"|approximately|approx\.?|about|around|~|≈)\s*)?\d+(?:\.\d+)?(?:\s*%)?"
+        r"(?:\s*(?:-|–|—|to)\s*\d+(?:\.\d+)?)?(?:\s*(?:x|×|by)\s*\d+(?:\.\d+)?)?"
+        r"(?:\s*(?:mm\s?hg|cm2|cm²|cm\^2|sq\.?\s?cm|cm/sec|cm/s|m/sec|m/s|ml/m2|ml/m²|g/m2|g/m²|ml|cc"
+        r"|mm|cm|msec|ms|%|percent|bpm))?")
+
+
+@cache
+def lexicon() -> Lexicon:
+    """Compile the rules into one alternation (longest pattern first, numbers last)."""
+    r = rules()
+    alts: list[tuple[str, str, Any]] = []  # (regex source, kind, payload)
+    for code, pats in r.subjects.items():
+        expanded = r.subject_expansion.get(code, [code])
+        for p in pats:
+            alts.append((_rx(p), "subj", (expanded, r.subject_fields.get(code))))
+    for term in r.terms:
+        for p in term.p:
+            alts.append((_rx(p), "term", term))
+    for word, spec in r.case_sensitive.items():
+        term = spec if isinstance(spec, Term) else Term(p=[word], **spec)
+        if term.head is None and term.subject and not term.direction:
+            alts.append((f"(?-i:{word})", "subj", ([term.subject], None)))
+        elif term.head is None and term.direction:
+            alts.append((f"(?-i:{word})", "grade", (None, term.direction)))
+        else:
+            alts.append((f"(?-i:{word})", "term", term))
+    for degree, pats in r.grades.degree.items():
+        alts += [(_rx(p), "grade", (degree, None)) for p in pats]
+    for direction, pats in r.grades.direction.items():
+        alts += [(_rx(p), "grade", (None, direction)) for p in pats]
+    alts += [(_rx(p), "negsig", None) for p in r.negation.not_significant]
+    alts += [(_rx(p), "neg", None) for p in r.negation.pre]
+    alts += [(_rx(p), "negpost", None) for p in r.negation.post]
+    alts += [(_rx(p), "hedge", None) for p in r.hedge.pre]
+    alts += [(_rx(p), "hedgepost", None) for p in r.hedge.post]
+    alts += [(_rx(p), "stop", None) for p in r.terminators]
+    alts += [(_rx(p), "sep", None) for p in r.separators]
+    w = r.walls
+    levels = "|".join(_rx(x) for x in sorted(w.levels, key=len, reverse=True))
+    names = "|".join(_rx(x) for x in sorted(w.names, key=len, reverse=True))
+    wall = (rf"(?:(?:{levels})(?:\s*(?:,|and|/|-|to|&)\s*(?:{levels}))*[\s\-]+)?(?:{names})"
+            r"(?:[\s\-]+(?:walls?|segments?|regions?))?")
+    alts.append((wall, "wall", None))
+    alts.append((r"apical(?:[\s\-]+(?:walls?|segments?|regions?))?", "wall", None))
+    for terr, pats in w.territories.items():
+        src = "|".join(_rx(p) for p in pats)
+        alts.append((rf"(?:{src})(?:[\s\-]+(?:territory|distribution|region|infarct))?", "wallterr", terr))
+    alts += [(_rx(p), "wallterr", "global") for p in w.global_]
+    alts.sort(key=lambda a: len(a[0]), reverse=True)
+    alts.append((_NUM, "num", None))
+    parts, payloads = [], {}
+    for i, (src, kind, payload) in enumerate(alts):
+        name = f"g{i}"
+        # Symbols may follow or precede a match; letters and digits may not (whole words only).
+        parts.append(rf"(?P<{name}>(?<![A-Za-z0-9])(?:{src})(?![A-Za-z0-9]))")
+        payloads[name] = (kind, payload)
+    pattern = re.compile("|".join(parts), re.IGNORECASE)
+    fill = "|".join(_rx(x) for x in sorted(r.fillers + r.separators, key=len, reverse=True))
+    cmp_src = "|".join(_rx(x) for x in r.comparison_cues)
+    wall_parse = re.compile(rf"(?P<lv>{levels})|(?P<nm>{names})", re.IGNORECASE)
+    lex = Lexicon(
+        pattern=pattern, payloads=payloads,
+        sentence_end=re.compile(r"(?<!\d)\.(?!\d)|[;!?\n]|(?<=\d)\.(?=\s|$)"),
+        filler=re.compile(rf"(?<![A-Za-z0-9])(?:{fill})(?![A-Za-z0-9])|[\s,:()\-–/.]+", re.IGNORECASE),
+        comparison=re.compile(rf"(?<![A-Za-z0-9])(?:{cmp_src})(?![A-Za-z0-9])", re.IGNORECASE),
+        wall_parse=wall_parse)
+    for scale in r.scales.values():
+        if isinstance(scale, Scale):
+            for concept in scale.concepts:
+                lex.scale_of[concept] = scale.grades
+    return lex
+
+
+def wall_locations(text: str) -> list[str]:
+    """Wall-motion locations named by a wall phrase ("basal and mid inferior wall" -> two segments)."""
+    w, lex = rules().walls, lexicon()
+    levels, name = [], None
+    for m in lex.wall_parse.finditer(text):
+        if m.group("lv"):
+            levels.append(w.levels[_norm(m.group("lv"))])
+        elif m.group("nm"):
+            name = w.names[_norm(m.group("nm"))]
+    if name is None:
+        return ["apical"]
+    if not levels or name == "apex":
+        return [name]
+    out: list[str] = []
+    for level in dict.fromkeys(levels):
+        out += _segment_names(level, name)
+    return out
+
+
+def _norm(s: str) -> str:
+    return re.sub(r"[\s\-]+", " ", s.strip().lower())
+
+
+def _segment_names(level: str, wall: str) -> list[str]:
+    """17-segment names for a level and wall (apical level has only 4 walls; ASE15)."""
+    if level == "apical":
+        if wall in ("anteroseptal", "inferoseptal", "septal"):
+            return ["apical_septal"]
+        if wall in ("anterolateral", "inferolateral", "lateral"):
+            return ["apical_lateral"]
+        return [f"apical_{wall}"]
+    if wall == "septal":
+        return [f"{level}_anteroseptal", f"{level}_inferoseptal"]
+    if wall == "lateral":
+        return [f"{level}_anterolateral", f"{level}_inferolateral"]
+    return [f"{level}_{wall}"]
+
+
+def segments_of(location: str | None) -> frozenset[int]:
+    """The 17-segment numbers a wall-motion location covers (all 17 for None or 'global')."""
+    seg = rules().walls.segments
+    if location is None:
+        return frozenset(seg["global"])
+    if location in seg:
+        return frozenset(seg[location])
+    from echogpt.schemas import segment_number
+
+    return frozenset([segment_number(location.replace("_", " "))])
+
+
+def resolve_grade(concept: str, degree: str | None, direction: str | None) -> str | None:
+    """The vocabulary grade of ``concept`` for a degree word and/or a direction word.
+
+    "mildly" + "dilated" on lv_size gives "mildly_dilated"; "moderate" alone on valve_regurgitation
+    gives "moderate"; "mild" alone on lv_size uses the concept's default direction.
+    """
+    r = rules()
+    allowed = concept_vocabulary()[concept]["grades"]
+    if not allowed:
+        return None
+    aliases = r.grade_aliases.get(concept, {})
+    d = aliases.get(direction, direction) if direction else None
+    cands: list[str] = []
+    if degree:
+        adv = r.grades.adverb.get(degree, degree)
+        if d:
+            cands.append(f"{adv}_{d}")
+        elif concept in r.default_direction:
+            cands.append(f"{adv}_{r.default_direction[concept]}")
+    if d:
+        cands.append(d)
+    if degree:
+        cands.append(aliases.get(degree, degree))
+    for c in cands:
+        c = aliases.get(c, c)
+        if c in allowed:
+            return c
+    return None
+
+
+def tolerance(field_name: str, value: float) -> float:
+    """How far a stated number may sit from the study's value (canonical unit)."""
+    t = rules().tolerances
+    tol = t.fields.get(field_name) or t.dimensions.get(units.spec(field_name).dimension) or Tolerance()
+    return max(tol.abs, tol.rel * abs(value))
