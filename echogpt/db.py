@@ -227,6 +227,14 @@ class Database:
                          updated_by=self._name(s, d.updated_by), updated_at=d.updated_at,
                          created_at=d.created_at)
 
+    def _item(self, s: Session, row: StudyRow) -> WorklistItem:
+        d = self._current(s, row)
+        rep = s.scalars(select(ReportRow.id).where(ReportRow.study_pk == row.id)).first()
+        return WorklistItem(study_id=row.study_id, patient_id=row.patient_id,
+                            study_date=row.study_date, status=Status(row.status),
+                            updated_at=row.updated_at, draft_id=d.id if d else None,
+                            draft_version=d.version if d else None, report_id=rep)
+
     def _current(self, s: Session, study: StudyRow) -> DraftRow | None:
         return s.scalars(select(DraftRow).where(DraftRow.study_pk == study.id,
                                                 DraftRow.superseded.is_(False))

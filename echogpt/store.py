@@ -116,16 +116,17 @@ class Store(Database):
             q = select(StudyRow).order_by(StudyRow.updated_at.desc(), StudyRow.id.desc())
             if status is not None:
                 q = q.where(StudyRow.status == Status(status).value)
-            items = []
-            for row in s.scalars(q):
-                d = self._current(s, row)
-                rep = s.scalars(select(ReportRow.id).where(ReportRow.study_pk == row.id)).first()
-                items.append(WorklistItem(study_id=row.study_id, patient_id=row.patient_id,
-                                          study_date=row.study_date, status=Status(row.status),
-                                          updated_at=row.updated_at, draft_id=d.id if d else None,
-                                          draft_version=d.version if d else None, report_id=rep))
+            items = [self._item(s, row) for row in s.scalars(q)]
             self.audit(s, me, "worklist.read", detail=f"status={status or 'all'} n={len(items)}")
             return items
+
+    def worklist_item(self, user: User, study_id: str) -> WorklistItem:
+        """One study's worklist entry: status, working draft and report ids (the read is audited)."""
+        with self.transaction() as s:
+            me = self._acting(s, user, "study.read")
+            item = self._item(s, self._study(s, study_id))
+            self.audit(s, me, "worklist.read", study_id=study_id)
+            return item
 
     # ------------------------------------------------------------ drafts
 

@@ -78,6 +78,8 @@ def test_reads_are_audited(people):
     st = study(p.tag)
     p.db.create_study(p.doc, st)
     assert p.db.get_study(p.reader, st.study_id).findings_text == st.findings_text
+    item = p.db.worklist_item(p.reader, st.study_id)
+    assert (item.status, item.patient_id, item.draft_id) == (Status.pending, st.patient_id, None)
     reads = [a for a in p.db.audit_log(p.admin, st.study_id) if a.action == "study.read"]
     assert len(reads) == 1 and reads[0].user == p.reader.name
     with pytest.raises(NotFound):
@@ -87,7 +89,10 @@ def test_reads_are_audited(people):
 def test_audit_log_is_append_only(people):
     p = people
     p.db.create_study(p.doc, study(p.tag))
-    for sql in ("UPDATE audit_log SET action = 'x'", "DELETE FROM audit_log"):
+    statements = ["UPDATE audit_log SET action = 'x'", "DELETE FROM audit_log"]
+    if p.db.engine.dialect.name == "postgresql":
+        statements.append("TRUNCATE audit_log")
+    for sql in statements:
         with pytest.raises(DBAPIError, match="append-only"):
             with p.db.engine.begin() as conn:
                 conn.execute(text(sql))
@@ -379,3 +384,22 @@ def test_sqlite_pragmas(tmp_path):
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30000
     db.dispose()
+
+
+def test_migrations_match_the_models_and_rerun_cleanly(db_url):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from echogpt.db_models import Base
+    from echogpt.store import upgrade_db
+
+    upgrade_db(db_url)
+    upgrade_db(db_url)  # at head already: a no-op
+    db = Store(db_url, migrate=False)
+    try:
+        with db.engine.connect() as conn:
+            diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0001"
+    finally:
+        db.dispose()
+    assert diff == []
