@@ -9,6 +9,8 @@ stenosis parameters make more than one grade defensible; the hallucination check
 
 from __future__ import annotations
 
+import re
+
 from echogpt.guideline_data import (
     LabProfile,
     grades_between,
@@ -17,7 +19,7 @@ from echogpt.guideline_data import (
     rule,
     scale,
 )
-from echogpt.schemas import Fact, Sex, Study
+from echogpt.schemas import Fact, Sex, Study, concept_vocabulary
 
 # Field path of a graded measurement -> scale family.
 FAMILY_BY_SOURCE = {
@@ -174,6 +176,26 @@ def _widen(grades: set[str]) -> set[str]:
     return out
 
 
+_BETWEEN = re.compile(r"^(mild|moderate)_(\w+ly)_(\w+)$")  # "moderate_severely_reduced"
+
+
+def _between_grades(concept: str, grades: set[str], measured: bool) -> set[str]:
+    """Intermediate vocabulary grades ("mild_moderately_dilated") that the accepted grades allow.
+
+    A measured value must sit where both neighbours are acceptable (it claims a boundary value);
+    a stated category allows any intermediate word that includes it, as for regurgitation.
+    """
+    out = set()
+    for g in concept_vocabulary().get(concept, {}).get("grades", []):
+        m = _BETWEEN.match(g)
+        if m is None:
+            continue
+        ends = {f"{m.group(1)}ly_{m.group(3)}", f"{m.group(2)}_{m.group(3)}"}
+        if (ends <= grades) if measured else (ends & grades):
+            out.add(g)
+    return out
+
+
 def acceptable_grades(fact: Fact, profile: LabProfile | str = "default", *,
                       sex: Sex | str | None = None, study: Study | None = None) -> set[str]:
     """Grades a report may use for this fact without being wrong.
@@ -218,4 +240,5 @@ def acceptable_grades(fact: Fact, profile: LabProfile | str = "default", *,
         out.add("sclerosis")  # aortic sclerosis is thickening without stenosis
     if fact.concept in ("rv_size", "ra_size", "rv_systolic_function") and fact.grade in _ALL:
         out |= _ALL[fact.grade]  # ASE15 gives no severity partitions for these
-    return _widen(out)
+    out = _widen(out)
+    return out | _between_grades(fact.concept, out, measured=fact.value is not None)

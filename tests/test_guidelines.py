@@ -656,3 +656,21 @@ def test_rule_and_source_format_of_every_fact():
         key, _, rule_id = f.rule.partition(":")
         assert key in guideline_table().sources and re.fullmatch(r"[\w.+-]+", rule_id), f.rule
         assert f.source.split(".")[0] in ("measurements", "findings", "patient")
+
+
+def test_intermediate_grades_need_both_neighbours_for_a_measured_value(monkeypatch):
+    import echogpt.acceptance as acceptance
+
+    vocab = {"lv_systolic_function": {"grades": ["moderately_reduced", "severely_reduced",
+                                                 "moderate_severely_reduced"]},
+             "la_size": {"grades": ["mildly_dilated", "moderately_dilated", "mild_moderately_dilated"]}}
+    monkeypatch.setattr(acceptance, "concept_vocabulary", lambda: vocab)
+    # EF 30: moderately (30-40) and, within 1 point, severely (< 30) reduced -> "moderate to severe" is fine
+    at_boundary = g.acceptable_grades(fact("lv_systolic_function", 30, "%", "measurements.lvef"), sex="male")
+    assert "moderate_severely_reduced" in at_boundary
+    # EF 35 is moderately reduced by every scheme: "moderately to severely" overstates it
+    mid_band = g.acceptable_grades(fact("lv_systolic_function", 35, "%", "measurements.lvef"), sex="male")
+    assert "moderate_severely_reduced" not in mid_band
+    # a stated category allows an intermediate word that includes it
+    stated = Fact(concept="la_size", grade="moderately_dilated", source="findings.la_size")
+    assert "mild_moderately_dilated" in g.acceptable_grades(stated)
