@@ -201,7 +201,9 @@ def _jsonl_rows(text: str) -> list[Row]:
     rows: list[Row] = []
     for number, line in enumerate(text.splitlines(), start=1):
         if line.strip():
-            rows.append((number, line, _parse_object(line)))
+            parsed = _parse_object(line)
+            # the raw row is the object as read, or the line's text when it is no JSON object
+            rows.append((number, line if isinstance(parsed, FieldError) else parsed, parsed))
     return rows
 
 
@@ -265,7 +267,8 @@ def _csv_rows(text: str, name: str, mapping: ColumnMapping | None, delimiter: st
                 field="", type="row_length", value=None, expected=f"{len(header)} cells",
                 message=f"row has {len(cells)} cells, the header has {len(header)}")))
             continue
-        rows.append((number, dict(zip(header, cells, strict=True)), dict(zip(header, cells, strict=True))))
+        row = dict(zip(header, cells, strict=True))
+        rows.append((number, row, row))
     return rows
 
 
@@ -299,8 +302,8 @@ def _validate_rows(rows: list[Row], name: str, fmt: Format, mapping: ColumnMappi
             errors.append(parsed)
         else:
             record, columns, conflicts = to_record(parsed, mapping, tabular)
-            errors += [FieldError(field=f, type="conflicting_columns", message=m, column=c)
-                       for f, c, m in conflicts]
+            errors += [FieldError(field=f, type="conflicting_columns", message=m,
+                                  column=c if c != f else None) for f, c, m in conflicts]
             try:
                 study = Study.model_validate(record)
             except ValidationError as e:

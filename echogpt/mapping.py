@@ -8,6 +8,7 @@ Study field paths such as ``measurements.lvidd``; unmapped columns must already 
 
 from __future__ import annotations
 
+import copy
 import difflib
 import json
 import math
@@ -295,10 +296,15 @@ def to_record(row: dict[str, Any], mapping: ColumnMapping | None, tabular: bool
                 value = json.loads(value)
             except json.JSONDecodeError:
                 pass  # left as text: validation reports it against the field
+        if isinstance(value, dict | list):
+            value = copy.deepcopy(value)  # merging dotted keys must not change the raw row
         clash = _set_path(record, field.split("."), value)
         if clash:
-            conflicts.append((field, str(column), f"column '{column}' sets {field}, which "
-                              f"'{columns.get(clash, clash)}' already set"))
+            earlier = next((c for f, c in columns.items()
+                            if clash == f or clash.startswith(f + ".") or f.startswith(clash + ".")),
+                           clash)
+            conflicts.append((field, str(column), f"columns '{earlier}' and '{column}' both set "
+                              f"{clash}"))
         else:
             columns[field] = str(column)
     return record, columns, conflicts

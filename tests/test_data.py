@@ -62,6 +62,7 @@ def test_jsonl_rows_are_numbered_by_line(tmp_path: Path) -> None:
     assert (lvidd.errors[0].field, lvidd.errors[0].type) == ("measurements.lvidd", "implausible_value")
     assert lvidd.errors[0].expected == "2.5-9.5 cm" and lvidd.errors[0].value == 52
     assert bad_json.errors[0].type == "json_invalid" and bad_json.raw == "{not json"
+    assert lvidd.raw["study_id"] == "S2"  # a parsed line is kept as its object
     assert bad_json.reason().startswith("line 4: ")
 
 
@@ -407,3 +408,14 @@ def test_validate_without_the_guideline_engine(tmp_path: Path, monkeypatch: pyte
 def test_upload_bytes_are_read_like_a_file() -> None:
     result = load_studies_bytes(b"study_id,findings_text\nA,x\nA,y\n", "upload.csv")
     assert len(result.studies) == 1 and result.rejects[0].errors[0].type == "duplicate_study_id"
+
+
+def test_dotted_key_merges_into_its_block_without_changing_the_raw_row(tmp_path: Path) -> None:
+    merged = {**GOOD, "measurements": {"lvef": 50}, "measurements.lvidd": 5.0}
+    clash = {**GOOD, "study_id": "S2", "measurements": {"lvidd": 5}, "measurements.lvidd": 6}
+    result = load_studies(_jsonl(tmp_path, [json.dumps(merged), json.dumps(clash)]))
+    (study,) = result.studies
+    assert study.measurements.lvidd == 5.0 and study.measurements.lvef.low == 50
+    (reject,) = result.rejects
+    assert reject.raw == clash and reject.errors[0].type == "conflicting_columns"
+    assert "'measurements' and 'measurements.lvidd'" in reject.errors[0].message
