@@ -164,12 +164,14 @@ def bleu(references: Sequence[str], predictions: Sequence[Any],
 
 def length(references: Sequence[str], predictions: Sequence[Any],
            studies: Sequence[Study] | None = None) -> MetricResult:
-    """Length of each prediction: statements (``split_statements``) and words (whitespace)."""
+    """Length of each prediction: statements (``split_statements``) and their words (whitespace
+    separated, list markers not counted)."""
     check_lengths(references, predictions)
     per_sample = []
     for p in predictions:
-        text = prediction_text(p)
-        per_sample.append({"statements": len(split_statements(text)), "words": len(text.split())})
+        statements = split_statements(prediction_text(p))
+        per_sample.append({"statements": len(statements),
+                           "words": sum(len(s.text.split()) for s in statements)})
     return {"aggregate": aggregate_means(per_sample), "per_sample": per_sample}
 
 
