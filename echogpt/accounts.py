@@ -9,6 +9,7 @@ the permission table every store and review function enforces.
 from __future__ import annotations
 
 from enum import StrEnum
+from functools import cache
 from typing import TYPE_CHECKING
 
 from argon2 import PasswordHasher
@@ -105,6 +106,11 @@ def verify_password(password_hash: str | None, password: str) -> bool:
         return False
 
 
+@cache
+def _dummy_hash() -> str:
+    return _HASHER.hash("not a password of anyone")
+
+
 def _to_user(row: UserRow) -> User:
     return User(id=row.id, name=row.name, role=Role(row.role))
 
@@ -192,6 +198,9 @@ def authenticate(db: Store, name: str, password: str) -> User:
     """
     with db.transaction() as s:
         row = s.scalars(select(UserRow).where(UserRow.name == name)).one_or_none()
+        if row is None or not row.password_hash:
+            # Spend the same hashing time as a real check, so timing does not reveal names.
+            verify_password(_dummy_hash(), password)
         ok = row is not None and row.active and verify_password(row.password_hash, password)
         if ok and _HASHER.check_needs_rehash(row.password_hash):
             row.password_hash = _HASHER.hash(password)
