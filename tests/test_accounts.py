@@ -11,6 +11,16 @@ from echogpt.cli import app
 from echogpt.store import Store
 
 
+@pytest.fixture(autouse=True)
+def cheap_hashing(request, monkeypatch):
+    """Fast argon2 parameters, except where the real ones are the point of the test."""
+    if request.node.name != "test_passwords_are_argon2id_hashes":
+        from argon2 import PasswordHasher
+
+        monkeypatch.setattr(accounts, "_HASHER", PasswordHasher(time_cost=1, memory_cost=1024,
+                                                                parallelism=1))
+
+
 @pytest.fixture
 def db(tmp_path):
     store = Store(f"sqlite:///{tmp_path / 'acc.sqlite'}")
@@ -21,6 +31,7 @@ def db(tmp_path):
 def test_passwords_are_argon2id_hashes():
     h = accounts.hash_password("correct horse")
     assert h.startswith("$argon2id$") and "correct horse" not in h
+    assert "m=65536,t=3" in h  # argon2-cffi's RFC 9106 low-memory profile: 64 MiB, 3 passes
     assert h != accounts.hash_password("correct horse")  # salted
     assert accounts.verify_password(h, "correct horse")
     assert not accounts.verify_password(h, "correct hors")
