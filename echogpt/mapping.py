@@ -8,7 +8,6 @@ Study field paths such as ``measurements.lvidd``; unmapped columns must already 
 
 from __future__ import annotations
 
-import copy
 import difflib
 import json
 import math
@@ -296,8 +295,6 @@ def to_record(row: dict[str, Any], mapping: ColumnMapping | None, tabular: bool
                 value = json.loads(value)
             except json.JSONDecodeError:
                 pass  # left as text: validation reports it against the field
-        if isinstance(value, dict | list):
-            value = copy.deepcopy(value)  # merging dotted keys must not change the raw row
         clash = _set_path(record, field.split("."), value)
         if clash:
             earlier = next((c for f, c in columns.items()
@@ -311,20 +308,22 @@ def to_record(row: dict[str, Any], mapping: ColumnMapping | None, tabular: bool
 
 
 def _set_path(record: dict[str, Any], parts: list[str], value: Any) -> str | None:
-    """Set a nested value; on a collision return the path already holding a value."""
+    """Set a nested value; on a collision return the path already holding a value.
+
+    Dicts along the path are copied before they change, so the raw row is never modified.
+    """
     node = record
     for i, part in enumerate(parts[:-1]):
-        child = node.setdefault(part, {})
+        child = node.get(part, {})
         if not isinstance(child, dict):
             return ".".join(parts[:i + 1])
+        node[part] = child = dict(child)
         node = child
     last = parts[-1]
     if last in node:
-        if isinstance(node[last], dict) and isinstance(value, dict):
-            overlap = set(node[last]) & set(value)
-            if not overlap:
-                node[last].update(value)
-                return None
+        if isinstance(node[last], dict) and isinstance(value, dict) and not set(node[last]) & set(value):
+            node[last] = {**node[last], **value}
+            return None
         return ".".join(parts)
     node[last] = value
     return None
