@@ -9,7 +9,7 @@ It loads no model and reads no prose; a study without structured data gets one h
 
 from __future__ import annotations
 
-from echogpt.guideline_data import LabProfile, load_profile
+from echogpt.guideline_data import LabProfile, load_profile, rule
 from echogpt.guidelines import aortic_stenosis_grade
 from echogpt.schemas import Fact, Measurements, Study
 from echogpt.study_grading import STATED, grade_study, is_abnormal
@@ -258,8 +258,8 @@ def _comparison(study: Study) -> list[str]:
         return []
     when = f" of {prior.study_date.isoformat()}" if prior.study_date else ""
     delta = m.lvef.value - prior.lvef.value
-    if abs(delta) < 5:  # within the usual inter-study variability of LVEF
-        return [f"Compared with the prior study{when}, LVEF is unchanged ({prior.lvef.text()} then, "
+    if abs(delta) < rule("prior_lvef_change_points"):  # within the test-retest variability of 2D LVEF
+        return [f"Compared with the prior study{when}, LVEF is similar ({prior.lvef.text()} then, "
                 f"{m.lvef.text()} now)."]
     verb = "increased" if delta > 0 else "decreased"
     return [f"Compared with the prior study{when}, LVEF has {verb} from {prior.lvef.text()} "

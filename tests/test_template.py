@@ -88,8 +88,10 @@ def test_mitral_stenosis_wording_follows_the_profile():
 
 
 def test_unchanged_lvef_against_prior():
-    text = template_impression(make_study({"lvef": 60}, prior={"lvef": 58}))
-    assert "LVEF is unchanged" in text
+    # 60 vs 52 % is 8 points: within the 10-point test-retest band; 60 vs 50 % is a decrease
+    assert "LVEF is similar" in template_impression(make_study({"lvef": 52}, prior={"lvef": 60}))
+    assert "LVEF has decreased from 60 % to 50 %" in template_impression(make_study({"lvef": 50},
+                                                                                    prior={"lvef": 60}))
 
 
 def test_deterministic_and_splits_into_its_own_lines():
