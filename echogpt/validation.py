@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from echogpt.data import ImportResult, load_studies, write_rejects
+from echogpt.data import ImportResult, RejectedRow, load_studies, write_rejects
 from echogpt.files import FileError, write_jsonl
 from echogpt.schemas import Study
 
@@ -98,6 +98,9 @@ def validate_file(path: str | Path, rejects: str | Path | None = None,
     Raises:
         FileError: the file or mapping cannot be read, or an output cannot be written.
     """
+    outputs = [Path(p).resolve() for p in (rejects, out) if p is not None]
+    if Path(path).resolve() in outputs or len(set(outputs)) < len(outputs):
+        raise FileError("the input, --rejects and --out must be three different files")
     result = load_studies(path, mapping=mapping)
     report = ValidationReport(result=result)
     try:
@@ -111,3 +114,12 @@ def validate_file(path: str | Path, rejects: str | Path | None = None,
     if check_consistency:
         report.warnings = consistency_warnings(result.studies)
     return report
+
+
+def reject_table(rejects: list[RejectedRow]) -> list[dict[str, Any]]:
+    """One flat row per error (row, study_id, field, type, message, value, expected, column),
+    for showing rejects as a table.
+    """
+    return [{"row": r.row, "study_id": r.study_id, **e.model_dump(mode="json")}
+            for r in rejects for e in r.errors]
+

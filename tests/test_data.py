@@ -419,3 +419,20 @@ def test_dotted_key_merges_into_its_block_without_changing_the_raw_row(tmp_path:
     (reject,) = result.rejects
     assert reject.raw == clash and reject.errors[0].type == "conflicting_columns"
     assert "'measurements' and 'measurements.lvidd'" in reject.errors[0].message
+
+
+def test_validate_refuses_to_overwrite_its_input(tmp_path: Path) -> None:
+    path = _jsonl(tmp_path, [json.dumps(GOOD)])
+    with pytest.raises(FileError, match="different files"):
+        validate_file(path, rejects=path)
+    assert read_jsonl(path) == [GOOD]
+
+
+def test_reject_table_has_one_row_per_error(tmp_path: Path) -> None:
+    from echogpt.validation import reject_table
+
+    result = load_studies(_csv(tmp_path, "study_id,findings_text,patient.age,measurements.lvidd\n"
+                                         "A,x,12,52\nB,x,,\n"))
+    table = reject_table(result.rejects)
+    assert [(t["row"], t["study_id"], t["field"]) for t in table] == [
+        (2, "A", "patient.age"), (2, "A", "measurements.lvidd")]
