@@ -113,7 +113,8 @@ def score_systems(studies: list[Study], predictions: dict[str, dict[str, Predict
                   bertscore_model: str | None = None) -> tuple[list[dict[str, Any]], dict[str, str]]:
     """Per-sample rows (one per system and study) and the metrics skipped with their reason.
 
-    A metric whose optional part is missing (``RuntimeError``) is skipped, not fatal.
+    A metric whose optional part is missing (``RuntimeError``) or that fails is skipped with its
+    reason, not fatal: the other metrics are still computed and written.
     """
     from echogpt.metrics_clinical import study_critical_findings
 
@@ -134,6 +135,9 @@ def score_systems(studies: list[Study], predictions: dict[str, dict[str, Predict
                                          _metric_options(name, profile, bertscore_model))
             except RuntimeError as e:
                 skipped[name] = str(e)
+                continue
+            except Exception as e:  # noqa: BLE001 - one failing metric must not lose the others
+                skipped[name] = f"failed: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
                 continue
             for col, values in zip(columns, per_sample, strict=True):
                 col.update(values)
