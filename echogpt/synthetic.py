@@ -108,21 +108,20 @@ def _study(c: Case, rng: random.Random, ids: tuple[str, str], when: date, prior:
     draft = Study.model_validate({**base, "measurements": meas, "findings": findings})
     result = diastolic_function(draft)
     dd = result.grade if result.applicable and result.grade else "not_assessed"
-    prose_only = rng.random() < spec().population["prose_only_probability"]
-    meas, findings = _structured(c, dd)
-    if not prose_only:
-        base["findings"] = findings
-    base["measurements"] = meas
+    base["measurements"], base["findings"] = _structured(c, dd)
     if prior:
         base["prior"] = {"study_date": prior["date"], "lvef": prior["lvef"],
                          "impression": prior["impression"]}
     study = Study.model_validate(base)
-    facts = grade_study(study, profile)
+    facts = grade_study(study, profile)  # graded with the findings block, even when it is left out
     w = Writer(rng, c)
     style = STYLES[rng.randrange(len(STYLES))]
     text = findings_text(w, style, prose_items(w, dd, prior))
     impression = impression_text(w, facts, dd, prior, profile)
-    return study.model_copy(update={"findings_text": text, "impression": impression})
+    update: dict[str, Any] = {"findings_text": text, "impression": impression}
+    if rng.random() < spec().population["prose_only_probability"]:
+        update["findings"] = None  # prose-only study: the findings text carries everything
+    return study.model_copy(update=update)
 
 
 def _patient_studies(seed: int, j: int, key: str, count: int, profile: str,

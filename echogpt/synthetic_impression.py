@@ -45,7 +45,11 @@ def impression_items(w: Writer, facts: list[Fact], dd: str, prior: dict[str, Any
     c, m, g, rng = w.c, w.c.m, w.c.grades, w.rng
     out: list[tuple[float, str, dict[str, Any]]] = []
     concepts = {(f.concept, f.grade) for f in facts}
-    normal = ("normal_study", None) in concepts
+    # a prosthesis, sclerosis, any lesion or more than trace regurgitation is not a normal study
+    normal = ("normal_study", None) in concepts and not (
+        c.effusion or c.thrombus or c.vegetation or c.hcm or c.wm_pattern != "normal"
+        or any(v["prosthesis"] or v["stenosis"] or v["regurgitation"] not in (None, "none", "trace")
+               for v in c.valves.values()))
 
     def add(rank: float, key: str, **values: Any) -> None:
         out.append((rank, key, values))
