@@ -299,7 +299,8 @@ def get_quantization_config() -> Any:
 
 
 def get_peft_config(r: int = 16, alpha: int = 32, dropout: float = 0.05,
-                    target_modules: list[str] | None = None) -> Any:
+                    target_modules: list[str] | None = None,
+                    layers: list[int] | None = None) -> Any:
     """LoRA on all linear projections of the decoder blocks.
 
     Args:
@@ -307,6 +308,8 @@ def get_peft_config(r: int = 16, alpha: int = 32, dropout: float = 0.05,
         alpha: Scaling numerator (scale = alpha / r).
         dropout: Dropout on the adapter input.
         target_modules: Module names to adapt; all Llama-style projections by default.
+        layers: Indices of the decoder layers to adapt (None = all). Adapting only the top layers
+            stops the backward pass there, which is what makes CPU training affordable.
 
     Returns:
         A ``peft.LoraConfig`` for causal LM.
@@ -314,7 +317,8 @@ def get_peft_config(r: int = 16, alpha: int = 32, dropout: float = 0.05,
     from peft import LoraConfig
 
     return LoraConfig(r=r, lora_alpha=alpha, lora_dropout=dropout, bias="none",
-                      task_type="CAUSAL_LM", target_modules=target_modules or LORA_TARGETS)
+                      task_type="CAUSAL_LM", target_modules=target_modules or LORA_TARGETS,
+                      layers_to_transform=layers, layers_pattern="layers" if layers else None)
 
 
 def load_base_model(ref: BaseModelRef, *, device: str = "auto", dtype: str = "auto",

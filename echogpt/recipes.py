@@ -38,6 +38,8 @@ class TrainConfig(BaseModel):
     lora_alpha: int = Field(32, ge=1, description="LoRA alpha (scale = alpha / r)")
     lora_dropout: float = Field(0.05, ge=0, lt=1, description="Dropout on the LoRA input")
     target_modules: list[str] | None = Field(None, description="Modules to adapt; None = all linear")
+    lora_top_layers: int | None = Field(
+        None, ge=1, description="Adapt only the top N decoder layers (faster backward); None = all")
     quantize_4bit: bool = Field(False, description="QLoRA: NF4 4-bit base (CUDA only)")
     dtype: Literal["auto", "bfloat16", "float16", "float32"] = Field(
         "auto", description="Base weight dtype (auto = bf16)")

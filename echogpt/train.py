@@ -164,6 +164,13 @@ class TrainResult:
                 f"{self.seconds:.0f} s")
 
 
+def _top_layers(model: Any, top: int | None) -> list[int] | None:
+    if top is None:
+        return None
+    total = model.config.get_text_config().num_hidden_layers
+    return list(range(max(0, total - top), total))
+
+
 def _sft_args(config: TrainConfig, out: Path, device: str) -> Any:
     from trl import SFTConfig
 
@@ -243,7 +250,8 @@ def train_sft(config: TrainConfig, out: str | Path, *, resume: bool | str = True
         model=model, args=_sft_args(config, out, device), train_dataset=Dataset.from_list(records),
         eval_dataset=Dataset.from_list(val_records) if val_records else None,
         processing_class=tokenizer, peft_config=get_peft_config(
-            config.lora_r, config.lora_alpha, config.lora_dropout, config.target_modules),
+            config.lora_r, config.lora_alpha, config.lora_dropout, config.target_modules,
+            _top_layers(model, config.lora_top_layers)),
         callbacks=callbacks,
     )
     checkpoint = None

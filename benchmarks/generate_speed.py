@@ -1,0 +1,75 @@
+"""Generation speed on this machine (never in CI): tokens/s at batch 1 and 16, time to first token
+and the latency of one 100-token draft, for the embedded model (optionally with an adapter merged).
+
+    python benchmarks/generate_speed.py --studies data/synth/test.jsonl [--adapter DIR] [--dtype bfloat16]
+
+Exactly 100 new tokens are forced per sequence (end-of-turn suppressed) and only non-pad tokens
+are counted. Targets on 2 cores: TTFT <= 1 s, draft <= 3 s, batch-16 >= 200 tok/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+NEW_TOKENS = 100
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--studies", required=True)
+    parser.add_argument("--adapter", default=None)
+    parser.add_argument("--base-model", default=None)
+    parser.add_argument("--dtype", default="bfloat16")
+    parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--batch", type=int, default=16)
+    args = parser.parse_args()
+
+    import torch
+
+    from echogpt.checkpoints import load_bundle
+    from echogpt.generate import Generator
+    from echogpt.train import read_studies
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    t0 = time.perf_counter()
+    bundle = load_bundle(args.base_model, args.adapter, device="cpu", dtype=args.dtype)
+    print(f"model {bundle.base.label} adapter={args.adapter} dtype={args.dtype} "
+          f"threads={torch.get_num_threads()} load {time.perf_counter() - t0:.1f} s")
+    gen = Generator(bundle, max_new_tokens=NEW_TOKENS)
+    studies = read_studies(args.studies)[: args.batch]
+    tok = bundle.tokenizer
+    forced = {"min_new_tokens": NEW_TOKENS, "max_new_tokens": NEW_TOKENS}
+
+    def run(batch: list) -> tuple[float, int, int]:
+        enc = gen._encode([gen_messages(s) for s in batch])
+        start = time.perf_counter()
+        with torch.inference_mode():
+            out = bundle.model.generate(**enc, **{**gen._gen_kwargs(NEW_TOKENS), **forced})
+        seconds = time.perf_counter() - start
+        new = out[:, enc["input_ids"].shape[1]:]
+        counted = int((new != tok.pad_token_id).sum())
+        return seconds, counted, int(enc["attention_mask"].sum()) // len(batch)
+
+    def gen_messages(study):  # noqa: ANN001, ANN202
+        from echogpt.prompts import build_messages
+
+        return build_messages(study, gen.prompt)
+
+    run(studies[:1])  # warm-up
+    enc = gen._encode([gen_messages(studies[0])])
+    start = time.perf_counter()
+    with torch.inference_mode():
+        bundle.model.generate(**enc, **{**gen._gen_kwargs(1), "max_new_tokens": 1})
+    ttft = time.perf_counter() - start
+    s1, n1, p1 = run(studies[:1])
+    sb, nb, pb = run(studies)
+    print(f"prompt tokens (mean): {p1} (batch 1), {pb} (batch {len(studies)})")
+    print(f"time to first token: {ttft:.2f} s")
+    print(f"draft latency (batch 1, {n1} tokens): {s1:.2f} s -> {n1 / s1:.1f} tok/s")
+    print(f"batch {len(studies)}: {nb} tokens in {sb:.2f} s -> {nb / sb:.1f} tok/s")
+
+
+if __name__ == "__main__":
+    main()
