@@ -163,7 +163,7 @@ PAIRS = [
     dict(id="lvh-01", style="narrative", phen="lvh",
          study=dict(patient={"age": 69, "sex": "M"},
                     measurements={"lvef": 60, "ivsd": 1.3, "lvpwd": 1.3, "lvidd": 4.8},
-                    findings_text="Moderate concentric left ventricular hypertrophy, septum and posterior wall 1.3 cm. Normal cavity size. Normal systolic function, ejection fraction 60%."),
+                    findings_text="Mild concentric left ventricular hypertrophy, septum and posterior wall 1.3 cm. Normal cavity size. Normal systolic function, ejection fraction 60%."),
          imp=[("There is concentric left ventricular hypertrophy with normal cavity size.", "S"),
               ("Systolic function is normal with an ejection fraction of 60%.", "S")]),
     dict(id="lvh-02", style="abbreviated", phen="lvh",

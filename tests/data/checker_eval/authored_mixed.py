@@ -101,7 +101,7 @@ PAIRS = [
                     findings={"wall_motion": {"basal inferior": "akinetic", "mid inferior": "akinetic", "basal inferolateral": "hypokinetic"}},
                     findings_text="Inferior akinesis and basal inferolateral hypokinesis. Ejection fraction 35%. No mitral regurgitation. Normal right ventricle."),
          imp=[("Inferior akinesis with basal inferolateral hypokinesis, ejection fraction 35%.", "S"),
-              ("There is an inferior wall aneurysm with thrombus.", "U", "invented_finding", "no aneurysm or thrombus described")],
+              ("There is an inferior wall thrombus.", "U", "invented_finding", "no thrombus is described")],
          omit=[]),
     dict(id="mx-14", style="numbered", phen="tamponade",
          study=dict(patient={"age": 52, "sex": "M"},
