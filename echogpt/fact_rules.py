@@ -4,7 +4,7 @@ Owns the rule models (unknown keys are errors), the single compiled token patter
 extractor scans text with, grade resolution onto the fact vocabulary and the checker's scales
 and numeric tolerances.
 
-    lex = lexicon(); lex.pattern.finditer("Mild MR.")
+    lex = lexicon(); lex.by_char["m"].match("Mild MR.")
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ class Term(_Model):
     facts: list[dict[str, Any]] = Field(default_factory=list)
     drop_ungraded: bool = Field(False, description="an ungraded mention only names a measurement")
     ignore: bool = Field(False, description="matched only to hide words from other rules")
+    modifier: bool = Field(False, description="an adjective that never takes a grade (rheumatic)")
 
 
 class Tolerance(_Model):
@@ -77,6 +78,14 @@ class CueLists(_Model):
     not_significant: list[str] = Field(default_factory=list)
 
 
+class DerivedFact(_Model):
+    """A fact that follows from another by a guideline rule (grade II diastolic -> elevated LAP)."""
+
+    if_: dict[str, str] = Field(alias="if")
+    then: dict[str, str]
+    source: str
+
+
 class FactRules(_Model):
     """The whole rule file. Allowed keys are exactly the fields below."""
 
@@ -98,12 +107,15 @@ class FactRules(_Model):
     fillers: list[str]
     comparison_cues: list[str]
     tee_only_locations: list[str]
+    bubble_study_cues: list[str]
     evidence_required: list[str]
     lenient_normal_concepts: list[str]
     walls: Walls
     scales: dict[str, Scale | str]
     tolerances: Tolerances
     normal_study_allows: dict[str, float]
+    derived_facts: list[DerivedFact]
+    comparison_direction: dict[str, list[str]]
 
 
 @cache
@@ -128,12 +140,14 @@ def _rx(pattern: str) -> str:
 class Lexicon:
     """Everything the extractor needs, compiled: one token pattern and lookup tables."""
 
-    pattern: re.Pattern[str]
+    by_char: dict[str, re.Pattern[str]]
     payloads: dict[str, tuple[str, Any]]
     sentence_end: re.Pattern[str]
     filler: re.Pattern[str]
     comparison: re.Pattern[str]
     wall_parse: re.Pattern[str]
+    bubble: re.Pattern[str] | None = None
+    direction: dict[str, re.Pattern[str]] = field(default_factory=dict)
     scale_of: dict[str, dict[str, tuple[float, float]]] = field(default_factory=dict)
 
 
@@ -142,6 +156,51 @@ _NUM = (r"(?:(?:<|>|≤|≥|<=|>=|less than|greater than|more than|above|below|u
         r"(?:\s*(?:-|–|—|to)\s*\d+(?:\.\d+)?)?(?:\s*(?:x|×|by)\s*\d+(?:\.\d+)?)?"
         r"(?:\s*(?:mm\s?hg|cm2|cm²|cm\^2|sq\.?\s?cm|cm/sec|cm/s|m/sec|m/s|ml/m2|ml/m²|g/m2|g/m²|ml|cc"
         r"|mm|cm|msec|ms|%|percent|bpm))?")
+
+
+def _first_chars(src: str) -> set[str]:
+    """Lower-case characters a pattern can start with (every character when that is unknowable)."""
+    from re import _constants as c  # type: ignore[attr-defined]
+    from re import _parser  # type: ignore[attr-defined]
+
+    every = set("abcdefghijklmnopqrstuvwxyz0123456789<>~≈≤≥+&/%-–") | {"*"}
+
+    def first(seq: Any) -> tuple[set[str], bool]:  # (chars, can be empty)
+        out: set[str] = set()
+        for op, av in seq:
+            if op is c.LITERAL:
+                return out | {chr(av).lower()}, False
+            if op is c.IN:
+                chars: set[str] = set()
+                for iop, iav in av:
+                    if iop is c.LITERAL:
+                        chars.add(chr(iav).lower())
+                    elif iop is c.RANGE:
+                        chars |= {chr(x).lower() for x in range(iav[0], iav[1] + 1)}
+                    else:
+                        return out | every, False
+                return out | chars, False
+            if op is c.SUBPATTERN:
+                got, empty = first(av[3])
+            elif op is c.BRANCH:
+                got, empty = set(), False
+                for b in av[1]:
+                    g, e = first(b)
+                    got, empty = got | g, empty or e
+            elif op in (c.MAX_REPEAT, c.MIN_REPEAT):
+                got, empty = first(av[2])
+                empty = empty or av[0] == 0
+            elif op in (c.AT, c.ASSERT, c.ASSERT_NOT):
+                continue
+            else:
+                return out | every, False
+            out |= got
+            if not empty:
+                return out, False
+        return out, True
+
+    chars, _ = first(_parser.parse(src, re.IGNORECASE))
+    return chars
 
 
 @cache
@@ -180,30 +239,38 @@ def lexicon() -> Lexicon:
     names = "|".join(_rx(x) for x in sorted(w.names, key=len, reverse=True))
     wall = (rf"(?:(?:{levels})(?:\s*(?:,|and|/|-|to|&)\s*(?:{levels}))*[\s\-]+)?(?:{names})"
             r"(?:[\s\-]+(?:walls?|segments?|regions?))?")
-    alts.append((wall, "wall", None))
-    alts.append((r"apical(?:[\s\-]+(?:walls?|segments?|regions?))?", "wall", None))
+    alts.sort(key=lambda a: len(a[0]), reverse=True)
+    # Wall names come after every other word so that "septal thickness" stays a measurement name.
+    walls = [(wall, "wall", None), (r"apical(?:[\s\-]+(?:walls?|segments?|regions?))?", "wall", None)]
     for terr, pats in w.territories.items():
         src = "|".join(_rx(p) for p in pats)
-        alts.append((rf"(?:{src})(?:[\s\-]+(?:territory|distribution|region|infarct))?", "wallterr", terr))
-    alts += [(_rx(p), "wallterr", "global") for p in w.global_]
-    alts.sort(key=lambda a: len(a[0]), reverse=True)
+        walls.append((rf"(?:{src})(?:[\s\-]+(?:territory|distribution|region|infarct))?", "wallterr", terr))
+    walls += [(_rx(p), "wallterr", "global") for p in w.global_]
+    alts += walls
     alts.append((_NUM, "num", None))
-    parts, payloads = [], {}
+    payloads: dict[str, tuple[str, Any]] = {}
+    buckets: dict[str, list[str]] = {}
     for i, (src, kind, payload) in enumerate(alts):
         name = f"g{i}"
-        # Symbols may follow or precede a match; letters and digits may not (whole words only).
-        parts.append(rf"(?P<{name}>(?<![A-Za-z0-9])(?:{src})(?![A-Za-z0-9]))")
         payloads[name] = (kind, payload)
-    pattern = re.compile("|".join(parts), re.IGNORECASE)
+        # Symbols may follow a match; letters and digits may not (whole words only).
+        part = rf"(?P<{name}>(?:{src})(?![A-Za-z0-9]))"
+        for ch in _first_chars(src):
+            buckets.setdefault(ch, []).append(part)
+    # One small alternation per first character: a token start tries only the rules that can match.
+    by_char = {ch: re.compile("|".join(parts), re.IGNORECASE) for ch, parts in buckets.items()}
     fill = "|".join(_rx(x) for x in sorted(r.fillers + r.separators, key=len, reverse=True))
     cmp_src = "|".join(_rx(x) for x in r.comparison_cues)
     wall_parse = re.compile(rf"(?P<lv>{levels})|(?P<nm>{names})", re.IGNORECASE)
     lex = Lexicon(
-        pattern=pattern, payloads=payloads,
+        by_char=by_char, payloads=payloads,
         sentence_end=re.compile(r"(?<!\d)\.(?!\d)|[;!?\n]|(?<=\d)\.(?=\s|$)"),
         filler=re.compile(rf"(?<![A-Za-z0-9])(?:{fill})(?![A-Za-z0-9])|[\s,:()\-–/.]+", re.IGNORECASE),
         comparison=re.compile(rf"(?<![A-Za-z0-9])(?:{cmp_src})(?![A-Za-z0-9])", re.IGNORECASE),
         wall_parse=wall_parse)
+    lex.bubble = re.compile("|".join(_rx(x) for x in r.bubble_study_cues), re.IGNORECASE)
+    lex.direction = {k: re.compile("|".join(rf"(?<![A-Za-z0-9])(?:{_rx(x)})(?![A-Za-z0-9])" for x in v),
+                                   re.IGNORECASE) for k, v in r.comparison_direction.items()}
     for scale in r.scales.values():
         if isinstance(scale, Scale):
             for concept in scale.concepts:

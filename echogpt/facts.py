@@ -50,10 +50,30 @@ class _Mention:
     borrow: bool = False
 
 
+_START = re.compile(r"(?<![A-Za-z0-9])[^\s,.;:()\[\]'\"]")
+
+
+def _matches(text: str):  # noqa: ANN202 - yields re.Match
+    by_char = lexicon().by_char
+    pos = 0
+    while True:
+        s = _START.search(text, pos)
+        if s is None:
+            return
+        p = s.start()
+        rx = by_char.get(text[p].lower())
+        m = rx.match(text, p) if rx is not None else None
+        if m is not None and m.end() > p:
+            yield m
+            pos = m.end()
+        else:
+            pos = p + 1
+
+
 def _tokens(text: str) -> list[_Tok]:
     lex = lexicon()
     out = []
-    for m in lex.pattern.finditer(text):
+    for m in _matches(text):
         kind, payload = lex.payloads[m.lastgroup or ""]
         tok = _Tok(kind, m.start(), m.end(), payload)
         if kind == "grade":
@@ -79,6 +99,10 @@ def _gap_ok(text: str, a: int, b: int, max_words: int = 1, comma: bool = True) -
 
 
 _SUBJ = ("subj", "wallterr")
+
+
+def _is_modifier(tok: _Tok) -> bool:
+    return tok.kind == "term" and tok.payload.modifier
 
 
 def _subject_list(tok: _Tok) -> list[tuple[str, str | None]]:
@@ -124,9 +148,9 @@ def _sentence_facts(text: str, toks: list[_Tok], offset_facts: list[Fact],
         if g.kind != "grade":
             continue
         j, subs, last = k + 1, [], g.end
-        while (j < len(toks) and toks[j].kind in _SUBJ + ("sep",)
+        while (j < len(toks) and (toks[j].kind in _SUBJ + ("sep",) or _is_modifier(toks[j]))
                and _gap_ok(text, last, toks[j].start, comma=False)):
-            if toks[j].kind != "sep":
+            if toks[j].kind in _SUBJ:
                 subs.append(j)
             last = toks[j].end
             j += 1
@@ -248,7 +272,7 @@ def _sentence_facts(text: str, toks: list[_Tok], offset_facts: list[Fact],
     # 6. facts
     for m in everything:
         _emit(m, offset_facts)
-    _numbers(text, toks, offset_facts)
+    _numbers(text, toks, offset_facts, carry)
     for t in reversed(toks):
         if _subject_list(t):
             return _subject_list(t)
@@ -276,20 +300,22 @@ def _emit(m: _Mention, out: list[Fact]) -> None:
     polarity = m.polarity
     for concept, loc in dict.fromkeys(pairs):
         grade = resolve_grade(concept, m.degree, m.direction)
+        rule = "no-significant" if m.not_significant and polarity == "absent" else None
         if (m.direction == "normal" or grade == "normal") and concept in (
                 "valve_regurgitation", "valve_stenosis", "pericardial_effusion", "thrombus"):
             grade, polarity = None, "absent"
+            rule = None if term is None else rule
         if term and term.drop_ungraded and grade is None:
             continue
         out.append(Fact(concept=concept, location=loc, polarity=polarity, grade=grade, source="text",
-                        start=m.start, end=m.end,
-                        rule="no-significant" if m.not_significant and polarity == "absent" else None))
+                        start=m.start, end=m.end, rule=rule))
     for spec in term.facts if term and not m.borrow else []:
         pol = spec.get("polarity", "present")
         if pol == "present":
             pol = m.polarity
+        rule = spec.get("rule") or ("no-significant" if m.not_significant and pol == "absent" else None)
         out.append(Fact(concept=spec["concept"], location=spec.get("location"), grade=spec.get("grade"),
-                        polarity=pol, source="text", start=m.start, end=m.end))
+                        polarity=pol, source="text", start=m.start, end=m.end, rule=rule))
 
 
 _NUM = re.compile(r"(?P<q>[<>≤≥~≈]|less than|greater than|more than|above|below|under|over|up to|at least)?"
@@ -297,7 +323,7 @@ _NUM = re.compile(r"(?P<q>[<>≤≥~≈]|less than|greater than|more than|above|
                   r"(?:\s*(?:x|×|by)\s*(?P<c>\d+(?:\.\d+)?))?\s*(?P<u>[^\d\s].*)?$", re.IGNORECASE)
 
 
-def _field_of(text: str, toks: list[_Tok], i: int) -> str | None:
+def _field_of(toks: list[_Tok], i: int, carry: list[tuple[str, str | None]]) -> str | None:
     t = toks[i]
     f = t.payload[1] if t.kind == "subj" else t.payload.field if t.kind == "term" else None
     if not isinstance(f, dict):
@@ -306,12 +332,15 @@ def _field_of(text: str, toks: list[_Tok], i: int) -> str | None:
         for subject, _ in _subject_list(toks[b]):
             if subject in f:
                 return f[subject]
+    for subject, _ in carry:
+        if subject in f:
+            return f[subject]
     return f["*"]
 
 
-def _numbers(text: str, toks: list[_Tok], out: list[Fact]) -> None:
+def _numbers(text: str, toks: list[_Tok], out: list[Fact], carry: list[tuple[str, str | None]]) -> None:
     for i, t in enumerate(toks):
-        name = _field_of(text, toks, i) if t.kind in ("term", "subj") else None
+        name = _field_of(toks, i, carry) if t.kind in ("term", "subj") else None
         if not name:
             continue
         for j in range(i + 1, len(toks)):
@@ -322,7 +351,7 @@ def _numbers(text: str, toks: list[_Tok], out: list[Fact]) -> None:
                     if fact:
                         out.append(fact)
                 break
-            if _field_of(text, toks, j) if n.kind in ("term", "subj") else False:
+            if _field_of(toks, j, carry) if n.kind in ("term", "subj") else False:
                 break
 
 

@@ -10,13 +10,14 @@ critical findings present in the study and absent from the impression are report
 from __future__ import annotations
 
 import json
+import re
 from functools import cache
 from importlib import resources
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from echogpt.fact_rules import rules
+from echogpt.fact_rules import lexicon, rules
 from echogpt.facts import extract_facts, mentions_comparison
 from echogpt.schemas import CheckResult, Fact, Omission, StatementCheck, Study, StudyType
 from echogpt.study_facts import (
@@ -24,6 +25,8 @@ from echogpt.study_facts import (
     StudyFacts,
     abnormal,
     compare,
+    compare_number,
+    interval,
     is_normal_claim,
     locations_compatible,
     study_facts,
@@ -51,6 +54,7 @@ class CriticalRule(BaseModel):
     locations: list[str] = Field(default_factory=list)
     values: list[ValueTrigger] = Field(default_factory=list)
     severity: Literal["critical", "high", "moderate"]
+    stated_by: list[dict[str, Any]] = Field(default_factory=list)
     source: str
 
 
@@ -69,7 +73,8 @@ def critical_rules() -> CriticalRules:
     return CriticalRules.model_validate(json.loads(text))
 
 
-def _hits(rule: CriticalRule, fact: Fact, accepted: frozenset[str] = frozenset()) -> bool:
+def _hits(rule: CriticalRule, fact: Fact) -> bool:
+    """Whether a fact makes the critical finding present (grades, locations or a measured cut)."""
     if fact.concept == "measurement":
         for v in rule.values:
             if fact.location != v.field or fact.value is None:
@@ -78,11 +83,23 @@ def _hits(rule: CriticalRule, fact: Fact, accepted: frozenset[str] = frozenset()
             if (v.below is not None and hi < v.below) or (v.above is not None and fact.value > v.above):
                 return True
         return False
-    if fact.concept != rule.concept or fact.polarity == "absent":
+    if fact.concept != rule.concept or fact.polarity == "absent" or (rule.values and not rule.grades):
         return False
     if rule.grades and fact.grade not in rule.grades:
         return False
     return not rule.locations or (fact.location or "heart") in rule.locations
+
+
+def _said(rule: CriticalRule, fact: Fact) -> bool:
+    """Whether an impression fact states the finding (at its grade; a wrong site still states it)."""
+    if fact.polarity == "absent":
+        return False
+    if _hits(rule, fact):
+        return True
+    extra = [s for s in rule.stated_by if s.get("concept") == fact.concept]
+    if any(not s.get("grades") or fact.grade in s["grades"] for s in extra):
+        return True
+    return fact.concept == rule.concept and (not rule.grades or fact.grade in rule.grades)
 
 
 def rule_id(rule: CriticalRule, location: str | None) -> str:
@@ -110,8 +127,7 @@ def omissions(study_f: StudyFacts, stated: list[Fact]) -> list[Omission]:
             key = rule_id(rule, loc)
             if key in out:
                 continue
-            said = any(_hits(rule, s) and (loc is None or locations_compatible(rule.concept, s.location, loc))
-                       for s in stated if s.polarity != "absent")
+            said = any(_said(rule, s) for s in stated)
             if not said:
                 label = rule.label.replace("{location}", loc or "valve")
                 out[key] = Omission(finding=label, severity=rule.severity, evidence=e.where())
@@ -130,6 +146,11 @@ def _judge(claim: Fact, study: Study, sf: StudyFacts, comparison: bool) -> tuple
                                    f"{f.concept.replace('_', ' ')}".replace("  ", " ")
         return "supported", "no abnormal finding in the study"
     found = sf.about(claim.concept, claim.location)
+    if claim.concept == "shunt" and claim.polarity == "absent":
+        found = sf.about("shunt", None)
+    elif claim.location and claim.polarity != "absent" and any(
+            e.fact.location for e in sf.by_concept.get(claim.concept, [])):
+        found = [e for e in found if e.fact.location]
     if claim.concept == "wall_motion" and claim.location is None and claim.polarity == "absent":
         # "No regional wall motion abnormality" is not contradicted by global hypokinesis
         global_grades = {e.fact.grade for e in found if e.fact.location == "global"}
@@ -173,6 +194,70 @@ def _judge(claim: Fact, study: Study, sf: StudyFacts, comparison: bool) -> tuple
     return status, f"{reason} [{e.where()}]"
 
 
+def _mid(f: Fact) -> float | None:
+    if f.value is None:
+        return None
+    return (f.value + (f.value_max if f.value_max is not None else f.value)) / 2
+
+
+def _against_prior(text: str, facts: list[Fact], sf: StudyFacts) -> tuple[Status, str] | None:
+    """A comparison statement ("improved", "unchanged", "worse") against the prior study."""
+    lex = lexicon()
+    said = [k for k, rx in lex.direction.items() if rx.search(text)]
+    if len(said) != 1:
+        return None
+    concepts = {f.concept for f in facts if f.concept != "measurement"}
+    if any(f.concept == "measurement" and f.location == "lvef" for f in facts):
+        concepts.add("lv_systolic_function")
+    pairs: list[tuple[str, float, float]] = []  # (what, prior position, current position)
+    cur_ef = [_mid(e.fact) for e in sf.evidence if e.origin != "prior" and e.fact.location == "lvef"
+              and e.fact.concept == "measurement"]
+    old_ef = [_mid(e.fact) for e in sf.evidence if e.origin == "prior" and e.fact.location == "lvef"
+              and e.fact.concept == "measurement"]
+    if ("lv_systolic_function" in concepts or not concepts) and cur_ef and old_ef:
+        # LVEF within 5 points counts as unchanged (inter-reader variability, ASE15)
+        delta = (cur_ef[0] or 0) - (old_ef[0] or 0)
+        moved = "better" if delta > 5 else "worse" if delta < -5 else "same"
+        if moved != said[0]:
+            return "contradicted", f"LVEF was {old_ef[0]:g} % and is {cur_ef[0]:g} % now"
+        return "supported", f"LVEF was {old_ef[0]:g} % and is {cur_ef[0]:g} % now"
+    for e in sf.evidence:
+        if e.origin != "prior" or e.fact.concept == "measurement" or (concepts and e.fact.concept not in concepts):
+            continue
+        old = interval(e.fact)
+        for c in sf.about(e.fact.concept, e.fact.location):
+            new = interval(c.fact)
+            if old is not None and new is not None and c.fact.location == e.fact.location:
+                pairs.append((e.fact.concept, abs(sum(old) / 2), abs(sum(new) / 2)))
+    for what, old_p, new_p in pairs:
+        moved = "worse" if new_p > old_p + 0.5 else "better" if new_p < old_p - 0.5 else "same"
+        # progression within a grade ("worse" with the same grade) is for the numbers to decide
+        if moved != said[0] and not (moved == "same" and said[0] != "same"):
+            return "contradicted", f"{what.replace('_', ' ')} is {moved} than in the prior study"
+    if said[0] == "same":
+        for e in sf.evidence:
+            f = e.fact
+            if e.origin != "prior" or f.concept != "measurement" or f.value is None:
+                continue
+            for c in sf.about("measurement", f.location):
+                status, _ = compare_number(c.fact, f)
+                if status == "contradicted":
+                    return "contradicted", (f"{f.location} changed from {_mid(f):g} to {_mid(c.fact):g} "
+                                            "since the prior study")
+                pairs.append(("measurement", 0, 0))
+    return ("supported", "consistent with the prior study") if pairs else None
+
+
+def _no_bubble_study(text: str, study: Study) -> bool:
+    """The statement cites a bubble study that the study never did."""
+    bubble = lexicon().bubble
+    if not bubble or not bubble.search(text) or study.agitated_saline:
+        return False
+    ft = study.findings_text
+    not_done = r"(?:bubble|saline)[^.]*not (?:performed|done|obtained)|no (?:bubble|agitated saline) study"
+    return not bubble.search(ft) or bool(re.search(not_done, ft, re.I))
+
+
 def check_statement(text: str, start: int, study: Study, sf: StudyFacts) -> StatementCheck:
     """The verdict on one statement (``start`` is its offset in the impression)."""
     facts = extract_facts(text, offset=start)
@@ -181,9 +266,19 @@ def check_statement(text: str, start: int, study: Study, sf: StudyFacts) -> Stat
         return StatementCheck(text=text, start=start, end=start + len(text), verdict="unsupported",
                               reason="compares with a prior study, but the study has no prior", facts=facts)
     clinical = [f for f in facts if f.concept != "image_quality"]
+    versus = _against_prior(text, clinical, sf) if comparison else None
+    if versus is not None and versus[0] == "contradicted":
+        return StatementCheck(text=text, start=start, end=start + len(text), verdict="contradicted",
+                              reason=versus[1], facts=facts)
+    if not clinical and versus is not None:
+        return StatementCheck(text=text, start=start, end=start + len(text), verdict=versus[0],
+                              reason=versus[1], facts=facts)
     if not clinical:
         return StatementCheck(text=text, start=start, end=start + len(text), verdict="not_factual",
                               reason="states no clinical fact", facts=facts)
+    if any(f.concept == "shunt" for f in clinical) and _no_bubble_study(text, study):
+        return StatementCheck(text=text, start=start, end=start + len(text), verdict="unsupported",
+                              reason="cites an agitated-saline (bubble) study that was not done", facts=facts)
     worst: tuple[Status, str] | None = None
     rank = {"contradicted": 0, "unsupported": 1, "supported": 2}
     for f in clinical:

@@ -17,7 +17,7 @@ from typing import Literal
 from echogpt import units
 from echogpt.fact_rules import lexicon, rules, segments_of, tolerance
 from echogpt.facts import extract_facts
-from echogpt.schemas import Fact, Study
+from echogpt.schemas import Fact, Measurements, Study, concept_vocabulary
 
 Status = Literal["supported", "contradicted", "unsupported"]
 
@@ -91,18 +91,66 @@ def _measurement_facts(study: Study) -> list[Fact]:
     return out
 
 
-def _structured(study: Study, profile: str) -> list[Evidence]:
+def _with_prose_numbers(study: Study, text: list[Evidence]) -> Study:
+    """The study with numbers read from its prose added where the measurements block lacks them."""
+    have = study.measurements.model_dump(exclude_none=True) if study.measurements else {}
+    extra: dict[str, object] = {}
+    for e in text:
+        f = e.fact
+        if f.concept != "measurement" or f.location in have or f.location in extra or f.value is None:
+            continue
+        if f.location == "lvef":
+            extra["lvef"] = f"{f.value:g}-{f.value_max:g}" if f.value_max is not None else f.value
+        else:
+            extra[f.location or ""] = f.value if f.value_max is None else (f.value + f.value_max) / 2
+    if not extra:
+        return study
+    try:
+        merged = Measurements.model_validate({**have, **extra})
+        return study.model_copy(update={"measurements": merged})
+    except ValueError:
+        return study
+
+
+def _morphology(study: Study) -> list[Evidence]:
+    out = []
+    allowed = set(concept_vocabulary()["valve_morphology"]["grades"])
+    for valve in ("aortic", "mitral", "tricuspid", "pulmonic"):
+        vf = getattr(study.findings, valve, None) if study.findings else None
+        for word in vf.morphology if vf else []:
+            if word.lower() in allowed:
+                f = Fact(concept="valve_morphology", location=valve, grade=word.lower(),
+                         source=f"findings.{valve}.morphology")
+                out.append(Evidence(f, frozenset(), "structured"))
+    return out
+
+
+def _derived(evidence: list[Evidence]) -> list[Evidence]:
+    out = []
+    have = {e.fact.concept for e in evidence}
+    for d in rules().derived_facts:
+        if d.then["concept"] in have:
+            continue
+        for e in evidence:
+            if all(getattr(e.fact, k) == v for k, v in d.if_.items()) and e.fact.polarity == "present":
+                out.append(Evidence(Fact(source=d.source, **d.then), frozenset(), e.origin))
+                break
+    return out
+
+
+def _structured(study: Study, profile: str, text: list[Evidence] | None = None) -> list[Evidence]:
     from echogpt.guidelines import acceptable_grades, grade_study
 
     out = []
-    for f in grade_study(study, profile):
+    graded = _with_prose_numbers(study, text or [])
+    for f in grade_study(graded, profile):
         try:
-            accepted = frozenset(acceptable_grades(f, profile, study=study))
+            accepted = frozenset(acceptable_grades(f, profile, study=graded))
         except Exception:  # noqa: BLE001 - a fact the acceptance bands do not cover: its own grade only
             accepted = frozenset([f.grade] if f.grade else [])
         out.append(Evidence(f, accepted, "structured"))
     out += [Evidence(f, frozenset(), "structured") for f in _measurement_facts(study)]
-    return out
+    return out + _morphology(study)
 
 
 def _text(study: Study) -> list[Evidence]:
@@ -147,12 +195,15 @@ def study_facts(study: Study, profile: str = "default") -> StudyFacts:
     hit = _CACHE.get(key)
     if hit is not None:
         return hit
-    text, structured = _text(study), _structured(study, profile)
+    text = _text(study)
+    structured = _structured(study, profile, text)
     prior = _prior_study(study)
     prior_ev = []
     if prior is not None:
-        prior_ev = [Evidence(e.fact, e.accepted, "prior") for e in _structured(prior, profile) + _text(prior)]
-    sf = StudyFacts(study.study_id, text + structured + prior_ev)
+        ptext = _text(prior)
+        prior_ev = [Evidence(e.fact, e.accepted, "prior") for e in _structured(prior, profile, ptext) + ptext]
+    derived = _derived(text + structured)
+    sf = StudyFacts(study.study_id, text + structured + derived + prior_ev)
     for e in sf.evidence:
         if e.origin != "prior":
             sf.by_concept.setdefault(e.fact.concept, []).append(e)
@@ -185,7 +236,7 @@ def locations_compatible(concept: str, claimed: str | None, stated: str | None) 
         return True
     if concept == "wall_motion":
         return bool(segments_of(claimed) & segments_of(stated))
-    if concept in ("thrombus", "mass", "vegetation", "abscess", "shunt"):
+    if concept in ("thrombus", "mass", "vegetation", "abscess", "shunt", "prosthetic_valve"):
         return "heart" in (claimed, stated) or {claimed, stated} == {"la", "laa"}
     if concept == "aortic_dilation":
         return "aorta" in (claimed, stated)
