@@ -321,7 +321,10 @@ def grade_study(study: Study, profile: LabProfile | str = "default") -> list[Fac
     if study.findings is not None:
         facts += _stated_findings(study.findings)
     lv_normal = any(f.concept == "lv_systolic_function" and f.grade == "normal" for f in facts)
-    if lv_normal and len(facts) >= 5 and not any(is_abnormal(f) for f in facts):
+    # Only structured findings can vouch for valves, pericardium and masses being normal.
+    valves_seen = any(f.concept.startswith("valve_") and (f.source or "").startswith("findings")
+                      for f in facts)
+    if lv_normal and valves_seen and len(facts) >= 5 and not any(is_abnormal(f) for f in facts):
         facts.append(Fact(concept="normal_study", source="measurements", rule="LAB:normal-study"))
     return facts
 

@@ -116,7 +116,7 @@ def _lv(study: Study, facts: list[Fact]) -> list[str]:
     lvot = _first(facts, "lvot_obstruction")
     if lvot is not None:
         sam = " with systolic anterior motion of the mitral valve" if _first(facts, "sam") else ""
-        grad = f", peak gradient {_n(lvot.value, 'mmHg')}" if lvot.value is not None else ""
+        grad = f", peak LVOT gradient {_n(lvot.value, 'mmHg')}" if lvot.value is not None else ""
         lines.append(f"Dynamic LVOT obstruction{sam}{grad}.")
     return lines
 
@@ -184,14 +184,15 @@ def _right_heart(facts: list[Fact]) -> list[str]:
     ph = _first(facts, "ph_probability")
     if pasp is not None:
         words = "normal" if pasp.grade == "normal" else _w(pasp.grade)
-        rap = _first(facts, "rap")
-        rap_text = f" (RA pressure {_n(rap.value, 'mmHg')})" if rap is not None else ""
-        text = f"Estimated PA systolic pressure {pasp.value:.0f} mmHg, {words}{rap_text}"
+        text = f"Estimated PA systolic pressure {pasp.value:.0f} mmHg, {words}"
         if ph is not None and ph.grade in ("intermediate", "high"):
             text += f"; {ph.grade} echocardiographic probability of pulmonary hypertension"
         lines.append(text + ".")
     elif ph is not None and ph.grade in ("intermediate", "high"):
         lines.append(f"{ph.grade.capitalize()} echocardiographic probability of pulmonary hypertension.")
+    rap = _first(facts, "rap")
+    if rap is not None and rap.grade == "elevated":  # a normal RA pressure is not impression material
+        lines.append(f"Elevated estimated RA pressure ({_n(rap.value, 'mmHg')}).")
     return lines
 
 
@@ -291,6 +292,8 @@ def template_impression(study: Study, profile: LabProfile | str = "default") -> 
         lines.insert(0, f"Normal {kind} echocardiogram.")
         if _first(facts, "pericardial_effusion", present=False):
             lines.append("No pericardial effusion.")
+    if study.findings is None and (study.findings_text or "").strip():
+        lines.append("Valves, pericardium and masses are not given as structured data; see the findings.")
     lines += _comparison(study)
     quality = _first(facts, "image_quality")
     if quality is not None and quality.grade == "limited":

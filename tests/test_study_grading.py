@@ -128,6 +128,8 @@ def test_normal_study_fact_only_when_everything_is_normal():
         grade_study(make_study(normal, {"tricuspid": {"regurgitation": "trace"}})), "normal_study"
     )
     assert not by_concept(grade_study(make_study({**normal, "lavi": 45})), "normal_study")
+    # measurements alone cannot vouch for the valves, pericardium and masses
+    assert not by_concept(grade_study(make_study(normal)), "normal_study")
 
 
 def test_consistency_lvef_vs_volumes():
