@@ -259,7 +259,7 @@ def _comparison(study: Study) -> list[str]:
         return []
     when = f" of {prior.study_date.isoformat()}" if prior.study_date else ""
     delta = m.lvef.value - prior.lvef.value
-    if abs(delta) < rule("prior_lvef_change_points"):  # within the test-retest variability of 2D LVEF
+    if abs(delta) <= rule("prior_lvef_change_points"):  # within inter-reader variability of LVEF
         return [f"Compared with the prior study{when}, LVEF is similar ({prior.lvef.text()} then, "
                 f"{m.lvef.text()} now)."]
     verb = "increased" if delta > 0 else "decreased"
