@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from echogpt.diastology import diastolic_function
-from echogpt.schemas import Study
+from echogpt.schemas import DiastolicGrade, Prior, Study
 from echogpt.splits import patient_fraction
 from echogpt.study_grading import grade_study
 from echogpt.synthetic_impression import impression_text
@@ -25,6 +25,7 @@ from echogpt.synthetic_physiology import Case, Patient, new_patient, phenotypes,
 from echogpt.synthetic_text import STYLES, Writer, findings_text, phrases, prose_items
 
 SPLITS = ("train", "val", "test")
+_STATED_DD = {"normal", "grade_1", "grade_2", "grade_3", "indeterminate"}
 
 
 def _drop_missing(rng: random.Random, c: Case) -> None:
@@ -58,7 +59,7 @@ def _valve_block(v: dict[str, Any]) -> dict[str, Any] | None:
     return out
 
 
-def _structured(c: Case, dd: str | None) -> tuple[dict[str, Any], dict[str, Any]]:
+def _structured(c: Case) -> tuple[dict[str, Any], dict[str, Any]]:
     """The case's measurements and findings blocks as Study JSON."""
     meas: dict[str, Any] = {k: v for k, v in c.m.items() if k != "lvef"}
     if c.lvef_range:
@@ -77,8 +78,6 @@ def _structured(c: Case, dd: str | None) -> tuple[dict[str, Any], dict[str, Any]
         f["ra_size"] = "normal"
     if c.wall_motion:
         f["wall_motion"] = {str(n): x for n, x in c.wall_motion.items()}
-    if dd in ("normal", "grade_1", "grade_2", "grade_3", "indeterminate"):
-        f["diastolic_function"] = dd.replace("_", "-")
     f["effusion"] = ({"size": c.effusion["size"], "location": c.effusion["location"],
                       **{k: v for k, v in c.effusion.items() if k not in ("size", "location")}}
                      if c.effusion else {"size": "none"})
@@ -104,15 +103,16 @@ def _study(c: Case, rng: random.Random, ids: tuple[str, str], when: date, prior:
         "patient": {"age": p.age, "sex": p.sex, "height_cm": p.height_cm, "weight_kg": p.weight_kg,
                     "bsa_m2": p.bsa},
     }
-    meas, findings = _structured(c, None)
+    meas, findings = _structured(c)
     draft = Study.model_validate({**base, "measurements": meas, "findings": findings})
     result = diastolic_function(draft)
     dd = result.grade if result.applicable and result.grade else "not_assessed"
-    base["measurements"], base["findings"] = _structured(c, dd)
-    if prior:
-        base["prior"] = {"study_date": prior["date"], "lvef": prior["lvef"],
-                         "impression": prior["impression"]}
-    study = Study.model_validate(base)
+    assert draft.findings is not None
+    stated = DiastolicGrade(dd.replace("_", "-")) if dd in _STATED_DD else None
+    study = draft.model_copy(update={  # validated once above; only these two parts change
+        "findings": draft.findings.model_copy(update={"diastolic_function": stated}),
+        "prior": Prior.model_validate({"study_date": prior["date"], "lvef": prior["lvef"],
+                                       "impression": prior["impression"]}) if prior else None})
     facts = grade_study(study, profile)  # graded with the findings block, even when it is left out
     w = Writer(rng, c)
     style = STYLES[rng.randrange(len(STYLES))]
