@@ -40,7 +40,7 @@ def is_abnormal(fact: Fact) -> bool:
     if fact.concept in _ALWAYS_ABNORMAL:
         return True
     if fact.concept == "prosthetic_valve":
-        return fact.grade != "normal"
+        return True  # even a normally functioning prosthesis makes the study not a normal one
     return fact.grade not in _NORMAL_GRADES
 
 

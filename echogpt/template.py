@@ -12,7 +12,7 @@ from __future__ import annotations
 from echogpt.guideline_data import LabProfile, load_profile, rule
 from echogpt.guidelines import aortic_stenosis_grade
 from echogpt.schemas import Fact, Measurements, Study
-from echogpt.study_grading import STATED, grade_study, is_abnormal
+from echogpt.study_grading import STATED, grade_study
 
 NO_DATA = "See findings; no structured data to summarise."
 _SEVERITY = ["trace", "mild", "mild_moderate", "moderate", "moderate_severe", "severe", "massive",
@@ -148,7 +148,9 @@ def _valves(study: Study, facts: list[Fact], p: LabProfile) -> tuple[list[str], 
         sten = sten if sten is not None and sten.polarity == "present" else None
         regurg = _first(facts, "valve_regurgitation", location=valve)
         prosthesis = _first(facts, "prosthetic_valve", location=valve)
-        described = described or any(f.location == valve for f in facts if f.concept.startswith("valve_"))
+        # Only the reader's structured findings describe a valve; a measured Vmax alone does not.
+        described = described or any(f.location == valve and f.rule == STATED
+                                     for f in facts if f.concept.startswith("valve_"))
         if sten is not None and sten.grade != "sclerosis":
             mva = f" (MVA {_n(sten.value, 'cm²')})" if valve == "mitral" and sten.unit == "cm2" else ""
             text = (_aortic_stenosis_line(study, sten, p) if valve == "aortic" and sten.rule != STATED
@@ -293,7 +295,7 @@ def template_impression(study: Study, profile: LabProfile | str = "default") -> 
         if _first(facts, "pericardial_effusion", present=False):
             lines.append("No pericardial effusion.")
     if study.findings is None and (study.findings_text or "").strip():
-        lines.append("Valves, pericardium and masses are not given as structured data; see the findings.")
+        lines.append("See findings; only measurements were given as structured data.")
     lines += _comparison(study)
     quality = _first(facts, "image_quality")
     if quality is not None and quality.grade == "limited":
@@ -304,4 +306,4 @@ def template_impression(study: Study, profile: LabProfile | str = "default") -> 
     return "\n".join(f"{i}. {line}" for i, line in enumerate(lines, 1))
 
 
-__all__ = ["NO_DATA", "template_impression", "is_abnormal"]
+__all__ = ["NO_DATA", "template_impression"]

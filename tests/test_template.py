@@ -109,3 +109,16 @@ def test_template_module_is_independent_of_the_synthetic_writer_and_heavy_librar
             "print(bad); sys.exit(1 if bad else 0)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_measurements_only_study_makes_no_claim_about_valves():
+    # a measured AV Vmax 1.7 m/s rules out aortic stenosis only, not other valve disease
+    text = template_impression(make_study({"lvef": 60, "av_vmax": 1.7}))
+    assert "valvular" not in text and "Normal transthoracic" not in text
+    assert text.splitlines()[-1].endswith("See findings; only measurements were given as structured data.")
+
+
+def test_normally_functioning_prosthesis_is_not_a_normal_study():
+    normal = {"lvef": 60, "lvidd": 5.0, "ivsd": 0.9, "lvpwd": 0.9, "lavi": 28, "tapse": 2.2}
+    text = template_impression(make_study(normal, {"aortic": {"prosthesis": {"kind": "bioprosthetic"}}}))
+    assert "Normal transthoracic" not in text and "Normally functioning prosthetic aortic valve" in text
