@@ -163,6 +163,8 @@ def train_dpo(config: TrainConfig, out: str | Path, *, pairs: str | Path | None 
         warmup_steps=config.warmup_ratio, max_grad_norm=config.max_grad_norm,
         logging_steps=config.logging_steps, save_strategy="no", seed=config.seed,
         report_to="none", use_cpu=device == "cpu", disable_tqdm=True, dataloader_num_workers=0,
+        # TRL turns checkpointing on by default; follow the config as SFT does.
+        activation_checkpointing=config.gradient_checkpointing, gradient_checkpointing=None,
         bf16=device == "cuda" and config.dtype != "float32" and not config.quantize_4bit)
     trainer = DPOTrainer(model=model, args=args, train_dataset=Dataset.from_list(records),
                          processing_class=tokenizer, peft_config=peft_config)
