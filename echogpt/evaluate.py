@@ -319,8 +319,8 @@ def summary_lines(result: dict[str, Any]) -> list[str]:
     """A short plain-text table of the key metrics (mean and 95 % CI per system)."""
     keys = [c for c in ("fact_f1", "hallucination_rate", "critical_omission", "rougeL", "bleu",
                         "bertscore_f1", "stopped") if c in result["columns"]]
-    skipped = f"; not computed: {', '.join(result['skipped'])}" if result["skipped"] else ""
-    lines = [f"{result['n_studies']} studies{skipped}"]
+    lines = [f"{result['n_studies']} studies"]
+    lines += [f"not computed: {name} ({why})" for name, why in result["skipped"].items()]
     for system in result["systems"]:
         cells = []
         for c in keys:

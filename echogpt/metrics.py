@@ -45,13 +45,6 @@ class Column(NamedTuple):
 
 
 COLUMNS: dict[str, Column] = {
-    "rouge1": Column("ROUGE-1 F1", True, "0-1"),
-    "rouge2": Column("ROUGE-2 F1", True, "0-1"),
-    "rougeL": Column("ROUGE-L F1", True, "0-1"),
-    "bleu": Column("BLEU (sentence)", True, "0-100"),
-    "bertscore_precision": Column("BERTScore precision", True, "0-1"),
-    "bertscore_recall": Column("BERTScore recall", True, "0-1"),
-    "bertscore_f1": Column("BERTScore F1", True, "0-1"),
     "fact_precision": Column("Clinical-fact precision", True, "0-1"),
     "fact_recall": Column("Clinical-fact recall", True, "0-1"),
     "fact_f1": Column("Clinical-fact F1", True, "0-1"),
@@ -60,11 +53,19 @@ COLUMNS: dict[str, Column] = {
     "unsupported_rate": Column("Unsupported statements (share)", False, "0-1"),
     "critical_omission": Column("Critical finding omitted (share of studies)", False, "0-1"),
     "omissions": Column("Critical findings omitted (count)", False, "count"),
+    "rouge1": Column("ROUGE-1 F1", True, "0-1"),
+    "rouge2": Column("ROUGE-2 F1", True, "0-1"),
+    "rougeL": Column("ROUGE-L F1", True, "0-1"),
+    "bleu": Column("BLEU (sentence)", True, "0-100"),
+    "bertscore_precision": Column("BERTScore precision", True, "0-1"),
+    "bertscore_recall": Column("BERTScore recall", True, "0-1"),
+    "bertscore_f1": Column("BERTScore F1", True, "0-1"),
     "stopped": Column("Stopped on end-of-turn (share)", True, "0-1"),
     "statements": Column("Statements", None, "count"),
     "words": Column("Words", None, "count"),
 }
-"""Per-sample value name -> label, direction and scale (for tables, win rates and plots)."""
+"""Per-sample value name -> label, direction and scale (for tables, win rates and plots), clinical
+measures first."""
 
 
 def get_metric(name: str) -> MetricFn:

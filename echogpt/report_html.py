@@ -12,6 +12,7 @@ import base64
 import html
 import io
 import math
+import textwrap
 from typing import Any
 
 KEY_METRICS = ("fact_f1", "hallucination_rate", "critical_omission", "rougeL", "bertscore_f1",
@@ -91,7 +92,11 @@ def _means_plot(result: dict[str, Any]) -> str:
         ax.invert_yaxis()
         info = result["columns"][c]
         arrow = "higher is better" if info["higher_is_better"] else "lower is better"
-        ax.set_title(f"{info['label']}\n({arrow})", fontsize=9)
+        ax.set_title("\n".join(textwrap.wrap(info["label"], 26)) + f"\n({arrow})", fontsize=9)
+        for i, m in enumerate(means):
+            if not math.isnan(m):
+                ax.annotate(_fmt(m, info["scale"]), (0, i), xytext=(3, 0), textcoords="offset points",
+                            va="center", fontsize=8)
         if info["scale"] == "0-1":
             ax.set_xlim(0, 1)
     return _png(fig)
@@ -112,15 +117,16 @@ def _win_plot(result: dict[str, Any], metric: str) -> str:
     ties = [p["tie_rate"] for p in pairs]
     losses = [p["loss_rate"] for p in pairs]
     y = range(len(pairs))
-    ax.barh(y, wins, color="#4c9a5f", label="A better")
-    ax.barh(y, ties, left=wins, color="#cccccc", label="same")
+    ax.barh(y, wins, color="#4c9a5f", label="first-named system better")
+    ax.barh(y, ties, left=wins, color="#cccccc", label="same score")
     ax.barh(y, losses, left=[w + t for w, t in zip(wins, ties, strict=True)], color="#c0504d",
-            label="B better")
+            label="second-named system better")
     ax.set_yticks(list(y), labels)
     ax.invert_yaxis()
     ax.set_xlim(0, 1)
     ax.set_xlabel(f"share of studies ({result['columns'][metric]['label']})")
-    ax.legend(loc="lower right", fontsize=8)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.35 if len(pairs) < 3 else -0.15), ncol=3,
+              fontsize=8, frameon=False)
     return _png(fig)
 
 
@@ -159,7 +165,7 @@ def _pairwise_table(result: dict[str, Any]) -> str:
             f"<td>{p['wins']} ({_fmt(100 * p['win_rate'], 'count')} %)</td>"
             f"<td>{p['losses']} ({_fmt(100 * p['loss_rate'], 'count')} %)</td>"
             f"<td>{p['ties']} ({_fmt(100 * p['tie_rate'], 'count')} %)</td>"
-            f"<td>{_fmt(p['diff'], info['scale'])} ({_fmt(p['diff_ci_low'], info['scale'])}–"
+            f"<td>{_fmt(p['diff'], info['scale'])} ({_fmt(p['diff_ci_low'], info['scale'])} to "
             f"{_fmt(p['diff_ci_high'], info['scale'])})</td>"
             f"<td>{_fmt(p.get('p_holm'), '0-1')}</td></tr>")
     if not rows:
