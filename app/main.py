@@ -17,17 +17,15 @@ import streamlit as st  # noqa: E402
 
 from app import state  # noqa: E402
 
+# url path -> (file, title, icon). File names differ from the url paths on purpose: a file
+# pages/<url>.py would also be found as an old-style pages/ entry under the same address.
 PAGES = {
-    "login": st.Page("pages/login.py", title="Sign in", icon=":material/login:", url_path="login"),
-    "worklist": st.Page("pages/worklist.py", title="Worklist", icon=":material/list:",
-                        url_path="worklist"),
-    "draft": st.Page("pages/draft.py", title="Draft", icon=":material/edit_note:", url_path="draft"),
-    "reports": st.Page("pages/reports.py", title="Signed reports", icon=":material/verified:",
-                       url_path="reports"),
-    "admin": st.Page("pages/admin.py", title="Admin", icon=":material/admin_panel_settings:",
-                     url_path="admin"),
-    "account": st.Page("pages/account.py", title="Account", icon=":material/person:",
-                       url_path="account"),
+    "login": ("pages/login_page.py", "Sign in", ":material/login:"),
+    "worklist": ("pages/worklist_page.py", "Worklist", ":material/list:"),
+    "draft": ("pages/draft_page.py", "Draft", ":material/edit_note:"),
+    "reports": ("pages/reports_page.py", "Signed reports", ":material/verified:"),
+    "admin": ("pages/admin_page.py", "Admin", ":material/admin_panel_settings:"),
+    "account": ("pages/account_page.py", "Account", ":material/person:"),
 }
 
 # Pages each role sees; the library refuses anything a role may not do whatever the page shows.
@@ -37,12 +35,23 @@ ROLE_PAGES = {
     "admin": ["admin", "worklist", "reports", "account"],
 }
 
+
+def navigation_for(names: list[str]) -> list:
+    """The visible pages, plus every other address as a hidden alias of the first page, so a
+    link to a page the user cannot see (or signing in and out) lands there, not on an error."""
+    visible = [st.Page(PAGES[n][0], title=PAGES[n][1], icon=PAGES[n][2], url_path=n) for n in names]
+    landing = PAGES[names[0]]
+    hidden = [st.Page(landing[0], title=landing[1], url_path=n, visibility="hidden")
+              for n in PAGES if n not in names]
+    return visible + hidden
+
+
 st.set_page_config(page_title="EchoGPT copilot", page_icon=":material/cardiology:", layout="wide")
 state.init()
 account = state.user()
-names = ROLE_PAGES.get(str(getattr(account, "role", "")), []) if account else ["login"]
-navigation = st.navigation([PAGES[n] for n in names] or [PAGES["account"]])
+role = str(getattr(account, "role", "")) if account is not None else ""
+navigation = st.navigation(navigation_for(ROLE_PAGES.get(role, ["login"])))
 if account is not None:
-    st.sidebar.caption(f"Signed in as **{account.name}** ({account.role})")
+    st.sidebar.caption(f"Signed in as **{account.name}** ({role})")
 state.show_flash()
 navigation.run()

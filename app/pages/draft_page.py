@@ -30,13 +30,11 @@ st.caption(f"Status: **{view.status}** · patient {study.patient_id}"
            + (f" · {study.study_date}" if study.study_date else ""))
 
 
-def run(action, *args) -> bool:
-    """Run one transition; show its one-line error and return False if it was refused."""
+def act(done: str, action, *args) -> None:
+    """Run one transition, queue its outcome (``done`` or the one-line refusal), rerun."""
     error = services.attempt(action, *args)
-    if error:
-        st.error(error)
-        return False
-    return True
+    state.flash("error", error) if error else state.flash("success", done)
+    st.rerun()
 
 
 left, right = st.columns([2, 3], gap="large")
@@ -54,9 +52,7 @@ with right:
             st.warning(f"Previous draft rejected: {view.rejection}")
         if st.button("Generate draft", key="generate", type="primary"):
             text = st.write_stream(services.stream_draft(account, study))
-            if run(services.save_generated, account, study, text):
-                state.flash("success", "Draft generated and checked.")
-            st.rerun()
+            act("Draft generated and checked.", services.save_generated, account, study, text)
         st.stop()
 
     critical = omission_lines(draft.check, "critical")
@@ -94,19 +90,14 @@ with right:
                                     "approve this impression as it stands.", key="confirm_approve")
         a, b, c = st.columns(3)
         if a.button("Approve", key="approve", type="primary", disabled=needs_confirm and not confirmed):
-            if run(services.approve, account, draft, confirmed):
-                state.flash("success", "Approved. Sign the report to lock it.")
-                st.rerun()
+            act("Approved. Sign the report to lock it.", services.approve, account, draft, confirmed)
         if b.button("Regenerate", key="regenerate"):
             text = st.write_stream(services.stream_draft(account, study))
-            if run(services.save_generated, account, study, text, draft):
-                state.flash("info", "New draft generated and checked.")
-            st.rerun()
+            act("New draft generated and checked.", services.save_generated, account, study, text,
+                draft)
         reason = c.text_input("Reason for rejecting", key="reject_reason")
         if c.button("Reject", key="reject"):
-            if run(services.reject, account, draft, reason):
-                state.flash("info", "Draft rejected.")
-                st.rerun()
+            act("Draft rejected.", services.reject, account, draft, reason)
 
     if view.status in ("drafted", "approved"):
         for i, finding in enumerate(view.unnotified):
@@ -118,10 +109,8 @@ with right:
                 day = c2.date_input("Date", key=f"notified_date_{i}")
                 at = c3.time_input("Time", key=f"notified_time_{i}")
                 if st.button("Record notification", key=f"notify_{i}"):
-                    if run(services.notify, account, study.study_id, finding, whom,
-                           datetime.combine(day, at)):
-                        state.flash("success", f"Notification of {finding} recorded.")
-                        st.rerun()
+                    act(f"Notification of {finding} recorded.", services.notify, account,
+                        study.study_id, finding, whom, datetime.combine(day, at))
 
     if view.report is not None:
         st.subheader("Final report" if view.status == "signed" else "Report (approved, unsigned)")
@@ -129,16 +118,12 @@ with right:
         if view.status == "approved":
             if st.button("Sign and lock", key="sign", type="primary",
                          disabled=bool(view.unnotified)):
-                if run(services.sign, account, view.report):
-                    state.flash("success", "Report signed and locked.")
-                    st.rerun()
+                act("Report signed and locked.", services.sign, account, view.report)
         else:
             st.text_area("Addendum", key="addendum_text", height=100)
             if st.button("Add addendum", key="add_addendum"):
-                if run(services.add_addendum, account, view.report,
-                       st.session_state.get("addendum_text", "")):
-                    state.flash("success", "Addendum added.")
-                    st.rerun()
+                act("Addendum added.", services.add_addendum, account, view.report,
+                    st.session_state.get("addendum_text", ""))
 
 with st.expander("Audit trail"):
     st.dataframe(services.audit_rows(account, study.study_id), hide_index=True, key="audit_table")
