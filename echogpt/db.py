@@ -116,7 +116,16 @@ def upgrade_db(url: str) -> None:
         engine.dispose()
 
 
+def normalize_url(url: str) -> str:
+    """Plain ``postgresql://`` / ``postgres://`` URLs use psycopg 3 (the driver EchoGPT ships)."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
 def _engine(url: str) -> Engine:
+    url = normalize_url(url)
     if not url.startswith("sqlite"):
         return create_engine(url, pool_pre_ping=True)
     path = url.split("///", 1)[-1]

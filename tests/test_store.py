@@ -403,3 +403,11 @@ def test_migrations_match_the_models_and_rerun_cleanly(db_url):
     finally:
         db.dispose()
     assert diff == []
+
+
+def test_plain_postgres_urls_use_psycopg3():
+    from echogpt.db import normalize_url
+
+    assert normalize_url("postgresql://u@h/db") == "postgresql+psycopg://u@h/db"
+    assert normalize_url("postgres://u@h/db") == "postgresql+psycopg://u@h/db"
+    assert normalize_url("sqlite:////tmp/x.sqlite") == "sqlite:////tmp/x.sqlite"
