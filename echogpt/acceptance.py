@@ -229,6 +229,8 @@ def acceptable_grades(fact: Fact, profile: LabProfile | str = "default", *,
         out |= _ph(study, fact)
     elif fact.concept == "valve_regurgitation" and fact.grade in _REGURG:
         out |= _REGURG[fact.grade]
+    elif fact.concept == "lv_systolic_function" and fact.grade == "low_normal" and fact.value is None:
+        out |= {"normal", "mildly_reduced"}  # a borderline EF may be called either (ASE05 vs ASE15)
     else:
         family = _family(fact)
         if family is not None and fact.value is not None:

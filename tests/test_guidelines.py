@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from echogpt import guidelines as g
 from echogpt.guideline_data import guideline_table, load_profile, profile_names
@@ -661,9 +663,12 @@ def test_rule_and_source_format_of_every_fact():
 def test_intermediate_grades_need_both_neighbours_for_a_measured_value(monkeypatch):
     import echogpt.acceptance as acceptance
 
-    vocab = {"lv_systolic_function": {"grades": ["moderately_reduced", "severely_reduced",
-                                                 "moderate_severely_reduced"]},
-             "la_size": {"grades": ["mildly_dilated", "moderately_dilated", "mild_moderately_dilated"]}}
+    vocab = {
+        "lv_systolic_function": {
+            "grades": ["moderately_reduced", "severely_reduced", "moderate_severely_reduced"]
+        },
+        "la_size": {"grades": ["mildly_dilated", "moderately_dilated", "mild_moderately_dilated"]},
+    }
     monkeypatch.setattr(acceptance, "concept_vocabulary", lambda: vocab)
     # EF 30: moderately (30-40) and, within 1 point, severely (< 30) reduced -> "moderate to severe" is fine
     at_boundary = g.acceptable_grades(fact("lv_systolic_function", 30, "%", "measurements.lvef"), sex="male")
@@ -674,3 +679,62 @@ def test_intermediate_grades_need_both_neighbours_for_a_measured_value(monkeypat
     # a stated category allows an intermediate word that includes it
     stated = Fact(concept="la_size", grade="moderately_dilated", source="findings.la_size")
     assert "mild_moderately_dilated" in g.acceptable_grades(stated)
+
+
+def test_stated_low_normal_ef_allows_either_neighbour():
+    stated = Fact(concept="lv_systolic_function", grade="low_normal", source="measurements.lvef")
+    assert {"low_normal", "normal", "mildly_reduced"} <= g.acceptable_grades(stated)
+
+
+# ---------------------------------------------------------------- properties
+
+_ORDER = ["severely_reduced", "moderately_reduced", "mildly_reduced", "normal", "hyperdynamic"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.floats(5, 89),
+    st.floats(0.1, 5),
+    st.sampled_from(["male", "female", None]),
+    st.sampled_from(["default", "acc"]),
+)
+def test_lvef_category_never_decreases_with_ef(ef, step, sex, profile):
+    assert _ORDER.index(g.lvef_category(ef, sex, profile)) <= _ORDER.index(
+        g.lvef_category(min(ef + step, 90), sex, profile)
+    )
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "lvef": st.integers(10, 85),
+            "lvidd": st.floats(3.0, 8.0),
+            "ivsd": st.floats(0.5, 2.5),
+            "lvpwd": st.floats(0.5, 2.0),
+            "lavi": st.floats(15, 90),
+            "tr_vmax": st.floats(1.5, 5.0),
+            "e_velocity": st.floats(30, 150),
+            "a_velocity": st.floats(20, 120),
+            "e_prime_septal": st.floats(3, 15),
+            "e_prime_lateral": st.floats(4, 20),
+            "ivc_diameter": st.floats(0.8, 3.0),
+            "ivc_collapse": st.floats(0, 90),
+            "av_vmax": st.floats(0.8, 6.0),
+            "av_mean_gradient": st.floats(2, 90),
+            "ava": st.floats(0.4, 4.0),
+            "mva": st.floats(0.5, 5.0),
+            "effusion_width": st.floats(0, 4),
+            "aortic_root": st.floats(2.2, 6.0),
+        },
+    ),
+    st.sampled_from(["male", "female", None]),
+    st.sampled_from(["default", "acc", "esc", "strict"]),
+)
+def test_every_fact_accepts_its_own_grade(measurements, sex, profile):
+    study = make_study(measurements, sex=sex)
+    for f in g.grade_study(study, profile):
+        if f.grade is not None:
+            assert f.grade in g.acceptable_grades(f, profile, study=study), f
+    g.consistency_warnings(study)
