@@ -118,6 +118,14 @@ def _stated_vs_measured(study: Study, facts: list[Fact]) -> list[ConsistencyWarn
     from echogpt.study_grading import STATED
 
     out = []
+    m = study.measurements
+    if m is not None and m.lvef is not None and m.lvef.qualitative is not None and m.lvef.low is not None:
+        numeric = Fact(concept="lv_systolic_function", value=m.lvef.low, value_max=m.lvef.high, unit="%",
+                       source="measurements.lvef")
+        word = m.lvef.qualitative.value.replace("-", "_")
+        if word not in acceptable_grades(numeric, study=study):
+            out.append(_w(["measurements.lvef"], f"LVEF estimate '{m.lvef.qualitative.value}' does not fit "
+                          f"the measured {m.lvef.text()}", qualitative=word, lvef=m.lvef.text()))
     for stated in facts:
         if stated.rule != STATED or stated.grade is None or "findings" not in (stated.source or ""):
             continue

@@ -161,3 +161,9 @@ def test_consistency_stated_grade_vs_measurement():
 def test_consistency_af_with_a_wave():
     (w,) = consistency_warnings(make_study({"a_velocity": 60}, rhythm="AF"))
     assert "rhythm" in w.fields
+
+
+def test_consistency_qualitative_vs_numeric_lvef():
+    (w,) = consistency_warnings(make_study({"lvef": {"value": 35, "qualitative": "normal"}}))
+    assert "normal" in w.message and "35 %" in w.message
+    assert consistency_warnings(make_study({"lvef": {"value": 52, "qualitative": "low normal"}})) == []
