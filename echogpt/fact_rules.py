@@ -107,6 +107,8 @@ class FactRules(_Model):
     fillers: list[str]
     comparison_cues: list[str]
     tee_only_locations: list[str]
+    prior_sentence_cues: list[str]
+    ungraded_means_abnormal: list[str]
     bubble_study_cues: list[str]
     evidence_required: list[str]
     lenient_normal_concepts: list[str]

@@ -92,7 +92,7 @@ def _gap_ok(text: str, a: int, b: int, max_words: int = 1, comma: bool = True) -
     """True when text[a:b] holds only filler words (and at most ``max_words`` other words)."""
     if b <= a:
         return True
-    if not comma and any(c in text[a:b] for c in ",;:"):
+    if not comma and any(c in text[a:b] for c in ",;:()"):
         return False
     rest = lexicon().filler.sub(" ", text[a:b]).split()
     return len(rest) <= max_words
@@ -113,6 +113,20 @@ def _subject_list(tok: _Tok) -> list[tuple[str, str | None]]:
     if tok.kind == "term" and tok.payload.subject:
         return [(tok.payload.subject, None)]
     return []
+
+
+def _postfix_subjects(text: str, toks: list[_Tok], b: int, k: int) -> _Mention:
+    """A mention for the grade at ``k`` over the subject at ``b`` and subjects coordinated before it."""
+    chain, first = [b], b
+    while first - 2 >= 0 and toks[first - 1].kind == "sep" and toks[first - 2].kind in _SUBJ \
+            and _gap_ok(text, toks[first - 2].end, toks[first].start, 0, comma=False):
+        first -= 2
+        chain.insert(0, first)
+    m = _Mention(k, toks[first].start, toks[k].end)
+    for x in chain:
+        m.subjects += _subject_list(toks[x])
+        toks[x].owner = m
+    return m
 
 
 def _sentence_facts(text: str, toks: list[_Tok], offset_facts: list[Fact],
@@ -164,8 +178,7 @@ def _sentence_facts(text: str, toks: list[_Tok], offset_facts: list[Fact],
         elif adjacent and b in mentions and (mentions[b].degree is None or mentions[b].direction is None):
             target = mentions[b]
         elif adjacent and toks[b].kind in _SUBJ:
-            target = _Mention(k, toks[b].start, g.end, subjects=_subject_list(toks[b]))
-            toks[b].owner = target
+            target = _postfix_subjects(text, toks, b, k)
             implied.append(target)
         elif subs:
             target = _Mention(k, g.start, toks[subs[-1]].end, grade_prefix=True)
@@ -180,7 +193,7 @@ def _sentence_facts(text: str, toks: list[_Tok], offset_facts: list[Fact],
                     target = mentions[b]
                     break
                 if toks[b].kind in _SUBJ:
-                    target = _Mention(k, toks[b].start, g.end, subjects=_subject_list(toks[b]))
+                    target = _postfix_subjects(text, toks, b, k)
                     implied.append(target)
                     break
                 if toks[b].kind == "stop" and text[toks[b].start:toks[b].end].lower() in ("but", "however"):
@@ -307,15 +320,16 @@ def _emit(m: _Mention, out: list[Fact]) -> None:
             rule = None if term is None else rule
         if term and term.drop_ungraded and grade is None:
             continue
-        out.append(Fact(concept=concept, location=loc, polarity=polarity, grade=grade, source="text",
-                        start=m.start, end=m.end, rule=rule))
+        out.append(Fact.model_construct(concept=concept, location=loc, polarity=polarity, grade=grade,
+                                        source="text", start=m.start, end=m.end, rule=rule))
     for spec in term.facts if term and not m.borrow else []:
         pol = spec.get("polarity", "present")
         if pol == "present":
             pol = m.polarity
         rule = spec.get("rule") or ("no-significant" if m.not_significant and pol == "absent" else None)
-        out.append(Fact(concept=spec["concept"], location=spec.get("location"), grade=spec.get("grade"),
-                        polarity=pol, source="text", start=m.start, end=m.end, rule=rule))
+        out.append(Fact.model_construct(concept=spec["concept"], location=spec.get("location"),
+                                        grade=spec.get("grade"), polarity=pol, source="text",
+                                        start=m.start, end=m.end, rule=rule))
 
 
 _NUM = re.compile(r"(?P<q>[<>≤≥~≈]|less than|greater than|more than|above|below|under|over|up to|at least)?"
@@ -376,9 +390,9 @@ def _measure(name: str, raw: str, start: int, end: int) -> Fact | None:
     elif q in (">", "≥", "greater than", "more than", "above", "over", "at least"):
         lo, hi = lo, spec.max
     lo, hi = min(lo, hi), max(lo, hi)
-    return Fact(concept="measurement", location=name, value=round(lo, 4),
-                value_max=round(hi, 4) if hi != lo else None, unit=spec.unit or None,
-                source="text", start=start, end=end, rule=f"number:{name}")
+    return Fact.model_construct(concept="measurement", location=name, value=round(lo, 4),
+                                value_max=round(hi, 4) if hi != lo else None, unit=spec.unit or None,
+                                source="text", start=start, end=end, rule=f"number:{name}")
 
 
 @lru_cache(maxsize=65536)

@@ -21,6 +21,7 @@ from echogpt.fact_rules import lexicon, rules
 from echogpt.facts import extract_facts, mentions_comparison
 from echogpt.schemas import CheckResult, Fact, Omission, StatementCheck, Study, StudyType
 from echogpt.study_facts import (
+    Evidence,
     Status,
     StudyFacts,
     abnormal,
@@ -107,6 +108,22 @@ def rule_id(rule: CriticalRule, location: str | None) -> str:
     return rule.id.replace("{location}", location or "valve")
 
 
+def _critical_present(study_f: StudyFacts) -> list[tuple[str, CriticalRule, str | None, Evidence]]:
+    """The critical findings present in a study: (id, rule, location, first evidence)."""
+    out, seen = [], set()
+    for rule in critical_rules().rules:
+        for e in study_f.evidence:
+            f = e.fact
+            if e.origin == "prior" or f.polarity == "uncertain" or not _hits(rule, f):
+                continue
+            loc = f.location if f.concept != "measurement" else None
+            key = rule_id(rule, loc)
+            if key not in seen:
+                seen.add(key)
+                out.append((key, rule, loc, e))
+    return out
+
+
 def omissions(study_f: StudyFacts, stated: list[Fact]) -> list[Omission]:
     """Critical findings present in the study that no statement states at their grade.
 
@@ -117,20 +134,14 @@ def omissions(study_f: StudyFacts, stated: list[Fact]) -> list[Omission]:
     Returns:
         One Omission per missing finding (per location for located findings).
     """
+    present = study_f.memo.get("critical")
+    if present is None:
+        present = study_f.memo["critical"] = _critical_present(study_f)
     out: dict[str, Omission] = {}
-    for rule in critical_rules().rules:
-        for e in study_f.evidence:
-            f = e.fact
-            if e.origin == "prior" or not _hits(rule, f) or f.polarity == "uncertain":
-                continue
-            loc = f.location if f.concept != "measurement" else None
-            key = rule_id(rule, loc)
-            if key in out:
-                continue
-            said = any(_said(rule, s) for s in stated)
-            if not said:
-                label = rule.label.replace("{location}", loc or "valve")
-                out[key] = Omission(finding=label, severity=rule.severity, evidence=e.where())
+    for key, rule, loc, e in present:  # type: ignore[union-attr]
+        if key not in out and not any(_said(rule, s) for s in stated):
+            label = rule.label.replace("{location}", loc or "valve")
+            out[key] = Omission(finding=label, severity=rule.severity, evidence=e.where())
     return list(out.values())
 
 
@@ -215,14 +226,15 @@ def _against_prior(text: str, facts: list[Fact], sf: StudyFacts) -> tuple[Status
     old_ef = [_mid(e.fact) for e in sf.evidence if e.origin == "prior" and e.fact.location == "lvef"
               and e.fact.concept == "measurement"]
     if ("lv_systolic_function" in concepts or not concepts) and cur_ef and old_ef:
-        # LVEF within 5 points counts as unchanged (inter-reader variability, ASE15)
+        # LVEF within 5 points counts as unchanged (inter-reader variability, ASE15); a stated
+        # direction is wrong only when the change goes clearly the other way
         delta = (cur_ef[0] or 0) - (old_ef[0] or 0)
-        moved = "better" if delta > 5 else "worse" if delta < -5 else "same"
-        if moved != said[0]:
-            return "contradicted", f"LVEF was {old_ef[0]:g} % and is {cur_ef[0]:g} % now"
-        return "supported", f"LVEF was {old_ef[0]:g} % and is {cur_ef[0]:g} % now"
+        wrong = {"better": delta < -5, "worse": delta > 5, "same": abs(delta) > 5}[said[0]]
+        why = f"LVEF was {old_ef[0]:g} % and is {cur_ef[0]:g} % now"
+        return ("contradicted" if wrong else "supported"), why
     for e in sf.evidence:
-        if e.origin != "prior" or e.fact.concept == "measurement" or (concepts and e.fact.concept not in concepts):
+        wanted = not concepts or e.fact.concept in concepts
+        if e.origin != "prior" or e.fact.concept == "measurement" or not wanted:
             continue
         old = interval(e.fact)
         for c in sf.about(e.fact.concept, e.fact.location):

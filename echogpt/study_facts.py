@@ -11,6 +11,7 @@ Also owns how a claimed fact is compared with a piece of evidence (scales and to
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -54,6 +55,7 @@ class StudyFacts:
     evidence: list[Evidence]
     conflicts: list[Conflict] = field(default_factory=list)
     by_concept: dict[str, list[Evidence]] = field(default_factory=dict)
+    memo: dict[str, object] = field(default_factory=dict)  # per-study results reused across checks
 
     @property
     def facts(self) -> list[Fact]:
@@ -153,10 +155,24 @@ def _structured(study: Study, profile: str, text: list[Evidence] | None = None) 
     return out + _morphology(study)
 
 
+def _about_prior(text: str) -> list[tuple[int, int]]:
+    """Spans of the sentences (or lines) of a findings text that describe the prior study."""
+    cues = re.compile("|".join(rf"\b{re.escape(c)}\b" for c in rules().prior_sentence_cues), re.I)
+    spans, start = [], 0
+    for m in re.finditer(r"(?<!\d)\.(?!\d)|\n|$", text):
+        if cues.search(text[start:m.end()]):
+            spans.append((start, m.end()))
+        start = m.end()
+    return spans
+
+
 def _text(study: Study) -> list[Evidence]:
     text = study.findings_text
     out = []
+    prior = _about_prior(text)
     for f in extract_facts(text):
+        if any(a <= (f.start or 0) < b for a, b in prior):
+            continue  # what the prior study showed is not a finding of this one
         quote = text[f.start or 0:f.end or 0]
         fact = f.model_copy(update={"source": f"findings_text: '{quote}'"})
         out.append(Evidence(fact, frozenset(), "text"))
@@ -215,12 +231,13 @@ def study_facts(study: Study, profile: str = "default") -> StudyFacts:
 
 
 def _conflicts(text: list[Evidence], structured: list[Evidence]) -> list[Conflict]:
+    index: dict[tuple[str, str | None], list[Evidence]] = {}
+    for s in structured:
+        index.setdefault((s.fact.concept, s.fact.location), []).append(s)
     out = []
     for t in text:
-        for s in structured:
+        for s in index.get((t.fact.concept, t.fact.location), []):
             tf, sf = t.fact, s.fact
-            if tf.concept != sf.concept or tf.location != sf.location:
-                continue
             status, reason = compare(tf, s)
             if status == "contradicted":
                 out.append(Conflict(tf.concept, tf.location, tf, sf, reason))
@@ -310,6 +327,10 @@ def compare(claim: Fact, ev: Evidence) -> tuple[Status, str]:
     stated = [iv for iv in [interval(f)] if iv is not None]
     if claim.grade in ev.accepted or (claim.polarity == "absent" and "none" in ev.accepted):
         return "supported", f"the lab profile accepts it for {_word(f)}"
+    if f.grade == "indeterminate" and claim.grade not in (None, "indeterminate"):
+        return "unsupported", f"the study could not grade {claim.concept.replace('_', ' ')}"
+    if f.polarity == "present" and f.grade is None and claim.concept not in rules().ungraded_means_abnormal:
+        return "supported", f"the study mentions {_word(f)} without a grade"
     if ci is None:  # present, no grade
         if stated and all(iv[1] <= 0.5 and iv[0] >= 0 for iv in stated) and f.polarity == "absent":
             return "contradicted", f"the study states {_word(f)}"
