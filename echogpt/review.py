@@ -130,32 +130,24 @@ def approval_flags(check: CheckResult | None) -> list[str]:
     return flags
 
 
-class ValueCut(BaseModel):
-    """A measurement cut that makes a finding critical (used by the checker, not here)."""
-
-    model_config = ConfigDict(extra="forbid")
-    field: str
-    below: float | None = None
-    above: float | None = None
-
-
 class CriticalRule(BaseModel):
-    """One entry of ``resources/critical_findings.json`` (shared with the checker)."""
+    """The part of a ``resources/critical_findings.json`` entry the sign-off rule uses.
 
-    model_config = ConfigDict(extra="forbid")
-    id: str | None = None
+    The checker owns the file's full schema and validates it strictly
+    (``hallucination.CriticalRules``, unknown keys refused); this view reads only what deciding
+    "does this report state a critical finding" needs, so it keeps working as the file grows.
+    """
+
+    model_config = ConfigDict(extra="ignore")
     label: str = Field(description="May contain {location}")
     concept: str
     grades: list[str] = Field(default_factory=list)
     locations: list[str] = Field(default_factory=list)
-    values: list[ValueCut] = Field(default_factory=list)
     severity: Literal["critical", "high", "moderate"] = "critical"
-    source: str
 
 
 class CriticalRules(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    about: str = Field(alias="_about")
+    model_config = ConfigDict(extra="ignore")
     rules: list[CriticalRule]
 
 
@@ -167,9 +159,11 @@ def critical_rules() -> CriticalRules:
 
 
 def _matches(rule: CriticalRule, fact: Fact) -> bool:
-    if fact.concept != rule.concept or fact.polarity != "present":
+    # Direct matches only: the checker's ``stated_by`` alternatives say what counts as mentioning
+    # a finding already known from the study, not that the finding is present.
+    if fact.polarity != "present":
         return False
-    if rule.grades and fact.grade not in rule.grades:
+    if fact.concept != rule.concept or (rule.grades and fact.grade not in rule.grades):
         return False
     return not rule.locations or (fact.location or "heart") in rule.locations
 

@@ -97,19 +97,26 @@ def test_critical_findings(fact, expected):
 
 
 def test_only_critical_severity_needs_notification(monkeypatch):
-    rules = review.CriticalRules.model_validate({"_about": "test", "rules": [
+    rules = review.CriticalRules.model_validate({"rules": [
         {"label": "LV thrombus", "concept": "thrombus", "locations": ["lv"], "severity": "critical",
          "source": "s"},
         {"label": "severe {location} stenosis", "concept": "valve_stenosis", "grades": ["severe"],
          "severity": "high", "source": "s"},
         {"label": "severe {location} regurgitation", "concept": "valve_regurgitation",
-         "grades": ["severe"], "severity": "critical", "source": "s"}]})
+         "grades": ["severe"], "severity": "critical", "source": "s"},
+        {"label": "severe pulmonary hypertension", "concept": "pasp", "grades": ["severely_elevated"],
+         "severity": "critical", "stated_by": [{"concept": "ph_probability", "grades": ["high"]}],
+         "source": "s"}]})
     monkeypatch.setattr(review, "critical_rules", lambda: rules)
     facts = [Fact(concept="thrombus", location="la"), Fact(concept="thrombus", location="lv"),
              Fact(concept="valve_stenosis", location="aortic", grade="severe"),
-             Fact(concept="valve_regurgitation", location="mitral", grade="severe")]
+             Fact(concept="valve_regurgitation", location="mitral", grade="severe"),
+             Fact(concept="ph_probability", grade="intermediate")]
     assert review.critical_findings(_check(facts=facts)) == ["LV thrombus",
                                                              "severe mitral regurgitation"]
+    # "stated_by" alternatives (how an impression may mention a known finding) assert nothing
+    stated = [Fact(concept="ph_probability", grade="high")]
+    assert review.critical_findings(_check(facts=stated)) == []
 
 
 def test_critical_omissions_need_notification_too():
@@ -119,10 +126,11 @@ def test_critical_omissions_need_notification_too():
 
 def test_critical_rules_use_the_fact_vocabulary():
     vocab = concept_vocabulary()
-    for rule in review.critical_rules().rules:
+    rules = review.critical_rules().rules
+    assert any(r.severity == "critical" for r in rules)
+    for rule in rules:
         assert rule.concept in vocab, rule.concept
         assert set(rule.grades) <= set(vocab[rule.concept]["grades"]), rule.label
-        assert rule.source
 
 
 @pytest.mark.parametrize(("before", "after", "distance"), [
