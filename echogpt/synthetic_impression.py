@@ -17,6 +17,7 @@ from echogpt.schemas import Fact
 from echogpt.synthetic_text import Writer, _fill, _morph, _segments, phrases
 from echogpt.text import number_statements
 
+_NOT_REDUCED = {"normal", "hyperdynamic", "low_normal"}
 _SEVERITY_RANK = {"severe": 1.5, "moderate": 3.0, "mild": 3.3}
 
 
@@ -187,8 +188,11 @@ def _compare(w: Writer, add: Any, prior: dict[str, Any]) -> None:
     c = w.c
     current = (sum(c.lvef_range) / 2) if c.lvef_range else c.m["lvef"]
     diff = current - prior["ef_value"]
-    if abs(diff) >= 5:
-        add(8, "compare_changed", date=prior["date"], prior_ef=prior["ef_text"], ef=w.ef(),
+    # LVEF within 5 points is unchanged (inter-reader variability, ASE15); 4-7 points is left unsaid
+    if abs(diff) >= 8:
+        # "decreased" to a still-normal EF reads as reduced function: say the numbers only
+        key = "compare_neutral" if diff < 0 and c.grades["lvef"] in _NOT_REDUCED else "compare_changed"
+        add(8, key, date=prior["date"], prior_ef=prior["ef_text"], ef=w.ef(),
             direction=w.word("direction", "up" if diff > 0 else "down"))
     elif abs(diff) <= 3:
         add(8, "compare_same", date=prior["date"], prior_ef=prior["ef_text"])

@@ -128,7 +128,7 @@ def prose_items(w: Writer, dd: str, prior: dict[str, Any] | None) -> list[tuple[
     else:
         geo = ""
         if c.grades["wall"] != "normal" or w.rng.random() < 0.3:
-            geo = f"; LV mass index {c.derived['lvmi']:g} g/m², relative wall thickness {c.derived['rwt']:g}"
+            geo = f"; LV mass index {c.derived['lvmi']:g} g/m², RWT {c.derived['rwt']:g}"
             if "geometry" in c.grades:
                 geo += f" ({c.grades['geometry'].replace('_', ' ')})"
         add("lv", "lv_wall", wall=w.word("wall", c.grades["wall"]), dims=w.dims(["ivsd", "lvpwd"]), geo=geo)
@@ -162,7 +162,7 @@ def prose_items(w: Writer, dd: str, prior: dict[str, Any] | None) -> list[tuple[
         why = " (atrial fibrillation)" if c.rhythm != "sinus" else " (mitral valve disease)" if mitral else ""
         add("lv", "diastolic_na", why=why, doppler=doppler_text)
     else:
-        add("lv", "diastolic", dd=w.word("dd", dd), doppler=doppler_text)
+        add("lv", "diastolic", dd=w.word("dd", dd), dd_short=w.word("dd_short", dd), doppler=doppler_text)
     if c.hcm:
         add("lv", "lvot", g=w.num("lvot_peak_gradient"))
     if c.thrombus:
