@@ -244,3 +244,11 @@ def test_synth_command_rejects_bad_input(tmp_path):
     bad_profile = CliRunner().invoke(app, ["synth", "--n", "3", "--out", str(tmp_path), "--profile", "nope"])
     assert bad_profile.exit_code == 2
     assert "unknown lab profile" in bad_profile.output
+
+
+def test_reference_impressions_pass_the_hallucination_check(corpus):
+    from echogpt.hallucination import check
+
+    sample = corpus[:200]
+    flagged = [(s.study_id, s.impression) for s in sample if check(s.impression, s).flagged]
+    assert len(flagged) <= len(sample) // 50, flagged[:3]  # at most 2 %
