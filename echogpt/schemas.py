@@ -194,7 +194,8 @@ class Patient(Strict):
     sex: Sex | None = Field(None, description="male | female (M/F accepted)")
     height_cm: float | None = Field(None, description="Height in cm (120-230); '1.70 m', '67 in' accepted")
     weight_kg: float | None = Field(None, description="Weight in kg (30-300); '154 lb' accepted")
-    bsa_m2: float | None = Field(None, description="Body surface area m²; Mosteller sqrt(h·w/3600) if absent")
+    bsa_m2: float | None = Field(None, validate_default=True,
+                                 description="Body surface area m²; Mosteller sqrt(h·w/3600) if absent")
 
     @field_validator("sex", mode="before")
     @classmethod
@@ -229,19 +230,20 @@ class Patient(Strict):
 
     @field_validator("bsa_m2")
     @classmethod
-    def _bsa(cls, v: float | None) -> float | None:
-        if v is not None and not 0.9 <= v <= 3.2:
-            raise PydanticCustomError("implausible_value", "BSA {value} m² is outside 0.9-3.2 m²",
-                                      {"value": v, "min": 0.9, "max": 3.2})
-        return v
-
-    @model_validator(mode="after")
-    def _derive_bsa(self) -> Patient:
-        if self.bsa_m2 is None and self.height_cm and self.weight_kg:
+    def _bsa(cls, v: float | None, info: ValidationInfo) -> float | None:
+        # derived here (a field validator, run after height and weight) so that an implausible
+        # derived BSA is reported at bsa_m2 and gets the same range check as a given one
+        how = "given"
+        if v is None:
+            h, w = info.data.get("height_cm"), info.data.get("weight_kg")
+            if not (h and w):
+                return None
             # Mosteller RD, NEJM 1987;317:1098: BSA = sqrt(height cm × weight kg / 3600)
-            bsa = round(math.sqrt(self.height_cm * self.weight_kg / 3600), 3)
-            object.__setattr__(self, "bsa_m2", self._bsa(bsa))  # derived BSA gets the same range check
-        return self
+            v, how = round(math.sqrt(h * w / 3600), 3), "from height and weight"
+        if not 0.9 <= v <= 3.2:
+            raise PydanticCustomError("implausible_value", "BSA {value} m² ({how}) is outside 0.9-3.2 m²",
+                                      {"value": v, "how": how, "min": 0.9, "max": 3.2})
+        return v
 
 
 def _body(v: Any, what: str, factors: dict[str, float], lo: float, hi: float) -> Any:

@@ -135,7 +135,9 @@ def test_given_bsa_is_kept() -> None:
 
 def test_derived_bsa_outside_range_is_rejected() -> None:
     # 230 cm, 300 kg: sqrt(69000 / 3600) = 4.38 m², above the 3.2 m² bound
-    assert _errors(Patient, {"height_cm": 230, "weight_kg": 300})[0]["type"] == "implausible_value"
+    (err,) = _errors(Patient, {"height_cm": 230, "weight_kg": 300})
+    assert (err["loc"], err["type"]) == (("bsa_m2",), "implausible_value")
+    assert "from height and weight" in err["msg"]
 
 
 # ---------------------------------------------------------------- study

@@ -75,6 +75,33 @@ patients = st.dictionaries(
     max_size=5)
 
 
+@st.composite
+def near_range_measurements(draw: st.DrawFn) -> dict[str, Any]:
+    """Values from 0.8x the minimum to 1.2x the maximum, bare or written in another unit."""
+    names = draw(st.lists(st.sampled_from(sorted(set(RANGES) - {"lvef"})), min_size=1, max_size=3))
+    out: dict[str, Any] = {}
+    for name in names:
+        lo, hi = RANGES[name]
+        value = draw(st.floats(lo * 0.8, hi * 1.2 + 1e-9, allow_nan=False))
+        factors = TABLE["units"][TABLE["fields"][name]["dimension"]]
+        unit = draw(st.sampled_from(sorted(factors)))
+        shown = round(value / factors[unit], draw(st.integers(0, 4)))
+        form = draw(st.sampled_from(["bare", "text", "object"])) if unit else "bare"
+        out[name] = {"bare": shown, "text": f"{shown} {unit}",
+                     "object": {"value": shown, "unit": unit}}[form]
+    return out
+
+
+near_range_patients = st.fixed_dictionaries({}, optional={
+    "age": st.floats(10, 130),
+    "height_cm": st.one_of(st.floats(100, 250), st.floats(1.0, 2.5).map(lambda m: f"{m:.2f} m"),
+                           st.floats(40, 100).map(lambda i: f"{i:.1f} in")),
+    "weight_kg": st.one_of(st.floats(20, 320), st.floats(40, 700).map(lambda lb: f"{lb:.0f} lb")),
+    "bsa_m2": st.floats(0.5, 3.5),
+    "sex": st.sampled_from(["M", "F", "male", "x"]),
+})
+
+
 def _paths(obj: Any, prefix: tuple = ()) -> list[tuple]:
     out = [prefix] if prefix else []
     if isinstance(obj, dict):
@@ -173,7 +200,7 @@ def _validate(model: type, data: Any, check: Any) -> None:
 
 
 @examples(2500)
-@given(measurement_dicts)
+@given(st.one_of(measurement_dicts, near_range_measurements()))
 def test_garbage_measurements(data: dict[str, Any]) -> None:
     _validate(Measurements, data, _check_measurements)
 
@@ -185,7 +212,7 @@ def test_garbage_lvef(value: Any) -> None:
 
 
 @examples(1500)
-@given(patients)
+@given(st.one_of(patients, near_range_patients))
 def test_garbage_patients(data: dict[str, Any]) -> None:
     _validate(Patient, data, _check_patient)
 
