@@ -21,7 +21,8 @@ from echogpt.schemas import DiastolicGrade, Prior, Study
 from echogpt.splits import patient_fraction
 from echogpt.study_grading import grade_study
 from echogpt.synthetic_impression import impression_text
-from echogpt.synthetic_physiology import Case, Patient, new_patient, phenotypes, sample_case, spec
+from echogpt.synthetic_physiology import Case, Patient, new_patient, sample_case
+from echogpt.synthetic_spec import phenotypes, spec
 from echogpt.synthetic_text import STYLES, Writer, findings_text, phrases, prose_items
 
 SPLITS = ("train", "val", "test")
@@ -35,7 +36,7 @@ def _drop_missing(rng: random.Random, c: Case) -> None:
         protected |= {"rv_basal_diameter", "tapse"}
     if c.grades["ra_size"] != "normal":
         protected.add("ra_area")
-    for prob, fields in (tuple(v) for k, v in spec().drop_groups.items() if not k.startswith("_")):
+    for prob, fields in spec().drop_groups.groups.values():
         if rng.random() < prob and not protected & set(fields):
             for f in fields:
                 c.m.pop(f, None)
@@ -119,7 +120,7 @@ def _study(c: Case, rng: random.Random, ids: tuple[str, str], when: date, prior:
     text = findings_text(w, style, prose_items(w, dd, prior))
     impression = impression_text(w, facts, dd, prior, profile)
     update: dict[str, Any] = {"findings_text": text, "impression": impression}
-    if rng.random() < spec().population["prose_only_probability"]:
+    if rng.random() < spec().population.prose_only_probability:
         update["findings"] = None  # prose-only study: the findings text carries everything
     return study.model_copy(update=update)
 
@@ -129,12 +130,12 @@ def _patient_studies(seed: int, j: int, key: str, count: int, profile: str,
     rng = random.Random(f"echogpt-synth:{seed}:{j}")
     pop = spec().population
     patient = new_patient(rng, f"SYNP-{seed}-{j:05d}", key)
-    when = date.fromisoformat(pop["first_date"]) + timedelta(days=rng.randrange(pop["days_span"]))
+    when = pop.first_date + timedelta(days=rng.randrange(pop.days_span))
     out, prior = [], None
     for k in range(count):
         srng = random.Random(f"echogpt-synth:{seed}:{j}:{k}")
         if k:
-            when += timedelta(days=30 * srng.randint(*pop["months_between"]))
+            when += timedelta(days=30 * srng.randint(*pop.months_between))
             patient.weight_kg = round(min(max(patient.weight_kg + srng.uniform(-4, 4), 35.0), 180.0), 1)
         case = sample_case(srng, phenotypes()[key], patient)
         _drop_missing(srng, case)
@@ -174,8 +175,8 @@ def generate_corpus(n: int, seed: int, *, profile: str = "default") -> list[Stud
     while len(studies) < n:
         key = keys[j] if j < len(keys) else master.choices(keys, weights)[0]
         count = 1
-        if master.random() < pop["follow_up_probability"]:
-            count = master.randint(2, pop["max_studies_per_patient"])
+        if master.random() < pop.follow_up_probability:
+            count = master.randint(2, pop.max_studies_per_patient)
         count = min(count, n - len(studies))
         studies += _patient_studies(seed, j, key, count, profile, len(studies))
         j += 1

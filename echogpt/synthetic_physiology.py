@@ -4,137 +4,17 @@ Values are drawn inside guideline grade bands (``resources/synthetic.json``) and
 computed from the values they depend on (EF from volumes, LAVI = LA volume / BSA, RVSP = 4v² + RAP,
 AV peak gradient = 4·Vmax², LV mass from dimensions, MVA = 220 / PHT).
 
-    case = sample_case(random.Random(1), phenotypes()["severe_as"], new_patient(random.Random(1), spec))
+    case = sample_case(rng, phenotypes()["as_severe"], new_patient(rng, "P1", "as_severe"))
 """
 
 from __future__ import annotations
 
-import json
 import math
 import random
 from dataclasses import dataclass, field
-from functools import cache
-from importlib import resources
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
-
-Sex = Literal["male", "female"]
-
-
-class _Data(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class BandSet(_Data):
-    """Sampling bands of one quantity, each inside one guideline grade."""
-
-    unit: str
-    source: str
-    grades: dict[str, tuple[float, float]] | None = None
-    by_sex: dict[Sex, dict[str, tuple[float, float]]] | None = None
-
-    def get(self, grade: str, sex: str = "male") -> tuple[float, float]:
-        """The [low, high] band of ``grade`` (for ``sex`` when the bands are sex-specific)."""
-        table = self.by_sex[sex] if self.by_sex else self.grades  # type: ignore[index]
-        if table is None or grade not in table:
-            raise KeyError(f"no band {grade!r}; known: {sorted(table or {})}")
-        return table[grade]
-
-
-class ValveTraits(_Data):
-    """What a phenotype does to one valve (grades are drawn from the lists)."""
-
-    stenosis: list[str] = Field(default_factory=list)
-    regurgitation: list[str] = Field(default_factory=list)
-    mechanism: Literal["primary", "secondary"] | None = None
-    morphology: list[list[str]] = Field(default_factory=list)
-
-
-class Phenotype(_Data):
-    """One phenotype of resources/synthetic.json: each list is the choice of grades it draws from."""
-
-    label: str
-    weight: float = Field(gt=0)
-    components: list[str] = Field(default_factory=list, description="Phenotypes merged, in order")
-    overrides: dict[str, Any] = Field(default_factory=dict, description="Traits set after merging")
-    age: tuple[float, float] | None = None
-    lvef: list[str] = Field(default_factory=lambda: ["normal"])
-    lv_size: list[str] = Field(default_factory=lambda: ["normal"])
-    wall: list[str] = Field(default_factory=lambda: ["normal"])
-    hcm: bool = False
-    wall_motion: Literal["normal", "global", "regional"] = "normal"
-    territory: list[str] = Field(default_factory=list)
-    wm_grade: list[str] = Field(default_factory=lambda: ["hypokinetic"])
-    diastolic: list[str] = Field(default_factory=lambda: ["normal"])
-    la_size: list[str] = Field(default_factory=lambda: ["normal"])
-    rv: Literal["normal", "pressure_overload"] = "normal"
-    tr: list[str] = Field(default_factory=lambda: ["normal"])
-    rap: list[str] = Field(default_factory=lambda: ["low"])
-    aortic: ValveTraits | None = None
-    mitral: ValveTraits | None = None
-    tricuspid: ValveTraits | None = None
-    effusion: list[str] = Field(default_factory=list)
-    tamponade: bool = False
-    lv_thrombus: bool = False
-    vegetation: list[str] = Field(default_factory=list)
-    aorta: list[str] = Field(default_factory=list)
-    prosthesis: list[str] = Field(default_factory=list)
-    af: float = Field(0.0, ge=0, le=1)
-
-
-class Geometry(_Data):
-    source: str
-    rwt_cutoff: float
-    lvmi_cutoff: dict[Sex, float]
-    margin: float
-
-
-class SyntheticSpec(_Data):
-    """The whole of resources/synthetic.json."""
-
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-    about: str = Field(alias="_about")
-    bands: dict[str, BandSet]
-    geometry: Geometry
-    territories: dict[str, Any]
-    population: dict[str, Any]
-    drop_groups: dict[str, Any]
-    phenotypes: dict[str, Phenotype]
-
-
-def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
-    out = dict(base)
-    for key, value in extra.items():
-        if key in ("aortic", "mitral", "tricuspid") and isinstance(out.get(key), dict):
-            out[key] = {**out[key], **value}
-        else:
-            out[key] = value
-    return out
-
-
-@cache
-def spec() -> SyntheticSpec:
-    """The validated synthetic.json with combination phenotypes resolved (cached)."""
-    raw = json.loads(resources.files("echogpt.resources").joinpath("synthetic.json").read_text("utf-8"))
-    table = raw["phenotypes"]
-    resolved = {}
-    for name, body in table.items():
-        merged: dict[str, Any] = {}
-        for comp in body.get("components", []):
-            if comp not in table or table[comp].get("components"):
-                raise ValueError(f"phenotype {name}: component {comp!r} must be a simple phenotype")
-            merged = _merge(merged, {k: v for k, v in table[comp].items() if k not in ("label", "weight")})
-        merged = _merge(merged, {k: v for k, v in body.items() if k not in ("components", "overrides")})
-        merged = _merge(merged, body.get("overrides", {}))
-        resolved[name] = merged
-    raw["phenotypes"] = resolved
-    return SyntheticSpec.model_validate(raw)
-
-
-def phenotypes() -> dict[str, Phenotype]:
-    """Phenotype key -> resolved phenotype."""
-    return spec().phenotypes
+from echogpt.synthetic_spec import BandSet, Phenotype, Sex, ValveTraits, phenotypes, spec
 
 
 @dataclass
@@ -187,9 +67,9 @@ def new_patient(rng: random.Random, patient_id: str, phenotype_key: str) -> Pati
     pop = spec().population
     ph = phenotypes()[phenotype_key]
     sex: Sex = "male" if rng.random() < 0.55 else "female"
-    age = float(rng.randint(*[int(a) for a in (ph.age or pop["age"])]))
-    height = float(rng.randint(*pop["height_cm"][sex]))
-    weight = round(rng.uniform(*pop["bmi"]) * (height / 100) ** 2, 1)
+    age = float(rng.randint(*[int(a) for a in (ph.age or pop.age)]))
+    height = float(rng.randint(*pop.height_cm[sex]))
+    weight = round(rng.uniform(*pop.bmi) * (height / 100) ** 2, 1)
     return Patient(patient_id, sex, age, height, min(max(weight, 35.0), 180.0), phenotype_key)
 
 
@@ -218,7 +98,7 @@ def sample_case(rng: random.Random, ph: Phenotype, patient: Patient) -> Case:
         # ASE16-DD: the algorithms do not apply with MS, a mitral prosthesis or >= moderate MR
         c.grades["diastolic"] = "not_assessed"
     pop = spec().population
-    if rng.random() < pop["limited_quality_probability"]:
+    if rng.random() < pop.limited_quality_probability:
         c.image_quality = "limited"
     elif rng.random() < 0.4:
         c.image_quality = "adequate"
@@ -229,7 +109,7 @@ def _left_ventricle(rng: random.Random, c: Case, ph: Phenotype, b: dict[str, Ban
                     bsa: float) -> None:
     pop = spec().population
     ef_grade = rng.choice(ph.lvef)
-    if ef_grade == "normal" and ph.label == "normal" and rng.random() < pop["borderline_probability"]:
+    if ef_grade == "normal" and ph.label == "normal" and rng.random() < pop.borderline_probability:
         ef_grade = "low_normal"
     size = rng.choice(ph.lv_size)
     u = rng.random()  # one position inside the size band, shared by LVIDd and LVEDVi
@@ -278,7 +158,7 @@ def _left_ventricle(rng: random.Random, c: Case, ph: Phenotype, b: dict[str, Ban
     elif ph.wall_motion == "regional":
         c.territory = rng.choice(ph.territory)
         grade = rng.choice(ph.wm_grade)
-        segments = rng.choice(spec().territories[c.territory])
+        segments = rng.choice(getattr(spec().territories, c.territory))
         if ph.lv_thrombus:
             segments = sorted(set(segments) | {17})
         c.wall_motion = {n: grade for n in segments}
@@ -295,7 +175,7 @@ def _atria_and_filling(rng: random.Random, c: Case, ph: Phenotype, b: dict[str, 
         la = "mildly_dilated"  # elevated filling pressure comes with LA enlargement (ASE16-DD)
     pop = spec().population
     band = b["lavi"].get(la)
-    if la == "normal" and ph.label == "normal" and rng.random() < pop["borderline_probability"]:
+    if la == "normal" and ph.label == "normal" and rng.random() < pop.borderline_probability:
         band = (33.0, 33.9)  # upper limit of normal (ASE15: <= 34), a borderline value
     la_vol = round(rng.uniform(*band) * bsa)
     c.m["la_volume"] = float(la_vol)
@@ -365,7 +245,7 @@ def _valves(rng: random.Random, c: Case, ph: Phenotype, b: dict[str, BandSet]) -
                 v["morphology"] = list(rng.choice(traits.morphology))
             if v["regurgitation"] not in (None, "none", "trace"):
                 v["mechanism"] = traits.mechanism
-        physiologic = name != "aortic" and rng.random() < pop["trace_probability"]
+        physiologic = name != "aortic" and rng.random() < pop.trace_probability
         if v["regurgitation"] in (None, "none") and physiologic:
             v["regurgitation"] = "trace"  # physiologic; listed in findings, left out of impressions
         c.valves[name] = v
@@ -375,7 +255,7 @@ def _valves(rng: random.Random, c: Case, ph: Phenotype, b: dict[str, BandSet]) -
         av["stenosis"], av["morphology"] = "sclerosis", ["thickened"]
     mv = c.valves["mitral"]
     if (mv["regurgitation"] in (None, "none", "trace") and c.grades["lv_size"] != "normal"
-            and rng.random() < pop["mild_incidental_probability"] * 3):
+            and rng.random() < pop.mild_incidental_probability * 3):
         mv["regurgitation"], mv["mechanism"] = "mild", "secondary"
     tv = c.valves["tricuspid"]
     if c.grades["tr"] != "normal" and tv["regurgitation"] in (None, "none", "trace"):

@@ -16,7 +16,7 @@ from echogpt.cli import app
 from echogpt.schemas import Study
 from echogpt.study_grading import grade_study
 from echogpt.synthetic import generate_corpus, split_by_patient, write_corpus
-from echogpt.synthetic_physiology import phenotypes
+from echogpt.synthetic_spec import phenotypes
 from echogpt.text import split_statements
 
 N = 2000
