@@ -436,3 +436,11 @@ def test_reject_table_has_one_row_per_error(tmp_path: Path) -> None:
     table = reject_table(result.rejects)
     assert [(t["row"], t["study_id"], t["field"]) for t in table] == [
         (2, "A", "patient.age"), (2, "A", "measurements.lvidd")]
+
+
+def test_tsv_and_mapping_delimiter(tmp_path: Path) -> None:
+    tsv = _csv(tmp_path, "study_id\tfindings_text\nA\tx, y\n", "s.tsv")
+    assert load_studies(tsv).studies[0].findings_text == "x, y"
+    semi = _csv(tmp_path, "study_id;findings_text;patient.weight_kg\nA;x;70,5\n")
+    (study,) = load_studies(semi, mapping={"delimiter": ";"}).studies
+    assert study.patient.weight_kg == pytest.approx(70.5)  # decimal comma
