@@ -42,6 +42,9 @@ def impression_items(w: Writer, facts: list[Fact], dd: str, prior: dict[str, Any
         dd: Diastolic grade the findings state (from the ASE16 algorithm).
         prior: ``{"date", "ef_text", "ef_value"}`` of the previous study, or None.
         profile: Lab profile whose PASP wording is used.
+
+    Returns:
+        Unordered items; :func:`impression_text` sorts and words them.
     """
     c, m, g, rng = w.c, w.c.m, w.c.grades, w.rng
     out: list[tuple[float, str, dict[str, Any]]] = []
@@ -200,7 +203,13 @@ def _compare(w: Writer, add: Any, prior: dict[str, Any]) -> None:
 
 def impression_text(w: Writer, facts: list[Fact], dd: str, prior: dict[str, Any] | None,
                     profile: str = "default") -> str:
-    """The numbered impression (``1. …`` one statement per line), most important first."""
+    """The numbered impression (``1. …`` one statement per line), most important first.
+
+    Args: as :func:`impression_items`.
+
+    Returns:
+        The impression text, one template variant per statement picked by ``w.rng``.
+    """
     items = sorted(impression_items(w, facts, dd, prior, profile), key=lambda x: x[0])
     bank = phrases().impression
     return number_statements([_fill(w.rng.choice(bank[key]), values) for _, key, values in items])

@@ -113,8 +113,19 @@ def _morph(w: Writer, morphology: list[str]) -> str:
 # ---------------------------------------------------------------- findings prose
 
 
-def prose_items(w: Writer, dd: str, prior: dict[str, Any] | None) -> list[tuple[str, str, dict[str, Any]]]:
-    """The findings of a case as (structure group, template key, values), in report order (ASE02)."""
+def prose_items(w: Writer, dd: str,
+                prior: dict[str, Any] | None) -> list[tuple[str, str, dict[str, Any]]]:
+    """The findings of a case as (structure group, template key, values), in report order (ASE02).
+
+    Args:
+        w: The study's writer (case and random choices); only measurements still in ``w.c.m``
+            (not left out) are written.
+        dd: Diastolic grade from the ASE16 algorithm, or "not_assessed".
+        prior: ``{"date", "ef_text", ...}`` of the previous study, or None.
+
+    Returns:
+        Items to render with :func:`findings_text`; trace findings are included here.
+    """
     c, m, out = w.c, w.c.m, []
 
     def add(group: str, key: str, **values: Any) -> None:
@@ -263,7 +274,17 @@ def _valve_items(w: Writer, valve: str) -> list[tuple[str, str, dict[str, Any]]]
 
 
 def findings_text(w: Writer, style: str, items: list[tuple[str, str, dict[str, Any]]]) -> str:
-    """Render the items in one of :data:`STYLES`."""
+    """Render findings items as prose.
+
+    Args:
+        w: The study's writer (its random source picks each template variant).
+        style: One of :data:`STYLES`.
+        items: From :func:`prose_items`.
+
+    Returns:
+        The findings text: header lines by structure, one paragraph, telegraphic lines or
+        "Label: value" lines.
+    """
     ph, rng = phrases(), w.rng
     form: Form = {"by-structure": "sentence", "narrative": "sentence", "terse": "terse",
                   "label-value": "label"}[style]  # type: ignore[assignment]

@@ -252,3 +252,24 @@ def test_reference_impressions_pass_the_hallucination_check(corpus):
     sample = corpus[:200]
     flagged = [(s.study_id, s.impression) for s in sample if check(s.impression, s).flagged]
     assert len(flagged) <= len(sample) // 50, flagged[:3]  # at most 2 %
+
+
+def test_spec_rejects_unknown_keys_and_grades_without_a_band():
+    import copy
+    from importlib import resources
+
+    from pydantic import ValidationError
+
+    from echogpt.synthetic_spec import SyntheticSpec
+
+    raw = json.loads(resources.files("echogpt.resources").joinpath("synthetic.json").read_text("utf-8"))
+    raw["phenotypes"] = {"x": {"label": "x", "weight": 1}}
+    SyntheticSpec.model_validate(raw)  # the data itself is valid
+    typo = copy.deepcopy(raw)
+    typo["phenotypes"]["x"]["lvef_grade"] = ["normal"]
+    with pytest.raises(ValidationError, match="lvef_grade"):
+        SyntheticSpec.model_validate(typo)
+    no_band = copy.deepcopy(raw)
+    no_band["phenotypes"]["x"]["lvef"] = ["bogus"]
+    with pytest.raises(ValidationError, match="has no band"):
+        SyntheticSpec.model_validate(no_band)
