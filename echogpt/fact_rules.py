@@ -61,6 +61,7 @@ class Walls(_Model):
     levels: dict[str, str]
     names: dict[str, str]
     global_: list[str] = Field(alias="global")
+    basal: list[str]
     territories: dict[str, list[str]]
     segments: dict[str, list[int]]
     source: str = Field(alias="_source")
@@ -117,6 +118,7 @@ class FactRules(_Model):
     tolerances: Tolerances
     normal_study_allows: dict[str, float]
     derived_facts: list[DerivedFact]
+    families: dict[str, list[str] | str]
     comparison_direction: dict[str, list[str]]
 
 
@@ -248,6 +250,7 @@ def lexicon() -> Lexicon:
         src = "|".join(_rx(p) for p in pats)
         walls.append((rf"(?:{src})(?:[\s\-]+(?:territory|distribution|region|infarct))?", "wallterr", terr))
     walls += [(_rx(p), "wallterr", "global") for p in w.global_]
+    walls += [(_rx(p), "wallterr", "basal") for p in w.basal]
     alts += walls
     alts.append((_NUM, "num", None))
     payloads: dict[str, tuple[str, Any]] = {}
@@ -328,6 +331,17 @@ def segments_of(location: str | None) -> frozenset[int]:
     from echogpt.schemas import segment_number
 
     return frozenset([segment_number(location.replace("_", " "))])
+
+
+@cache
+def family_of() -> dict[str, frozenset[str]]:
+    """Concept -> the concepts describing the same structure (``families`` in the rules)."""
+    out: dict[str, frozenset[str]] = {}
+    for members in rules().families.values():
+        if isinstance(members, list):
+            for c in members:
+                out[c] = frozenset(members)
+    return out
 
 
 def resolve_grade(concept: str, degree: str | None, direction: str | None) -> str | None:

@@ -101,6 +101,11 @@ def _gap_ok(text: str, a: int, b: int, max_words: int = 1, comma: bool = True) -
 _SUBJ = ("subj", "wallterr")
 
 
+def _wall_list(toks: list[_Tok], j: int) -> bool:
+    """A comma may separate wall names in a list ("mid anterior, apical septal and apex")."""
+    return toks[j].kind == "wallterr" and j > 0 and toks[j - 1].kind == "wallterr"
+
+
 def _is_modifier(tok: _Tok) -> bool:
     return tok.kind == "term" and tok.payload.modifier
 
@@ -118,9 +123,15 @@ def _subject_list(tok: _Tok) -> list[tuple[str, str | None]]:
 def _postfix_subjects(text: str, toks: list[_Tok], b: int, k: int) -> _Mention:
     """A mention for the grade at ``k`` over the subject at ``b`` and subjects coordinated before it."""
     chain, first = [b], b
-    while first - 2 >= 0 and toks[first - 1].kind == "sep" and toks[first - 2].kind in _SUBJ \
-            and _gap_ok(text, toks[first - 2].end, toks[first].start, 0, comma=False):
-        first -= 2
+    while True:
+        if first - 2 >= 0 and toks[first - 1].kind == "sep" and toks[first - 2].kind in _SUBJ \
+                and _gap_ok(text, toks[first - 2].end, toks[first].start, 0, comma=False):
+            first -= 2
+        elif first - 1 >= 0 and _wall_list(toks, first) and _gap_ok(
+                text, toks[first - 1].end, toks[first].start, 0):
+            first -= 1
+        else:
+            break
         chain.insert(0, first)
     m = _Mention(k, toks[first].start, toks[k].end)
     for x in chain:
@@ -163,7 +174,7 @@ def _sentence_facts(text: str, toks: list[_Tok], offset_facts: list[Fact],
             continue
         j, subs, last = k + 1, [], g.end
         while (j < len(toks) and (toks[j].kind in _SUBJ + ("sep",) or _is_modifier(toks[j]))
-               and _gap_ok(text, last, toks[j].start, comma=False)):
+               and _gap_ok(text, last, toks[j].start, comma=_wall_list(toks, j))):
             if toks[j].kind in _SUBJ:
                 subs.append(j)
             last = toks[j].end
@@ -327,8 +338,9 @@ def _emit(m: _Mention, out: list[Fact]) -> None:
         if pol == "present":
             pol = m.polarity
         rule = spec.get("rule") or ("no-significant" if m.not_significant and pol == "absent" else None)
+        grade = spec.get("grade") or resolve_grade(spec["concept"], m.degree, m.direction)
         out.append(Fact.model_construct(concept=spec["concept"], location=spec.get("location"),
-                                        grade=spec.get("grade"), polarity=pol, source="text",
+                                        grade=grade, polarity=pol, source="text",
                                         start=m.start, end=m.end, rule=rule))
 
 
@@ -375,7 +387,7 @@ def _measure(name: str, raw: str, start: int, end: int) -> Fact | None:
         return None
     spec = units.spec(name)
     unit = (m.group("u") or "").strip().rstrip(".") or None
-    if unit and unit.lower() == "percent":
+    if (unit and unit.lower() == "percent") or (unit is None and "%" in raw):
         unit = "%"
     try:
         lo = units.convert(name, float(m.group("a")), unit)

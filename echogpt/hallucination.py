@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from echogpt.fact_rules import lexicon, rules
+from echogpt.fact_rules import family_of, lexicon, rules
 from echogpt.facts import extract_facts, mentions_comparison
 from echogpt.schemas import CheckResult, Fact, Omission, StatementCheck, Study, StudyType
 from echogpt.study_facts import (
@@ -29,6 +29,7 @@ from echogpt.study_facts import (
     compare_number,
     interval,
     is_normal_claim,
+    is_stated,
     locations_compatible,
     study_facts,
 )
@@ -165,7 +166,10 @@ def _judge(claim: Fact, study: Study, sf: StudyFacts, comparison: bool) -> tuple
     if claim.concept == "wall_motion" and claim.location is None and claim.polarity == "absent":
         # "No regional wall motion abnormality" is not contradicted by global hypokinesis
         global_grades = {e.fact.grade for e in found if e.fact.location == "global"}
-        found = [e for e in found if e.fact.location != "global" and e.fact.grade not in global_grades]
+        regional = [e for e in found if e.fact.location != "global" and e.fact.grade not in global_grades]
+        if global_grades and not regional:
+            return "supported", "the wall motion abnormality is global, not regional"
+        found = regional
     if comparison:
         found = found + [e for e in sf.evidence if e.origin == "prior" and e.fact.concept == claim.concept
                          and locations_compatible(claim.concept, claim.location, e.fact.location)]
@@ -184,11 +188,23 @@ def _judge(claim: Fact, study: Study, sf: StudyFacts, comparison: bool) -> tuple
         others = [e for e in sf.by_concept.get(claim.concept, []) if e.fact.polarity == "present"]
         if is_normal_claim(claim) and claim.concept in r.lenient_normal_concepts:
             return "supported", "nothing in the study contradicts it"
+        if is_normal_claim(claim):
+            for c in family_of().get(claim.concept, frozenset()):
+                near = [e for e in sf.about(c, claim.location) if c != claim.concept or e.fact.location]
+                if near:
+                    return "supported", f"the study describes this structure without it [{near[0].where()}]"
         if others and claim.location:
             where = others[0].fact.location or "another site"
             return "unsupported", f"the study reports this at {where.replace('_', ' ')}, not " \
                                   f"{claim.location.replace('_', ' ')}"
         return "unsupported", "nothing in the study states it"
+    coarse = {"dilated", "reduced", "increased", "elevated", "abnormal"}
+    if claim.grade and claim.grade not in coarse and any(e.fact.grade and e.fact.grade not in coarse
+                                                          for e in found):
+        found = [e for e in found if e.fact.grade not in coarse]  # "hypertrophy" says no severity
+    graded = [e for e in found if is_stated(e) and (e.fact.grade or e.fact.polarity == "absent")]
+    if graded and claim.grade and claim.polarity == "present":
+        found = graded  # a grade the reader wrote outranks the bands of a measured value
     results = [(compare(claim, e), e) for e in found]
     if is_normal_claim(claim):
         bad = [(x, e) for x, e in results if x[0] != "supported"]
@@ -317,3 +333,29 @@ def check(impression: str, study: Study, profile: str = "default") -> CheckResul
     statements = [check_statement(s.text, s.start, study, sf) for s in split_statements(impression)]
     stated = [f for s in statements for f in s.facts]
     return CheckResult(study_id=study.study_id, statements=statements, omissions=omissions(sf, stated))
+
+
+def read_impression(arg: str) -> str:
+    """The impression text of a command-line argument: the text itself, or ``@FILE``.
+
+    Raises:
+        ValueError: a one-line message when the file cannot be read or the text is empty.
+    """
+    text = arg
+    if arg.startswith("@"):
+        try:
+            text = open(arg[1:], encoding="utf-8").read()  # noqa: SIM115 - read once
+        except (OSError, UnicodeDecodeError) as err:
+            raise ValueError(f"cannot read impression file {arg[1:]}: {err.strerror or err}") from None
+    if not text.strip():
+        raise ValueError("the impression is empty")
+    return text
+
+
+def format_result(result: CheckResult) -> str:
+    """Human form: one line per statement (verdict and reason), then omissions and counts."""
+    lines = [f"{i}. [{s.verdict}] {s.text} -- {s.reason}" for i, s in enumerate(result.statements, 1)]
+    lines += [f"omitted ({o.severity}): {o.finding} -- {o.evidence}" for o in result.omissions]
+    counts = ", ".join(f"{k} {v}" for k, v in result.summary.items())
+    lines.append(f"{'FLAGGED' if result.flagged else 'ok'}: {counts}")
+    return "\n".join(lines)

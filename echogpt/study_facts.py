@@ -324,15 +324,21 @@ def compare(claim: Fact, ev: Evidence) -> tuple[Status, str]:
         if claim.grade and not f.grade and claim.polarity == "present":
             return "unsupported", f"the study gives no grade for {claim.concept.replace('_', ' ')}"
         return "supported", f"the study states {_word(f)}"
-    stated = [iv for iv in [interval(f)] if iv is not None]
-    if claim.grade in ev.accepted or (claim.polarity == "absent" and "none" in ev.accepted):
+    coarse = {"dilated", "reduced", "increased", "elevated", "abnormal"}
+    if f.grade in coarse and ev.accepted:  # "dilated" from a measured value: its specific bands
+        stated = [scale[g] for g in ev.accepted if g in scale and g not in coarse]
+    else:
+        stated = [iv for iv in [interval(f)] if iv is not None]
+    if (claim.polarity == "present" and claim.grade in ev.accepted) or (
+            claim.polarity == "absent" and "none" in ev.accepted):
         return "supported", f"the lab profile accepts it for {_word(f)}"
     if f.grade == "indeterminate" and claim.grade not in (None, "indeterminate"):
         return "unsupported", f"the study could not grade {claim.concept.replace('_', ' ')}"
-    if f.polarity == "present" and f.grade is None and claim.concept not in rules().ungraded_means_abnormal:
+    presence = claim.concept in rules().ungraded_means_abnormal
+    if f.polarity == "present" and f.grade is None and not presence:
         return "supported", f"the study mentions {_word(f)} without a grade"
-    if ci is None:  # present, no grade
-        if stated and all(iv[1] <= 0.5 and iv[0] >= 0 for iv in stated) and f.polarity == "absent":
+    if ci is None:  # present, no grade: contradicted by a normal or absent finding
+        if presence and stated and all(iv[1] <= 0.5 and iv[0] >= 0 for iv in stated):
             return "contradicted", f"the study states {_word(f)}"
         return "supported", f"the study reports {_word(f)}"
     if not stated:
@@ -342,6 +348,11 @@ def compare(claim: Fact, ev: Evidence) -> tuple[Status, str]:
     if any(_overlap(ci, iv) for iv in stated):
         return "supported", f"the study states {_word(f)}"
     return "contradicted", f"the study states {_word(f)}"
+
+
+def is_stated(e: Evidence) -> bool:
+    """Evidence a reader wrote (prose or a stated findings field), not graded from a number."""
+    return e.origin == "text" or (e.fact.source or "").startswith("findings.")
 
 
 def is_normal_claim(claim: Fact) -> bool:
