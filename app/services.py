@@ -223,10 +223,7 @@ def open_study(account: Any, study_id: str) -> StudyView:
     status = next(i.status.value for i in db.list_worklist(account) if i.study_id == study_id)
     draft = db.current_draft(account, study_id) if status in ("drafted", "approved", "signed") else None
     report = db.get_report(account, study_id) if status in ("approved", "signed") else None
-    rejection = None
-    if status == "rejected":
-        entries = [a for a in db.audit_log(account, study_id) if a.action == "draft.reject"]
-        rejection = entries[-1].detail if entries else None
+    rejection = db.rejection_reason(account, study_id) if status == "rejected" else None
     return StudyView(study=study, status=status, draft=draft, report=report,
                      report_text=review.final_report_text(report) if report else None,
                      unnotified=db.pending_notifications(account, study_id),
@@ -277,22 +274,38 @@ def save_generated(account: Any, study: Study, text: str, replaces: Any | None =
                        expected_version=replaces.version if replaces is not None else None)
 
 
-def save_edit(account: Any, draft: Any, text: str) -> tuple[str | None, str | None]:
+@dataclass(frozen=True)
+class EditOutcome:
+    """A save of an edit: the new version, or why not (with the other reviewer's text)."""
+
+    version: int | None = None
+    error: str | None = None
+    other_version: int | None = None
+    other_text: str | None = None
+
+
+def save_edit(account: Any, draft_id: int, expected_version: int, text: str) -> EditOutcome:
     """Save an edit in place with the check re-run on the new text.
 
+    Args:
+        account: A cardiologist.
+        draft_id: The draft edited.
+        expected_version: The version the edit started from (lost-update guard).
+        text: The edited impression.
+
     Returns:
-        (error, other reviewer's text): both None when saved; on a lost-update conflict the
-        message and the text the other reviewer saved.
+        The new version, or the refusal; on a conflict also the text another reviewer saved.
     """
     from echogpt.db import ConflictError
 
     try:
-        store().edit_draft(account, draft.id, text, draft.version, run_check)
+        saved = store().edit_draft(account, draft_id, text, expected_version, run_check)
     except ConflictError as exc:
-        return str(exc), exc.current_text
+        return EditOutcome(error=str(exc), other_version=exc.current_version,
+                           other_text=exc.current_text)
     except Exception as exc:  # noqa: BLE001 - one line on the page
-        return _message(exc), None
-    return None, None
+        return EditOutcome(error=_message(exc))
+    return EditOutcome(version=saved.version)
 
 
 def approve(account: Any, draft: Any, confirmed: bool) -> None:

@@ -14,7 +14,7 @@ DEFAULTS: dict[str, Any] = {
     "study_id": None,        # study open on the draft page
     "flash": None,           # (kind, message) shown once at the top of the next page render
     "conflict_text": None,   # the other reviewer's text after a lost-update conflict
-    "edit_for": None,        # (draft id, version) the edit box was filled from
+    "edit_for": None,        # (draft id, version, text) the edit box's text started from
     "import_result": None,   # last file import: (accepted count, rejects JSONL text, reject rows)
 }
 
@@ -46,6 +46,27 @@ def open_study(study_id: str | None) -> None:
     """Select the study the draft page shows."""
     st.session_state["study_id"] = study_id
     st.session_state["conflict_text"] = None
+
+
+def sync_editor(draft_id: int, version: int, text: str) -> int:
+    """Fill the edit box (key ``edit_text``) from the draft unless it holds unsaved changes.
+
+    Call before the text area is drawn. Returns the draft version the box's text started from,
+    which is what a save must expect: if someone else saved meanwhile, the save is refused with
+    their text instead of overwriting it (or silently replacing the reader's unsaved edit).
+    """
+    base = st.session_state.get("edit_for")
+    box = st.session_state.get("edit_text")
+    if base is None or base[0] != draft_id or box is None or box == base[2]:
+        st.session_state["edit_for"] = (draft_id, version, text)
+        st.session_state["edit_text"] = text
+        return version
+    return base[1]
+
+
+def rebase_editor(draft_id: int, version: int, text: str) -> None:
+    """After a save (or a conflict), the box's text counts as starting from ``version``."""
+    st.session_state["edit_for"] = (draft_id, version, text)
 
 
 def flash(kind: str, message: str) -> None:

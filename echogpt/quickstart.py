@@ -172,7 +172,8 @@ def app_command(port: int = 8501, address: str = "127.0.0.1") -> list[str]:
     """The ``streamlit run`` command line of the copilot (headless, no usage statistics)."""
     return [sys.executable, "-m", "streamlit", "run", str(APP_SCRIPT), "--server.headless", "true",
             "--server.port", str(port), "--server.address", address,
-            "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
+            "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
+            "--client.toolbarMode", "viewer"]
 
 
 def run_app(port: int = 8501, address: str = "127.0.0.1") -> int:

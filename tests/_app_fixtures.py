@@ -39,17 +39,18 @@ STUDIES = [
 ]
 
 
-def build_talking_model(folder: Path, seconds: float) -> Path:
-    """The tiny random Llama, told to write whole BPE words (no byte pieces, no end-of-turn, no
-    repeats) for at most ``seconds`` per draft: an untrained model otherwise stops at once or
-    repeats one token, and 256 tokens would be slow on a busy CPU."""
+def build_talking_model(folder: Path, seconds: float, repeats: bool = False) -> Path:
+    """The tiny random Llama, told to write whole BPE words (no byte pieces, no end-of-turn and,
+    unless ``repeats``, no repeated word) for at most ``seconds`` per draft: an untrained model
+    otherwise stops at once or repeats one token, and 256 tokens would be slow on a busy CPU."""
     from transformers import GenerationConfig
 
     build_tiny_model(folder)
     config = GenerationConfig.from_pretrained(folder)
     # ids 0-2 are the special tokens, 3-258 the byte alphabet; the rest are merged word pieces.
     config.suppress_tokens = list(range(259))
-    config.no_repeat_ngram_size = 1
+    if not repeats:  # (the vocabulary then runs out after ~340 words)
+        config.no_repeat_ngram_size = 1
     config.max_time = seconds
     config.save_pretrained(folder)
     return folder

@@ -222,9 +222,14 @@ def test_second_reviewer_gets_a_conflict_with_the_other_text(copilot):
     second = _open(new_app(copilot.doc2).run(), "S-NORMAL")
     _edit(first, GOOD)
     second = _edit(second, "1. Normal study.")
-    assert any("saved this draft first" in e.value for e in second.error)
+    assert any("saved this draft first" in e.value for e in second.error), texts(second)
     assert any(GOOD in w.value for w in second.warning)
     assert copilot.db.current_draft(copilot.doc, "S-NORMAL").text == GOOD
+    # The refused edit stays in the box; having seen the other text, saving again wins.
+    assert second.text_area(key="edit_text").value == "1. Normal study."
+    second.button(key="save_edit").click().run()
+    assert "Edit saved and re-checked." in [s.value for s in second.success]
+    assert copilot.db.current_draft(copilot.doc, "S-NORMAL").text == "1. Normal study."
 
 
 # ---------------------------------------------------------------- reports, admin
@@ -271,14 +276,15 @@ def test_admin_manages_users_adapters_and_exports(copilot, tmp_path):
 def test_other_sessions_render_while_a_draft_generates(copilot, monkeypatch, tmp_path):
     from app import services
 
-    slow = build_talking_model(tmp_path / "tiny-slow", 8.0)
+    # A draft that keeps generating for 5 s whatever the machine's speed (no token bound).
+    slow = build_talking_model(tmp_path / "tiny-slow", 5.0, repeats=True)
     monkeypatch.setenv("ECHOGPT_BASE_MODEL", str(slow))
     study = copilot.db.get_study(copilot.doc, "S-NORMAL")
     pieces: list[str] = []
     started = threading.Event()
 
     def generate() -> None:
-        for piece in services.stream_draft(copilot.doc, study):
+        for piece in services.generator(copilot.doc).stream(study, max_new_tokens=100_000):
             started.set()
             pieces.append(piece)
 

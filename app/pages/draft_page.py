@@ -65,20 +65,23 @@ with right:
                + f" · version {draft.version}")
 
     if view.status == "drafted":
-        if st.session_state.get("edit_for") != (draft.id, draft.version):
-            st.session_state["edit_for"] = (draft.id, draft.version)
-            st.session_state["edit_text"] = draft.text
+        base = state.sync_editor(draft.id, draft.version, draft.text)
         st.text_area("Edit the impression", key="edit_text", height=180)
         if st.session_state.get("conflict_text"):
             st.warning("Another reviewer saved this draft first. Their version:\n\n"
                        + st.session_state["conflict_text"])
         if st.button("Save edit and re-check", key="save_edit"):
-            error, other = services.save_edit(account, draft, st.session_state["edit_text"])
-            st.session_state["conflict_text"] = other
-            if error:
-                state.flash("error", error)
-            else:
+            text = st.session_state["edit_text"]
+            out = services.save_edit(account, draft.id, base, text)
+            if out.error is None:
+                state.rebase_editor(draft.id, out.version, text)
+                st.session_state["conflict_text"] = None
                 state.flash("success", "Edit saved and re-checked.")
+            else:
+                if out.other_version is not None:  # seen their text now: the next save may win
+                    state.rebase_editor(draft.id, out.other_version, out.other_text or "")
+                st.session_state["conflict_text"] = out.other_text
+                state.flash("error", out.error)
             st.rerun()
 
         needs_confirm = bool(view.flags)

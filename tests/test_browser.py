@@ -1,0 +1,141 @@
+"""The main flow once in a real browser: headless Chromium signs in, generates a draft with the
+tiny test model, edits it, approves and signs it; then the database rows and audit entries are
+checked. A screenshot of the draft page goes to ECHOGPT_SCREENSHOT_DIR (default: a tmp folder).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from _app_fixtures import PASSWORDS, copilot, talking_model  # noqa: F401  (fixtures)
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+GOOD = "1. Normal left ventricular size and systolic function, LVEF 60 %."
+
+
+def _chromium() -> str:
+    if not Path(CHROMIUM).is_file():
+        pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install -y "
+                    "chromium chromium-driver) to run the browser test")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        pytest.skip("the playwright Python package is missing (pip install playwright)")
+    return CHROMIUM
+
+
+@pytest.fixture
+def served_app(copilot, tmp_path):  # noqa: F811
+    """The copilot served by ``streamlit run`` on a free port, on the test's database and model."""
+    from echogpt.quickstart import app_command, free_port
+
+    port = free_port()
+    log = (tmp_path / "streamlit.log").open("w")
+    env = dict(os.environ, ECHOGPT_BASE_MODEL=str(copilot.base_model), PYTHONUNBUFFERED="1")
+    proc = subprocess.Popen(app_command(port), env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail("streamlit did not start: " + (tmp_path / "streamlit.log").read_text()[-2000:])
+            time.sleep(0.3)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+def test_sign_in_generate_edit_approve_sign(copilot, served_app, tmp_path):  # noqa: F811
+    from playwright.sync_api import expect, sync_playwright
+
+    shots = Path(os.environ.get("ECHOGPT_SCREENSHOT_DIR") or tmp_path / "screenshots")
+    shots.mkdir(parents=True, exist_ok=True)
+    began = time.perf_counter()
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=_chromium(), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.set_default_timeout(30_000)
+        try:
+            page.goto(served_app)
+            # Streamlit renders over a websocket: wait for the widgets, not for load events.
+            page.locator(".st-key-login_name input").fill("doc")
+            page.locator(".st-key-login_password input").fill(PASSWORDS["doc"])
+            page.locator(".st-key-login_submit button").click()
+            expect(page.get_by_role("heading", name="Worklist")).to_be_visible()
+
+            picker = page.locator(".st-key-worklist_pick input")
+            picker.click()
+            picker.fill("S-NORMAL")
+            picker.press("Enter")
+            page.locator(".st-key-worklist_open button").click()
+            expect(page.get_by_role("heading", name="Draft")).to_be_visible()
+            expect(page.get_by_text("Status: pending")).to_be_visible()
+
+            page.locator(".st-key-generate button").click()
+            editor = page.locator(".st-key-edit_text textarea")
+            expect(editor).to_be_visible(timeout=60_000)
+            expect(page.locator("span.verdict").first).to_be_visible()
+            page.screenshot(path=str(shots / "draft_page.png"), full_page=True)
+
+            editor.fill(GOOD)
+            editor.press("Control+Enter")  # commit the text area before the button reads it
+            page.locator(".st-key-save_edit button").click()
+            expect(page.get_by_text("Edit saved and re-checked.")).to_be_visible()
+            expect(page.locator('span[data-verdict="supported"]')).to_have_text(GOOD[3:])
+
+            page.locator(".st-key-approve button").click()
+            expect(page.get_by_text("Approved. Sign the report to lock it.")).to_be_visible()
+            page.locator(".st-key-sign button").click()
+            expect(page.get_by_text("Report signed and locked.")).to_be_visible()
+            expect(page.locator(".st-key-addendum_text textarea")).to_be_visible()
+            expect(page.locator(".st-key-edit_text")).to_have_count(0)
+            page.screenshot(path=str(shots / "signed_report.png"), full_page=True)
+        finally:
+            browser.close()
+    seconds = time.perf_counter() - began
+
+    db = copilot.db
+    assert [i.study_id for i in db.list_worklist(copilot.boss, "signed")] == ["S-NORMAL"]
+    draft = db.current_draft(copilot.boss, "S-NORMAL")
+    assert draft.text == GOOD and draft.model_text != GOOD
+    assert draft.model.startswith("local:tiny-talking@")
+    report = db.get_report(copilot.boss, "S-NORMAL")
+    assert report.signed_by == "doc" and report.approved_by == "doc" and report.edited
+    final = db.final_report(copilot.boss, "S-NORMAL")
+    assert "AI assistance" in final and "Electronically signed by doc" in final
+    audit = db.audit_log(copilot.boss, "S-NORMAL")
+    actions = [a.action for a in audit if a.user == "doc"]
+    for expected in ("draft.draft", "draft.edit", "draft.approve", "report.sign"):
+        assert expected in actions
+    edit = next(a for a in audit if a.action == "draft.edit")
+    assert edit.after == GOOD and edit.edit_distance and edit.edit_distance > 0
+    assert (shots / "draft_page.png").stat().st_size > 10_000
+    assert seconds < 90, f"browser flow took {seconds:.0f} s"
+
+
+def test_chromium_skip_reason_is_clear(monkeypatch):
+    monkeypatch.setattr(f"{__name__}.CHROMIUM", "/nonexistent/chromium")
+    with pytest.raises(pytest.skip.Exception, match="install Debian's chromium"):
+        _chromium()
+    assert shutil.which("python3")
