@@ -1,7 +1,7 @@
 """Fixtures for the copilot tests: a store under the test's ECHOGPT_HOME with one account per role,
 a few studies, the tiny test model as the base model, and AppTest helpers.
 
-    from _app_fixtures import copilot, new_app, signed_in  # noqa: F401  (fixtures)
+    from _app_fixtures import copilot_fixture, new_app, talking_model_fixture  # noqa: F401
 """
 
 from __future__ import annotations
@@ -56,8 +56,8 @@ def build_talking_model(folder: Path, seconds: float, repeats: bool = False) -> 
     return folder
 
 
-@pytest.fixture(scope="session")
-def talking_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+@pytest.fixture(scope="session", name="talking_model")
+def talking_model_fixture(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tiny test model that drafts for about one second."""
     return build_talking_model(tmp_path_factory.mktemp("models") / "tiny-talking", 1.0)
 
@@ -75,8 +75,8 @@ class Copilot:
     base_model: Path
 
 
-@pytest.fixture
-def copilot(talking_model: Path, monkeypatch: pytest.MonkeyPatch) -> Copilot:
+@pytest.fixture(name="copilot")
+def copilot_fixture(talking_model: Path, monkeypatch: pytest.MonkeyPatch) -> Copilot:
     """A store with accounts doc/doc2 (cardiologists), reader, boss (admin) and three studies."""
     import streamlit as st
     from argon2 import PasswordHasher

@@ -14,9 +14,9 @@ import pytest
 from _app_fixtures import (  # noqa: F401  (fixtures)
     PASSWORDS,
     build_talking_model,
-    copilot,
+    copilot_fixture,
     new_app,
-    talking_model,
+    talking_model_fixture,
     texts,
 )
 

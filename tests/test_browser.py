@@ -13,7 +13,11 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from _app_fixtures import PASSWORDS, copilot, talking_model  # noqa: F401  (fixtures)
+from _app_fixtures import (  # noqa: F401  (fixtures)
+    PASSWORDS,
+    copilot_fixture,
+    talking_model_fixture,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
 
@@ -35,7 +39,7 @@ def _chromium() -> str:
 
 
 @pytest.fixture
-def served_app(copilot, tmp_path):  # noqa: F811
+def served_app(copilot, tmp_path):
     """The copilot served by ``streamlit run`` on a free port, on the test's database and model."""
     from echogpt.quickstart import app_command, free_port
 
@@ -66,7 +70,7 @@ def served_app(copilot, tmp_path):  # noqa: F811
         log.close()
 
 
-def test_sign_in_generate_edit_approve_sign(copilot, served_app, tmp_path):  # noqa: F811
+def test_sign_in_generate_edit_approve_sign(copilot, served_app, tmp_path):
     from playwright.sync_api import expect, sync_playwright
 
     shots = Path(os.environ.get("ECHOGPT_SCREENSHOT_DIR") or tmp_path / "screenshots")
