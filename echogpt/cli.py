@@ -287,6 +287,76 @@ def bench_checker_cmd(
     typer.echo(format_report(report))
 
 
+@app.command("batch-worker")
+def batch_worker_cmd(job: int = typer.Option(..., "--job", help="Batch job id (from the app)")) -> None:
+    """Run a batch generation job: draft and check its pending studies; safe to kill and rerun."""
+    from echogpt.batch import run_worker
+    from echogpt.db import NotFound
+
+    try:
+        summary = run_worker(job, progress=lambda n: typer.echo(f"job {job}: {n} studies finished"))
+    except NotFound as err:
+        fail(str(err))
+    typer.echo(f"job {job} {summary.status}: {summary.drafted} drafted, {summary.failed} failed, "
+               f"{summary.released} claims of a stopped worker released")
+    raise typer.Exit(0 if summary.status in ("done", "busy") else 1)
+
+
+reader_app = typer.Typer(help="Blinded reader studies (admin): create, export, analyze.",
+                         no_args_is_help=True)
+app.add_typer(reader_app, name="reader-study")
+
+
+@reader_app.command("create")
+def reader_create_cmd(
+    name: str = typer.Option(..., help="Unique study name"),
+    cases: Path = typer.Option(..., help="Cases JSONL (docs/reader_study.md)"),
+    readers: str = typer.Option(..., help="Comma-separated reader account names"),
+    cases_per_reader: int = typer.Option(None, help="Cases each reader rates (default: all)"),
+    design: str = typer.Option("preference", help="preference | likert | both"),
+    pairs: str = typer.Option("all", help="all | vs_reference (which pairs are shown)"),
+    reference: str = typer.Option(None, help="Reference source (metrics; vs_reference pairs)"),
+    seed: int = typer.Option(None, help="Seed of the randomisation (default: drawn, recorded)"),
+) -> None:
+    """Create a reader study from a cases file."""
+    from echogpt.reader_study import create_from_file
+
+    try:
+        summary = create_from_file(name, cases, readers.split(","), cases_per_reader, design, pairs,
+                                   reference, seed)
+    except (ValueError, LookupError) as err:
+        fail(str(err))
+    typer.echo(f"reader study {name}: {summary.cases} cases, {len(summary.readers)} readers, "
+               f"seed {summary.seed}")
+
+
+@reader_app.command("export")
+def reader_export_cmd(name: str = typer.Option(..., help="Study name"),
+                      out: Path = typer.Option(..., help="CSV of raw ratings with the source key")) -> None:
+    """Export the raw ratings with the unblinding key (admin)."""
+    from echogpt.reader_study import export_to_file
+
+    try:
+        n = export_to_file(name, out)
+    except LookupError as err:
+        fail(str(err))
+    typer.echo(f"{n} rating rows written to {out}")
+
+
+@reader_app.command("analyze")
+def reader_analyze_cmd(name: str = typer.Option(..., help="Study name"),
+                       out: Path = typer.Option(..., help="Folder for tables and plots"),
+                       metric: str = typer.Option("rouge", help="Automatic metric to correlate")) -> None:
+    """Analyse a reader study: tests, agreement, per-reader breakdown, correlations, plots."""
+    from echogpt.reader_stats import analyze_to_folder, format_analysis
+
+    try:
+        result = analyze_to_folder(name, out, metric)
+    except (LookupError, ValueError) as err:
+        fail(str(err))
+    typer.echo(format_analysis(result) + f"\ntables and plots in {out}")
+
+
 def main() -> None:  # pragma: no cover - console entry for `python -m echogpt`
     app()
 

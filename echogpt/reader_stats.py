@@ -336,3 +336,50 @@ def plot_analysis(result: Analysis, out_dir: str | Path) -> list[Path]:
 
 def _slug(text: str) -> str:
     return "".join(ch if ch.isalnum() else "_" for ch in text).strip("_")[:60]
+
+
+def write_analysis(result: Analysis, out_dir: str | Path) -> list[Path]:
+    """Write the analysis as ``analysis.json``, one CSV per table and the plots; returns the paths."""
+    import csv
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = [out / "analysis.json"]
+    paths[0].write_text(result.model_dump_json(indent=2), encoding="utf-8")
+    for name in ("preference", "likert", "likert_tests", "agreement", "per_reader", "correlation",
+                 "time_on_task"):
+        rows = getattr(result, name)
+        if rows:
+            path = out / f"{name}.csv"
+            with open(path, "w", newline="", encoding="utf-8") as f:
+                writer = csv.DictWriter(f, fieldnames=list(dict.fromkeys(k for r in rows for k in r)))
+                writer.writeheader()
+                writer.writerows(rows)
+            paths.append(path)
+    return paths + plot_analysis(result, out)
+
+
+def format_analysis(result: Analysis) -> str:
+    """A terminal summary: preference means with Wilcoxon p, Likert means, alpha per dimension."""
+    lines = [f"reader study {result.study}: {result.n_ratings} answered tasks"]
+    lines += [f"  {r['A']} vs {r['B']} {r['dimension']}: mean {r['mean_toward_B']:+.2f} toward "
+              f"{r['B']} (n={r['n']}, Wilcoxon p={r['p_value']})" for r in result.preference]
+    lines += [f"  Likert {r['source']} {r['dimension']}: {r['mean']:.2f} (n={r['n']})"
+              for r in result.likert]
+    lines += [f"  alpha ({r['kind']}, {r['dimension']}): {r['alpha_ordinal']}"
+              for r in result.agreement]
+    return "\n".join(lines)
+
+
+def analyze_to_folder(name: str, out_dir: str | Path, metric: str = "rouge") -> Analysis:
+    """``analyze`` as the local admin, written to ``out_dir`` (``write_analysis``)."""
+    from echogpt.accounts import cli_user
+    from echogpt.store import Store
+
+    db = Store()
+    try:
+        result = analyze(db, cli_user(db), name, metric)
+    finally:
+        db.dispose()
+    write_analysis(result, out_dir)
+    return result
