@@ -45,7 +45,8 @@ def test_number_change_outside_and_within_tolerance() -> None:
 
 
 def test_number_change_keeps_the_text_unit() -> None:
-    s = Study.model_validate({"study_id": "B2", "findings_text": "TAPSE 18 mm.", "measurements": {"tapse": 1.8}})
+    s = Study.model_validate({"study_id": "B2", "findings_text": "TAPSE 18 mm.",
+                              "measurements": {"tapse": 1.8}})
     new = _number("TAPSE 18 mm.", random.Random(1), s) or ""
     assert new.endswith(" mm.") and abs(float(new.split()[1]) - 18) == 6  # 3 x 0.2 cm = 6 mm
 
