@@ -288,13 +288,14 @@ def bench_checker_cmd(
 
 
 @app.command("batch-worker")
-def batch_worker_cmd(job: int = typer.Option(..., "--job", help="Batch job id (from the app)")) -> None:
+def batch_worker_cmd(job: int = typer.Option(..., "--job", help="Batch job id (from the app)"),
+                     chunk: int = typer.Option(8, min=1, help="Studies claimed per transaction")) -> None:
     """Run a batch generation job: draft and check its pending studies; safe to kill and rerun."""
     from echogpt.batch import run_worker
     from echogpt.db import NotFound
 
     try:
-        summary = run_worker(job, progress=lambda n: typer.echo(f"job {job}: {n} studies finished"))
+        summary = run_worker(job, chunk=chunk, progress=lambda n: typer.echo(f"job {job}: {n} studies finished"))
     except NotFound as err:
         fail(str(err))
     typer.echo(f"job {job} {summary.status}: {summary.drafted} drafted, {summary.failed} failed, "
