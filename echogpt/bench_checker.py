@@ -20,7 +20,7 @@ from typing import Any
 
 from echogpt.fact_rules import tolerance
 from echogpt.facts import extract_facts
-from echogpt.hallucination import _critical_present, _said, check
+from echogpt.hallucination import check, critical_present, states_finding
 from echogpt.schemas import Study
 from echogpt.study_facts import study_facts
 from echogpt.text import number_statements, split_statements
@@ -196,8 +196,8 @@ def _inject(case: Case, kind: str, rng: random.Random) -> list[Case]:
         i = rng.randrange(len(st) + 1)
         return [Case(case.source, kind, study, st[:i] + [text] + st[i:], target=i)]
     facts = [extract_facts(s) for s in st]
-    for _key, rule, loc, _e in _critical_present(sf):
-        stating = [i for i, fs in enumerate(facts) if any(_said(rule, f) for f in fs)]
+    for _key, rule, loc, _e in critical_present(sf):
+        stating = [i for i, fs in enumerate(facts) if any(states_finding(rule, f) for f in fs)]
         if stating and len(stating) < len(st):
             kept = [s for i, s in enumerate(st) if i not in stating]
             label = rule.label.replace("{location}", loc or "valve")
@@ -302,7 +302,14 @@ def run_benchmark(studies: Path | None = None, handwritten: Path | None = None, 
 
 
 def format_report(report: dict[str, Any]) -> str:
-    """The report as a plain-text table."""
+    """The report as a plain-text table.
+
+    Args:
+        report: What ``run_benchmark`` returned.
+
+    Returns:
+        One line per error type (injected, detected, recall), then false alarms and precision.
+    """
     head = f"checker benchmark: {report['source']} ({report['impressions']} impressions, "
     lines = [head + f"seed {report['seed']})",
              f"{'error type':<22}{'injected':>9}{'detected':>9}{'recall':>8}"]

@@ -99,6 +99,21 @@ def _gap_ok(text: str, a: int, b: int, max_words: int = 1, comma: bool = True) -
 
 
 _SUBJ = ("subj", "wallterr")
+_DEFAULTS = {name: f.default for name, f in Fact.model_fields.items()}
+
+
+def _fact(**values: Any) -> Fact:
+    """A Fact built without validation (what ``model_construct`` does, minus its per-call overhead).
+
+    The rules are validated against the vocabulary when they load, so every fact built here fits it;
+    tests re-validate the extracted facts.
+    """
+    obj = Fact.__new__(Fact)
+    object.__setattr__(obj, "__dict__", {**_DEFAULTS, **values})
+    object.__setattr__(obj, "__pydantic_fields_set__", set(values))
+    object.__setattr__(obj, "__pydantic_extra__", None)
+    object.__setattr__(obj, "__pydantic_private__", None)
+    return obj
 
 
 def _wall_list(toks: list[_Tok], j: int) -> bool:
@@ -331,7 +346,7 @@ def _emit(m: _Mention, out: list[Fact]) -> None:
             rule = None if term is None else rule
         if term and term.drop_ungraded and grade is None:
             continue
-        out.append(Fact.model_construct(concept=concept, location=loc, polarity=polarity, grade=grade,
+        out.append(_fact(concept=concept, location=loc, polarity=polarity, grade=grade,
                                         source="text", start=m.start, end=m.end, rule=rule))
     for spec in term.facts if term and not m.borrow else []:
         pol = spec.get("polarity", "present")
@@ -339,7 +354,7 @@ def _emit(m: _Mention, out: list[Fact]) -> None:
             pol = m.polarity
         rule = spec.get("rule") or ("no-significant" if m.not_significant and pol == "absent" else None)
         grade = spec.get("grade") or resolve_grade(spec["concept"], m.degree, m.direction)
-        out.append(Fact.model_construct(concept=spec["concept"], location=spec.get("location"),
+        out.append(_fact(concept=spec["concept"], location=spec.get("location"),
                                         grade=grade, polarity=pol, source="text",
                                         start=m.start, end=m.end, rule=rule))
 
@@ -402,7 +417,7 @@ def _measure(name: str, raw: str, start: int, end: int) -> Fact | None:
     elif q in (">", "≥", "greater than", "more than", "above", "over", "at least"):
         lo, hi = lo, spec.max
     lo, hi = min(lo, hi), max(lo, hi)
-    return Fact.model_construct(concept="measurement", location=name, value=round(lo, 4),
+    return _fact(concept="measurement", location=name, value=round(lo, 4),
                                 value_max=round(hi, 4) if hi != lo else None, unit=spec.unit or None,
                                 source="text", start=start, end=end, rule=f"number:{name}")
 
@@ -436,7 +451,7 @@ def extract_facts(text: str, offset: int = 0) -> list[Fact]:
     facts = _extract_cached(text)
     if not offset:
         return list(facts)
-    return [f.model_copy(update={"start": (f.start or 0) + offset, "end": (f.end or 0) + offset})
+    return [_fact(**{**f.__dict__, "start": (f.start or 0) + offset, "end": (f.end or 0) + offset})
             for f in facts]
 
 

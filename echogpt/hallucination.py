@@ -92,8 +92,17 @@ def _hits(rule: CriticalRule, fact: Fact) -> bool:
     return not rule.locations or (fact.location or "heart") in rule.locations
 
 
-def _said(rule: CriticalRule, fact: Fact) -> bool:
-    """Whether an impression fact states the finding (at its grade; a wrong site still states it)."""
+def states_finding(rule: CriticalRule, fact: Fact) -> bool:
+    """Whether an impression fact states a critical finding.
+
+    Args:
+        rule: The critical finding.
+        fact: A fact of the impression.
+
+    Returns:
+        True when the fact asserts the finding at one of its grades (a wrong site still states it:
+        that error is the statement's, not an omission).
+    """
     if fact.polarity == "absent":
         return False
     if _hits(rule, fact):
@@ -109,7 +118,7 @@ def rule_id(rule: CriticalRule, location: str | None) -> str:
     return rule.id.replace("{location}", location or "valve")
 
 
-def _critical_present(study_f: StudyFacts) -> list[tuple[str, CriticalRule, str | None, Evidence]]:
+def critical_present(study_f: StudyFacts) -> list[tuple[str, CriticalRule, str | None, Evidence]]:
     """The critical findings present in a study: (id, rule, location, first evidence)."""
     out, seen = [], set()
     for rule in critical_rules().rules:
@@ -137,10 +146,10 @@ def omissions(study_f: StudyFacts, stated: list[Fact]) -> list[Omission]:
     """
     present = study_f.memo.get("critical")
     if present is None:
-        present = study_f.memo["critical"] = _critical_present(study_f)
+        present = study_f.memo["critical"] = critical_present(study_f)
     out: dict[str, Omission] = {}
     for key, rule, loc, e in present:  # type: ignore[union-attr]
-        if key not in out and not any(_said(rule, s) for s in stated):
+        if key not in out and not any(states_finding(rule, s) for s in stated):
             label = rule.label.replace("{location}", loc or "valve")
             out[key] = Omission(finding=label, severity=rule.severity, evidence=e.where())
     return list(out.values())
@@ -287,7 +296,17 @@ def _no_bubble_study(text: str, study: Study) -> bool:
 
 
 def check_statement(text: str, start: int, study: Study, sf: StudyFacts) -> StatementCheck:
-    """The verdict on one statement (``start`` is its offset in the impression)."""
+    """The verdict on one statement.
+
+    Args:
+        text: The statement.
+        start: Its offset in the impression (spans of the result and its facts use it).
+        study: The study.
+        sf: The study's facts (``study_facts(study)``).
+
+    Returns:
+        The StatementCheck; a statement with several facts takes its worst verdict.
+    """
     facts = extract_facts(text, offset=start)
     comparison = mentions_comparison(text)
     if comparison and study.prior is None:

@@ -17,7 +17,7 @@ from typing import Literal
 
 from echogpt import units
 from echogpt.fact_rules import lexicon, rules, segments_of, tolerance
-from echogpt.facts import extract_facts
+from echogpt.facts import _fact, extract_facts
 from echogpt.schemas import Fact, Measurements, Study, concept_vocabulary
 
 Status = Literal["supported", "contradicted", "unsupported"]
@@ -174,7 +174,7 @@ def _text(study: Study) -> list[Evidence]:
         if any(a <= (f.start or 0) < b for a, b in prior):
             continue  # what the prior study showed is not a finding of this one
         quote = text[f.start or 0:f.end or 0]
-        fact = f.model_copy(update={"source": f"findings_text: '{quote}'"})
+        fact = _fact(**{**f.__dict__, "source": f"findings_text: '{quote}'"})
         out.append(Evidence(fact, frozenset(), "text"))
     return out
 
@@ -288,7 +288,16 @@ def _overlap(a: tuple[float, float], b: tuple[float, float]) -> bool:
 
 
 def compare_number(claim: Fact, ev: Fact) -> tuple[Status, str]:
-    """A stated number against the study's number, within the field's tolerance."""
+    """A stated number (or range) against the study's, within the field's tolerance.
+
+    Args:
+        claim: A ``measurement`` fact of the impression.
+        ev: The study's ``measurement`` fact for the same field.
+
+    Returns:
+        ("supported" | "contradicted", reason): supported when the two ranges are no further apart
+        than the tolerance (``fact_rules.json`` tolerances).
+    """
     name = claim.location or ""
     a = (claim.value or 0.0, claim.value_max if claim.value_max is not None else claim.value or 0.0)
     b = (ev.value or 0.0, ev.value_max if ev.value_max is not None else ev.value or 0.0)
@@ -303,7 +312,17 @@ def compare_number(claim: Fact, ev: Fact) -> tuple[Status, str]:
 
 
 def compare(claim: Fact, ev: Evidence) -> tuple[Status, str]:
-    """A claimed fact against one piece of evidence about the same concept and location."""
+    """A claimed fact against one piece of evidence about the same concept and location.
+
+    Args:
+        claim: A fact of the impression.
+        ev: Evidence of the study (its fact and the grades the lab profile accepts for it).
+
+    Returns:
+        (status, reason): grades are compared on the concept's scale (overlapping intervals are
+        compatible), a grade the profile accepts is supported, polarity flips are contradicted,
+        a severity word against an ungraded finding is unsupported.
+    """
     f = ev.fact
     if claim.concept == "measurement":
         return compare_number(claim, f)
