@@ -282,6 +282,12 @@ def _sentence_facts(text: str, toks: list[_Tok], offset_facts: list[Fact],
                 if cand:
                     chain = cand
                     break
+        if not chain and term.head == "function":
+            # "bioprosthetic mitral prosthesis, normal function": the function of the prosthesis
+            earlier = [mentions[b] for b in range(i - 1, -1, -1) if b in mentions]
+            if earlier and earlier[0].term and earlier[0].term.head == "prosthesis":
+                m.term, m.subjects = earlier[0].term, earlier[0].subjects
+                continue
         if not chain:
             chain = [s for s in carry if s[0] in table]
         m.subjects = chain

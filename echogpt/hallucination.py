@@ -149,7 +149,11 @@ def omissions(study_f: StudyFacts, stated: list[Fact]) -> list[Omission]:
         present = study_f.memo["critical"] = critical_present(study_f)
     out: dict[str, Omission] = {}
     for key, rule, loc, e in present:  # type: ignore[union-attr]
-        if key not in out and not any(states_finding(rule, s) for s in stated):
+        # a grade the lab profile accepts for the finding also states it (MVA 1.0-1.5: moderate or severe)
+        said = any(states_finding(rule, s) or (s.concept == e.fact.concept and s.polarity != "absent"
+                                               and s.grade is not None and s.grade in e.accepted)
+                   for s in stated)
+        if key not in out and not said:
             label = rule.label.replace("{location}", loc or "valve")
             out[key] = Omission(finding=label, severity=rule.severity, evidence=e.where())
     return list(out.values())
