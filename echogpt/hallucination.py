@@ -337,8 +337,13 @@ def check_statement(text: str, start: int, study: Study, sf: StudyFacts) -> Stat
         if worst is None or rank[status] < rank[worst[0]]:
             worst = (status, reason)
     assert worst is not None
+    reason = worst[1]
+    clash = [c for c in sf.conflicts for f in clinical
+             if c.concept == f.concept and locations_compatible(f.concept, f.location, c.location)]
+    if clash:  # never choose silently between the prose and the structured fields
+        reason += f"; note: the findings text and the structured fields disagree ({clash[0].reason})"
     return StatementCheck(text=text, start=start, end=start + len(text), verdict=worst[0],
-                          reason=worst[1], facts=facts)
+                          reason=reason, facts=facts)
 
 
 def check(impression: str, study: Study, profile: str = "default") -> CheckResult:

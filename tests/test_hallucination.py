@@ -97,6 +97,8 @@ def test_mixed_study_uses_both_sources_and_reports_conflicts() -> None:
     assert [(c.concept, c.location) for c in facts.conflicts] == [("valve_regurgitation", "mitral")]
     assert verdicts("Moderately dilated left atrium.", s) == ["supported"]
     assert verdicts("Severe mitral regurgitation.", s) == ["contradicted"]
+    mild = check("Mild mitral regurgitation.", s).statements[0]
+    assert mild.verdict == "supported" and "disagree" in mild.reason
 
 
 def test_borderline_ef_in_a_woman_is_not_a_false_alarm() -> None:
