@@ -262,7 +262,7 @@ def check_cmd(
     try:
         result = check(read_impression(impression), load_study_file(study), profile)
     except (ValueError, KeyError) as err:
-        fail(str(err).strip("'\""))
+        fail(str(err.args[0]) if isinstance(err, KeyError) else str(err))
     typer.echo(result.model_dump_json(indent=2) if as_json else format_result(result))
     raise typer.Exit(1 if result.flagged else 0)
 
