@@ -83,7 +83,9 @@ def build_tiny_model(folder: Path) -> Path:
     return folder
 
 
-@pytest.fixture(scope="session")
-def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One tiny model folder per test session."""
-    return build_tiny_model(tmp_path_factory.mktemp("models") / "tiny-llama")
+def shared_tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny model folder of this test session, built on first use (shared by test modules)."""
+    folder = tmp_path_factory.getbasetemp() / "shared-models" / "tiny-llama"
+    if not (folder / "config.json").is_file():
+        build_tiny_model(folder)
+    return folder

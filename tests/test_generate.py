@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from _tiny import build_tiny_model, study_rows, write_studies
+from _tiny import shared_tiny_model, study_rows, write_studies
 from typer.testing import CliRunner
 
 from echogpt.cli import app
@@ -25,7 +25,7 @@ from echogpt.train import train_sft
 
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_tiny_model(tmp_path_factory.mktemp("models") / "tiny-llama")
+    return shared_tiny_model(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")

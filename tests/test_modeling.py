@@ -8,7 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from _tiny import build_tiny_model, write_studies
+from _tiny import shared_tiny_model, write_studies
 
 from echogpt.config import EMBEDDED_MODEL
 from echogpt.modeling import (
@@ -24,7 +24,7 @@ from echogpt.modeling import (
 
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_tiny_model(tmp_path_factory.mktemp("models") / "tiny-llama")
+    return shared_tiny_model(tmp_path_factory)
 
 
 def test_local_folder_identity_is_its_name_and_hash_follows_the_weights(tiny, tmp_path):

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
-from _tiny import build_tiny_model, write_studies
+from _tiny import shared_tiny_model, write_studies
 from typer.testing import CliRunner
 
 from echogpt.cli import app
@@ -18,7 +18,7 @@ from echogpt.train import count_truncated, latest_checkpoint, sft_records, train
 
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_tiny_model(tmp_path_factory.mktemp("models") / "tiny-llama")
+    return shared_tiny_model(tmp_path_factory)
 
 
 @pytest.fixture()
