@@ -72,7 +72,8 @@ def train_cmd(
 
     try:
         result = run_training(config, out, overrides=set_ or [], method=method,
-                              resume=str(resume) if resume else not fresh, command=" ".join(sys.argv))
+                              resume=str(resume) if resume else not fresh,
+                              command=" ".join(["echogpt", *sys.argv[1:]]))
     except ValueError as err:
         fail(str(err))
     typer.echo(result.summary())
