@@ -181,7 +181,7 @@ def _sentence_facts(text: str, toks: list[_Tok], offset_facts: list[Fact],
     for i, t in enumerate(toks):
         if t.kind == "term" and (t.payload.head or t.payload.facts):
             mentions[i] = _Mention(i, t.start, t.end, term=t.payload, direction=t.payload.direction,
-                                   degree=t.payload.degree)
+                                   degree=t.payload.degree, grade_prefix=t.payload.direction == "normal")
     implied: list[_Mention] = []
     # 2. bind each grade to a head (prefix, else postfix) or to bare subjects (implied head)
     for k, g in enumerate(toks):
@@ -268,10 +268,12 @@ def _sentence_facts(text: str, toks: list[_Tok], offset_facts: list[Fact],
                 last = toks[b].start
             else:
                 break
-        if not chain and i + 1 < len(toks) and toks[i + 1].kind in _SUBJ and re.fullmatch(
+        j = i + 1  # "size and function of both ventricles": skip coordinated heads
+        while j < len(toks) and (toks[j].kind == "sep" or j in mentions) and not chain:
+            j += 1
+        if not chain and j < len(toks) and toks[j].kind in _SUBJ and re.fullmatch(
                 r"\s*(?:of|in|involving|at|on|within|along|from)?\s*(?:the\s+)?",
-                text[toks[i].end:toks[i + 1].start], re.IGNORECASE):
-            j = i + 1
+                text[toks[j - 1].end:toks[j].start], re.IGNORECASE):
             while j < len(toks) and toks[j].kind in _SUBJ + ("sep",):
                 chain += _subject_list(toks[j])
                 j += 1
