@@ -212,9 +212,14 @@ def _flagged(result: Any, i: int) -> bool:
 def _load(studies: Path | None, handwritten: Path | None, limit: int | None) -> list[Case]:
     cases: list[Case] = []
     if studies is not None:
-        from echogpt.data import load_studies
+        from echogpt.data import FileError, load_studies
 
-        for s in load_studies(studies).studies:
+        path = Path(studies) / "test.jsonl" if Path(studies).is_dir() else Path(studies)
+        try:
+            loaded = load_studies(path).studies
+        except FileError as err:
+            raise ValueError(str(err)) from None
+        for s in loaded:
             if s.impression:
                 texts = [x.text for x in split_statements(s.impression)]
                 cases.append(Case(s.study_id, "unmodified", s, texts))
@@ -296,9 +301,46 @@ def run_benchmark(studies: Path | None = None, handwritten: Path | None = None, 
         "within_tolerance_cases": near, "within_tolerance_flagged": near_flagged,
         "misses": misses,
     }
+    if handwritten is not None:
+        report["annotated"] = annotated_accuracy(handwritten, limit)
     if out is not None:
         Path(out).write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")
     return report
+
+
+def annotated_accuracy(folder: Path, limit: int | None = None) -> dict[str, Any]:
+    """The checker against the hand-written verdicts themselves (no injection).
+
+    Args:
+        folder: The hand-written set's folder (``pairs.jsonl``).
+        limit: At most this many pairs.
+
+    Returns:
+        4-class verdict accuracy, recall of each annotated error type (flagged as contradicted or
+        unsupported), false alarms on statements annotated supported or not_factual, and the
+        recall of annotated critical omissions.
+    """
+    rows = [json.loads(x) for x in (Path(folder) / "pairs.jsonl").read_text(encoding="utf-8").splitlines()
+            if x.strip()][:limit]
+    same = total = clean = alarms = omitted = found = 0
+    caught: dict[str, list[int]] = {}
+    for r in rows:
+        result = check(r["impression"], Study.model_validate(r["study"]))
+        for want, got in zip(r["statements"], result.statements, strict=False):
+            total += 1
+            same += want["verdict"] == got.verdict
+            flagged = got.verdict in FLAGS
+            if want["verdict"] in FLAGS:
+                caught.setdefault(want.get("error_type", "other"), []).append(flagged)
+            else:
+                clean += 1
+                alarms += flagged
+        omitted += len(r["omitted_critical"])
+        found += min(len(r["omitted_critical"]), len(result.omissions))
+    return {"pairs": len(rows), "verdict_accuracy": same / total if total else None,
+            "error_recall": {k: sum(v) / len(v) for k, v in sorted(caught.items())},
+            "false_alarm_rate": alarms / clean if clean else None,
+            "omission_recall": found / omitted if omitted else None}
 
 
 def format_report(report: dict[str, Any]) -> str:
@@ -323,4 +365,11 @@ def format_report(report: dict[str, Any]) -> str:
     lines.append(f"within-tolerance number changes flagged: {report['within_tolerance_flagged']}/"
                  f"{report['within_tolerance_cases']}")
     lines.append(f"precision: {'-' if prec is None else f'{prec:.3f}'}")
+    a = report.get("annotated")
+    if a:
+        recall = ", ".join(f"{k} {v:.3f}" for k, v in a["error_recall"].items())
+        om = a["omission_recall"]
+        lines.append(f"annotated verdicts ({a['pairs']} pairs): accuracy {a['verdict_accuracy']:.3f}; "
+                     f"recall {recall}; false alarms {a['false_alarm_rate']:.2%}; "
+                     f"omission recall {'-' if om is None else f'{om:.3f}'}")
     return "\n".join(lines)

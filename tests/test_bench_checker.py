@@ -83,6 +83,16 @@ def test_benchmark_on_the_handwritten_set(tmp_path: Path) -> None:
     assert report["false_alarm_rate"] <= 0.02
     assert report["within_tolerance_flagged"] == 0
     assert "severity_change" in format_report(report)
+    assert report["annotated"]["false_alarm_rate"] <= 0.02
+
+
+def test_benchmark_on_a_synthetic_corpus_folder(tmp_path: Path) -> None:
+    from echogpt.synthetic import write_corpus
+
+    write_corpus(tmp_path, 60, 5)
+    report = run_benchmark(studies=tmp_path, seed=1)  # a folder means its test.jsonl
+    assert report["impressions"] > 0 and report["false_alarms"] == 0
+    assert sum(c["injected"] for c in report["counts"].values()) > 0
 
 
 def test_cli(tmp_path: Path) -> None:
