@@ -15,7 +15,7 @@ if str(ROOT) not in sys.path:  # `streamlit run app/main.py` puts only app/ on t
 
 import streamlit as st  # noqa: E402
 
-from app import state  # noqa: E402
+from app import services, state  # noqa: E402
 
 # url path -> (file, title, icon). File names differ from the url paths on purpose: a file
 # pages/<url>.py would also be found as an old-style pages/ entry under the same address.
@@ -26,13 +26,16 @@ PAGES = {
     "reports": ("pages/reports_page.py", "Signed reports", ":material/verified:"),
     "admin": ("pages/admin_page.py", "Admin", ":material/admin_panel_settings:"),
     "account": ("pages/account_page.py", "Account", ":material/person:"),
+    "batch": ("pages/batch_page.py", "Batch", ":material/dynamic_feed:"),
+    "reader": ("pages/reader_page.py", "Reader study", ":material/rate_review:"),
+    "reader-admin": ("pages/reader_admin_page.py", "Reader studies", ":material/analytics:"),
 }
 
 # Pages each role sees; the library refuses anything a role may not do whatever the page shows.
 ROLE_PAGES = {
-    "cardiologist": ["worklist", "draft", "reports", "account"],
-    "reader": ["reports", "account"],
-    "admin": ["admin", "worklist", "reports", "account"],
+    "cardiologist": ["worklist", "draft", "reports", "batch", "reader", "account"],
+    "reader": ["reports", "reader", "account"],
+    "admin": ["admin", "worklist", "reports", "batch", "reader-admin", "account"],
 }
 
 
@@ -54,4 +57,8 @@ navigation = st.navigation(navigation_for(ROLE_PAGES.get(role, ["login"])))
 if account is not None:
     st.sidebar.caption(f"Signed in as **{account.name}** ({role})")
 state.show_flash()
-navigation.run()
+try:
+    navigation.run()
+except Exception as exc:  # noqa: BLE001 - one line on the page, never a traceback
+    services.log_failure("page", exc)
+    st.error(f"Something went wrong: {services.describe(exc)}")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -85,6 +86,12 @@ def run_check(text: str, study: Study) -> CheckResult | None:
 # ---------------------------------------------------------------- errors
 
 
+def log_failure(where: str, exc: BaseException) -> None:
+    """Log an unexpected failure by type and code location only (messages may hold study text)."""
+    frames = "".join(traceback.format_tb(exc.__traceback__))
+    log.error("%s failed: %s\n%s", where, type(exc).__name__, frames)
+
+
 def attempt(action: Callable[..., Any], *args: Any) -> str | None:
     """Run one page action; the refusal as one line (None when it went through).
 
@@ -95,11 +102,12 @@ def attempt(action: Callable[..., Any], *args: Any) -> str | None:
         action(*args)
     except Exception as exc:  # noqa: BLE001 - the page shows one line, never a traceback
         log.info("action %s refused: %s", getattr(action, "__name__", "?"), type(exc).__name__)
-        return _message(exc)
+        return describe(exc)
     return None
 
 
-def _message(exc: Exception) -> str:
+def describe(exc: Exception) -> str:
+    """One line for the page: the library's message for its typed refusals, else type: message."""
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     known = ("PermissionDenied", "NotFound", "ConflictError", "InvalidTransition", "ValueError",
              "ConfirmationRequired", "NotificationRequired", "AuthenticationError", "FileError",
@@ -304,7 +312,7 @@ def save_edit(account: Any, draft_id: int, expected_version: int, text: str) -> 
         return EditOutcome(error=str(exc), other_version=exc.current_version,
                            other_text=exc.current_text)
     except Exception as exc:  # noqa: BLE001 - one line on the page
-        return EditOutcome(error=_message(exc))
+        return EditOutcome(error=describe(exc))
     return EditOutcome(version=saved.version)
 
 
@@ -389,6 +397,6 @@ def export_feedback(account: Any) -> dict[str, Any] | str:
     try:
         report = export_feedback(store(), account, out)
     except Exception as exc:  # noqa: BLE001 - one line on the page
-        return _message(exc)
+        return describe(exc)
     return {"out": str(out), "SFT records": report.sft_records,
             "preference pairs": report.preference_pairs, "held back": len(report.held_back)}

@@ -177,20 +177,27 @@ def app_command(port: int = 8501, address: str = "127.0.0.1") -> list[str]:
 
 
 def run_app(port: int = 8501, address: str = "127.0.0.1") -> int:
-    """Run the copilot in the foreground until it is stopped; its exit status.
+    """Run the copilot in the foreground until it is stopped.
+
+    On POSIX the process becomes Streamlit (exec), so Ctrl-C and SIGTERM reach the server
+    directly and no orphan is left behind; elsewhere Streamlit runs as a child process.
 
     Args:
         port: TCP port to listen on.
         address: Interface to bind (127.0.0.1: this machine only; 0.0.0.0: every interface).
 
     Returns:
-        Streamlit's exit status (0 after Ctrl-C).
+        Streamlit's exit status (only where it runs as a child).
     """
     if not APP_SCRIPT.is_file():
         raise FileNotFoundError(f"the copilot is not installed next to the package ({APP_SCRIPT})")
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(
         [str(APP_SCRIPT.parent.parent), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep))
+    cmd = app_command(port, address)
+    sys.stdout.flush()
+    if os.name == "posix":
+        os.execve(cmd[0], cmd, env)
     try:
-        return subprocess.call(app_command(port, address), env=env)
+        return subprocess.call(cmd, env=env)
     except KeyboardInterrupt:
         return 0

@@ -170,6 +170,18 @@ def test_draft_edit_approve_sign_addendum(copilot):
         assert expected in actions
 
 
+def test_drafting_failure_is_one_line_and_loses_nothing(copilot, monkeypatch, tmp_path):
+    monkeypatch.setenv("ECHOGPT_BASE_MODEL", str(tmp_path))  # a folder that holds no model
+    at = _open(new_app(copilot.doc).run(), "S-NORMAL")
+    at.button(key="generate").click().run()
+    assert not at.exception
+    errors = [e.value for e in at.error]
+    assert len(errors) == 1 and errors[0].startswith("Drafting failed:")
+    assert "config.json" in errors[0] and "\n" not in errors[0]
+    assert copilot.db.list_worklist(copilot.doc, "pending")
+    assert at.button(key="generate")  # still there to try again
+
+
 def test_reject_needs_a_reason_then_regenerate(copilot):
     at = _generated(copilot, copilot.doc, "S-HFREF")
     at.button(key="reject").click().run()

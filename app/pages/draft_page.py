@@ -30,6 +30,17 @@ st.caption(f"Status: **{view.status}** · patient {study.patient_id}"
            + (f" · {study.study_date}" if study.study_date else ""))
 
 
+def draft_now(done: str, replaces=None) -> None:
+    """Stream a new draft into the page, then check and store it (one-line error if it fails)."""
+    try:
+        text = st.write_stream(services.stream_draft(account, study))
+    except Exception as exc:  # noqa: BLE001 - e.g. a missing model or a mismatched adapter
+        services.log_failure("generation", exc)
+        state.flash("error", f"Drafting failed: {services.describe(exc)}")
+        st.rerun()
+    act(done, services.save_generated, account, study, text, replaces)
+
+
 def act(done: str, action, *args) -> None:
     """Run one transition, queue its outcome (``done`` or the one-line refusal), rerun."""
     error = services.attempt(action, *args)
@@ -51,8 +62,7 @@ with right:
         if view.rejection:
             st.warning(f"Previous draft rejected: {view.rejection}")
         if st.button("Generate draft", key="generate", type="primary"):
-            text = st.write_stream(services.stream_draft(account, study))
-            act("Draft generated and checked.", services.save_generated, account, study, text)
+            draft_now("Draft generated and checked.")
         st.stop()
 
     critical = omission_lines(draft.check, "critical")
@@ -95,9 +105,7 @@ with right:
         if a.button("Approve", key="approve", type="primary", disabled=needs_confirm and not confirmed):
             act("Approved. Sign the report to lock it.", services.approve, account, draft, confirmed)
         if b.button("Regenerate", key="regenerate"):
-            text = st.write_stream(services.stream_draft(account, study))
-            act("New draft generated and checked.", services.save_generated, account, study, text,
-                draft)
+            draft_now("New draft generated and checked.", draft)
         reason = c.text_input("Reason for rejecting", key="reject_reason")
         if c.button("Reject", key="reject"):
             act("Draft rejected.", services.reject, account, draft, reason)

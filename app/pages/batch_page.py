@@ -1,0 +1,102 @@
+"""Batch page: upload a file of studies, start a batch job, follow its progress (it survives a
+reload; a stopped worker can be resumed), filter flagged results, download them, open a row in
+the draft page, and send chosen drafts to the worklist. Logic lives in ``echogpt.batch``.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app import services, state
+from echogpt import batch
+
+account = state.user()
+db = services.store()
+st.title("Batch generation")
+
+with st.expander("New batch job", expanded=not st.session_state.get("batch_job")):
+    upload = st.file_uploader("Studies file (JSONL, CSV or Parquet)",
+                              type=["jsonl", "json", "csv", "parquet"], key="batch_file")
+    choice = services.model_choice(account)
+    modes = (["fine-tuned"] if choice.adapter_path else ["zero-shot"]) + ["template"]
+    mode = st.selectbox("Mode", modes, key="batch_mode",
+                        help="template: the guideline baseline, no model")
+    if st.button("Validate and start", key="batch_start", type="primary", disabled=upload is None):
+        made: dict = {}
+        error = services.attempt(lambda: made.update(outcome=batch.submit_upload(
+            db, account, upload.name, upload.getvalue(), mode, choice.base_model,
+            choice.adapter_path)))
+        outcome = made.get("outcome") or batch.Upload(job_id=None, accepted=0, rejects=[],
+                                                      rejects_jsonl="", error=error)
+        st.session_state["batch_upload"] = outcome
+        if outcome.job_id is not None:
+            st.session_state["batch_job"] = outcome.job_id
+        st.rerun()
+    outcome = st.session_state.get("batch_upload")
+    if outcome is not None:
+        if outcome.error:
+            st.error(outcome.error)
+        if outcome.job_id is not None:
+            st.success(f"Job {outcome.job_id} started with {outcome.accepted} studies.")
+        if outcome.rejects:
+            st.warning(f"{len(outcome.rejects)} rows rejected; they are not in the job.")
+            st.dataframe(outcome.rejects, hide_index=True, key="batch_rejects")
+            st.download_button("Download rejects (JSONL)", outcome.rejects_jsonl,
+                               file_name="rejects.jsonl", key="batch_rejects_download")
+
+jobs = batch.list_jobs(db, account)
+if not jobs:
+    st.info("No batch jobs yet.")
+    st.stop()
+ids = [j.id for j in jobs]
+current = st.session_state.get("batch_job")
+job_id = st.selectbox("Job", ids, index=ids.index(current) if current in ids else 0,
+                      format_func=lambda i: next(f"#{j.id} {j.name} ({j.status})" for j in jobs
+                                                 if j.id == i), key="batch_job_pick")
+st.session_state["batch_job"] = job_id
+
+
+@st.fragment(run_every=2 if next(j for j in jobs if j.id == job_id).worker_alive else None)
+def show_progress() -> None:
+    job = batch.get_job(db, account, job_id)
+    st.progress(job.fraction, text=batch.progress_line(job))
+    if job.error:
+        st.error(f"The job stopped: {job.error}")
+    if job.status != "done" and not job.worker_alive:
+        st.caption("No worker is running this job.")
+        if st.button("Resume", key="batch_resume"):
+            error = services.attempt(batch.start_worker, db, account, job_id)
+            state.flash("error", error) if error else state.flash("info", "Worker started.")
+            st.rerun()
+
+
+show_progress()
+
+flagged_only = st.toggle("Only flagged rows", key="batch_flagged")
+rows = batch.results(db, account, job_id, flagged_only)
+if not rows:
+    st.info("No flagged rows." if flagged_only else "No rows.")
+st.dataframe([r.model_dump(exclude={"position"}) for r in rows], hide_index=True,
+             key="batch_table", column_config={"impression": st.column_config.TextColumn(width="large")})
+left, right = st.columns(2)
+left.download_button("Download CSV", batch.export_results(db, account, job_id, "csv", flagged_only),
+                     file_name=f"batch-{job_id}.csv", key="batch_csv")
+right.download_button("Download JSONL", batch.export_results(db, account, job_id, "jsonl", flagged_only),
+                      file_name=f"batch-{job_id}.jsonl", key="batch_jsonl")
+
+done = [r.study_id for r in rows if r.status == "done"]
+if account.role == "cardiologist" and done:  # only cardiologists draft; the library enforces it
+    chosen = st.multiselect("Send drafts to the worklist", done, key="batch_send_pick")
+    if st.button("Send to worklist", key="batch_send", disabled=not chosen):
+        error = services.attempt(batch.send_to_worklist, db, account, job_id, chosen)
+        state.flash("error", error) if error else state.flash(
+            "success", f"{len(chosen)} drafts on the worklist (studies already drafted were left).")
+        st.rerun()
+    opened = st.selectbox("Open in the draft page", done, key="batch_open_pick")
+    if st.button("Open", key="batch_open"):
+        error = services.attempt(batch.send_to_worklist, db, account, job_id, [opened])
+        if error:
+            st.error(error)
+        else:
+            state.open_study(opened)
+            st.switch_page("pages/draft_page.py")
