@@ -71,3 +71,24 @@ def test_quickstart_command_fails_in_one_line(monkeypatch):
     result = CliRunner().invoke(cli, ["quickstart", "--no-start"])
     assert result.exit_code == 2
     assert result.output.count("\n") == 1 and result.output.startswith("error: setup failed")
+
+
+def test_setup_registers_and_activates_the_shipped_adapter_once(monkeypatch, tmp_path):
+    from echogpt import quickstart
+    from echogpt.accounts import cli_user
+    from echogpt.registry import list_adapters
+    from echogpt.store import Store
+
+    shipped = tmp_path / "smollm2-echo-demo"
+    shipped.mkdir()
+    (shipped / "adapter_config.json").write_text("{}")
+    monkeypatch.setattr(quickstart, "DEMO_ADAPTER", shipped)
+    assert setup(n_studies=1, prepare_model=False).adapter == "smollm2-echo-demo"
+    assert setup(n_studies=1, prepare_model=False).adapter == "smollm2-echo-demo"
+    db = Store(Settings().database_url)
+    try:
+        versions = list_adapters(db, cli_user(db))
+    finally:
+        db.dispose()
+    assert [(v.name, v.active, v.path) for v in versions] == [
+        ("smollm2-echo-demo", True, str(shipped))]
