@@ -83,6 +83,7 @@ class DerivedFact(_Model):
     """A fact that follows from another by a guideline rule (grade II diastolic -> elevated LAP)."""
 
     if_: dict[str, str] = Field(alias="if")
+    min_value: float | None = Field(None, description="the 'if' fact's value must reach this")
     then: dict[str, str]
     source: str
 
@@ -335,11 +336,11 @@ def segments_of(location: str | None) -> frozenset[int]:
 
 @cache
 def family_of() -> dict[str, frozenset[str]]:
-    """Concept -> the concepts describing the same structure (``families`` in the rules)."""
+    """Concept (or "concept:location") -> the members describing the same structure (``families``)."""
     out: dict[str, frozenset[str]] = {}
     for members in rules().families.values():
         if isinstance(members, list):
-            for c in members:
+            for c in members:  # "concept" or "concept:location"
                 out[c] = frozenset(members)
     return out
 

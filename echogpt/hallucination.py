@@ -202,8 +202,12 @@ def _judge(claim: Fact, study: Study, sf: StudyFacts, comparison: bool) -> tuple
         if is_normal_claim(claim) and claim.concept in r.lenient_normal_concepts:
             return "supported", "nothing in the study contradicts it"
         if is_normal_claim(claim):
-            for c in family_of().get(claim.concept, frozenset()):
-                near = [e for e in sf.about(c, claim.location) if c != claim.concept or e.fact.location]
+            fam = family_of()
+            members = fam.get(f"{claim.concept}:{claim.location}") or fam.get(claim.concept, frozenset())
+            for member in members:
+                c, _, loc = member.partition(":")
+                near = [e for e in sf.about(c, loc or claim.location)
+                        if c != claim.concept or e.fact.location]
                 if near:
                     return "supported", f"the study describes this structure without it [{near[0].where()}]"
         if others and claim.location:

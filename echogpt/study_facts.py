@@ -127,15 +127,41 @@ def _morphology(study: Study) -> list[Evidence]:
     return out
 
 
+def _other_findings(study: Study) -> list[Evidence]:
+    """Septal flattening, chamber collapse and MAC stated in the structured fields."""
+    found: list[tuple[str, str]] = []
+    m, f = study.measurements, study.findings
+    if m is not None and m.septal_flattening is not None:
+        found.append(("septal_flattening", "measurements.septal_flattening"))
+    eff = f.effusion if f is not None else None
+    if eff is not None and (eff.ra_collapse or eff.rv_collapse):
+        found.append(("chamber_collapse", "findings.effusion"))
+    for valve in ("mitral", "aortic"):
+        vf = getattr(f, valve, None) if f is not None else None
+        if vf is not None and any("mac" in w.lower() or "annular calc" in w.lower() for w in vf.morphology):
+            found.append(("mac", f"findings.{valve}.morphology"))
+    out = []
+    for loc, source in found:
+        absent = loc == "septal_flattening" and m is not None and m.septal_flattening is False
+        fact = Fact(concept="other_finding", location=loc, polarity="absent" if absent else "present",
+                    source=source)
+        out.append(Evidence(fact, frozenset(), "structured"))
+    return out
+
+
 def _derived(evidence: list[Evidence]) -> list[Evidence]:
     out = []
-    have = {e.fact.concept for e in evidence}
+    have = {(e.fact.concept, e.fact.location) for e in evidence}
     for d in rules().derived_facts:
-        if d.then["concept"] in have:
+        if (d.then["concept"], d.then.get("location")) in have:
             continue
         for e in evidence:
-            if all(getattr(e.fact, k) == v for k, v in d.if_.items()) and e.fact.polarity == "present":
+            big = d.min_value is None or (e.fact.value is not None and max(
+                e.fact.value, e.fact.value_max or e.fact.value) >= d.min_value)
+            same = all(getattr(e.fact, k) == v for k, v in d.if_.items())
+            if same and e.fact.polarity == "present" and big:
                 out.append(Evidence(Fact(source=d.source, **d.then), frozenset(), e.origin))
+                have.add((d.then["concept"], d.then.get("location")))
                 break
     return out
 
@@ -152,7 +178,7 @@ def _structured(study: Study, profile: str, text: list[Evidence] | None = None) 
             accepted = frozenset([f.grade] if f.grade else [])
         out.append(Evidence(f, accepted, "structured"))
     out += [Evidence(f, frozenset(), "structured") for f in _measurement_facts(study)]
-    return out + _morphology(study)
+    return out + _morphology(study) + _other_findings(study)
 
 
 def _about_prior(text: str) -> list[tuple[int, int]]:

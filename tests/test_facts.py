@@ -147,6 +147,10 @@ CASES: list[tuple[str, list[tuple]]] = [
     ("Left atrial appendage thrombus.", [("thrombus", "laa", "present", None, None)]),
     ("Normal transthoracic echocardiogram.", [("normal_study", None, "present", None, None)]),
     ("Technically limited study.", [("image_quality", None, "present", "limited", None)]),
+    ("Mild MAC.", [("other_finding", "mac", "present", None, None)]),
+    ("Dense spontaneous echo contrast in the LA.", [("other_finding", "sec", "present", None, None)]),
+    ("D-shaped septum in systole and diastole.", [("other_finding", "septal_flattening", "present", None, None)]),
+    ("No chamber collapse.", [("other_finding", "chamber_collapse", "absent", None, None)]),
 ]
 
 
