@@ -476,3 +476,48 @@ def send_to_worklist(db: Database, user: User, job_id: int, study_ids: Iterable[
         with db.transaction() as s:
             s.execute(update(BatchItemRow).where(BatchItemRow.id == r.id).values(sent=True))
     return sent
+
+
+class Upload(BaseModel):
+    """An uploaded studies file: the job started (if any) and every rejected row."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    job_id: int | None
+    accepted: int
+    rejects: list[dict]
+    rejects_jsonl: str
+    error: str | None = None
+
+
+def submit_upload(db: Database, user: User, name: str, data: bytes, mode: JobMode,
+                  base_model: str | None = None, adapter: str | None = None) -> Upload:
+    """Validate an uploaded CSV/JSONL/Parquet (``data.load_studies_bytes``), queue a job of the
+    valid studies and start its worker; rejects are returned, never dropped silently."""
+    from echogpt.data import load_studies_bytes
+    from echogpt.files import FileError
+
+    try:
+        result = load_studies_bytes(data, name)
+    except FileError as exc:
+        return Upload(job_id=None, accepted=0, rejects=[], rejects_jsonl="", error=str(exc))
+    rejects = [{"row": r.row, "study_id": r.study_id, "reason": r.reason()} for r in result.rejects]
+    jsonl = "".join(r.model_dump_json() + "\n" for r in result.rejects)
+    if not result.studies:
+        return Upload(job_id=None, accepted=0, rejects=rejects, rejects_jsonl=jsonl,
+                      error="no valid studies in the file")
+    job = create_job(db, user, result.studies, mode, base_model, adapter, name=f"{name} ({mode})")
+    start_worker(db, user, job.id)
+    return Upload(job_id=job.id, accepted=len(result.studies), rejects=rejects, rejects_jsonl=jsonl)
+
+
+def progress_line(job: JobView) -> str:
+    """``12/40 studies · 3 flagged · 5.2 per minute · about 5 min left`` for the progress bar."""
+    parts = [f"{job.done + job.failed}/{job.total} studies", f"{job.flagged} flagged"]
+    if job.failed:
+        parts.append(f"{job.failed} failed")
+    if job.per_minute:
+        parts.append(f"{job.per_minute:.1f} per minute")
+    if job.eta_seconds and job.status == "running":
+        eta = job.eta_seconds
+        parts.append(f"about {eta / 60:.0f} min left" if eta >= 90 else f"about {eta:.0f} s left")
+    return " · ".join(parts)

@@ -170,10 +170,10 @@ def normalize_report(text: str) -> str:
     return number_statements(statements)
 
 
-def load_cases(path: str | Path) -> list[Case]:
-    """Read and validate a cases JSONL (``ValueError`` naming the line on the first bad one)."""
+def parse_cases(text: str, source: str = "cases") -> list[Case]:
+    """Validate cases JSONL text (``ValueError`` naming the line of the first bad one)."""
     cases = []
-    for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
+    for n, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
         try:
@@ -181,9 +181,20 @@ def load_cases(path: str | Path) -> list[Case]:
         except ValidationError as exc:
             err = exc.errors()[0]
             where = ".".join(str(x) for x in err["loc"])
-            raise ValueError(f"{path} line {n}: {where + ': ' if where else ''}"
+            raise ValueError(f"{source} line {n}: {where + ': ' if where else ''}"
                              f"{err['msg'].removeprefix('Value error, ')}") from None
+    if not cases:
+        raise ValueError(f"{source} holds no cases")
     return cases
+
+
+def load_cases(path: str | Path) -> list[Case]:
+    """Read and validate a cases JSONL file (see :func:`parse_cases`)."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValueError(f"cannot read {path}: {exc}") from None
+    return parse_cases(text, str(path))
 
 
 # ---------------------------------------------------------------- creation (admin)
@@ -559,9 +570,10 @@ def create_from_file(name: str, cases_file: str | Path, readers: Sequence[str],
         raise ValueError(exc.errors()[0]["msg"].removeprefix("Value error, ")) from None
     if not Path(cases_file).is_file():
         raise ValueError(f"no such file: {cases_file}")
+    cases = load_cases(cases_file)
     db, admin = _cli()
     try:
-        return create_study(db, admin, name, load_cases(cases_file),
+        return create_study(db, admin, name, cases,
                             [r.strip() for r in readers if r.strip()], cases_per_reader, d, seed)
     finally:
         db.dispose()
