@@ -2,9 +2,9 @@
 thin function per page action, each a call into the library (store, review, registry, checker).
 
 Pages never open the database or load a model themselves; every transition and role check
-happens in ``echogpt.store`` / ``echogpt.review``.
+happens in ``echogpt.store`` / ``echogpt.review``. The draft page's actions are in ``app.drafting``.
 
-    db = services.store(); view = services.open_study(user, "S1")
+    db = services.store(); rows = services.worklist(user, "pending")
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -203,149 +203,6 @@ def add_study_from_form(account: Any, fields: dict[str, str]) -> str | None:
         where = ".".join(str(x) for x in first["loc"]) or "study"
         return f"{where}: {first['msg']}"
     return attempt(store().create_study, account, study)
-
-
-# ---------------------------------------------------------------- the draft page
-
-
-@dataclass
-class StudyView:
-    """Everything the draft page shows for one study."""
-
-    study: Study
-    status: str
-    draft: Any | None  # echogpt.db.DraftView
-    report: Any | None  # echogpt.review.ReportView
-    report_text: str | None
-    unnotified: list[str]
-    flags: list[str]
-    rejection: str | None
-
-
-def open_study(account: Any, study_id: str) -> StudyView:
-    """Load the study, its working draft, report and pending notifications (reads are audited)."""
-    from echogpt import review
-
-    db = store()
-    study = db.get_study(account, study_id)
-    status = next(i.status.value for i in db.list_worklist(account) if i.study_id == study_id)
-    draft = db.current_draft(account, study_id) if status in ("drafted", "approved", "signed") else None
-    report = db.get_report(account, study_id) if status in ("approved", "signed") else None
-    rejection = db.rejection_reason(account, study_id) if status == "rejected" else None
-    return StudyView(study=study, status=status, draft=draft, report=report,
-                     report_text=review.final_report_text(report) if report else None,
-                     unnotified=db.pending_notifications(account, study_id),
-                     flags=review.approval_flags(draft.check) if draft else [],
-                     rejection=rejection)
-
-
-def study_sections(study: Study) -> list[tuple[str, list[str]]]:
-    """The study as titled blocks of markdown lines: measurements, findings, prior, prose."""
-    from echogpt.prompts import render_findings, render_measurements
-
-    sections = []
-    if study.indication:
-        sections.append(("Indication", [study.indication]))
-    if study.measurements is not None:
-        sections.append(("Measurements", render_measurements(study.measurements)))
-    if study.findings is not None:
-        sections.append(("Structured findings", render_findings(study.findings)))
-    if study.prior is not None and study.prior.impression:
-        sections.append(("Prior impression", [study.prior.impression]))
-    sections.append(("Findings", [study.findings_text]))
-    return [(title, lines) for title, lines in sections if lines]
-
-
-def stream_draft(account: Any, study: Study) -> Iterator[str]:
-    """The draft impression, piece by piece, from the cached generator."""
-    return generator(account).stream(study)
-
-
-def save_generated(account: Any, study: Study, text: str, replaces: Any | None = None) -> None:
-    """Check a generated draft and store it with the model, adapter and prompt identity.
-
-    Args:
-        account: A cardiologist.
-        study: The study drafted.
-        text: The generated impression.
-        replaces: The draft being regenerated (its version guards against lost updates).
-    """
-    from echogpt.prompts import build_messages, prompt_hash
-
-    gen = generator(account)
-    choice = model_choice(account)
-    if not text.strip():
-        raise ValueError("the model returned an empty draft; regenerate or write the impression")
-    store().save_draft(account, study.study_id, text.strip(), gen.bundle.base.label,
-                       choice.adapter_label, prompt_hash(build_messages(study, gen.prompt)),
-                       run_check(text.strip(), study),
-                       expected_version=replaces.version if replaces is not None else None)
-
-
-@dataclass(frozen=True)
-class EditOutcome:
-    """A save of an edit: the new version, or why not (with the other reviewer's text)."""
-
-    version: int | None = None
-    error: str | None = None
-    other_version: int | None = None
-    other_text: str | None = None
-
-
-def save_edit(account: Any, draft_id: int, expected_version: int, text: str) -> EditOutcome:
-    """Save an edit in place with the check re-run on the new text.
-
-    Args:
-        account: A cardiologist.
-        draft_id: The draft edited.
-        expected_version: The version the edit started from (lost-update guard).
-        text: The edited impression.
-
-    Returns:
-        The new version, or the refusal; on a conflict also the text another reviewer saved.
-    """
-    from echogpt.db import ConflictError
-
-    try:
-        saved = store().edit_draft(account, draft_id, text, expected_version, run_check)
-    except ConflictError as exc:
-        return EditOutcome(error=str(exc), other_version=exc.current_version,
-                           other_text=exc.current_text)
-    except Exception as exc:  # noqa: BLE001 - one line on the page
-        return EditOutcome(error=describe(exc))
-    return EditOutcome(version=saved.version)
-
-
-def approve(account: Any, draft: Any, confirmed: bool) -> None:
-    """Approve the draft's current text (``confirmed`` acknowledges its flags)."""
-    store().approve(account, draft.id, draft.version, confirm=confirmed)
-
-
-def reject(account: Any, draft: Any, reason: str) -> None:
-    """Reject the draft with a reason."""
-    store().reject(account, draft.id, reason)
-
-
-def notify(account: Any, study_id: str, finding: str, whom: str, at: datetime) -> None:
-    """Record who was told of a critical finding, and when (local time of the browser = UTC)."""
-    store().record_notification(account, study_id, finding, whom, at)
-
-
-def sign(account: Any, report: Any) -> None:
-    """Sign and lock the approved report."""
-    store().sign(account, report.id)
-
-
-def add_addendum(account: Any, report: Any, text: str) -> None:
-    """Append an addendum to a signed report."""
-    store().add_addendum(account, report.id, text)
-
-
-def audit_rows(account: Any, study_id: str) -> list[dict[str, Any]]:
-    """The study's audit trail for display (who, when, what, edit distance, detail)."""
-    return [{"at": a.at.strftime("%Y-%m-%d %H:%M:%S"), "user": a.user, "action": a.action,
-             "edit_distance": a.edit_distance, "detail": a.detail}
-            for a in store().audit_log(account, study_id)]
 
 
 # ---------------------------------------------------------------- reports and admin

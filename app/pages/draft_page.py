@@ -10,7 +10,7 @@ from datetime import datetime
 
 import streamlit as st
 
-from app import services, state
+from app import drafting, services, state
 from echogpt.highlight import highlight_impression, legend_html, omission_lines
 
 account = state.user()
@@ -24,7 +24,7 @@ picked = st.selectbox("Study", ids, index=ids.index(current) if current in ids e
                       key="draft_pick")
 if picked != current:
     state.open_study(picked)
-view = services.open_study(account, picked)
+view = drafting.open_study(account, picked)
 study = view.study
 st.caption(f"Status: **{view.status}** · patient {study.patient_id}"
            + (f" · {study.study_date}" if study.study_date else ""))
@@ -33,12 +33,12 @@ st.caption(f"Status: **{view.status}** · patient {study.patient_id}"
 def draft_now(done: str, replaces=None) -> None:
     """Stream a new draft into the page, then check and store it (one-line error if it fails)."""
     try:
-        text = st.write_stream(services.stream_draft(account, study))
+        text = st.write_stream(drafting.stream_draft(account, study))
     except Exception as exc:  # noqa: BLE001 - e.g. a missing model or a mismatched adapter
         services.log_failure("generation", exc)
         state.flash("error", f"Drafting failed: {services.describe(exc)}")
         st.rerun()
-    act(done, services.save_generated, account, study, text, replaces)
+    act(done, drafting.save_generated, account, study, text, replaces)
 
 
 def act(done: str, action, *args) -> None:
@@ -51,7 +51,7 @@ def act(done: str, action, *args) -> None:
 left, right = st.columns([2, 3], gap="large")
 with left:
     st.subheader("Study")
-    for title, lines in services.study_sections(study):
+    for title, lines in drafting.study_sections(study):
         st.markdown(f"**{title}**")
         st.markdown("\n".join(lines))
 
@@ -82,7 +82,7 @@ with right:
                        + st.session_state["conflict_text"])
         if st.button("Save edit and re-check", key="save_edit"):
             text = st.session_state["edit_text"]
-            out = services.save_edit(account, draft.id, base, text)
+            out = drafting.save_edit(account, draft.id, base, text)
             if out.error is None:
                 state.rebase_editor(draft.id, out.version, text)
                 st.session_state["conflict_text"] = None
@@ -103,12 +103,12 @@ with right:
                                     "approve this impression as it stands.", key="confirm_approve")
         a, b, c = st.columns(3)
         if a.button("Approve", key="approve", type="primary", disabled=needs_confirm and not confirmed):
-            act("Approved. Sign the report to lock it.", services.approve, account, draft, confirmed)
+            act("Approved. Sign the report to lock it.", drafting.approve, account, draft, confirmed)
         if b.button("Regenerate", key="regenerate"):
             draft_now("New draft generated and checked.", draft)
         reason = c.text_input("Reason for rejecting", key="reject_reason")
         if c.button("Reject", key="reject"):
-            act("Draft rejected.", services.reject, account, draft, reason)
+            act("Draft rejected.", drafting.reject, account, draft, reason)
 
     if view.status in ("drafted", "approved"):
         for i, finding in enumerate(view.unnotified):
@@ -120,7 +120,7 @@ with right:
                 day = c2.date_input("Date", key=f"notified_date_{i}")
                 at = c3.time_input("Time", key=f"notified_time_{i}")
                 if st.button("Record notification", key=f"notify_{i}"):
-                    act(f"Notification of {finding} recorded.", services.notify, account,
+                    act(f"Notification of {finding} recorded.", drafting.notify, account,
                         study.study_id, finding, whom, datetime.combine(day, at))
 
     if view.report is not None:
@@ -129,12 +129,12 @@ with right:
         if view.status == "approved":
             if st.button("Sign and lock", key="sign", type="primary",
                          disabled=bool(view.unnotified)):
-                act("Report signed and locked.", services.sign, account, view.report)
+                act("Report signed and locked.", drafting.sign, account, view.report)
         else:
             st.text_area("Addendum", key="addendum_text", height=100)
             if st.button("Add addendum", key="add_addendum"):
-                act("Addendum added.", services.add_addendum, account, view.report,
+                act("Addendum added.", drafting.add_addendum, account, view.report,
                     st.session_state.get("addendum_text", ""))
 
 with st.expander("Audit trail"):
-    st.dataframe(services.audit_rows(account, study.study_id), hide_index=True, key="audit_table")
+    st.dataframe(drafting.audit_rows(account, study.study_id), hide_index=True, key="audit_table")
