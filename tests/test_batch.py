@@ -21,7 +21,7 @@ from _app_fixtures import build_talking_model
 from _tiny import study_rows
 from sqlalchemy import func, select
 
-from echogpt import batch
+from echogpt import batch, batch_worker
 from echogpt.accounts import PermissionDenied
 from echogpt.db_jobs import BatchItemRow, BatchJobRow
 from echogpt.schemas import Study
@@ -85,7 +85,7 @@ def test_flagged_rows_filter_and_exports(people, monkeypatch):
                              if s.study_id == "tamp" else "1. Severe aortic stenosis.", "fake", None, 0.1)
                             for s in sts]
 
-    monkeypatch.setattr(batch, "_drafter", drafter)
+    monkeypatch.setattr(batch_worker, "_drafter", drafter)
     batch.run_worker(job.id, db.url)
     flagged = batch.results(db, people.doc, job.id, flagged_only=True)
     assert "tamp" in [r.study_id for r in flagged]
@@ -151,7 +151,7 @@ def test_a_live_lease_keeps_a_second_worker_out(people):
     with db.transaction() as s:
         row = s.get(BatchJobRow, job.id)
         row.worker_token = f"{socket.gethostname()}|{os.getpid()}|other"
-        row.worker_pid, row.heartbeat_at, row.status = os.getpid(), batch.utcnow(), "running"
+        row.worker_pid, row.heartbeat_at, row.status = os.getpid(), batch_worker.utcnow(), "running"
     assert batch.get_job(db, people.doc, job.id).worker_alive
     assert batch.run_worker(job.id, db.url).status == "busy"
     assert batch.start_worker(db, people.doc, job.id) is None
