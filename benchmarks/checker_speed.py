@@ -29,17 +29,19 @@ def main() -> None:
     check(studies[0].impression or "", studies[0])  # compile the rules once
     study_facts._CACHE.clear()
     facts._extract_cached.cache_clear()
-    t0 = time.perf_counter()
-    for s in studies:
-        check(s.impression or "", s)
-    cold = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    for s in studies:
-        check(s.impression or "", s)
-    warm = time.perf_counter() - t0
+    facts._sentence_cached.cache_clear()
+    rates = {}
+    for label in ("cold", "warm"):
+        wall, cpu = time.perf_counter(), time.process_time()
+        for s in studies:
+            check(s.impression or "", s)
+        n = len(studies)
+        rates[label] = (n / (time.perf_counter() - wall), n / (time.process_time() - cpu))
     print(f"studies: {len(studies)}")
-    print(f"cold checks/s (new studies): {len(studies) / cold:.0f}")
-    print(f"warm checks/s (cached study facts): {len(studies) / warm:.0f}")
+    # CPU time is the one-core figure; wall time also counts waiting for a busy machine
+    for label, what in (("cold", "new studies"), ("warm", "cached study facts")):
+        wall_rate, cpu_rate = rates[label]
+        print(f"{label} checks/s ({what}): {cpu_rate:.0f} per CPU-second, {wall_rate:.0f} wall")
 
 
 if __name__ == "__main__":

@@ -11,7 +11,6 @@ Facts from a whole study (prose plus structured fields) live in ``echogpt.study_
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -431,17 +430,30 @@ def _measure(name: str, raw: str, start: int, end: int) -> Fact | None:
 
 
 @lru_cache(maxsize=65536)
-def _extract_cached(text: str) -> tuple[Fact, ...]:
-    lex = lexicon()
-    toks = _tokens(text)
-    bounds = [m.end() for m in lex.sentence_end.finditer(text)]
-    groups: dict[int, list[_Tok]] = {}
-    for t in toks:
-        groups.setdefault(bisect_right(bounds, t.start), []).append(t)
+def _sentence_cached(sentence: str, carry: tuple[tuple[str, str | None], ...]
+                     ) -> tuple[tuple[Fact, ...], tuple[tuple[str, str | None], ...]]:
+    """Facts of one sentence (spans relative to it) and the subject it hands to the next one.
+
+    Reports repeat sentences ("There is no pericardial effusion."), so sentences are memoised.
+    """
+    toks = _tokens(sentence)
     out: list[Fact] = []
-    carry: list[tuple[str, str | None]] = []
-    for _, group in sorted(groups.items()):
-        carry = _sentence_facts(text, group, out, carry)
+    after = _sentence_facts(sentence, toks, out, list(carry)) if toks else list(carry)
+    return tuple(out), tuple(after)
+
+
+@lru_cache(maxsize=65536)
+def _extract_cached(text: str) -> tuple[Fact, ...]:
+    out: list[Fact] = []
+    carry: tuple[tuple[str, str | None], ...] = ()
+    start = 0
+    ends = [m.end() for m in lexicon().sentence_end.finditer(text)] + [len(text)]
+    for end in ends:
+        if end > start and not text[start:end].isspace():
+            facts, carry = _sentence_cached(text[start:end], carry)
+            out += [_fact(**{**f.__dict__, "start": (f.start or 0) + start, "end": (f.end or 0) + start})
+                    if start else f for f in facts]
+        start = max(start, end)
     out.sort(key=lambda f: (f.start or 0, f.concept))
     return tuple(out)
 

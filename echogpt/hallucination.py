@@ -122,7 +122,10 @@ def critical_present(study_f: StudyFacts) -> list[tuple[str, CriticalRule, str |
     """The critical findings present in a study: (id, rule, location, first evidence)."""
     out, seen = [], set()
     for rule in critical_rules().rules:
-        for e in study_f.evidence:
+        fields = {v.field for v in rule.values}
+        candidates = study_f.by_concept.get(rule.concept, []) + [
+            e for e in study_f.by_concept.get("measurement", []) if e.fact.location in fields]
+        for e in candidates:
             f = e.fact
             if e.origin == "prior" or f.polarity == "uncertain" or not _hits(rule, f):
                 continue

@@ -152,10 +152,13 @@ def _other_findings(study: Study) -> list[Evidence]:
 def _derived(evidence: list[Evidence]) -> list[Evidence]:
     out = []
     have = {(e.fact.concept, e.fact.location) for e in evidence}
+    by_concept: dict[str, list[Evidence]] = {}
+    for e in evidence:
+        by_concept.setdefault(e.fact.concept, []).append(e)
     for d in rules().derived_facts:
         if (d.then["concept"], d.then.get("location")) in have:
             continue
-        for e in evidence:
+        for e in by_concept.get(d.if_.get("concept", ""), []):
             big = d.min_value is None or (e.fact.value is not None and max(
                 e.fact.value, e.fact.value_max or e.fact.value) >= d.min_value)
             same = all(getattr(e.fact, k) == v for k, v in d.if_.items())
