@@ -1,12 +1,12 @@
 """Draft page: the study beside its draft impression, streamed, highlighted by the checker, edited,
 approved or rejected, signed and locked; addenda after signing.
 
-Buttons map onto transitions of ``echogpt.review`` (through ``app.services``) and rerun the page.
+Buttons map onto transitions of ``echogpt.review`` (through ``app.drafting``) and rerun the page.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 import streamlit as st
 
@@ -115,10 +115,12 @@ with right:
             with st.container(border=True):
                 st.markdown(f"**Critical finding: {finding}.** Record who was notified and when "
                             "(UTC); the report cannot be signed before.")
+                now = datetime.now(UTC)  # the store reads a naive time as UTC
                 c1, c2, c3 = st.columns(3)
                 whom = c1.text_input("Notified (name, role)", key=f"notified_whom_{i}")
-                day = c2.date_input("Date", key=f"notified_date_{i}")
-                at = c3.time_input("Time", key=f"notified_time_{i}")
+                day = c2.date_input("Date (UTC)", value=now.date(), key=f"notified_date_{i}")
+                at = c3.time_input("Time (UTC)", value=now.time().replace(second=0, microsecond=0),
+                                   step=60, key=f"notified_time_{i}")
                 if st.button("Record notification", key=f"notify_{i}"):
                     act(f"Notification of {finding} recorded.", drafting.notify, account,
                         study.study_id, finding, whom, datetime.combine(day, at))
