@@ -296,7 +296,8 @@ def batch_worker_cmd(job: int = typer.Option(..., "--job", help="Batch job id (f
     from echogpt.db import NotFound
 
     try:
-        summary = run_worker(job, chunk=chunk, progress=lambda n: typer.echo(f"job {job}: {n} studies finished"))
+        summary = run_worker(job, chunk=chunk,
+                             progress=lambda n: typer.echo(f"job {job}: {n} studies finished"))
     except NotFound as err:
         fail(str(err))
     typer.echo(f"job {job} {summary.status}: {summary.drafted} drafted, {summary.failed} failed, "
@@ -321,7 +322,7 @@ def reader_create_cmd(
     seed: int = typer.Option(None, help="Seed of the randomisation (default: drawn, recorded)"),
 ) -> None:
     """Create a reader study from a cases file."""
-    from echogpt.reader_study import create_from_file
+    from echogpt.reader_admin import create_from_file
 
     try:
         summary = create_from_file(name, cases, readers.split(","), cases_per_reader, design, pairs,
@@ -336,7 +337,7 @@ def reader_create_cmd(
 def reader_export_cmd(name: str = typer.Option(..., help="Study name"),
                       out: Path = typer.Option(..., help="CSV of raw ratings with the source key")) -> None:
     """Export the raw ratings with the unblinding key (admin)."""
-    from echogpt.reader_study import export_to_file
+    from echogpt.reader_admin import export_to_file
 
     try:
         n = export_to_file(name, out)

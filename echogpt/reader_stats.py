@@ -253,13 +253,13 @@ def analyze(db: Database, user: User, name: str, metric: str = "rouge",
     Returns:
         The analysis.
     """
-    from echogpt import reader_study as rs
+    from echogpt import reader_admin as ra
 
-    rows = rs.export_ratings(db, user, name)
-    summary = rs.study_summary(db, user, name)
-    texts = rs.source_texts(db, user, name) if summary.design.reference else None
+    rows = ra.export_ratings(db, user, name)
+    summary = ra.study_summary(db, user, name)
+    texts = ra.source_texts(db, user, name) if summary.design.reference else None
     return analyze_rows(name, rows, texts, summary.design.reference, metric, metric_key,
-                        rs.case_metrics(db, user, name))
+                        ra.case_metrics(db, user, name))
 
 
 def plot_analysis(result: Analysis, out_dir: str | Path) -> list[Path]:

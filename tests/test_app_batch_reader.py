@@ -13,6 +13,7 @@ import pytest
 from _app_fixtures import copilot_fixture, new_app, talking_model_fixture, texts  # noqa: F401
 
 from echogpt import batch
+from echogpt import reader_admin as ra
 from echogpt import reader_study as rs
 
 pytestmark = pytest.mark.timeout(180)
@@ -92,7 +93,7 @@ def _reader_study(copilot, name: str = "pilot") -> str:
     cases = [rs.Case(case_id=f"K{i}", findings_text=f"LVEF {50 + i}%. Mild MR.",
                      reports={SOURCES[0]: f"1. LVEF {50 + i}%.\n2. Mild mitral regurgitation.",
                               SOURCES[1]: f"LVEF {50 + i}%. Mild MR."}) for i in range(3)]
-    rs.create_study(copilot.db, copilot.boss, name, cases, ["reader", "doc"], None,
+    ra.create_study(copilot.db, copilot.boss, name, cases, ["reader", "doc"], None,
                     rs.Design(likert=True, reference=SOURCES[0]), seed=4)
     return name
 
@@ -114,7 +115,7 @@ def test_reader_rates_blinded_tasks_and_resumes(copilot):
     assert not at.exception, at.exception
     assert "Task 2 of 9" in texts(at)
     assert rs.progress(copilot.db, copilot.reader, "pilot").answered == 1
-    rows = rs.export_ratings(copilot.db, copilot.boss, "pilot")
+    rows = ra.export_ratings(copilot.db, copilot.boss, "pilot")
     assert {r["comment"] for r in rows} == {"Both fine"} and all(r["seconds"] >= 0 for r in rows)
     assert all(r["value"] in (0, 3) for r in rows)
     resumed = new_app(copilot.reader).run()  # stop and come back: the next unanswered task
@@ -150,7 +151,7 @@ def test_admin_creates_a_study_from_an_upload_and_sees_the_analysis(copilot):
     assert not at.exception, at.exception
     assert at.download_button(key="rs_download")
     pref = at.dataframe[1].value
-    rows = rs.export_ratings(copilot.db, copilot.boss, "upl")
+    rows = ra.export_ratings(copilot.db, copilot.boss, "upl")
     for dim, mean in zip(pref["dimension"], pref["mean_toward_B"], strict=True):
         v = [r["toward_design_b"] for r in rows if r["kind"] == "ab" and r["dimension"] == dim]
         assert len(v) == 8 and mean == pytest.approx(sum(v) / 8, abs=1e-3)

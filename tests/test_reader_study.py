@@ -1,7 +1,8 @@
-"""Reader studies: creation and validation, blinding (every public function called as a reader,
-results searched for source names), normalisation, per-reader randomisation with recorded seeds,
-private answers, stop and resume with every answer kept, the coding toward B, the export with
-the unblinding key, the CLI, and 10 readers x 100 cases rating at once on SQLite and PostgreSQL.
+"""Reader studies (``reader_study`` and ``reader_admin``): creation and validation, blinding
+(every public function called as a reader, results searched for source names), normalisation,
+per-reader randomisation with recorded seeds, private answers, stop and resume with every
+answer kept, the coding toward B, the export with the unblinding key, the CLI, and 10 readers
+x 100 cases rating at once on SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ import _db
 import pytest
 from typer.testing import CliRunner
 
-from echogpt import accounts
+from echogpt import accounts, reader_stats
+from echogpt import reader_admin as ra
 from echogpt import reader_study as rs
 from echogpt.accounts import PermissionDenied
 from echogpt.db import NotFound
@@ -47,7 +49,7 @@ def _readers(p, n: int, role: str = "reader") -> list:
 
 def _study(p, readers, n_cases=6, per=None, design=None, seed=11, name=None):
     name = name or f"st-{p.tag}-{random.random():.6f}"
-    rs.create_study(p.db, p.admin, name, _cases(n_cases), [r.name for r in readers], per,
+    ra.create_study(p.db, p.admin, name, _cases(n_cases), [r.name for r in readers], per,
                     design or rs.Design(likert=True, reference=SOURCES[0]), seed)
     return name
 
@@ -86,18 +88,21 @@ def test_a_reader_can_obtain_no_source_label_through_any_public_function(people)
             p.db, r1, name, 2))),
     }
     admin_only = {
-        "create_study": lambda: rs.create_study(p.db, r1, "x", _cases(2), [r1.name]),
-        "list_studies": lambda: rs.list_studies(p.db, r1),
-        "study_summary": lambda: rs.study_summary(p.db, r1, name),
-        "export_ratings": lambda: rs.export_ratings(p.db, r1, name),
-        "case_metrics": lambda: rs.case_metrics(p.db, r1, name),
-        "source_texts": lambda: rs.source_texts(p.db, r1, name),
+        "create_study": lambda: ra.create_study(p.db, r1, "x", _cases(2), [r1.name]),
+        "list_studies": lambda: ra.list_studies(p.db, r1),
+        "study_summary": lambda: ra.study_summary(p.db, r1, name),
+        "export_ratings": lambda: ra.export_ratings(p.db, r1, name),
+        "case_metrics": lambda: ra.case_metrics(p.db, r1, name),
+        "source_texts": lambda: ra.source_texts(p.db, r1, name),
+        "analyze": lambda: reader_stats.analyze(p.db, r1, name),
     }
     # Pure helpers and command-line wrappers (which act as the local admin, never as a reader).
-    no_user = {"normalize_report", "load_cases", "parse_cases", "ratings_csv", "create_from_file", "export_to_file"}
-    public = {n for n, f in vars(rs).items() if inspect.isfunction(f) and f.__module__ == rs.__name__
-              and not n.startswith("_")}
-    assert public == set(reader_calls) | set(admin_only) | no_user, "a new public function needs a check"
+    no_user = {"normalize_report", "load_cases", "parse_cases", "ratings_csv", "create_from_file",
+               "export_to_file"}
+    public = {n for m in (rs, ra) for n, f in vars(m).items()
+              if inspect.isfunction(f) and f.__module__ == m.__name__ and not n.startswith("_")}
+    assert public | {"analyze"} == set(reader_calls) | set(admin_only) | no_user, \
+        "a new public function needs a check here"
     for fn_name, call in reader_calls.items():
         assert _leaks(call()) == [], fn_name
     for fn_name, call in admin_only.items():
@@ -105,7 +110,7 @@ def test_a_reader_can_obtain_no_source_label_through_any_public_function(people)
             call()
         assert fn_name
     # and the admin does see them
-    assert set(rs.study_summary(p.db, p.admin, name).design.sources) == set(SOURCES)
+    assert set(ra.study_summary(p.db, p.admin, name).design.sources) == set(SOURCES)
 
 
 def test_reports_carry_random_ids_and_normalised_text(people):
@@ -139,9 +144,9 @@ def test_order_and_sides_are_random_per_reader_and_reproducible_from_the_seed(pe
     # A/B sides are drawn: across readers the same pair is shown both ways round
     shown = {(tuple(sorted(texts)), texts) for pl in plans for _, texts in pl}
     assert len(shown) > len({key for key, _ in shown})
-    rows = rs.export_ratings(p.db, p.admin, first)
+    rows = ra.export_ratings(p.db, p.admin, first)
     assert rows == []  # nothing answered yet
-    assert rs.study_summary(p.db, p.admin, first).seed == 5
+    assert ra.study_summary(p.db, p.admin, first).seed == 5
 
 
 def test_answers_are_private_saved_as_given_and_resumable(people):
@@ -160,7 +165,7 @@ def test_answers_are_private_saved_as_given_and_resumable(people):
     t1 = rs.get_task(p.db, r1, name, 1)
     rs.submit_answer(p.db, r1, name, 1, _answer(t1, -1), "changed", 4.0)
     assert rs.get_task(p.db, r1, name, 1).answers == _answer(t1, -1)
-    history = [r for r in rs.export_ratings(p.db, p.admin, name, all_answers=True)
+    history = [r for r in ra.export_ratings(p.db, p.admin, name, all_answers=True)
                if r["position"] == 1 and r["reader"] == r1.name]
     assert [r["comment"] for r in history][:: len(t1.dimensions)] == ["first", "changed"]
     assert [r["latest"] for r in history][:: len(t1.dimensions)] == [False, True]
@@ -182,11 +187,11 @@ def test_bad_answers_and_strangers_are_refused(people):
     with pytest.raises(PermissionDenied):
         rs.next_task(p.db, p.admin, name)
     with pytest.raises(ValueError, match="not an active reader"):
-        rs.create_study(p.db, p.admin, "bad", _cases(2), [p.admin.name])
+        ra.create_study(p.db, p.admin, "bad", _cases(2), [p.admin.name])
     with pytest.raises(ValueError, match="same sources"):
         cases = _cases(2)
         cases[1].reports.pop(SOURCES[2])
-        rs.create_study(p.db, p.admin, "bad", cases, [r1.name])
+        ra.create_study(p.db, p.admin, "bad", cases, [r1.name])
     with pytest.raises(ValueError, match="two or more"):
         rs.Case(case_id="x", findings_text="y", reports={"a": "1. One."})
 
@@ -206,14 +211,14 @@ def test_preferences_are_recoded_toward_the_design_pair(people):
     for (rname, k), t in key.items():
         user = r1 if rname == r1.name else r2
         rs.submit_answer(p.db, user, name, k, {d: 0 for d in t.dimensions})
-    rows = rs.export_ratings(p.db, p.admin, name)
+    rows = ra.export_ratings(p.db, p.admin, name)
     sides = {(x["reader"], x["position"]): (x["source_a"], x["source_b"]) for x in rows}
     for (rname, k), t in key.items():
         user = r1 if rname == r1.name else r2
         a, b = sides[(rname, k)]
         value = -2 if a == SOURCES[1] else 2 if b == SOURCES[1] else 0
         rs.submit_answer(p.db, user, name, k, {d: value for d in t.dimensions})
-    rows = rs.export_ratings(p.db, p.admin, name)
+    rows = ra.export_ratings(p.db, p.admin, name)
     assert len(rows) == 2 * 15 * 4
     assert {x["source_a"] for x in rows if x["design_b"] == SOURCES[1]} >= {SOURCES[1]}  # both sides
     for x in rows:
@@ -221,7 +226,7 @@ def test_preferences_are_recoded_toward_the_design_pair(people):
                                                   (SOURCES[1], SOURCES[2])}
         want = 2 if x["design_b"] == SOURCES[1] else -2 if x["design_a"] == SOURCES[1] else 0
         assert x["toward_design_b"] == want
-    parsed = list(csv.DictReader(io.StringIO(rs.ratings_csv(rows))))
+    parsed = list(csv.DictReader(io.StringIO(ra.ratings_csv(rows))))
     assert len(parsed) == len(rows) and set(parsed[0]) >= {"source_a", "source_b", "reader"}
 
 
@@ -278,7 +283,7 @@ def test_ten_readers_by_a_hundred_cases_rate_at_once(people):
     p = people
     readers = _readers(p, 10)
     name = _study(p, readers, n_cases=100, per=100, design=rs.Design(), seed=2)
-    summary = rs.study_summary(p.db, p.admin, name)
+    summary = ra.study_summary(p.db, p.admin, name)
     assert summary.cases == 100 and all(v.total == 300 for v in summary.readers.values())
     errors: list[BaseException] = []
 
@@ -296,7 +301,7 @@ def test_ten_readers_by_a_hundred_cases_rate_at_once(people):
     for t in threads:
         t.join()
     assert errors == []
-    rows = rs.export_ratings(p.db, p.admin, name)
+    rows = ra.export_ratings(p.db, p.admin, name)
     assert len(rows) == 10 * 8 * 4
     assert {r["reader"] for r in rows} == {r.name for r in readers}
-    assert all(v.answered == 8 for v in rs.study_summary(p.db, p.admin, name).readers.values())
+    assert all(v.answered == 8 for v in ra.study_summary(p.db, p.admin, name).readers.values())

@@ -10,6 +10,7 @@ import tempfile
 import streamlit as st
 
 from app import services, state
+from echogpt import reader_admin as ra
 from echogpt import reader_stats
 from echogpt import reader_study as rs
 
@@ -34,26 +35,26 @@ with st.expander("New reader study", expanded=False):
             d = rs.Design(preference=design != "likert", likert=design != "preference", pairs=pairs,
                           reference=reference.strip() or None)
             cases = rs.parse_cases(upload.getvalue().decode("utf-8"), upload.name)
-            rs.create_study(db, account, name.strip(), cases, readers, int(per) or None, d,
+            ra.create_study(db, account, name.strip(), cases, readers, int(per) or None, d,
                             int(seed) or None)
         error = services.attempt(create)
         state.flash("error", error) if error else state.flash("success", f"Reader study {name} created.")
         st.rerun()
 
-studies = rs.list_studies(db, account)
+studies = ra.list_studies(db, account)
 if not studies:
     st.info("No reader studies yet.")
     st.stop()
 study = st.selectbox("Study", studies, index=len(studies) - 1, key="rs_pick")
-summary = rs.study_summary(db, account, study)
+summary = ra.study_summary(db, account, study)
 d = summary.design
 st.caption(f"{summary.cases} cases · sources {', '.join(d.sources)} · pairs {d.pairs} · "
            f"{'A-vs-B ' if d.preference else ''}{'Likert ' if d.likert else ''}· seed {summary.seed}")
 st.dataframe([{"reader": r, "answered": p.answered, "tasks": p.total}
               for r, p in summary.readers.items()], hide_index=True, key="rs_progress")
 
-rows = rs.export_ratings(db, account, study)
-st.download_button("Download raw ratings with the source key (CSV)", rs.ratings_csv(rows),
+rows = ra.export_ratings(db, account, study)
+st.download_button("Download raw ratings with the source key (CSV)", ra.ratings_csv(rows),
                    file_name=f"{study}-ratings.csv", key="rs_download")
 if not rows:
     st.info("No answers yet.")
