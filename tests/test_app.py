@@ -315,3 +315,12 @@ def test_other_sessions_render_while_a_draft_generates(copilot, monkeypatch, tmp
     assert [t.value for t in other.title] == ["Draft"] and not other.exception
     assert seconds < 5.0, f"another session took {seconds:.1f} s to render during generation"
     assert "".join(pieces).strip()
+
+
+def test_library_refuses_what_a_role_may_not_do_even_without_the_page(copilot):
+    from app import drafting, services
+
+    study = copilot.db.get_study(copilot.reader, "S-NORMAL")
+    error = services.attempt(drafting.save_generated, copilot.reader, study, GOOD)
+    assert error and "cardiologist" in error  # the refusal names the roles that may
+    assert copilot.db.current_draft(copilot.doc, "S-NORMAL") is None
