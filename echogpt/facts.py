@@ -268,7 +268,7 @@ def _sentence_facts(text: str, toks: list[_Tok], offset_facts: list[Fact],
             else:
                 break
         j = i + 1  # "size and function of both ventricles": skip coordinated heads
-        while j < len(toks) and (toks[j].kind == "sep" or j in mentions) and not chain:
+        while j < len(toks) and (toks[j].kind in ("sep", "num") or j in mentions) and not chain:
             j += 1
         if not chain and j < len(toks) and toks[j].kind in _SUBJ and re.fullmatch(
                 r"\s*(?:of|in|involving|at|on|within|along|from)?\s*(?:the\s+)?",
@@ -316,9 +316,11 @@ def _sentence_facts(text: str, toks: list[_Tok], offset_facts: list[Fact],
                                           for x in range(m.anchor + 1, last_m.anchor)):
                         m.polarity = pol
     # 6. facts
+    first = len(offset_facts)
     for m in everything:
         _emit(m, offset_facts)
     _numbers(text, toks, offset_facts, carry)
+    _lesion_sizes(text, toks, offset_facts[first:])
     for t in reversed(toks):
         if _subject_list(t):
             return _subject_list(t)
@@ -401,6 +403,27 @@ def _numbers(text: str, toks: list[_Tok], out: list[Fact], carry: list[tuple[str
                 break
             if _field_of(toks, j, carry) if n.kind in ("term", "subj") else False:
                 break
+
+
+_LESIONS = ("vegetation", "thrombus", "mass")
+_LENGTH = re.compile(r"(\d+(?:\.\d+)?)(?:\s*(?:x|×|by)\s*(\d+(?:\.\d+)?))?\s*(mm|cm)\b", re.IGNORECASE)
+
+
+def _lesion_sizes(text: str, toks: list[_Tok], facts: list[Fact]) -> None:
+    """Sizes of vegetations, thrombi and masses ("a 1.2 cm vegetation", "0.6 x 0.8 cm"), in cm."""
+    taken = {f.end for f in facts if f.concept == "measurement"}
+    nums = [t for t in toks if t.kind == "num" and t.end not in taken]
+    for f in facts:
+        if f.concept not in _LESIONS or f.polarity == "absent" or not nums:
+            continue
+        near = min(nums, key=lambda t: abs(t.start - (f.start or 0)))
+        m = _LENGTH.search(text, near.start, near.end)
+        if m is None or abs(near.start - (f.start or 0)) > 60:
+            continue
+        scale = 0.1 if m.group(3).lower() == "mm" else 1.0
+        dims = sorted(float(x) * scale for x in m.groups()[:2] if x)
+        f.__dict__.update(value=round(dims[0], 3), value_max=round(dims[-1], 3) if len(dims) > 1 else None,
+                          unit="cm")
 
 
 def _measure(name: str, raw: str, start: int, end: int) -> Fact | None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -23,13 +24,21 @@ from echogpt.schemas import Fact, Measurements, Study, concept_vocabulary
 Status = Literal["supported", "contradicted", "unsupported"]
 
 
-@dataclass(frozen=True)
 class Evidence:
-    """One fact of the study and the grades the lab profile accepts for it."""
+    """One fact of the study and the grades the lab profile accepts for it (worked out on first use)."""
 
-    fact: Fact
-    accepted: frozenset[str] = frozenset()
-    origin: Literal["text", "structured", "prior"] = "structured"
+    __slots__ = ("fact", "origin", "_accepted")
+
+    def __init__(self, fact: Fact, accepted: frozenset[str] | Callable[[], frozenset[str]] = frozenset(),
+                 origin: Literal["text", "structured", "prior"] = "structured") -> None:
+        self.fact, self.origin, self._accepted = fact, origin, accepted
+
+    @property
+    def accepted(self) -> frozenset[str]:
+        """Grades a report may use for this fact (``echogpt.guidelines.acceptable_grades``)."""
+        if callable(self._accepted):
+            self._accepted = self._accepted()
+        return self._accepted
 
     def where(self) -> str:
         """Where the fact came from: a field path or the quoted findings text."""
@@ -80,12 +89,12 @@ def _measurement_facts(study: Study) -> list[Fact]:
         if name == "lvef":
             if value.low is None:
                 continue
-            out.append(Fact(concept="measurement", location="lvef", value=value.low, unit="%",
-                            value_max=value.high if value.high != value.low else None,
-                            source="measurements.lvef"))
+            out.append(_fact(concept="measurement", location="lvef", value=value.low, unit="%",
+                             value_max=value.high if value.high != value.low else None,
+                             source="measurements.lvef"))
         else:
-            out.append(Fact(concept="measurement", location=name, value=value, unit=unit,
-                            source=f"measurements.{name}"))
+            out.append(_fact(concept="measurement", location=name, value=value, unit=unit,
+                             source=f"measurements.{name}"))
     if m.rvsp is None and m.tr_vmax is not None and m.rap is not None:
         # ASE10-RH: RVSP = 4 x TR Vmax^2 + RAP (mmHg)
         out.append(Fact(concept="measurement", location="rvsp", value=round(4 * m.tr_vmax ** 2 + m.rap),
@@ -174,12 +183,16 @@ def _structured(study: Study, profile: str, text: list[Evidence] | None = None) 
 
     out = []
     graded = _with_prose_numbers(study, text or [])
+    def bands(f: Fact) -> Callable[[], frozenset[str]]:
+        def accepted() -> frozenset[str]:
+            try:
+                return frozenset(acceptable_grades(f, profile, study=graded))
+            except Exception:  # noqa: BLE001 - a fact the bands do not cover: its own grade only
+                return frozenset([f.grade] if f.grade else [])
+        return accepted
+
     for f in grade_study(graded, profile):
-        try:
-            accepted = frozenset(acceptable_grades(f, profile, study=graded))
-        except Exception:  # noqa: BLE001 - a fact the acceptance bands do not cover: its own grade only
-            accepted = frozenset([f.grade] if f.grade else [])
-        out.append(Evidence(f, accepted, "structured"))
+        out.append(Evidence(f, bands(f), "structured"))
     out += [Evidence(f, frozenset(), "structured") for f in _measurement_facts(study)]
     return out + _morphology(study) + _other_findings(study)
 
@@ -246,7 +259,8 @@ def study_facts(study: Study, profile: str = "default") -> StudyFacts:
     prior_ev = []
     if prior is not None:
         ptext = _text(prior)
-        prior_ev = [Evidence(e.fact, e.accepted, "prior") for e in _structured(prior, profile, ptext) + ptext]
+        prior_ev = [Evidence(e.fact, e._accepted, "prior")
+                    for e in _structured(prior, profile, ptext) + ptext]
     derived = _derived(text + structured)
     sf = StudyFacts(study.study_id, text + structured + derived + prior_ev)
     for e in sf.evidence:
@@ -364,6 +378,12 @@ def compare(claim: Fact, ev: Evidence) -> tuple[Status, str]:
             return "unsupported", f"the study only suggests {_word(f)}"
         return "supported", "the study does not confirm it"
     ci, scale = interval(claim), lexicon().scale_of.get(claim.concept)
+    if claim.value is not None and f.value is not None and claim.polarity == f.polarity == "present":
+        # lesion size (cm): the largest stated dimension against the study's, length tolerance
+        big = claim.value_max if claim.value_max is not None else claim.value
+        tol = rules().tolerances.dimensions["length"].abs
+        if abs(big - (f.value_max if f.value_max is not None else f.value)) > tol + 1e-9:
+            return "contradicted", f"the study gives {_word(f)} of {f.value:g} cm"
     if scale is None:
         if claim.polarity != f.polarity:
             return "contradicted", f"the study states {_word(f)}"

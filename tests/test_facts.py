@@ -199,6 +199,14 @@ def test_extracted_facts_fit_the_vocabulary() -> None:
             Fact.model_validate(f.model_dump())
 
 
+def test_lesion_sizes_in_cm() -> None:
+    veg = next(f for f in extract_facts("Vegetation measuring 0.6 x 0.8 cm on the mitral valve.")
+               if f.concept == "vegetation")
+    assert (veg.location, veg.value, veg.value_max, veg.unit) == ("mitral", 0.6, 0.8, "cm")
+    thr = next(f for f in extract_facts("Mobile 12 mm apical thrombus.") if f.concept == "thrombus")
+    assert thr.value == pytest.approx(1.2)
+
+
 def test_units_are_converted_to_the_canonical_unit() -> None:
     tapse = next(f for f in extract_facts("TAPSE 17 mm.") if f.concept == "measurement")
     assert tapse.value == pytest.approx(1.7) and tapse.unit == "cm"

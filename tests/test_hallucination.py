@@ -138,6 +138,12 @@ def test_omission_of_a_critical_finding() -> None:
     assert stated.omissions == [] and not stated.flagged
 
 
+def test_lesion_size_is_checked() -> None:
+    s = study(text="See findings.", findings={"vegetation": [{"location": "mitral", "size_cm": 1.2}]})
+    assert verdicts("Mitral valve vegetation, 12 mm.", s) == ["supported"]
+    assert verdicts("Mitral valve vegetation, 2.5 cm.", s) == ["contradicted"]
+
+
 def test_omission_from_a_measurement() -> None:
     s = study(text="See measurements.", measurements={"lvef": 22})
     result = check("Mildly dilated left atrium.", s)
