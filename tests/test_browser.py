@@ -43,6 +43,7 @@ def served_app(copilot, tmp_path):
     """The copilot served by ``streamlit run`` on a free port, on the test's database and model."""
     from echogpt.quickstart import app_command, free_port
 
+    _chromium()  # skip before starting a server nobody will visit
     port = free_port()
     log = (tmp_path / "streamlit.log").open("w")
     env = dict(os.environ, ECHOGPT_BASE_MODEL=str(copilot.base_model), PYTHONUNBUFFERED="1")
