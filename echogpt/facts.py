@@ -1,9 +1,9 @@
 """Facts from prose: clinical statements of an impression or a findings section become ``Fact``s.
 
 The rules (words, abbreviations, negation and hedge cues, grade words) are data in
-``resources/fact_rules.json``; this module scans a text once with their compiled pattern, binds
-grades, locations and polarity to each mention, and reads numbers with units and ranges.
-Facts from a whole study (prose plus structured fields) live in ``echogpt.study_facts``.
+``resources/fact_rules.json``; ``echogpt.fact_tokens`` scans the text with them, this module binds
+grades, locations and polarity to each mention, sentence by sentence. Facts from a whole study
+(prose plus structured fields) live in ``echogpt.study_facts``.
 
     extract_facts("No pericardial effusion, thrombus or vegetation.")
 """
@@ -13,24 +13,21 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
 
-from echogpt import units
-from echogpt.fact_rules import Term, lexicon, resolve_grade, rules, wall_locations
+from echogpt.fact_rules import Term, lexicon, resolve_grade, rules
+from echogpt.fact_tokens import (
+    SUBJ,
+    Tok,
+    gap_ok,
+    is_modifier,
+    lesion_sizes,
+    make_fact,
+    read_numbers,
+    subject_list,
+    tokens,
+    wall_list,
+)
 from echogpt.schemas import Fact
-
-
-@dataclass
-class _Tok:
-    kind: str
-    start: int
-    end: int
-    payload: Any = None
-    degree: str | None = None
-    direction: str | None = None
-    negated: bool = False
-    bound: bool = False
-    owner: Any = None
 
 
 @dataclass
@@ -49,99 +46,14 @@ class _Mention:
     borrow: bool = False
 
 
-_START = re.compile(r"(?<![A-Za-z0-9])[^\s,.;:()\[\]'\"]")
-
-
-def _matches(text: str):  # noqa: ANN202 - yields re.Match
-    by_char = lexicon().by_char
-    pos = 0
-    while True:
-        s = _START.search(text, pos)
-        if s is None:
-            return
-        p = s.start()
-        rx = by_char.get(text[p].lower())
-        m = rx.match(text, p) if rx is not None else None
-        if m is not None and m.end() > p:
-            yield m
-            pos = m.end()
-        else:
-            pos = p + 1
-
-
-def _tokens(text: str) -> list[_Tok]:
-    lex = lexicon()
-    out = []
-    for m in _matches(text):
-        kind, payload = lex.payloads[m.lastgroup or ""]
-        tok = _Tok(kind, m.start(), m.end(), payload)
-        if kind == "grade":
-            tok.degree, tok.direction = payload
-        elif kind == "wall":
-            tok.kind, tok.payload = "wallterr", wall_locations(m.group())
-        elif kind == "wallterr":
-            tok.payload = [payload]
-        if kind == "term" and payload.ignore:
-            continue
-        out.append(tok)
-    return out
-
-
-def _gap_ok(text: str, a: int, b: int, max_words: int = 1, comma: bool = True) -> bool:
-    """True when text[a:b] holds only filler words (and at most ``max_words`` other words)."""
-    if b <= a:
-        return True
-    if not comma and any(c in text[a:b] for c in ",;:()"):
-        return False
-    rest = lexicon().filler.sub(" ", text[a:b]).split()
-    return len(rest) <= max_words
-
-
-_SUBJ = ("subj", "wallterr")
-_DEFAULTS = {name: f.default for name, f in Fact.model_fields.items()}
-
-
-def _fact(**values: Any) -> Fact:
-    """A Fact built without validation (what ``model_construct`` does, minus its per-call overhead).
-
-    The rules are validated against the vocabulary when they load, so every fact built here fits it;
-    tests re-validate the extracted facts.
-    """
-    obj = Fact.__new__(Fact)
-    object.__setattr__(obj, "__dict__", {**_DEFAULTS, **values})
-    object.__setattr__(obj, "__pydantic_fields_set__", set(values))
-    object.__setattr__(obj, "__pydantic_extra__", None)
-    object.__setattr__(obj, "__pydantic_private__", None)
-    return obj
-
-
-def _wall_list(toks: list[_Tok], j: int) -> bool:
-    """A comma may separate wall names in a list ("mid anterior, apical septal and apex")."""
-    return toks[j].kind == "wallterr" and j > 0 and toks[j - 1].kind == "wallterr"
-
-
-def _is_modifier(tok: _Tok) -> bool:
-    return tok.kind == "term" and tok.payload.modifier
-
-
-def _subject_list(tok: _Tok) -> list[tuple[str, str | None]]:
-    if tok.kind == "subj":
-        return [(s, None) for s in tok.payload[0]]
-    if tok.kind == "wallterr":
-        return [("wall", loc) for loc in tok.payload]
-    if tok.kind == "term" and tok.payload.subject:
-        return [(tok.payload.subject, None)]
-    return []
-
-
-def _postfix_subjects(text: str, toks: list[_Tok], b: int, k: int) -> _Mention:
+def _postfix_subjects(text: str, toks: list[Tok], b: int, k: int) -> _Mention:
     """A mention for the grade at ``k`` over the subject at ``b`` and subjects coordinated before it."""
     chain, first = [b], b
     while True:
-        if first - 2 >= 0 and toks[first - 1].kind == "sep" and toks[first - 2].kind in _SUBJ \
-                and _gap_ok(text, toks[first - 2].end, toks[first].start, 0, comma=False):
+        if first - 2 >= 0 and toks[first - 1].kind == "sep" and toks[first - 2].kind in SUBJ \
+                and gap_ok(text, toks[first - 2].end, toks[first].start, 0, comma=False):
             first -= 2
-        elif first - 1 >= 0 and _wall_list(toks, first) and _gap_ok(
+        elif first - 1 >= 0 and wall_list(toks, first) and gap_ok(
                 text, toks[first - 1].end, toks[first].start, 0):
             first -= 1
         else:
@@ -149,17 +61,17 @@ def _postfix_subjects(text: str, toks: list[_Tok], b: int, k: int) -> _Mention:
         chain.insert(0, first)
     m = _Mention(k, toks[first].start, toks[k].end)
     for x in chain:
-        m.subjects += _subject_list(toks[x])
+        m.subjects += subject_list(toks[x])
         toks[x].owner = m
     return m
 
 
-def _sentence_facts(text: str, toks: list[_Tok], offset_facts: list[Fact],
+def _sentence_facts(text: str, toks: list[Tok], offset_facts: list[Fact],
                     carry: list[tuple[str, str | None]]) -> list[tuple[str, str | None]]:
     """Facts of one sentence; ``carry`` is the previous sentence's last subject (returned updated)."""
     r = rules()
     # 1. merge "mildly" + "dilated", and bind "not" + grade
-    merged: list[_Tok] = []
+    merged: list[Tok] = []
     for t in toks:
         prev = merged[-1] if merged else None
         if (t.kind == "grade" and prev is not None and prev.kind == "grade"
@@ -187,28 +99,28 @@ def _sentence_facts(text: str, toks: list[_Tok], offset_facts: list[Fact],
         if g.kind != "grade":
             continue
         j, subs, last = k + 1, [], g.end
-        while (j < len(toks) and (toks[j].kind in _SUBJ + ("sep",) or _is_modifier(toks[j]))
-               and _gap_ok(text, last, toks[j].start, comma=_wall_list(toks, j))):
-            if toks[j].kind in _SUBJ:
+        while (j < len(toks) and (toks[j].kind in SUBJ + ("sep",) or is_modifier(toks[j]))
+               and gap_ok(text, last, toks[j].start, comma=wall_list(toks, j))):
+            if toks[j].kind in SUBJ:
                 subs.append(j)
             last = toks[j].end
             j += 1
         target = None
         b = k - 1
-        adjacent = (b >= 0 and (b in mentions or toks[b].kind in _SUBJ)
-                    and _gap_ok(text, toks[b].end, g.start, 0, comma=False))
-        if j < len(toks) and j in mentions and _gap_ok(text, last, toks[j].start, comma=False):
+        adjacent = (b >= 0 and (b in mentions or toks[b].kind in SUBJ)
+                    and gap_ok(text, toks[b].end, g.start, 0, comma=False))
+        if j < len(toks) and j in mentions and gap_ok(text, last, toks[j].start, comma=False):
             target = mentions[j]
             target.grade_prefix = True
         elif adjacent and b in mentions and (mentions[b].degree is None or mentions[b].direction is None):
             target = mentions[b]
-        elif adjacent and toks[b].kind in _SUBJ:
+        elif adjacent and toks[b].kind in SUBJ:
             target = _postfix_subjects(text, toks, b, k)
             implied.append(target)
         elif subs:
             target = _Mention(k, g.start, toks[subs[-1]].end, grade_prefix=True)
             for x in subs:
-                target.subjects += _subject_list(toks[x])
+                target.subjects += subject_list(toks[x])
                 toks[x].owner = target
             target.borrow = j < len(toks) and toks[j].kind == "grade"
             implied.append(target)
@@ -217,7 +129,7 @@ def _sentence_facts(text: str, toks: list[_Tok], offset_facts: list[Fact],
                 if b in mentions and (mentions[b].degree is None or mentions[b].direction is None):
                     target = mentions[b]
                     break
-                if toks[b].kind in _SUBJ:
+                if toks[b].kind in SUBJ:
                     target = _postfix_subjects(text, toks, b, k)
                     implied.append(target)
                     break
@@ -235,7 +147,7 @@ def _sentence_facts(text: str, toks: list[_Tok], offset_facts: list[Fact],
     for m in implied:
         if m.borrow and m.direction is None:
             nxt = [i for i in sorted(mentions) if i > m.anchor]
-            if nxt and all(toks[x].kind in _SUBJ + ("sep", "grade") for x in range(m.anchor + 1, nxt[0])):
+            if nxt and all(toks[x].kind in SUBJ + ("sep", "grade") for x in range(m.anchor + 1, nxt[0])):
                 m.term = mentions[nxt[0]].term
                 m.direction = m.term.direction if m.term else None
     # 3. a prefix grade distributes over coordinated heads ("Mild MR and TR")
@@ -244,8 +156,8 @@ def _sentence_facts(text: str, toks: list[_Tok], offset_facts: list[Fact],
         ma, mb = mentions[a], mentions[b]
         if (ma.grade_prefix and mb.degree is None and mb.direction is None
                 and mb.term is not None and not mb.term.drop_ungraded
-                and all(toks[x].kind in _SUBJ + ("sep",) for x in range(a + 1, b))
-                and _gap_ok(text, toks[a].end, toks[b].start, 0)):
+                and all(toks[x].kind in SUBJ + ("sep",) for x in range(a + 1, b))
+                and gap_ok(text, toks[a].end, toks[b].start, 0)):
             mb.degree, mb.direction, mb.grade_prefix = ma.degree, ma.direction, True
     # 4. subjects of head mentions
     for i, m in mentions.items():
@@ -260,26 +172,26 @@ def _sentence_facts(text: str, toks: list[_Tok], offset_facts: list[Fact],
         for b in range(i - 1, -1, -1):
             if toks[b].owner is not None and toks[b].owner is not m:
                 break
-            if toks[b].kind in _SUBJ + ("sep",) or (toks[b].kind == "grade" and toks[b].owner is m):
-                if not _gap_ok(text, toks[b].end, last):
+            if toks[b].kind in SUBJ + ("sep",) or (toks[b].kind == "grade" and toks[b].owner is m):
+                if not gap_ok(text, toks[b].end, last):
                     break
-                chain += _subject_list(toks[b]) if toks[b].kind in _SUBJ else []
+                chain += subject_list(toks[b]) if toks[b].kind in SUBJ else []
                 last = toks[b].start
             else:
                 break
         j = i + 1  # "size and function of both ventricles": skip coordinated heads
         while j < len(toks) and (toks[j].kind in ("sep", "num") or j in mentions) and not chain:
             j += 1
-        if not chain and j < len(toks) and toks[j].kind in _SUBJ and re.fullmatch(
+        if not chain and j < len(toks) and toks[j].kind in SUBJ and re.fullmatch(
                 r"\s*(?:of|in|involving|at|on|within|along|from)?\s*(?:the\s+)?",
                 text[toks[j - 1].end:toks[j].start], re.IGNORECASE):
-            while j < len(toks) and toks[j].kind in _SUBJ + ("sep",):
-                chain += _subject_list(toks[j])
+            while j < len(toks) and toks[j].kind in SUBJ + ("sep",):
+                chain += subject_list(toks[j])
                 j += 1
         chain = [s for s in chain if s[0] in table]
         if not chain:
             for b in range(i - 1, -1, -1):
-                cand = [s for s in _subject_list(toks[b]) if s[0] in table]
+                cand = [s for s in subject_list(toks[b]) if s[0] in table]
                 if cand:
                     chain = cand
                     break
@@ -312,18 +224,18 @@ def _sentence_facts(text: str, toks: list[_Tok], offset_facts: list[Fact],
             if before:
                 last_m = before[-1]
                 for m in before:
-                    if m is last_m or all(toks[x].kind in _SUBJ + ("sep",) or x in mentions
+                    if m is last_m or all(toks[x].kind in SUBJ + ("sep",) or x in mentions
                                           for x in range(m.anchor + 1, last_m.anchor)):
                         m.polarity = pol
     # 6. facts
     first = len(offset_facts)
     for m in everything:
         _emit(m, offset_facts)
-    _numbers(text, toks, offset_facts, carry)
-    _lesion_sizes(text, toks, offset_facts[first:])
+    read_numbers(text, toks, offset_facts, carry)
+    lesion_sizes(text, toks, offset_facts[first:])
     for t in reversed(toks):
-        if _subject_list(t):
-            return _subject_list(t)
+        if subject_list(t):
+            return subject_list(t)
     return carry
 
 
@@ -355,7 +267,7 @@ def _emit(m: _Mention, out: list[Fact]) -> None:
             rule = None if term is None else rule
         if term and term.drop_ungraded and grade is None:
             continue
-        out.append(_fact(concept=concept, location=loc, polarity=polarity, grade=grade,
+        out.append(make_fact(concept=concept, location=loc, polarity=polarity, grade=grade,
                                         source="text", start=m.start, end=m.end, rule=rule))
     for spec in term.facts if term and not m.borrow else []:
         pol = spec.get("polarity", "present")
@@ -363,93 +275,9 @@ def _emit(m: _Mention, out: list[Fact]) -> None:
             pol = m.polarity
         rule = spec.get("rule") or ("no-significant" if m.not_significant and pol == "absent" else None)
         grade = spec.get("grade") or resolve_grade(spec["concept"], m.degree, m.direction)
-        out.append(_fact(concept=spec["concept"], location=spec.get("location"),
+        out.append(make_fact(concept=spec["concept"], location=spec.get("location"),
                                         grade=grade, polarity=pol, source="text",
                                         start=m.start, end=m.end, rule=rule))
-
-
-_NUM = re.compile(r"(?P<q>[<>≤≥~≈]|less than|greater than|more than|above|below|under|over|up to|at least)?"
-                  r"[^\d]*?(?P<a>\d+(?:\.\d+)?)\s*%?(?:\s*(?:-|–|—|to)\s*(?P<b>\d+(?:\.\d+)?))?"
-                  r"(?:\s*(?:x|×|by)\s*(?P<c>\d+(?:\.\d+)?))?\s*(?P<u>[^\d\s].*)?$", re.IGNORECASE)
-
-
-def _field_of(toks: list[_Tok], i: int, carry: list[tuple[str, str | None]]) -> str | None:
-    t = toks[i]
-    f = t.payload[1] if t.kind == "subj" else t.payload.field if t.kind == "term" else None
-    if not isinstance(f, dict):
-        return f
-    for b in range(i, -1, -1):
-        for subject, _ in _subject_list(toks[b]):
-            if subject in f:
-                return f[subject]
-    for subject, _ in carry:
-        if subject in f:
-            return f[subject]
-    return f["*"]
-
-
-def _numbers(text: str, toks: list[_Tok], out: list[Fact], carry: list[tuple[str, str | None]]) -> None:
-    for i, t in enumerate(toks):
-        name = _field_of(toks, i, carry) if t.kind in ("term", "subj") else None
-        if not name:
-            continue
-        for j in range(i + 1, len(toks)):
-            n = toks[j]
-            if n.kind == "num":
-                if n.start - t.end <= 60:
-                    fact = _measure(name, text[n.start:n.end], t.start, n.end)
-                    if fact:
-                        out.append(fact)
-                break
-            if _field_of(toks, j, carry) if n.kind in ("term", "subj") else False:
-                break
-
-
-_LESIONS = ("vegetation", "thrombus", "mass")
-_LENGTH = re.compile(r"(\d+(?:\.\d+)?)(?:\s*(?:x|×|by)\s*(\d+(?:\.\d+)?))?\s*(mm|cm)\b", re.IGNORECASE)
-
-
-def _lesion_sizes(text: str, toks: list[_Tok], facts: list[Fact]) -> None:
-    """Sizes of vegetations, thrombi and masses ("a 1.2 cm vegetation", "0.6 x 0.8 cm"), in cm."""
-    taken = {f.end for f in facts if f.concept == "measurement"}
-    nums = [t for t in toks if t.kind == "num" and t.end not in taken]
-    for f in facts:
-        if f.concept not in _LESIONS or f.polarity == "absent" or not nums:
-            continue
-        near = min(nums, key=lambda t: abs(t.start - (f.start or 0)))
-        m = _LENGTH.search(text, near.start, near.end)
-        if m is None or abs(near.start - (f.start or 0)) > 60:
-            continue
-        scale = 0.1 if m.group(3).lower() == "mm" else 1.0
-        dims = sorted(float(x) * scale for x in m.groups()[:2] if x)
-        f.__dict__.update(value=round(dims[0], 3), value_max=round(dims[-1], 3) if len(dims) > 1 else None,
-                          unit="cm")
-
-
-def _measure(name: str, raw: str, start: int, end: int) -> Fact | None:
-    m = _NUM.match(raw.strip())
-    if not m:
-        return None
-    spec = units.spec(name)
-    unit = (m.group("u") or "").strip().rstrip(".") or None
-    if (unit and unit.lower() == "percent") or (unit is None and "%" in raw):
-        unit = "%"
-    try:
-        lo = units.convert(name, float(m.group("a")), unit)
-        hi = units.convert(name, float(m.group("b") or m.group("c") or m.group("a")), unit)
-    except Exception:  # noqa: BLE001 - a unit that does not fit this measurement: not its number
-        return None
-    if unit is None and not spec.min <= lo <= spec.max:
-        return None
-    q = (m.group("q") or "").lower()
-    if q in ("<", "≤", "less than", "below", "under", "up to"):
-        lo, hi = spec.min, lo
-    elif q in (">", "≥", "greater than", "more than", "above", "over", "at least"):
-        lo, hi = lo, spec.max
-    lo, hi = min(lo, hi), max(lo, hi)
-    return _fact(concept="measurement", location=name, value=round(lo, 4),
-                                value_max=round(hi, 4) if hi != lo else None, unit=spec.unit or None,
-                                source="text", start=start, end=end, rule=f"number:{name}")
 
 
 @lru_cache(maxsize=65536)
@@ -459,7 +287,7 @@ def _sentence_cached(sentence: str, carry: tuple[tuple[str, str | None], ...]
 
     Reports repeat sentences ("There is no pericardial effusion."), so sentences are memoised.
     """
-    toks = _tokens(sentence)
+    toks = tokens(sentence)
     out: list[Fact] = []
     after = _sentence_facts(sentence, toks, out, list(carry)) if toks else list(carry)
     return tuple(out), tuple(after)
@@ -474,7 +302,7 @@ def _extract_cached(text: str) -> tuple[Fact, ...]:
     for end in ends:
         if end > start and not text[start:end].isspace():
             facts, carry = _sentence_cached(text[start:end], carry)
-            out += [_fact(**{**f.__dict__, "start": (f.start or 0) + start, "end": (f.end or 0) + start})
+            out += [make_fact(**{**f.__dict__, "start": (f.start or 0) + start, "end": (f.end or 0) + start})
                     if start else f for f in facts]
         start = max(start, end)
     out.sort(key=lambda f: (f.start or 0, f.concept))
@@ -494,7 +322,7 @@ def extract_facts(text: str, offset: int = 0) -> list[Fact]:
     facts = _extract_cached(text)
     if not offset:
         return list(facts)
-    return [_fact(**{**f.__dict__, "start": (f.start or 0) + offset, "end": (f.end or 0) + offset})
+    return [make_fact(**{**f.__dict__, "start": (f.start or 0) + offset, "end": (f.end or 0) + offset})
             for f in facts]
 
 

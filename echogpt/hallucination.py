@@ -17,13 +17,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from echogpt.fact_rules import family_of, lexicon, rules
-from echogpt.facts import extract_facts, mentions_comparison
-from echogpt.schemas import CheckResult, Fact, Omission, StatementCheck, Study, StudyType
-from echogpt.study_facts import (
+from echogpt.fact_compare import (
     Evidence,
     Status,
-    StudyFacts,
     abnormal,
     compare,
     compare_number,
@@ -31,8 +27,11 @@ from echogpt.study_facts import (
     is_normal_claim,
     is_stated,
     locations_compatible,
-    study_facts,
 )
+from echogpt.fact_rules import family_of, lexicon, rules
+from echogpt.facts import extract_facts, mentions_comparison
+from echogpt.schemas import CheckResult, Fact, Omission, StatementCheck, Study, StudyType
+from echogpt.study_facts import StudyFacts, study_facts
 from echogpt.text import split_statements
 
 

@@ -1,0 +1,200 @@
+"""Tokens and numbers of clinical prose: the scan with the compiled rules, and measured values.
+
+The lowest layer of fact extraction (``echogpt.facts`` binds the tokens into facts): one token per
+rule match (subject, head, grade, cue, number), the numbers that follow a measurement's name with
+their units converted, and lesion sizes.
+
+    [t.kind for t in tokens("Mild MR, EF 55%.")]  # ['grade', 'term', 'term', 'num']
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from echogpt import units
+from echogpt.fact_rules import lexicon, wall_locations
+from echogpt.schemas import Fact
+
+
+@dataclass
+class Tok:
+    kind: str
+    start: int
+    end: int
+    payload: Any = None
+    degree: str | None = None
+    direction: str | None = None
+    negated: bool = False
+    bound: bool = False
+    owner: Any = None
+
+
+_START = re.compile(r"(?<![A-Za-z0-9])[^\s,.;:()\[\]'\"]")
+
+
+def scan(text: str):  # noqa: ANN202 - yields re.Match
+    by_char = lexicon().by_char
+    pos = 0
+    while True:
+        s = _START.search(text, pos)
+        if s is None:
+            return
+        p = s.start()
+        rx = by_char.get(text[p].lower())
+        m = rx.match(text, p) if rx is not None else None
+        if m is not None and m.end() > p:
+            yield m
+            pos = m.end()
+        else:
+            pos = p + 1
+
+
+def tokens(text: str) -> list[Tok]:
+    lex = lexicon()
+    out = []
+    for m in scan(text):
+        kind, payload = lex.payloads[m.lastgroup or ""]
+        tok = Tok(kind, m.start(), m.end(), payload)
+        if kind == "grade":
+            tok.degree, tok.direction = payload
+        elif kind == "wall":
+            tok.kind, tok.payload = "wallterr", wall_locations(m.group())
+        elif kind == "wallterr":
+            tok.payload = [payload]
+        if kind == "term" and payload.ignore:
+            continue
+        out.append(tok)
+    return out
+
+
+def gap_ok(text: str, a: int, b: int, max_words: int = 1, comma: bool = True) -> bool:
+    """True when text[a:b] holds only filler words (and at most ``max_words`` other words)."""
+    if b <= a:
+        return True
+    if not comma and any(c in text[a:b] for c in ",;:()"):
+        return False
+    rest = lexicon().filler.sub(" ", text[a:b]).split()
+    return len(rest) <= max_words
+
+
+SUBJ = ("subj", "wallterr")
+_DEFAULTS = {name: f.default for name, f in Fact.model_fields.items()}
+
+
+def make_fact(**values: Any) -> Fact:
+    """A Fact built without validation (what ``model_construct`` does, minus its per-call overhead).
+
+    The rules are validated against the vocabulary when they load, so every fact built here fits it;
+    tests re-validate the extracted facts.
+    """
+    obj = Fact.__new__(Fact)
+    object.__setattr__(obj, "__dict__", {**_DEFAULTS, **values})
+    object.__setattr__(obj, "__pydantic_fields_set__", set(values))
+    object.__setattr__(obj, "__pydantic_extra__", None)
+    object.__setattr__(obj, "__pydantic_private__", None)
+    return obj
+
+
+def wall_list(toks: list[Tok], j: int) -> bool:
+    """A comma may separate wall names in a list ("mid anterior, apical septal and apex")."""
+    return toks[j].kind == "wallterr" and j > 0 and toks[j - 1].kind == "wallterr"
+
+
+def is_modifier(tok: Tok) -> bool:
+    return tok.kind == "term" and tok.payload.modifier
+
+
+def subject_list(tok: Tok) -> list[tuple[str, str | None]]:
+    if tok.kind == "subj":
+        return [(s, None) for s in tok.payload[0]]
+    if tok.kind == "wallterr":
+        return [("wall", loc) for loc in tok.payload]
+    if tok.kind == "term" and tok.payload.subject:
+        return [(tok.payload.subject, None)]
+    return []
+
+
+_NUM = re.compile(r"(?P<q>[<>≤≥~≈]|less than|greater than|more than|above|below|under|over|up to|at least)?"
+                  r"[^\d]*?(?P<a>\d+(?:\.\d+)?)\s*%?(?:\s*(?:-|–|—|to)\s*(?P<b>\d+(?:\.\d+)?))?"
+                  r"(?:\s*(?:x|×|by)\s*(?P<c>\d+(?:\.\d+)?))?\s*(?P<u>[^\d\s].*)?$", re.IGNORECASE)
+
+
+def field_of(toks: list[Tok], i: int, carry: list[tuple[str, str | None]]) -> str | None:
+    t = toks[i]
+    f = t.payload[1] if t.kind == "subj" else t.payload.field if t.kind == "term" else None
+    if not isinstance(f, dict):
+        return f
+    for b in range(i, -1, -1):
+        for subject, _ in subject_list(toks[b]):
+            if subject in f:
+                return f[subject]
+    for subject, _ in carry:
+        if subject in f:
+            return f[subject]
+    return f["*"]
+
+
+def read_numbers(text: str, toks: list[Tok], out: list[Fact], carry: list[tuple[str, str | None]]) -> None:
+    for i, t in enumerate(toks):
+        name = field_of(toks, i, carry) if t.kind in ("term", "subj") else None
+        if not name:
+            continue
+        for j in range(i + 1, len(toks)):
+            n = toks[j]
+            if n.kind == "num":
+                if n.start - t.end <= 60:
+                    fact = measure(name, text[n.start:n.end], t.start, n.end)
+                    if fact:
+                        out.append(fact)
+                break
+            if field_of(toks, j, carry) if n.kind in ("term", "subj") else False:
+                break
+
+
+_LESIONS = ("vegetation", "thrombus", "mass")
+_LENGTH = re.compile(r"(\d+(?:\.\d+)?)(?:\s*(?:x|×|by)\s*(\d+(?:\.\d+)?))?\s*(mm|cm)\b", re.IGNORECASE)
+
+
+def lesion_sizes(text: str, toks: list[Tok], facts: list[Fact]) -> None:
+    """Sizes of vegetations, thrombi and masses ("a 1.2 cm vegetation", "0.6 x 0.8 cm"), in cm."""
+    taken = {f.end for f in facts if f.concept == "measurement"}
+    nums = [t for t in toks if t.kind == "num" and t.end not in taken]
+    for f in facts:
+        if f.concept not in _LESIONS or f.polarity == "absent" or not nums:
+            continue
+        near = min(nums, key=lambda t: abs(t.start - (f.start or 0)))
+        m = _LENGTH.search(text, near.start, near.end)
+        if m is None or abs(near.start - (f.start or 0)) > 60:
+            continue
+        scale = 0.1 if m.group(3).lower() == "mm" else 1.0
+        dims = sorted(float(x) * scale for x in m.groups()[:2] if x)
+        f.__dict__.update(value=round(dims[0], 3), value_max=round(dims[-1], 3) if len(dims) > 1 else None,
+                          unit="cm")
+
+
+def measure(name: str, raw: str, start: int, end: int) -> Fact | None:
+    m = _NUM.match(raw.strip())
+    if not m:
+        return None
+    spec = units.spec(name)
+    unit = (m.group("u") or "").strip().rstrip(".") or None
+    if (unit and unit.lower() == "percent") or (unit is None and "%" in raw):
+        unit = "%"
+    try:
+        lo = units.convert(name, float(m.group("a")), unit)
+        hi = units.convert(name, float(m.group("b") or m.group("c") or m.group("a")), unit)
+    except Exception:  # noqa: BLE001 - a unit that does not fit this measurement: not its number
+        return None
+    if unit is None and not spec.min <= lo <= spec.max:
+        return None
+    q = (m.group("q") or "").lower()
+    if q in ("<", "≤", "less than", "below", "under", "up to"):
+        lo, hi = spec.min, lo
+    elif q in (">", "≥", "greater than", "more than", "above", "over", "at least"):
+        lo, hi = lo, spec.max
+    lo, hi = min(lo, hi), max(lo, hi)
+    return make_fact(concept="measurement", location=name, value=round(lo, 4),
+                                value_max=round(hi, 4) if hi != lo else None, unit=spec.unit or None,
+                                source="text", start=start, end=end, rule=f"number:{name}")
