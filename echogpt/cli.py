@@ -156,7 +156,11 @@ def app_cmd(port: int = typer.Option(8501, help="TCP port"),
     from echogpt.quickstart import run_app
 
     typer.echo(f"EchoGPT copilot: http://{address}:{port}")
-    raise typer.Exit(run_app(port, address))
+    try:
+        code = run_app(port, address)
+    except ValueError as exc:
+        fail(str(exc))
+    raise typer.Exit(code)
 
 
 @app.command("quickstart")
@@ -173,7 +177,11 @@ def quickstart_cmd(port: int = typer.Option(8501, help="TCP port"),
     typer.echo(result.summary())
     if start:
         typer.echo(f"EchoGPT copilot: http://{address}:{port}  (Ctrl-C stops it)")
-        raise typer.Exit(run_app(port, address))
+        try:
+            code = run_app(port, address)
+        except ValueError as exc:
+            fail(str(exc))
+        raise typer.Exit(code)
 
 
 users_app = typer.Typer(help="Accounts (cardiologist, reader, admin).", no_args_is_help=True)

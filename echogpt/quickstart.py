@@ -188,9 +188,19 @@ def run_app(port: int = 8501, address: str = "127.0.0.1") -> int:
 
     Returns:
         Streamlit's exit status (only where it runs as a child).
+
+    Raises:
+        ValueError: the app is not beside the package, or the port cannot be bound.
     """
     if not APP_SCRIPT.is_file():
-        raise FileNotFoundError(f"the copilot is not installed next to the package ({APP_SCRIPT})")
+        raise ValueError(f"the copilot is not installed next to the package ({APP_SCRIPT}); "
+                         "install EchoGPT from its source folder (pip install -e .)")
+    with socket.socket() as probe:
+        try:
+            probe.bind((address, port))
+        except OSError as exc:
+            raise ValueError(f"cannot listen on {address}:{port} ({exc.strerror or exc}); "
+                             "choose another --port or --address") from None
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(
         [str(APP_SCRIPT.parent.parent), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep))
     cmd = app_command(port, address)

@@ -92,3 +92,16 @@ def test_setup_registers_and_activates_the_shipped_adapter_once(monkeypatch, tmp
         db.dispose()
     assert [(v.name, v.active, v.path) for v in versions] == [
         ("smollm2-echo-demo", True, str(shipped))]
+
+
+def test_app_command_on_a_busy_port_fails_in_one_line():
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = CliRunner().invoke(cli, ["app", "--port", str(port)])
+    assert result.exit_code == 2
+    assert f"error: cannot listen on 127.0.0.1:{port}" in result.output
+    assert "Traceback" not in result.output
