@@ -9,7 +9,6 @@ happens in ``echogpt.store`` / ``echogpt.review``. The draft page's actions are 
 
 from __future__ import annotations
 
-import json
 import logging
 import traceback
 from collections.abc import Callable
@@ -162,6 +161,7 @@ class ImportOutcome:
     skipped: int
     rejects: list[dict[str, Any]] = field(default_factory=list)
     rejects_jsonl: str = ""
+    error: str | None = None  # the whole file could not be read
 
 
 def import_upload(account: Any, name: str, data: bytes) -> ImportOutcome:
@@ -181,8 +181,7 @@ def import_upload(account: Any, name: str, data: bytes) -> ImportOutcome:
     try:
         result = load_studies_bytes(data, name)
     except FileError as exc:
-        return ImportOutcome(0, 0, [{"row": None, "reason": str(exc)}],
-                             json.dumps({"file": name, "error": str(exc)}) + "\n")
+        return ImportOutcome(0, 0, error=str(exc))
     added = store().import_studies(account, result.studies) if result.studies else []
     rows = [{"row": r.row, "study_id": r.study_id, "reason": r.reason()} for r in result.rejects]
     jsonl = "".join(r.model_dump_json() + "\n" for r in result.rejects)

@@ -120,6 +120,16 @@ def test_import_adds_valid_rows_and_shows_rejects(copilot):
     assert "NEW-1" in ids and "NEW-2" not in ids
 
 
+def test_unreadable_import_is_one_error_and_adds_nothing(copilot):
+    at = new_app(copilot.doc).run()
+    at.file_uploader(key="import_file").set_value(("studies.jsonl", b"  \n", "application/jsonl"))
+    at.run()
+    at.button(key="import_submit").click().run()
+    errors = [e.value for e in at.error]
+    assert len(errors) == 1 and errors[0].startswith("Nothing imported:") and "empty" in errors[0]
+    assert len(copilot.db.list_worklist(copilot.doc)) == 3
+
+
 def test_study_form_validates_then_adds(copilot):
     at = new_app(copilot.doc).run()
     at.text_input(key="form_study_id").input("FORM-1")

@@ -32,7 +32,9 @@ with st.expander("Import a file (JSONL, CSV or Parquet)"):
             account, upload.name, upload.getvalue())
         st.rerun()
     outcome = st.session_state.get("import_result")
-    if outcome is not None:
+    if outcome is not None and outcome.error:
+        st.error(f"Nothing imported: {outcome.error}")
+    elif outcome is not None:
         st.success(f"Imported {outcome.added} studies ({outcome.skipped} already on the worklist).")
         if outcome.rejects:
             st.warning(f"{len(outcome.rejects)} rows rejected; nothing else was dropped.")
