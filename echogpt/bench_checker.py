@@ -99,19 +99,20 @@ def _number(text: str, rng: random.Random, study: Study, within: bool = False) -
             continue
         ratio = float(nums[0].group()) / (f.value or 1.0)  # text unit per canonical unit (mm vs cm)
         tol = tolerance(f.location or "", f.value or 0.0)
-        delta = (0.5 if within else 3.0) * tol * ratio * rng.choice([-1, 1])
+        delta = (0.4 if within else 3.0) * tol * ratio * rng.choice([-1, 1])
         if float(nums[0].group()) + delta <= 0:
             delta = -delta
         decimals = max(len(n.group().partition(".")[2]) for n in nums)
         if within and round(abs(delta), decimals) == 0:
             delta = 10 ** -decimals * (1 if delta > 0 else -1)
-        if within and abs(delta) > tol * ratio:
-            continue
 
         def shift(m: re.Match[str], d: float = delta, dec: int = decimals) -> str:
             return f"{max(float(m.group()) + d, 0.1):.{dec}f}"
 
         new_span = _NUMBER.sub(shift, span, count=2 if f.value_max else 1)
+        moved = abs(float(_NUMBER.findall(new_span)[0]) - float(nums[0].group()))
+        if within and moved > tol * ratio / 2 + 1e-9:
+            continue  # the stated number may itself sit off the study's value: stay in half the band
         new = text[:f.start or 0] + new_span + text[f.end or 0:]
         if new != text:
             return new
