@@ -147,6 +147,8 @@ def compare(claim: Fact, ev: Evidence) -> tuple[Status, str]:
         stated = [scale[g] for g in ev.accepted if g in scale and g not in coarse]
     else:
         stated = [iv for iv in [interval(f)] if iv is not None]
+        if ci is not None and stated and f.grade != "indeterminate" and _overlap(ci, stated[0]):
+            return "supported", f"the study states {_word(f)}"  # agreement needs no bands
     if (claim.polarity == "present" and claim.grade in ev.accepted) or (
             claim.polarity == "absent" and "none" in ev.accepted):
         return "supported", f"the lab profile accepts it for {_word(f)}"
