@@ -10,6 +10,7 @@ their units converted, and lesion sizes.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +21,9 @@ from echogpt.schemas import Fact
 
 @dataclass
 class Tok:
+    """One rule match: kind (subj, wallterr, term, grade, neg, negsig, negpost, hedge, hedgepost, stop,
+    sep, num), its span, the rule's payload, and what binding later records on it."""
+
     kind: str
     start: int
     end: int
@@ -34,7 +38,8 @@ class Tok:
 _START = re.compile(r"(?<![A-Za-z0-9])[^\s,.;:()\[\]'\"]")
 
 
-def scan(text: str):  # noqa: ANN202 - yields re.Match
+def scan(text: str) -> Iterator[re.Match[str]]:
+    """Rule matches left to right; at each word start only the rules for its first character run."""
     by_char = lexicon().by_char
     pos = 0
     while True:
@@ -52,6 +57,15 @@ def scan(text: str):  # noqa: ANN202 - yields re.Match
 
 
 def tokens(text: str) -> list[Tok]:
+    """The tokens of a text.
+
+    Args:
+        text: Prose (a sentence or more).
+
+    Returns:
+        Tokens in text order; ignored words (pleural effusion, LV mass index) are dropped, wall
+        phrases carry their 17-segment locations.
+    """
     lex = lexicon()
     out = []
     for m in scan(text):
@@ -103,10 +117,12 @@ def wall_list(toks: list[Tok], j: int) -> bool:
 
 
 def is_modifier(tok: Tok) -> bool:
+    """An adjective rule that never takes a grade ("rheumatic mitral stenosis")."""
     return tok.kind == "term" and tok.payload.modifier
 
 
 def subject_list(tok: Tok) -> list[tuple[str, str | None]]:
+    """The (subject, wall location) pairs a token names: chambers, valves, walls, or a term's own."""
     if tok.kind == "subj":
         return [(s, None) for s in tok.payload[0]]
     if tok.kind == "wallterr":
@@ -122,6 +138,7 @@ _NUM = re.compile(r"(?P<q>[<>≤≥~≈]|less than|greater than|more than|above|
 
 
 def field_of(toks: list[Tok], i: int, carry: list[tuple[str, str | None]]) -> str | None:
+    """The measurement field token ``i`` names ("mean gradient" is mitral after a mitral subject)."""
     t = toks[i]
     f = t.payload[1] if t.kind == "subj" else t.payload.field if t.kind == "term" else None
     if not isinstance(f, dict):
@@ -137,6 +154,14 @@ def field_of(toks: list[Tok], i: int, carry: list[tuple[str, str | None]]) -> st
 
 
 def read_numbers(text: str, toks: list[Tok], out: list[Fact], carry: list[tuple[str, str | None]]) -> None:
+    """Append a ``measurement`` fact for each measurement name followed by a number.
+
+    Args:
+        text: The sentence.
+        toks: Its tokens.
+        out: Facts of the sentence (appended to).
+        carry: The previous sentence's subject (decides fields such as "mean gradient").
+    """
     for i, t in enumerate(toks):
         name = field_of(toks, i, carry) if t.kind in ("term", "subj") else None
         if not name:
@@ -175,6 +200,10 @@ def lesion_sizes(text: str, toks: list[Tok], facts: list[Fact]) -> None:
 
 
 def measure(name: str, raw: str, start: int, end: int) -> Fact | None:
+    """A ``measurement`` fact from a number's text ("55-60 %", "14 mm", "<30%"), canonical unit.
+
+    Returns None when the unit does not fit the field or a bare number is implausible for it.
+    """
     m = _NUM.match(raw.strip())
     if not m:
         return None
