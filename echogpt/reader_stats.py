@@ -66,6 +66,11 @@ def _r(x: float | None, k: int = 3) -> float | None:
     return None if x is None or (isinstance(x, float) and math.isnan(x)) else round(float(x), k)
 
 
+def _p(p: float) -> float | None:
+    """A p-value to 3 significant digits (tiny ones stay visible instead of rounding to 0)."""
+    return None if math.isnan(p) else float(f"{p:.3g}")
+
+
 def analyze_rows(name: str, rows: list[dict[str, Any]], texts: dict[str, dict[str, str]] | None,
                  reference: str | None, metric: str = "rouge", metric_key: str = "rougeL",
                  supplied: dict[str, dict[str, dict[str, float]]] | None = None) -> Analysis:
@@ -104,7 +109,7 @@ def analyze_rows(name: str, rows: list[dict[str, Any]], texts: dict[str, dict[st
                 "A": a, "B": b, "dimension": d, "n": len(v), "mean_toward_B": _r(ci.estimate),
                 "ci_low": _r(ci.low), "ci_high": _r(ci.high), "prefer_A": sum(x < 0 for x in v),
                 "no_preference": v.count(0), "prefer_B": sum(x > 0 for x in v),
-                "wilcoxon_W": _r(test.statistic, 2), "p_value": _r(test.p_value, 4)})
+                "wilcoxon_W": _r(test.statistic, 2), "p_value": _p(test.p_value)})
     sources = sorted({r["source_a"] for r in lik})
     scores: dict[tuple[str, str], dict[tuple[str, str], float]] = defaultdict(dict)
     for r in lik:
@@ -128,7 +133,7 @@ def analyze_rows(name: str, rows: list[dict[str, Any]], texts: dict[str, dict[st
                 out["likert_tests"].append({"A": s1, "B": s2, "dimension": d, "pairs": len(keys),
                                             "mean_B_minus_A": _r(diff),
                                             "wilcoxon_W": _r(test.statistic, 2),
-                                            "p_value": _r(test.p_value, 4)})
+                                            "p_value": _p(test.p_value)})
     out["agreement"] = _agreement(pref, lik, dims)
     out["per_reader"] = _per_reader(pref, lik, dims)
     out["correlation"] = _correlation(pref, lik, dims, texts, reference, metric, metric_key,
@@ -225,7 +230,7 @@ def _correlation(pref: list[dict], lik: list[dict], dims: list[str], texts: Any,
                 rho, p, n = spearman([by[(c, b)] - by[(c, a)] for c in cases],
                                      [float(np.mean(per_case[c])) for c in cases])
                 out.append({"metric": m, "kind": "A vs B", "about": f"{a} vs {b}", "dimension": d,
-                            "n_cases": n, "spearman_rho": _r(rho), "p_value": _r(p, 4)})
+                            "n_cases": n, "spearman_rho": _r(rho), "p_value": _p(p)})
             per_unit = defaultdict(list)
             for r in lik:
                 if r["dimension"] == d:
@@ -235,7 +240,7 @@ def _correlation(pref: list[dict], lik: list[dict], dims: list[str], texts: Any,
                 rho, p, n = spearman([by[u] for u in units],
                                      [float(np.mean(per_unit[u])) for u in units])
                 out.append({"metric": m, "kind": "Likert", "about": "all sources", "dimension": d,
-                            "n_cases": n, "spearman_rho": _r(rho), "p_value": _r(p, 4)})
+                            "n_cases": n, "spearman_rho": _r(rho), "p_value": _p(p)})
     return out
 
 
@@ -318,8 +323,8 @@ def plot_analysis(result: Analysis, out_dir: str | Path) -> list[Path]:
     pr = [r for r in result.per_reader if r["kind"] == "A vs B"]
     if pr:
         dims = [d for d in pr[0] if d not in ("reader", "kind", "about")]
-        fig, ax = plt.subplots(figsize=(7, 3.2))
         labels = [f"{r['reader']}: {r['about']}" for r in pr]
+        fig, ax = plt.subplots(figsize=(7, max(3.2, 0.16 * len(labels) + 1.4)))
         data = np.array([[np.nan if r[d] is None else r[d] for d in dims] for r in pr], float)
         im = ax.imshow(data, cmap="RdBu", vmin=-2, vmax=2, aspect="auto")
         ax.set_xticks(range(len(dims)), dims, fontsize=7)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
+from echogpt import db_jobs, db_reader  # noqa: F401  (registers their tables on Base)
 from echogpt.db_models import Base
 
 config = context.config
