@@ -149,12 +149,14 @@ class TrainResult:
     steps: int
     train_examples: int
     val_examples: int
+    examples_seen: int
     truncated_examples: int
     longest_example_tokens: int
     best_val_loss: float | None
     final_val_loss: float | None
     seconds: float
     resumed_from: str | None
+    best_step: int | None = None
 
     def summary(self) -> str:
         """One line for the terminal."""
@@ -270,9 +272,13 @@ def train_sft(config: TrainConfig, out: str | Path, *, resume: bool | str = True
     final = evals[-1] if evals else None
     if val_records and trainer.state.best_model_checkpoint is None:
         best = trainer.evaluate()["eval_loss"]
-    result = TrainResult(out, trainer.state.global_step, len(records), len(val_records), truncated,
-                         longest, best, final, round(time.time() - started, 1),
-                         str(checkpoint) if checkpoint else None)
+    steps = trainer.state.global_step
+    seen = min(steps * config.batch_size * config.grad_accum, round(len(records) * config.epochs))
+    best_step = min(((h["eval_loss"], h["step"]) for h in trainer.state.log_history if "eval_loss" in h),
+                    default=(None, None))[1]
+    result = TrainResult(out, steps, len(records), len(val_records), seen, truncated, longest, best,
+                         final, round(time.time() - started, 1), str(checkpoint) if checkpoint else None,
+                         best_step)
     save_adapter(trainer.model, out, config, ref, result, command)
     return result
 
@@ -340,7 +346,8 @@ def save_adapter(model: Any, out: Path, config: TrainConfig, ref: Any, result: T
         adapter_weights_hash=weights_fingerprint(out), method="sft", prompt_settings=config.prompt,
         config=resolved, data=data, truncated_examples=result.truncated_examples,
         final_val_loss=result.final_val_loss, best_val_loss=result.best_val_loss,
-        steps=result.steps, seed=config.seed, command=command,
+        best_step=result.best_step, steps=result.steps, examples_seen=result.examples_seen,
+        seed=config.seed, command=command,
         longest_example_tokens=result.longest_example_tokens, seconds=result.seconds)
     (out / ADAPTER_META).write_text(meta.model_dump_json(indent=2))
     (out / "README.md").write_text(model_card(meta, result))
@@ -353,25 +360,28 @@ def _fmt_loss(x: float | None) -> str:
 def model_card(meta: AdapterMeta, result: TrainResult) -> str:
     """A short model card (README.md) with the run's figures."""
     c = meta.config
+    source = ("findings prose" if meta.prompt_settings.layout == "prose"
+              else "measurements, structured findings and findings prose")
     return f"""# EchoGPT LoRA adapter
 
 Drafts the impression section of transthoracic echocardiography reports from the study's
-measurements, structured findings and findings prose. A research tool: every draft needs review
-by a qualified echocardiographer; it is not a medical device.
+{source}. A research tool: every draft needs review by a qualified echocardiographer; it is not
+a medical device.
 
 | | |
 |---|---|
 | Base model | `{meta.base_model}` (weights `{meta.base_weights_hash}`) |
 | Method | {meta.method.upper()}, LoRA r={c.get('lora_r')}, alpha={c.get('lora_alpha')}, \
+layers: {f"top {c['lora_top_layers']}" if c.get('lora_top_layers') else 'all'}, \
 4-bit base: {c.get('quantize_4bit')} |
 | Training data | `{meta.data.get('train_file')}` (sha256 `{meta.data.get('train_hash')}`), \
-{result.train_examples} examples |
+{result.train_examples} examples, {result.examples_seen} seen in training |
 | Validation | {result.val_examples} examples |
 | Truncated at {c.get('max_length')} tokens | {result.truncated_examples} \
 (longest {result.longest_example_tokens}) |
 | Optimizer steps | {result.steps} (lr {c.get('learning_rate')}, {c.get('lr_scheduler')}, \
 batch {c.get('batch_size')}x{c.get('grad_accum')}) |
-| Best / final validation loss | {_fmt_loss(result.best_val_loss)} / \
+| Best / final validation loss | {_fmt_loss(result.best_val_loss)} (step {result.best_step}) / \
 {_fmt_loss(result.final_val_loss)} |
 | Wall time | {result.seconds:.0f} s |
 | Seed | {meta.seed} |

@@ -77,8 +77,10 @@ def test_sft_writes_a_loadable_peft_adapter_with_metadata(tiny, data, tmp_path):
     meta = json.loads((out / "echogpt_adapter.json").read_text())
     assert meta["data"]["train_hash"] == hashlib.sha256(data[0].read_bytes()).hexdigest()[:16]
     assert meta["truncated_examples"] == 0 and meta["steps"] == 6 == result.steps
-    assert meta["best_val_loss"] == min(float(r["val_loss"]) for r in
-                                        csv.DictReader(open(out / "losses.csv")) if r["val_loss"])
+    evals = [(float(r["val_loss"]), int(r["step"])) for r in csv.DictReader(open(out / "losses.csv"))
+             if r["val_loss"]]
+    assert (meta["best_val_loss"], meta["best_step"]) == min(evals)
+    assert meta["examples_seen"] == 6 * 4  # 6 optimizer steps of batch 4
     assert meta["prompt_settings"]["name"] == "echo-impression"
     model = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(tiny), out)
     lora_b = [p for n, p in model.named_parameters() if "lora_B" in n]
