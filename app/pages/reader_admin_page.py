@@ -60,12 +60,13 @@ if not rows:
     st.info("No answers yet.")
     st.stop()
 result = reader_stats.analyze(db, account, study)
+P_VALUES = {"p_value": st.column_config.NumberColumn(format="%.3g")}  # tiny p stay readable
 st.subheader("A vs B preference (coded -2..+2 toward B)")
-st.dataframe(result.preference, hide_index=True, key="rs_pref")
+st.dataframe(result.preference, hide_index=True, key="rs_pref", column_config=P_VALUES)
 if result.likert:
     st.subheader("Likert 1-5")
     st.dataframe(result.likert, hide_index=True, key="rs_likert")
-    st.dataframe(result.likert_tests, hide_index=True, key="rs_likert_tests")
+    st.dataframe(result.likert_tests, hide_index=True, key="rs_likert_tests", column_config=P_VALUES)
 st.subheader("Agreement (Krippendorff's alpha, ordinal)")
 st.dataframe(result.agreement, hide_index=True, key="rs_alpha")
 with tempfile.TemporaryDirectory() as tmp:
@@ -74,6 +75,6 @@ with tempfile.TemporaryDirectory() as tmp:
 st.subheader("Per reader")
 st.dataframe(result.per_reader, hide_index=True, key="rs_per_reader")
 st.subheader("Automatic metrics vs reader scores (Spearman)")
-st.dataframe(result.correlation, hide_index=True, key="rs_corr")
+st.dataframe(result.correlation, hide_index=True, key="rs_corr", column_config=P_VALUES)
 st.subheader("Time on task")
 st.dataframe(result.time_on_task, hide_index=True, key="rs_time")
