@@ -111,6 +111,23 @@ def test_embedded_model_converts_once_then_trains_and_generates(tmp_path):
         adapter=str(tmp_path / "run"), max_new_tokens=24), progress=False)
     rows = [Prediction.model_validate_json(x) for x in out.read_text().splitlines()]
     assert len(rows) == 2 and all(r.base_model == ref.label and r.impression for r in rows)
+    from echogpt.checkpoints import DEMO_ADAPTER
+    from echogpt.generate import load_generator
+    from echogpt.schemas import Study
+
+    demo = load_generator(adapter=str(DEMO_ADAPTER))
+    text = "".join(demo.stream(Study(study_id="d", findings_text="LVEF 30%."), max_new_tokens=8))
+    assert text.strip() and demo.bundle.base.label == ref.label
+
+
+def test_shipped_demo_adapter_is_small_and_names_the_embedded_base():
+    from echogpt.checkpoints import DEMO_ADAPTER, read_adapter_meta
+
+    meta = read_adapter_meta(DEMO_ADAPTER)
+    assert meta.base_model == EMBEDDED_MODEL and meta.data["train_hash"] and meta.command
+    config = json.loads((DEMO_ADAPTER / "adapter_config.json").read_text())
+    assert config["base_model_name_or_path"] == EMBEDDED_MODEL and config["r"] <= 16
+    assert sum(f.stat().st_size for f in DEMO_ADAPTER.iterdir()) < 25 * 2**20
 
 
 @pytest.mark.gpu
