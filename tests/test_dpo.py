@@ -15,7 +15,10 @@ from echogpt.feedback import export_feedback
 from echogpt.schemas import CheckResult, Study
 from echogpt.store import Store
 
-tiny_model = _tiny.tiny_model  # fixture
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _tiny.shared_tiny_model(tmp_path_factory)
 
 
 def _start_adapter(base: Path, out: Path) -> Path:
