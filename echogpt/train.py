@@ -285,7 +285,7 @@ def train_sft(config: TrainConfig, out: str | Path, *, resume: bool | str = True
 
 def run_training(config: str | Path | None, out: str | Path, *, overrides: list[str] | None = None,
                  method: str | None = None, resume: bool | str = True,
-                 command: str | None = None) -> Any:
+                 command: str | None = None, register: bool = True) -> Any:
     """Load a recipe with overrides and run the chosen method (the ``echogpt train`` command).
 
     Args:
@@ -295,6 +295,7 @@ def run_training(config: str | Path | None, out: str | Path, *, overrides: list[
         method: ``sft`` or ``dpo``; None keeps the recipe's.
         resume: As in ``train_sft``.
         command: Command line to record.
+        register: Register the adapter as a new version in the configured database.
 
     Returns:
         The method's result (a TrainResult for SFT).
@@ -309,7 +310,25 @@ def run_training(config: str | Path | None, out: str | Path, *, overrides: list[
         except ImportError:
             raise ConfigError("DPO training is not available in this installation") from None
         return train_dpo(cfg, Path(out), resume=resume, command=command)
-    return train_sft(cfg, out, resume=resume, command=command)
+    result = train_sft(cfg, out, resume=resume, command=command)
+    if register:
+        _register(result)
+    return result
+
+
+def _register(result: TrainResult) -> None:
+    """Register a finished SFT adapter as a new (inactive) adapter version for the copilot."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from echogpt.registry import register_trained
+
+    try:
+        version = register_trained(result.adapter_dir, metrics={
+            "best_val_loss": result.best_val_loss, "steps": result.steps})
+    except (SQLAlchemyError, OSError, ValueError) as err:
+        log.warning("adapter saved but not registered in the database: %s", str(err).splitlines()[0])
+        return
+    log.info("registered adapter version %s", version.name)
 
 
 def _cast_adapter(out: Path, dtype: str) -> None:

@@ -165,3 +165,22 @@ def test_train_cli_bad_inputs_exit_2_with_one_line(tiny, data, tmp_path):
     res = runner.invoke(app, [*base, "--set", f"train_file={bad}"])
     assert res.exit_code == 2 and "row 17" in res.output and "findings_text" in res.output
     assert "Traceback" not in res.output
+
+
+def test_train_cli_registers_the_adapter_as_a_new_version(tiny, data, tmp_path):
+    from echogpt import registry
+    from echogpt.accounts import cli_user
+    from echogpt.store import Store
+
+    out = tmp_path / "run"
+    res = CliRunner().invoke(app, ["train", "--config", "tiny-test", "--out", str(out),
+                                   "--set", f"base_model={tiny}", "--set", f"train_file={data[0]}",
+                                   "--set", f"val_file={data[1]}", "--set", "max_steps=2"])
+    assert res.exit_code == 0, res.output
+    db = Store()
+    try:
+        versions = registry.list_adapters(db, cli_user(db))
+    finally:
+        db.dispose()
+    assert [Path(v.path).resolve() for v in versions] == [out.resolve()]
+    assert versions[0].method == "sft"
