@@ -123,6 +123,25 @@ def current_role(session: Session, user: User) -> User:
     return _to_user(row)
 
 
+def acting(session: Session, user: User, roles: frozenset[Role], action: str) -> User:
+    """The acting user as stored now; ``PermissionDenied`` unless their role is in ``roles``.
+
+    Args:
+        session: An open database session.
+        user: The acting user.
+        roles: The roles allowed to perform ``action``.
+        action: What is being done, for the message ("rate reports").
+
+    Returns:
+        The user with the role currently stored.
+    """
+    me = current_role(session, user)
+    if me.role not in roles:
+        need = " or ".join(sorted(r.value for r in roles))
+        raise PermissionDenied(f"{me.name} ({me.role.value}) may not {action}: needs the {need} role")
+    return me
+
+
 def cli_user(db: Store) -> User:
     """The admin account the local command line acts as (created on first use, cannot log in)."""
     with db.transaction() as s:

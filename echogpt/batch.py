@@ -22,11 +22,10 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from echogpt.accounts import Role, User
+from echogpt.accounts import Role, User, acting
 from echogpt.batch_worker import (
     WRITERS,
     WorkerSummary,
-    acting,
     job_row,
     lease_held,
     run_worker,

@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from echogpt.accounts import PermissionDenied, Role, User, current_role
+from echogpt.accounts import Role, User, acting
 from echogpt.db import Database, NotFound
 from echogpt.db_jobs import BatchItemRow, BatchJobRow
 from echogpt.db_models import utcnow
@@ -46,15 +46,6 @@ class WorkerSummary(BaseModel):
     failed: int
     released: int  # claims of a dead worker put back to pending on start
     status: str
-
-
-def acting(s: Session, user: User, roles: frozenset[Role], action: str) -> User:
-    """The acting user as stored now; ``PermissionDenied`` unless their role is in ``roles``."""
-    me = current_role(s, user)
-    if me.role not in roles:
-        need = " or ".join(sorted(r.value for r in roles))
-        raise PermissionDenied(f"{me.name} ({me.role.value}) may not {action}: needs the {need} role")
-    return me
 
 
 def job_row(s: Session, job_id: int) -> BatchJobRow:

@@ -287,7 +287,7 @@ def create_from_file(name: str, cases_file: str | Path, readers: Sequence[str],
                      cases_per_reader: int | None = None, design: str = "preference",
                      pairs: str = "all", reference: str | None = None,
                      seed: int | None = None) -> StudySummary:
-    """``create_study`` for the command line, _acting as the local admin.
+    """``create_study`` for the command line, acting as the local admin.
 
     Args:
         name: Study name.

@@ -22,7 +22,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from echogpt.accounts import PermissionDenied, Role, User, current_role
+from echogpt.accounts import PermissionDenied, Role, User
+from echogpt.accounts import acting as _acting
 from echogpt.db import Database, NotFound
 from echogpt.db_reader import (
     ReaderAnswerRow,
@@ -124,14 +125,6 @@ class ReaderProgress(BaseModel):
 
 
 # ---------------------------------------------------------------- helpers
-
-
-def _acting(s: Session, user: User, roles: frozenset[Role], action: str) -> User:
-    me = current_role(s, user)
-    if me.role not in roles:
-        need = " or ".join(sorted(r.value for r in roles))
-        raise PermissionDenied(f"{me.name} ({me.role.value}) may not {action}: needs the {need} role")
-    return me
 
 
 def _study_row(s: Session, name: str) -> ReaderStudyRow:
