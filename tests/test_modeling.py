@@ -145,3 +145,15 @@ def test_qlora_loads_4bit_on_cuda(tiny):
     ids = torch.tensor([[1, 2, 3, 4]], device="cuda")
     peft_model(input_ids=ids, labels=ids).loss.backward()
     assert any(p.grad is not None for n, p in peft_model.named_parameters() if "lora_" in n)
+
+
+def test_auto_dtype_on_cpu_follows_native_bf16_support(monkeypatch):
+    import torch
+
+    from echogpt import modeling
+
+    monkeypatch.setattr(modeling, "cpu_has_fast_bf16", lambda: False)
+    assert modeling.torch_dtype("auto", "cpu") is torch.float32
+    monkeypatch.setattr(modeling, "cpu_has_fast_bf16", lambda: True)
+    assert modeling.torch_dtype("auto", "cpu") is torch.bfloat16
+    assert modeling.torch_dtype("bfloat16", "cpu") is torch.bfloat16  # explicit choice wins
