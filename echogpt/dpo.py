@@ -76,19 +76,6 @@ def _check_prompt(pairs_path: Path, prompt_fingerprint: str) -> None:
                               f"uses {prompt_fingerprint}: export again with the adapter's prompt")
 
 
-def _current_adapter() -> str | None:
-    from echogpt.accounts import cli_user
-    from echogpt.registry import active_adapter
-    from echogpt.store import Store
-
-    db = Store()
-    try:
-        v = active_adapter(db, cli_user(db))
-        return v.path if v else None
-    finally:
-        db.dispose()
-
-
 def train_dpo(config: TrainConfig, out: str | Path, *, pairs: str | Path | None = None,
               adapter: str | Path | None = None, resume: bool | str = False,
               command: str | None = None, beta: float = DPO_BETA,
@@ -124,6 +111,7 @@ def train_dpo(config: TrainConfig, out: str | Path, *, pairs: str | Path | None 
         weights_fingerprint,
     )
     from echogpt.prompts import DEFAULT_PROMPT
+    from echogpt.registry import active_adapter_path
 
     started = time.time()
     out = Path(out)
@@ -134,7 +122,7 @@ def train_dpo(config: TrainConfig, out: str | Path, *, pairs: str | Path | None 
         torch.set_num_threads(config.num_threads)
     set_seed(config.seed)
     device = pick_device(config.device)
-    adapter = adapter if adapter is not None else _current_adapter()
+    adapter = adapter if adapter is not None else active_adapter_path()
     peft_config = None
     if adapter is not None:
         meta = read_adapter_meta(adapter)

@@ -42,7 +42,10 @@ class TrainConfig(BaseModel):
         None, ge=1, description="Adapt only the top N decoder layers (faster backward); None = all")
     quantize_4bit: bool = Field(False, description="QLoRA: NF4 4-bit base (CUDA only)")
     dtype: Literal["auto", "bfloat16", "float16", "float32"] = Field(
-        "auto", description="Base weight dtype (auto = bf16)")
+        "auto", description="Base weight dtype (auto = bf16 on GPUs and on CPUs with native bf16, else fp32)")
+    init_adapter: str | None = Field(
+        None, description="Continue training this adapter folder (its base and prompt settings are "
+                          "used); 'active' = the adapter version active in the database")
     device: Literal["auto", "cpu", "cuda"] = Field("auto", description="Where to train")
     epochs: float = Field(2.0, gt=0, description="Passes over the training set")
     max_steps: int = Field(-1, description="Stop after this many optimizer steps (-1 = epochs)")

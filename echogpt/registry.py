@@ -196,3 +196,16 @@ def clear_for_export(db: Store, user: User, report_id: int) -> None:
         if s.scalars(select(ClearanceRow).where(ClearanceRow.report_id == report_id)).first() is None:
             s.add(ClearanceRow(report_id=report_id, cleared_by=me.id))
             db.audit(s, me, "feedback.clear", entity="report", entity_id=report_id)
+
+
+def active_adapter_path(url: str | None = None) -> str | None:
+    """The folder of the adapter version active in the database, if one is selected."""
+    from echogpt.accounts import cli_user
+    from echogpt.store import Store
+
+    db = Store(url)
+    try:
+        version = active_adapter(db, cli_user(db))
+        return version.path if version else None
+    finally:
+        db.dispose()

@@ -157,6 +157,7 @@ class TrainResult:
     seconds: float
     resumed_from: str | None
     best_step: int | None = None
+    parent_adapter: str | None = None
 
     def summary(self) -> str:
         """One line for the terminal."""
@@ -164,6 +165,28 @@ class TrainResult:
         return (f"adapter saved to {self.adapter_dir}: {self.steps} steps, {self.train_examples} "
                 f"examples ({self.truncated_examples} truncated), best val loss {best}, "
                 f"{self.seconds:.0f} s")
+
+
+def _continued(config: TrainConfig) -> tuple[TrainConfig, Path | None]:
+    """Resolve ``init_adapter``: the adapter to continue (its prompt settings replace the config's,
+    since the adapter only works with the prompt it learned) or None for a new LoRA."""
+    if not config.init_adapter:
+        return config, None
+    from echogpt.checkpoints import read_adapter_meta
+
+    path = config.init_adapter
+    if path == "active":
+        from echogpt.registry import active_adapter_path
+
+        path = active_adapter_path()
+        if path is None:
+            raise ConfigError("init_adapter=active, but no adapter version is active in the database "
+                              "(an admin selects one in the app, or give the adapter folder)")
+    meta = read_adapter_meta(path)  # one-line ModelError if missing or not an adapter
+    if meta.prompt_settings != config.prompt:
+        log.info("continuing %s with the prompt settings it was trained with", path)
+    log.info("continuing SFT from adapter %s", path)
+    return config.model_copy(update={"prompt": meta.prompt_settings, "init_adapter": str(path)}), Path(path)
 
 
 def _top_layers(model: Any, top: int | None) -> list[int] | None:
@@ -193,6 +216,8 @@ def _sft_args(config: TrainConfig, out: Path, device: str) -> Any:
         gradient_checkpointing=None,
         dataloader_num_workers=0, save_only_model=False, disable_tqdm=False,
         include_num_input_tokens_seen="non_padding",
+        # validation needs the loss only: gathering every batch's logits (vocab 49k x length) took GBs
+        prediction_loss_only=True,
     )
 
 
@@ -223,6 +248,7 @@ def train_sft(config: TrainConfig, out: str | Path, *, resume: bool | str = True
         torch.set_num_threads(config.num_threads)
     set_seed(config.seed)
     device = pick_device(config.device)
+    config, parent = _continued(config)
     train_studies = read_studies(config.train_file)[: config.max_train_examples]
     records = sft_records(train_studies, config.prompt)
     if not records:
@@ -233,7 +259,12 @@ def train_sft(config: TrainConfig, out: str | Path, *, resume: bool | str = True
         if not val_records:
             raise ConfigError(f"{config.val_file} has no studies with an impression")
 
-    ref = resolve_base_model(config.base_model)
+    if parent is not None:
+        from echogpt.checkpoints import read_adapter_meta, resolve_adapter_base
+
+        ref = resolve_adapter_base(read_adapter_meta(parent), config.base_model)
+    else:
+        ref = resolve_base_model(config.base_model)
     tokenizer = load_tokenizer(ref)
     truncated, longest = count_truncated(records + val_records, tokenizer, config.max_length)
     if truncated:
@@ -241,6 +272,10 @@ def train_sft(config: TrainConfig, out: str | Path, *, resume: bool | str = True
                     truncated, len(records) + len(val_records), config.max_length, longest)
     model = load_base_model(ref, device=device, dtype=config.dtype,
                             quantize_4bit=config.quantize_4bit, for_training=True)
+    if parent is not None:
+        from peft import PeftModel
+
+        model = PeftModel.from_pretrained(model, str(parent), is_trainable=True)
 
     from datasets import Dataset
 
@@ -251,7 +286,7 @@ def train_sft(config: TrainConfig, out: str | Path, *, resume: bool | str = True
     trainer = SFTTrainer(
         model=model, args=_sft_args(config, out, device), train_dataset=Dataset.from_list(records),
         eval_dataset=Dataset.from_list(val_records) if val_records else None,
-        processing_class=tokenizer, peft_config=get_peft_config(
+        processing_class=tokenizer, peft_config=None if parent is not None else get_peft_config(
             config.lora_r, config.lora_alpha, config.lora_dropout, config.target_modules,
             _top_layers(model, config.lora_top_layers)),
         callbacks=callbacks,
@@ -278,7 +313,7 @@ def train_sft(config: TrainConfig, out: str | Path, *, resume: bool | str = True
                     default=(None, None))[1]
     result = TrainResult(out, steps, len(records), len(val_records), seen, truncated, longest, best,
                          final, round(time.time() - started, 1), str(checkpoint) if checkpoint else None,
-                         best_step)
+                         best_step, str(parent) if parent is not None else None)
     save_adapter(trainer.model, out, config, ref, result, command)
     return result
 
@@ -310,20 +345,31 @@ def run_training(config: str | Path | None, out: str | Path, *, overrides: list[
         except ImportError:
             raise ConfigError("DPO training is not available in this installation") from None
         return train_dpo(cfg, Path(out), resume=resume, command=command)
+    if method == "sft" and cfg.init_adapter is None:
+        # the feedback loop: `--method sft` continues the adapter the copilot uses, when one is active
+        from sqlalchemy.exc import SQLAlchemyError
+
+        from echogpt.registry import active_adapter_path
+
+        try:
+            cfg = cfg.model_copy(update={"init_adapter": active_adapter_path()})
+        except SQLAlchemyError as err:
+            log.warning("no active adapter to continue (database: %s): training a new LoRA",
+                        str(err).splitlines()[0])
     result = train_sft(cfg, out, resume=resume, command=command)
     if register:
-        _register(result)
+        _register(result, result.parent_adapter)
     return result
 
 
-def _register(result: TrainResult) -> None:
+def _register(result: TrainResult, parent: str | None = None) -> None:
     """Register a finished SFT adapter as a new (inactive) adapter version for the copilot."""
     from sqlalchemy.exc import SQLAlchemyError
 
     from echogpt.registry import register_trained
 
     try:
-        version = register_trained(result.adapter_dir, metrics={
+        version = register_trained(result.adapter_dir, parent, metrics={
             "best_val_loss": result.best_val_loss, "steps": result.steps})
     except (SQLAlchemyError, OSError, ValueError) as err:
         log.warning("adapter saved but not registered in the database: %s", str(err).splitlines()[0])
@@ -356,6 +402,7 @@ def save_adapter(model: Any, out: Path, config: TrainConfig, ref: Any, result: T
     resolved = config.model_dump(mode="json")
     (out / "config.yaml").write_text(yaml.safe_dump(resolved, sort_keys=False))
     data = {"train_file": config.train_file, "train_hash": file_hash(config.train_file),
+            "parent_adapter": config.init_adapter,
             "train_examples": result.train_examples, "val_examples": result.val_examples}
     if config.val_file:
         data.update(val_file=config.val_file, val_hash=file_hash(config.val_file))

@@ -115,3 +115,61 @@ def test_pairs_file_errors_are_one_line(tmp_path):
     empty.write_text("")
     with pytest.raises(ConfigError, match="no preference pairs"):
         read_pairs(empty)
+
+
+@pytest.mark.slow  # trains a (tiny) model twice: ~8 s
+def test_sft_on_approved_finals_continues_the_active_adapter(tiny_model, tmp_path):
+    import torch
+
+    from echogpt.checkpoints import read_adapter_meta
+    from echogpt.recipes import load_train_config
+    from echogpt.train import run_training, train_sft
+
+    parent = tmp_path / "sft-1"
+    train_sft(load_train_config("tiny-test", [], base_model=str(tiny_model), val_file=None,
+                                train_file=str(_tiny.write_studies(tmp_path / "t.jsonl", 8))), parent)
+    db = Store()
+    admin = accounts.cli_user(db)
+    doc = accounts.add_user(db, admin, "dr-lee", "cardiologist", "s3cret-pass")
+    registry.register_adapter(db, admin, parent, "sft", name="sft-1")
+    registry.select_adapter(db, admin, "sft-1")
+    for row in _tiny.study_rows(4, "f"):
+        st = Study.model_validate({**row, "impression": None})
+        db.create_study(doc, st)
+        d = db.save_draft(doc, st.study_id, row["impression"], "local:tiny-llama", str(parent), "h",
+                          CheckResult(study_id=st.study_id, statements=[]))
+        db.approve(doc, d.id, d.version)
+    assert export_feedback(db, admin, tmp_path / "feedback").sft_records == 4
+    db.dispose()
+
+    out = tmp_path / "sft-2"
+    result = run_training("tiny-test", out, method="sft", resume=False, overrides=[
+        f"train_file={tmp_path / 'feedback' / 'studies.jsonl'}", "val_file=null",
+        f"base_model={tiny_model}", "max_steps=1", "learning_rate=1e-3", "warmup_ratio=0"])
+
+    assert result.steps == 1 and result.parent_adapter == str(parent)
+    assert read_adapter_meta(out).data["parent_adapter"] == str(parent)
+    before, after = _lora_b(parent), _lora_b(out)
+    assert before.keys() == after.keys()
+    # A new LoRA would start with B = 0; one small step from the parent stays next to the parent.
+    for key, b in before.items():
+        assert float(b.abs().sum()) > 0
+        assert float((after[key] - b).norm()) < 0.1 * float(b.norm()), key
+    assert any(not torch.equal(after[k], b) for k, b in before.items())  # and it did train
+    db = Store()
+    try:
+        new = next(v for v in registry.list_adapters(db, admin) if v.path == str(out.resolve()))
+    finally:
+        db.dispose()
+    assert new.method == "sft" and new.parent == "sft-1" and not new.active
+
+
+def test_sft_from_an_active_adapter_needs_one(tiny_model, tmp_path):
+    from echogpt.recipes import ConfigError, load_train_config
+    from echogpt.train import train_sft
+
+    cfg = load_train_config("tiny-test", [], base_model=str(tiny_model), val_file=None,
+                            train_file=str(_tiny.write_studies(tmp_path / "t.jsonl", 4)),
+                            init_adapter="active")
+    with pytest.raises(ConfigError, match="no adapter version is active"):
+        train_sft(cfg, tmp_path / "out")
