@@ -17,6 +17,7 @@ from echogpt.fact_rules import lexicon, rules, segments_of, tolerance
 from echogpt.schemas import Fact
 
 Status = Literal["supported", "contradicted", "unsupported"]
+NO_GRADES: frozenset[str] = frozenset()  # one shared empty set: a study holds hundreds of facts
 
 
 class Evidence:
@@ -24,15 +25,19 @@ class Evidence:
 
     __slots__ = ("fact", "origin", "_accepted")
 
-    def __init__(self, fact: Fact, accepted: frozenset[str] | Callable[[], frozenset[str]] = frozenset(),
+    def __init__(self, fact: Fact, accepted: frozenset[str] | Callable[[Fact], frozenset[str]] = NO_GRADES,
                  origin: Literal["text", "structured", "prior"] = "structured") -> None:
         self.fact, self.origin, self._accepted = fact, origin, accepted
 
     @property
     def accepted(self) -> frozenset[str]:
-        """Grades a report may use for this fact (``echogpt.guidelines.acceptable_grades``)."""
+        """Grades a report may use for this fact (``echogpt.guidelines.acceptable_grades``).
+
+        ``accepted`` may be given as a function of the fact, shared by a study's facts and called once
+        per fact on first use (most facts are never asked).
+        """
         if callable(self._accepted):
-            self._accepted = self._accepted()
+            self._accepted = self._accepted(self.fact)
         return self._accepted
 
     def where(self) -> str:
@@ -80,6 +85,20 @@ def _overlap(a: tuple[float, float], b: tuple[float, float]) -> bool:
     return a[0] <= b[1] + 1e-9 and b[0] <= a[1] + 1e-9
 
 
+def _number_gap(claim: Fact, ev: Fact) -> tuple[tuple[float, float], tuple[float, float], float, float]:
+    """Both ranges, the gap between them and the field's tolerance."""
+    a = (claim.value or 0.0, claim.value_max if claim.value_max is not None else claim.value or 0.0)
+    b = (ev.value or 0.0, ev.value_max if ev.value_max is not None else ev.value or 0.0)
+    gap = max(0.0, b[0] - a[1], a[0] - b[1])
+    return a, b, gap, tolerance(claim.location or "", max(abs(b[0]), abs(b[1])))
+
+
+def numbers_agree(claim: Fact, ev: Fact) -> bool:
+    """Whether ``compare_number`` supports the claim (without wording a reason)."""
+    _, _, gap, tol = _number_gap(claim, ev)
+    return gap <= tol + 1e-9
+
+
 def compare_number(claim: Fact, ev: Fact) -> tuple[Status, str]:
     """A stated number (or range) against the study's, within the field's tolerance.
 
@@ -92,10 +111,7 @@ def compare_number(claim: Fact, ev: Fact) -> tuple[Status, str]:
         than the tolerance (``fact_rules.json`` tolerances).
     """
     name = claim.location or ""
-    a = (claim.value or 0.0, claim.value_max if claim.value_max is not None else claim.value or 0.0)
-    b = (ev.value or 0.0, ev.value_max if ev.value_max is not None else ev.value or 0.0)
-    gap = max(0.0, b[0] - a[1], a[0] - b[1])
-    tol = tolerance(name, max(abs(b[0]), abs(b[1])))
+    a, b, gap, tol = _number_gap(claim, ev)
     label = units.spec(name).label
     shown = f"{b[0]:g}" + (f"-{b[1]:g}" if b[1] != b[0] else "")
     if gap <= tol + 1e-9:

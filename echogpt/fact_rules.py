@@ -4,7 +4,7 @@ Owns the rule models (unknown keys are errors), the single compiled token patter
 extractor scans text with, grade resolution onto the fact vocabulary and the checker's scales
 and numeric tolerances.
 
-    lex = lexicon(); lex.by_char["m"].match("Mild MR.")
+    lex = lexicon(); lex.by_pair["mi"].match("Mild MR.")
 """
 
 from __future__ import annotations
@@ -141,11 +141,26 @@ def _rx(pattern: str) -> str:
     return pattern.replace(" ", r"[\s\-]+")
 
 
+class _Lazy(dict):  # type: ignore[type-arg]
+    """Character -> compiled alternation, compiled when first asked (non-ASCII text is rare)."""
+
+    def __init__(self, sources: dict[str, str]) -> None:
+        super().__init__()
+        self.sources = sources
+
+    def get(self, key: str, default: Any = None) -> re.Pattern[str] | None:  # type: ignore[override]
+        rx = dict.get(self, key)
+        if rx is None and key in self.sources:
+            rx = self[key] = re.compile(self.sources[key], re.IGNORECASE)
+        return default if rx is None else rx
+
+
 @dataclass
 class Lexicon:
     """Everything the extractor needs, compiled: one token pattern and lookup tables."""
 
-    by_char: dict[str, re.Pattern[str]]
+    by_char: _Lazy  # any word start: the rules for its first character (compiled on first use)
+    by_pair: dict[str, re.Pattern[str] | None]  # ASCII word starts: the rules for its first two letters
     payloads: dict[str, tuple[str, Any]]
     sentence_end: re.Pattern[str]
     filler: re.Pattern[str]
@@ -208,6 +223,56 @@ def _first_chars(src: str) -> set[str]:
     return chars
 
 
+def _pairs(src: str) -> set[str] | None:
+    """Lower-case two-character starts a pattern can match; a one-character string where a match may
+    end after one character; None when that is unknowable. Over-approximates, never misses a start."""
+    from re import _constants as c  # type: ignore[attr-defined]
+    from re import _parser  # type: ignore[attr-defined]
+
+    class Unknown(Exception):
+        pass
+
+    def step(open_: set[str], seq: Any) -> set[str]:  # open starts -> starts after the sequence
+        for op, av in seq:
+            short = {x for x in open_ if len(x) < 2}
+            if not short:
+                return open_
+            done = open_ - short
+            if op is c.LITERAL:
+                short = {x + chr(av).lower() for x in short}
+            elif op is c.IN:
+                chars: set[str] = set()
+                for iop, iav in av:
+                    if iop is c.LITERAL:
+                        chars.add(chr(iav).lower())
+                    elif iop is c.RANGE and iav[1] - iav[0] < 128:
+                        chars |= {chr(x).lower() for x in range(iav[0], iav[1] + 1)}
+                    else:
+                        raise Unknown
+                short = {x + ch for x in short for ch in chars}
+            elif op is c.SUBPATTERN:
+                short = step(short, av[3])
+            elif op is c.BRANCH:
+                short = set().union(*(step(short, b) for b in av[1]))
+            elif op in (c.MAX_REPEAT, c.MIN_REPEAT):
+                reach, cur = set(short), short
+                for _ in range(3):  # any count (over-approximates the bounds)
+                    cur = step(cur, av[2])
+                    reach |= cur
+                short = reach
+            elif op in (c.AT, c.ASSERT, c.ASSERT_NOT):
+                continue
+            else:
+                raise Unknown
+            open_ = done | short
+        return open_
+
+    try:
+        return step({""}, _parser.parse(src, re.IGNORECASE))
+    except Unknown:
+        return None
+
+
 @cache
 def lexicon() -> Lexicon:
     """Compile the rules into one alternation (longest pattern first, numbers last)."""
@@ -256,20 +321,46 @@ def lexicon() -> Lexicon:
     alts.append((_NUM, "num", None))
     payloads: dict[str, tuple[str, Any]] = {}
     buckets: dict[str, list[str]] = {}
+    pair_buckets: dict[str, list[str]] = {}
+    wild: dict[str, list[str]] = {}  # per first character: rules whose second character is open
+    parts = []
     for i, (src, kind, payload) in enumerate(alts):
         name = f"g{i}"
         payloads[name] = (kind, payload)
         # Symbols may follow a match; letters and digits may not (whole words only).
         part = rf"(?P<{name}>(?:{src})(?![A-Za-z0-9]))"
-        for ch in _first_chars(src):
+        parts.append(part)
+        firsts = _first_chars(src)
+        for ch in firsts:
             buckets.setdefault(ch, []).append(part)
+        pairs = _pairs(src)
+        pairs = None if pairs is None or "" in pairs else pairs
+        for ch in firsts if pairs is None else {x[0] for x in pairs if len(x) == 1}:
+            wild.setdefault(ch, []).append(part)
+        for pair in pairs or ():
+            if len(pair) == 2:
+                pair_buckets.setdefault(pair, []).append(part)
     # One small alternation per first character: a token start tries only the rules that can match.
-    by_char = {ch: re.compile("|".join(parts), re.IGNORECASE) for ch, parts in buckets.items()}
+    by_char = _Lazy({ch: "|".join(parts) for ch, parts in buckets.items()})
+    # Finer still for ASCII text: one per first two characters (in rule order).
+    rank = {part: i for i, part in enumerate(parts)}
+    compiled: dict[str, re.Pattern[str]] = {}
+    by_pair: dict[str, re.Pattern[str] | None] = {}
+    for first in set(wild) | {pair[0] for pair in pair_buckets}:
+        for second in map(chr, range(128)):
+            key = first + second
+            if not key.isascii() or key != key.lower():
+                continue
+            chosen = sorted({*pair_buckets.get(key, ()), *wild.get(first, ())}, key=rank.__getitem__)
+            src = "|".join(chosen)
+            if src and src not in compiled:
+                compiled[src] = re.compile(src, re.IGNORECASE)
+            by_pair[key] = compiled[src] if src else None
     fill = "|".join(_rx(x) for x in sorted(r.fillers + r.separators, key=len, reverse=True))
     cmp_src = "|".join(_rx(x) for x in r.comparison_cues)
     wall_parse = re.compile(rf"(?P<lv>{levels})|(?P<nm>{names})", re.IGNORECASE)
     lex = Lexicon(
-        by_char=by_char, payloads=payloads,
+        by_char=by_char, by_pair=by_pair, payloads=payloads,
         sentence_end=re.compile(r"(?<!\d)\.(?!\d)|[;!?\n]|(?<=\d)\.(?=\s|$)"),
         filler=re.compile(rf"(?<![A-Za-z0-9])(?:{fill})(?![A-Za-z0-9])|[\s,:()\-–/.]+", re.IGNORECASE),
         comparison=re.compile(rf"(?<![A-Za-z0-9])(?:{cmp_src})(?![A-Za-z0-9])", re.IGNORECASE),
@@ -303,8 +394,11 @@ def wall_locations(text: str) -> list[str]:
     return out
 
 
+_SPACES = re.compile(r"[\s\-]+")
+
+
 def _norm(s: str) -> str:
-    return re.sub(r"[\s\-]+", " ", s.strip().lower())
+    return _SPACES.sub(" ", s.strip().lower())
 
 
 def _segment_names(level: str, wall: str) -> list[str]:

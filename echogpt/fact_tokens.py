@@ -19,7 +19,7 @@ from echogpt.fact_rules import lexicon, wall_locations
 from echogpt.schemas import Fact
 
 
-@dataclass
+@dataclass(slots=True)
 class Tok:
     """One rule match: kind (subj, wallterr, term, grade, neg, negsig, negpost, hedge, hedgepost, stop,
     sep, num), its span, the rule's payload, and what binding later records on it."""
@@ -39,15 +39,21 @@ _START = re.compile(r"(?<![A-Za-z0-9])[^\s,.;:()\[\]'\"]")
 
 
 def scan(text: str) -> Iterator[re.Match[str]]:
-    """Rule matches left to right; at each word start only the rules for its first character run."""
-    by_char = lexicon().by_char
+    """Rule matches left to right; at each word start only the rules for its first two characters run."""
+    lex = lexicon()
+    by_char, by_pair = lex.by_char, lex.by_pair
+    search = _START.search
     pos = 0
     while True:
-        s = _START.search(text, pos)
+        s = search(text, pos)
         if s is None:
             return
         p = s.start()
-        rx = by_char.get(text[p].lower())
+        pair = text[p:p + 2]
+        if len(pair) == 2 and pair.isascii():
+            rx = by_pair.get(pair.lower())
+        else:
+            rx = by_char.get(text[p].lower())
         m = rx.match(text, p) if rx is not None else None
         if m is not None and m.end() > p:
             yield m
@@ -66,20 +72,22 @@ def tokens(text: str) -> list[Tok]:
         Tokens in text order; ignored words (pleural effusion, LV mass index) are dropped, wall
         phrases carry their 17-segment locations.
     """
-    lex = lexicon()
+    payloads = lexicon().payloads
     out = []
     for m in scan(text):
-        kind, payload = lex.payloads[m.lastgroup or ""]
-        tok = Tok(kind, m.start(), m.end(), payload)
-        if kind == "grade":
-            tok.degree, tok.direction = payload
+        kind, payload = payloads[m.lastgroup or ""]
+        if kind == "term":
+            if payload.ignore:
+                continue
+            out.append(Tok(kind, m.start(), m.end(), payload))
+        elif kind == "grade":
+            out.append(Tok(kind, m.start(), m.end(), payload, payload[0], payload[1]))
         elif kind == "wall":
-            tok.kind, tok.payload = "wallterr", wall_locations(m.group())
+            out.append(Tok("wallterr", m.start(), m.end(), wall_locations(m.group())))
         elif kind == "wallterr":
-            tok.payload = [payload]
-        if kind == "term" and payload.ignore:
-            continue
-        out.append(tok)
+            out.append(Tok(kind, m.start(), m.end(), [payload]))
+        else:
+            out.append(Tok(kind, m.start(), m.end(), payload))
     return out
 
 
@@ -87,10 +95,16 @@ def gap_ok(text: str, a: int, b: int, max_words: int = 1, comma: bool = True) ->
     """True when text[a:b] holds only filler words (and at most ``max_words`` other words)."""
     if b <= a:
         return True
-    if not comma and any(c in text[a:b] for c in ",;:()"):
+    gap = text[a:b]
+    if gap.isspace():
+        return True
+    if not comma and _CLAUSE.search(gap):
         return False
-    rest = lexicon().filler.sub(" ", text[a:b]).split()
+    rest = lexicon().filler.sub(" ", gap).split()
     return len(rest) <= max_words
+
+
+_CLAUSE = re.compile(r"[,;:()]")
 
 
 SUBJ = ("subj", "wallterr")
@@ -213,7 +227,8 @@ def measure(name: str, raw: str, start: int, end: int) -> Fact | None:
         unit = "%"
     try:
         lo = units.convert(name, float(m.group("a")), unit)
-        hi = units.convert(name, float(m.group("b") or m.group("c") or m.group("a")), unit)
+        upper = m.group("b") or m.group("c")
+        hi = units.convert(name, float(upper), unit) if upper else lo
     except Exception:  # noqa: BLE001 - a unit that does not fit this measurement: not its number
         return None
     if unit is None and not spec.min <= lo <= spec.max:

@@ -11,6 +11,7 @@ grades, locations and polarity to each mention, sentence by sentence. Facts from
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -30,7 +31,7 @@ from echogpt.fact_tokens import (
 from echogpt.schemas import Fact
 
 
-@dataclass
+@dataclass(slots=True)
 class _Mention:
     anchor: int  # token index the mention hangs on (head term or grade)
     start: int
@@ -44,6 +45,10 @@ class _Mention:
     polarity: str = "present"
     not_significant: bool = False
     borrow: bool = False
+
+
+_GRADE_JOIN = re.compile(r"[\s\-]*(?:to\s+)?")  # "mildly to moderately", "mild-moderate"
+_OF_THE = re.compile(r"\s*(?:of|in|involving|at|on|within|along|from)?\s*(?:the\s+)?", re.IGNORECASE)
 
 
 def _postfix_subjects(text: str, toks: list[Tok], b: int, k: int) -> _Mention:
@@ -75,7 +80,7 @@ def _sentence_facts(text: str, toks: list[Tok], offset_facts: list[Fact],
     for t in toks:
         prev = merged[-1] if merged else None
         if (t.kind == "grade" and prev is not None and prev.kind == "grade"
-                and re.fullmatch(r"[\s\-]*(?:to\s+)?", text[prev.end:t.start])
+                and _GRADE_JOIN.fullmatch(text, prev.end, t.start)
                 and (prev.direction is None) != (t.direction is None)):
             prev.direction = prev.direction or t.direction
             prev.degree = prev.degree or t.degree
@@ -182,9 +187,8 @@ def _sentence_facts(text: str, toks: list[Tok], offset_facts: list[Fact],
         j = i + 1  # "size and function of both ventricles": skip coordinated heads
         while j < len(toks) and (toks[j].kind in ("sep", "num") or j in mentions) and not chain:
             j += 1
-        if not chain and j < len(toks) and toks[j].kind in SUBJ and re.fullmatch(
-                r"\s*(?:of|in|involving|at|on|within|along|from)?\s*(?:the\s+)?",
-                text[toks[j - 1].end:toks[j].start], re.IGNORECASE):
+        if not chain and j < len(toks) and toks[j].kind in SUBJ and _OF_THE.fullmatch(
+                text, toks[j - 1].end, toks[j].start):
             while j < len(toks) and toks[j].kind in SUBJ + ("sep",):
                 chain += subject_list(toks[j])
                 j += 1
@@ -280,31 +284,86 @@ def _emit(m: _Mention, out: list[Fact]) -> None:
                                         start=m.start, end=m.end, rule=rule))
 
 
-@lru_cache(maxsize=65536)
-def _sentence_cached(sentence: str, carry: tuple[tuple[str, str | None], ...]
-                     ) -> tuple[tuple[Fact, ...], tuple[tuple[str, str | None], ...]]:
-    """Facts of one sentence (spans relative to it) and the subject it hands to the next one.
+Carry = tuple[tuple[str, str | None], ...]
 
-    Reports repeat sentences ("There is no pericardial effusion."), so sentences are memoised.
+
+class _Carry(list):  # type: ignore[type-arg]
+    """The previous sentence's subjects, noting whether the sentence looked at them."""
+
+    read = False
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        self.read = True
+        return super().__iter__()
+
+
+class _SentenceCache:
+    """Facts of each sentence (spans relative to it) and the subject it hands to the next one.
+
+    Reports repeat sentences ("There is no pericardial effusion."), so sentences are memoised: by
+    their text alone when they never look at the previous sentence's subject (most do), else by
+    text and that subject.
     """
-    toks = tokens(sentence)
-    out: list[Fact] = []
-    after = _sentence_facts(sentence, toks, out, list(carry)) if toks else list(carry)
-    return tuple(out), tuple(after)
+
+    def __init__(self, maxsize: int = 65536) -> None:
+        self.maxsize = maxsize
+        self.free: dict[str, tuple[tuple[Fact, ...], Carry | None] | None] = {}
+        self.bound: dict[tuple[str, Carry], tuple[tuple[Fact, ...], Carry]] = {}
+
+    def cache_clear(self) -> None:
+        self.free.clear()
+        self.bound.clear()
+
+    def __call__(self, sentence: str, carry: Carry) -> tuple[tuple[Fact, ...], Carry]:
+        free = self.free.get(sentence, _MISSING)
+        if free is None:
+            hit = self.bound.get((sentence, carry))
+            if hit is not None:
+                return hit
+        elif free is not _MISSING:
+            return free[0], carry if free[1] is None else free[1]  # type: ignore[index]
+        seen = _Carry(carry)
+        toks = tokens(sentence)
+        out: list[Fact] = []
+        after = _sentence_facts(sentence, toks, out, seen) if toks else seen
+        facts = tuple(out)
+        if len(self.free) >= self.maxsize or len(self.bound) >= self.maxsize:
+            self.cache_clear()
+        if seen.read:
+            self.free[sentence] = None
+            self.bound[sentence, carry] = facts, tuple(after)
+            return facts, tuple(after)
+        self.free[sentence] = facts, None if after is seen else tuple(after)
+        return facts, carry if after is seen else tuple(after)
+
+
+_MISSING = object()
+_sentence_cached = _SentenceCache()
+
+
+def sentence_facts(text: str) -> Iterator[tuple[int, tuple[Fact, ...]]]:
+    """Each sentence's offset in ``text`` and its facts (spans relative to the sentence)."""
+    carry: Carry = ()
+    start = 0
+    for m in lexicon().sentence_end.finditer(text):
+        end = m.end()
+        if end > start and not text[start:end].isspace():
+            facts, carry = _sentence_cached(text[start:end], carry)
+            yield start, facts
+        start = max(start, end)
+    if len(text) > start and not text[start:].isspace():
+        yield start, _sentence_cached(text[start:], carry)[0]
+
+
+def _shifted(f: Fact, offset: int) -> Fact:
+    return make_fact(**{**f.__dict__, "start": (f.start or 0) + offset, "end": (f.end or 0) + offset})
 
 
 @lru_cache(maxsize=65536)
 def _extract_cached(text: str) -> tuple[Fact, ...]:
     out: list[Fact] = []
-    carry: tuple[tuple[str, str | None], ...] = ()
-    start = 0
-    ends = [m.end() for m in lexicon().sentence_end.finditer(text)] + [len(text)]
-    for end in ends:
-        if end > start and not text[start:end].isspace():
-            facts, carry = _sentence_cached(text[start:end], carry)
-            out += [make_fact(**{**f.__dict__, "start": (f.start or 0) + start, "end": (f.end or 0) + start})
-                    if start else f for f in facts]
-        start = max(start, end)
+    for start, facts in sentence_facts(text):
+        out += [_shifted(f, start) for f in facts] if start else facts
     out.sort(key=lambda f: (f.start or 0, f.concept))
     return tuple(out)
 
@@ -322,8 +381,7 @@ def extract_facts(text: str, offset: int = 0) -> list[Fact]:
     facts = _extract_cached(text)
     if not offset:
         return list(facts)
-    return [make_fact(**{**f.__dict__, "start": (f.start or 0) + offset, "end": (f.end or 0) + offset})
-            for f in facts]
+    return [_shifted(f, offset) for f in facts]
 
 
 def mentions_comparison(text: str) -> bool:

@@ -1,7 +1,7 @@
 """Everything a study says, as Facts: its prose, its structured fields, and where the two disagree.
 
 Structured facts come from the guideline engine (``echogpt.guidelines.grade_study``) plus one
-``measurement`` fact per number; prose facts from ``echogpt.facts.extract_facts``. When prose and
+``measurement`` fact per number; prose facts from ``echogpt.facts.sentence_facts``. When prose and
 structured fields disagree both are kept and the disagreement is listed in ``conflicts``.
 How a claim is judged against one piece of evidence lives in ``echogpt.fact_compare``.
 
@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
 
 from echogpt import units
-from echogpt.fact_compare import Evidence, compare, locations_compatible
+from echogpt.fact_compare import NO_GRADES, Evidence, compare, locations_compatible, numbers_agree
 from echogpt.fact_rules import rules
 from echogpt.fact_tokens import make_fact
-from echogpt.facts import extract_facts
+from echogpt.facts import sentence_facts
 from echogpt.schemas import Fact, Measurements, Study, concept_vocabulary
 
 
@@ -110,7 +110,7 @@ def _morphology(study: Study) -> list[Evidence]:
             if word.lower() in allowed:
                 f = Fact(concept="valve_morphology", location=valve, grade=word.lower(),
                          source=f"findings.{valve}.morphology")
-                out.append(Evidence(f, frozenset(), "structured"))
+                out.append(Evidence(f, NO_GRADES, "structured"))
     return out
 
 
@@ -132,52 +132,74 @@ def _other_findings(study: Study) -> list[Evidence]:
         absent = loc == "septal_flattening" and m is not None and m.septal_flattening is False
         fact = Fact(concept="other_finding", location=loc, polarity="absent" if absent else "present",
                     source=source)
-        out.append(Evidence(fact, frozenset(), "structured"))
+        out.append(Evidence(fact, NO_GRADES, "structured"))
     return out
 
 
 def _derived(evidence: list[Evidence]) -> list[Evidence]:
     out = []
-    have = {(e.fact.concept, e.fact.location) for e in evidence}
+    rules_ = rules().derived_facts
+    wanted = {d.if_.get("concept", "") for d in rules_}
+    have = set()
     by_concept: dict[str, list[Evidence]] = {}
     for e in evidence:
-        by_concept.setdefault(e.fact.concept, []).append(e)
-    for d in rules().derived_facts:
-        if (d.then["concept"], d.then.get("location")) in have:
+        f = e.fact
+        have.add((f.concept, f.location))
+        if f.concept in wanted:
+            by_concept.setdefault(f.concept, []).append(e)
+    for d in rules_:
+        then = (d.then["concept"], d.then.get("location"))
+        if then in have:
             continue
         for e in by_concept.get(d.if_.get("concept", ""), []):
-            big = d.min_value is None or (e.fact.value is not None and max(
-                e.fact.value, e.fact.value_max or e.fact.value) >= d.min_value)
-            same = all(getattr(e.fact, k) == v for k, v in d.if_.items())
-            if same and e.fact.polarity == "present" and big:
-                out.append(Evidence(Fact(source=d.source, **d.then), frozenset(), e.origin))
-                have.add((d.then["concept"], d.then.get("location")))
+            f = e.fact
+            if f.polarity != "present" or any(getattr(f, k) != v for k, v in d.if_.items()):
+                continue
+            if d.min_value is None or (f.value is not None and max(f.value, f.value_max or f.value)
+                                       >= d.min_value):
+                out.append(Evidence(Fact(source=d.source, **d.then), NO_GRADES, e.origin))
+                have.add(then)
                 break
     return out
 
 
+class _Bands:
+    """The grades a lab profile accepts for a study's graded facts (one per study, asked per fact)."""
+
+    __slots__ = ("profile", "study")
+
+    def __init__(self, profile: str, study: Study) -> None:
+        self.profile, self.study = profile, study
+
+    def __call__(self, f: Fact) -> frozenset[str]:
+        from echogpt.guidelines import acceptable_grades
+
+        try:
+            return frozenset(acceptable_grades(f, self.profile, study=self.study))
+        except Exception:  # noqa: BLE001 - a fact the bands do not cover: its own grade only
+            return frozenset([f.grade] if f.grade else [])
+
+
 def _structured(study: Study, profile: str, text: list[Evidence] | None = None) -> list[Evidence]:
-    from echogpt.guidelines import acceptable_grades, grade_study
+    from echogpt.guidelines import grade_study
 
-    out = []
     graded = _with_prose_numbers(study, text or [])
-    def bands(f: Fact) -> Callable[[], frozenset[str]]:
-        def accepted() -> frozenset[str]:
-            try:
-                return frozenset(acceptable_grades(f, profile, study=graded))
-            except Exception:  # noqa: BLE001 - a fact the bands do not cover: its own grade only
-                return frozenset([f.grade] if f.grade else [])
-        return accepted
-
-    for f in grade_study(graded, profile):
-        out.append(Evidence(f, bands(f), "structured"))
-    out += [Evidence(f, frozenset(), "structured") for f in _measurement_facts(study)]
+    bands = _Bands(profile, graded)
+    out = [Evidence(f, bands, "structured") for f in grade_study(graded, profile)]
+    out += [Evidence(f, NO_GRADES, "structured") for f in _measurement_facts(study)]
     return out + _morphology(study) + _other_findings(study)
+
+
+@cache
+def _prior_cues() -> re.Pattern[str]:
+    return re.compile("|".join(rf"\b{re.escape(c)}\b" for c in rules().prior_sentence_cues), re.I)
 
 
 def _about_prior(text: str) -> list[tuple[int, int]]:
     """Spans of the sentences (or lines) of a findings text that describe the prior study."""
-    cues = re.compile("|".join(rf"\b{re.escape(c)}\b" for c in rules().prior_sentence_cues), re.I)
+    cues = _prior_cues()
+    if cues.search(text) is None:
+        return []
     spans, start = [], 0
     for m in re.finditer(r"(?<!\d)\.(?!\d)|\n|$", text):
         if cues.search(text[start:m.end()]):
@@ -190,12 +212,15 @@ def _text(study: Study) -> list[Evidence]:
     text = study.findings_text
     out = []
     prior = _about_prior(text)
-    for f in extract_facts(text):
-        if any(a <= (f.start or 0) < b for a, b in prior):
-            continue  # what the prior study showed is not a finding of this one
-        quote = text[f.start or 0:f.end or 0]
-        fact = make_fact(**{**f.__dict__, "source": f"findings_text: '{quote}'"})
-        out.append(Evidence(fact, frozenset(), "text"))
+    for offset, facts in sentence_facts(text):
+        for f in facts:
+            start, end = (f.start or 0) + offset, (f.end or 0) + offset
+            if prior and any(a <= start < b for a, b in prior):
+                continue  # what the prior study showed is not a finding of this one
+            fact = make_fact(**{**f.__dict__, "start": start, "end": end,
+                                "source": f"findings_text: '{text[start:end]}'"})
+            out.append(Evidence(fact, NO_GRADES, "text"))
+    out.sort(key=lambda e: (e.fact.start or 0, e.fact.concept))
     return out
 
 
@@ -259,6 +284,8 @@ def _conflicts(text: list[Evidence], structured: list[Evidence]) -> list[Conflic
     for t in text:
         for s in index.get((t.fact.concept, t.fact.location), []):
             tf, sf = t.fact, s.fact
+            if tf.concept == "measurement" and numbers_agree(tf, sf):
+                continue  # the common case, decided without wording a reason
             status, reason = compare(tf, s)
             if status == "contradicted":
                 out.append(Conflict(tf.concept, tf.location, tf, sf, reason))

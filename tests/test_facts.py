@@ -251,3 +251,29 @@ def test_every_grade_of_a_scaled_concept_has_a_position() -> None:
     vocab = concept_vocabulary()
     for concept, scale in lexicon().scale_of.items():
         assert set(vocab[concept]["grades"]) <= set(scale), concept
+
+
+def test_two_letter_dispatch_matches_the_one_letter_rules() -> None:
+    """Every ASCII word start finds the same rule through ``by_pair`` as through ``by_char``."""
+    lex = lexicon()
+    text = " ".join(s for s, _ in CASES) + " Mean gradient 4 mmHg. Mild-to-moderate MR; 1+ AR, grade 2 DD, RVD1 3.9 cm."
+    starts = [i for i in range(len(text)) if text[i].isalnum() and (i == 0 or not text[i - 1].isalnum())]
+    for p in starts:
+        one, two = lex.by_char.get(text[p].lower()), lex.by_pair.get(text[p:p + 2].lower())
+        m1 = one.match(text, p) if one else None
+        m2 = two.match(text, p) if two else None
+        assert (m1 and (m1.lastgroup, m1.end())) == (m2 and (m2.lastgroup, m2.end())), text[p:p + 30]
+
+
+def test_sentence_cache_keeps_the_previous_subject() -> None:
+    """A sentence that reads the previous one's subject is cached per subject, the rest by text alone."""
+    from echogpt import facts
+
+    facts._sentence_cached.cache_clear()
+    facts._extract_cached.cache_clear()
+    mitral = extract_facts("Mitral stenosis. Mean gradient 8 mmHg. No pericardial effusion.")
+    aortic = extract_facts("Aortic stenosis. Mean gradient 8 mmHg. No pericardial effusion.")
+    fields = {f.location for f in mitral + aortic if f.concept == "measurement"}
+    assert fields == {"mv_mean_gradient", "av_mean_gradient"}
+    assert " No pericardial effusion." in facts._sentence_cached.free  # shared by both texts
+    assert facts._sentence_cached.free[" Mean gradient 8 mmHg."] is None
