@@ -17,18 +17,19 @@ import streamlit as st  # noqa: E402
 
 from app import services, state  # noqa: E402
 
-# url path -> (file, title, icon). File names differ from the url paths on purpose: a file
-# pages/<url>.py would also be found as an old-style pages/ entry under the same address.
+# url path -> (file, title, icon). The folder is views/, not pages/: Streamlit also lists a pages/
+# folder as old-style pages, and a deep link opened first after a server start then showed
+# "Page not found" before st.navigation had run.
 PAGES = {
-    "login": ("pages/login_page.py", "Sign in", ":material/login:"),
-    "worklist": ("pages/worklist_page.py", "Worklist", ":material/list:"),
-    "draft": ("pages/draft_page.py", "Draft", ":material/edit_note:"),
-    "reports": ("pages/reports_page.py", "Signed reports", ":material/verified:"),
-    "admin": ("pages/admin_page.py", "Admin", ":material/admin_panel_settings:"),
-    "account": ("pages/account_page.py", "Account", ":material/person:"),
-    "batch": ("pages/batch_page.py", "Batch", ":material/dynamic_feed:"),
-    "reader": ("pages/reader_page.py", "Reader study", ":material/rate_review:"),
-    "reader-admin": ("pages/reader_admin_page.py", "Reader studies", ":material/analytics:"),
+    "login": ("views/login_page.py", "Sign in", ":material/login:"),
+    "worklist": ("views/worklist_page.py", "Worklist", ":material/list:"),
+    "draft": ("views/draft_page.py", "Draft", ":material/edit_note:"),
+    "reports": ("views/reports_page.py", "Signed reports", ":material/verified:"),
+    "admin": ("views/admin_page.py", "Admin", ":material/admin_panel_settings:"),
+    "account": ("views/account_page.py", "Account", ":material/person:"),
+    "batch": ("views/batch_page.py", "Batch", ":material/dynamic_feed:"),
+    "reader": ("views/reader_page.py", "Reader study", ":material/rate_review:"),
+    "reader-admin": ("views/reader_admin_page.py", "Reader studies", ":material/analytics:"),
 }
 
 # Pages each role sees; the library refuses anything a role may not do whatever the page shows.

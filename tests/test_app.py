@@ -63,10 +63,10 @@ def test_login_refuses_wrong_password_then_signs_in(copilot):
 
 
 @pytest.mark.parametrize(("who", "landing", "allowed", "refused"), [
-    ("doc", "Worklist", ["pages/draft_page.py", "pages/reports_page.py"], ["pages/admin_page.py"]),
-    ("reader", "Signed reports", ["pages/reports_page.py"],
-     ["pages/draft_page.py", "pages/worklist_page.py", "pages/admin_page.py"]),
-    ("boss", "Admin", ["pages/worklist_page.py", "pages/reports_page.py"], ["pages/draft_page.py"]),
+    ("doc", "Worklist", ["views/draft_page.py", "views/reports_page.py"], ["views/admin_page.py"]),
+    ("reader", "Signed reports", ["views/reports_page.py"],
+     ["views/draft_page.py", "views/worklist_page.py", "views/admin_page.py"]),
+    ("boss", "Admin", ["views/worklist_page.py", "views/reports_page.py"], ["views/draft_page.py"]),
 ])
 def test_navigation_shows_pages_by_role(copilot, who, landing, allowed, refused):
     at = new_app(getattr(copilot, who)).run()
@@ -81,7 +81,7 @@ def test_navigation_shows_pages_by_role(copilot, who, landing, allowed, refused)
 
 def test_sign_out_returns_to_login(copilot):
     at = new_app(copilot.doc).run()
-    at.switch_page("pages/account_page.py").run()
+    at.switch_page("views/account_page.py").run()
     at.button(key="sign_out").click().run()
     assert at.session_state["user"] is None
     assert [t.value for t in at.title] == ["EchoGPT copilot"]

@@ -38,7 +38,7 @@ def test_batch_page_upload_run_filter_and_send_to_worklist(copilot):
             TAMPONADE]
     data = "".join(json.dumps(r) + "\n" for r in rows).encode()
     at = new_app(copilot.doc).run()
-    at.switch_page("pages/batch_page.py").run()
+    at.switch_page("views/batch_page.py").run()
     assert [t.value for t in at.title] == ["Batch generation"]
     at.file_uploader(key="batch_file").set_value(("studies.jsonl", data, "application/jsonl"))
     at.run()
@@ -53,7 +53,7 @@ def test_batch_page_upload_run_filter_and_send_to_worklist(copilot):
     _wait_done(copilot, job_id)
 
     again = new_app(copilot.doc).run()  # a fresh session (a reload) finds the job and its results
-    again.switch_page("pages/batch_page.py").run()
+    again.switch_page("views/batch_page.py").run()
     assert "2/2 studies" in again.progress[0].proto.text
     table = again.dataframe[-1].value
     assert list(table["study_id"]) == ["B-1", "B-TAMP"]
@@ -81,7 +81,7 @@ def test_batch_page_resumes_a_job_without_a_worker(copilot):
 
     job = batch.create_job(copilot.db, copilot.boss, [Study.model_validate(TAMPONADE)], "template")
     at = new_app(copilot.boss).run()
-    at.switch_page("pages/batch_page.py").run()
+    at.switch_page("views/batch_page.py").run()
     assert "No worker is running this job." in texts(at)
     at.button(key="batch_resume").click().run()
     assert not at.exception
@@ -101,7 +101,7 @@ def _reader_study(copilot, name: str = "pilot") -> str:
 def test_reader_rates_blinded_tasks_and_resumes(copilot):
     _reader_study(copilot)
     at = new_app(copilot.reader).run()
-    at.switch_page("pages/reader_page.py").run()
+    at.switch_page("views/reader_page.py").run()
     assert not at.exception, at.exception
     page = texts(at)
     assert "Task 1 of 9" in page and not any(s in page for s in SOURCES)
@@ -119,10 +119,10 @@ def test_reader_rates_blinded_tasks_and_resumes(copilot):
     assert {r["comment"] for r in rows} == {"Both fine"} and all(r["seconds"] >= 0 for r in rows)
     assert all(r["value"] in (0, 3) for r in rows)
     resumed = new_app(copilot.reader).run()  # stop and come back: the next unanswered task
-    resumed.switch_page("pages/reader_page.py").run()
+    resumed.switch_page("views/reader_page.py").run()
     assert "Task 2 of 9" in texts(resumed)
     with pytest.raises(ValueError, match="not a registered page|Could not find"):
-        resumed.switch_page("pages/reader_admin_page.py")
+        resumed.switch_page("views/reader_admin_page.py")
 
 
 def test_admin_creates_a_study_from_an_upload_and_sees_the_analysis(copilot):
@@ -130,7 +130,7 @@ def test_admin_creates_a_study_from_an_upload_and_sees_the_analysis(copilot):
                      reports={SOURCES[0]: "1. Normal LVEF 55%.", SOURCES[1]: "Normal LV function."})
              for i in range(4)]
     at = new_app(copilot.boss).run()
-    at.switch_page("pages/reader_admin_page.py").run()
+    at.switch_page("views/reader_admin_page.py").run()
     assert not at.exception, at.exception
     at.text_input(key="rs_name").input("upl")
     at.file_uploader(key="rs_cases").set_value(

@@ -139,6 +139,28 @@ def test_sign_in_generate_edit_approve_sign(copilot, served_app, tmp_path):
     assert seconds < 90, f"browser flow took {seconds:.0f} s"
 
 
+def test_a_deep_link_opened_first_after_start_signs_in_onto_its_page(copilot, served_app):
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=_chromium(), args=CHROMIUM_ARGS)
+        page = browser.new_page()
+        page.set_default_timeout(30_000)
+        try:
+            page.goto(served_app + "/draft")  # the server's very first page load
+            name = page.locator(".st-key-login_name input")
+            expect(name).to_be_visible()
+            page.wait_for_timeout(1500)  # a "Page not found" dialog would come after the form
+            assert "Page not found" not in page.inner_text("body")
+            name.fill("doc")
+            page.locator(".st-key-login_password input").fill(PASSWORDS["doc"])
+            page.locator(".st-key-login_submit button").click()
+            expect(page.get_by_role("heading", name="Draft")).to_be_visible()
+            assert page.url.endswith("/draft")
+        finally:
+            browser.close()
+
+
 def test_chromium_skip_reason_is_clear(monkeypatch):
     monkeypatch.setattr(f"{__name__}.CHROMIUM", "/nonexistent/chromium")
     with pytest.raises(pytest.skip.Exception, match="install Debian's chromium"):

@@ -20,7 +20,7 @@ if rows:
         chosen = left.selectbox("Study", ids, key="worklist_pick")
         if right.button("Open", key="worklist_open", type="primary"):
             state.open_study(chosen)
-            st.switch_page("pages/draft_page.py")
+            st.switch_page("views/draft_page.py")
 else:
     st.info("No studies with this status.")
 

@@ -99,4 +99,4 @@ if account.role == "cardiologist" and done:  # only cardiologists draft; the lib
             st.error(error)
         else:
             state.open_study(opened)
-            st.switch_page("pages/draft_page.py")
+            st.switch_page("views/draft_page.py")
