@@ -49,6 +49,8 @@ class TrainConfig(BaseModel):
     device: Literal["auto", "cpu", "cuda"] = Field("auto", description="Where to train")
     epochs: float = Field(2.0, gt=0, description="Passes over the training set")
     max_steps: int = Field(-1, description="Stop after this many optimizer steps (-1 = epochs)")
+    max_minutes: float | None = Field(
+        None, gt=0, description="Time budget: after the step that reaches it, evaluate, save and stop")
     batch_size: int = Field(8, ge=1, description="Examples per device step")
     grad_accum: int = Field(1, ge=1, description="Device steps per optimizer step")
     learning_rate: float = Field(2e-4, gt=0, description="Peak learning rate")

@@ -184,3 +184,46 @@ def test_train_cli_registers_the_adapter_as_a_new_version(tiny, data, tmp_path):
         db.dispose()
     assert [Path(v.path).resolve() for v in versions] == [out.resolve()]
     assert versions[0].method == "sft"
+
+
+def test_a_time_budget_stops_after_the_step_that_reaches_it_with_a_last_evaluation(tiny, data, tmp_path):
+    out = tmp_path / "run"
+    result = train_sft(_config(tiny, data, "max_steps=6", "max_minutes=0.0001"), out)
+    assert result.steps == 1  # the recipe asked for 6
+    assert result.final_val_loss is not None and result.best_val_loss is not None
+    assert latest_checkpoint(out / "checkpoints").name == "checkpoint-1"
+
+
+def test_scoring_only_completion_tokens_on_cpu_gives_the_same_loss_and_gradients(tiny):
+    import torch
+    from transformers import AutoModelForCausalLM
+    from trl.trainer.utils import add_fused_lm_head
+
+    from echogpt.train import _score_completions_only
+
+    torch.manual_seed(0)
+    model = AutoModelForCausalLM.from_pretrained(tiny, dtype=torch.float32)
+    add_fused_lm_head(model, outputs=("log_probs", "entropy", "is_top1"))
+    ids = torch.randint(0, model.config.vocab_size, (2, 24))
+    labels = ids.clone()
+    labels[0, :15] = -100
+    labels[1, :20] = -100
+
+    def run() -> tuple[float, torch.Tensor, float]:
+        model.zero_grad()
+        out = model(input_ids=ids, labels=labels, fused_lm_head=True)
+        out.loss.backward()
+        grad = model.model.layers[-1].mlp.down_proj.weight.grad.clone()
+        return float(out.loss), grad, float(out.entropy.sum())
+
+    full = run()
+    from trl.trainer import utils as trl_utils
+
+    with _score_completions_only("cpu"):
+        assert trl_utils._use_triton(torch.device("cpu"))  # only the labelled positions are scored
+        compact = run()
+    loss_full, grad_full, ent_full = full
+    loss_c, grad_c, ent_c = compact
+    assert loss_c == pytest.approx(loss_full, rel=1e-5) and ent_c == pytest.approx(ent_full, rel=1e-5)
+    assert torch.allclose(grad_c, grad_full, rtol=1e-4, atol=1e-7)
+    assert not trl_utils._use_triton(torch.device("cpu"))  # restored afterwards
