@@ -96,13 +96,17 @@ class Generator:
     do_sample: bool = False
     temperature: float = 0.7
     top_p: float = 0.9
+    # Greedy single drafts verify up to this many tokens copied from the prompt per forward pass
+    # (prompt-lookup decoding): impressions repeat the findings' words and numbers, and the output is
+    # the greedy output all the same. None turns it off. Batches decode token by token.
+    prompt_lookup: int | None = 10
 
     @property
     def prompt(self) -> PromptSettings:
         """Prompt settings (the adapter's own for a fine-tuned model)."""
         return self.bundle.prompt
 
-    def _gen_kwargs(self, max_new_tokens: int | None) -> dict[str, Any]:
+    def _gen_kwargs(self, max_new_tokens: int | None, batch: int = 16) -> dict[str, Any]:
         tok = self.bundle.tokenizer
         kwargs: dict[str, Any] = {"max_new_tokens": max_new_tokens or self.max_new_tokens,
                                   "eos_token_id": tok.eos_token_id, "pad_token_id": tok.pad_token_id,
@@ -111,6 +115,8 @@ class Generator:
             kwargs.update(temperature=self.temperature, top_p=self.top_p)
         else:  # greedy: clear sampling defaults some generation configs carry
             kwargs.update(temperature=None, top_p=None, top_k=None)
+            if batch == 1 and self.prompt_lookup:
+                kwargs["prompt_lookup_num_tokens"] = self.prompt_lookup
         return kwargs
 
     def _encode(self, messages: list[list[dict[str, str]]]) -> Any:
@@ -141,7 +147,7 @@ class Generator:
         enc = self._encode(messages)
         started = time.perf_counter()
         with torch.inference_mode():
-            out = self.bundle.model.generate(**enc, **self._gen_kwargs(max_new_tokens))
+            out = self.bundle.model.generate(**enc, **self._gen_kwargs(max_new_tokens, len(studies)))
         seconds = (time.perf_counter() - started) / len(studies)
         width = enc["input_ids"].shape[1]
         predictions = []
@@ -182,7 +188,7 @@ class Generator:
             try:
                 with torch.inference_mode():
                     self.bundle.model.generate(**enc, streamer=streamer,
-                                               **self._gen_kwargs(max_new_tokens))
+                                               **self._gen_kwargs(max_new_tokens, 1))
             except BaseException as exc:  # surfaced to the caller after the stream ends
                 errors.append(exc)
                 streamer.end()

@@ -172,3 +172,15 @@ def test_bad_input_exits_2_with_one_line(case, adapter, tiny, tmp_path):
     assert res.exit_code == 2, res.output
     assert expect in res.output and "Traceback" not in res.output
     assert len(res.output.strip().splitlines()) == 1
+
+
+def test_prompt_lookup_drafts_are_the_greedy_drafts(tiny):
+    gen = load_generator(str(tiny), dtype="float32")
+    for study in [Study(**r) for r in study_rows(2)]:
+        plain = Generator(gen.bundle, max_new_tokens=40, prompt_lookup=None)
+        lookup = Generator(gen.bundle, max_new_tokens=40, prompt_lookup=10)
+        assert "prompt_lookup_num_tokens" in lookup._gen_kwargs(None, 1)
+        assert "prompt_lookup_num_tokens" not in lookup._gen_kwargs(None, 2)  # batches: token by token
+        expected = plain.generate_batch([study])[0].impression
+        assert lookup.generate_batch([study])[0].impression == expected
+        assert "".join(lookup.stream(study)).strip() == expected

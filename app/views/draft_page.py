@@ -33,7 +33,8 @@ st.caption(f"Status: **{view.status}** · patient {study.patient_id}"
 def draft_now(done: str, replaces=None) -> None:
     """Stream a new draft into the page, then check and store it (one-line error if it fails)."""
     try:
-        text = st.write_stream(drafting.stream_draft(account, study))
+        with st.container(key="draft_stream"):
+            text = st.write_stream(drafting.stream_draft(account, study))
     except Exception as exc:  # noqa: BLE001 - e.g. a missing model or a mismatched adapter
         services.log_failure("generation", exc)
         state.flash("error", f"Drafting failed: {services.describe(exc)}")
