@@ -43,6 +43,8 @@ def main() -> None:
 
     from playwright.sync_api import expect, sync_playwright
 
+    expect.set_options(timeout=120_000)
+
     from echogpt.config import Settings
     from echogpt.quickstart import free_port, setup
 
@@ -52,6 +54,12 @@ def main() -> None:
     result = setup(Settings())
     print(f"first-run setup (database, demo worklist, model conversion): {time.perf_counter() - t0:.1f} s")
     password = result.credentials["cardiologist"]["password"]
+    from echogpt.accounts import cli_user
+    from echogpt.store import Store
+
+    db = Store()
+    pending = [item.study_id for item in db.list_worklist(cli_user(db), "pending")][: args.clicks]
+    db.dispose()
     port = free_port()
     proc = _serve(home, port)
     try:
@@ -65,9 +73,14 @@ def main() -> None:
             page.locator(".st-key-login_password input").fill(password)
             page.locator(".st-key-login_submit button").click()
             expect(page.get_by_role("heading", name="Worklist")).to_be_visible()
-            for click in range(args.clicks):
-                page.goto(f"http://127.0.0.1:{port}/worklist")
-                page.locator(".st-key-worklist_status").get_by_text("pending", exact=True).click()
+            for click, study_id in enumerate(pending):
+                if click:  # back through the sidebar (a reload would sign out)
+                    page.locator('[data-testid="stSidebarNav"]').get_by_text("Worklist").click()
+                    expect(page.get_by_role("heading", name="Worklist")).to_be_visible()
+                picker = page.locator(".st-key-worklist_pick input")
+                picker.click()
+                picker.fill(study_id)
+                picker.press("Enter")
                 page.locator(".st-key-worklist_open button").click()
                 expect(page.get_by_role("heading", name="Draft")).to_be_visible()
                 button = page.locator(".st-key-generate button")
