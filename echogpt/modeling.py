@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import hashlib
 import importlib.metadata
 import importlib.util
@@ -250,6 +251,7 @@ def pick_device(device: str = "auto") -> str:
     return device
 
 
+@functools.cache
 def cpu_has_fast_bf16() -> bool:
     """Whether this CPU multiplies bf16 natively (AVX512-BF16 or AMX); without it PyTorch's bf16
     matrix products run several times slower than fp32 (measured 6x on an AVX2-only CPU)."""

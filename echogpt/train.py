@@ -144,18 +144,16 @@ def time_budget_callback(minutes: float, has_val: bool) -> Any:
     class TimeBudget(_trainer_callback_base()):
         started: float | None = None
 
+        def on_step_begin(self, args, state, control, **kwargs):  # noqa: ANN001
+            self.started = self.started or time.monotonic()
+
         def on_step_end(self, args, state, control, **kwargs):  # noqa: ANN001
-            now = time.monotonic()
-            self.started = self.started or now
-            if now - self.started >= minutes * 60 and state.global_step < state.max_steps:
+            if time.monotonic() - self.started >= minutes * 60 and state.global_step < state.max_steps:
                 log.warning("time budget of %g min reached at step %d of %d: stopping",
                             minutes, state.global_step, state.max_steps)
                 control.should_training_stop = True
                 control.should_save = True
                 control.should_evaluate = has_val
-
-        def on_step_begin(self, args, state, control, **kwargs):  # noqa: ANN001
-            self.started = self.started or time.monotonic()
 
     return TimeBudget()
 
@@ -193,11 +191,12 @@ class TrainResult:
                 f"{self.seconds:.0f} s")
 
 
-def _continued(config: TrainConfig) -> tuple[TrainConfig, Path | None]:
-    """Resolve ``init_adapter``: the adapter to continue (its prompt settings replace the config's,
-    since the adapter only works with the prompt it learned) or None for a new LoRA."""
+def _continued(config: TrainConfig) -> tuple[TrainConfig, Path | None, AdapterMeta | None]:
+    """Resolve ``init_adapter``: the adapter to continue and its metadata (its prompt settings
+    replace the config's, since the adapter only works with the prompt it learned), or None twice
+    for a new LoRA."""
     if not config.init_adapter:
-        return config, None
+        return config, None, None
     from echogpt.checkpoints import read_adapter_meta
 
     path = config.init_adapter
@@ -212,7 +211,8 @@ def _continued(config: TrainConfig) -> tuple[TrainConfig, Path | None]:
     if meta.prompt_settings != config.prompt:
         log.info("continuing %s with the prompt settings it was trained with", path)
     log.info("continuing SFT from adapter %s", path)
-    return config.model_copy(update={"prompt": meta.prompt_settings, "init_adapter": str(path)}), Path(path)
+    update = {"prompt": meta.prompt_settings, "init_adapter": str(path)}
+    return config.model_copy(update=update), Path(path), meta
 
 
 @contextlib.contextmanager
@@ -299,7 +299,7 @@ def train_sft(config: TrainConfig, out: str | Path, *, resume: bool | str = True
         torch.set_num_threads(config.num_threads)
     set_seed(config.seed)
     device = pick_device(config.device)
-    config, parent = _continued(config)
+    config, parent, parent_meta = _continued(config)
     train_studies = read_studies(config.train_file)[: config.max_train_examples]
     records = sft_records(train_studies, config.prompt)
     if not records:
@@ -310,10 +310,10 @@ def train_sft(config: TrainConfig, out: str | Path, *, resume: bool | str = True
         if not val_records:
             raise ConfigError(f"{config.val_file} has no studies with an impression")
 
-    if parent is not None:
-        from echogpt.checkpoints import read_adapter_meta, resolve_adapter_base
+    if parent_meta is not None:
+        from echogpt.checkpoints import resolve_adapter_base
 
-        ref = resolve_adapter_base(read_adapter_meta(parent), config.base_model)
+        ref = resolve_adapter_base(parent_meta, config.base_model)
     else:
         ref = resolve_base_model(config.base_model)
     tokenizer = load_tokenizer(ref)
