@@ -45,6 +45,11 @@ class Evidence:
         return self.fact.source or self.origin
 
 
+# concepts whose different location names can still refer to the same place
+LOCATION_OVERLAPS = frozenset({"wall_motion", "thrombus", "mass", "vegetation", "abscess", "shunt",
+                               "prosthetic_valve", "aortic_dilation"})
+
+
 def locations_compatible(concept: str, claimed: str | None, stated: str | None) -> bool:
     """Whether a claimed location can refer to the same thing as a stated one (None: any)."""
     if claimed is None or stated is None or claimed == stated:

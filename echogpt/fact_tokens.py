@@ -111,6 +111,19 @@ SUBJ = ("subj", "wallterr")
 _DEFAULTS = {name: f.default for name, f in Fact.model_fields.items()}
 
 
+_FIELDS_SETS: dict[tuple[str, ...], set[str]] = {}
+
+
+def _fields_set(keys: tuple[str, ...]) -> set[str]:
+    # One set per combination of given fields, shared by the facts built with it: Facts are frozen,
+    # and pydantic copies the set before changing it (model_copy), so sharing is safe. A set per fact
+    # would be one more object per fact for the garbage collector to walk.
+    shared = _FIELDS_SETS.get(keys)
+    if shared is None:
+        shared = _FIELDS_SETS[keys] = set(keys)
+    return shared
+
+
 def make_fact(**values: Any) -> Fact:
     """A Fact built without validation (what ``model_construct`` does, minus its per-call overhead).
 
@@ -119,7 +132,28 @@ def make_fact(**values: Any) -> Fact:
     """
     obj = Fact.__new__(Fact)
     object.__setattr__(obj, "__dict__", {**_DEFAULTS, **values})
-    object.__setattr__(obj, "__pydantic_fields_set__", set(values))
+    object.__setattr__(obj, "__pydantic_fields_set__", _fields_set(tuple(values)))
+    object.__setattr__(obj, "__pydantic_extra__", None)
+    object.__setattr__(obj, "__pydantic_private__", None)
+    return obj
+
+
+_MOVED: dict[tuple[str, ...], set[str]] = {}
+
+
+def relocated(fact: Fact, start: int, end: int, source: str | None = None) -> Fact:
+    """A copy of ``fact`` with a new span (and source), as ``make_fact`` builds it."""
+    values = fact.__dict__.copy()
+    values["start"], values["end"] = start, end
+    if source is not None:
+        values["source"] = source
+    obj = Fact.__new__(Fact)
+    object.__setattr__(obj, "__dict__", values)
+    given = tuple(fact.__pydantic_fields_set__)
+    moved = _MOVED.get(given)
+    if moved is None:
+        moved = _MOVED[given] = _fields_set(tuple(sorted({*given, "start", "end", "source"})))
+    object.__setattr__(obj, "__pydantic_fields_set__", moved)
     object.__setattr__(obj, "__pydantic_extra__", None)
     object.__setattr__(obj, "__pydantic_private__", None)
     return obj

@@ -24,6 +24,7 @@ from echogpt.fact_tokens import (
     lesion_sizes,
     make_fact,
     read_numbers,
+    relocated,
     subject_list,
     tokens,
     wall_list,
@@ -356,7 +357,7 @@ def sentence_facts(text: str) -> Iterator[tuple[int, tuple[Fact, ...]]]:
 
 
 def _shifted(f: Fact, offset: int) -> Fact:
-    return make_fact(**{**f.__dict__, "start": (f.start or 0) + offset, "end": (f.end or 0) + offset})
+    return relocated(f, (f.start or 0) + offset, (f.end or 0) + offset)
 
 
 @lru_cache(maxsize=65536)

@@ -117,13 +117,25 @@ def rule_id(rule: CriticalRule, location: str | None) -> str:
     return rule.id.replace("{location}", location or "valve")
 
 
+@cache
+def _rule_fields() -> tuple[tuple[CriticalRule, tuple[str, ...]], ...]:
+    """Each critical rule with the measurement fields that can trigger it."""
+    return tuple((r, tuple(dict.fromkeys(v.field for v in r.values))) for r in critical_rules().rules)
+
+
 def critical_present(study_f: StudyFacts) -> list[tuple[str, CriticalRule, str | None, Evidence]]:
     """The critical findings present in a study: (id, rule, location, first evidence)."""
     out, seen = [], set()
-    for rule in critical_rules().rules:
-        fields = {v.field for v in rule.values}
-        candidates = study_f.by_concept.get(rule.concept, []) + [
-            e for e in study_f.by_concept.get("measurement", []) if e.fact.location in fields]
+    measured: dict[str | None, list[Evidence]] = {}
+    for e in study_f.by_concept.get("measurement", ()):
+        measured.setdefault(e.fact.location, []).append(e)
+    for rule, fields in _rule_fields():
+        candidates = study_f.by_concept.get(rule.concept, [])
+        if len(fields) == 1:
+            candidates = candidates + measured.get(fields[0], [])
+        elif fields:
+            candidates = candidates + [e for e in study_f.by_concept.get("measurement", ())
+                                       if e.fact.location in fields]
         for e in candidates:
             f = e.fact
             if e.origin == "prior" or f.polarity == "uncertain" or not _hits(rule, f):
@@ -206,7 +218,7 @@ def _judge(claim: Fact, study: Study, sf: StudyFacts, comparison: bool) -> tuple
         if is_normal_claim(claim):
             fam = family_of()
             members = fam.get(f"{claim.concept}:{claim.location}") or fam.get(claim.concept, frozenset())
-            for member in members:
+            for member in sorted(members):  # a set: sorted, so the evidence quoted is reproducible
                 c, _, loc = member.partition(":")
                 near = [e for e in sf.about(c, loc or claim.location)
                         if c != claim.concept or e.fact.location]

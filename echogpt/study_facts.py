@@ -16,9 +16,16 @@ from dataclasses import dataclass, field
 from functools import cache
 
 from echogpt import units
-from echogpt.fact_compare import NO_GRADES, Evidence, compare, locations_compatible, numbers_agree
+from echogpt.fact_compare import (
+    LOCATION_OVERLAPS,
+    NO_GRADES,
+    Evidence,
+    compare,
+    locations_compatible,
+    numbers_agree,
+)
 from echogpt.fact_rules import rules
-from echogpt.fact_tokens import make_fact
+from echogpt.fact_tokens import make_fact, relocated
 from echogpt.facts import sentence_facts
 from echogpt.schemas import Fact, Measurements, Study, concept_vocabulary
 
@@ -51,8 +58,14 @@ class StudyFacts:
 
     def about(self, concept: str, location: str | None = None) -> list[Evidence]:
         """Evidence for a concept whose location is compatible with ``location``."""
-        return [e for e in self.by_concept.get(concept, []) if locations_compatible(
-            concept, location, e.fact.location)]
+        found = self.by_concept.get(concept)
+        if not found:
+            return []
+        if location is None:
+            return list(found)
+        if concept not in LOCATION_OVERLAPS:  # same name or none: locations_compatible without the call
+            return [e for e in found if e.fact.location in (None, location)]
+        return [e for e in found if locations_compatible(concept, location, e.fact.location)]
 
 
 def _measurement_facts(study: Study) -> list[Fact]:
@@ -136,28 +149,51 @@ def _other_findings(study: Study) -> list[Evidence]:
     return out
 
 
+@cache
+def _derived_rules() -> tuple[tuple[tuple[str, str | None], str, tuple[tuple[str, str], ...], float | None,
+                                    Fact], ...]:
+    """Each derived-fact rule as (then key, if-concept, other if-conditions, min value, the fact)."""
+    out = []
+    for d in rules().derived_facts:
+        cond = tuple((k, v) for k, v in d.if_.items() if k != "concept")
+        fact = Fact(source=d.source, **d.then)
+        out.append(((fact.concept, fact.location), d.if_.get("concept", ""), cond, d.min_value, fact))
+    return tuple(out)
+
+
+@cache
+def _derived_concepts() -> tuple[frozenset[str], frozenset[str]]:
+    """The concepts derived-fact rules start from, and those they conclude."""
+    compiled = _derived_rules()
+    return frozenset(c[1] for c in compiled), frozenset(c[0][0] for c in compiled)
+
+
 def _derived(evidence: list[Evidence]) -> list[Evidence]:
     out = []
-    rules_ = rules().derived_facts
-    wanted = {d.if_.get("concept", "") for d in rules_}
+    compiled = _derived_rules()
+    wanted, concluded = _derived_concepts()
     have = set()
     by_concept: dict[str, list[Evidence]] = {}
     for e in evidence:
         f = e.fact
-        have.add((f.concept, f.location))
-        if f.concept in wanted:
-            by_concept.setdefault(f.concept, []).append(e)
-    for d in rules_:
-        then = (d.then["concept"], d.then.get("location"))
+        concept = f.concept
+        if concept in concluded:
+            have.add((concept, f.location))
+        if concept in wanted:
+            by_concept.setdefault(concept, []).append(e)
+    for then, concept, cond, min_value, fact in compiled:
         if then in have:
             continue
-        for e in by_concept.get(d.if_.get("concept", ""), []):
+        for e in by_concept.get(concept, ()):
             f = e.fact
-            if f.polarity != "present" or any(getattr(f, k) != v for k, v in d.if_.items()):
+            if f.polarity != "present":
                 continue
-            if d.min_value is None or (f.value is not None and max(f.value, f.value_max or f.value)
-                                       >= d.min_value):
-                out.append(Evidence(Fact(source=d.source, **d.then), NO_GRADES, e.origin))
+            values = f.__dict__
+            if any(values[k] != v for k, v in cond):
+                continue
+            if min_value is None or (f.value is not None and max(f.value, f.value_max or f.value)
+                                     >= min_value):
+                out.append(Evidence(fact, NO_GRADES, e.origin))
                 have.add(then)
                 break
     return out
@@ -217,8 +253,7 @@ def _text(study: Study) -> list[Evidence]:
             start, end = (f.start or 0) + offset, (f.end or 0) + offset
             if prior and any(a <= start < b for a, b in prior):
                 continue  # what the prior study showed is not a finding of this one
-            fact = make_fact(**{**f.__dict__, "start": start, "end": end,
-                                "source": f"findings_text: '{text[start:end]}'"})
+            fact = relocated(f, start, end, f"findings_text: '{text[start:end]}'")
             out.append(Evidence(fact, NO_GRADES, "text"))
     out.sort(key=lambda e: (e.fact.start or 0, e.fact.concept))
     return out
@@ -284,8 +319,12 @@ def _conflicts(text: list[Evidence], structured: list[Evidence]) -> list[Conflic
     for t in text:
         for s in index.get((t.fact.concept, t.fact.location), []):
             tf, sf = t.fact, s.fact
-            if tf.concept == "measurement" and numbers_agree(tf, sf):
-                continue  # the common case, decided without wording a reason
+            if tf.concept == "measurement":
+                if numbers_agree(tf, sf):
+                    continue  # the common case, decided without wording a reason
+            elif (tf.polarity == sf.polarity and tf.grade == sf.grade and tf.value == sf.value
+                  and tf.value_max == sf.value_max):
+                continue  # prose and fields say the same thing
             status, reason = compare(tf, s)
             if status == "contradicted":
                 out.append(Conflict(tf.concept, tf.location, tf, sf, reason))

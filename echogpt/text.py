@@ -35,7 +35,8 @@ def _pieces(text: str, start: int, end: int) -> list[tuple[int, int]]:
     cuts = [start]
     segment = text[start:end]
     for m in list(_INLINE.finditer(segment)) + list(_SENT_END.finditer(segment)):
-        before = segment[: m.start()]
+        # an abbreviation just before the cut ("approx."): the last few characters are enough
+        before = segment[max(0, m.start() - 16): m.start()]
         if _ABBREV.search(before):
             continue
         cuts.append(start + m.start())

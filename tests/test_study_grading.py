@@ -167,3 +167,24 @@ def test_consistency_qualitative_vs_numeric_lvef():
     (w,) = consistency_warnings(make_study({"lvef": {"value": 35, "qualitative": "normal"}}))
     assert "normal" in w.message and "35 %" in w.message
     assert consistency_warnings(make_study({"lvef": {"value": 52, "qualitative": "low normal"}})) == []
+
+
+def test_graded_facts_fit_the_vocabulary_and_types():
+    # grade_study builds its facts without validation (speed); each one must still validate to itself
+    import json
+    from pathlib import Path
+
+    from echogpt.schemas import Fact
+    from echogpt.synthetic import generate_corpus
+
+    studies = list(generate_corpus(300, seed=11))
+    pairs = Path(__file__).parent / "data" / "checker_eval" / "pairs.jsonl"
+    for line in pairs.read_text().splitlines():
+        row = json.loads(line)
+        studies.append(Study.model_validate({"study_id": row["pair_id"], **row["study"]}))
+    checked = 0
+    for study in studies:
+        for f in grade_study(study):
+            assert Fact.model_validate(f.model_dump()).model_dump_json() == f.model_dump_json(), f
+            checked += 1
+    assert checked > 3000
