@@ -642,12 +642,9 @@ def concept_vocabulary() -> dict[str, dict[str, Any]]:
 
 
 class Fact(Strict):
-    """One clinical fact, from measurements (guideline engine) or from prose (extractor).
+    """One clinical fact, from measurements (guideline engine) or from prose (extractor)."""
 
-    Frozen: facts are cached and shared between studies and checks (``model_copy(update=...)``
-    makes a changed one).
-    """
-
+    # frozen: facts are cached and shared between studies and checks (model_copy makes a changed one)
     model_config = ConfigDict(frozen=True)
 
     concept: str = Field(description="A key of resources/concepts.json")
