@@ -1,11 +1,14 @@
 """Generation speed on this machine (never in CI): tokens/s at batch 1 and 16, time to first token
-and the latency of one 100-token draft, for the embedded model (optionally with an adapter merged).
+and the latency of one 100-token draft, for the embedded model (optionally with an adapter merged),
+with the llama.cpp engine and the PyTorch engine.
 
-    python benchmarks/generate_speed.py --studies data/synth/test.jsonl [--adapter DIR|none] [--dtype auto]
+    python benchmarks/generate_speed.py --studies data/synth/test.jsonl [--adapter DIR|none]
+        [--engine both|llama.cpp|torch] [--dtype auto]
 
 Exactly 100 new tokens are forced per sequence (end-of-turn suppressed) and only non-pad tokens
 are counted. The adapter defaults to the shipped demo adapter (what the copilot drafts with); the
-draft is timed as the copilot makes it (greedy) and with prompt-lookup decoding.
+draft is timed as the copilot makes it (greedy; PyTorch also with prompt-lookup decoding). Batch
+throughput counts the prompt's prefill; the decode-only figure leaves it out.
 Targets on 2 cores: TTFT <= 1 s, draft <= 3 s, batch-16 >= 200 tok/s.
 """
 
@@ -25,7 +28,55 @@ def main() -> None:
     parser.add_argument("--dtype", default="auto")
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--batch", type=int, default=16)
+    parser.add_argument("--engine", default="both", choices=["both", "llama.cpp", "torch"])
     args = parser.parse_args()
+    if args.engine in ("both", "llama.cpp"):
+        llamacpp_speed(args)
+    if args.engine in ("both", "torch"):
+        torch_speed(args)
+
+
+def _adapter(name: str | None) -> str | None:
+    if name == "shipped":
+        from echogpt.quickstart import DEMO_ADAPTER
+
+        return str(DEMO_ADAPTER)
+    return None if name == "none" else name
+
+
+def llamacpp_speed(args: argparse.Namespace) -> None:
+    """The llama.cpp engine on the embedded model's weights (adapter merged into a bf16/f16 GGUF)."""
+    from echogpt.generate import load_generator
+    from echogpt.prompts import build_messages
+    from echogpt.train import read_studies
+
+    t0 = time.perf_counter()
+    gen = load_generator(args.base_model, _adapter(args.adapter), engine="llama.cpp")
+    engine = gen.engine
+    print(f"engine llama.cpp adapter={_adapter(args.adapter)} threads={engine.threads} "
+          f"load {time.perf_counter() - t0:.1f} s")
+    studies = read_studies(args.studies)[: args.batch]
+    prompts = [gen._prompt_ids(build_messages(s, gen.prompt)) for s in studies]
+
+    def timed(batch: list[list[int]], tokens: int) -> tuple[float, int]:
+        start = time.perf_counter()
+        out = engine.generate(batch, tokens, set())  # no stop token: exactly `tokens` each
+        return time.perf_counter() - start, sum(len(o) for o in out)
+
+    timed(prompts[:1], 2)  # warm-up (context creation)
+    ttft, _ = timed(prompts[:1], 1)
+    s1, n1 = timed(prompts[:1], NEW_TOKENS)
+    prefill, _ = timed(prompts, 1)
+    sb, nb = timed(prompts, NEW_TOKENS)
+    print(f"prompt tokens (mean): {sum(map(len, prompts)) // len(prompts)}")
+    print(f"time to first token: {ttft:.2f} s")
+    print(f"draft latency (batch 1, {n1} tokens): {s1:.2f} s -> {n1 / s1:.1f} tok/s")
+    print(f"batch {len(prompts)}: {nb} tokens in {sb:.2f} s -> {nb / sb:.1f} tok/s "
+          f"(prefill {prefill:.2f} s; decoding alone {nb / max(sb - prefill, 1e-9):.1f} tok/s)")
+
+
+def torch_speed(args: argparse.Namespace) -> None:
+    """The PyTorch engine (transformers ``generate``) on the converted embedded model."""
 
     import torch
 
@@ -35,15 +86,10 @@ def main() -> None:
 
     if args.threads:
         torch.set_num_threads(args.threads)
-    if args.adapter == "shipped":
-        from echogpt.quickstart import DEMO_ADAPTER
-
-        args.adapter = str(DEMO_ADAPTER)
-    elif args.adapter == "none":
-        args.adapter = None
+    adapter = _adapter(args.adapter)
     t0 = time.perf_counter()
-    bundle = load_bundle(args.base_model, args.adapter, device="cpu", dtype=args.dtype)
-    print(f"model {bundle.base.label} adapter={args.adapter} dtype={args.dtype} "
+    bundle = load_bundle(args.base_model, adapter, device="cpu", dtype=args.dtype)
+    print(f"engine torch, model {bundle.base.label} adapter={adapter} dtype={args.dtype} "
           f"threads={torch.get_num_threads()} load {time.perf_counter() - t0:.1f} s")
     gen = Generator(bundle, max_new_tokens=NEW_TOKENS)
     studies = read_studies(args.studies)[: args.batch]

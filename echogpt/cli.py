@@ -90,6 +90,8 @@ def generate_cmd(
     base_model: str = typer.Option(None, help="Base model (default: the adapter's or ECHOGPT_BASE_MODEL)"),
     batch_size: int = typer.Option(16, help="Studies per batch"),
     max_new_tokens: int = typer.Option(256, help="Token bound per impression"),
+    engine: str = typer.Option("auto", help="auto | torch | llama.cpp (auto: llama.cpp for the embedded "
+                                            "model on a CPU when installed)"),
 ) -> None:
     """Draft impressions for a file of studies; rerunning resumes."""
     from echogpt.generate import generate_file
@@ -97,7 +99,7 @@ def generate_cmd(
     try:
         summary = generate_file(studies, out, mode=mode, adapter=adapter, shots=shots, train_file=train,
                                 base_model=base_model, batch_size=batch_size,
-                                max_new_tokens=max_new_tokens)
+                                max_new_tokens=max_new_tokens, engine=engine)
     except ValueError as err:
         fail(str(err))
     typer.echo(summary.line(out))

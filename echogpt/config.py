@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -23,6 +24,8 @@ class Settings(BaseSettings):
     home: Path = Field(Path.home() / ".echogpt", description="Data, caches and the default SQLite file")
     database_url: str | None = Field(None, description="SQLAlchemy URL; SQLite under home if unset")
     base_model: str = Field(EMBEDDED_MODEL, description="Base model: embedded default, hub id or path")
+    engine: Literal["auto", "torch", "llama.cpp"] = Field(
+        "auto", description="Drafting engine (auto: llama.cpp for the embedded model on a CPU if installed)")
 
     @model_validator(mode="after")
     def _defaults(self) -> Settings:

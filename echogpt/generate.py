@@ -22,6 +22,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from echogpt.checkpoints import ModelBundle, load_bundle
+from echogpt.modeling import BaseModelRef
 from echogpt.prompts import PromptSettings, build_messages, prompt_hash
 from echogpt.recipes import ConfigError
 from echogpt.schemas import Prediction, Study
@@ -29,6 +30,7 @@ from echogpt.schemas import Prediction, Study
 log = logging.getLogger(__name__)
 
 Mode = Literal["fine-tuned", "zero-shot", "few-shot", "template"]
+Engine = Literal["auto", "torch", "llama.cpp"]
 
 
 class GenerateConfig(BaseModel):
@@ -48,6 +50,8 @@ class GenerateConfig(BaseModel):
     top_p: float = Field(0.9, gt=0, le=1, description="Nucleus sampling mass (do_sample only)")
     dtype: Literal["auto", "bfloat16", "float16", "float32"] = Field("auto", description="Weights")
     device: Literal["auto", "cpu", "cuda"] = Field("auto", description="Where to run")
+    engine: Engine = Field("auto", description="auto | torch | llama.cpp (auto: llama.cpp for the embedded "
+                                               "model on a CPU when installed)")
     seed: int = Field(0, description="Seed for sampling and few-shot choice")
 
     @model_validator(mode="after")
@@ -101,6 +105,14 @@ class Generator:
     # AVX2-only 2-core CPU a 100-token draft took 20.0 s with it and 14.0 s without. Batches decode
     # token by token.
     prompt_lookup: int | None = None
+    # llama.cpp engine (echogpt.llamacpp): when set, drafts come from it and bundle.model is unused
+    engine: Any = None
+    seed: int = 0
+
+    @property
+    def engine_name(self) -> str:
+        """Which engine drafts: "llama.cpp" or "torch"."""
+        return "llama.cpp" if self.engine is not None else "torch"
 
     @property
     def prompt(self) -> PromptSettings:
@@ -141,10 +153,12 @@ class Generator:
         Returns:
             One Prediction per study, in input order; ``seconds`` is the batch time shared equally.
         """
-        import torch
-
         tok = self.bundle.tokenizer
         messages = [build_messages(s, self.prompt, shots=shots(s) if shots else None) for s in studies]
+        if self.engine is not None:
+            return self._engine_batch(studies, messages, mode, max_new_tokens)
+        import torch
+
         enc = self._encode(messages)
         started = time.perf_counter()
         with torch.inference_mode():
@@ -165,6 +179,49 @@ class Generator:
                 new_tokens=len(new), seconds=round(seconds, 3), stopped=stopped))
         return predictions
 
+    def _prompt_ids(self, messages: list[dict[str, str]]) -> list[int]:
+        tok = self.bundle.tokenizer
+        text = tok.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+        return tok(text, add_special_tokens=False)["input_ids"]
+
+    def _engine_run(self, prompts: list[list[int]], max_new_tokens: int | None) -> Iterator[tuple[int, int]]:
+        sampling = (self.temperature, self.top_p, self.seed) if self.do_sample else None
+        return self.engine.run(prompts, max_new_tokens or self.max_new_tokens,
+                               {self.bundle.tokenizer.eos_token_id}, sampling=sampling)
+
+    def _engine_batch(self, studies: list[Study], messages: list[list[dict[str, str]]], mode: Mode,
+                      max_new_tokens: int | None) -> list[Prediction]:
+        tok = self.bundle.tokenizer
+        prompts = [self._prompt_ids(m) for m in messages]
+        new: list[list[int]] = [[] for _ in prompts]
+        started = time.perf_counter()
+        for i, token in self._engine_run(prompts, max_new_tokens):
+            new[i].append(token)
+        seconds = (time.perf_counter() - started) / len(studies)
+        return [Prediction(study_id=study.study_id, mode=mode,
+                           impression=tok.decode(new[i], skip_special_tokens=True).strip(),
+                           base_model=self.bundle.base.label, adapter=self.bundle.adapter,
+                           prompt_hash=prompt_hash(messages[i]), prompt_tokens=len(prompts[i]),
+                           new_tokens=len(new[i]), seconds=round(seconds, 3),
+                           stopped=bool(new[i]) and new[i][-1] == tok.eos_token_id)
+                for i, study in enumerate(studies)]
+
+    def _engine_stream(self, messages: list[dict[str, str]], max_new_tokens: int | None) -> Iterator[str]:
+        tok = self.bundle.tokenizer
+        ids: list[int] = []
+        shown = ""
+        for _, token in self._engine_run([self._prompt_ids(messages)], max_new_tokens):
+            ids.append(token)
+            text = tok.decode(ids, skip_special_tokens=True)
+            if text.endswith("\ufffd"):
+                continue  # a character split across tokens: wait for its last byte
+            if len(text) > len(shown) and text.startswith(shown):
+                yield text[len(shown):]
+                shown = text
+        text = tok.decode(ids, skip_special_tokens=True)
+        if text != shown and text.startswith(shown):
+            yield text[len(shown):]
+
     def stream(self, study: Study, shots: list[Study] | None = None,
                max_new_tokens: int | None = None) -> Iterator[str]:
         """Yield the impression text piece by piece as it is generated.
@@ -177,6 +234,9 @@ class Generator:
         Returns:
             An iterator of text pieces; joined they form the impression.
         """
+        if self.engine is not None:
+            yield from self._engine_stream(build_messages(study, self.prompt, shots=shots), max_new_tokens)
+            return
         import torch
         from transformers import TextIteratorStreamer
 
@@ -202,22 +262,93 @@ class Generator:
             raise errors[0]
 
 
+def choose_engine(engine: str, base: BaseModelRef, device: str) -> str:
+    """The engine that drafts: ``torch`` or ``llama.cpp``.
+
+    Args:
+        engine: ``auto``, ``torch`` or ``llama.cpp``; ``auto`` also reads ``ECHOGPT_ENGINE``.
+        base: The resolved base model.
+        device: ``auto``, ``cpu`` or ``cuda``.
+
+    Returns:
+        ``llama.cpp`` for the embedded model on a CPU when llama-cpp-python is installed (or when
+        asked for, which fails with a one-line error where it cannot run), else ``torch``.
+    """
+    from echogpt import llamacpp
+    from echogpt.config import EMBEDDED_MODEL, Settings
+    from echogpt.modeling import ModelError, pick_device
+
+    if engine == "auto":
+        engine = Settings().engine
+    if engine == "torch":
+        return "torch"
+    forced = engine == "llama.cpp"
+    if base.identity != EMBEDDED_MODEL:
+        if forced:
+            raise ModelError(f"the llama.cpp engine runs the embedded model only, not {base.label}")
+        return "torch"
+    if not llamacpp.available():
+        if forced:
+            raise ModelError("the llama.cpp engine needs llama-cpp-python: pip install -e '.[fast]'")
+        return "torch"
+    if pick_device(device) != "cpu":
+        if forced:
+            raise ModelError("the llama.cpp engine runs on the CPU; use --device cpu")
+        return "torch"
+    return "llama.cpp"
+
+
+def _engine_bundle(base_model: str | None, adapter: str | None) -> ModelBundle:
+    """What a llama.cpp Generator needs besides the engine: tokenizer, identities, prompt settings."""
+    from echogpt.checkpoints import read_adapter_meta, resolve_adapter_base
+    from echogpt.modeling import load_tokenizer, resolve_base_model
+    from echogpt.prompts import DEFAULT_PROMPT
+
+    if adapter is None:
+        ref = resolve_base_model(base_model)
+        return ModelBundle(None, load_tokenizer(ref), ref, None, DEFAULT_PROMPT, "cpu")
+    meta = read_adapter_meta(adapter)
+    ref = resolve_adapter_base(meta, base_model)
+    return ModelBundle(None, load_tokenizer(ref), ref, str(adapter), meta.prompt_settings, "cpu")
+
+
 @functools.lru_cache(maxsize=2)
 def load_generator(base_model: str | None = None, adapter: str | None = None, *,
-                   device: str = "auto", dtype: str = "auto", max_new_tokens: int = 256) -> Generator:
+                   device: str = "auto", dtype: str = "auto", max_new_tokens: int = 256,
+                   engine: str = "auto") -> Generator:
     """A cached Generator (one load per base/adapter pair per process).
 
     Args:
         base_model: Base model name; None = the adapter's base or the default.
-        adapter: Adapter folder, merged into the weights for speed.
+        adapter: Adapter folder, merged into the weights for speed (applied by llama.cpp there).
         device: ``auto``, ``cpu`` or ``cuda``.
-        dtype: Weight dtype (``auto`` = bf16).
+        dtype: Weight dtype of the PyTorch engine (``auto``: bf16 where the hardware has it).
         max_new_tokens: Default token bound.
+        engine: ``auto``, ``torch`` or ``llama.cpp`` (``choose_engine``).
 
     Returns:
         The generator.
     """
-    bundle = load_bundle(base_model, str(adapter) if adapter else None, device=device, dtype=dtype)
+    from echogpt.checkpoints import read_adapter_meta, resolve_adapter_base
+    from echogpt.modeling import ModelError, resolve_base_model
+
+    adapter = str(adapter) if adapter else None
+    ref = (resolve_adapter_base(read_adapter_meta(adapter), base_model) if adapter
+           else resolve_base_model(base_model))
+    if choose_engine(engine, ref, device) == "llama.cpp":
+        from echogpt.llamacpp import LlamaCppEngine
+
+        try:
+            llama = LlamaCppEngine.load(adapter)
+        except ModelError as exc:
+            if engine == "llama.cpp":
+                raise
+            log.info("drafting with PyTorch: %s", exc)
+        else:
+            log.info("drafting with llama.cpp on the embedded model's GGUF weights")
+            return Generator(_engine_bundle(base_model, adapter), max_new_tokens=max_new_tokens,
+                             engine=llama)
+    bundle = load_bundle(base_model, adapter, device=device, dtype=dtype)
     return Generator(bundle, max_new_tokens=max_new_tokens)
 
 
@@ -372,6 +503,7 @@ def _generator_for(config: GenerateConfig) -> Generator:
     import torch
 
     torch.manual_seed(config.seed)
-    gen = load_generator(config.base_model, config.adapter, device=config.device, dtype=config.dtype)
+    gen = load_generator(config.base_model, config.adapter, device=config.device, dtype=config.dtype,
+                         engine=config.engine)
     return Generator(gen.bundle, config.max_new_tokens, config.do_sample, config.temperature,
-                     config.top_p)
+                     config.top_p, engine=gen.engine, seed=config.seed)
