@@ -14,6 +14,7 @@ from typing import Literal
 
 from echogpt import units
 from echogpt.fact_rules import lexicon, rules, segments_of, tolerance
+from echogpt.fact_tokens import relocated
 from echogpt.schemas import Fact
 
 Status = Literal["supported", "contradicted", "unsupported"]
@@ -21,13 +22,21 @@ NO_GRADES: frozenset[str] = frozenset()  # one shared empty set: a study holds h
 
 
 class Evidence:
-    """One fact of the study and the grades the lab profile accepts for it (worked out on first use)."""
+    """One fact of the study and the grades the lab profile accepts for it (worked out on first use).
 
-    __slots__ = ("fact", "origin", "_accepted")
+    ``fact`` holds what the study says (concept, location, grade, value). A fact read from the
+    findings prose keeps the spans of its sentence, shared by every study with that sentence, and
+    ``shift`` (the sentence's offset, the prose); ``located()`` makes the fact with spans and quote
+    in the whole text when one is needed (a quoted reason, a conflict), which is rarely.
+    """
+
+    __slots__ = ("fact", "origin", "_accepted", "_shift", "_located")
 
     def __init__(self, fact: Fact, accepted: frozenset[str] | Callable[[Fact], frozenset[str]] = NO_GRADES,
-                 origin: Literal["text", "structured", "prior"] = "structured") -> None:
-        self.fact, self.origin, self._accepted = fact, origin, accepted
+                 origin: Literal["text", "structured", "prior"] = "structured",
+                 shift: tuple[int, str] | None = None) -> None:
+        self.fact, self.origin, self._accepted, self._shift = fact, origin, accepted, shift
+        self._located: Fact | None = None
 
     @property
     def accepted(self) -> frozenset[str]:
@@ -40,9 +49,24 @@ class Evidence:
             self._accepted = self._accepted(self.fact)
         return self._accepted
 
+    @property
+    def start(self) -> int:
+        """The fact's span start in its source text."""
+        return (self.fact.start or 0) + (self._shift[0] if self._shift else 0)
+
+    def located(self) -> Fact:
+        """The fact with its spans in the whole source text and, for prose, the quoted words."""
+        if self._shift is None:
+            return self.fact
+        if self._located is None:
+            offset, text = self._shift
+            start, end = (self.fact.start or 0) + offset, (self.fact.end or 0) + offset
+            self._located = relocated(self.fact, start, end, f"findings_text: '{text[start:end]}'")
+        return self._located
+
     def where(self) -> str:
         """Where the fact came from: a field path or the quoted findings text."""
-        return self.fact.source or self.origin
+        return self.located().source or self.origin
 
 
 # concepts whose different location names can still refer to the same place

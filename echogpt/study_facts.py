@@ -25,7 +25,7 @@ from echogpt.fact_compare import (
     numbers_agree,
 )
 from echogpt.fact_rules import rules
-from echogpt.fact_tokens import make_fact, relocated
+from echogpt.fact_tokens import make_fact
 from echogpt.facts import sentence_facts
 from echogpt.schemas import Fact, Measurements, Study, concept_vocabulary
 
@@ -54,7 +54,7 @@ class StudyFacts:
     @property
     def facts(self) -> list[Fact]:
         """The facts alone."""
-        return [e.fact for e in self.evidence]
+        return [e.located() for e in self.evidence]
 
     def about(self, concept: str, location: str | None = None) -> list[Evidence]:
         """Evidence for a concept whose location is compatible with ``location``."""
@@ -246,17 +246,16 @@ def _about_prior(text: str) -> list[tuple[int, int]]:
 
 def _text(study: Study) -> list[Evidence]:
     text = study.findings_text
-    out = []
+    keyed = []
     prior = _about_prior(text)
     for offset, facts in sentence_facts(text):
         for f in facts:
-            start, end = (f.start or 0) + offset, (f.end or 0) + offset
+            start = (f.start or 0) + offset
             if prior and any(a <= start < b for a, b in prior):
                 continue  # what the prior study showed is not a finding of this one
-            fact = relocated(f, start, end, f"findings_text: '{text[start:end]}'")
-            out.append(Evidence(fact, NO_GRADES, "text"))
-    out.sort(key=lambda e: (e.fact.start or 0, e.fact.concept))
-    return out
+            keyed.append((start, f.concept, len(keyed), Evidence(f, NO_GRADES, "text", (offset, text))))
+    keyed.sort()
+    return [k[3] for k in keyed]
 
 
 def _prior_study(study: Study) -> Study | None:
@@ -297,7 +296,7 @@ def study_facts(study: Study, profile: str = "default") -> StudyFacts:
     prior_ev = []
     if prior is not None:
         ptext = _text(prior)
-        prior_ev = [Evidence(e.fact, e._accepted, "prior")
+        prior_ev = [Evidence(e.fact, e._accepted, "prior", e._shift)
                     for e in _structured(prior, profile, ptext) + ptext]
     derived = _derived(text + structured)
     sf = StudyFacts(study.study_id, text + structured + derived + prior_ev)
@@ -327,5 +326,5 @@ def _conflicts(text: list[Evidence], structured: list[Evidence]) -> list[Conflic
                 continue  # prose and fields say the same thing
             status, reason = compare(tf, s)
             if status == "contradicted":
-                out.append(Conflict(tf.concept, tf.location, tf, sf, reason))
+                out.append(Conflict(tf.concept, tf.location, t.located(), sf, reason))
     return out
