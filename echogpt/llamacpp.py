@@ -86,13 +86,14 @@ def lora_deltas(adapter: str | Path, base_gguf: str | Path | None = None) -> dic
     Returns:
         {"blk.18.attn_q.weight": array (out, in), ...}
     """
-    from safetensors.numpy import load_file
+    from safetensors.torch import load_file  # numpy has no bf16: adapters trained on bf16 bases
 
     adapter = Path(adapter)
     try:
         config = json.loads((adapter / "adapter_config.json").read_text())
-        weights = load_file(str(adapter / "adapter_model.safetensors"))
-    except (OSError, ValueError) as exc:
+        stored = load_file(str(adapter / "adapter_model.safetensors"))
+        weights = {k: v.float().numpy() for k, v in stored.items()}
+    except (OSError, ValueError, RuntimeError) as exc:
         raise ModelError(f"cannot read the adapter in {adapter}: {exc}") from None
     if config.get("peft_type") != "LORA" or config.get("use_dora") or config.get("modules_to_save"):
         raise ModelError(f"{adapter}: only plain LoRA adapters run on llama.cpp (no DoRA, no saved modules)")

@@ -63,6 +63,20 @@ def test_adapters_the_engine_cannot_run_are_one_line_errors(tmp_path: Path) -> N
         lora_deltas(dora)
 
 
+def test_an_adapter_stored_in_bf16_is_read(tmp_path: Path) -> None:
+    # adapters trained on a bf16 base are saved in bf16, which numpy cannot read
+    import torch
+    from safetensors.torch import load_file, save_file
+
+    stored = load_file(str(DEMO_ADAPTER / "adapter_model.safetensors"))
+    (tmp_path / "adapter_config.json").write_text((DEMO_ADAPTER / "adapter_config.json").read_text())
+    halved = {k: v.to(torch.bfloat16) for k, v in stored.items()}
+    save_file(halved, str(tmp_path / "adapter_model.safetensors"))
+    got = lora_deltas(tmp_path)["blk.20.attn_v.weight"]
+    want = lora_deltas(DEMO_ADAPTER)["blk.20.attn_v.weight"]
+    np.testing.assert_allclose(got, want, atol=0.02 * np.abs(want).max())
+
+
 @pytest.mark.slow
 def test_lora_update_is_the_peft_merge_in_the_gguf_layout() -> None:
     import torch
