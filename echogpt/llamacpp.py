@@ -248,7 +248,8 @@ def _quiet(lib: Any) -> None:
 
 
 class LlamaCppEngine:
-    """Greedy decoding with llama.cpp, one sequence or a batch of them in one context.
+    """Decoding with llama.cpp (greedy, or seeded nucleus sampling), one sequence or a batch of them
+    in one context, each sequence in its own cache cells.
 
     One context serves one call at a time (a lock); it grows when a call needs more sequences or
     tokens than it holds.
