@@ -269,6 +269,10 @@ def _sft_args(config: TrainConfig, out: Path, device: str) -> Any:
         include_num_input_tokens_seen="non_padding",
         # validation needs the loss only: gathering every batch's logits (vocab 49k x length) took GBs
         prediction_loss_only=True,
+        # on a CPU every new sequence length leaves its own allocator fragments and oneDNN kernels
+        # behind (peak RSS grew 2.4 -> 5.8 GB over cpu-smollm2's 160 steps); lengths rounded up to
+        # a multiple of 64 repeat, for a few percent more (masked) tokens
+        pad_to_multiple_of=64 if device == "cpu" else None,
     )
 
 
