@@ -130,9 +130,13 @@ def make_fact(**values: Any) -> Fact:
     The rules are validated against the vocabulary when they load, so every fact built here fits it;
     tests re-validate the extracted facts.
     """
+    return _built({**_DEFAULTS, **values}, _fields_set(tuple(values)))
+
+
+def _built(values: dict[str, Any], fields_set: set[str]) -> Fact:
     obj = Fact.__new__(Fact)
-    object.__setattr__(obj, "__dict__", {**_DEFAULTS, **values})
-    object.__setattr__(obj, "__pydantic_fields_set__", _fields_set(tuple(values)))
+    object.__setattr__(obj, "__dict__", values)
+    object.__setattr__(obj, "__pydantic_fields_set__", fields_set)
     object.__setattr__(obj, "__pydantic_extra__", None)
     object.__setattr__(obj, "__pydantic_private__", None)
     return obj
@@ -147,16 +151,11 @@ def relocated(fact: Fact, start: int, end: int, source: str | None = None) -> Fa
     values["start"], values["end"] = start, end
     if source is not None:
         values["source"] = source
-    obj = Fact.__new__(Fact)
-    object.__setattr__(obj, "__dict__", values)
     given = tuple(fact.__pydantic_fields_set__)
     moved = _MOVED.get(given)
     if moved is None:
         moved = _MOVED[given] = _fields_set(tuple(sorted({*given, "start", "end", "source"})))
-    object.__setattr__(obj, "__pydantic_fields_set__", moved)
-    object.__setattr__(obj, "__pydantic_extra__", None)
-    object.__setattr__(obj, "__pydantic_private__", None)
-    return obj
+    return _built(values, moved)
 
 
 def wall_list(toks: list[Tok], j: int) -> bool:

@@ -132,11 +132,13 @@ class Generator:
                 kwargs["prompt_lookup_num_tokens"] = self.prompt_lookup
         return kwargs
 
+    def _prompt_text(self, messages: list[dict[str, str]]) -> str:
+        return self.bundle.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+
     def _encode(self, messages: list[list[dict[str, str]]]) -> Any:
-        tok = self.bundle.tokenizer
-        texts = [tok.apply_chat_template(m, tokenize=False, add_generation_prompt=True) for m in messages]
+        texts = [self._prompt_text(m) for m in messages]
         # The chat template already holds every special token; adding a BOS again would double it.
-        return tok(texts, return_tensors="pt", padding=True, add_special_tokens=False).to(
+        return self.bundle.tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False).to(
             self.bundle.device)
 
     def generate_batch(self, studies: list[Study], mode: Mode = "zero-shot",
@@ -180,9 +182,7 @@ class Generator:
         return predictions
 
     def _prompt_ids(self, messages: list[dict[str, str]]) -> list[int]:
-        tok = self.bundle.tokenizer
-        text = tok.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
-        return tok(text, add_special_tokens=False)["input_ids"]
+        return self.bundle.tokenizer(self._prompt_text(messages), add_special_tokens=False)["input_ids"]
 
     def _engine_run(self, prompts: list[list[int]], max_new_tokens: int | None) -> Iterator[tuple[int, int]]:
         sampling = (self.temperature, self.top_p, self.seed) if self.do_sample else None
@@ -298,18 +298,11 @@ def choose_engine(engine: str, base: BaseModelRef, device: str) -> str:
     return "llama.cpp"
 
 
-def _engine_bundle(base_model: str | None, adapter: str | None) -> ModelBundle:
+def _engine_bundle(ref: BaseModelRef, adapter: str | None, prompt: PromptSettings) -> ModelBundle:
     """What a llama.cpp Generator needs besides the engine: tokenizer, identities, prompt settings."""
-    from echogpt.checkpoints import read_adapter_meta, resolve_adapter_base
-    from echogpt.modeling import load_tokenizer, resolve_base_model
-    from echogpt.prompts import DEFAULT_PROMPT
+    from echogpt.modeling import load_tokenizer
 
-    if adapter is None:
-        ref = resolve_base_model(base_model)
-        return ModelBundle(None, load_tokenizer(ref), ref, None, DEFAULT_PROMPT, "cpu")
-    meta = read_adapter_meta(adapter)
-    ref = resolve_adapter_base(meta, base_model)
-    return ModelBundle(None, load_tokenizer(ref), ref, str(adapter), meta.prompt_settings, "cpu")
+    return ModelBundle(None, load_tokenizer(ref), ref, adapter, prompt, "cpu")
 
 
 @functools.lru_cache(maxsize=2)
@@ -331,10 +324,11 @@ def load_generator(base_model: str | None = None, adapter: str | None = None, *,
     """
     from echogpt.checkpoints import read_adapter_meta, resolve_adapter_base
     from echogpt.modeling import ModelError, resolve_base_model
+    from echogpt.prompts import DEFAULT_PROMPT
 
     adapter = str(adapter) if adapter else None
-    ref = (resolve_adapter_base(read_adapter_meta(adapter), base_model) if adapter
-           else resolve_base_model(base_model))
+    meta = read_adapter_meta(adapter) if adapter else None
+    ref = resolve_adapter_base(meta, base_model) if meta else resolve_base_model(base_model)
     if choose_engine(engine, ref, device) == "llama.cpp":
         from echogpt.llamacpp import LlamaCppEngine
 
@@ -346,7 +340,8 @@ def load_generator(base_model: str | None = None, adapter: str | None = None, *,
             log.info("drafting with PyTorch: %s", exc)
         else:
             log.info("drafting with llama.cpp on the embedded model's GGUF weights")
-            return Generator(_engine_bundle(base_model, adapter), max_new_tokens=max_new_tokens,
+            prompt = meta.prompt_settings if meta else DEFAULT_PROMPT
+            return Generator(_engine_bundle(ref, adapter, prompt), max_new_tokens=max_new_tokens,
                              engine=llama)
     bundle = load_bundle(base_model, adapter, device=device, dtype=dtype)
     return Generator(bundle, max_new_tokens=max_new_tokens)
