@@ -223,6 +223,15 @@ def cached_gguf(adapter: str | Path | None = None, weights: str | None = None,
     return path
 
 
+def _common_length(seqs: Sequence[Sequence[int]], limit: int) -> int:
+    """How many leading tokens all sequences share (at most ``limit``)."""
+    n = 0
+    first = seqs[0]
+    while n < limit and all(len(s) > n and s[n] == first[n] for s in seqs):
+        n += 1
+    return n
+
+
 def _threads() -> int:
     try:
         return max(1, len(os.sched_getaffinity(0)))
@@ -271,6 +280,8 @@ class LlamaCppEngine:
         self.lock = threading.Lock()
         self._ctx: Any = None
         self._shape = (0, 0)  # (sequences, tokens) the context holds
+        self._held: list[int] = []  # the prompt whose cache cells sequence 0 still holds
+        self.computed = 0  # prompt tokens the last call computed (the rest came from the cache)
 
     def __del__(self) -> None:  # pragma: no cover - interpreter shutdown order varies
         try:
@@ -293,6 +304,7 @@ class LlamaCppEngine:
         if self._ctx is not None:
             lib.llama_free(self._ctx)
             self._ctx = None
+        self._held = []
         n_seq = max(n_seq, self._shape[0])
         n_tokens = max(-(-n_tokens // 256) * 256, self._shape[1])
         params = lib.llama_context_default_params()
@@ -343,12 +355,12 @@ class LlamaCppEngine:
             raise ValueError("empty prompt")
         with self.lock:
             ctx = self._context(n, max(len(p) for p in prompts) + max_new_tokens + 1)
-            lib.llama_memory_clear(lib.llama_get_memory(ctx), True)
             batch = lib.llama_batch_init(max(self.n_batch, n), 0, 1)
             try:
                 nxt: dict[int, int] = {}
-                # prompt: every sequence's tokens in chunks, logits only at each prompt's last token
-                todo = [(i, pos, tok) for i, p in enumerate(prompts) for pos, tok in enumerate(p)]
+                shared = self._prefill_shared(ctx, batch, prompts)
+                # the rest of every prompt in chunks, logits only at each prompt's last token
+                todo = [(i, pos, p[pos]) for i, p in enumerate(prompts) for pos in range(shared, len(p))]
                 for start in range(0, len(todo), self.n_batch):
                     chunk = todo[start:start + self.n_batch]
                     last = []
@@ -361,6 +373,7 @@ class LlamaCppEngine:
                     self._decode(ctx, batch)
                     for i, j in last:
                         nxt[i] = self._pick(ctx, j, rng, temperature, top_p)
+                self._held = list(prompts[0])
                 pos_of = {i: len(p) for i, p in enumerate(prompts)}
                 produced = dict.fromkeys(range(n), 0)
                 active = list(range(n))
@@ -384,6 +397,39 @@ class LlamaCppEngine:
                         nxt[i] = self._pick(ctx, j, rng, temperature, top_p)
             finally:
                 lib.llama_batch_free(batch)
+
+    def forget(self) -> None:
+        """Drop the cached prompt cells: the next call computes its whole prompt."""
+        with self.lock:
+            self._held = []
+
+    def _prefill_shared(self, ctx: Any, batch: Any, prompts: Sequence[Sequence[int]]) -> int:
+        """Put the prompts' common beginning into the cache once; return its length.
+
+        Sequence 0 keeps the cells of the previous call's first prompt, so the part it shares with
+        this call (the system prompt at least) is not computed again. The common beginning of all
+        prompts is computed once in sequence 0 and copied to the others. The last token of each
+        prompt is always left to compute (its logits give the first new token).
+        """
+        lib = self.lib
+        mem = lib.llama_get_memory(ctx)
+        shared = _common_length(prompts, min(len(p) for p in prompts) - 1)
+        kept = _common_length([self._held, prompts[0]], shared)
+        self._held = []  # until the new prompt is in: a failed call leaves nothing to reuse
+        lib.llama_memory_seq_rm(mem, 0, kept, -1)
+        for i in range(1, self._shape[0]):
+            lib.llama_memory_seq_rm(mem, i, -1, -1)
+        first = prompts[0]
+        for start in range(kept, shared, self.n_batch):
+            stop = min(shared, start + self.n_batch)
+            for j, pos in enumerate(range(start, stop)):
+                self._put(batch, j, first[pos], pos, 0, False)
+            batch.n_tokens = stop - start
+            self._decode(ctx, batch)
+        for i in range(1, len(prompts)):
+            lib.llama_memory_seq_cp(mem, 0, i, -1, -1)  # another stream: the whole buffer is copied
+        self.computed = shared - kept + sum(len(p) - shared for p in prompts)
+        return shared
 
     @staticmethod
     def _put(batch: Any, j: int, token: int, pos: int, seq: int, logits: bool) -> None:

@@ -182,3 +182,33 @@ def test_engine_sampling_is_seeded(engines, studies) -> None:
     runs = [fast.engine.generate([ids], 30, {eos}, sampling=(1.5, 1.0, seed)) for seed in (1, 1, 2)]
     assert runs[0] == runs[1]
     assert runs[0] != runs[2]
+
+
+@pytest.mark.slow
+def test_engine_computes_a_shared_prompt_beginning_once(engines, studies) -> None:
+    from echogpt.llamacpp import _common_length
+    from echogpt.prompts import build_messages
+
+    fast, _ = engines
+    engine = fast.engine
+    eos = fast.bundle.tokenizer.eos_token_id
+    ids = [fast._prompt_ids(build_messages(s, fast.prompt)) for s in studies[:3]]
+
+    def fresh(p: list[int]) -> list[int]:  # nothing kept from an earlier call
+        engine.forget()
+        out = engine.generate([p], 24, {eos})[0]
+        assert engine.computed == len(p)
+        return out
+
+    expected = [fresh(p) for p in ids]
+    shared = _common_length(ids, min(map(len, ids)))
+    assert shared > 50  # the system prompt at least
+    assert engine.generate(ids, 24, {eos}) == expected
+    assert engine.computed == sum(len(p) - shared for p in ids)  # the beginning once, copied
+    # one draft after another: the beginning the two prompts share stays in the cache
+    kept = _common_length([ids[0], ids[1]], len(ids[1]) - 1)
+    assert engine.generate([ids[1]], 24, {eos})[0] == expected[1]
+    assert engine.computed == len(ids[1]) - kept
+    assert engine.generate([ids[1]], 24, {eos})[0] == expected[1]  # the same prompt again
+    assert engine.computed == 1
+    assert engine.generate([ids[2], ids[0]], 24, {eos}) == [expected[2], expected[0]]
