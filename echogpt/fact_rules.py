@@ -223,6 +223,11 @@ def _first_chars(src: str) -> set[str]:
     return chars
 
 
+_CATEGORIES = {f"CATEGORY_{name}": re.compile(rx) for name, rx in (
+    ("DIGIT", r"\d"), ("NOT_DIGIT", r"\D"), ("SPACE", r"\s"), ("NOT_SPACE", r"\S"), ("WORD", r"\w"),
+    ("NOT_WORD", r"\W"))}
+
+
 def _pairs(src: str) -> set[str] | None:
     """Lower-case two-character starts a pattern can match; a one-character string where a match may
     end after one character; None when that is unknowable. Over-approximates, never misses a start."""
@@ -247,6 +252,10 @@ def _pairs(src: str) -> set[str] | None:
                         chars.add(chr(iav).lower())
                     elif iop is c.RANGE and iav[1] - iav[0] < 128:
                         chars |= {chr(x).lower() for x in range(iav[0], iav[1] + 1)}
+                    elif iop is c.CATEGORY and str(iav) in _CATEGORIES:
+                        # \d, \s, \w: only the ASCII characters count, as pairs are looked up for
+                        # ASCII text alone (numbers would otherwise be tried at every word start)
+                        chars |= {chr(x).lower() for x in range(128) if _CATEGORIES[str(iav)].match(chr(x))}
                     else:
                         raise Unknown
                 short = {x + ch for x in short for ch in chars}
@@ -255,8 +264,8 @@ def _pairs(src: str) -> set[str] | None:
             elif op is c.BRANCH:
                 short = set().union(*(step(short, b) for b in av[1]))
             elif op in (c.MAX_REPEAT, c.MIN_REPEAT):
-                reach, cur = set(short), short
-                for _ in range(3):  # any count (over-approximates the bounds)
+                reach, cur = set(short) if av[0] == 0 else set(), short
+                for _ in range(3):  # any count from the least (over-approximates the upper bound)
                     cur = step(cur, av[2])
                     reach |= cur
                 short = reach
@@ -361,7 +370,9 @@ def lexicon() -> Lexicon:
     wall_parse = re.compile(rf"(?P<lv>{levels})|(?P<nm>{names})", re.IGNORECASE)
     lex = Lexicon(
         by_char=by_char, by_pair=by_pair, payloads=payloads,
-        sentence_end=re.compile(r"(?<!\d)\.(?!\d)|[;!?\n]|(?<=\d)\.(?=\s|$)"),
+        # a full stop ends a sentence unless it is a decimal point ("2.5"); the leading character
+        # class lets the regex engine skip ahead to candidate characters
+        sentence_end=re.compile(r"[;!?\n]|\.(?:(?<!\d\.)(?!\d)|(?<=\d\.)(?=\s|$))"),
         filler=re.compile(rf"(?<![A-Za-z0-9])(?:{fill})(?![A-Za-z0-9])|[\s,:()\-–/.]+", re.IGNORECASE),
         comparison=re.compile(rf"(?<![A-Za-z0-9])(?:{cmp_src})(?![A-Za-z0-9])", re.IGNORECASE),
         wall_parse=wall_parse)
@@ -445,6 +456,18 @@ def resolve_grade(concept: str, degree: str | None, direction: str | None) -> st
     "mildly" + "dilated" on lv_size gives "mildly_dilated"; "moderate" alone on valve_regurgitation
     gives "moderate"; "mild" alone on lv_size uses the concept's default direction.
     """
+    key = (concept, degree, direction)
+    grade = _RESOLVED.get(key, _UNSEEN)
+    if grade is _UNSEEN:
+        grade = _RESOLVED[key] = _resolve_grade(concept, degree, direction)
+    return grade  # type: ignore[return-value]
+
+
+_RESOLVED: dict[tuple[str, str | None, str | None], str | None] = {}  # few: concepts x grade words
+_UNSEEN = object()
+
+
+def _resolve_grade(concept: str, degree: str | None, direction: str | None) -> str | None:
     r = rules()
     allowed = concept_vocabulary()[concept]["grades"]
     if not allowed:

@@ -246,11 +246,29 @@ def lesion_sizes(text: str, toks: list[Tok], facts: list[Fact]) -> None:
                           unit="cm")
 
 
+_MEASURED: dict[tuple[str, str], Fact | None] = {}
+_UNSEEN = object()
+
+
 def measure(name: str, raw: str, start: int, end: int) -> Fact | None:
     """A ``measurement`` fact from a number's text ("55-60 %", "14 mm", "<30%"), canonical unit.
 
     Returns None when the unit does not fit the field or a bare number is implausible for it.
     """
+    # the same number text recurs across reports ("3.5 cm"): read once per field, placed per use
+    read = _MEASURED.get((name, raw), _UNSEEN)
+    if read is _UNSEEN:
+        if len(_MEASURED) >= 65536:
+            _MEASURED.clear()
+        read = _MEASURED[name, raw] = _measure(name, raw)
+    if read is None:
+        return None
+    values = read.__dict__.copy()
+    values["start"], values["end"] = start, end
+    return _built(values, read.__pydantic_fields_set__)
+
+
+def _measure(name: str, raw: str) -> Fact | None:
     m = _NUM.match(raw.strip())
     if not m:
         return None
@@ -273,5 +291,5 @@ def measure(name: str, raw: str, start: int, end: int) -> Fact | None:
         lo, hi = lo, spec.max
     lo, hi = min(lo, hi), max(lo, hi)
     return make_fact(concept="measurement", location=name, value=round(lo, 4),
-                                value_max=round(hi, 4) if hi != lo else None, unit=spec.unit or None,
-                                source="text", start=start, end=end, rule=f"number:{name}")
+                     value_max=round(hi, 4) if hi != lo else None, unit=spec.unit or None,
+                     source="text", start=None, end=None, rule=f"number:{name}")

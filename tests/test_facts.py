@@ -256,8 +256,11 @@ def test_every_grade_of_a_scaled_concept_has_a_position() -> None:
 def test_two_letter_dispatch_matches_the_one_letter_rules() -> None:
     """Every ASCII word start finds the same rule through ``by_pair`` as through ``by_char``."""
     lex = lexicon()
-    text = " ".join(s for s, _ in CASES) + " Mean gradient 4 mmHg. Mild-to-moderate MR; 1+ AR, grade 2 DD, RVD1 3.9 cm."
-    starts = [i for i in range(len(text)) if text[i].isalnum() and (i == 0 or not text[i - 1].isalnum())]
+    from echogpt.fact_tokens import _START
+
+    text = " ".join(s for s, _ in CASES) + (" Mean gradient 4 mmHg. Mild-to-moderate MR; 1+ AR, grade 2 DD, "
+                                             "RVD1 3.9 cm. LVEF <30%, IVC ~2.1 cm, e' 7 cm/s, E/A 0.8, 5x4 mm.")
+    starts = [m.start() for m in _START.finditer(text) if text[m.start():m.start() + 2].isascii()]
     for p in starts:
         one, two = lex.by_char.get(text[p].lower()), lex.by_pair.get(text[p:p + 2].lower())
         m1 = one.match(text, p) if one else None
