@@ -429,6 +429,18 @@ def _segment_names(level: str, wall: str) -> list[str]:
 
 def segments_of(location: str | None) -> frozenset[int]:
     """The 17-segment numbers a wall-motion location covers (all 17 for None or 'global')."""
+    found = _SEGMENTS.get(location)
+    if found is None:
+        found = _segments_of(location)
+        if len(_SEGMENTS) < 4096:  # locations are a small vocabulary; odd text is not kept
+            _SEGMENTS[location] = found
+    return found
+
+
+_SEGMENTS: dict[str | None, frozenset[int]] = {}
+
+
+def _segments_of(location: str | None) -> frozenset[int]:
     seg = rules().walls.segments
     if location is None:
         return frozenset(seg["global"])
@@ -494,6 +506,12 @@ def _resolve_grade(concept: str, degree: str | None, direction: str | None) -> s
 
 def tolerance(field_name: str, value: float) -> float:
     """How far a stated number may sit from the study's value (canonical unit)."""
-    t = rules().tolerances
-    tol = t.fields.get(field_name) or t.dimensions.get(units.spec(field_name).dimension) or Tolerance()
+    tol = _TOLERANCES.get(field_name)
+    if tol is None:
+        t = rules().tolerances
+        tol = t.fields.get(field_name) or t.dimensions.get(units.spec(field_name).dimension) or Tolerance()
+        _TOLERANCES[field_name] = tol
     return max(tol.abs, tol.rel * abs(value))
+
+
+_TOLERANCES: dict[str, Tolerance] = {}  # field -> its tolerance (fields are a fixed table)

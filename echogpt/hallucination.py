@@ -203,9 +203,14 @@ def _judge(claim: Fact, study: Study, sf: StudyFacts, comparison: bool) -> tuple
     if claim.concept == "measurement":
         if not found:
             return "unsupported", f"the study gives no {claim.location} value"
-        results = [compare(claim, e) for e in found]
-        ok = [x for x in results if x[0] == "supported"]
-        return ok[0] if ok else results[0]
+        first = compare(claim, found[0])
+        if first[0] == "supported":
+            return first
+        for e in found[1:]:  # the first supporting number, else the first verdict
+            x = compare(claim, e)
+            if x[0] == "supported":
+                return x
+        return first
     if (claim.location in r.tee_only_locations and study.study_type == StudyType.TTE
             and not any(e.fact.location in r.tee_only_locations for e in found)):
         return "unsupported", f"{claim.location.upper()} findings need a TEE; this is a TTE"
@@ -236,17 +241,23 @@ def _judge(claim: Fact, study: Study, sf: StudyFacts, comparison: bool) -> tuple
     graded = [e for e in found if is_stated(e) and (e.fact.grade or e.fact.polarity == "absent")]
     if graded and claim.grade and claim.polarity == "present":
         found = graded  # a grade the reader wrote outranks the bands of a measured value
-    results = [(compare(claim, e), e) for e in found]
-    if is_normal_claim(claim):
-        bad = [(x, e) for x, e in results if x[0] != "supported"]
-        if bad:
-            (status, reason), e = bad[0]
-            return status, f"{reason} [{e.where()}]"
-        return "supported", f"{results[0][0][1]} [{results[0][1].where()}]"
-    ok = [(x, e) for x, e in results if x[0] == "supported"]
-    if ok:
-        (status, reason), e = ok[0]
-        return status, f"{reason} [{e.where()}]"
+    # evidence is compared only until the verdict is known (the first that decides it)
+    if is_normal_claim(claim):  # the first evidence against it, else the first evidence's reason
+        first = None
+        for e in found:
+            status, reason = compare(claim, e)
+            if status != "supported":
+                return status, f"{reason} [{e.where()}]"
+            if first is None:
+                first = reason, e
+        assert first is not None
+        return "supported", f"{first[0]} [{first[1].where()}]"
+    results = []
+    for e in found:  # the first support, else the first contradiction, else the first verdict
+        x = compare(claim, e)
+        if x[0] == "supported":
+            return x[0], f"{x[1]} [{e.where()}]"
+        results.append((x, e))
     order = {"contradicted": 0, "unsupported": 1}
     (status, reason), e = sorted(results, key=lambda x: order.get(x[0][0], 2))[0]
     return status, f"{reason} [{e.where()}]"

@@ -68,24 +68,31 @@ class StudyFacts:
         return [e for e in found if locations_compatible(concept, location, e.fact.location)]
 
 
+@cache
+def _field_units() -> dict[str, tuple[str | None, str]]:
+    """Measurement field -> (canonical unit, source path), for the fields that are plain numbers."""
+    return {name: (units.spec(name).unit or None, f"measurements.{name}")
+            for name in Measurements.model_fields if name not in ("lvef", "septal_flattening")}
+
+
 def _measurement_facts(study: Study) -> list[Fact]:
     m = study.measurements
     out: list[Fact] = []
     if m is None:
         return out
-    for name, value in m:
+    field_units = _field_units()
+    for name, value in m.__dict__.items():  # the fields in order, without pydantic's __iter__
         if value is None or name == "septal_flattening":
             continue
-        unit = units.spec(name).unit or None
         if name == "lvef":
             if value.low is None:
                 continue
             out.append(make_fact(concept="measurement", location="lvef", value=value.low, unit="%",
-                             value_max=value.high if value.high != value.low else None,
-                             source="measurements.lvef"))
+                                 value_max=value.high if value.high != value.low else None,
+                                 source="measurements.lvef"))
         else:
-            out.append(make_fact(concept="measurement", location=name, value=value, unit=unit,
-                             source=f"measurements.{name}"))
+            unit, source = field_units[name]
+            out.append(make_fact(concept="measurement", location=name, value=value, unit=unit, source=source))
     if m.rvsp is None and m.tr_vmax is not None and m.rap is not None:
         # ASE10-RH: RVSP = 4 x TR Vmax^2 + RAP (mmHg)
         out.append(Fact(concept="measurement", location="rvsp", value=round(4 * m.tr_vmax ** 2 + m.rap),
@@ -95,7 +102,8 @@ def _measurement_facts(study: Study) -> list[Fact]:
 
 def _with_prose_numbers(study: Study, text: list[Evidence]) -> Study:
     """The study with numbers read from its prose added where the measurements block lacks them."""
-    have = study.measurements.model_dump(exclude_none=True) if study.measurements else {}
+    m = study.measurements
+    have = {k for k, v in m.__dict__.items() if v is not None} if m is not None else set()
     extra: dict[str, object] = {}
     for e in text:
         f = e.fact
@@ -107,8 +115,9 @@ def _with_prose_numbers(study: Study, text: list[Evidence]) -> Study:
             extra[f.location or ""] = f.value if f.value_max is None else (f.value + f.value_max) / 2
     if not extra:
         return study
+    given = m.model_dump(exclude_none=True) if m is not None else {}
     try:
-        merged = Measurements.model_validate({**have, **extra})
+        merged = Measurements.model_validate({**given, **extra})
         return study.model_copy(update={"measurements": merged})
     except ValueError:
         return study
@@ -168,12 +177,16 @@ def _derived_concepts() -> tuple[frozenset[str], frozenset[str]]:
     return frozenset(c[1] for c in compiled), frozenset(c[0][0] for c in compiled)
 
 
+_ANY = object()
+
+
 def _derived(evidence: list[Evidence]) -> list[Evidence]:
     out = []
     compiled = _derived_rules()
     wanted, concluded = _derived_concepts()
     have = set()
     by_concept: dict[str, list[Evidence]] = {}
+    by_place: dict[tuple[str, str | None], list[Evidence]] = {}  # rules on measurements name the field
     for e in evidence:
         f = e.fact
         concept = f.concept
@@ -181,10 +194,12 @@ def _derived(evidence: list[Evidence]) -> list[Evidence]:
             have.add((concept, f.location))
         if concept in wanted:
             by_concept.setdefault(concept, []).append(e)
+            by_place.setdefault((concept, f.location), []).append(e)
     for then, concept, cond, min_value, fact in compiled:
         if then in have:
             continue
-        for e in by_concept.get(concept, ()):
+        where = dict(cond).get("location", _ANY)
+        for e in by_concept.get(concept, ()) if where is _ANY else by_place.get((concept, where), ()):
             f = e.fact
             if f.polarity != "present":
                 continue
@@ -249,11 +264,12 @@ def _text(study: Study) -> list[Evidence]:
     keyed = []
     prior = _about_prior(text)
     for offset, facts in sentence_facts(text):
+        shift = (offset, text)  # one per sentence, shared by its facts
         for f in facts:
             start = (f.start or 0) + offset
             if prior and any(a <= start < b for a, b in prior):
                 continue  # what the prior study showed is not a finding of this one
-            keyed.append((start, f.concept, len(keyed), Evidence(f, NO_GRADES, "text", (offset, text))))
+            keyed.append((start, f.concept, len(keyed), Evidence(f, NO_GRADES, "text", shift)))
     keyed.sort()
     return [k[3] for k in keyed]
 
