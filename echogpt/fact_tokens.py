@@ -76,18 +76,19 @@ def tokens(text: str) -> list[Tok]:
     out = []
     for m in scan(text):
         kind, payload = payloads[m.lastgroup or ""]
+        start, end = m.span()
         if kind == "term":
             if payload.ignore:
                 continue
-            out.append(Tok(kind, m.start(), m.end(), payload))
+            out.append(Tok(kind, start, end, payload))
         elif kind == "grade":
-            out.append(Tok(kind, m.start(), m.end(), payload, payload[0], payload[1]))
+            out.append(Tok(kind, start, end, payload, payload[0], payload[1]))
         elif kind == "wall":
-            out.append(Tok("wallterr", m.start(), m.end(), wall_locations(m.group())))
+            out.append(Tok("wallterr", start, end, wall_locations(m.group())))
         elif kind == "wallterr":
-            out.append(Tok(kind, m.start(), m.end(), [payload]))
+            out.append(Tok(kind, start, end, [payload]))
         else:
-            out.append(Tok(kind, m.start(), m.end(), payload))
+            out.append(Tok(kind, start, end, payload))
     return out
 
 

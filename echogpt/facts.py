@@ -48,6 +48,8 @@ class _Mention:
     borrow: bool = False
 
 
+_SUBJ_SEP = (*SUBJ, "sep")
+_SUBJ_SEP_GRADE = (*SUBJ, "sep", "grade")
 _GRADE_JOIN = re.compile(r"[\s\-]*(?:to\s+)?")  # "mildly to moderately", "mild-moderate"
 _OF_THE = re.compile(r"\s*(?:of|in|involving|at|on|within|along|from)?\s*(?:the\s+)?", re.IGNORECASE)
 
@@ -79,15 +81,18 @@ def _sentence_facts(text: str, toks: list[Tok], offset_facts: list[Fact],
     # 1. merge "mildly" + "dilated", and bind "not" + grade
     merged: list[Tok] = []
     for t in toks:
+        if t.kind != "grade":  # only grades merge
+            merged.append(t)
+            continue
         prev = merged[-1] if merged else None
-        if (t.kind == "grade" and prev is not None and prev.kind == "grade"
+        if (prev is not None and prev.kind == "grade"
                 and _GRADE_JOIN.fullmatch(text, prev.end, t.start)
                 and (prev.direction is None) != (t.direction is None)):
             prev.direction = prev.direction or t.direction
             prev.degree = prev.degree or t.degree
             prev.end = t.end
             continue
-        if (t.kind == "grade" and prev is not None and prev.kind == "neg"
+        if (prev is not None and prev.kind == "neg"
                 and text[prev.start:prev.end].lower() == "not" and not text[prev.end:t.start].strip()):
             t.negated = True
             merged[-1] = t
@@ -105,7 +110,7 @@ def _sentence_facts(text: str, toks: list[Tok], offset_facts: list[Fact],
         if g.kind != "grade":
             continue
         j, subs, last = k + 1, [], g.end
-        while (j < len(toks) and (toks[j].kind in SUBJ + ("sep",) or is_modifier(toks[j]))
+        while (j < len(toks) and (toks[j].kind in _SUBJ_SEP or is_modifier(toks[j]))
                and gap_ok(text, last, toks[j].start, comma=wall_list(toks, j))):
             if toks[j].kind in SUBJ:
                 subs.append(j)
@@ -153,7 +158,7 @@ def _sentence_facts(text: str, toks: list[Tok], offset_facts: list[Fact],
     for m in implied:
         if m.borrow and m.direction is None:
             nxt = [i for i in sorted(mentions) if i > m.anchor]
-            if nxt and all(toks[x].kind in SUBJ + ("sep", "grade") for x in range(m.anchor + 1, nxt[0])):
+            if nxt and all(toks[x].kind in _SUBJ_SEP_GRADE for x in range(m.anchor + 1, nxt[0])):
                 m.term = mentions[nxt[0]].term
                 m.direction = m.term.direction if m.term else None
     # 3. a prefix grade distributes over coordinated heads ("Mild MR and TR")
@@ -162,7 +167,7 @@ def _sentence_facts(text: str, toks: list[Tok], offset_facts: list[Fact],
         ma, mb = mentions[a], mentions[b]
         if (ma.grade_prefix and mb.degree is None and mb.direction is None
                 and mb.term is not None and not mb.term.drop_ungraded
-                and all(toks[x].kind in SUBJ + ("sep",) for x in range(a + 1, b))
+                and all(toks[x].kind in _SUBJ_SEP for x in range(a + 1, b))
                 and gap_ok(text, toks[a].end, toks[b].start, 0)):
             mb.degree, mb.direction, mb.grade_prefix = ma.degree, ma.direction, True
     # 4. subjects of head mentions
@@ -178,7 +183,7 @@ def _sentence_facts(text: str, toks: list[Tok], offset_facts: list[Fact],
         for b in range(i - 1, -1, -1):
             if toks[b].owner is not None and toks[b].owner is not m:
                 break
-            if toks[b].kind in SUBJ + ("sep",) or (toks[b].kind == "grade" and toks[b].owner is m):
+            if toks[b].kind in _SUBJ_SEP or (toks[b].kind == "grade" and toks[b].owner is m):
                 if not gap_ok(text, toks[b].end, last):
                     break
                 chain += subject_list(toks[b]) if toks[b].kind in SUBJ else []
@@ -190,7 +195,7 @@ def _sentence_facts(text: str, toks: list[Tok], offset_facts: list[Fact],
             j += 1
         if not chain and j < len(toks) and toks[j].kind in SUBJ and _OF_THE.fullmatch(
                 text, toks[j - 1].end, toks[j].start):
-            while j < len(toks) and toks[j].kind in SUBJ + ("sep",):
+            while j < len(toks) and toks[j].kind in _SUBJ_SEP:
                 chain += subject_list(toks[j])
                 j += 1
         chain = [s for s in chain if s[0] in table]
@@ -229,7 +234,7 @@ def _sentence_facts(text: str, toks: list[Tok], offset_facts: list[Fact],
             if before:
                 last_m = before[-1]
                 for m in before:
-                    if m is last_m or all(toks[x].kind in SUBJ + ("sep",) or x in mentions
+                    if m is last_m or all(toks[x].kind in _SUBJ_SEP or x in mentions
                                           for x in range(m.anchor + 1, last_m.anchor)):
                         m.polarity = pol
     # 6. facts
@@ -239,8 +244,9 @@ def _sentence_facts(text: str, toks: list[Tok], offset_facts: list[Fact],
     read_numbers(text, toks, offset_facts, carry)
     lesion_sizes(text, toks, offset_facts[first:])
     for t in reversed(toks):
-        if subject_list(t):
-            return subject_list(t)
+        subjects = subject_list(t)
+        if subjects:
+            return subjects
     return carry
 
 
