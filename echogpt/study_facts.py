@@ -246,8 +246,24 @@ def _prior_cues() -> re.Pattern[str]:
     return re.compile("|".join(rf"\b{re.escape(c)}\b" for c in rules().prior_sentence_cues), re.I)
 
 
+@cache
+def _prior_words() -> tuple[str, ...] | None:
+    """The cue words in lower case, for a quick look before the regex (None: a cue is not ASCII)."""
+    words = tuple(c.lower() for c in rules().prior_sentence_cues)
+    return words if all(w.isascii() for w in words) else None
+
+
+# The only characters that ignore-case matching takes for an ASCII letter they do not lower-case to.
+_ODD_FOLDS = ("\u0130", "\u0131", "\u017f")  # İ, dotless ı, long ſ
+
+
 def _about_prior(text: str) -> list[tuple[int, int]]:
     """Spans of the sentences (or lines) of a findings text that describe the prior study."""
+    words = _prior_words()
+    if words is not None and not any(c in text for c in _ODD_FOLDS):
+        low = text.lower()  # a cue the regex would find is then a substring of the lower-cased text
+        if not any(w in low for w in words):
+            return []
     cues = _prior_cues()
     if cues.search(text) is None:
         return []

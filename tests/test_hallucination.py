@@ -127,6 +127,27 @@ def test_comparison_with_a_prior() -> None:
     assert verdicts("LVEF 50%, worse than the prior study.", s) == ["contradicted"]
 
 
+
+@pytest.mark.parametrize("text", ["Compared to the PRIOR study, EF is lower.", "Priority: none. LV 5 cm²",
+                                  "EF 50%. As on the prıor study, mild MR.", "LV normal. Previouſly dilated.",
+                                  "Normal study.", "LV normal.\nPRİOR: dilated."])
+def test_prior_sentences_found_as_the_regex_finds_them(text: str) -> None:
+    from echogpt.study_facts import _about_prior, _prior_cues
+
+    assert (_about_prior(text) != []) == (_prior_cues().search(text) is not None)
+
+
+def test_odd_case_folds_are_all_listed() -> None:
+    import re
+    import sys
+
+    from echogpt.study_facts import _ODD_FOLDS
+
+    ascii_word = re.compile(r"[a-z0-9 ]", re.IGNORECASE)
+    odd = {chr(cp) for cp in range(128, sys.maxunicode + 1)
+           if ascii_word.fullmatch(chr(cp)) and not chr(cp).lower().isascii()}
+    assert odd == set(_ODD_FOLDS)
+
 def test_omission_of_a_critical_finding() -> None:
     s = study(text="Severely reduced LV function, EF 25%. A 1.5 cm mobile apical LV thrombus is present.")
     result = check("Severely reduced LV systolic function, LVEF 25%.", s)
