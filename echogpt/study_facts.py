@@ -356,7 +356,6 @@ def _conflicts(text: list[Evidence], structured: list[Evidence]) -> list[Conflic
             elif (tf.polarity == sf.polarity and tf.grade == sf.grade and tf.value == sf.value
                   and tf.value_max == sf.value_max):
                 continue  # prose and fields say the same thing
-            status, reason = compare(tf, s)
-            if status == "contradicted":
-                out.append(Conflict(tf.concept, tf.location, t.located(), sf, reason))
+            if compare(tf, s, worded=False)[0] == "contradicted":  # worded only when kept
+                out.append(Conflict(tf.concept, tf.location, t.located(), sf, compare(tf, s)[1]))
     return out
