@@ -134,12 +134,21 @@ def make_fact(**values: Any) -> Fact:
     return _built({**_DEFAULTS, **values}, _fields_set(tuple(values)))
 
 
+def _slot_setter(name: str) -> Any:
+    """The setter of a model slot, taken from the class that defines it (skips the frozen check)."""
+    return next(vars(c)[name] for c in Fact.__mro__ if name in vars(c)).__set__
+
+
+_SET_DICT, _SET_FIELDS, _SET_EXTRA, _SET_PRIVATE = map(_slot_setter, (
+    "__dict__", "__pydantic_fields_set__", "__pydantic_extra__", "__pydantic_private__"))
+
+
 def _built(values: dict[str, Any], fields_set: set[str]) -> Fact:
     obj = Fact.__new__(Fact)
-    object.__setattr__(obj, "__dict__", values)
-    object.__setattr__(obj, "__pydantic_fields_set__", fields_set)
-    object.__setattr__(obj, "__pydantic_extra__", None)
-    object.__setattr__(obj, "__pydantic_private__", None)
+    _SET_DICT(obj, values)
+    _SET_FIELDS(obj, fields_set)
+    _SET_EXTRA(obj, None)
+    _SET_PRIVATE(obj, None)
     return obj
 
 
