@@ -12,6 +12,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from echogpt.guideline_data import load_profile, round_half_up, rule
+from echogpt.guidelines import wall_thickness_grade
 from echogpt.schemas import Measurements, RegurgitationGrade, Rhythm, StenosisGrade, Study
 
 _SIGNIFICANT_MR = {RegurgitationGrade.moderate, RegurgitationGrade.moderate_severe, RegurgitationGrade.severe,
@@ -100,8 +101,6 @@ def _criteria(m: Measurements, with_e_prime: bool) -> list[tuple[str, bool]]:
 
 def _myocardial_disease(study: Study) -> str | None:
     """Structured evidence of myocardial disease (LVH, regional wall motion abnormality)."""
-    from echogpt.guidelines import wall_thickness_grade
-
     m, f = study.measurements, study.findings
     if m and (m.ivsd or m.lvpwd):
         thickest = max(v for v in (m.ivsd, m.lvpwd) if v is not None)

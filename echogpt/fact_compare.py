@@ -124,6 +124,9 @@ def _number_gap(claim: Fact, ev: Fact) -> tuple[tuple[float, float], tuple[float
 
 def numbers_agree(claim: Fact, ev: Fact) -> bool:
     """Whether ``compare_number`` supports the claim (without wording a reason)."""
+    v, v_max = claim.value, claim.value_max
+    if v is not None and v == ev.value and v_max == ev.value_max and (v_max is None or v_max >= v):
+        return True  # the same number or range: no gap, and tolerances are never negative
     _, _, gap, tol = _number_gap(claim, ev)
     return gap <= tol + 1e-9
 

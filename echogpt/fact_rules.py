@@ -42,8 +42,8 @@ class Term(_Model):
 
 
 class Tolerance(_Model):
-    abs: float = 0.0
-    rel: float = 0.0
+    abs: float = Field(0.0, ge=0)
+    rel: float = Field(0.0, ge=0)
 
 
 class Tolerances(_Model):

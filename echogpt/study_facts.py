@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from functools import cache
 
 from echogpt import units
+from echogpt.acceptance import acceptable_grades
 from echogpt.fact_compare import (
     LOCATION_OVERLAPS,
     NO_GRADES,
@@ -28,6 +29,7 @@ from echogpt.fact_rules import rules
 from echogpt.fact_tokens import make_fact
 from echogpt.facts import sentence_facts
 from echogpt.schemas import Fact, Measurements, Study, concept_vocabulary
+from echogpt.study_grading import grade_study
 
 
 @dataclass(frozen=True)
@@ -223,8 +225,6 @@ class _Bands:
         self.profile, self.study = profile, study
 
     def __call__(self, f: Fact) -> frozenset[str]:
-        from echogpt.guidelines import acceptable_grades
-
         try:
             return frozenset(acceptable_grades(f, self.profile, study=self.study))
         except Exception:  # noqa: BLE001 - a fact the bands do not cover: its own grade only
@@ -232,8 +232,6 @@ class _Bands:
 
 
 def _structured(study: Study, profile: str, text: list[Evidence] | None = None) -> list[Evidence]:
-    from echogpt.guidelines import grade_study
-
     graded = _with_prose_numbers(study, text or [])
     bands = _Bands(profile, graded)
     out = [Evidence(f, bands, "structured") for f in grade_study(graded, profile)]

@@ -292,3 +292,15 @@ def test_check_output_does_not_depend_on_the_hash_seed():
         outputs.append(run.stdout)
     assert outputs[0].count("\n") >= 150
     assert outputs[0] == outputs[1]
+
+
+@pytest.mark.parametrize(("claim", "stated"), [((55, None), (55, None)), ((5.0, 4.0), (5.0, 4.0)),
+                                               ((50, 60), (50, 60)), ((50, None), (62, None)),
+                                               ((60, 50), (60, 50))])
+def test_numbers_agree_as_compare_number_says(claim: tuple, stated: tuple) -> None:
+    from echogpt.fact_compare import compare_number, numbers_agree
+    from echogpt.schemas import Fact
+
+    a, b = (Fact(concept="measurement", location=loc, value=v, value_max=m, unit=u)
+            for (v, m), loc, u in ((claim, "lvef", "%"), (stated, "lvef", "%")))
+    assert numbers_agree(a, b) == (compare_number(a, b)[0] == "supported")
