@@ -302,7 +302,7 @@ def _prior_study(study: Study) -> Study | None:
                                  "findings_text": p.impression or "-"})
 
 
-_CACHE: dict[tuple[str, str, str], StudyFacts] = {}
+_CACHE: dict[tuple[str, bytes, str], StudyFacts] = {}
 
 
 def study_facts(study: Study, profile: str = "default") -> StudyFacts:
@@ -315,7 +315,8 @@ def study_facts(study: Study, profile: str = "default") -> StudyFacts:
     Returns:
         ``StudyFacts`` with evidence from prose, structured fields and (origin "prior") the prior.
     """
-    digest = hashlib.blake2b(study.model_dump_json().encode(), digest_size=12).hexdigest()
+    # the JSON bytes as model_dump_json() would give them, without its decoding to str
+    digest = hashlib.blake2b(study.__pydantic_serializer__.to_json(study), digest_size=12).digest()
     key = (study.study_id, digest, profile)
     hit = _CACHE.get(key)
     if hit is not None:

@@ -304,3 +304,15 @@ def test_numbers_agree_as_compare_number_says(claim: tuple, stated: tuple) -> No
     a, b = (Fact(concept="measurement", location=loc, value=v, value_max=m, unit=u)
             for (v, m), loc, u in ((claim, "lvef", "%"), (stated, "lvef", "%")))
     assert numbers_agree(a, b) == (compare_number(a, b)[0] == "supported")
+
+
+def test_study_facts_follow_a_study_changed_in_place() -> None:
+    s = study(text="Normal LV size.", measurements={"lvidd": 5.0})
+    before = study_facts(s)
+    assert study_facts(s) is before  # cached
+    s.measurements.lvidd = 6.5  # type: ignore[union-attr]
+    s.findings_text = "Severely dilated LV."
+    after = study_facts(s)
+    assert after is not before
+    assert [e.fact.grade for e in after.about("lv_size") if e.origin == "text"] == ["severely_dilated"]
+    assert [e.fact.value for e in after.about("measurement", "lvidd") if e.origin == "structured"] == [6.5]
