@@ -73,11 +73,19 @@ def llamacpp_speed(args: argparse.Namespace) -> None:
     s1, n1 = timed(prompts[:1], NEW_TOKENS)
     engine.forget()
     ttft_cold, _ = timed(prompts[:1], 1)
-    engine.forget()
-    prefill, _ = timed(prompts, 1)
+    whole = []
+    for _ in range(2):  # alternately, as the machine's speed drifts
+        engine.reuse = False
+        whole.append(timed(prompts, 1)[0])
+        engine.reuse = True
+        engine.forget()
+        prefill, _ = timed(prompts, 1)
+        whole.append(prefill)
     engine.forget()
     sb, nb = timed(prompts, NEW_TOKENS)
     total = sum(map(len, prompts))
+    print(f"batch {len(prompts)} prefill, shared beginning once / every prompt whole: "
+          f"{' '.join(f'{x:.2f}' for x in whole[1::2])} s / {' '.join(f'{x:.2f}' for x in whole[::2])} s")
     print(f"prompt tokens (mean): {total // len(prompts)}")
     print(f"time to first token: {ttft:.2f} s ({ttft_computed} of {len(prompts[0])} prompt tokens computed; "
           f"{ttft_cold:.2f} s with nothing cached)")

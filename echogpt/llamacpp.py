@@ -282,6 +282,7 @@ class LlamaCppEngine:
         self._shape = (0, 0)  # (sequences, tokens) the context holds
         self._held: list[int] = []  # the prompt whose cache cells sequence 0 still holds
         self.computed = 0  # prompt tokens the last call computed (the rest came from the cache)
+        self.reuse = True  # compute a shared prompt beginning once (False: every prompt whole)
 
     def __del__(self) -> None:  # pragma: no cover - interpreter shutdown order varies
         try:
@@ -413,7 +414,7 @@ class LlamaCppEngine:
         """
         lib = self.lib
         mem = lib.llama_get_memory(ctx)
-        shared = _common_length(prompts, min(len(p) for p in prompts) - 1)
+        shared = _common_length(prompts, min(len(p) for p in prompts) - 1) if self.reuse else 0
         kept = _common_length([self._held, prompts[0]], shared)
         self._held = []  # until the new prompt is in: a failed call leaves nothing to reuse
         lib.llama_memory_seq_rm(mem, 0, kept, -1)

@@ -200,6 +200,7 @@ def test_engine_computes_a_shared_prompt_beginning_once(engines, studies) -> Non
         assert engine.computed == len(p)
         return out
 
+    engine.generate(ids, 24, {eos})  # a context large enough for all calls below (a new one keeps nothing)
     expected = [fresh(p) for p in ids]
     shared = _common_length(ids, min(map(len, ids)))
     assert shared > 50  # the system prompt at least
@@ -212,3 +213,9 @@ def test_engine_computes_a_shared_prompt_beginning_once(engines, studies) -> Non
     assert engine.generate([ids[1]], 24, {eos})[0] == expected[1]  # the same prompt again
     assert engine.computed == 1
     assert engine.generate([ids[2], ids[0]], 24, {eos}) == [expected[2], expected[0]]
+    engine.reuse = False
+    try:
+        assert engine.generate([ids[0], ids[1]], 24, {eos}) == [expected[0], expected[1]]
+        assert engine.computed == len(ids[0]) + len(ids[1])
+    finally:
+        engine.reuse = True
