@@ -152,13 +152,12 @@ def compare_number(claim: Fact, ev: Fact) -> tuple[Status, str]:
                             f"outside ±{tol:g} of the study's {shown} {ev.unit or ''}".strip())
 
 
-def compare(claim: Fact, ev: Evidence, worded: bool = True) -> tuple[Status, str]:
+def compare(claim: Fact, ev: Evidence) -> tuple[Status, str]:
     """A claimed fact against one piece of evidence about the same concept and location.
 
     Args:
         claim: A fact of the impression.
         ev: Evidence of the study (its fact and the grades the lab profile accepts for it).
-        worded: False to leave the reason empty (a caller that keeps only the status).
 
     Returns:
         (status, reason): grades are compared on the concept's scale (overlapping intervals are
@@ -170,11 +169,11 @@ def compare(claim: Fact, ev: Evidence, worded: bool = True) -> tuple[Status, str
         return compare_number(claim, f)
     if claim.polarity == "uncertain":
         if f.polarity == "absent":
-            return "unsupported", f"the study states {_word(f)}" if worded else ""
-        return "supported", f"the study reports {_word(f)}" if worded else ""
+            return "unsupported", f"the study states {_word(f)}"
+        return "supported", f"the study reports {_word(f)}"
     if f.polarity == "uncertain":
         if claim.polarity == "present":
-            return "unsupported", f"the study only suggests {_word(f)}" if worded else ""
+            return "unsupported", f"the study only suggests {_word(f)}"
         return "supported", "the study does not confirm it"
     ci, scale = interval(claim), lexicon().scale_of.get(claim.concept)
     if claim.value is not None and f.value is not None and claim.polarity == f.polarity == "present":
@@ -182,42 +181,41 @@ def compare(claim: Fact, ev: Evidence, worded: bool = True) -> tuple[Status, str
         big = claim.value_max if claim.value_max is not None else claim.value
         tol = rules().tolerances.dimensions["length"].abs
         if abs(big - (f.value_max if f.value_max is not None else f.value)) > tol + 1e-9:
-            return "contradicted", f"the study gives {_word(f)} of {f.value:g} cm" if worded else ""
+            return "contradicted", f"the study gives {_word(f)} of {f.value:g} cm"
     if scale is None:
         if claim.polarity != f.polarity:
-            return "contradicted", f"the study states {_word(f)}" if worded else ""
+            return "contradicted", f"the study states {_word(f)}"
         if claim.grade and f.grade and claim.grade != f.grade and claim.grade not in ev.accepted:
-            return "contradicted", f"the study states {_word(f)}" if worded else ""
+            return "contradicted", f"the study states {_word(f)}"
         if claim.grade and not f.grade and claim.polarity == "present":
-            return "unsupported", (f"the study gives no grade for {claim.concept.replace('_', ' ')}"
-                                   if worded else "")
-        return "supported", f"the study states {_word(f)}" if worded else ""
+            return "unsupported", f"the study gives no grade for {claim.concept.replace('_', ' ')}"
+        return "supported", f"the study states {_word(f)}"
     coarse = {"dilated", "reduced", "increased", "elevated", "abnormal"}
     if f.grade in coarse and ev.accepted:  # "dilated" from a measured value: its specific bands
         stated = [scale[g] for g in ev.accepted if g in scale and g not in coarse]
     else:
         stated = [iv for iv in [interval(f)] if iv is not None]
         if ci is not None and stated and f.grade != "indeterminate" and _overlap(ci, stated[0]):
-            return "supported", f"the study states {_word(f)}" if worded else ""  # agreement needs no bands
+            return "supported", f"the study states {_word(f)}"  # agreement needs no bands
     if (claim.polarity == "present" and claim.grade in ev.accepted) or (
             claim.polarity == "absent" and "none" in ev.accepted):
-        return "supported", f"the lab profile accepts it for {_word(f)}" if worded else ""
+        return "supported", f"the lab profile accepts it for {_word(f)}"
     if f.grade == "indeterminate" and claim.grade not in (None, "indeterminate"):
-        return "unsupported", f"the study could not grade {claim.concept.replace('_', ' ')}" if worded else ""
+        return "unsupported", f"the study could not grade {claim.concept.replace('_', ' ')}"
     presence = claim.concept in rules().ungraded_means_abnormal
     if f.polarity == "present" and f.grade is None and not presence:
-        return "supported", f"the study mentions {_word(f)} without a grade" if worded else ""
+        return "supported", f"the study mentions {_word(f)} without a grade"
     if ci is None:  # present, no grade: contradicted by a normal or absent finding
         if presence and stated and all(iv[1] <= 0.5 and iv[0] >= 0 for iv in stated):
-            return "contradicted", f"the study states {_word(f)}" if worded else ""
-        return "supported", f"the study reports {_word(f)}" if worded else ""
+            return "contradicted", f"the study states {_word(f)}"
+        return "supported", f"the study reports {_word(f)}"
     if not stated:
         if claim.polarity == "absent" or ci == (0.0, 0.0):
-            return "contradicted", f"the study reports {_word(f)}" if worded else ""
-        return "unsupported", f"the study gives no grade for {_word(f)}" if worded else ""
+            return "contradicted", f"the study reports {_word(f)}"
+        return "unsupported", f"the study gives no grade for {_word(f)}"
     if any(_overlap(ci, iv) for iv in stated):
-        return "supported", f"the study states {_word(f)}" if worded else ""
-    return "contradicted", f"the study states {_word(f)}" if worded else ""
+        return "supported", f"the study states {_word(f)}"
+    return "contradicted", f"the study states {_word(f)}"
 
 
 def is_stated(e: Evidence) -> bool:

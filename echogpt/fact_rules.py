@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
@@ -427,20 +427,9 @@ def _segment_names(level: str, wall: str) -> list[str]:
     return [f"{level}_{wall}"]
 
 
+@lru_cache(maxsize=4096)  # locations are a small vocabulary, asked for again and again
 def segments_of(location: str | None) -> frozenset[int]:
     """The 17-segment numbers a wall-motion location covers (all 17 for None or 'global')."""
-    found = _SEGMENTS.get(location)
-    if found is None:
-        found = _segments_of(location)
-        if len(_SEGMENTS) < 4096:  # locations are a small vocabulary; odd text is not kept
-            _SEGMENTS[location] = found
-    return found
-
-
-_SEGMENTS: dict[str | None, frozenset[int]] = {}
-
-
-def _segments_of(location: str | None) -> frozenset[int]:
     seg = rules().walls.segments
     if location is None:
         return frozenset(seg["global"])
@@ -462,24 +451,13 @@ def family_of() -> dict[str, frozenset[str]]:
     return out
 
 
+@cache  # few keys: concepts x grade words
 def resolve_grade(concept: str, degree: str | None, direction: str | None) -> str | None:
     """The vocabulary grade of ``concept`` for a degree word and/or a direction word.
 
     "mildly" + "dilated" on lv_size gives "mildly_dilated"; "moderate" alone on valve_regurgitation
     gives "moderate"; "mild" alone on lv_size uses the concept's default direction.
     """
-    key = (concept, degree, direction)
-    grade = _RESOLVED.get(key, _UNSEEN)
-    if grade is _UNSEEN:
-        grade = _RESOLVED[key] = _resolve_grade(concept, degree, direction)
-    return grade  # type: ignore[return-value]
-
-
-_RESOLVED: dict[tuple[str, str | None, str | None], str | None] = {}  # few: concepts x grade words
-_UNSEEN = object()
-
-
-def _resolve_grade(concept: str, degree: str | None, direction: str | None) -> str | None:
     r = rules()
     allowed = concept_vocabulary()[concept]["grades"]
     if not allowed:
@@ -506,12 +484,11 @@ def _resolve_grade(concept: str, degree: str | None, direction: str | None) -> s
 
 def tolerance(field_name: str, value: float) -> float:
     """How far a stated number may sit from the study's value (canonical unit)."""
-    tol = _TOLERANCES.get(field_name)
-    if tol is None:
-        t = rules().tolerances
-        tol = t.fields.get(field_name) or t.dimensions.get(units.spec(field_name).dimension) or Tolerance()
-        _TOLERANCES[field_name] = tol
+    tol = _tolerance_of(field_name)
     return max(tol.abs, tol.rel * abs(value))
 
 
-_TOLERANCES: dict[str, Tolerance] = {}  # field -> its tolerance (fields are a fixed table)
+@cache  # fields are a fixed table
+def _tolerance_of(field_name: str) -> Tolerance:
+    t = rules().tolerances
+    return t.fields.get(field_name) or t.dimensions.get(units.spec(field_name).dimension) or Tolerance()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from echogpt import units
@@ -265,21 +266,13 @@ def lesion_sizes(text: str, toks: list[Tok], facts: list[Fact]) -> None:
                           unit="cm")
 
 
-_MEASURED: dict[tuple[str, str], Fact | None] = {}
-_UNSEEN = object()
-
-
 def measure(name: str, raw: str, start: int, end: int) -> Fact | None:
     """A ``measurement`` fact from a number's text ("55-60 %", "14 mm", "<30%"), canonical unit.
 
     Returns None when the unit does not fit the field or a bare number is implausible for it.
     """
     # the same number text recurs across reports ("3.5 cm"): read once per field, placed per use
-    read = _MEASURED.get((name, raw), _UNSEEN)
-    if read is _UNSEEN:
-        if len(_MEASURED) >= 65536:
-            _MEASURED.clear()
-        read = _MEASURED[name, raw] = _measure(name, raw)
+    read = _measure(name, raw)
     if read is None:
         return None
     values = read.__dict__.copy()
@@ -287,6 +280,7 @@ def measure(name: str, raw: str, start: int, end: int) -> Fact | None:
     return _built(values, read.__pydantic_fields_set__)
 
 
+@lru_cache(maxsize=65536)
 def _measure(name: str, raw: str) -> Fact | None:
     m = _NUM.match(raw.strip())
     if not m:

@@ -203,13 +203,12 @@ def _judge(claim: Fact, study: Study, sf: StudyFacts, comparison: bool) -> tuple
     if claim.concept == "measurement":
         if not found:
             return "unsupported", f"the study gives no {claim.location} value"
-        first = compare(claim, found[0])
-        if first[0] == "supported":
-            return first
-        for e in found[1:]:  # the first supporting number, else the first verdict
+        first = None
+        for e in found:  # the first supporting number, else the first verdict
             x = compare(claim, e)
             if x[0] == "supported":
                 return x
+            first = first or x
         return first
     if (claim.location in r.tee_only_locations and study.study_type == StudyType.TTE
             and not any(e.fact.location in r.tee_only_locations for e in found)):

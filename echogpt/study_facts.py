@@ -160,15 +160,20 @@ def _other_findings(study: Study) -> list[Evidence]:
     return out
 
 
+_ANY = object()  # a derived-fact rule that names no location
+
+
 @cache
 def _derived_rules() -> tuple[tuple[tuple[str, str | None], str, tuple[tuple[str, str], ...], float | None,
-                                    Fact], ...]:
-    """Each derived-fact rule as (then key, if-concept, other if-conditions, min value, the fact)."""
+                                    Fact, object], ...]:
+    """Each derived-fact rule as (then key, if-concept, other if-conditions, min value, the fact, the
+    location it asks for or ``_ANY``)."""
     out = []
     for d in rules().derived_facts:
         cond = tuple((k, v) for k, v in d.if_.items() if k != "concept")
         fact = Fact(source=d.source, **d.then)
-        out.append(((fact.concept, fact.location), d.if_.get("concept", ""), cond, d.min_value, fact))
+        out.append(((fact.concept, fact.location), d.if_.get("concept", ""), cond, d.min_value, fact,
+                    d.if_.get("location", _ANY)))
     return tuple(out)
 
 
@@ -177,9 +182,6 @@ def _derived_concepts() -> tuple[frozenset[str], frozenset[str]]:
     """The concepts derived-fact rules start from, and those they conclude."""
     compiled = _derived_rules()
     return frozenset(c[1] for c in compiled), frozenset(c[0][0] for c in compiled)
-
-
-_ANY = object()
 
 
 def _derived(evidence: list[Evidence]) -> list[Evidence]:
@@ -197,10 +199,9 @@ def _derived(evidence: list[Evidence]) -> list[Evidence]:
         if concept in wanted:
             by_concept.setdefault(concept, []).append(e)
             by_place.setdefault((concept, f.location), []).append(e)
-    for then, concept, cond, min_value, fact in compiled:
+    for then, concept, cond, min_value, fact, where in compiled:
         if then in have:
             continue
-        where = dict(cond).get("location", _ANY)
         for e in by_concept.get(concept, ()) if where is _ANY else by_place.get((concept, where), ()):
             f = e.fact
             if f.polarity != "present":
@@ -355,6 +356,7 @@ def _conflicts(text: list[Evidence], structured: list[Evidence]) -> list[Conflic
             elif (tf.polarity == sf.polarity and tf.grade == sf.grade and tf.value == sf.value
                   and tf.value_max == sf.value_max):
                 continue  # prose and fields say the same thing
-            if compare(tf, s, worded=False)[0] == "contradicted":  # worded only when kept
-                out.append(Conflict(tf.concept, tf.location, t.located(), sf, compare(tf, s)[1]))
+            status, reason = compare(tf, s)
+            if status == "contradicted":
+                out.append(Conflict(tf.concept, tf.location, t.located(), sf, reason))
     return out
