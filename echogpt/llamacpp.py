@@ -271,6 +271,10 @@ class LlamaCppEngine:
         _quiet(lib)
         lib.llama_backend_init()
         params = lib.llama_model_default_params()
+        # No repacked weight buffers: on CPUs with AMX (Sapphire Rapids and later) llama.cpp moves the
+        # Q8_0 embedding/output matrix into an AMX buffer whose matmul crashes on the first batch
+        # (ggml-org/llama.cpp#20824, unfixed). The other weights are bf16/f16, which no repack covers.
+        params.use_extra_bufts = False
         self.model = lib.llama_model_load_from_file(str(model_path).encode(), params)
         if not self.model:
             raise ModelError(f"llama.cpp cannot load {model_path}")
@@ -396,6 +400,34 @@ class LlamaCppEngine:
                     self._decode(ctx, batch)
                     for j, i in enumerate(active):
                         nxt[i] = self._pick(ctx, j, rng, temperature, top_p)
+            finally:
+                lib.llama_batch_free(batch)
+
+    def next_logits(self, prompt: Sequence[int]) -> np.ndarray:
+        """The logits of the token after ``prompt``, computed whole in one sequence (nothing reused).
+
+        Greedy decoding picks their argmax; a caller can see how close the runner-up was.
+        """
+        if not prompt:
+            raise ValueError("empty prompt")
+        lib = self.lib
+        with self.lock:
+            ctx = self._context(1, len(prompt) + 1)
+            self._held = []
+            mem = lib.llama_get_memory(ctx)
+            for i in range(self._shape[0]):
+                lib.llama_memory_seq_rm(mem, i, -1, -1)
+            batch = lib.llama_batch_init(self.n_batch, 0, 1)
+            try:
+                for start in range(0, len(prompt), self.n_batch):
+                    stop = min(len(prompt), start + self.n_batch)
+                    for j, pos in enumerate(range(start, stop)):
+                        self._put(batch, j, prompt[pos], pos, 0, pos == len(prompt) - 1)
+                    batch.n_tokens = stop - start
+                    self._decode(ctx, batch)
+                last = (len(prompt) - 1) % self.n_batch
+                logits = lib.llama_get_logits_ith(ctx, last)
+                return np.ctypeslib.as_array(logits, shape=(self.n_vocab,)).copy()
             finally:
                 lib.llama_batch_free(batch)
 
