@@ -162,6 +162,7 @@ class Lexicon:
     by_char: _Lazy  # any word start: the rules for its first character (compiled on first use)
     by_pair: dict[str, re.Pattern[str] | None]  # ASCII word starts: the rules for its first two letters
     payloads: dict[str, tuple[str, Any]]
+    parts: tuple[str, ...]  # every rule as a named group (in the order the alternations try them)
     sentence_end: re.Pattern[str]
     filler: re.Pattern[str]
     comparison: re.Pattern[str]
@@ -178,7 +179,7 @@ _NUM = (r"(?:(?:<|>|≤|≥|<=|>=|less than|greater than|more than|above|below|u
         r"|mm|cm|msec|ms|%|percent|bpm))?")
 
 
-def _first_chars(src: str) -> set[str]:
+def first_chars(src: str) -> set[str]:
     """Lower-case characters a pattern can start with (every character when that is unknowable)."""
     from re import _constants as c  # type: ignore[attr-defined]
     from re import _parser  # type: ignore[attr-defined]
@@ -228,7 +229,7 @@ _CATEGORIES = {f"CATEGORY_{name}": re.compile(rx) for name, rx in (
     ("NOT_WORD", r"\W"))}
 
 
-def _pairs(src: str) -> set[str] | None:
+def first_pairs(src: str) -> set[str] | None:
     """Lower-case two-character starts a pattern can match; a one-character string where a match may
     end after one character; None when that is unknowable. Over-approximates, never misses a start."""
     from re import _constants as c  # type: ignore[attr-defined]
@@ -339,10 +340,10 @@ def lexicon() -> Lexicon:
         # Symbols may follow a match; letters and digits may not (whole words only).
         part = rf"(?P<{name}>(?:{src})(?![A-Za-z0-9]))"
         parts.append(part)
-        firsts = _first_chars(src)
+        firsts = first_chars(src)
         for ch in firsts:
             buckets.setdefault(ch, []).append(part)
-        pairs = _pairs(src)
+        pairs = first_pairs(src)
         pairs = None if pairs is None or "" in pairs else pairs
         for ch in firsts if pairs is None else {x[0] for x in pairs if len(x) == 1}:
             wild.setdefault(ch, []).append(part)
@@ -369,7 +370,7 @@ def lexicon() -> Lexicon:
     cmp_src = "|".join(_rx(x) for x in r.comparison_cues)
     wall_parse = re.compile(rf"(?P<lv>{levels})|(?P<nm>{names})", re.IGNORECASE)
     lex = Lexicon(
-        by_char=by_char, by_pair=by_pair, payloads=payloads,
+        by_char=by_char, by_pair=by_pair, payloads=payloads, parts=tuple(parts),
         # a full stop ends a sentence unless it is a decimal point ("2.5"); the leading character
         # class lets the regex engine skip ahead to candidate characters
         sentence_end=re.compile(r"[;!?\n]|\.(?:(?<!\d\.)(?!\d)|(?<=\d\.)(?=\s|$))"),

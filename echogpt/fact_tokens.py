@@ -100,13 +100,13 @@ def gap_ok(text: str, a: int, b: int, max_words: int = 1, comma: bool = True) ->
     gap = text[a:b]
     if gap.isspace():
         return True
-    if not comma and _CLAUSE.search(gap):
+    if not comma and CLAUSE.search(gap):
         return False
     rest = lexicon().filler.sub(" ", gap).split()
     return len(rest) <= max_words
 
 
-_CLAUSE = re.compile(r"[,;:()]")
+CLAUSE = re.compile(r"[,;:()]")
 
 
 SUBJ = ("subj", "wallterr")
@@ -220,15 +220,23 @@ def field_of(toks: list[Tok], i: int, carry: list[tuple[str, str | None]]) -> st
     return f["*"]
 
 
-def read_numbers(text: str, toks: list[Tok], out: list[Fact], carry: list[tuple[str, str | None]]) -> None:
-    """Append a ``measurement`` fact for each measurement name followed by a number.
+Plan = tuple[tuple[str, int, int, int], ...]
+
+
+def number_plan(toks: list[Tok], carry: list[tuple[str, str | None]]) -> Plan:
+    """Where a sentence's measurement numbers are: each measurement name followed by a number.
+
+    The plan depends on the tokens alone, not on the digits, so sentences that differ only in their
+    numbers share it (``numbers`` reads the values of each).
 
     Args:
-        text: The sentence.
-        toks: Its tokens.
-        out: Facts of the sentence (appended to).
+        toks: The sentence's tokens.
         carry: The previous sentence's subject (decides fields such as "mean gradient").
+
+    Returns:
+        (field, number start, number end, name start) per number.
     """
+    plan = []
     for i, t in enumerate(toks):
         name = field_of(toks, i, carry) if t.kind in ("term", "subj") else None
         if not name:
@@ -237,33 +245,55 @@ def read_numbers(text: str, toks: list[Tok], out: list[Fact], carry: list[tuple[
             n = toks[j]
             if n.kind == "num":
                 if n.start - t.end <= 60:
-                    fact = measure(name, text[n.start:n.end], t.start, n.end)
-                    if fact:
-                        out.append(fact)
+                    plan.append((name, n.start, n.end, t.start))
                 break
             if field_of(toks, j, carry) if n.kind in ("term", "subj") else False:
                 break
+    return tuple(plan)
 
 
-_LESIONS = ("vegetation", "thrombus", "mass")
+def numbers(text: str, plan: Plan, out: list[Fact]) -> None:
+    """Append a ``measurement`` fact for each number of the plan that fits its field."""
+    for name, start, end, name_start in plan:
+        fact = measure(name, text[start:end], name_start, end)
+        if fact:
+            out.append(fact)
+
+
+LESIONS = ("vegetation", "thrombus", "mass")
 _LENGTH = re.compile(r"(\d+(?:\.\d+)?)(?:\s*(?:x|×|by)\s*(\d+(?:\.\d+)?))?\s*(mm|cm)\b", re.IGNORECASE)
 
 
-def lesion_sizes(text: str, toks: list[Tok], facts: list[Fact]) -> None:
-    """Sizes of vegetations, thrombi and masses ("a 1.2 cm vegetation", "0.6 x 0.8 cm"), in cm."""
+def lesion_sizes(text: str, nums: list[tuple[int, int]], facts: list[Fact]) -> list[Fact]:
+    """Sizes of vegetations, thrombi and masses ("a 1.2 cm vegetation", "0.6 x 0.8 cm"), in cm.
+
+    Args:
+        text: The sentence.
+        nums: Spans of its number tokens.
+        facts: Its facts, measurements included (a number a measurement took is no lesion's size).
+
+    Returns:
+        The facts, each sized lesion replaced by a copy with its size (the others as they are).
+    """
     taken = {f.end for f in facts if f.concept == "measurement"}
-    nums = [t for t in toks if t.kind == "num" and t.end not in taken]
-    for f in facts:
-        if f.concept not in _LESIONS or f.polarity == "absent" or not nums:
+    free = [n for n in nums if n[1] not in taken]
+    if not free:
+        return facts
+    out = list(facts)
+    for k, f in enumerate(out):
+        if f.concept not in LESIONS or f.polarity == "absent":
             continue
-        near = min(nums, key=lambda t: abs(t.start - (f.start or 0)))
-        m = _LENGTH.search(text, near.start, near.end)
-        if m is None or abs(near.start - (f.start or 0)) > 60:
+        start, end = min(free, key=lambda n: abs(n[0] - (f.start or 0)))
+        m = _LENGTH.search(text, start, end)
+        if m is None or abs(start - (f.start or 0)) > 60:
             continue
         scale = 0.1 if m.group(3).lower() == "mm" else 1.0
         dims = sorted(float(x) * scale for x in m.groups()[:2] if x)
-        f.__dict__.update(value=round(dims[0], 3), value_max=round(dims[-1], 3) if len(dims) > 1 else None,
-                          unit="cm")
+        values = f.__dict__.copy()
+        values.update(value=round(dims[0], 3), value_max=round(dims[-1], 3) if len(dims) > 1 else None,
+                      unit="cm")
+        out[k] = _built(values, f.__pydantic_fields_set__)
+    return out
 
 
 def measure(name: str, raw: str, start: int, end: int) -> Fact | None:

@@ -17,19 +17,21 @@ from functools import lru_cache
 
 from echogpt.fact_rules import Term, lexicon, resolve_grade, rules
 from echogpt.fact_tokens import (
+    CLAUSE,
+    LESIONS,
     SUBJ,
     Tok,
     gap_ok,
     is_modifier,
-    lesion_sizes,
     make_fact,
-    read_numbers,
+    number_plan,
     relocated,
     subject_list,
     tokens,
     wall_list,
 )
 from echogpt.schemas import Fact
+from echogpt.sentence_cache import Carry, Parts, SentenceCache
 
 
 @dataclass(slots=True)
@@ -76,7 +78,8 @@ def _postfix_subjects(text: str, toks: list[Tok], b: int, k: int) -> _Mention:
 
 def _sentence_facts(text: str, toks: list[Tok], offset_facts: list[Fact],
                     carry: list[tuple[str, str | None]]) -> list[tuple[str, str | None]]:
-    """Facts of one sentence; ``carry`` is the previous sentence's last subject (returned updated)."""
+    """Facts of one sentence but its numbers' (``number_plan`` finds those); ``carry`` is the previous
+    sentence's last subject (returned updated)."""
     r = rules()
     # 1. merge "mildly" + "dilated", and bind "not" + grade
     merged: list[Tok] = []
@@ -238,11 +241,8 @@ def _sentence_facts(text: str, toks: list[Tok], offset_facts: list[Fact],
                                           for x in range(m.anchor + 1, last_m.anchor)):
                         m.polarity = pol
     # 6. facts
-    first = len(offset_facts)
     for m in everything:
         _emit(m, offset_facts)
-    read_numbers(text, toks, offset_facts, carry)
-    lesion_sizes(text, toks, offset_facts[first:])
     for t in reversed(toks):
         subjects = subject_list(t)
         if subjects:
@@ -291,9 +291,6 @@ def _emit(m: _Mention, out: list[Fact]) -> None:
                                         start=m.start, end=m.end, rule=rule))
 
 
-Carry = tuple[tuple[str, str | None], ...]
-
-
 class _Carry(list):  # type: ignore[type-arg]
     """The previous sentence's subjects, noting whether the sentence looked at them."""
 
@@ -304,48 +301,28 @@ class _Carry(list):  # type: ignore[type-arg]
         return super().__iter__()
 
 
-class _SentenceCache:
-    """Facts of each sentence (spans relative to it) and the subject it hands to the next one.
-
-    Reports repeat sentences ("There is no pericardial effusion."), so sentences are memoised: by
-    their text alone when they never look at the previous sentence's subject (most do), else by
-    text and that subject.
-    """
-
-    def __init__(self, maxsize: int = 65536) -> None:
-        self.maxsize = maxsize
-        self.free: dict[str, tuple[tuple[Fact, ...], Carry | None] | None] = {}
-        self.bound: dict[tuple[str, Carry], tuple[tuple[Fact, ...], Carry]] = {}
-
-    def cache_clear(self) -> None:
-        self.free.clear()
-        self.bound.clear()
-
-    def __call__(self, sentence: str, carry: Carry) -> tuple[tuple[Fact, ...], Carry]:
-        free = self.free.get(sentence, _MISSING)
-        if free is None:
-            hit = self.bound.get((sentence, carry))
-            if hit is not None:
-                return hit
-        elif free is not _MISSING:
-            return free[0], carry if free[1] is None else free[1]  # type: ignore[index]
-        seen = _Carry(carry)
-        toks = tokens(sentence)
-        out: list[Fact] = []
-        after = _sentence_facts(sentence, toks, out, seen) if toks else seen
-        facts = tuple(out)
-        if len(self.free) >= self.maxsize or len(self.bound) >= self.maxsize:
-            self.cache_clear()
-        if seen.read:
-            self.free[sentence] = None
-            self.bound[sentence, carry] = facts, tuple(after)
-            return facts, tuple(after)
-        self.free[sentence] = facts, None if after is seen else tuple(after)
-        return facts, carry if after is seen else tuple(after)
+def _parts(sentence: str, carry: tuple[tuple[str, str | None], ...]) -> Parts:
+    """One sentence worked out (see ``Parts``), from its tokens."""
+    seen = _Carry(carry)
+    toks = tokens(sentence)
+    base: list[Fact] = []
+    after = _sentence_facts(sentence, toks, base, seen) if toks else seen
+    plan = number_plan(toks, seen)
+    lesions = any(f.concept in LESIONS and f.polarity != "absent" for f in base)
+    nums = tuple((t.start, t.end) for t in toks if t.kind == "num") if lesions else ()
+    # a wall phrase's locations are read off its words: digits there would make them the sentence's own
+    shared = not any(_DIGIT.search(sentence, t.start, t.end) for t in toks if t.kind == "wallterr")
+    return Parts(tuple(base), plan, nums, None if after is seen else tuple(after), seen.read, shared)
 
 
-_MISSING = object()
-_sentence_cached = _SentenceCache()
+_DIGIT = re.compile(r"[0-9]")
+
+
+def _binding_patterns() -> tuple[str, ...]:  # what binding reads gaps between tokens with
+    return (lexicon().filler.pattern, _GRADE_JOIN.pattern, _OF_THE.pattern, CLAUSE.pattern)
+
+
+_sentence_cached = SentenceCache(_parts, _binding_patterns)
 
 
 def sentence_facts(text: str) -> Iterator[tuple[int, tuple[Fact, ...]]]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 
 from echogpt import units
 from echogpt.acceptance import acceptable_grades
@@ -77,28 +77,39 @@ def _field_units() -> dict[str, tuple[str | None, str]]:
             for name in Measurements.model_fields if name not in ("lvef", "septal_flattening")}
 
 
-def _measurement_facts(study: Study) -> list[Fact]:
+@lru_cache(maxsize=65536)
+def _measured(name: str, value: float, value_max: float | None = None) -> Evidence:
+    """The evidence of one structured measurement; the same value gives the same (immutable) object,
+    shared by every study with it."""
+    if name == "lvef":
+        fact = make_fact(concept="measurement", location="lvef", value=value, unit="%", value_max=value_max,
+                         source="measurements.lvef")
+    else:
+        unit, source = _field_units()[name]
+        fact = make_fact(concept="measurement", location=name, value=value, unit=unit, source=source)
+    return Evidence(fact, NO_GRADES, "structured")
+
+
+def _measurement_facts(study: Study) -> list[Evidence]:
     m = study.measurements
-    out: list[Fact] = []
+    out: list[Evidence] = []
     if m is None:
         return out
-    field_units = _field_units()
     for name, value in m.__dict__.items():  # the fields in order, without pydantic's __iter__
         if value is None or name == "septal_flattening":
             continue
         if name == "lvef":
             if value.low is None:
                 continue
-            out.append(make_fact(concept="measurement", location="lvef", value=value.low, unit="%",
-                                 value_max=value.high if value.high != value.low else None,
-                                 source="measurements.lvef"))
-        else:
-            unit, source = field_units[name]
-            out.append(make_fact(concept="measurement", location=name, value=value, unit=unit, source=source))
+            high = value.high if value.high != value.low else None
+            out.append((_measured if value.low else _measured.__wrapped__)("lvef", value.low, high))
+        else:  # 0.0 and -0.0 are one key: a zero is built anew (it is rare)
+            out.append((_measured if value else _measured.__wrapped__)(name, value))
     if m.rvsp is None and m.tr_vmax is not None and m.rap is not None:
         # ASE10-RH: RVSP = 4 x TR Vmax^2 + RAP (mmHg)
-        out.append(Fact(concept="measurement", location="rvsp", value=round(4 * m.tr_vmax ** 2 + m.rap),
-                        unit="mmHg", source="measurements.tr_vmax+rap", rule="ASE10-RH:rvsp"))
+        fact = Fact(concept="measurement", location="rvsp", value=round(4 * m.tr_vmax ** 2 + m.rap),
+                    unit="mmHg", source="measurements.tr_vmax+rap", rule="ASE10-RH:rvsp")
+        out.append(Evidence(fact, NO_GRADES, "structured"))
     return out
 
 
@@ -236,7 +247,7 @@ def _structured(study: Study, profile: str, text: list[Evidence] | None = None) 
     graded = _with_prose_numbers(study, text or [])
     bands = _Bands(profile, graded)
     out = [Evidence(f, bands, "structured") for f in grade_study(graded, profile)]
-    out += [Evidence(f, NO_GRADES, "structured") for f in _measurement_facts(study)]
+    out += _measurement_facts(study)
     return out + _morphology(study) + _other_findings(study)
 
 
