@@ -31,7 +31,7 @@ from echogpt.fact_tokens import (
     wall_list,
 )
 from echogpt.schemas import Fact
-from echogpt.sentence_cache import Carry, Parts, SentenceCache
+from echogpt.sentence_cache import Carry, Parts, SentenceCache, span_order
 
 
 @dataclass(slots=True)
@@ -308,6 +308,7 @@ def _parts(sentence: str, carry: tuple[tuple[str, str | None], ...]) -> Parts:
     base: list[Fact] = []
     after = _sentence_facts(sentence, toks, base, seen) if toks else seen
     plan = number_plan(toks, seen)
+    base.sort(key=span_order)
     lesions = any(f.concept in LESIONS and f.polarity != "absent" for f in base)
     nums = tuple((t.start, t.end) for t in toks if t.kind == "num") if lesions else ()
     # a wall phrase's locations are read off its words: digits there would make them the sentence's own
@@ -326,7 +327,8 @@ _sentence_cached = SentenceCache(_parts, _binding_patterns)
 
 
 def sentence_facts(text: str) -> Iterator[tuple[int, tuple[Fact, ...]]]:
-    """Each sentence's offset in ``text`` and its facts (spans relative to the sentence)."""
+    """Each sentence's offset in ``text`` and its facts (spans relative to the sentence), in text
+    order (by start, then concept): one sentence after the other, they are in text order throughout."""
     carry: Carry = ()
     start = 0
     for m in lexicon().sentence_end.finditer(text):
@@ -348,7 +350,6 @@ def _extract_cached(text: str) -> tuple[Fact, ...]:
     out: list[Fact] = []
     for start, facts in sentence_facts(text):
         out += [_shifted(f, start) for f in facts] if start else facts
-    out.sort(key=lambda f: (f.start or 0, f.concept))
     return tuple(out)
 
 

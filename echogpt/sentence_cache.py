@@ -48,7 +48,7 @@ def _zeros(m: re.Match[str]) -> str:
 class Parts(NamedTuple):
     """One sentence worked out, with spans relative to it."""
 
-    facts: tuple[Fact, ...]  # every fact but those of its numbers
+    facts: tuple[Fact, ...]  # every fact but those of its numbers, in ``span_order``
     plan: Plan  # where its measurement numbers are (``fact_tokens.number_plan``)
     nums: tuple[tuple[int, int], ...]  # spans of its numbers, where a lesion may take one as its size
     after: Carry | None  # the subject it hands to the next sentence (None: the one it got)
@@ -255,7 +255,13 @@ def _finish(sentence: str, parts: Parts) -> tuple[Fact, ...]:
     numbers(sentence, parts.plan, out)
     if parts.nums:
         out = lesion_sizes(sentence, list(parts.nums), out)
+    out.sort(key=span_order)
     return tuple(out)
+
+
+def span_order(f: Fact) -> tuple[int, str]:
+    """Facts in text order: by start, then concept (sorts are stable: the rest keeps its order)."""
+    return f.start or 0, f.concept
 
 
 _MISSING = object()

@@ -287,17 +287,16 @@ def _about_prior(text: str) -> list[tuple[int, int]]:
 
 def _text(study: Study) -> list[Evidence]:
     text = study.findings_text
-    keyed = []
+    out = []
     prior = _about_prior(text)
-    for offset, facts in sentence_facts(text):
+    for offset, facts in sentence_facts(text):  # in text order
         shift = (offset, text)  # one per sentence, shared by its facts
-        for f in facts:
-            start = (f.start or 0) + offset
-            if prior and any(a <= start < b for a, b in prior):
-                continue  # what the prior study showed is not a finding of this one
-            keyed.append((start, f.concept, len(keyed), Evidence(f, NO_GRADES, "text", shift)))
-    keyed.sort()
-    return [k[3] for k in keyed]
+        if prior:  # what the prior study showed is not a finding of this one
+            out += [Evidence(f, NO_GRADES, "text", shift) for f in facts
+                    if not any(a <= (f.start or 0) + offset < b for a, b in prior)]
+        else:
+            out += [Evidence(f, NO_GRADES, "text", shift) for f in facts]
+    return out
 
 
 def _prior_study(study: Study) -> Study | None:

@@ -8,9 +8,12 @@ Measurements are graded by ``echogpt.guidelines``; structured findings become fa
 
 from __future__ import annotations
 
+from functools import lru_cache
+from typing import Any
+
 from echogpt import guidelines as g
 from echogpt.diastology import diastolic_function
-from echogpt.fact_tokens import make_fact as _fact  # facts built unvalidated (tests validate them)
+from echogpt.fact_tokens import make_fact  # facts built unvalidated (tests validate them)
 from echogpt.guideline_data import LabProfile, load_profile, round_half_up, rule, rule_source, scale
 from echogpt.schemas import SEGMENTS, Fact, Findings, Lesion, Measurements, Study, ValveFinding
 
@@ -21,6 +24,19 @@ TERRITORIES = {"lad": {1, 2, 7, 8, 13, 14, 17}, "rca": {3, 4, 9, 10, 15}, "lcx":
 _CRITICAL = {"thrombus", "vegetation", "mass", "abscess", "tamponade", "aortic_dissection"}
 _ALWAYS_ABNORMAL = _CRITICAL | {"lvot_obstruction", "sam", "shunt", "paravalvular_leak"}
 _NORMAL_GRADES = {None, "normal", "trace", "trivial", "low", "good", "adequate", "limited", "none"}
+
+
+@lru_cache(maxsize=65536, typed=True)
+def _shared_fact(**values: Any) -> Fact:
+    return make_fact(**values)
+
+
+def _fact(**values: Any) -> Fact:
+    """A fact of the structured fields: the same arguments give the same (immutable) fact, shared by
+    every study that has it (grading builds dozens per study, most of them seen before)."""
+    if values.get("value") == 0 or values.get("value_max") == 0:  # 0.0 and -0.0 would share a key
+        return make_fact(**values)
+    return _shared_fact(**values)
 
 
 def _u(value: str) -> str:
