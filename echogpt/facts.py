@@ -331,11 +331,14 @@ def sentence_facts(text: str) -> Iterator[tuple[int, tuple[Fact, ...]]]:
     order (by start, then concept): one sentence after the other, they are in text order throughout."""
     carry: Carry = ()
     start = 0
+    cached = _sentence_cached
     for m in lexicon().sentence_end.finditer(text):
         end = m.end()
-        if end > start and not text[start:end].isspace():
-            facts, carry = _sentence_cached(text[start:end], carry)
-            yield start, facts
+        if end > start:
+            sentence = text[start:end]
+            if not sentence.isspace():
+                facts, carry = cached(sentence, carry)
+                yield start, facts
         start = max(start, end)
     if len(text) > start and not text[start:].isspace():
         yield start, _sentence_cached(text[start:], carry)[0]

@@ -275,14 +275,26 @@ def _about_prior(text: str) -> list[tuple[int, int]]:
         if not any(w in low for w in words):
             return []
     cues = _prior_cues()
-    if cues.search(text) is None:
+    hits = [m.span() for m in cues.finditer(text)]
+    if not hits:
         return []
-    spans, start = [], 0
-    for m in re.finditer(r"(?<!\d)\.(?!\d)|\n|$", text):
-        if cues.search(text[start:m.end()]):
-            spans.append((start, m.end()))
-        start = m.end()
+    spans, start, k = [], 0, 0
+    crossing = any("." in c or "\n" in c for c in rules().prior_sentence_cues)
+    for m in _SEGMENT_END.finditer(text):
+        end = m.end()
+        if crossing:  # a cue may run into the next sentence: look in this one alone
+            if cues.search(text[start:end]):
+                spans.append((start, end))
+        else:  # a cue lies inside one sentence, so the cues found in the whole text tell
+            while k < len(hits) and hits[k][0] < start:
+                k += 1
+            if k < len(hits) and hits[k][1] <= end:
+                spans.append((start, end))
+        start = end
     return spans
+
+
+_SEGMENT_END = re.compile(r"(?<!\d)\.(?!\d)|\n|$")
 
 
 def _text(study: Study) -> list[Evidence]:

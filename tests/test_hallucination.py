@@ -137,6 +137,29 @@ def test_prior_sentences_found_as_the_regex_finds_them(text: str) -> None:
     assert (_about_prior(text) != []) == (_prior_cues().search(text) is not None)
 
 
+def test_prior_sentences_are_those_a_cue_is_in() -> None:
+    """Each sentence (or line) in which the cue pattern finds a cue, looked for sentence by sentence."""
+    import random
+    import re
+
+    from echogpt.study_facts import _about_prior, _prior_cues
+
+    def one_by_one(text: str) -> list[tuple[int, int]]:
+        spans, start = [], 0
+        for m in re.finditer(r"(?<!\d)\.(?!\d)|\n|$", text):
+            if _prior_cues().search(text[start:m.end()]):
+                spans.append((start, m.end()))
+            start = m.end()
+        return spans
+
+    rng = random.Random(3)
+    bits = ["prior", "Prior.", "previous", "compared", "last study", "old study", ". ", "\n", "3.5", "x",
+            "priority", "unprior", "PRIOR", " ", "previously"]
+    for _ in range(3000):
+        text = "".join(rng.choice(bits) for _ in range(rng.randint(1, 30)))
+        assert _about_prior(text) == one_by_one(text), text
+
+
 def test_odd_case_folds_are_all_listed() -> None:
     import re
     import sys
