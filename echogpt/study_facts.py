@@ -195,28 +195,18 @@ def _derived_concepts() -> tuple[frozenset[str], frozenset[str]]:
     return frozenset(c[1] for c in compiled), frozenset(c[0][0] for c in compiled)
 
 
-def _derived(evidence: list[Evidence]) -> list[Evidence]:
+def _derived(by_concept: dict[str, list[Evidence]]) -> list[Evidence]:
+    """Facts the rules derive from the study's own evidence (grouped by concept, in order)."""
     out = []
-    compiled = _derived_rules()
-    wanted, concluded = _derived_concepts()
-    have = set()
-    by_concept: dict[str, list[Evidence]] = {}
-    by_place: dict[tuple[str, str | None], list[Evidence]] = {}  # rules on measurements name the field
-    for e in evidence:
-        f = e.fact
-        concept = f.concept
-        if concept in concluded:
-            have.add((concept, f.location))
-        if concept in wanted:
-            by_concept.setdefault(concept, []).append(e)
-            by_place.setdefault((concept, f.location), []).append(e)
-    for then, concept, cond, min_value, fact, where in compiled:
+    _, concluded = _derived_concepts()
+    have = {(c, e.fact.location) for c in concluded for e in by_concept.get(c, ())}
+    for then, concept, cond, min_value, fact, where in _derived_rules():
         if then in have:
             continue
-        for e in by_concept.get(concept, ()) if where is _ANY else by_place.get((concept, where), ()):
+        for e in by_concept.get(concept, ()):
             f = e.fact
-            if f.polarity != "present":
-                continue
+            if f.polarity != "present" or (where is not _ANY and f.location != where):
+                continue  # rules on measurements name the field
             values = f.__dict__
             if any(values[k] != v for k, v in cond):
                 continue
@@ -352,11 +342,14 @@ def study_facts(study: Study, profile: str = "default") -> StudyFacts:
         ptext = _text(prior)
         prior_ev = [Evidence(e.fact, e._accepted, "prior", e._shift)
                     for e in _structured(prior, profile, ptext) + ptext]
-    derived = _derived(text + structured)
-    sf = StudyFacts(study.study_id, text + structured + derived + prior_ev)
-    for e in sf.evidence:
-        if e.origin != "prior":
-            sf.by_concept.setdefault(e.fact.concept, []).append(e)
+    own = text + structured
+    by_concept: dict[str, list[Evidence]] = {}
+    for e in own:
+        by_concept.setdefault(e.fact.concept, []).append(e)
+    derived = _derived(by_concept)
+    for e in derived:
+        by_concept.setdefault(e.fact.concept, []).append(e)
+    sf = StudyFacts(study.study_id, own + derived + prior_ev, by_concept=by_concept)
     sf.conflicts = _conflicts(text, structured)
     if len(_CACHE) > 4096:
         _CACHE.clear()
