@@ -29,6 +29,7 @@ from echogpt.fact_compare import (
     locations_compatible,
 )
 from echogpt.fact_rules import family_of, lexicon, rules
+from echogpt.fact_tokens import construct
 from echogpt.facts import extract_facts, mentions_comparison
 from echogpt.schemas import CheckResult, Fact, Omission, StatementCheck, Study, StudyType
 from echogpt.study_facts import StudyFacts, study_facts
@@ -327,6 +328,12 @@ def _no_bubble_study(text: str, study: Study) -> bool:
     return not bubble.search(ft) or bool(re.search(not_done, ft, re.I))
 
 
+def _statement(text: str, start: int, verdict: Status, reason: str, facts: list[Fact]) -> StatementCheck:
+    # built as validation would (strings stripped), without validating values the checker made
+    return construct(StatementCheck, text=text.strip(), start=start, end=start + len(text), verdict=verdict,
+                     reason=reason.strip(), facts=facts)
+
+
 def check_statement(text: str, start: int, study: Study, sf: StudyFacts) -> StatementCheck:
     """The verdict on one statement.
 
@@ -342,22 +349,19 @@ def check_statement(text: str, start: int, study: Study, sf: StudyFacts) -> Stat
     facts = extract_facts(text, offset=start)
     comparison = mentions_comparison(text)
     if comparison and study.prior is None:
-        return StatementCheck(text=text, start=start, end=start + len(text), verdict="unsupported",
-                              reason="compares with a prior study, but the study has no prior", facts=facts)
+        return _statement(text, start, "unsupported",
+                          "compares with a prior study, but the study has no prior", facts)
     clinical = [f for f in facts if f.concept != "image_quality"]
     versus = _against_prior(text, clinical, sf) if comparison else None
     if versus is not None and versus[0] == "contradicted":
-        return StatementCheck(text=text, start=start, end=start + len(text), verdict="contradicted",
-                              reason=versus[1], facts=facts)
+        return _statement(text, start, "contradicted", versus[1], facts)
     if not clinical and versus is not None:
-        return StatementCheck(text=text, start=start, end=start + len(text), verdict=versus[0],
-                              reason=versus[1], facts=facts)
+        return _statement(text, start, versus[0], versus[1], facts)
     if not clinical:
-        return StatementCheck(text=text, start=start, end=start + len(text), verdict="not_factual",
-                              reason="states no clinical fact", facts=facts)
+        return _statement(text, start, "not_factual", "states no clinical fact", facts)
     if any(f.concept == "shunt" for f in clinical) and _no_bubble_study(text, study):
-        return StatementCheck(text=text, start=start, end=start + len(text), verdict="unsupported",
-                              reason="cites an agitated-saline (bubble) study that was not done", facts=facts)
+        return _statement(text, start, "unsupported",
+                          "cites an agitated-saline (bubble) study that was not done", facts)
     worst: tuple[Status, str] | None = None
     rank = {"contradicted": 0, "unsupported": 1, "supported": 2}
     for f in clinical:
@@ -370,8 +374,7 @@ def check_statement(text: str, start: int, study: Study, sf: StudyFacts) -> Stat
              if c.concept == f.concept and locations_compatible(f.concept, f.location, c.location)]
     if clash:  # never choose silently between the prose and the structured fields
         reason += f"; note: the findings text and the structured fields disagree ({clash[0].reason})"
-    return StatementCheck(text=text, start=start, end=start + len(text), verdict=worst[0],
-                          reason=reason, facts=facts)
+    return _statement(text, start, worst[0], reason, facts)
 
 
 def check(impression: str, study: Study, profile: str = "default") -> CheckResult:
@@ -388,7 +391,8 @@ def check(impression: str, study: Study, profile: str = "default") -> CheckResul
     sf = study_facts(study, profile)
     statements = [check_statement(s.text, s.start, study, sf) for s in split_statements(impression)]
     stated = [f for s in statements for f in s.facts]
-    return CheckResult(study_id=study.study_id, statements=statements, omissions=omissions(sf, stated))
+    return construct(CheckResult, study_id=study.study_id, statements=statements,
+                     omissions=omissions(sf, stated))
 
 
 def read_impression(arg: str) -> str:

@@ -339,3 +339,16 @@ def test_study_facts_follow_a_study_changed_in_place() -> None:
     assert after is not before
     assert [e.fact.grade for e in after.about("lv_size") if e.origin == "text"] == ["severely_dilated"]
     assert [e.fact.value for e in after.about("measurement", "lvidd") if e.origin == "structured"] == [6.5]
+
+
+def test_results_are_what_validation_would_build() -> None:
+    """Results are built without validation; each must equal its validated copy."""
+    from echogpt.schemas import CheckResult
+    from echogpt.synthetic import generate_corpus
+
+    studies = [s for s in generate_corpus(40, seed=12) if s.impression]
+    for s in studies:
+        for impression in (s.impression or "", " LVEF 20 %.  \n2. Mild MR.  ", "New PFO on bubble study."):
+            result = check(impression, s)
+            again = CheckResult.model_validate_json(result.model_dump_json())
+            assert again == result and again.model_dump_json() == result.model_dump_json()
