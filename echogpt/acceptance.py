@@ -196,6 +196,14 @@ def _between_grades(concept: str, grades: set[str], measured: bool) -> set[str]:
     return out
 
 
+def needs_study(fact: Fact) -> bool:
+    """Whether ``acceptable_grades`` reads more of the study than the patient's sex for this fact
+    (the multi-parameter grades: aortic stenosis, PH probability)."""
+    if fact.concept == "ph_probability":
+        return True
+    return fact.concept == "valve_stenosis" and fact.location == "aortic"
+
+
 def acceptable_grades(fact: Fact, profile: LabProfile | str = "default", *,
                       sex: Sex | str | None = None, study: Study | None = None) -> set[str]:
     """Grades a report may use for this fact without being wrong.

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from functools import cache, lru_cache
 
 from echogpt import units
-from echogpt.acceptance import acceptable_grades
+from echogpt.acceptance import acceptable_grades, needs_study
 from echogpt.fact_compare import (
     LOCATION_OVERLAPS,
     NO_GRADES,
@@ -219,24 +219,42 @@ def _derived(by_concept: dict[str, list[Evidence]]) -> list[Evidence]:
 
 
 class _Bands:
-    """The grades a lab profile accepts for a study's graded facts (one per study, asked per fact)."""
+    """The grades a lab profile accepts for graded facts (asked per fact, on first use): for one
+    study's, or for those of any study of one sex (``acceptance.needs_study``: no more than the sex)."""
 
-    __slots__ = ("profile", "study")
+    __slots__ = ("profile", "sex", "study")
 
-    def __init__(self, profile: str, study: Study) -> None:
-        self.profile, self.study = profile, study
+    def __init__(self, profile: str, study: Study | None = None, sex: object = None) -> None:
+        self.profile, self.study, self.sex = profile, study, sex
 
     def __call__(self, f: Fact) -> frozenset[str]:
         try:
-            return frozenset(acceptable_grades(f, self.profile, study=self.study))
+            return frozenset(acceptable_grades(f, self.profile, sex=self.sex, study=self.study))  # type: ignore[arg-type]
         except Exception:  # noqa: BLE001 - a fact the bands do not cover: its own grade only
             return frozenset([f.grade] if f.grade else [])
+
+
+# (id of a graded fact, profile, sex) -> its evidence, shared by the studies with that fact. The
+# evidence holds the fact, so the id stays that fact's for as long as the entry lives.
+_GRADED: dict[tuple[int, str, object], Evidence] = {}
+
+
+def _graded(f: Fact, profile: str, sex: object) -> Evidence:
+    key = (id(f), profile, sex)
+    e = _GRADED.get(key)
+    if e is None:
+        if len(_GRADED) >= 65536:
+            _GRADED.clear()
+        e = _GRADED[key] = Evidence(f, _Bands(profile, sex=sex), "structured")
+    return e
 
 
 def _structured(study: Study, profile: str, text: list[Evidence] | None = None) -> list[Evidence]:
     graded = _with_prose_numbers(study, text or [])
     bands = _Bands(profile, graded)
-    out = [Evidence(f, bands, "structured") for f in grade_study(graded, profile)]
+    sex = study.sex
+    out = [Evidence(f, bands, "structured") if needs_study(f) else _graded(f, profile, sex)
+           for f in grade_study(graded, profile)]
     out += _measurement_facts(study)
     return out + _morphology(study) + _other_findings(study)
 

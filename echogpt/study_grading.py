@@ -8,6 +8,7 @@ Measurements are graded by ``echogpt.guidelines``; structured findings become fa
 
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 from typing import Any
 
@@ -27,16 +28,17 @@ _NORMAL_GRADES = {None, "normal", "trace", "trivial", "low", "good", "adequate",
 
 
 @lru_cache(maxsize=65536, typed=True)
-def _shared_fact(**values: Any) -> Fact:
+def _shared_fact(negative_zero: bool, **values: Any) -> Fact:
     return make_fact(**values)
 
 
 def _fact(**values: Any) -> Fact:
     """A fact of the structured fields: the same arguments give the same (immutable) fact, shared by
     every study that has it (grading builds dozens per study, most of them seen before)."""
-    if values.get("value") == 0 or values.get("value_max") == 0:  # 0.0 and -0.0 would share a key
-        return make_fact(**values)
-    return _shared_fact(**values)
+    v, w = values.get("value"), values.get("value_max")
+    # 0.0 and -0.0 are equal keys: the sign of a zero joins the key
+    negative_zero = (v == 0 and math.copysign(1.0, v) < 0) or (w == 0 and math.copysign(1.0, w) < 0)
+    return _shared_fact(negative_zero, **values)
 
 
 def _u(value: str) -> str:

@@ -738,3 +738,23 @@ def test_every_fact_accepts_its_own_grade(measurements, sex, profile):
         if f.grade is not None:
             assert f.grade in g.acceptable_grades(f, profile, study=study), f
     g.consistency_warnings(study)
+
+
+def test_bands_need_only_the_sex_unless_the_grade_is_multi_parameter() -> None:
+    """Graded facts share their accepted grades across studies of one sex: that holds for every fact
+    ``needs_study`` leaves out (a study's other values change nothing)."""
+    from echogpt.acceptance import acceptable_grades, needs_study
+    from echogpt.guideline_data import _profiles
+    from echogpt.study_grading import grade_study
+    from echogpt.synthetic import generate_corpus
+
+    checked = multi = 0
+    for profile in _profiles():
+        for s in generate_corpus(150, seed=21):
+            for f in grade_study(s, profile):
+                if needs_study(f):
+                    multi += 1
+                    continue
+                checked += 1
+                assert acceptable_grades(f, profile, study=s) == acceptable_grades(f, profile, sex=s.sex), f
+    assert checked > 1000 and multi > 0
