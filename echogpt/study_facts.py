@@ -245,8 +245,13 @@ def _graded(f: Fact, profile: str, sex: object) -> Evidence:
     if e is None:
         if len(_GRADED) >= 65536:
             _GRADED.clear()
-        e = _GRADED[key] = Evidence(f, _Bands(profile, sex=sex), "structured")
+        e = _GRADED[key] = Evidence(f, _sex_bands(profile, sex), "structured")
     return e
+
+
+@cache
+def _sex_bands(profile: str, sex: object) -> _Bands:
+    return _Bands(profile, sex=sex)
 
 
 def _structured(study: Study, profile: str, text: list[Evidence] | None = None) -> list[Evidence]:
