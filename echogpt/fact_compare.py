@@ -65,8 +65,12 @@ class Evidence:
         return self._located
 
     def where(self) -> str:
-        """Where the fact came from: a field path or the quoted findings text."""
-        return self.located().source or self.origin
+        """Where the fact came from: a field path or the quoted findings text (``located().source``,
+        worded without making the located fact)."""
+        if self._shift is None or self._located is not None:
+            return self.located().source or self.origin
+        offset, text = self._shift
+        return f"findings_text: '{text[(self.fact.start or 0) + offset:(self.fact.end or 0) + offset]}'"
 
 
 # concepts whose different location names can still refer to the same place

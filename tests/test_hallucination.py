@@ -352,3 +352,16 @@ def test_results_are_what_validation_would_build() -> None:
             result = check(impression, s)
             again = CheckResult.model_validate_json(result.model_dump_json())
             assert again == result and again.model_dump_json() == result.model_dump_json()
+
+
+def test_where_quotes_what_the_located_fact_says() -> None:
+    from echogpt.study_facts import study_facts
+    from echogpt.synthetic import generate_corpus
+
+    quoted = 0
+    for s in generate_corpus(30, seed=4):
+        for e in study_facts(s).evidence:
+            said = e.where()
+            assert said == (e.located().source or e.origin)
+            quoted += said.startswith("findings_text: '")
+    assert quoted > 100
