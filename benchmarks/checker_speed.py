@@ -4,6 +4,7 @@ Cold: every study seen for the first time (its findings prose extracted and its 
 graded). Warm: the same studies checked again (study facts cached, as in the copilot's edit loop).
 
     python3 benchmarks/checker_speed.py --n 1000
+    python3 benchmarks/checker_speed.py --pairs tests/data/checker_eval/pairs.jsonl   # the hand-written set
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=1000, help="number of synthetic studies")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--pairs", help="check the study/impression pairs of this JSONL file instead")
     args = parser.parse_args()
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # one core
@@ -25,7 +27,17 @@ def main() -> None:
     from echogpt.hallucination import check
     from echogpt.synthetic import generate_corpus
 
-    studies = [s for s in generate_corpus(args.n, seed=args.seed) if s.impression]
+    if args.pairs:
+        import json
+
+        from echogpt.schemas import Study
+
+        with open(args.pairs, encoding="utf-8") as fh:
+            rows = [json.loads(line) for line in fh if line.strip()]
+        studies = [Study.model_validate(r["study"]).model_copy(update={"impression": r["impression"]})
+                   for r in rows]
+    else:
+        studies = [s for s in generate_corpus(args.n, seed=args.seed) if s.impression]
     check(studies[0].impression or "", studies[0])  # compile the rules once
     study_facts._CACHE.clear()
     facts._extract_cached.cache_clear()
