@@ -224,7 +224,7 @@ def first_chars(src: str) -> set[str]:
     return chars
 
 
-_CATEGORIES = {f"CATEGORY_{name}": re.compile(rx) for name, rx in (
+REGEX_CATEGORIES = {f"CATEGORY_{name}": re.compile(rx) for name, rx in (
     ("DIGIT", r"\d"), ("NOT_DIGIT", r"\D"), ("SPACE", r"\s"), ("NOT_SPACE", r"\S"), ("WORD", r"\w"),
     ("NOT_WORD", r"\W"))}
 
@@ -253,10 +253,11 @@ def first_pairs(src: str) -> set[str] | None:
                         chars.add(chr(iav).lower())
                     elif iop is c.RANGE and iav[1] - iav[0] < 128:
                         chars |= {chr(x).lower() for x in range(iav[0], iav[1] + 1)}
-                    elif iop is c.CATEGORY and str(iav) in _CATEGORIES:
+                    elif iop is c.CATEGORY and str(iav) in REGEX_CATEGORIES:
                         # \d, \s, \w: only the ASCII characters count, as pairs are looked up for
                         # ASCII text alone (numbers would otherwise be tried at every word start)
-                        chars |= {chr(x).lower() for x in range(128) if _CATEGORIES[str(iav)].match(chr(x))}
+                        category = REGEX_CATEGORIES[str(iav)]
+                        chars |= {chr(x).lower() for x in range(128) if category.match(chr(x))}
                     else:
                         raise Unknown
                 short = {x + ch for x in short for ch in chars}

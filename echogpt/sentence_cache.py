@@ -17,7 +17,7 @@ from collections.abc import Callable
 from functools import cache
 from typing import NamedTuple
 
-from echogpt.fact_rules import first_chars, first_pairs, lexicon
+from echogpt.fact_rules import REGEX_CATEGORIES, first_chars, first_pairs, lexicon
 from echogpt.fact_tokens import Plan, lesion_sizes, numbers
 from echogpt.schemas import Fact
 
@@ -33,6 +33,8 @@ _RUN = re.compile(r"(?<![A-Za-z^\u0130\u0131\u017f\u212a0-9])[0-9]+")
 _ANY_DIGIT = re.compile(r"[0-9]")
 _HIDDEN_RUN = re.compile(r"[A-Za-z^\u0130\u0131\u017f\u212a][0-9]")  # a digit the mask leaves alone
 _ALL_DIGITS = bytes.maketrans(b"123456789", b"000000000")
+# Whether each regex category (\\d, \\w, \\s and their complements) holds the digits (all of them, or none).
+_CATEGORY_HAS_DIGITS = {name: bool(rx.match("5")) for name, rx in REGEX_CATEGORIES.items()}
 
 
 def mask(sentence: str) -> str:
@@ -103,8 +105,10 @@ def digit_use(source: str, flags: int = re.IGNORECASE) -> DigitUse:
                     elif iop is c.RANGE:
                         in_class |= set(range(max(iav[0], 48), min(iav[1], 57) + 1))
                         letters = False
-                    elif iop in (c.CATEGORY, c.NEGATE):
-                        in_class |= digits if iop is c.CATEGORY else set()  # a category holds all or none
+                    elif iop is c.CATEGORY and str(iav) in _CATEGORY_HAS_DIGITS:
+                        in_class |= digits if _CATEGORY_HAS_DIGITS[str(iav)] else set()  # all or none
+                        letters = False
+                    elif iop is c.NEGATE:  # the complement of a partial set of digits is partial too
                         letters = False
                     else:
                         opaque = True
@@ -140,7 +144,7 @@ class _Masking(NamedTuple):
 @cache
 def _masking(binding: tuple[str, ...]) -> _Masking:
     uses = [(p, digit_use(p)) for p in lexicon().parts]
-    if any(u.opaque for _, u in uses) or any(digit_use(p).digits or digit_use(p).opaque for p in binding):
+    if any(u.opaque for _, u in uses) or any(u.digits or u.opaque for u in map(digit_use, binding)):
         return _Masking(False, None, None)
     naming = [p for p, u in uses if u.digits]
     if not naming:

@@ -31,6 +31,9 @@ def _alone(sentence: str) -> list[dict]:
     (r"[1-5]", "12345", False),
     (r"[^2]", "2", False),
     (r"[a-z]1", "1", False),  # a class before the digit is not known to be a letter
+    (r"[\s1]", "1", False),  # a category that holds no digit, with one digit beside it
+    (r"[\D1]", "1", False),
+    (r"[\w-]", "", False),  # a category that holds every digit
     (r"x 0", "0", True),  # names the mask digit
     (r"(\d)\1", "", True),  # a back-reference
 ])
