@@ -9,6 +9,7 @@ their units converted, and lesion sizes.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -156,8 +157,8 @@ _new = Fact.__new__
 M = TypeVar("M", bound=BaseModel)
 
 
-def _built(values: dict[str, Any], fields_set: set[str]) -> Fact:
-    obj = _new(Fact)
+def _built(values: dict[str, Any], fields_set: set[str], cls: type[BaseModel] = Fact) -> Any:
+    obj = _new(cls)
     _SET_DICT(obj, values)
     _SET_FIELDS(obj, fields_set)
     _SET_EXTRA(obj, None)
@@ -168,12 +169,12 @@ def _built(values: dict[str, Any], fields_set: set[str]) -> Fact:
 def construct(cls: type[M], **values: Any) -> M:
     """A model of ``cls`` built from values of the right types, every field given, without validation
     (the checker builds thousands of results from values it made itself; tests validate them)."""
-    obj = cls.__new__(cls)
-    _SET_DICT(obj, values)
-    _SET_FIELDS(obj, set(values))
-    _SET_EXTRA(obj, None)
-    _SET_PRIVATE(obj, None)
-    return obj
+    return _built(values, set(values), cls)  # type: ignore[no-any-return]
+
+
+def negative_zero(*values: float | None) -> bool:
+    """Whether one of the values is -0.0 (equal to 0.0 as a memo key, but written "-0.0")."""
+    return any(v == 0 and math.copysign(1.0, v) < 0 for v in values if v is not None)
 
 
 _MOVED: dict[tuple[str, ...], set[str]] = {}

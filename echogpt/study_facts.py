@@ -26,7 +26,7 @@ from echogpt.fact_compare import (
     numbers_agree,
 )
 from echogpt.fact_rules import rules
-from echogpt.fact_tokens import make_fact
+from echogpt.fact_tokens import make_fact, negative_zero
 from echogpt.facts import sentence_facts
 from echogpt.schemas import Fact, Measurements, Study, concept_vocabulary
 from echogpt.study_grading import grade_study
@@ -78,9 +78,9 @@ def _field_units() -> dict[str, tuple[str | None, str]]:
 
 
 @lru_cache(maxsize=65536)
-def _measured(name: str, value: float, value_max: float | None = None) -> Evidence:
+def _measured(name: str, value: float, value_max: float | None, negative_zero: bool) -> Evidence:
     """The evidence of one structured measurement; the same value gives the same (immutable) object,
-    shared by every study with it."""
+    shared by every study with it (``negative_zero`` keeps -0.0 apart from 0.0)."""
     if name == "lvef":
         fact = make_fact(concept="measurement", location="lvef", value=value, unit="%", value_max=value_max,
                          source="measurements.lvef")
@@ -102,9 +102,9 @@ def _measurement_facts(study: Study) -> list[Evidence]:
             if value.low is None:
                 continue
             high = value.high if value.high != value.low else None
-            out.append((_measured if value.low else _measured.__wrapped__)("lvef", value.low, high))
-        else:  # 0.0 and -0.0 are one key: a zero is built anew (it is rare)
-            out.append((_measured if value else _measured.__wrapped__)(name, value))
+            out.append(_measured("lvef", value.low, high, negative_zero(value.low, high)))
+        else:
+            out.append(_measured(name, value, None, negative_zero(value)))
     if m.rvsp is None and m.tr_vmax is not None and m.rap is not None:
         # ASE10-RH: RVSP = 4 x TR Vmax^2 + RAP (mmHg)
         fact = Fact(concept="measurement", location="rvsp", value=round(4 * m.tr_vmax ** 2 + m.rap),

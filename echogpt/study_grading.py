@@ -8,13 +8,12 @@ Measurements are graded by ``echogpt.guidelines``; structured findings become fa
 
 from __future__ import annotations
 
-import math
 from functools import lru_cache
 from typing import Any
 
 from echogpt import guidelines as g
 from echogpt.diastology import diastolic_function
-from echogpt.fact_tokens import make_fact  # facts built unvalidated (tests validate them)
+from echogpt.fact_tokens import make_fact, negative_zero  # facts built unvalidated (tests validate them)
 from echogpt.guideline_data import LabProfile, load_profile, round_half_up, rule, rule_source, scale
 from echogpt.schemas import SEGMENTS, Fact, Findings, Lesion, Measurements, Study, ValveFinding
 
@@ -35,10 +34,7 @@ def _shared_fact(negative_zero: bool, **values: Any) -> Fact:
 def _fact(**values: Any) -> Fact:
     """A fact of the structured fields: the same arguments give the same (immutable) fact, shared by
     every study that has it (grading builds dozens per study, most of them seen before)."""
-    v, w = values.get("value"), values.get("value_max")
-    # 0.0 and -0.0 are equal keys: the sign of a zero joins the key
-    negative_zero = (v == 0 and math.copysign(1.0, v) < 0) or (w == 0 and math.copysign(1.0, w) < 0)
-    return _shared_fact(negative_zero, **values)
+    return _shared_fact(negative_zero(values.get("value"), values.get("value_max")), **values)
 
 
 def _u(value: str) -> str:
