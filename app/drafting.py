@@ -1,6 +1,6 @@
 """What the draft page calls: the study with its draft, report and pending notifications in one
 view, and one function per review transition (generate, edit, approve, reject, notify, sign,
-addendum), each a call into ``echogpt.store`` with the checker run on every new text.
+addendum), each a call into ``echogpt.review.store`` with the checker run on every new text.
 
     view = drafting.open_study(user, "S1"); drafting.approve(user, view.draft, confirmed=False)
 """
@@ -22,8 +22,8 @@ class StudyView:
 
     study: Study
     status: str
-    draft: Any | None  # echogpt.db.DraftView
-    report: Any | None  # echogpt.review.ReportView
+    draft: Any | None  # echogpt.review.database.DraftView
+    report: Any | None  # echogpt.review.workflow.ReportView
     report_text: str | None
     unnotified: list[str]
     flags: list[str]
@@ -32,7 +32,7 @@ class StudyView:
 
 def open_study(account: Any, study_id: str) -> StudyView:
     """Load the study, its working draft, report and pending notifications (reads are audited)."""
-    from echogpt import review
+    from echogpt.review import workflow as review
 
     db = store()
     study = db.get_study(account, study_id)
@@ -49,7 +49,7 @@ def open_study(account: Any, study_id: str) -> StudyView:
 
 def study_sections(study: Study) -> list[tuple[str, list[str]]]:
     """The study as titled blocks of markdown lines: measurements, findings, prior, prose."""
-    from echogpt.prompts import render_findings, render_measurements
+    from echogpt.model.prompts import render_findings, render_measurements
 
     sections = []
     if study.indication:
@@ -78,7 +78,7 @@ def save_generated(account: Any, study: Study, text: str, replaces: Any | None =
         text: The generated impression.
         replaces: The draft being regenerated (its version guards against lost updates).
     """
-    from echogpt.prompts import build_messages, prompt_hash
+    from echogpt.model.prompts import build_messages, prompt_hash
 
     gen = generator(account)
     choice = model_choice(account)
@@ -112,7 +112,7 @@ def save_edit(account: Any, draft_id: int, expected_version: int, text: str) -> 
     Returns:
         The new version, or the refusal; on a conflict also the text another reviewer saved.
     """
-    from echogpt.db import ConflictError
+    from echogpt.review.database import ConflictError
 
     try:
         saved = store().edit_draft(account, draft_id, text, expected_version, run_check)

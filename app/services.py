@@ -2,7 +2,8 @@
 thin function per page action, each a call into the library (store, review, registry, checker).
 
 Pages never open the database or load a model themselves; every transition and role check
-happens in ``echogpt.store`` / ``echogpt.review``. The draft page's actions are in ``app.drafting``.
+happens in ``echogpt.review.store`` / ``echogpt.review.workflow``. The draft page's actions are in
+``app.drafting``.
 
     db = services.store(); rows = services.worklist(user, "pending")
 """
@@ -29,7 +30,7 @@ log = logging.getLogger(__name__)  # row ids and error types only: never study t
 
 @st.cache_resource(show_spinner=False)
 def _store(url: str) -> Any:
-    from echogpt.store import Store
+    from echogpt.review.store import Store
 
     return Store(url)
 
@@ -41,7 +42,7 @@ def store() -> Any:
 
 @st.cache_resource(show_spinner="Loading the model (first time only)…", max_entries=2)
 def _generator(base_model: str | None, adapter: str | None) -> Any:
-    from echogpt.generate import load_generator
+    from echogpt.model.generate import load_generator
 
     return load_generator(base_model, adapter)
 
@@ -57,7 +58,7 @@ class ModelChoice:
 
 def model_choice(account: Any) -> ModelChoice:
     """The active adapter version (admin's choice), or the configured base model alone."""
-    from echogpt.registry import active_adapter
+    from echogpt.review.registry import active_adapter
 
     active = active_adapter(store(), account)
     if active is None:
@@ -75,7 +76,7 @@ def generator(account: Any) -> Any:
 def run_check(text: str, study: Study) -> CheckResult | None:
     """The checker's verdicts on ``text``; None when the checker is not installed."""
     try:
-        from echogpt.hallucination import check
+        from echogpt.checker.check import check
     except ImportError:
         log.warning("checker unavailable; draft stored unchecked")
         return None
@@ -119,7 +120,7 @@ def describe(exc: Exception) -> str:
 
 def authenticate(name: str, password: str) -> Any | None:
     """The account for name and password, or None when they do not match."""
-    from echogpt.accounts import AuthenticationError, authenticate
+    from echogpt.review.accounts import AuthenticationError, authenticate
 
     try:
         return authenticate(store(), name, password)
@@ -129,14 +130,14 @@ def authenticate(name: str, password: str) -> Any | None:
 
 def user_rows(account: Any) -> list[dict[str, Any]]:
     """Active accounts for the admin table."""
-    from echogpt.accounts import list_users
+    from echogpt.review.accounts import list_users
 
     return [{"name": u.name, "role": u.role.value} for u in list_users(store(), account)]
 
 
 def add_user(account: Any, name: str, role: str, password: str) -> None:
     """Create an account (admins only; passwords of at least 8 characters)."""
-    from echogpt.accounts import add_user
+    from echogpt.review.accounts import add_user
 
     if len(password) < 8:
         raise ValueError("the password needs at least 8 characters")
@@ -175,7 +176,7 @@ def import_upload(account: Any, name: str, data: bytes) -> ImportOutcome:
     Returns:
         Counts and the rejected rows (row number and reason, plus JSONL for download).
     """
-    from echogpt.data import load_studies_bytes
+    from echogpt.data.load import load_studies_bytes
     from echogpt.files import FileError
 
     try:
@@ -209,7 +210,7 @@ def add_study_from_form(account: Any, fields: dict[str, str]) -> str | None:
 
 def signed_reports(account: Any) -> list[Any]:
     """Signed reports (newest first) with their issued text: (study_id, signed_by, at, text)."""
-    from echogpt import review
+    from echogpt.review import workflow as review
 
     db = store()
     out = []
@@ -231,7 +232,7 @@ class SignedReport:
 
 def adapter_rows(account: Any) -> list[dict[str, Any]]:
     """Registered adapter versions for the admin table."""
-    from echogpt.registry import list_adapters
+    from echogpt.review.registry import list_adapters
 
     return [{"id": a.id, "name": a.name, "method": a.method, "base_model": a.base_model,
              "parent": a.parent, "active": a.active, "created": a.created_at.strftime("%Y-%m-%d")}
@@ -240,14 +241,14 @@ def adapter_rows(account: Any) -> list[dict[str, Any]]:
 
 def activate_adapter(account: Any, name: str) -> None:
     """Make an adapter version the one new drafts use (admins only)."""
-    from echogpt.registry import select_adapter
+    from echogpt.review.registry import select_adapter
 
     select_adapter(store(), account, name)
 
 
 def export_feedback(account: Any) -> dict[str, Any] | str:
     """Export feedback under ECHOGPT_HOME/feedback/<timestamp>; counts, or a one-line error."""
-    from echogpt.feedback import export_feedback
+    from echogpt.review.feedback import export_feedback
 
     out = Settings().home / "feedback" / datetime.now().strftime("%Y%m%d-%H%M%S")
     try:

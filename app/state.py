@@ -10,7 +10,7 @@ from typing import Any
 import streamlit as st
 
 DEFAULTS: dict[str, Any] = {
-    "user": None,            # the signed-in account (echogpt.accounts user record) or None
+    "user": None,            # the signed-in account (echogpt.review.accounts user record) or None
     "study_id": None,        # study open on the draft page
     "flash": None,           # (kind, message) shown once at the top of the next page render
     "conflict_text": None,   # the other reviewer's text after a lost-update conflict

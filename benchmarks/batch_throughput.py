@@ -26,10 +26,10 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
 
-    from echogpt import batch
-    from echogpt.accounts import cli_user
-    from echogpt.store import Store
-    from echogpt.synthetic import generate_corpus
+    from echogpt.batch import jobs as batch
+    from echogpt.review.accounts import cli_user
+    from echogpt.review.store import Store
+    from echogpt.synth.corpus import generate_corpus
 
     work = Path(tempfile.mkdtemp(prefix="echogpt-batch-bench-"))
     db = Store(f"sqlite:///{work / 'bench.sqlite'}")
@@ -39,7 +39,7 @@ def main() -> None:
     load = 0.0
     if args.mode != "template":
         t0 = time.perf_counter()
-        from echogpt.generate import load_generator
+        from echogpt.model.generate import load_generator
 
         load_generator(args.base_model, None)  # cached: the worker reuses it
         load = time.perf_counter() - t0

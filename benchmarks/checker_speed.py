@@ -4,7 +4,7 @@ Cold: every study seen for the first time (its findings prose extracted and its 
 graded). Warm: the same studies checked again (study facts cached, as in the copilot's edit loop).
 
     python3 benchmarks/checker_speed.py --n 1000
-    python3 benchmarks/checker_speed.py --pairs tests/data/checker_eval/pairs.jsonl   # the hand-written set
+    python3 benchmarks/checker_speed.py --pairs tests/fixtures/checker_eval/pairs.jsonl  # hand-written
 """
 
 from __future__ import annotations
@@ -23,9 +23,9 @@ def main() -> None:
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # one core
 
-    from echogpt import facts, study_facts
-    from echogpt.hallucination import check
-    from echogpt.synthetic import generate_corpus
+    from echogpt.checker import facts, study_facts
+    from echogpt.checker.check import check
+    from echogpt.synth.corpus import generate_corpus
 
     if args.pairs:
         import json

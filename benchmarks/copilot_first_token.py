@@ -54,8 +54,8 @@ def main() -> None:
     result = setup(Settings())
     print(f"first-run setup (database, demo worklist, model conversion): {time.perf_counter() - t0:.1f} s")
     password = result.credentials["cardiologist"]["password"]
-    from echogpt.accounts import cli_user
-    from echogpt.store import Store
+    from echogpt.review.accounts import cli_user
+    from echogpt.review.store import Store
 
     db = Store()
     pending = [item.study_id for item in db.list_worklist(cli_user(db), "pending")][: args.clicks]

@@ -31,12 +31,12 @@ def main() -> None:
     parser.add_argument("--set", dest="overrides", action="append", default=[])
     args = parser.parse_args()
 
-    from echogpt.generate import GenerateConfig, run_generation
-    from echogpt.metrics import rouge
-    from echogpt.recipes import load_train_config
+    from echogpt.evaluation.metrics import rouge
+    from echogpt.evaluation.stats import bootstrap_ci, paired_bootstrap_diff
+    from echogpt.model.generate import GenerateConfig, run_generation
+    from echogpt.model.recipes import load_train_config
+    from echogpt.model.train import read_studies, train_sft
     from echogpt.schemas import Prediction
-    from echogpt.stats import bootstrap_ci, paired_bootstrap_diff
-    from echogpt.train import read_studies, train_sft
 
     out, data = Path(args.out), Path(args.data)
     out.mkdir(parents=True, exist_ok=True)

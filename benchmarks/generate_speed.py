@@ -46,9 +46,9 @@ def _adapter(name: str | None) -> str | None:
 
 def llamacpp_speed(args: argparse.Namespace) -> None:
     """The llama.cpp engine on the embedded model's weights (adapter merged into a bf16/f16 GGUF)."""
-    from echogpt.generate import load_generator
-    from echogpt.prompts import build_messages
-    from echogpt.train import read_studies
+    from echogpt.model.generate import load_generator
+    from echogpt.model.prompts import build_messages
+    from echogpt.model.train import read_studies
 
     t0 = time.perf_counter()
     gen = load_generator(args.base_model, _adapter(args.adapter), engine="llama.cpp")
@@ -100,9 +100,9 @@ def torch_speed(args: argparse.Namespace) -> None:
 
     import torch
 
-    from echogpt.checkpoints import load_bundle
-    from echogpt.generate import Generator
-    from echogpt.train import read_studies
+    from echogpt.model.adapters import load_bundle
+    from echogpt.model.generate import Generator
+    from echogpt.model.train import read_studies
 
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -128,7 +128,7 @@ def torch_speed(args: argparse.Namespace) -> None:
         return seconds, counted, int(enc["attention_mask"].sum()) // len(batch)
 
     def gen_messages(study):  # noqa: ANN001, ANN202
-        from echogpt.prompts import build_messages
+        from echogpt.model.prompts import build_messages
 
         return build_messages(study, gen.prompt)
 

@@ -12,7 +12,7 @@ import argparse
 import tempfile
 import time
 
-from echogpt.synthetic import generate_corpus, write_corpus
+from echogpt.synth.corpus import generate_corpus, write_corpus
 
 
 def main() -> None:

@@ -21,8 +21,8 @@ def main() -> None:
 
     from transformers import TrainerCallback
 
-    from echogpt.recipes import load_train_config
-    from echogpt.train import train_sft
+    from echogpt.model.recipes import load_train_config
+    from echogpt.model.train import train_sft
 
     class Timer(TrainerCallback):
         """Times each optimizer step and counts the tokens it saw."""

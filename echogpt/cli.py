@@ -43,7 +43,7 @@ def prompt_cmd(
     """Print the chat messages built for a study."""
     import json
 
-    from echogpt.prompts import build_messages, load_study_file
+    from echogpt.model.prompts import build_messages, load_study_file
 
     try:
         study = load_study_file(study_json)
@@ -53,7 +53,7 @@ def prompt_cmd(
     if not render:
         typer.echo(json.dumps(messages, indent=2, ensure_ascii=False))
         return
-    from echogpt.prompts import render_chat
+    from echogpt.model.prompts import render_chat
 
     typer.echo(render_chat(messages, base_model))
 
@@ -68,7 +68,7 @@ def train_cmd(
     fresh: bool = typer.Option(False, help="Ignore checkpoints already in --out"),
 ) -> None:
     """Fine-tune a LoRA adapter (auto-resumes from the latest checkpoint in --out)."""
-    from echogpt.train import run_training
+    from echogpt.model.train import run_training
 
     try:
         result = run_training(config, out, overrides=set_ or [], method=method,
@@ -94,7 +94,7 @@ def generate_cmd(
                                             "model on a CPU when installed)"),
 ) -> None:
     """Draft impressions for a file of studies; rerunning resumes."""
-    from echogpt.generate import generate_file
+    from echogpt.model.generate import generate_file
 
     try:
         summary = generate_file(studies, out, mode=mode, adapter=adapter, shots=shots, train_file=train,
@@ -111,7 +111,7 @@ def merge_cmd(
     out: Path = typer.Option(..., help="New folder for the merged full-precision model"),
 ) -> None:
     """Merge a LoRA adapter into a full-precision copy of its base model."""
-    from echogpt.checkpoints import merge_adapter
+    from echogpt.model.adapters import merge_adapter
 
     try:
         folder = merge_adapter(adapter, out)
@@ -129,8 +129,8 @@ def validate_cmd(
     out: Path | None = typer.Option(None, help="Also write the valid studies as canonical JSONL"),
 ) -> None:
     """Validate a study file: exit 0 all rows valid, 1 some rejected, 2 unreadable file."""
+    from echogpt.data.validation import validate_file
     from echogpt.files import FileError
-    from echogpt.validation import validate_file
 
     try:
         report = validate_file(file, rejects=rejects, mapping=mapping, out=out)
@@ -145,7 +145,7 @@ def export_schemas_cmd(
     out: Path = typer.Option(Path("data_schemas"), help="Folder for the JSON Schemas and examples"),
 ) -> None:
     """Regenerate the JSON Schemas and example records from echogpt/schemas.py."""
-    from echogpt.record_schemas import export_schemas
+    from echogpt.data.record_schemas import export_schemas
 
     paths = export_schemas(out)
     typer.echo(f"{len(paths)} files written to {out}")
@@ -198,7 +198,7 @@ def users_add_cmd(
                                         help="Read the password from the first line of stdin"),
 ) -> None:
     """Create an account (the first admin is made this way)."""
-    from echogpt.accounts import create_account
+    from echogpt.review.accounts import create_account
 
     password = (sys.stdin.readline().rstrip("\r\n") if password_stdin
                 else typer.prompt("Password", hide_input=True, confirmation_prompt=True))
@@ -212,7 +212,7 @@ def users_add_cmd(
 @app.command("export-feedback")
 def export_feedback_cmd(out: Path = typer.Option(..., help="Folder for the exported records")) -> None:
     """Approved finals -> SFT records; edited drafts -> preference pairs (identifiers held back)."""
-    from echogpt.feedback import export_feedback_to
+    from echogpt.review.feedback import export_feedback_to
 
     try:
         report = export_feedback_to(out)
@@ -231,7 +231,13 @@ def evaluate_cmd(
     bertscore_model: str = typer.Option(None, help="Encoder folder for BERTScore (default: embedded MiniLM)"),
 ) -> None:
     """Metrics per system, side by side: CIs, paired tests, win rates, breakdowns, HTML report."""
-    from echogpt.evaluate import DEFAULT_METRICS, EvaluationError, evaluate, parse_named_paths, summary_lines
+    from echogpt.evaluation.suite import (
+        DEFAULT_METRICS,
+        EvaluationError,
+        evaluate,
+        parse_named_paths,
+        summary_lines,
+    )
 
     try:
         result = evaluate(studies, parse_named_paths(predictions), out, metrics=metric or DEFAULT_METRICS,
@@ -249,7 +255,7 @@ def synth_cmd(
     profile: str = typer.Option("default", help="Lab profile whose grading words the impressions follow"),
 ) -> None:
     """Synthetic corpus: studies with findings prose and reference impressions, split 80/10/10 by patient."""
-    from echogpt.synthetic import write_corpus
+    from echogpt.synth.corpus import write_corpus
 
     try:
         paths = write_corpus(out, n, seed, profile=profile)
@@ -267,8 +273,8 @@ def check_cmd(
     profile: str = typer.Option("default", help="Lab profile (guideline schemes the lab grades by)"),
 ) -> None:
     """Check an impression against its study. Exit 0: nothing flagged; 1: flagged; 2: bad input."""
-    from echogpt.hallucination import check, format_result, read_impression
-    from echogpt.prompts import load_study_file
+    from echogpt.checker.check import check, format_result, read_impression
+    from echogpt.model.prompts import load_study_file
 
     try:
         result = check(read_impression(impression), load_study_file(study), profile)
@@ -287,7 +293,7 @@ def bench_checker_cmd(
     limit: int = typer.Option(None, min=1, help="Use at most this many studies"),
 ) -> None:
     """Inject six kinds of error into correct impressions; report recall per type and false alarms."""
-    from echogpt.bench_checker import format_report, run_benchmark
+    from echogpt.checker.bench import format_report, run_benchmark
 
     if (studies is None) == (handwritten is None):
         fail("give exactly one of --studies FILE or --handwritten DIR")
@@ -302,8 +308,8 @@ def bench_checker_cmd(
 def batch_worker_cmd(job: int = typer.Option(..., "--job", help="Batch job id (from the app)"),
                      chunk: int = typer.Option(8, min=1, help="Studies claimed per transaction")) -> None:
     """Run a batch generation job: draft and check its pending studies; safe to kill and rerun."""
-    from echogpt.batch import run_worker
-    from echogpt.db import NotFound
+    from echogpt.batch.jobs import run_worker
+    from echogpt.review.database import NotFound
 
     try:
         summary = run_worker(job, chunk=chunk,
@@ -332,7 +338,7 @@ def reader_create_cmd(
     seed: int = typer.Option(None, help="Seed of the randomisation (default: drawn, recorded)"),
 ) -> None:
     """Create a reader study from a cases file."""
-    from echogpt.reader_admin import create_from_file
+    from echogpt.reader.admin import create_from_file
 
     try:
         summary = create_from_file(name, cases, readers.split(","), cases_per_reader, design, pairs,
@@ -347,7 +353,7 @@ def reader_create_cmd(
 def reader_export_cmd(name: str = typer.Option(..., help="Study name"),
                       out: Path = typer.Option(..., help="CSV of raw ratings with the source key")) -> None:
     """Export the raw ratings with the unblinding key (admin)."""
-    from echogpt.reader_admin import export_to_file
+    from echogpt.reader.admin import export_to_file
 
     try:
         n = export_to_file(name, out)
@@ -361,7 +367,7 @@ def reader_analyze_cmd(name: str = typer.Option(..., help="Study name"),
                        out: Path = typer.Option(..., help="Folder for tables and plots"),
                        metric: str = typer.Option("rouge", help="Automatic metric to correlate")) -> None:
     """Analyse a reader study: tests, agreement, per-reader breakdown, correlations, plots."""
-    from echogpt.reader_stats import analyze_to_folder, format_analysis
+    from echogpt.reader.stats import analyze_to_folder, format_analysis
 
     try:
         result = analyze_to_folder(name, out, metric)

@@ -75,7 +75,7 @@ def _safe_url(url: str) -> str:
 
 def _demo_accounts(db: Any, admin: Any, home: Path) -> tuple[dict[str, dict[str, str]], list[str]]:
     """Create the demo accounts once; their random passwords live in a file only the owner reads."""
-    from echogpt.accounts import add_user, list_users
+    from echogpt.review.accounts import add_user, list_users
 
     path = home / CREDENTIALS_FILE
     saved = json.loads(path.read_text()) if path.is_file() else {}
@@ -100,7 +100,7 @@ def _demo_worklist(db: Any, admin: Any, n: int, seed: int) -> int:
     if db.list_worklist(admin):
         return 0
     try:
-        from echogpt.synthetic import generate_corpus
+        from echogpt.synth.corpus import generate_corpus
     except ImportError:  # a partial install without the corpus generator: start with no studies
         return 0
 
@@ -110,7 +110,7 @@ def _demo_worklist(db: Any, admin: Any, n: int, seed: int) -> int:
 
 def _demo_adapter(db: Any, admin: Any, settings: Settings) -> tuple[str | None, list[str]]:
     """Register the shipped adapter and make it active, unless an adapter already is."""
-    from echogpt.registry import active_adapter, list_adapters, register_adapter, select_adapter
+    from echogpt.review.registry import active_adapter, list_adapters, register_adapter, select_adapter
 
     active = active_adapter(db, admin)
     if active is not None:
@@ -129,14 +129,14 @@ def _demo_adapter(db: Any, admin: Any, settings: Settings) -> tuple[str | None, 
 
 def _prepare_engine(settings: Settings) -> None:
     """Write the llama.cpp weights of the active adapter now (about 10 s, once) where drafts use it."""
-    from echogpt.generate import choose_engine
-    from echogpt.modeling import ModelError, resolve_base_model
-    from echogpt.registry import active_adapter_path
+    from echogpt.model.base import ModelError, resolve_base_model
+    from echogpt.model.generate import choose_engine
+    from echogpt.review.registry import active_adapter_path
 
     try:
         if choose_engine("auto", resolve_base_model(EMBEDDED_MODEL, settings), "auto") != "llama.cpp":
             return
-        from echogpt.llamacpp import cached_gguf
+        from echogpt.model.llamacpp import cached_gguf
 
         cached_gguf(active_adapter_path(settings.database_url), settings=settings)
     except ModelError as exc:  # drafting falls back to PyTorch and says why then
@@ -158,8 +158,8 @@ def setup(settings: Settings | None = None, *, n_studies: int = DEMO_STUDIES, se
     Returns:
         The database, demo credentials, studies added, active adapter and timing.
     """
-    from echogpt.accounts import cli_user
-    from echogpt.store import Store
+    from echogpt.review.accounts import cli_user
+    from echogpt.review.store import Store
 
     started = time.perf_counter()
     settings = (settings or Settings()).ensure()
@@ -173,7 +173,7 @@ def setup(settings: Settings | None = None, *, n_studies: int = DEMO_STUDIES, se
         db.dispose()
     notes += more
     if prepare_model and settings.base_model == EMBEDDED_MODEL:
-        from echogpt.modeling import convert_embedded
+        from echogpt.model.base import convert_embedded
 
         convert_embedded(settings)
         _prepare_engine(settings)

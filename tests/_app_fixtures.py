@@ -81,9 +81,9 @@ def copilot_fixture(talking_model: Path, monkeypatch: pytest.MonkeyPatch) -> Cop
     import streamlit as st
     from argon2 import PasswordHasher
 
-    from echogpt import accounts
+    from echogpt.review import accounts
+    from echogpt.review.store import Store
     from echogpt.schemas import Study
-    from echogpt.store import Store
 
     # Cheap hashing parameters keep logins fast; the accounts tests check the real ones.
     monkeypatch.setattr(accounts, "_HASHER", PasswordHasher(time_cost=1, memory_cost=1024,

@@ -66,8 +66,8 @@ class People:
 def people(db_url: str, monkeypatch: pytest.MonkeyPatch) -> People:
     from argon2 import PasswordHasher
 
-    from echogpt import accounts
-    from echogpt.store import Store
+    from echogpt.review import accounts
+    from echogpt.review.store import Store
 
     # Cheap argon2 parameters for speed here; test_accounts checks the real ones.
     monkeypatch.setattr(accounts, "_HASHER", PasswordHasher(time_cost=1, memory_cost=1024,

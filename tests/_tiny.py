@@ -54,7 +54,7 @@ def build_tiny_model(folder: Path) -> Path:
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 
-    from echogpt.prompts import DEFAULT_PROMPT, render_study
+    from echogpt.model.prompts import DEFAULT_PROMPT, render_study
     from echogpt.schemas import Study
 
     specials = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]

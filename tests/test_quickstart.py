@@ -13,8 +13,8 @@ from echogpt.quickstart import APP_SCRIPT, CREDENTIALS_FILE, app_command, setup
 
 
 def test_setup_creates_accounts_worklist_and_is_idempotent(echogpt_home):
-    from echogpt.accounts import authenticate
-    from echogpt.store import Store
+    from echogpt.review.accounts import authenticate
+    from echogpt.review.store import Store
 
     first = setup(n_studies=5, seed=3, prepare_model=False)
     assert set(first.credentials) == {"cardiologist", "admin"}
@@ -75,9 +75,9 @@ def test_quickstart_command_fails_in_one_line(monkeypatch):
 
 def test_setup_registers_and_activates_the_shipped_adapter_once(monkeypatch, tmp_path):
     from echogpt import quickstart
-    from echogpt.accounts import cli_user
-    from echogpt.registry import list_adapters
-    from echogpt.store import Store
+    from echogpt.review.accounts import cli_user
+    from echogpt.review.registry import list_adapters
+    from echogpt.review.store import Store
 
     shipped = tmp_path / "smollm2-echo-demo"
     shipped.mkdir()

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from typer.testing import CliRunner
 
 from echogpt.cli import app
-from echogpt.record_schemas import EXPORTED_MODELS, FULL_STUDY, export_schemas, schema_files
+from echogpt.data.record_schemas import EXPORTED_MODELS, FULL_STUDY, export_schemas, schema_files
 from echogpt.schemas import (
     LVEF,
     CheckResult,

@@ -1,6 +1,6 @@
 """Batch page: upload a file of studies, start a batch job, follow its progress (it survives a
 reload; a stopped worker can be resumed), filter flagged results, download them, open a row in
-the draft page, and send chosen drafts to the worklist. Logic lives in ``echogpt.batch``.
+the draft page, and send chosen drafts to the worklist. Logic lives in ``echogpt.batch.jobs``.
 """
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app import services, state
-from echogpt import batch
+from echogpt.batch import jobs as batch
 
 account = state.user()
 db = services.store()

@@ -1,7 +1,7 @@
 """Draft page: the study beside its draft impression, streamed, highlighted by the checker, edited,
 approved or rejected, signed and locked; addenda after signing.
 
-Buttons map onto transitions of ``echogpt.review`` (through ``app.drafting``) and rerun the page.
+Buttons map onto transitions of ``echogpt.review.workflow`` (through ``app.drafting``) and rerun the page.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import streamlit as st
 
 from app import drafting, services, state
-from echogpt.highlight import highlight_impression, legend_html, omission_lines
+from echogpt.checker.highlight import highlight_impression, legend_html, omission_lines
 
 account = state.user()
 st.title("Draft")

@@ -1,4 +1,4 @@
-"""Sign-in page: name and password, checked by ``echogpt.accounts``."""
+"""Sign-in page: name and password, checked by ``echogpt.review.accounts``."""
 
 from __future__ import annotations
 

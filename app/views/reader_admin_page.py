@@ -1,6 +1,6 @@
 """Reader studies (admin): create a study from a cases JSONL, follow each reader's progress,
 see the analysis with its plots, and download the raw ratings with the unblinding key.
-Logic lives in ``echogpt.reader_study`` and ``echogpt.reader_stats``.
+Logic lives in ``echogpt.reader.study`` and ``echogpt.reader.stats``.
 """
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ import tempfile
 import streamlit as st
 
 from app import services, state
-from echogpt import reader_admin as ra
-from echogpt import reader_stats
-from echogpt import reader_study as rs
+from echogpt.reader import admin as ra
+from echogpt.reader import stats as reader_stats
+from echogpt.reader import study as rs
 
 account = state.user()
 db = services.store()

@@ -10,7 +10,7 @@ import time
 import streamlit as st
 
 from app import services, state
-from echogpt import reader_study as rs
+from echogpt.reader import study as rs
 
 account = state.user()
 db = services.store()

@@ -1,4 +1,4 @@
-"""Alembic environment for the EchoGPT database; run through ``echogpt.store.upgrade_db(url)``.
+"""Alembic environment for the EchoGPT database; run through ``echogpt.review.store.upgrade_db(url)``.
 
 The URL comes from the Alembic config (``sqlalchemy.url``), or an open connection is passed in
 ``config.attributes["connection"]``.
@@ -9,8 +9,10 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
-from echogpt import db_jobs, db_reader  # noqa: F401  (registers their tables on Base)
-from echogpt.db_models import Base
+# imported for their side effect: they register their tables on Base
+from echogpt.batch import tables as _batch_tables  # noqa: F401
+from echogpt.reader import tables as _reader_tables  # noqa: F401
+from echogpt.review.tables import Base
 
 config = context.config
 target_metadata = Base.metadata

@@ -1,0 +1,1 @@
+"""Batch drafting jobs, their tables and their worker."""

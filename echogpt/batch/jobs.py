@@ -1,0 +1,279 @@
+"""Batch generation jobs: a file of studies drafted and checked by a worker process, with all
+state in the database so a job survives page reloads and resumes after its worker is killed.
+
+Each study is one ``batch_items`` row (unique per job); a worker holds the job's lease, claims a
+few pending rows per transaction, drafts and checks them, and marks each done in the same
+transaction that stores its draft, so a study is never lost nor drafted twice.
+
+    job = create_job(db, user, studies, mode="template"); start_worker(db, user, job.id)
+    batch.results(db, user, job.id, flagged_only=True)   # the worker is ``batch_worker``
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from echogpt.batch.tables import BatchItemRow, BatchJobRow
+from echogpt.batch.worker import (
+    WRITERS,
+    WorkerSummary,
+    job_row,
+    lease_held,
+    run_worker,
+    start_worker,
+)
+from echogpt.review.accounts import Role, User, acting
+from echogpt.review.database import Database
+from echogpt.review.tables import utcnow
+from echogpt.schemas import CheckResult, Study
+
+__all__ = ["BatchResult", "JobView", "Upload", "WorkerSummary", "create_job", "export_results",
+           "get_job", "list_jobs", "progress_line", "results", "run_worker", "send_to_worklist",
+           "start_worker", "submit_upload"]
+
+JobMode = Literal["zero-shot", "fine-tuned", "template"]
+
+
+class JobView(BaseModel):
+    """A job and its progress, for the page's progress bar and the command line."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    id: int
+    name: str
+    mode: str
+    base_model: str | None
+    adapter: str | None
+    status: str  # queued | running | done | failed
+    total: int
+    done: int
+    failed: int
+    flagged: int
+    worker_alive: bool
+    per_minute: float | None  # studies per minute since the current worker started
+    eta_seconds: float | None
+    error: str | None
+    created_by: int
+    created_at: datetime
+
+    @property
+    def fraction(self) -> float:
+        """Share of studies finished (done or failed), 0-1."""
+        return (self.done + self.failed) / self.total if self.total else 1.0
+
+
+class BatchResult(BaseModel):
+    """One study's row of the results table."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    position: int
+    study_id: str
+    status: str  # pending | claimed | done | failed
+    impression: str | None
+    supported: int
+    contradicted: int
+    unsupported: int
+    critical_omissions: str | None
+    flagged: bool
+    seconds: float | None
+    error: str | None
+    sent: bool
+
+
+# ---------------------------------------------------------------- jobs
+
+
+def create_job(db: Database, user: User, studies: Iterable[Study], mode: JobMode = "zero-shot",
+               base_model: str | None = None, adapter: str | None = None,
+               name: str | None = None) -> JobView:
+    """Queue a batch job (nothing runs until a worker starts: :func:`start_worker`).
+
+    Args:
+        db: The store.
+        user: A cardiologist or admin.
+        studies: Validated studies (``data.load_studies``); repeated study ids are refused.
+        mode: ``zero-shot`` (base model), ``fine-tuned`` (needs ``adapter``) or ``template``.
+        base_model: Base model (None: the adapter's or the configured default).
+        adapter: Adapter folder for fine-tuned mode.
+        name: A label (default: the mode and the number of studies).
+
+    Returns:
+        The queued job.
+    """
+    studies = list(studies)
+    if not studies:
+        raise ValueError("no valid studies to draft")
+    ids = [st.study_id for st in studies]
+    if len(set(ids)) != len(ids):
+        dup = next(i for i in ids if ids.count(i) > 1)
+        raise ValueError(f"study '{dup}' appears more than once in the file")
+    if mode not in ("zero-shot", "fine-tuned", "template"):
+        raise ValueError(f"unknown mode '{mode}': zero-shot, fine-tuned or template")
+    if (mode == "fine-tuned") != bool(adapter):
+        raise ValueError("fine-tuned mode needs an adapter, and only fine-tuned mode uses one")
+    with db.transaction() as s:
+        me = acting(s, user, WRITERS, "start a batch job")
+        job = BatchJobRow(name=name or f"{mode}, {len(studies)} studies", mode=mode,
+                          base_model=None if mode == "template" else base_model,
+                          adapter=adapter, status="queued", total=len(studies), created_by=me.id)
+        s.add(job)
+        s.flush()
+        s.add_all(BatchItemRow(job_id=job.id, position=i, study_id=st.study_id,
+                               study_json=st.model_dump_json(exclude_none=True), status="pending")
+                  for i, st in enumerate(studies, start=1))
+        db.audit(s, me, "batch.create", entity="batch_job", entity_id=job.id,
+                 detail=f"mode={mode} n={len(studies)}")
+        s.flush()
+        return _view(s, job)
+
+
+def list_jobs(db: Database, user: User) -> list[JobView]:
+    """Every job, newest first (cardiologists and admins)."""
+    with db.transaction() as s:
+        acting(s, user, WRITERS, "see batch jobs")
+        return [_view(s, j) for j in s.scalars(select(BatchJobRow).order_by(BatchJobRow.id.desc()))]
+
+
+def get_job(db: Database, user: User, job_id: int) -> JobView:
+    """One job with its progress, rate and ETA."""
+    with db.transaction() as s:
+        acting(s, user, WRITERS, "see batch jobs")
+        return _view(s, job_row(s, job_id))
+
+
+def _view(s: Session, job: BatchJobRow) -> JobView:
+    counts = dict(s.execute(select(BatchItemRow.status, func.count()).where(
+        BatchItemRow.job_id == job.id).group_by(BatchItemRow.status)).all())
+    flagged = s.scalar(select(func.count()).where(BatchItemRow.job_id == job.id,
+                                                  BatchItemRow.flagged.is_(True))) or 0
+    done, failed = counts.get("done", 0), counts.get("failed", 0)
+    per_minute = eta = None
+    if job.started_at is not None:
+        recent = s.scalar(select(func.count()).where(
+            BatchItemRow.job_id == job.id, BatchItemRow.finished_at >= job.started_at)) or 0
+        end = job.finished_at or utcnow()
+        elapsed = (end - job.started_at).total_seconds()
+        if recent and elapsed > 0:
+            per_minute = 60.0 * recent / elapsed
+            eta = (job.total - done - failed) * 60.0 / per_minute
+    return JobView(id=job.id, name=job.name, mode=job.mode, base_model=job.base_model,
+                   adapter=job.adapter, status=job.status, total=job.total, done=done, failed=failed,
+                   flagged=flagged, worker_alive=lease_held(job), per_minute=per_minute,
+                   eta_seconds=eta, error=job.error, created_by=job.created_by,
+                   created_at=job.created_at)
+
+
+# ---------------------------------------------------------------- results
+
+
+def results(db: Database, user: User, job_id: int, flagged_only: bool = False) -> list[BatchResult]:
+    """The job's rows in file order (optionally only flagged ones)."""
+    with db.transaction() as s:
+        acting(s, user, WRITERS, "see batch results")
+        job_row(s, job_id)
+        q = select(BatchItemRow).where(BatchItemRow.job_id == job_id).order_by(BatchItemRow.position)
+        if flagged_only:
+            q = q.where(BatchItemRow.flagged.is_(True))
+        return [BatchResult(position=r.position, study_id=r.study_id, status=r.status,
+                            impression=r.impression, supported=r.supported,
+                            contradicted=r.contradicted, unsupported=r.unsupported,
+                            critical_omissions=r.critical_omissions, flagged=r.flagged,
+                            seconds=r.seconds, error=r.error, sent=r.sent) for r in s.scalars(q)]
+
+
+def export_results(db: Database, user: User, job_id: int, fmt: Literal["csv", "jsonl"] = "csv",
+                   flagged_only: bool = False) -> str:
+    """The results table as CSV or JSONL text (for download)."""
+    rows = [r.model_dump() for r in results(db, user, job_id, flagged_only)]
+    if fmt == "jsonl":
+        return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=list(BatchResult.model_fields))
+    writer.writeheader()
+    writer.writerows(rows)
+    return buf.getvalue()
+
+
+def send_to_worklist(db: Database, user: User, job_id: int, study_ids: Iterable[str]) -> int:
+    """Put drafted studies on the worklist: the study is added (if new) and its draft stored.
+
+    Studies already drafted on the worklist are left alone. Args: the store, a cardiologist, the
+    job and the chosen study ids. Returns: how many drafts were stored.
+    """
+    from echogpt.review.store import Store
+
+    wanted = set(study_ids)
+    with db.transaction() as s:
+        acting(s, user, frozenset({Role.cardiologist}), "send drafts to the worklist")
+        job = job_row(s, job_id)
+        rows = [r for r in s.scalars(select(BatchItemRow).where(
+            BatchItemRow.job_id == job_id, BatchItemRow.status == "done",
+            BatchItemRow.sent.is_(False))) if r.study_id in wanted]
+        adapter = job.adapter
+    store = db if isinstance(db, Store) else Store(db.url, migrate=False)
+    sent = 0
+    for r in rows:
+        study = Study.model_validate_json(r.study_json)
+        store.import_studies(user, [study])
+        item = store.worklist_item(user, study.study_id)
+        if item.draft_id is None and item.status.value == "pending" and (r.impression or "").strip():
+            check = CheckResult.model_validate_json(r.check_json) if r.check_json else None
+            store.save_draft(user, study.study_id, r.impression or "", r.model or "template",
+                             adapter, r.prompt_hash, check)
+            sent += 1
+        with db.transaction() as s:
+            s.execute(update(BatchItemRow).where(BatchItemRow.id == r.id).values(sent=True))
+    return sent
+
+
+class Upload(BaseModel):
+    """An uploaded studies file: the job started (if any) and every rejected row."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    job_id: int | None
+    accepted: int
+    rejects: list[dict]
+    rejects_jsonl: str
+    error: str | None = None
+
+
+def submit_upload(db: Database, user: User, name: str, data: bytes, mode: JobMode,
+                  base_model: str | None = None, adapter: str | None = None) -> Upload:
+    """Validate an uploaded CSV/JSONL/Parquet (``data.load_studies_bytes``), queue a job of the
+    valid studies and start its worker; rejects are returned, never dropped silently."""
+    from echogpt.data.load import load_studies_bytes
+    from echogpt.files import FileError
+
+    try:
+        result = load_studies_bytes(data, name)
+    except FileError as exc:
+        return Upload(job_id=None, accepted=0, rejects=[], rejects_jsonl="", error=str(exc))
+    rejects = [{"row": r.row, "study_id": r.study_id, "reason": r.reason()} for r in result.rejects]
+    jsonl = "".join(r.model_dump_json() + "\n" for r in result.rejects)
+    if not result.studies:
+        return Upload(job_id=None, accepted=0, rejects=rejects, rejects_jsonl=jsonl,
+                      error="no valid studies in the file")
+    job = create_job(db, user, result.studies, mode, base_model, adapter, name=f"{name} ({mode})")
+    start_worker(db, user, job.id)
+    return Upload(job_id=job.id, accepted=len(result.studies), rejects=rejects, rejects_jsonl=jsonl)
+
+
+def progress_line(job: JobView) -> str:
+    """``12/40 studies · 3 flagged · 5.2 per minute · about 5 min left`` for the progress bar."""
+    parts = [f"{job.done + job.failed}/{job.total} studies", f"{job.flagged} flagged"]
+    if job.failed:
+        parts.append(f"{job.failed} failed")
+    if job.per_minute:
+        parts.append(f"{job.per_minute:.1f} per minute")
+    if job.eta_seconds and job.status == "running":
+        eta = job.eta_seconds
+        parts.append(f"about {eta / 60:.0f} min left" if eta >= 90 else f"about {eta:.0f} s left")
+    return " · ".join(parts)

@@ -1,0 +1,376 @@
+"""Measuring the hallucination checker: errors injected into correct impressions, and false alarms.
+
+Six error types are injected into impressions that are correct for their study (synthetic
+references, or the statements of the hand-written set annotated as supported): severity change,
+number change, negation flip, invented finding, valve/chamber swap and omitted critical finding.
+A number changed within its tolerance is a negative case (it must not be flagged).
+
+    report = run_benchmark(studies=Path("corpus/test.jsonl"), seed=0)
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from echogpt.checker.check import check, critical_present, states_finding
+from echogpt.checker.facts import extract_facts
+from echogpt.checker.rules import tolerance
+from echogpt.checker.study_facts import study_facts
+from echogpt.schemas import Study
+from echogpt.text import number_statements, split_statements
+
+ERROR_TYPES = ("severity_change", "number_change", "negation_flip", "invented_finding",
+               "valve_chamber_swap", "omitted_critical")
+FLAGS = ("contradicted", "unsupported")
+
+# Grade words and what each becomes: at least one full step away on every scale it can grade.
+_SEVERITY = {"mild": "severe", "mildly": "severely", "severe": "mild", "severely": "mildly",
+             "moderate": "mild", "moderately": "mildly", "trace": "moderate", "trivial": "moderate",
+             "small": "large", "large": "small"}
+_SWAPS = {"mitral": "aortic", "aortic": "mitral", "tricuspid": "mitral", "pulmonic": "aortic",
+          "MR": "AR", "AR": "MR", "TR": "MR", "AS": "MS", "MS": "AS", "left atrium": "right atrium",
+          "right atrium": "left atrium", "left atrial": "right atrial", "right atrial": "left atrial",
+          "LA": "RA", "RA": "LA", "left ventricle": "right ventricle", "right ventricle": "left ventricle",
+          "left ventricular": "right ventricular", "right ventricular": "left ventricular",
+          "LV": "RV", "RV": "LV", "inferior": "anterior", "anterior": "inferior", "lateral": "septal",
+          "PFO": "VSD", "ASD": "VSD", "apical": "basal"}
+# Findings to invent: (statement, concept it asserts).
+_INVENTED = [("Large pericardial effusion with tamponade physiology.", "pericardial_effusion"),
+             ("Mobile vegetation on the aortic valve.", "vegetation"),
+             ("Apical left ventricular thrombus.", "thrombus"),
+             ("Severe aortic stenosis.", "valve_stenosis"),
+             ("Patent foramen ovale with right-to-left shunting.", "shunt"),
+             ("Dissection flap in the ascending aorta.", "aortic_dissection"),
+             ("Left atrial myxoma.", "mass"),
+             ("Severe mitral regurgitation.", "valve_regurgitation")]
+_NEG = re.compile(r"^(?:there (?:is|are) )?(?:no|without)\s+(?:evidence of\s+)?", re.IGNORECASE)
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+
+
+@dataclass
+class Case:
+    """One impression to check and what the checker should say about it."""
+
+    source: str
+    kind: str  # an error type, "unmodified" or "within_tolerance"
+    study: Study
+    statements: list[str]
+    target: int | None = None  # index of the changed statement
+    omission: str | None = None  # label of the removed critical finding
+
+
+def _word_sub(text: str, old: str, new: str) -> str:
+    flags = 0 if old.isupper() else re.IGNORECASE
+
+    def keep_case(m: re.Match[str]) -> str:
+        return new[0].upper() + new[1:] if m.group()[0].isupper() and not old.isupper() else new
+
+    return re.sub(rf"(?<![A-Za-z]){re.escape(old)}(?![A-Za-z])", keep_case, text, count=1, flags=flags)
+
+
+def _changed(a: str, b: str) -> bool:
+    key = lambda t: {(f.concept, f.location, f.polarity, f.grade, f.value) for f in extract_facts(t)}  # noqa: E731
+    return a != b and key(a) != key(b)
+
+
+def _severity(text: str, rng: random.Random, study: Study) -> str | None:
+    if re.search(r"(?:mild|moderate|severe)\w*[\s-]+to[\s-]+", text, re.IGNORECASE):
+        return None  # "moderately to severely": one word changed makes no grade
+    words = [w for w in _SEVERITY if re.search(rf"(?<![A-Za-z]){w}(?![A-Za-z])", text, re.IGNORECASE)]
+    for w in rng.sample(words, len(words)):
+        new = _word_sub(text, w, _SEVERITY[w])
+        if _changed(text, new):
+            return new
+    return None
+
+
+def _number(text: str, rng: random.Random, study: Study, within: bool = False) -> str | None:
+    facts = [f for f in extract_facts(text) if f.concept == "measurement" and f.value]
+    for f in rng.sample(facts, len(facts)):
+        span = text[f.start or 0:f.end or 0]
+        nums = list(_NUMBER.finditer(span))
+        if not nums or float(nums[0].group()) == 0:
+            continue
+        ratio = float(nums[0].group()) / (f.value or 1.0)  # text unit per canonical unit (mm vs cm)
+        tol = tolerance(f.location or "", f.value or 0.0)
+        delta = (0.4 if within else 3.0) * tol * ratio * rng.choice([-1, 1])
+        if float(nums[0].group()) + delta <= 0:
+            delta = -delta
+        decimals = max(len(n.group().partition(".")[2]) for n in nums)
+        if within and round(abs(delta), decimals) == 0:
+            delta = 10 ** -decimals * (1 if delta > 0 else -1)
+
+        def shift(m: re.Match[str], d: float = delta, dec: int = decimals) -> str:
+            return f"{max(float(m.group()) + d, 0.1):.{dec}f}"
+
+        new_span = _NUMBER.sub(shift, span, count=2 if f.value_max else 1)
+        moved = abs(float(_NUMBER.findall(new_span)[0]) - float(nums[0].group()))
+        if within and moved > tol * ratio / 2 + 1e-9:
+            continue  # the stated number may itself sit off the study's value: stay in half the band
+        new = text[:f.start or 0] + new_span + text[f.end or 0:]
+        if new != text:
+            return new
+    return None
+
+
+# Findings whose presence a negation flips (a normal grade is not negated: "No normal RV").
+_PRESENCE = {"valve_regurgitation", "valve_stenosis", "pericardial_effusion", "thrombus", "vegetation",
+             "abscess", "mass", "shunt", "tamponade", "aortic_dissection", "lvot_obstruction", "sam",
+             "wall_motion", "paravalvular_leak", "lv_wall_thickness", "valve_morphology"}
+
+
+def _negation(text: str, rng: random.Random, study: Study) -> str | None:
+    m = _NEG.match(text)
+    facts = extract_facts(text)
+    if not m and re.search(r"\b(?:no|not|without|w/o)\b", text, re.IGNORECASE):
+        return None  # a second negation would make a double negative
+    first = next((f for f in facts if f.concept != "measurement"), None)
+    if not m and (first is None or first.concept not in _PRESENCE or first.polarity != "present"
+                  or first.grade == "normal"):
+        return None  # only a finding that is present can be negated ("No normal RV" says nothing)
+    new = text[m.end():] if m else "No " + text[0].lower() + text[1:]
+    new = new[0].upper() + new[1:] if new else new
+    if m and "without" in text.lower():
+        new = re.sub(r"\bwithout\b", "with", text, count=1, flags=re.IGNORECASE)
+    return new if _changed(text, new) else None
+
+
+def _swap(text: str, rng: random.Random, study: Study) -> str | None:
+    words = [w for w in _SWAPS if re.search(rf"(?<![A-Za-z]){re.escape(w)}(?![A-Za-z])", text,
+                                             0 if w.isupper() else re.IGNORECASE)]
+    sf = study_facts(study)
+    for w in sorted(words, key=len, reverse=True):
+        new = _word_sub(text, w, _SWAPS[w])
+        before = {(f.concept, f.location) for f in extract_facts(text)}
+        moved = [f for f in extract_facts(new) if f.concept != "measurement"
+                 and (f.concept, f.location) not in before]
+        if not moved:
+            continue  # the swap changed no finding's site
+        if all(_still_true(f, sf) for f in moved):
+            continue  # e.g. mild MR and mild TR both present: not an error
+        return new
+    return None
+
+
+def _still_true(f: Any, sf: Any) -> bool:
+    """Whether a swapped fact happens to be true: the study states it exactly, or it is a normal
+    claim and nothing at the new site is abnormal."""
+    found = sf.about(f.concept, f.location)
+    if any(e.fact.polarity == f.polarity and e.fact.grade == f.grade for e in found):
+        return True
+    normal = f.polarity == "absent" or f.grade == "normal"
+    return normal and not any(e.fact.polarity == "present" and e.fact.grade not in (None, "normal", "none")
+                              for e in found)
+
+
+def _inject(case: Case, kind: str, rng: random.Random) -> list[Case]:
+    st, study = case.statements, case.study
+    order = rng.sample(range(len(st)), len(st))
+    mutate: dict[str, Callable[..., str | None]] = {
+        "severity_change": _severity, "number_change": _number, "negation_flip": _negation,
+        "valve_chamber_swap": _swap}
+    if kind in mutate:
+        for i in order:
+            new = mutate[kind](st[i], rng, study)
+            if new:
+                out = [Case(case.source, kind, study, st[:i] + [new] + st[i + 1:], target=i)]
+                if kind == "number_change":
+                    near = _number(st[i], random.Random(rng.random()), study, within=True)
+                    if near and near != st[i]:
+                        out.append(Case(case.source, "within_tolerance", study,
+                                        st[:i] + [near] + st[i + 1:], target=i))
+                return out
+        return []
+    sf = study_facts(study)
+    if kind == "invented_finding":
+        present = {e.fact.concept for e in sf.evidence if e.fact.polarity != "absent"}
+        options = [t for t in _INVENTED if t[1] not in present]
+        if not options:
+            return []
+        text = rng.choice(options)[0]
+        i = rng.randrange(len(st) + 1)
+        return [Case(case.source, kind, study, st[:i] + [text] + st[i:], target=i)]
+    facts = [extract_facts(s) for s in st]
+    for _key, rule, loc, _e in critical_present(sf):
+        stating = [i for i, fs in enumerate(facts) if any(states_finding(rule, f) for f in fs)]
+        if stating and len(stating) < len(st):
+            kept = [s for i, s in enumerate(st) if i not in stating]
+            label = rule.label.replace("{location}", loc or "valve")
+            return [Case(case.source, kind, study, kept, omission=label)]
+    return []
+
+
+def _flagged(result: Any, i: int) -> bool:
+    return result.statements[i].verdict in FLAGS if i < len(result.statements) else False
+
+
+def _load(studies: Path | None, handwritten: Path | None, limit: int | None) -> list[Case]:
+    cases: list[Case] = []
+    if studies is not None:
+        from echogpt.data.load import FileError, load_studies
+
+        path = Path(studies) / "test.jsonl" if Path(studies).is_dir() else Path(studies)
+        try:
+            loaded = load_studies(path).studies
+        except FileError as err:
+            raise ValueError(str(err)) from None
+        for s in loaded:
+            if s.impression:
+                texts = [x.text for x in split_statements(s.impression)]
+                cases.append(Case(s.study_id, "unmodified", s, texts))
+    else:
+        path = Path(handwritten or ".") / "pairs.jsonl"
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+            rows = [json.loads(line) for line in lines if line.strip()]
+        except (OSError, json.JSONDecodeError) as err:
+            raise ValueError(f"cannot read {path}: {err}") from None
+        for r in rows:
+            keep = [s["text"] for s in r["statements"] if s["verdict"] in ("supported", "not_factual")]
+            if keep:
+                cases.append(Case(r["pair_id"], "unmodified", Study.model_validate(r["study"]), keep))
+    if not cases:
+        raise ValueError("no studies with impressions to benchmark")
+    return cases[:limit] if limit else cases
+
+
+def run_benchmark(studies: Path | None = None, handwritten: Path | None = None, seed: int = 0,
+                  limit: int | None = None, out: Path | None = None) -> dict[str, Any]:
+    """Inject errors, check every case and score the checker.
+
+    Args:
+        studies: A study file with reference impressions (synthetic corpus).
+        handwritten: The hand-written set's folder (its supported statements are the clean base).
+        seed: Seed of the injection choices.
+        limit: At most this many base impressions.
+        out: Where to write the JSON report (optional).
+
+    Returns:
+        ``{"recall": {type: r}, "counts": …, "precision": p, "false_alarm_rate": f,
+        "within_tolerance_flagged": w, "misses": […]}``.
+    """
+    rng = random.Random(seed)
+    base = _load(studies, handwritten, limit)
+    cases = list(base)
+    for c in base:
+        for kind in ERROR_TYPES:
+            cases += _inject(c, kind, rng)
+    hit = {k: 0 for k in ERROR_TYPES}
+    total = {k: 0 for k in ERROR_TYPES}
+    alarms = statements = near_flagged = near = 0
+    misses: list[dict[str, Any]] = []
+    for c in cases:
+        result = check(number_statements(c.statements), c.study)
+        if c.kind == "unmodified":
+            statements += len(result.statements)
+            bad = [s for s in result.statements if s.verdict in FLAGS]
+            # the hand-written base drops annotated errors, which may leave findings unstated
+            alarms += len(bad) + (len(result.omissions) if studies is not None else 0)
+            misses += [{"case": c.source, "kind": "false_alarm", "text": s.text, "reason": s.reason}
+                       for s in bad]
+            continue
+        if c.kind == "within_tolerance":
+            near += 1
+            if _flagged(result, c.target or 0):
+                near_flagged += 1
+                misses.append({"case": c.source, "kind": "within_tolerance_flagged",
+                               "text": c.statements[c.target or 0]})
+            continue
+        total[c.kind] += 1
+        if c.kind == "omitted_critical":
+            found = any(o.finding == c.omission for o in result.omissions)
+        else:
+            found = _flagged(result, c.target or 0)
+        hit[c.kind] += found
+        if not found:
+            misses.append({"case": c.source, "kind": c.kind, "omission": c.omission,
+                           "text": c.statements[c.target] if c.target is not None else None})
+    tp = sum(hit.values())
+    report = {
+        "source": str(studies or handwritten), "seed": seed, "impressions": len(base),
+        "recall": {k: (hit[k] / total[k] if total[k] else None) for k in ERROR_TYPES},
+        "counts": {k: {"injected": total[k], "detected": hit[k]} for k in ERROR_TYPES},
+        "precision": tp / (tp + alarms + near_flagged) if tp + alarms + near_flagged else None,
+        "false_alarm_rate": alarms / statements if statements else None,
+        "unmodified_statements": statements, "false_alarms": alarms,
+        "within_tolerance_cases": near, "within_tolerance_flagged": near_flagged,
+        "misses": misses,
+    }
+    if handwritten is not None:
+        report["annotated"] = annotated_accuracy(handwritten, limit)
+    if out is not None:
+        Path(out).write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")
+    return report
+
+
+def annotated_accuracy(folder: Path, limit: int | None = None) -> dict[str, Any]:
+    """The checker against the hand-written verdicts themselves (no injection).
+
+    Args:
+        folder: The hand-written set's folder (``pairs.jsonl``).
+        limit: At most this many pairs.
+
+    Returns:
+        4-class verdict accuracy, recall of each annotated error type (flagged as contradicted or
+        unsupported), false alarms on statements annotated supported or not_factual, and the
+        recall of annotated critical omissions.
+    """
+    rows = [json.loads(x) for x in (Path(folder) / "pairs.jsonl").read_text(encoding="utf-8").splitlines()
+            if x.strip()][:limit]
+    same = total = clean = alarms = omitted = found = 0
+    caught: dict[str, list[int]] = {}
+    for r in rows:
+        result = check(r["impression"], Study.model_validate(r["study"]))
+        for want, got in zip(r["statements"], result.statements, strict=False):
+            total += 1
+            same += want["verdict"] == got.verdict
+            flagged = got.verdict in FLAGS
+            if want["verdict"] in FLAGS:
+                caught.setdefault(want.get("error_type", "other"), []).append(flagged)
+            else:
+                clean += 1
+                alarms += flagged
+        omitted += len(r["omitted_critical"])
+        found += min(len(r["omitted_critical"]), len(result.omissions))
+    return {"pairs": len(rows), "verdict_accuracy": same / total if total else None,
+            "error_recall": {k: sum(v) / len(v) for k, v in sorted(caught.items())},
+            "false_alarm_rate": alarms / clean if clean else None,
+            "omission_recall": found / omitted if omitted else None}
+
+
+def format_report(report: dict[str, Any]) -> str:
+    """The report as a plain-text table.
+
+    Args:
+        report: What ``run_benchmark`` returned.
+
+    Returns:
+        One line per error type (injected, detected, recall), then false alarms and precision.
+    """
+    head = f"checker benchmark: {report['source']} ({report['impressions']} impressions, "
+    lines = [head + f"seed {report['seed']})",
+             f"{'error type':<22}{'injected':>9}{'detected':>9}{'recall':>8}"]
+    for k in ERROR_TYPES:
+        c, r = report["counts"][k], report["recall"][k]
+        lines.append(f"{k:<22}{c['injected']:>9}{c['detected']:>9}{'-' if r is None else f'{r:.3f}':>8}")
+    fa = report["false_alarm_rate"]
+    prec = report["precision"]
+    lines.append(f"false alarms on unmodified statements: {report['false_alarms']}/"
+                 f"{report['unmodified_statements']} ({0 if fa is None else fa:.2%})")
+    lines.append(f"within-tolerance number changes flagged: {report['within_tolerance_flagged']}/"
+                 f"{report['within_tolerance_cases']}")
+    lines.append(f"precision: {'-' if prec is None else f'{prec:.3f}'}")
+    a = report.get("annotated")
+    if a:
+        recall = ", ".join(f"{k} {v:.3f}" for k, v in a["error_recall"].items())
+        om = a["omission_recall"]
+        lines.append(f"annotated verdicts ({a['pairs']} pairs): accuracy {a['verdict_accuracy']:.3f}; "
+                     f"recall {recall}; false alarms {a['false_alarm_rate']:.2%}; "
+                     f"omission recall {'-' if om is None else f'{om:.3f}'}")
+    return "\n".join(lines)

@@ -1,0 +1,421 @@
+"""The hallucination check: every statement of an impression against the study it came from.
+
+Each statement gets a verdict (supported, contradicted, unsupported, not_factual) and a reason;
+critical findings present in the study and absent from the impression are reported as omissions
+(rules in ``resources/critical_findings.json``).
+
+    result = check("1. Severe AS.\\n2. No pericardial effusion.", study)
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import cache
+from importlib import resources
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from echogpt.checker.compare import (
+    Evidence,
+    Status,
+    abnormal,
+    compare,
+    compare_number,
+    interval,
+    is_normal_claim,
+    is_stated,
+    locations_compatible,
+)
+from echogpt.checker.facts import extract_facts, mentions_comparison
+from echogpt.checker.rules import family_of, lexicon, rules
+from echogpt.checker.study_facts import StudyFacts, study_facts
+from echogpt.checker.tokens import construct
+from echogpt.schemas import CheckResult, Fact, Omission, StatementCheck, Study, StudyType
+from echogpt.text import split_statements
+
+
+class ValueTrigger(BaseModel):
+    """A measurement cut that makes (or states) a critical finding."""
+
+    model_config = ConfigDict(extra="forbid")
+    field: str
+    below: float | None = None
+    above: float | None = None
+
+
+class CriticalRule(BaseModel):
+    """One critical finding (echo_reference.md section 6)."""
+
+    model_config = ConfigDict(extra="forbid")
+    id: str
+    label: str
+    concept: str
+    grades: list[str] = Field(default_factory=list)
+    locations: list[str] = Field(default_factory=list)
+    values: list[ValueTrigger] = Field(default_factory=list)
+    severity: Literal["critical", "high", "moderate"]
+    stated_by: list[dict[str, Any]] = Field(default_factory=list)
+    source: str
+
+
+class CriticalRules(BaseModel):
+    """The critical findings file."""
+
+    model_config = ConfigDict(extra="forbid")
+    about: str = Field(alias="_about")
+    rules: list[CriticalRule]
+
+
+@cache
+def critical_rules() -> CriticalRules:
+    """The validated critical-finding rules (cached)."""
+    text = resources.files("echogpt.resources").joinpath("critical_findings.json").read_text("utf-8")
+    return CriticalRules.model_validate(json.loads(text))
+
+
+def _hits(rule: CriticalRule, fact: Fact) -> bool:
+    """Whether a fact makes the critical finding present (grades, locations or a measured cut)."""
+    if fact.concept == "measurement":
+        for v in rule.values:
+            if fact.location != v.field or fact.value is None:
+                continue
+            hi = fact.value_max if fact.value_max is not None else fact.value
+            if (v.below is not None and hi < v.below) or (v.above is not None and fact.value > v.above):
+                return True
+        return False
+    if fact.concept != rule.concept or fact.polarity == "absent" or (rule.values and not rule.grades):
+        return False
+    if rule.grades and fact.grade not in rule.grades:
+        return False
+    return not rule.locations or (fact.location or "heart") in rule.locations
+
+
+def states_finding(rule: CriticalRule, fact: Fact) -> bool:
+    """Whether an impression fact states a critical finding.
+
+    Args:
+        rule: The critical finding.
+        fact: A fact of the impression.
+
+    Returns:
+        True when the fact asserts the finding at one of its grades (a wrong site still states it:
+        that error is the statement's, not an omission).
+    """
+    if fact.polarity == "absent":
+        return False
+    if _hits(rule, fact):
+        return True
+    extra = [s for s in rule.stated_by if s.get("concept") == fact.concept]
+    if any(not s.get("grades") or fact.grade in s["grades"] for s in extra):
+        return True
+    return fact.concept == rule.concept and (not rule.grades or fact.grade in rule.grades)
+
+
+def rule_id(rule: CriticalRule, location: str | None) -> str:
+    """The finding's id ("severe_aortic_stenosis" from "severe_{location}_stenosis")."""
+    return rule.id.replace("{location}", location or "valve")
+
+
+@cache
+def _rule_fields() -> tuple[tuple[CriticalRule, tuple[str, ...]], ...]:
+    """Each critical rule with the measurement fields that can trigger it."""
+    return tuple((r, tuple(dict.fromkeys(v.field for v in r.values))) for r in critical_rules().rules)
+
+
+def critical_present(study_f: StudyFacts) -> list[tuple[str, CriticalRule, str | None, Evidence]]:
+    """The critical findings present in a study: (id, rule, location, first evidence)."""
+    out, seen = [], set()
+    measured: dict[str | None, list[Evidence]] = {}
+    for e in study_f.by_concept.get("measurement", ()):
+        measured.setdefault(e.fact.location, []).append(e)
+    for rule, fields in _rule_fields():
+        candidates = study_f.by_concept.get(rule.concept, [])
+        if len(fields) == 1:
+            candidates = candidates + measured.get(fields[0], [])
+        elif fields:
+            candidates = candidates + [e for e in study_f.by_concept.get("measurement", ())
+                                       if e.fact.location in fields]
+        for e in candidates:
+            f = e.fact
+            if e.origin == "prior" or f.polarity == "uncertain" or not _hits(rule, f):
+                continue
+            loc = f.location if f.concept != "measurement" else None
+            key = rule_id(rule, loc)
+            if key not in seen:
+                seen.add(key)
+                out.append((key, rule, loc, e))
+    return out
+
+
+def omissions(study_f: StudyFacts, stated: list[Fact]) -> list[Omission]:
+    """Critical findings present in the study that no statement states at their grade.
+
+    Args:
+        study_f: The study's facts.
+        stated: All facts of the impression.
+
+    Returns:
+        One Omission per missing finding (per location for located findings).
+    """
+    present = study_f.memo.get("critical")
+    if present is None:
+        present = study_f.memo["critical"] = critical_present(study_f)
+    out: dict[str, Omission] = {}
+    for key, rule, loc, e in present:  # type: ignore[union-attr]
+        # a grade the lab profile accepts for the finding also states it (MVA 1.0-1.5: moderate or severe)
+        said = any(states_finding(rule, s) or (s.concept == e.fact.concept and s.polarity != "absent"
+                                               and s.grade is not None and s.grade in e.accepted)
+                   for s in stated)
+        if key not in out and not said:
+            label = rule.label.replace("{location}", loc or "valve")
+            out[key] = Omission(finding=label, severity=rule.severity, evidence=e.where())
+    return list(out.values())
+
+
+def _judge(claim: Fact, study: Study, sf: StudyFacts, comparison: bool) -> tuple[Status, str]:
+    r = rules()
+    if claim.concept in ("image_quality",):
+        return "supported", "technical statement"
+    if claim.concept == "normal_study":
+        bad = [e for e in sf.evidence if e.origin != "prior" and abnormal(e)]
+        if bad and claim.polarity != "absent":
+            f = bad[0].fact
+            return "contradicted", f"the study reports {(f.grade or '').replace('_', ' ')} " \
+                                   f"{f.concept.replace('_', ' ')}".replace("  ", " ")
+        return "supported", "no abnormal finding in the study"
+    found = sf.about(claim.concept, claim.location)
+    if claim.concept == "shunt" and claim.polarity == "absent":
+        found = sf.about("shunt", None)
+    elif claim.location and claim.polarity != "absent" and any(
+            e.fact.location for e in sf.by_concept.get(claim.concept, [])):
+        found = [e for e in found if e.fact.location]
+    if claim.concept == "wall_motion" and claim.location is None and claim.polarity == "absent":
+        # "No regional wall motion abnormality" is not contradicted by global hypokinesis
+        global_grades = {e.fact.grade for e in found if e.fact.location == "global"}
+        regional = [e for e in found if e.fact.location != "global" and e.fact.grade not in global_grades]
+        if global_grades and not regional:
+            return "supported", "the wall motion abnormality is global, not regional"
+        found = regional
+    if comparison:
+        found = found + [e for e in sf.evidence if e.origin == "prior" and e.fact.concept == claim.concept
+                         and locations_compatible(claim.concept, claim.location, e.fact.location)]
+    if claim.concept == "measurement":
+        if not found:
+            return "unsupported", f"the study gives no {claim.location} value"
+        first = None
+        for e in found:  # the first supporting number, else the first verdict
+            x = compare(claim, e)
+            if x[0] == "supported":
+                return x
+            first = first or x
+        return first
+    if (claim.location in r.tee_only_locations and study.study_type == StudyType.TTE
+            and not any(e.fact.location in r.tee_only_locations for e in found)):
+        return "unsupported", f"{claim.location.upper()} findings need a TEE; this is a TTE"
+    if not found:
+        if claim.concept in r.evidence_required:
+            return "unsupported", f"the study has no {claim.concept} assessment (e.g. no bubble study)"
+        others = [e for e in sf.by_concept.get(claim.concept, []) if e.fact.polarity == "present"]
+        if is_normal_claim(claim) and claim.concept in r.lenient_normal_concepts:
+            return "supported", "nothing in the study contradicts it"
+        if is_normal_claim(claim):
+            fam = family_of()
+            members = fam.get(f"{claim.concept}:{claim.location}") or fam.get(claim.concept, frozenset())
+            for member in sorted(members):  # a set: sorted, so the evidence quoted is reproducible
+                c, _, loc = member.partition(":")
+                near = [e for e in sf.about(c, loc or claim.location)
+                        if c != claim.concept or e.fact.location]
+                if near:
+                    return "supported", f"the study describes this structure without it [{near[0].where()}]"
+        if others and claim.location:
+            where = others[0].fact.location or "another site"
+            return "unsupported", f"the study reports this at {where.replace('_', ' ')}, not " \
+                                  f"{claim.location.replace('_', ' ')}"
+        return "unsupported", "nothing in the study states it"
+    coarse = {"dilated", "reduced", "increased", "elevated", "abnormal"}
+    if claim.grade and claim.grade not in coarse and any(e.fact.grade and e.fact.grade not in coarse
+                                                          for e in found):
+        found = [e for e in found if e.fact.grade not in coarse]  # "hypertrophy" says no severity
+    graded = [e for e in found if is_stated(e) and (e.fact.grade or e.fact.polarity == "absent")]
+    if graded and claim.grade and claim.polarity == "present":
+        found = graded  # a grade the reader wrote outranks the bands of a measured value
+    # evidence is compared only until the verdict is known (the first that decides it)
+    if is_normal_claim(claim):  # the first evidence against it, else the first evidence's reason
+        first = None
+        for e in found:
+            status, reason = compare(claim, e)
+            if status != "supported":
+                return status, f"{reason} [{e.where()}]"
+            if first is None:
+                first = reason, e
+        assert first is not None
+        return "supported", f"{first[0]} [{first[1].where()}]"
+    results = []
+    for e in found:  # the first support, else the first contradiction, else the first verdict
+        x = compare(claim, e)
+        if x[0] == "supported":
+            return x[0], f"{x[1]} [{e.where()}]"
+        results.append((x, e))
+    order = {"contradicted": 0, "unsupported": 1}
+    (status, reason), e = sorted(results, key=lambda x: order.get(x[0][0], 2))[0]
+    return status, f"{reason} [{e.where()}]"
+
+
+def _mid(f: Fact) -> float | None:
+    if f.value is None:
+        return None
+    return (f.value + (f.value_max if f.value_max is not None else f.value)) / 2
+
+
+def _against_prior(text: str, facts: list[Fact], sf: StudyFacts) -> tuple[Status, str] | None:
+    """A comparison statement ("improved", "unchanged", "worse") against the prior study."""
+    lex = lexicon()
+    said = [k for k, rx in lex.direction.items() if rx.search(text)]
+    if len(said) != 1:
+        return None
+    concepts = {f.concept for f in facts if f.concept != "measurement"}
+    if any(f.concept == "measurement" and f.location == "lvef" for f in facts):
+        concepts.add("lv_systolic_function")
+    pairs: list[tuple[str, float, float]] = []  # (what, prior position, current position)
+    cur_ef = [_mid(e.fact) for e in sf.evidence if e.origin != "prior" and e.fact.location == "lvef"
+              and e.fact.concept == "measurement"]
+    old_ef = [_mid(e.fact) for e in sf.evidence if e.origin == "prior" and e.fact.location == "lvef"
+              and e.fact.concept == "measurement"]
+    if ("lv_systolic_function" in concepts or not concepts) and cur_ef and old_ef:
+        # LVEF within 5 points counts as unchanged (inter-reader variability, ASE15); a stated
+        # direction is wrong only when the change goes clearly the other way
+        delta = (cur_ef[0] or 0) - (old_ef[0] or 0)
+        wrong = {"better": delta < -5, "worse": delta > 5, "same": abs(delta) > 5}[said[0]]
+        why = f"LVEF was {old_ef[0]:g} % and is {cur_ef[0]:g} % now"
+        return ("contradicted" if wrong else "supported"), why
+    for e in sf.evidence:
+        wanted = not concepts or e.fact.concept in concepts
+        if e.origin != "prior" or e.fact.concept == "measurement" or not wanted:
+            continue
+        old = interval(e.fact)
+        for c in sf.about(e.fact.concept, e.fact.location):
+            new = interval(c.fact)
+            if old is not None and new is not None and c.fact.location == e.fact.location:
+                pairs.append((e.fact.concept, abs(sum(old) / 2), abs(sum(new) / 2)))
+    for what, old_p, new_p in pairs:
+        moved = "worse" if new_p > old_p + 0.5 else "better" if new_p < old_p - 0.5 else "same"
+        # progression within a grade ("worse" with the same grade) is for the numbers to decide
+        if moved != said[0] and not (moved == "same" and said[0] != "same"):
+            return "contradicted", f"{what.replace('_', ' ')} is {moved} than in the prior study"
+    if said[0] == "same":
+        for e in sf.evidence:
+            f = e.fact
+            if e.origin != "prior" or f.concept != "measurement" or f.value is None:
+                continue
+            for c in sf.about("measurement", f.location):
+                status, _ = compare_number(c.fact, f)
+                if status == "contradicted":
+                    return "contradicted", (f"{f.location} changed from {_mid(f):g} to {_mid(c.fact):g} "
+                                            "since the prior study")
+                pairs.append(("measurement", 0, 0))
+    return ("supported", "consistent with the prior study") if pairs else None
+
+
+def _no_bubble_study(text: str, study: Study) -> bool:
+    """The statement cites a bubble study that the study never did."""
+    bubble = lexicon().bubble
+    if not bubble or not bubble.search(text) or study.agitated_saline:
+        return False
+    ft = study.findings_text
+    not_done = r"(?:bubble|saline)[^.]*not (?:performed|done|obtained)|no (?:bubble|agitated saline) study"
+    return not bubble.search(ft) or bool(re.search(not_done, ft, re.I))
+
+
+def _statement(text: str, start: int, verdict: Status, reason: str, facts: list[Fact]) -> StatementCheck:
+    # built as validation would (strings stripped), without validating values the checker made
+    return construct(StatementCheck, text=text.strip(), start=start, end=start + len(text), verdict=verdict,
+                     reason=reason.strip(), facts=facts)
+
+
+def check_statement(text: str, start: int, study: Study, sf: StudyFacts) -> StatementCheck:
+    """The verdict on one statement.
+
+    Args:
+        text: The statement.
+        start: Its offset in the impression (spans of the result and its facts use it).
+        study: The study.
+        sf: The study's facts (``study_facts(study)``).
+
+    Returns:
+        The StatementCheck; a statement with several facts takes its worst verdict.
+    """
+    facts = extract_facts(text, offset=start)
+    comparison = mentions_comparison(text)
+    if comparison and study.prior is None:
+        return _statement(text, start, "unsupported",
+                          "compares with a prior study, but the study has no prior", facts)
+    clinical = [f for f in facts if f.concept != "image_quality"]
+    versus = _against_prior(text, clinical, sf) if comparison else None
+    if versus is not None and versus[0] == "contradicted":
+        return _statement(text, start, "contradicted", versus[1], facts)
+    if not clinical and versus is not None:
+        return _statement(text, start, versus[0], versus[1], facts)
+    if not clinical:
+        return _statement(text, start, "not_factual", "states no clinical fact", facts)
+    if any(f.concept == "shunt" for f in clinical) and _no_bubble_study(text, study):
+        return _statement(text, start, "unsupported",
+                          "cites an agitated-saline (bubble) study that was not done", facts)
+    worst: tuple[Status, str] | None = None
+    rank = {"contradicted": 0, "unsupported": 1, "supported": 2}
+    for f in clinical:
+        status, reason = _judge(f, study, sf, comparison)
+        if worst is None or rank[status] < rank[worst[0]]:
+            worst = (status, reason)
+    assert worst is not None
+    reason = worst[1]
+    clash = [c for c in sf.conflicts for f in clinical
+             if c.concept == f.concept and locations_compatible(f.concept, f.location, c.location)]
+    if clash:  # never choose silently between the prose and the structured fields
+        reason += f"; note: the findings text and the structured fields disagree ({clash[0].reason})"
+    return _statement(text, start, worst[0], reason, facts)
+
+
+def check(impression: str, study: Study, profile: str = "default") -> CheckResult:
+    """Check every statement of an impression against its study.
+
+    Args:
+        impression: The impression text (numbered, bulleted or plain sentences).
+        study: The study it was written from.
+        profile: Lab profile (which guideline schemes and tolerances are accepted).
+
+    Returns:
+        The CheckResult: one StatementCheck per statement plus the critical omissions.
+    """
+    sf = study_facts(study, profile)
+    statements = [check_statement(s.text, s.start, study, sf) for s in split_statements(impression)]
+    stated = [f for s in statements for f in s.facts]
+    return construct(CheckResult, study_id=study.study_id, statements=statements,
+                     omissions=omissions(sf, stated))
+
+
+def read_impression(arg: str) -> str:
+    """The impression text of a command-line argument: the text itself, or ``@FILE``.
+
+    Raises:
+        ValueError: a one-line message when the file cannot be read or the text is empty.
+    """
+    text = arg
+    if arg.startswith("@"):
+        try:
+            text = open(arg[1:], encoding="utf-8").read()  # noqa: SIM115 - read once
+        except (OSError, UnicodeDecodeError) as err:
+            raise ValueError(f"cannot read impression file {arg[1:]}: {err.strerror or err}") from None
+    if not text.strip():
+        raise ValueError("the impression is empty")
+    return text
+
+
+def format_result(result: CheckResult) -> str:
+    """Human form: one line per statement (verdict and reason), then omissions and counts."""
+    lines = [f"{i}. [{s.verdict}] {s.text} -- {s.reason}" for i, s in enumerate(result.statements, 1)]
+    lines += [f"omitted ({o.severity}): {o.finding} -- {o.evidence}" for o in result.omissions]
+    counts = ", ".join(f"{k} {v}" for k, v in result.summary.items())
+    lines.append(f"{'FLAGGED' if result.flagged else 'ok'}: {counts}")
+    return "\n".join(lines)

@@ -1,0 +1,377 @@
+"""Facts from prose: clinical statements of an impression or a findings section become ``Fact``s.
+
+The rules (words, abbreviations, negation and hedge cues, grade words) are data in
+``resources/fact_rules.json``; ``echogpt.checker.tokens`` scans the text with them, this module binds
+grades, locations and polarity to each mention, sentence by sentence. Facts from a whole study
+(prose plus structured fields) live in ``echogpt.checker.study_facts``.
+
+    extract_facts("No pericardial effusion, thrombus or vegetation.")
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from echogpt.checker.rules import Term, lexicon, resolve_grade, rules
+from echogpt.checker.sentence_cache import Carry, Parts, SentenceCache, span_order
+from echogpt.checker.tokens import (
+    CLAUSE,
+    LESIONS,
+    SUBJ,
+    Tok,
+    gap_ok,
+    is_modifier,
+    make_fact,
+    number_plan,
+    relocated,
+    subject_list,
+    tokens,
+    wall_list,
+)
+from echogpt.schemas import Fact
+
+
+@dataclass(slots=True)
+class _Mention:
+    anchor: int  # token index the mention hangs on (head term or grade)
+    start: int
+    end: int
+    term: Term | None = None
+    subjects: list[tuple[str, str | None]] = field(default_factory=list)  # (subject, wall location)
+    degree: str | None = None
+    direction: str | None = None
+    grade_prefix: bool = False
+    heads: list[str] = field(default_factory=list)
+    polarity: str = "present"
+    not_significant: bool = False
+    borrow: bool = False
+
+
+_SUBJ_SEP = (*SUBJ, "sep")
+_SUBJ_SEP_GRADE = (*SUBJ, "sep", "grade")
+_GRADE_JOIN = re.compile(r"[\s\-]*(?:to\s+)?")  # "mildly to moderately", "mild-moderate"
+_OF_THE = re.compile(r"\s*(?:of|in|involving|at|on|within|along|from)?\s*(?:the\s+)?", re.IGNORECASE)
+
+
+def _postfix_subjects(text: str, toks: list[Tok], b: int, k: int) -> _Mention:
+    """A mention for the grade at ``k`` over the subject at ``b`` and subjects coordinated before it."""
+    chain, first = [b], b
+    while True:
+        if first - 2 >= 0 and toks[first - 1].kind == "sep" and toks[first - 2].kind in SUBJ \
+                and gap_ok(text, toks[first - 2].end, toks[first].start, 0, comma=False):
+            first -= 2
+        elif first - 1 >= 0 and wall_list(toks, first) and gap_ok(
+                text, toks[first - 1].end, toks[first].start, 0):
+            first -= 1
+        else:
+            break
+        chain.insert(0, first)
+    m = _Mention(k, toks[first].start, toks[k].end)
+    for x in chain:
+        m.subjects += subject_list(toks[x])
+        toks[x].owner = m
+    return m
+
+
+def _sentence_facts(text: str, toks: list[Tok], offset_facts: list[Fact],
+                    carry: list[tuple[str, str | None]]) -> list[tuple[str, str | None]]:
+    """Facts of one sentence but its numbers' (``number_plan`` finds those); ``carry`` is the previous
+    sentence's last subject (returned updated)."""
+    r = rules()
+    # 1. merge "mildly" + "dilated", and bind "not" + grade
+    merged: list[Tok] = []
+    for t in toks:
+        if t.kind != "grade":  # only grades merge
+            merged.append(t)
+            continue
+        prev = merged[-1] if merged else None
+        if (prev is not None and prev.kind == "grade"
+                and _GRADE_JOIN.fullmatch(text, prev.end, t.start)
+                and (prev.direction is None) != (t.direction is None)):
+            prev.direction = prev.direction or t.direction
+            prev.degree = prev.degree or t.degree
+            prev.end = t.end
+            continue
+        if (prev is not None and prev.kind == "neg"
+                and text[prev.start:prev.end].lower() == "not" and not text[prev.end:t.start].strip()):
+            t.negated = True
+            merged[-1] = t
+            continue
+        merged.append(t)
+    toks = merged
+    mentions: dict[int, _Mention] = {}
+    for i, t in enumerate(toks):
+        if t.kind == "term" and (t.payload.head or t.payload.facts):
+            mentions[i] = _Mention(i, t.start, t.end, term=t.payload, direction=t.payload.direction,
+                                   degree=t.payload.degree, grade_prefix=t.payload.direction == "normal")
+    implied: list[_Mention] = []
+    # 2. bind each grade to a head (prefix, else postfix) or to bare subjects (implied head)
+    for k, g in enumerate(toks):
+        if g.kind != "grade":
+            continue
+        j, subs, last = k + 1, [], g.end
+        while (j < len(toks) and (toks[j].kind in _SUBJ_SEP or is_modifier(toks[j]))
+               and gap_ok(text, last, toks[j].start, comma=wall_list(toks, j))):
+            if toks[j].kind in SUBJ:
+                subs.append(j)
+            last = toks[j].end
+            j += 1
+        target = None
+        b = k - 1
+        adjacent = (b >= 0 and (b in mentions or toks[b].kind in SUBJ)
+                    and gap_ok(text, toks[b].end, g.start, 0, comma=False))
+        if j < len(toks) and j in mentions and gap_ok(text, last, toks[j].start, comma=False):
+            target = mentions[j]
+            target.grade_prefix = True
+        elif adjacent and b in mentions and (mentions[b].degree is None or mentions[b].direction is None):
+            target = mentions[b]
+        elif adjacent and toks[b].kind in SUBJ:
+            target = _postfix_subjects(text, toks, b, k)
+            implied.append(target)
+        elif subs:
+            target = _Mention(k, g.start, toks[subs[-1]].end, grade_prefix=True)
+            for x in subs:
+                target.subjects += subject_list(toks[x])
+                toks[x].owner = target
+            target.borrow = j < len(toks) and toks[j].kind == "grade"
+            implied.append(target)
+        else:
+            for b in range(k - 1, -1, -1):
+                if b in mentions and (mentions[b].degree is None or mentions[b].direction is None):
+                    target = mentions[b]
+                    break
+                if toks[b].kind in SUBJ:
+                    target = _postfix_subjects(text, toks, b, k)
+                    implied.append(target)
+                    break
+                if toks[b].kind == "stop" and text[toks[b].start:toks[b].end].lower() in ("but", "however"):
+                    break
+        if target is None:
+            continue
+        g.bound, g.owner = True, target
+        target.degree = target.degree or g.degree
+        target.direction = target.direction or g.direction
+        target.start, target.end = min(target.start, g.start), max(target.end, g.end)
+        if g.negated:
+            target.polarity = "absent"
+    # "severe right atrial and moderate right ventricular dilatation": the first grade borrows the head
+    for m in implied:
+        if m.borrow and m.direction is None:
+            nxt = [i for i in sorted(mentions) if i > m.anchor]
+            if nxt and all(toks[x].kind in _SUBJ_SEP_GRADE for x in range(m.anchor + 1, nxt[0])):
+                m.term = mentions[nxt[0]].term
+                m.direction = m.term.direction if m.term else None
+    # 3. a prefix grade distributes over coordinated heads ("Mild MR and TR")
+    order = sorted(mentions)
+    for a, b in zip(order, order[1:], strict=False):
+        ma, mb = mentions[a], mentions[b]
+        if (ma.grade_prefix and mb.degree is None and mb.direction is None
+                and mb.term is not None and not mb.term.drop_ungraded
+                and all(toks[x].kind in _SUBJ_SEP for x in range(a + 1, b))
+                and gap_ok(text, toks[a].end, toks[b].start, 0)):
+            mb.degree, mb.direction, mb.grade_prefix = ma.degree, ma.direction, True
+    # 4. subjects of head mentions
+    for i, m in mentions.items():
+        term = m.term
+        if term is None or not term.head:
+            continue
+        table = r.head_concepts.get(term.head, {})
+        if term.subject:
+            m.subjects = [(term.subject, None)]
+            continue
+        chain, last = [], toks[i].start
+        for b in range(i - 1, -1, -1):
+            if toks[b].owner is not None and toks[b].owner is not m:
+                break
+            if toks[b].kind in _SUBJ_SEP or (toks[b].kind == "grade" and toks[b].owner is m):
+                if not gap_ok(text, toks[b].end, last):
+                    break
+                chain += subject_list(toks[b]) if toks[b].kind in SUBJ else []
+                last = toks[b].start
+            else:
+                break
+        j = i + 1  # "size and function of both ventricles": skip coordinated heads
+        while j < len(toks) and (toks[j].kind in ("sep", "num") or j in mentions) and not chain:
+            j += 1
+        if not chain and j < len(toks) and toks[j].kind in SUBJ and _OF_THE.fullmatch(
+                text, toks[j - 1].end, toks[j].start):
+            while j < len(toks) and toks[j].kind in _SUBJ_SEP:
+                chain += subject_list(toks[j])
+                j += 1
+        chain = [s for s in chain if s[0] in table]
+        if not chain:
+            for b in range(i - 1, -1, -1):
+                cand = [s for s in subject_list(toks[b]) if s[0] in table]
+                if cand:
+                    chain = cand
+                    break
+        if not chain and term.head == "function":
+            # "bioprosthetic mitral prosthesis, normal function": the function of the prosthesis
+            earlier = [mentions[b] for b in range(i - 1, -1, -1) if b in mentions]
+            if earlier and earlier[0].term and earlier[0].term.head == "prosthesis":
+                m.term, m.subjects = earlier[0].term, earlier[0].subjects
+                continue
+        if not chain:
+            chain = [s for s in carry if s[0] in table]
+        m.subjects = chain
+    # 5. polarity: negation and hedge scopes
+    everything = sorted(list(mentions.values()) + implied, key=lambda x: x.anchor)
+    for k, t in enumerate(toks):
+        if t.kind in ("neg", "negsig", "hedge"):
+            pol = "uncertain" if t.kind == "hedge" else "absent"
+            end = len(toks)
+            for j in range(k + 1, len(toks)):
+                if toks[j].kind == "stop" or (toks[j].kind == "grade" and j > k + 1):
+                    end = j
+                    break
+            for m in everything:
+                if k < m.anchor < end or (m.anchor == k + 1 and toks[m.anchor].kind == "grade"):
+                    m.polarity = pol
+                    m.not_significant = t.kind == "negsig"
+        elif t.kind in ("negpost", "hedgepost"):
+            pol = "uncertain" if t.kind == "hedgepost" else "absent"
+            before = [m for m in everything if m.anchor < k]
+            if before:
+                last_m = before[-1]
+                for m in before:
+                    if m is last_m or all(toks[x].kind in _SUBJ_SEP or x in mentions
+                                          for x in range(m.anchor + 1, last_m.anchor)):
+                        m.polarity = pol
+    # 6. facts
+    for m in everything:
+        _emit(m, offset_facts)
+    for t in reversed(toks):
+        subjects = subject_list(t)
+        if subjects:
+            return subjects
+    return carry
+
+
+def _emit(m: _Mention, out: list[Fact]) -> None:
+    r = rules()
+    term = m.term
+    pairs: list[tuple[str, str | None]] = []
+    heads = [term.head] if term and term.head else r.implied_heads.get(m.direction or "", [])
+    for head in heads:
+        table = r.head_concepts.get(head, {})
+        subs = m.subjects or ([("*", None)] if "*" in table else [])
+        found = []
+        for subject, wall in subs:
+            key = subject if subject in table else ("*" if term and term.head and "*" in table else None)
+            if key is None:
+                continue
+            concept, loc = table[key]
+            found.append((concept, wall if loc == "@wall" else loc))
+        pairs += found
+        if found and (term is not None or m.direction != "normal"):
+            break
+    polarity = m.polarity
+    for concept, loc in dict.fromkeys(pairs):
+        grade = resolve_grade(concept, m.degree, m.direction)
+        rule = "no-significant" if m.not_significant and polarity == "absent" else None
+        if (m.direction == "normal" or grade == "normal") and concept in (
+                "valve_regurgitation", "valve_stenosis", "pericardial_effusion", "thrombus"):
+            grade, polarity = None, "absent"
+            rule = None if term is None else rule
+        if term and term.drop_ungraded and grade is None:
+            continue
+        out.append(make_fact(concept=concept, location=loc, polarity=polarity, grade=grade,
+                                        source="text", start=m.start, end=m.end, rule=rule))
+    for spec in term.facts if term and not m.borrow else []:
+        pol = spec.get("polarity", "present")
+        if pol == "present":
+            pol = m.polarity
+        rule = spec.get("rule") or ("no-significant" if m.not_significant and pol == "absent" else None)
+        grade = spec.get("grade") or resolve_grade(spec["concept"], m.degree, m.direction)
+        out.append(make_fact(concept=spec["concept"], location=spec.get("location"),
+                                        grade=grade, polarity=pol, source="text",
+                                        start=m.start, end=m.end, rule=rule))
+
+
+class _Carry(list):  # type: ignore[type-arg]
+    """The previous sentence's subjects, noting whether the sentence looked at them."""
+
+    read = False
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        self.read = True
+        return super().__iter__()
+
+
+def _parts(sentence: str, carry: tuple[tuple[str, str | None], ...]) -> Parts:
+    """One sentence worked out (see ``Parts``), from its tokens."""
+    seen = _Carry(carry)
+    toks = tokens(sentence)
+    base: list[Fact] = []
+    after = _sentence_facts(sentence, toks, base, seen) if toks else seen
+    plan = number_plan(toks, seen)
+    base.sort(key=span_order)
+    lesions = any(f.concept in LESIONS and f.polarity != "absent" for f in base)
+    nums = tuple((t.start, t.end) for t in toks if t.kind == "num") if lesions else ()
+    # a wall phrase's locations are read off its words: digits there would make them the sentence's own
+    shared = not any(_DIGIT.search(sentence, t.start, t.end) for t in toks if t.kind == "wallterr")
+    return Parts(tuple(base), plan, nums, None if after is seen else tuple(after), seen.read, shared)
+
+
+_DIGIT = re.compile(r"[0-9]")
+
+
+def _binding_patterns() -> tuple[str, ...]:  # what binding reads gaps between tokens with
+    return (lexicon().filler.pattern, _GRADE_JOIN.pattern, _OF_THE.pattern, CLAUSE.pattern)
+
+
+_sentence_cached = SentenceCache(_parts, _binding_patterns)
+
+
+def sentence_facts(text: str) -> Iterator[tuple[int, tuple[Fact, ...]]]:
+    """Each sentence's offset in ``text`` and its facts (spans relative to the sentence), in text
+    order (by start, then concept): one sentence after the other, they are in text order throughout."""
+    carry: Carry = ()
+    start = 0
+    cached = _sentence_cached
+    for m in lexicon().sentence_end.finditer(text):
+        end = m.end()
+        if end > start:
+            sentence = text[start:end]
+            if not sentence.isspace():
+                facts, carry = cached(sentence, carry)
+                yield start, facts
+        start = max(start, end)
+    if len(text) > start and not text[start:].isspace():
+        yield start, _sentence_cached(text[start:], carry)[0]
+
+
+def _shifted(f: Fact, offset: int) -> Fact:
+    return relocated(f, (f.start or 0) + offset, (f.end or 0) + offset)
+
+
+@lru_cache(maxsize=65536)
+def _extract_cached(text: str) -> tuple[Fact, ...]:
+    out: list[Fact] = []
+    for start, facts in sentence_facts(text):
+        out += [_shifted(f, start) for f in facts] if start else facts
+    return tuple(out)
+
+
+def extract_facts(text: str, offset: int = 0) -> list[Fact]:
+    """Facts asserted by a piece of prose (an impression statement or a findings section).
+
+    Args:
+        text: The prose.
+        offset: Added to every span (the text's position in a larger document).
+
+    Returns:
+        Facts in text order, each with ``source="text"`` and its ``start``/``end`` span.
+    """
+    facts = _extract_cached(text)
+    if not offset:
+        return list(facts)
+    return [_shifted(f, offset) for f in facts]
+
+
+def mentions_comparison(text: str) -> bool:
+    """True when a statement compares with a prior study ("new", "unchanged", "compared with")."""
+    return lexicon().comparison.search(text) is not None

@@ -1,0 +1,400 @@
+"""Everything a study says, as Facts: its prose, its structured fields, and where the two disagree.
+
+Structured facts come from the guideline engine (``echogpt.guidelines.study.grade_study``) plus one
+``measurement`` fact per number; prose facts from ``echogpt.checker.facts.sentence_facts``. When prose and
+structured fields disagree both are kept and the disagreement is listed in ``conflicts``.
+How a claim is judged against one piece of evidence lives in ``echogpt.checker.compare``.
+
+    sf = study_facts(study); sf.conflicts
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from functools import cache, lru_cache
+
+from echogpt import units
+from echogpt.checker.compare import (
+    LOCATION_OVERLAPS,
+    NO_GRADES,
+    Evidence,
+    compare,
+    locations_compatible,
+    numbers_agree,
+)
+from echogpt.checker.facts import sentence_facts
+from echogpt.checker.rules import rules
+from echogpt.checker.tokens import make_fact, negative_zero
+from echogpt.guidelines.acceptance import acceptable_grades, needs_study
+from echogpt.guidelines.study import grade_study
+from echogpt.schemas import Fact, Measurements, Study, concept_vocabulary
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """Prose and structured fields of one study disagree about one fact."""
+
+    concept: str
+    location: str | None
+    text_fact: Fact
+    field_fact: Fact
+    reason: str
+
+
+@dataclass
+class StudyFacts:
+    """All facts of a study, indexed by concept, and the prose/structured conflicts."""
+
+    study_id: str
+    evidence: list[Evidence]
+    conflicts: list[Conflict] = field(default_factory=list)
+    by_concept: dict[str, list[Evidence]] = field(default_factory=dict)
+    memo: dict[str, object] = field(default_factory=dict)  # per-study results reused across checks
+
+    @property
+    def facts(self) -> list[Fact]:
+        """The facts alone."""
+        return [e.located() for e in self.evidence]
+
+    def about(self, concept: str, location: str | None = None) -> list[Evidence]:
+        """Evidence for a concept whose location is compatible with ``location``."""
+        found = self.by_concept.get(concept)
+        if not found:
+            return []
+        if location is None:
+            return list(found)
+        if concept not in LOCATION_OVERLAPS:  # same name or none: locations_compatible without the call
+            return [e for e in found if e.fact.location in (None, location)]
+        return [e for e in found if locations_compatible(concept, location, e.fact.location)]
+
+
+@cache
+def _field_units() -> dict[str, tuple[str | None, str]]:
+    """Measurement field -> (canonical unit, source path), for the fields that are plain numbers."""
+    return {name: (units.spec(name).unit or None, f"measurements.{name}")
+            for name in Measurements.model_fields if name not in ("lvef", "septal_flattening")}
+
+
+@lru_cache(maxsize=65536)
+def _measured(name: str, value: float, value_max: float | None, negative_zero: bool) -> Evidence:
+    """The evidence of one structured measurement; the same value gives the same (immutable) object,
+    shared by every study with it (``negative_zero`` keeps -0.0 apart from 0.0)."""
+    if name == "lvef":
+        fact = make_fact(concept="measurement", location="lvef", value=value, unit="%", value_max=value_max,
+                         source="measurements.lvef")
+    else:
+        unit, source = _field_units()[name]
+        fact = make_fact(concept="measurement", location=name, value=value, unit=unit, source=source)
+    return Evidence(fact, NO_GRADES, "structured")
+
+
+def _measurement_facts(study: Study) -> list[Evidence]:
+    m = study.measurements
+    out: list[Evidence] = []
+    if m is None:
+        return out
+    for name, value in m.__dict__.items():  # the fields in order, without pydantic's __iter__
+        if value is None or name == "septal_flattening":
+            continue
+        if name == "lvef":
+            if value.low is None:
+                continue
+            high = value.high if value.high != value.low else None
+            out.append(_measured("lvef", value.low, high, negative_zero(value.low, high)))
+        else:
+            out.append(_measured(name, value, None, negative_zero(value)))
+    if m.rvsp is None and m.tr_vmax is not None and m.rap is not None:
+        # ASE10-RH: RVSP = 4 x TR Vmax^2 + RAP (mmHg)
+        fact = Fact(concept="measurement", location="rvsp", value=round(4 * m.tr_vmax ** 2 + m.rap),
+                    unit="mmHg", source="measurements.tr_vmax+rap", rule="ASE10-RH:rvsp")
+        out.append(Evidence(fact, NO_GRADES, "structured"))
+    return out
+
+
+def _with_prose_numbers(study: Study, text: list[Evidence]) -> Study:
+    """The study with numbers read from its prose added where the measurements block lacks them."""
+    m = study.measurements
+    have = {k for k, v in m.__dict__.items() if v is not None} if m is not None else set()
+    extra: dict[str, object] = {}
+    for e in text:
+        f = e.fact
+        if f.concept != "measurement" or f.location in have or f.location in extra or f.value is None:
+            continue
+        if f.location == "lvef":
+            extra["lvef"] = f"{f.value:g}-{f.value_max:g}" if f.value_max is not None else f.value
+        else:
+            extra[f.location or ""] = f.value if f.value_max is None else (f.value + f.value_max) / 2
+    if not extra:
+        return study
+    given = m.model_dump(exclude_none=True) if m is not None else {}
+    try:
+        merged = Measurements.model_validate({**given, **extra})
+        return study.model_copy(update={"measurements": merged})
+    except ValueError:
+        return study
+
+
+def _morphology(study: Study) -> list[Evidence]:
+    out = []
+    allowed = set(concept_vocabulary()["valve_morphology"]["grades"])
+    for valve in ("aortic", "mitral", "tricuspid", "pulmonic"):
+        vf = getattr(study.findings, valve, None) if study.findings else None
+        for word in vf.morphology if vf else []:
+            if word.lower() in allowed:
+                f = Fact(concept="valve_morphology", location=valve, grade=word.lower(),
+                         source=f"findings.{valve}.morphology")
+                out.append(Evidence(f, NO_GRADES, "structured"))
+    return out
+
+
+def _other_findings(study: Study) -> list[Evidence]:
+    """Septal flattening, chamber collapse and MAC stated in the structured fields."""
+    found: list[tuple[str, str]] = []
+    m, f = study.measurements, study.findings
+    if m is not None and m.septal_flattening is not None:
+        found.append(("septal_flattening", "measurements.septal_flattening"))
+    eff = f.effusion if f is not None else None
+    if eff is not None and (eff.ra_collapse or eff.rv_collapse):
+        found.append(("chamber_collapse", "findings.effusion"))
+    for valve in ("mitral", "aortic"):
+        vf = getattr(f, valve, None) if f is not None else None
+        if vf is not None and any("mac" in w.lower() or "annular calc" in w.lower() for w in vf.morphology):
+            found.append(("mac", f"findings.{valve}.morphology"))
+    out = []
+    for loc, source in found:
+        absent = loc == "septal_flattening" and m is not None and m.septal_flattening is False
+        fact = Fact(concept="other_finding", location=loc, polarity="absent" if absent else "present",
+                    source=source)
+        out.append(Evidence(fact, NO_GRADES, "structured"))
+    return out
+
+
+_ANY = object()  # a derived-fact rule that names no location
+
+
+@cache
+def _derived_rules() -> tuple[tuple[tuple[str, str | None], str, tuple[tuple[str, str], ...], float | None,
+                                    Fact, object], ...]:
+    """Each derived-fact rule as (then key, if-concept, other if-conditions, min value, the fact, the
+    location it asks for or ``_ANY``)."""
+    out = []
+    for d in rules().derived_facts:
+        cond = tuple((k, v) for k, v in d.if_.items() if k != "concept")
+        fact = Fact(source=d.source, **d.then)
+        out.append(((fact.concept, fact.location), d.if_.get("concept", ""), cond, d.min_value, fact,
+                    d.if_.get("location", _ANY)))
+    return tuple(out)
+
+
+@cache
+def _derived_concepts() -> tuple[frozenset[str], frozenset[str]]:
+    """The concepts derived-fact rules start from, and those they conclude."""
+    compiled = _derived_rules()
+    return frozenset(c[1] for c in compiled), frozenset(c[0][0] for c in compiled)
+
+
+def _derived(by_concept: dict[str, list[Evidence]]) -> list[Evidence]:
+    """Facts the rules derive from the study's own evidence (grouped by concept, in order)."""
+    out = []
+    _, concluded = _derived_concepts()
+    have = {(c, e.fact.location) for c in concluded for e in by_concept.get(c, ())}
+    for then, concept, cond, min_value, fact, where in _derived_rules():
+        if then in have:
+            continue
+        for e in by_concept.get(concept, ()):
+            f = e.fact
+            if f.polarity != "present" or (where is not _ANY and f.location != where):
+                continue  # rules on measurements name the field
+            values = f.__dict__
+            if any(values[k] != v for k, v in cond):
+                continue
+            if min_value is None or (f.value is not None and max(f.value, f.value_max or f.value)
+                                     >= min_value):
+                out.append(Evidence(fact, NO_GRADES, e.origin))
+                have.add(then)
+                break
+    return out
+
+
+class _Bands:
+    """The grades a lab profile accepts for graded facts (asked per fact, on first use): for one
+    study's, or for those of any study of one sex (``acceptance.needs_study``: no more than the sex)."""
+
+    __slots__ = ("profile", "sex", "study")
+
+    def __init__(self, profile: str, study: Study | None = None, sex: object = None) -> None:
+        self.profile, self.study, self.sex = profile, study, sex
+
+    def __call__(self, f: Fact) -> frozenset[str]:
+        try:
+            return frozenset(acceptable_grades(f, self.profile, sex=self.sex, study=self.study))  # type: ignore[arg-type]
+        except Exception:  # noqa: BLE001 - a fact the bands do not cover: its own grade only
+            return frozenset([f.grade] if f.grade else [])
+
+
+# (id of a graded fact, profile, sex) -> its evidence, shared by the studies with that fact. The
+# evidence holds the fact, so the id stays that fact's for as long as the entry lives.
+_GRADED: dict[tuple[int, str, object], Evidence] = {}
+
+
+def _graded(f: Fact, profile: str, sex: object) -> Evidence:
+    key = (id(f), profile, sex)
+    e = _GRADED.get(key)
+    if e is None:
+        if len(_GRADED) >= 65536:
+            _GRADED.clear()
+        e = _GRADED[key] = Evidence(f, _sex_bands(profile, sex), "structured")
+    return e
+
+
+@cache
+def _sex_bands(profile: str, sex: object) -> _Bands:
+    return _Bands(profile, sex=sex)
+
+
+def _structured(study: Study, profile: str, text: list[Evidence] | None = None) -> list[Evidence]:
+    graded = _with_prose_numbers(study, text or [])
+    bands = _Bands(profile, graded)
+    sex = study.sex
+    out = [Evidence(f, bands, "structured") if needs_study(f) else _graded(f, profile, sex)
+           for f in grade_study(graded, profile)]
+    out += _measurement_facts(study)
+    return out + _morphology(study) + _other_findings(study)
+
+
+@cache
+def _prior_cues() -> re.Pattern[str]:
+    return re.compile("|".join(rf"\b{re.escape(c)}\b" for c in rules().prior_sentence_cues), re.I)
+
+
+@cache
+def _prior_words() -> tuple[str, ...] | None:
+    """The cue words in lower case, for a quick look before the regex (None: a cue is not ASCII)."""
+    words = tuple(c.lower() for c in rules().prior_sentence_cues)
+    return words if all(w.isascii() for w in words) else None
+
+
+# The only characters that ignore-case matching takes for an ASCII letter they do not lower-case to.
+_ODD_FOLDS = ("\u0130", "\u0131", "\u017f")  # İ, dotless ı, long ſ
+
+
+def _about_prior(text: str) -> list[tuple[int, int]]:
+    """Spans of the sentences (or lines) of a findings text that describe the prior study."""
+    words = _prior_words()
+    if words is not None and not any(c in text for c in _ODD_FOLDS):
+        low = text.lower()  # a cue the regex would find is then a substring of the lower-cased text
+        if not any(w in low for w in words):
+            return []
+    cues = _prior_cues()
+    hits = [m.span() for m in cues.finditer(text)]
+    if not hits:
+        return []
+    spans, start, k = [], 0, 0
+    crossing = any("." in c or "\n" in c for c in rules().prior_sentence_cues)
+    for m in _SEGMENT_END.finditer(text):
+        end = m.end()
+        if crossing:  # a cue may run into the next sentence: look in this one alone
+            if cues.search(text[start:end]):
+                spans.append((start, end))
+        else:  # a cue lies inside one sentence, so the cues found in the whole text tell
+            while k < len(hits) and hits[k][0] < start:
+                k += 1
+            if k < len(hits) and hits[k][1] <= end:
+                spans.append((start, end))
+        start = end
+    return spans
+
+
+_SEGMENT_END = re.compile(r"(?<!\d)\.(?!\d)|\n|$")
+
+
+def _text(study: Study) -> list[Evidence]:
+    text = study.findings_text
+    out = []
+    prior = _about_prior(text)
+    for offset, facts in sentence_facts(text):  # in text order
+        shift = (offset, text)  # one per sentence, shared by its facts
+        if prior:  # what the prior study showed is not a finding of this one
+            out += [Evidence(f, NO_GRADES, "text", shift) for f in facts
+                    if not any(a <= (f.start or 0) + offset < b for a, b in prior)]
+        else:
+            out += [Evidence(f, NO_GRADES, "text", shift) for f in facts]
+    return out
+
+
+def _prior_study(study: Study) -> Study | None:
+    p = study.prior
+    if p is None:
+        return None
+    measurements = p.measurements
+    if p.lvef is not None:
+        base = measurements.model_dump(exclude_none=True) if measurements else {}
+        base["lvef"] = p.lvef.model_dump(exclude_none=True)
+        measurements = base  # type: ignore[assignment]
+    return Study.model_validate({"study_id": f"{study.study_id}:prior", "patient": study.patient,
+                                 "measurements": measurements, "findings": p.findings,
+                                 "findings_text": p.impression or "-"})
+
+
+_CACHE: dict[tuple[str, bytes, str], StudyFacts] = {}
+
+
+def study_facts(study: Study, profile: str = "default") -> StudyFacts:
+    """All facts of a study (cached by study id and content).
+
+    Args:
+        study: The study.
+        profile: Lab profile name for the guideline engine.
+
+    Returns:
+        ``StudyFacts`` with evidence from prose, structured fields and (origin "prior") the prior.
+    """
+    # the JSON bytes as model_dump_json() would give them, without its decoding to str
+    digest = hashlib.blake2b(study.__pydantic_serializer__.to_json(study), digest_size=12).digest()
+    key = (study.study_id, digest, profile)
+    hit = _CACHE.get(key)
+    if hit is not None:
+        return hit
+    text = _text(study)
+    structured = _structured(study, profile, text)
+    prior = _prior_study(study)
+    prior_ev = []
+    if prior is not None:
+        ptext = _text(prior)
+        prior_ev = [Evidence(e.fact, e._accepted, "prior", e._shift)
+                    for e in _structured(prior, profile, ptext) + ptext]
+    own = text + structured
+    by_concept: dict[str, list[Evidence]] = {}
+    for e in own:
+        by_concept.setdefault(e.fact.concept, []).append(e)
+    derived = _derived(by_concept)
+    for e in derived:
+        by_concept.setdefault(e.fact.concept, []).append(e)
+    sf = StudyFacts(study.study_id, own + derived + prior_ev, by_concept=by_concept)
+    sf.conflicts = _conflicts(text, structured)
+    if len(_CACHE) > 4096:
+        _CACHE.clear()
+    _CACHE[key] = sf
+    return sf
+
+
+def _conflicts(text: list[Evidence], structured: list[Evidence]) -> list[Conflict]:
+    index: dict[tuple[str, str | None], list[Evidence]] = {}
+    for s in structured:
+        index.setdefault((s.fact.concept, s.fact.location), []).append(s)
+    out = []
+    for t in text:
+        for s in index.get((t.fact.concept, t.fact.location), []):
+            tf, sf = t.fact, s.fact
+            if tf.concept == "measurement":
+                if numbers_agree(tf, sf):
+                    continue  # the common case, decided without wording a reason
+            elif (tf.polarity == sf.polarity and tf.grade == sf.grade and tf.value == sf.value
+                  and tf.value_max == sf.value_max):
+                continue  # prose and fields say the same thing
+            status, reason = compare(tf, s)
+            if status == "contradicted":
+                out.append(Conflict(tf.concept, tf.location, t.located(), sf, reason))
+    return out

@@ -1,0 +1,353 @@
+"""Tokens and numbers of clinical prose: the scan with the compiled rules, and measured values.
+
+The lowest layer of fact extraction (``echogpt.checker.facts`` binds the tokens into facts): one token per
+rule match (subject, head, grade, cue, number), the numbers that follow a measurement's name with
+their units converted, and lesion sizes.
+
+    [t.kind for t in tokens("Mild MR, EF 55%.")]  # ['grade', 'term', 'term', 'num']
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+
+from echogpt import units
+from echogpt.checker.rules import lexicon, wall_locations
+from echogpt.schemas import Fact
+
+
+@dataclass(slots=True)
+class Tok:
+    """One rule match: kind (subj, wallterr, term, grade, neg, negsig, negpost, hedge, hedgepost, stop,
+    sep, num), its span, the rule's payload, and what binding later records on it."""
+
+    kind: str
+    start: int
+    end: int
+    payload: Any = None
+    degree: str | None = None
+    direction: str | None = None
+    negated: bool = False
+    bound: bool = False
+    owner: Any = None
+
+
+_START = re.compile(r"(?<![A-Za-z0-9])[^\s,.;:()\[\]'\"]")
+
+
+def scan(text: str) -> Iterator[re.Match[str]]:
+    """Rule matches left to right; at each word start only the rules for its first two characters run."""
+    lex = lexicon()
+    by_char, by_pair = lex.by_char, lex.by_pair
+    search = _START.search
+    pos = 0
+    while True:
+        s = search(text, pos)
+        if s is None:
+            return
+        p = s.start()
+        pair = text[p:p + 2]
+        if len(pair) == 2 and pair.isascii():
+            rx = by_pair.get(pair.lower())
+        else:
+            rx = by_char.get(text[p].lower())
+        m = rx.match(text, p) if rx is not None else None
+        if m is not None and m.end() > p:
+            yield m
+            pos = m.end()
+        else:
+            pos = p + 1
+
+
+def tokens(text: str) -> list[Tok]:
+    """The tokens of a text.
+
+    Args:
+        text: Prose (a sentence or more).
+
+    Returns:
+        Tokens in text order; ignored words (pleural effusion, LV mass index) are dropped, wall
+        phrases carry their 17-segment locations.
+    """
+    payloads = lexicon().payloads
+    out = []
+    for m in scan(text):
+        kind, payload = payloads[m.lastgroup or ""]
+        start, end = m.span()
+        if kind == "term":
+            if payload.ignore:
+                continue
+            out.append(Tok(kind, start, end, payload))
+        elif kind == "grade":
+            out.append(Tok(kind, start, end, payload, payload[0], payload[1]))
+        elif kind == "wall":
+            out.append(Tok("wallterr", start, end, wall_locations(m.group())))
+        elif kind == "wallterr":
+            out.append(Tok(kind, start, end, [payload]))
+        else:
+            out.append(Tok(kind, start, end, payload))
+    return out
+
+
+def gap_ok(text: str, a: int, b: int, max_words: int = 1, comma: bool = True) -> bool:
+    """True when text[a:b] holds only filler words (and at most ``max_words`` other words)."""
+    if b <= a:
+        return True
+    gap = text[a:b]
+    if gap.isspace():
+        return True
+    if not comma and CLAUSE.search(gap):
+        return False
+    rest = lexicon().filler.sub(" ", gap).split()
+    return len(rest) <= max_words
+
+
+CLAUSE = re.compile(r"[,;:()]")
+
+
+SUBJ = ("subj", "wallterr")
+_DEFAULTS = {name: f.default for name, f in Fact.model_fields.items()}
+
+
+_FIELDS_SETS: dict[tuple[str, ...], set[str]] = {}
+
+
+def _fields_set(keys: tuple[str, ...]) -> set[str]:
+    # One set per combination of given fields, shared by the facts built with it: Facts are frozen,
+    # and pydantic copies the set before changing it (model_copy), so sharing is safe. A set per fact
+    # would be one more object per fact for the garbage collector to walk.
+    shared = _FIELDS_SETS.get(keys)
+    if shared is None:
+        shared = _FIELDS_SETS[keys] = set(keys)
+    return shared
+
+
+def make_fact(**values: Any) -> Fact:
+    """A Fact built without validation (what ``model_construct`` does, minus its per-call overhead).
+
+    The rules are validated against the vocabulary when they load, so every fact built here fits it;
+    tests re-validate the extracted facts.
+    """
+    keys = tuple(values)
+    obj = _new(Fact)  # _built's steps, inline: facts are built by the thousand
+    _SET_DICT(obj, {**_DEFAULTS, **values})
+    _SET_FIELDS(obj, _FIELDS_SETS.get(keys) or _fields_set(keys))
+    _SET_EXTRA(obj, None)
+    _SET_PRIVATE(obj, None)
+    return obj
+
+
+def _slot_setter(name: str) -> Any:
+    """The setter of a model slot, taken from the class that defines it (skips the frozen check)."""
+    return next(vars(c)[name] for c in Fact.__mro__ if name in vars(c)).__set__
+
+
+_SET_DICT, _SET_FIELDS, _SET_EXTRA, _SET_PRIVATE = map(_slot_setter, (
+    "__dict__", "__pydantic_fields_set__", "__pydantic_extra__", "__pydantic_private__"))
+
+
+_new = Fact.__new__
+M = TypeVar("M", bound=BaseModel)
+
+
+def _built(values: dict[str, Any], fields_set: set[str], cls: type[BaseModel] = Fact) -> Any:
+    obj = _new(cls)
+    _SET_DICT(obj, values)
+    _SET_FIELDS(obj, fields_set)
+    _SET_EXTRA(obj, None)
+    _SET_PRIVATE(obj, None)
+    return obj
+
+
+def construct(cls: type[M], **values: Any) -> M:
+    """A model of ``cls`` built from values of the right types, every field given, without validation
+    (the checker builds thousands of results from values it made itself; tests validate them)."""
+    return _built(values, set(values), cls)  # type: ignore[no-any-return]
+
+
+def negative_zero(*values: float | None) -> bool:
+    """Whether one of the values is -0.0 (equal to 0.0 as a memo key, but written "-0.0")."""
+    return any(v == 0 and math.copysign(1.0, v) < 0 for v in values if v is not None)
+
+
+_MOVED: dict[tuple[str, ...], set[str]] = {}
+
+
+def relocated(fact: Fact, start: int, end: int, source: str | None = None) -> Fact:
+    """A copy of ``fact`` with a new span (and source), as ``make_fact`` builds it."""
+    values = fact.__dict__.copy()
+    values["start"], values["end"] = start, end
+    if source is not None:
+        values["source"] = source
+    given = tuple(fact.__pydantic_fields_set__)
+    moved = _MOVED.get(given)
+    if moved is None:
+        moved = _MOVED[given] = _fields_set(tuple(sorted({*given, "start", "end", "source"})))
+    return _built(values, moved)
+
+
+def wall_list(toks: list[Tok], j: int) -> bool:
+    """A comma may separate wall names in a list ("mid anterior, apical septal and apex")."""
+    return toks[j].kind == "wallterr" and j > 0 and toks[j - 1].kind == "wallterr"
+
+
+def is_modifier(tok: Tok) -> bool:
+    """An adjective rule that never takes a grade ("rheumatic mitral stenosis")."""
+    return tok.kind == "term" and tok.payload.modifier
+
+
+def subject_list(tok: Tok) -> list[tuple[str, str | None]]:
+    """The (subject, wall location) pairs a token names: chambers, valves, walls, or a term's own."""
+    if tok.kind == "subj":
+        return [(s, None) for s in tok.payload[0]]
+    if tok.kind == "wallterr":
+        return [("wall", loc) for loc in tok.payload]
+    if tok.kind == "term" and tok.payload.subject:
+        return [(tok.payload.subject, None)]
+    return []
+
+
+_NUM = re.compile(r"(?P<q>[<>≤≥~≈]|less than|greater than|more than|above|below|under|over|up to|at least)?"
+                  r"[^\d]*?(?P<a>\d+(?:\.\d+)?)\s*%?(?:\s*(?:-|–|—|to)\s*(?P<b>\d+(?:\.\d+)?))?"
+                  r"(?:\s*(?:x|×|by)\s*(?P<c>\d+(?:\.\d+)?))?\s*(?P<u>[^\d\s].*)?$", re.IGNORECASE)
+
+
+def field_of(toks: list[Tok], i: int, carry: list[tuple[str, str | None]]) -> str | None:
+    """The measurement field token ``i`` names ("mean gradient" is mitral after a mitral subject)."""
+    t = toks[i]
+    f = t.payload[1] if t.kind == "subj" else t.payload.field if t.kind == "term" else None
+    if not isinstance(f, dict):
+        return f
+    for b in range(i, -1, -1):
+        for subject, _ in subject_list(toks[b]):
+            if subject in f:
+                return f[subject]
+    for subject, _ in carry:
+        if subject in f:
+            return f[subject]
+    return f["*"]
+
+
+Plan = tuple[tuple[str, int, int, int], ...]
+
+
+def number_plan(toks: list[Tok], carry: list[tuple[str, str | None]]) -> Plan:
+    """Where a sentence's measurement numbers are: each measurement name followed by a number.
+
+    The plan depends on the tokens alone, not on the digits, so sentences that differ only in their
+    numbers share it (``numbers`` reads the values of each).
+
+    Args:
+        toks: The sentence's tokens.
+        carry: The previous sentence's subject (decides fields such as "mean gradient").
+
+    Returns:
+        (field, number start, number end, name start) per number.
+    """
+    plan = []
+    for i, t in enumerate(toks):
+        name = field_of(toks, i, carry) if t.kind in ("term", "subj") else None
+        if not name:
+            continue
+        for j in range(i + 1, len(toks)):
+            n = toks[j]
+            if n.kind == "num":
+                if n.start - t.end <= 60:
+                    plan.append((name, n.start, n.end, t.start))
+                break
+            if field_of(toks, j, carry) if n.kind in ("term", "subj") else False:
+                break
+    return tuple(plan)
+
+
+def numbers(text: str, plan: Plan, out: list[Fact]) -> None:
+    """Append a ``measurement`` fact for each number of the plan that fits its field."""
+    for name, start, end, name_start in plan:
+        fact = measure(name, text[start:end], name_start, end)
+        if fact:
+            out.append(fact)
+
+
+LESIONS = ("vegetation", "thrombus", "mass")
+_LENGTH = re.compile(r"(\d+(?:\.\d+)?)(?:\s*(?:x|×|by)\s*(\d+(?:\.\d+)?))?\s*(mm|cm)\b", re.IGNORECASE)
+
+
+def lesion_sizes(text: str, nums: list[tuple[int, int]], facts: list[Fact]) -> list[Fact]:
+    """Sizes of vegetations, thrombi and masses ("a 1.2 cm vegetation", "0.6 x 0.8 cm"), in cm.
+
+    Args:
+        text: The sentence.
+        nums: Spans of its number tokens.
+        facts: Its facts, measurements included (a number a measurement took is no lesion's size).
+
+    Returns:
+        The facts, each sized lesion replaced by a copy with its size (the others as they are).
+    """
+    taken = {f.end for f in facts if f.concept == "measurement"}
+    free = [n for n in nums if n[1] not in taken]
+    if not free:
+        return facts
+    out = list(facts)
+    for k, f in enumerate(out):
+        if f.concept not in LESIONS or f.polarity == "absent":
+            continue
+        start, end = min(free, key=lambda n: abs(n[0] - (f.start or 0)))
+        m = _LENGTH.search(text, start, end)
+        if m is None or abs(start - (f.start or 0)) > 60:
+            continue
+        scale = 0.1 if m.group(3).lower() == "mm" else 1.0
+        dims = sorted(float(x) * scale for x in m.groups()[:2] if x)
+        values = f.__dict__.copy()
+        values.update(value=round(dims[0], 3), value_max=round(dims[-1], 3) if len(dims) > 1 else None,
+                      unit="cm")
+        out[k] = _built(values, f.__pydantic_fields_set__)
+    return out
+
+
+def measure(name: str, raw: str, start: int, end: int) -> Fact | None:
+    """A ``measurement`` fact from a number's text ("55-60 %", "14 mm", "<30%"), canonical unit.
+
+    Returns None when the unit does not fit the field or a bare number is implausible for it.
+    """
+    # the same number text recurs across reports ("3.5 cm"): read once per field, placed per use
+    read = _measure(name, raw)
+    if read is None:
+        return None
+    values = read.__dict__.copy()
+    values["start"], values["end"] = start, end
+    return _built(values, read.__pydantic_fields_set__)
+
+
+@lru_cache(maxsize=65536)
+def _measure(name: str, raw: str) -> Fact | None:
+    m = _NUM.match(raw.strip())
+    if not m:
+        return None
+    spec = units.spec(name)
+    unit = (m.group("u") or "").strip().rstrip(".") or None
+    if (unit and unit.lower() == "percent") or (unit is None and "%" in raw):
+        unit = "%"
+    try:
+        lo = units.convert(name, float(m.group("a")), unit)
+        upper = m.group("b") or m.group("c")
+        hi = units.convert(name, float(upper), unit) if upper else lo
+    except Exception:  # noqa: BLE001 - a unit that does not fit this measurement: not its number
+        return None
+    if unit is None and not spec.min <= lo <= spec.max:
+        return None
+    q = (m.group("q") or "").lower()
+    if q in ("<", "≤", "less than", "below", "under", "up to"):
+        lo, hi = spec.min, lo
+    elif q in (">", "≥", "greater than", "more than", "above", "over", "at least"):
+        lo, hi = lo, spec.max
+    lo, hi = min(lo, hi), max(lo, hi)
+    return make_fact(concept="measurement", location=name, value=round(lo, 4),
+                     value_max=round(hi, 4) if hi != lo else None, unit=spec.unit or None,
+                     source="text", start=None, end=None, rule=f"number:{name}")

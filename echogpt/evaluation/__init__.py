@@ -1,0 +1,1 @@
+"""Metrics, the evaluation suite, statistics and the HTML report."""

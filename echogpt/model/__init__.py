@@ -1,0 +1,1 @@
+"""Base models, adapter folders, recipes, prompts, SFT, DPO, generation and the llama.cpp engine."""

@@ -1,0 +1,288 @@
+"""Database plumbing for ``echogpt.review.store``: engines (SQLite pragmas, PostgreSQL), Alembic
+``upgrade_db``, transactions, audit writes, the error types and the record views pages receive.
+
+    upgrade_db("sqlite:////tmp/echogpt.sqlite")   # newest schema; Store() does this on open
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import Engine, create_engine, event, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from echogpt.review import workflow as review
+from echogpt.review.accounts import User, current_role, require
+from echogpt.review.tables import (
+    AddendumRow,
+    AuditRow,
+    DraftRow,
+    NotificationRow,
+    ReportRow,
+    ReviewRow,
+    SignatureRow,
+    StudyRow,
+    UserRow,
+    utcnow,
+)
+from echogpt.review.workflow import ReportView, Status
+from echogpt.schemas import CheckResult, Study
+
+log = logging.getLogger(__name__)  # internal row ids only: never study ids, patient ids or text
+
+Checker = Callable[[str, Study], CheckResult]
+"""``echogpt.checker.check.check``-shaped: (impression, study) -> CheckResult."""
+
+
+class NotFound(LookupError):
+    """No such study, draft or report."""
+
+
+class ConflictError(Exception):
+    """Someone else saved first; carries their version so the page can show it."""
+
+    def __init__(self, message: str, current_version: int, current_text: str | None,
+                 updated_by: str | None):
+        super().__init__(message)
+        self.current_version = current_version
+        self.current_text = current_text
+        self.updated_by = updated_by
+
+
+class WorklistItem(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    study_id: str
+    patient_id: str | None
+    study_date: str | None
+    status: Status
+    updated_at: datetime
+    draft_id: int | None = None
+    draft_version: int | None = None
+    report_id: int | None = None
+
+
+class DraftView(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    id: int
+    study_id: str
+    text: str
+    model_text: str
+    model: str
+    adapter: str | None
+    prompt_hash: str | None
+    check: CheckResult | None
+    version: int
+    updated_by: str
+    updated_at: datetime
+    created_at: datetime
+
+
+class AuditView(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    id: int
+    at: datetime
+    user: str
+    action: str
+    study_id: str | None
+    entity: str | None
+    entity_id: int | None
+    before: str | None
+    after: str | None
+    diff: str | None
+    edit_distance: int | None
+    seconds_to_approve: float | None
+    detail: str | None
+
+
+def upgrade_db(url: str) -> None:
+    """Bring the database at ``url`` to the newest schema (Alembic ``upgrade head``)."""
+    from alembic import command
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(Path(__file__).parents[1] / "migrations"))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    engine = _engine(url)
+    try:
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+    finally:
+        engine.dispose()
+
+
+def normalize_url(url: str) -> str:
+    """Plain ``postgresql://`` / ``postgres://`` URLs use psycopg 3 (the driver EchoGPT ships)."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def _engine(url: str) -> Engine:
+    url = normalize_url(url)
+    if not url.startswith("sqlite"):
+        return create_engine(url, pool_pre_ping=True)
+    path = url.split("///", 1)[-1]
+    if path and path != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"timeout": 30})
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_conn, _record) -> None:  # noqa: ANN001
+        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves (below)
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=30000")  # ms: wait for a concurrent writer, not fail
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn) -> None:  # noqa: ANN001
+        # IMMEDIATE takes the write lock up front, so a read-then-write transaction can never
+        # fail half-way with "database is locked" (every transaction here writes the audit log).
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def _dump(check: CheckResult | None) -> str | None:
+    return check.model_dump_json(exclude={"summary"}) if check is not None else None
+
+
+def _load(check_json: str | None) -> CheckResult | None:
+    return CheckResult.model_validate_json(check_json) if check_json else None
+
+
+class Database:
+    """Connection, transactions, audit writes and row helpers shared by the store's parts."""
+
+    def __init__(self, url: str | None = None, *, migrate: bool = True):
+        """Open the database at ``url`` (default: Settings().database_url), migrating it first."""
+        if url is None:
+            from echogpt.config import Settings
+
+            url = Settings().database_url
+        self.url = url
+        if migrate:
+            upgrade_db(url)
+        self.engine = _engine(url)
+        self._session = sessionmaker(self.engine, expire_on_commit=False)
+
+    def dispose(self) -> None:
+        """Close all pooled connections."""
+        self.engine.dispose()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """A session inside one transaction: committed on success, rolled back on any error."""
+        with self._session() as s, s.begin():
+            yield s
+
+    def audit(self, s: Session, user: User | None, action: str, *, study_id: str | None = None,
+              entity: str | None = None, entity_id: int | None = None,
+              edit: review.EditEntry | None = None, seconds_to_approve: float | None = None,
+              detail: str | None = None) -> None:
+        """Append one audit entry inside the caller's transaction."""
+        s.add(AuditRow(user_id=user.id if user else None, user_name=user.name if user else "anonymous",
+                       action=action, study_id=study_id, entity=entity, entity_id=entity_id,
+                       before=edit.before if edit else None, after=edit.after if edit else None,
+                       diff=edit.diff if edit else None,
+                       edit_distance=edit.edit_distance if edit else None,
+                       seconds_to_approve=seconds_to_approve, detail=detail))
+
+    # ------------------------------------------------------------ helpers
+
+    def _acting(self, s: Session, user: User, action: str | None = None) -> User:
+        me = current_role(s, user)
+        if action:
+            require(me, action)
+        return me
+
+    def _study(self, s: Session, study_id: str) -> StudyRow:
+        row = s.scalars(select(StudyRow).where(StudyRow.study_id == study_id)).one_or_none()
+        if row is None:
+            raise NotFound(f"no study '{study_id}'")
+        return row
+
+    def _draft(self, s: Session, draft_id: int) -> tuple[DraftRow, StudyRow]:
+        d = s.get(DraftRow, draft_id)
+        if d is None:
+            raise NotFound(f"no draft {draft_id}")
+        return d, s.get(StudyRow, d.study_pk)
+
+    def _set_status(self, s: Session, study: StudyRow, new: Status) -> None:
+        res = s.execute(update(StudyRow).where(StudyRow.id == study.id, StudyRow.version == study.version)
+                        .values(status=new.value, version=StudyRow.version + 1, updated_at=utcnow()))
+        if res.rowcount != 1:
+            s.refresh(study)
+            raise ConflictError(f"the study changed meanwhile (now {study.status})", study.version,
+                                None, None)
+        s.refresh(study)
+
+    def _name(self, s: Session, user_id: int | None) -> str:
+        row = s.get(UserRow, user_id) if user_id is not None else None
+        return row.name if row else "anonymous"
+
+    def _draft_view(self, s: Session, d: DraftRow, study: StudyRow) -> DraftView:
+        return DraftView(id=d.id, study_id=study.study_id, text=d.text, model_text=d.model_text,
+                         model=d.model, adapter=d.adapter, prompt_hash=d.prompt_hash,
+                         check=_load(d.check_json), version=d.version,
+                         updated_by=self._name(s, d.updated_by), updated_at=d.updated_at,
+                         created_at=d.created_at)
+
+    def _item(self, s: Session, row: StudyRow) -> WorklistItem:
+        d = self._current(s, row)
+        rep = s.scalars(select(ReportRow.id).where(ReportRow.study_pk == row.id)).first()
+        return WorklistItem(study_id=row.study_id, patient_id=row.patient_id,
+                            study_date=row.study_date, status=Status(row.status),
+                            updated_at=row.updated_at, draft_id=d.id if d else None,
+                            draft_version=d.version if d else None, report_id=rep)
+
+    def _current(self, s: Session, study: StudyRow) -> DraftRow | None:
+        return s.scalars(select(DraftRow).where(DraftRow.study_pk == study.id,
+                                                DraftRow.superseded.is_(False))
+                         .order_by(DraftRow.id.desc())).first()
+
+    def _report_view(self, s: Session, rep: ReportRow) -> ReportView:
+        study = s.get(StudyRow, rep.study_pk)
+        d = s.get(DraftRow, rep.draft_id)
+        rv = s.get(ReviewRow, rep.review_id)
+        sig = s.scalars(select(SignatureRow).where(SignatureRow.report_id == rep.id)).first()
+        addenda = s.scalars(select(AddendumRow).where(AddendumRow.report_id == rep.id)
+                            .order_by(AddendumRow.id))
+        notes = s.scalars(select(NotificationRow).where(NotificationRow.study_pk == study.id)
+                          .order_by(NotificationRow.id))
+        return ReportView(
+            id=rep.id, study_id=study.study_id, status=Status(study.status), final_text=rep.final_text,
+            model=rep.model, adapter=rep.adapter, edited=d.model_text.strip() != rep.final_text.strip(),
+            approved_by=self._name(s, rv.reviewer), approved_at=rv.at,
+            signed_by=self._name(s, sig.signed_by) if sig else None,
+            signed_at=sig.signed_at if sig else None,
+            addenda=[review.AddendumView(id=a.id, text=a.text, author=self._name(s, a.author), at=a.at)
+                     for a in addenda],
+            notifications=[review.NotificationView(id=n.id, finding=n.finding, notified=n.notified,
+                                                   at=n.at, recorded_by=self._name(s, n.recorded_by))
+                           for n in notes])
+
+
+    def _report(self, s: Session, report_id: int) -> ReportRow:
+        rep = s.get(ReportRow, report_id)
+        if rep is None:
+            raise NotFound(f"no report {report_id}")
+        return rep
+
+
+    def _unnotified(self, s: Session, study: StudyRow) -> list[str]:
+        rep = s.scalars(select(ReportRow).where(ReportRow.study_pk == study.id)).first()
+        d = s.get(DraftRow, rep.draft_id) if rep else self._current(s, study)
+        needed = review.critical_findings(_load(d.check_json)) if d else []
+        done = {f.strip().lower() for f in s.scalars(
+            select(NotificationRow.finding).where(NotificationRow.study_pk == study.id))}
+        return [f for f in needed if f.lower() not in done]
+

@@ -1,0 +1,403 @@
+"""The only module that talks to the database (with ``accounts`` and ``registry``): studies, the
+worklist, drafts and their review, reports, signatures, addenda, notifications and the audit log.
+
+SQLite under ECHOGPT_HOME by default (WAL, foreign keys, busy timeout), PostgreSQL when
+ECHOGPT_DATABASE_URL is ``postgresql+psycopg://...``. Every method takes the acting user, checks
+the role (``PermissionDenied``), runs as one transaction and writes the audit log. Saves use
+optimistic locking: a stale ``expected_version`` raises ``ConflictError`` with the other text.
+
+    db = Store()                                   # opens and migrates the configured database
+    db.create_study(user, study); d = db.save_draft(user, "S1", text, model, None, h, check)
+    d = db.edit_draft(user, d.id, new_text, d.version, check); db.approve(user, d.id, d.version)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Iterable
+from datetime import UTC, datetime
+
+from sqlalchemy import select, update
+
+from echogpt.review import workflow as review
+from echogpt.review.accounts import PermissionDenied, User
+from echogpt.review.database import (
+    AuditView,
+    Checker,
+    ConflictError,
+    Database,
+    DraftView,
+    NotFound,
+    WorklistItem,
+    _dump,
+    _load,
+    upgrade_db,
+)
+from echogpt.review.tables import (
+    AddendumRow,
+    AuditRow,
+    DraftRow,
+    NotificationRow,
+    ReportRow,
+    ReviewRow,
+    SignatureRow,
+    StudyRow,
+    utcnow,
+)
+from echogpt.review.workflow import Action, ConfirmationRequired, NotificationRequired, ReportView, Status
+from echogpt.schemas import CheckResult, Study
+
+__all__ = ["AuditView", "ConfirmationRequired", "ConflictError", "DraftView", "NotFound",
+           "NotificationRequired", "PermissionDenied", "ReportView", "Status", "Store",
+           "WorklistItem", "upgrade_db"]
+
+log = logging.getLogger(__name__)  # internal row ids only: never study ids, patient ids or text
+
+
+class Store(Database):
+    """Studies and their review; one transaction per method call.
+
+    Errors: ``PermissionDenied`` (role), ``NotFound``, ``ConflictError`` (stale version),
+    ``review.InvalidTransition`` (wrong status), ``ConfirmationRequired`` (flagged approval),
+    ``NotificationRequired`` (critical finding without a notification record), ``ValueError``.
+    """
+
+    # ------------------------------------------------------------ studies and the worklist
+
+    def create_study(self, user: User, study: Study) -> WorklistItem:
+        """Enter one study (status pending); ``ValueError`` if its study_id exists."""
+        return self.import_studies(user, [study], skip_existing=False)[0]
+
+    def import_studies(self, user: User, studies: Iterable[Study], *,
+                       skip_existing: bool = True) -> list[WorklistItem]:
+        """Add studies in one transaction; existing study_ids are skipped (or refused).
+
+        Returns:
+            The worklist items of the studies added.
+        """
+        studies = list(studies)
+        with self.transaction() as s:
+            me = self._acting(s, user, "study.create")
+            ids = [x.study_id for x in studies]
+            existing = set(s.scalars(select(StudyRow.study_id).where(StudyRow.study_id.in_(ids))))
+            if existing and not skip_existing:
+                raise ValueError(f"study '{sorted(existing)[0]}' already exists")
+            added, seen = [], set()
+            for st in studies:
+                if st.study_id in existing or st.study_id in seen:
+                    continue
+                seen.add(st.study_id)
+                row = StudyRow(study_id=st.study_id, patient_id=st.patient_id,
+                               study_date=st.study_date.isoformat() if st.study_date else None,
+                               study_json=st.model_dump_json(exclude_none=True),
+                               status=Status.pending.value, created_by=me.id)
+                s.add(row)
+                s.flush()
+                self.audit(s, me, "study.create", study_id=st.study_id, entity="study", entity_id=row.id)
+                added.append(WorklistItem(study_id=row.study_id, patient_id=row.patient_id,
+                                          study_date=row.study_date, status=Status.pending,
+                                          updated_at=row.updated_at))
+            log.info("imported %d studies (%d skipped)", len(added), len(studies) - len(added))
+            return added
+
+    def get_study(self, user: User, study_id: str) -> Study:
+        """The study record (the read is audited)."""
+        with self.transaction() as s:
+            me = self._acting(s, user, "study.read")
+            row = self._study(s, study_id)
+            self.audit(s, me, "study.read", study_id=study_id, entity="study", entity_id=row.id)
+            return Study.model_validate_json(row.study_json)
+
+    def list_worklist(self, user: User, status: Status | str | None = None) -> list[WorklistItem]:
+        """Studies, newest change first, optionally of one status (the read is audited)."""
+        with self.transaction() as s:
+            me = self._acting(s, user, "study.read")
+            q = select(StudyRow).order_by(StudyRow.updated_at.desc(), StudyRow.id.desc())
+            if status is not None:
+                q = q.where(StudyRow.status == Status(status).value)
+            items = [self._item(s, row) for row in s.scalars(q)]
+            self.audit(s, me, "worklist.read", detail=f"status={status or 'all'} n={len(items)}")
+            return items
+
+    def worklist_item(self, user: User, study_id: str) -> WorklistItem:
+        """One study's worklist entry: status, working draft and report ids (the read is audited)."""
+        with self.transaction() as s:
+            me = self._acting(s, user, "study.read")
+            item = self._item(s, self._study(s, study_id))
+            self.audit(s, me, "worklist.read", study_id=study_id)
+            return item
+
+    # ------------------------------------------------------------ drafts
+
+    def save_draft(self, user: User, study_id: str, text: str, model: str, adapter: str | None,
+                   prompt_hash: str | None, check: CheckResult | None,
+                   expected_version: int | None = None) -> DraftView:
+        """Store a model draft: the first one (pending -> drafted) or a regeneration.
+
+        Args:
+            user: A cardiologist.
+            study_id: The study.
+            text: The generated impression.
+            model: Base model identity (``Prediction.base_model``).
+            adapter: Adapter path or name, None for the base model.
+            prompt_hash: ``prompts.prompt_hash`` of the messages used.
+            check: The checker's result on ``text``.
+            expected_version: When regenerating, the version of the draft being replaced
+                (``ConflictError`` if someone saved it since).
+
+        Returns:
+            The new draft (version 1).
+        """
+        with self.transaction() as s:
+            me = self._acting(s, user)
+            study = self._study(s, study_id)
+            old = self._current(s, study)
+            action = Action.regenerate if old is not None else Action.draft
+            nxt = review.transition(me, study.status, action)
+            if old is not None:
+                res = s.execute(update(DraftRow).where(DraftRow.id == old.id,
+                                                       DraftRow.version == expected_version)
+                                .values(superseded=True, version=DraftRow.version + 1))
+                if res.rowcount != 1:
+                    s.refresh(old)
+                    raise ConflictError(f"the draft was changed by {self._name(s, old.updated_by)} "
+                                        "before it was regenerated", old.version, old.text,
+                                        self._name(s, old.updated_by))
+            d = DraftRow(study_pk=study.id, model_text=text, text=text, model=model, adapter=adapter,
+                         prompt_hash=prompt_hash, check_json=_dump(check), created_by=me.id,
+                         updated_by=me.id)
+            s.add(d)
+            s.flush()
+            self._set_status(s, study, nxt)
+            self.audit(s, me, f"draft.{action.value}", study_id=study_id, entity="draft",
+                       entity_id=d.id, detail=f"model={model} adapter={adapter} prompt={prompt_hash}")
+            log.info("draft %d saved (%s)", d.id, action.value)
+            return self._draft_view(s, d, study)
+
+    def current_draft(self, user: User, study_id: str) -> DraftView | None:
+        """The study's working draft, or None (the read is audited)."""
+        with self.transaction() as s:
+            me = self._acting(s, user, "study.read")
+            study = self._study(s, study_id)
+            d = self._current(s, study)
+            self.audit(s, me, "draft.read", study_id=study_id, entity="draft",
+                       entity_id=d.id if d else None)
+            return self._draft_view(s, d, study) if d else None
+
+    def edit_draft(self, user: User, draft_id: int, text: str, expected_version: int,
+                   check: CheckResult | Checker | None) -> DraftView:
+        """Save an edit in place; the check of the new text is stored with it.
+
+        Args:
+            user: A cardiologist.
+            draft_id: The draft.
+            text: The edited impression.
+            expected_version: The version the edit started from.
+            check: The check of ``text``, or a checker ``(text, study) -> CheckResult`` to run.
+
+        Returns:
+            The draft at its new version; ``ConflictError`` (with the other text) if stale.
+        """
+        if callable(check):
+            with self.transaction() as s:
+                self._acting(s, user, "draft.write")
+                study = Study.model_validate_json(self._draft(s, draft_id)[1].study_json)
+            check = check(text, study)
+        with self.transaction() as s:
+            me = self._acting(s, user)
+            d, study = self._draft(s, draft_id)
+            review.transition(me, study.status, Action.edit)
+            if d.superseded:
+                raise ConflictError("this draft was replaced by a regenerated one", d.version,
+                                    d.text, self._name(s, d.updated_by))
+            before = d.text
+            res = s.execute(update(DraftRow).where(DraftRow.id == d.id,
+                                                   DraftRow.version == expected_version,
+                                                   DraftRow.superseded.is_(False))
+                            .values(text=text, check_json=_dump(check), version=DraftRow.version + 1,
+                                    updated_by=me.id, updated_at=utcnow()))
+            if res.rowcount != 1:
+                s.refresh(d)
+                other = self._name(s, d.updated_by)
+                raise ConflictError(f"{other} saved this draft first (version {d.version}); "
+                                    "review their text and edit again", d.version, d.text, other)
+            s.refresh(d)
+            self.audit(s, me, "draft.edit", study_id=study.study_id, entity="draft", entity_id=d.id,
+                       edit=review.edit_entry(before, text))
+            log.info("draft %d edited to version %d", d.id, d.version)
+            return self._draft_view(s, d, study)
+
+    def approve(self, user: User, draft_id: int, expected_version: int,
+                confirm: bool = False) -> ReportView:
+        """Approve the draft's current text as the report (drafted -> approved).
+
+        Args:
+            user: A cardiologist.
+            draft_id: The draft.
+            expected_version: The version the reviewer saw.
+            confirm: Required when the check has contradicted statements or critical
+                omissions, or the text is unchecked (``ConfirmationRequired`` otherwise).
+
+        Returns:
+            The approved, unsigned report.
+        """
+        with self.transaction() as s:
+            me = self._acting(s, user)
+            d, study = self._draft(s, draft_id)
+            review.transition(me, study.status, Action.approve)
+            flags: list[str] = []
+            if d.version == expected_version and not d.superseded:
+                # Only the text the reviewer saw can need confirmation; a stale one is a conflict.
+                flags = review.approval_flags(_load(d.check_json))
+                if flags and not confirm:
+                    raise review.ConfirmationRequired(flags)
+            res = s.execute(update(DraftRow).where(DraftRow.id == d.id,
+                                                   DraftRow.version == expected_version,
+                                                   DraftRow.superseded.is_(False))
+                            .values(version=DraftRow.version + 1))
+            if res.rowcount != 1:
+                s.refresh(d)
+                other = self._name(s, d.updated_by)
+                raise ConflictError(f"{other} changed this draft (version {d.version}) after you "
+                                    "opened it", d.version, d.text, other)
+            s.refresh(d)
+            self._set_status(s, study, Status.approved)
+            seconds = (utcnow() - d.created_at).total_seconds()
+            r = ReviewRow(draft_id=d.id, decision="approved", confirmed=bool(flags), reviewer=me.id,
+                          seconds_to_decision=seconds)
+            s.add(r)
+            s.flush()
+            rep = ReportRow(study_pk=study.id, draft_id=d.id, review_id=r.id, final_text=d.text,
+                            model=d.model, adapter=d.adapter)
+            s.add(rep)
+            s.flush()
+            self.audit(s, me, "draft.approve", study_id=study.study_id, entity="report",
+                       entity_id=rep.id, edit=review.edit_entry(d.model_text, d.text),
+                       seconds_to_approve=seconds,
+                       detail=("confirmed despite: " + "; ".join(flags)) if flags else None)
+            log.info("draft %d approved as report %d", d.id, rep.id)
+            return self._report_view(s, rep)
+
+    def reject(self, user: User, draft_id: int, reason: str) -> None:
+        """Reject the draft with a reason (drafted -> rejected; a new draft may follow)."""
+        if not reason or not reason.strip():
+            raise ValueError("a rejection needs a reason")
+        with self.transaction() as s:
+            me = self._acting(s, user)
+            d, study = self._draft(s, draft_id)
+            nxt = review.transition(me, study.status, Action.reject)
+            seconds = (utcnow() - d.created_at).total_seconds()
+            s.add(ReviewRow(draft_id=d.id, decision="rejected", reason=reason.strip(),
+                            reviewer=me.id, seconds_to_decision=seconds))
+            # Bumping the version makes a concurrent edit of this draft fail instead of landing.
+            s.execute(update(DraftRow).where(DraftRow.id == d.id)
+                      .values(superseded=True, version=DraftRow.version + 1))
+            self._set_status(s, study, nxt)
+            self.audit(s, me, "draft.reject", study_id=study.study_id, entity="draft",
+                       entity_id=d.id, detail=reason.strip())
+
+    def rejection_reason(self, user: User, study_id: str) -> str | None:
+        """Why the study's last draft was rejected (None if it never was)."""
+        with self.transaction() as s:
+            self._acting(s, user, "study.read")
+            study = self._study(s, study_id)
+            return s.scalars(select(ReviewRow.reason).join(DraftRow, DraftRow.id == ReviewRow.draft_id)
+                             .where(DraftRow.study_pk == study.id, ReviewRow.decision == "rejected")
+                             .order_by(ReviewRow.id.desc())).first()
+
+    # ------------------------------------------------------------ reports
+
+    def get_report(self, user: User, study_id: str) -> ReportView | None:
+        """The study's approved report, or None (the read is audited)."""
+        with self.transaction() as s:
+            me = self._acting(s, user, "study.read")
+            study = self._study(s, study_id)
+            rep = s.scalars(select(ReportRow).where(ReportRow.study_pk == study.id)).first()
+            self.audit(s, me, "report.read", study_id=study_id, entity="report",
+                       entity_id=rep.id if rep else None)
+            return self._report_view(s, rep) if rep else None
+
+    def final_report(self, user: User, study_id: str) -> str:
+        """The issued text of the study's report (``review.final_report_text``)."""
+        rep = self.get_report(user, study_id)
+        if rep is None:
+            raise NotFound(f"study '{study_id}' has no approved report")
+        return review.final_report_text(rep)
+
+    def record_notification(self, user: User, study_id: str, finding: str, notified: str,
+                            at: datetime) -> review.NotificationView:
+        """Record that ``notified`` was told of a critical ``finding`` at ``at`` (UTC if naive)."""
+        if not finding.strip() or not notified.strip():
+            raise ValueError("a notification needs the finding and who was notified")
+        at = at.replace(tzinfo=UTC) if at.tzinfo is None else at
+        if at > utcnow():
+            raise ValueError("the notification time is in the future")
+        with self.transaction() as s:
+            me = self._acting(s, user, "notification.record")
+            study = self._study(s, study_id)
+            n = NotificationRow(study_pk=study.id, finding=finding.strip(), notified=notified.strip(),
+                                at=at, recorded_by=me.id)
+            s.add(n)
+            s.flush()
+            self.audit(s, me, "notification.record", study_id=study_id, entity="notification",
+                       entity_id=n.id, detail=f"{finding.strip()} -> {notified.strip()} at {at.isoformat()}")
+            return review.NotificationView(id=n.id, finding=n.finding, notified=n.notified, at=at,
+                                           recorded_by=me.name)
+
+    def pending_notifications(self, user: User, study_id: str) -> list[str]:
+        """Critical findings of the study's current text that have no notification record yet."""
+        with self.transaction() as s:
+            self._acting(s, user, "study.read")
+            return self._unnotified(s, self._study(s, study_id))
+
+    def sign(self, user: User, report_id: int) -> ReportView:
+        """Sign an approved report (approved -> signed); it is read-only from then on.
+
+        ``review.NotificationRequired`` while a critical finding has no notification record.
+        """
+        with self.transaction() as s:
+            me = self._acting(s, user)
+            rep = self._report(s, report_id)
+            study = s.get(StudyRow, rep.study_pk)
+            review.transition(me, study.status, Action.sign)
+            missing = self._unnotified(s, study)
+            if missing:
+                raise review.NotificationRequired(missing)
+            s.add(SignatureRow(report_id=rep.id, signed_by=me.id,
+                               text_sha256=hashlib.sha256(rep.final_text.encode()).hexdigest()))
+            self._set_status(s, study, Status.signed)
+            self.audit(s, me, "report.sign", study_id=study.study_id, entity="report", entity_id=rep.id)
+            return self._report_view(s, rep)
+
+    def add_addendum(self, user: User, report_id: int, text: str) -> ReportView:
+        """Append an addendum to a signed report (the signed text itself never changes)."""
+        if not text.strip():
+            raise ValueError("an addendum needs text")
+        with self.transaction() as s:
+            me = self._acting(s, user)
+            rep = self._report(s, report_id)
+            study = s.get(StudyRow, rep.study_pk)
+            review.transition(me, study.status, Action.addendum)
+            a = AddendumRow(report_id=rep.id, text=text.strip(), author=me.id)
+            s.add(a)
+            s.flush()
+            self.audit(s, me, "report.addendum", study_id=study.study_id, entity="addendum",
+                       entity_id=a.id, edit=review.edit_entry("", text.strip()))
+            return self._report_view(s, rep)
+
+    # ------------------------------------------------------------ audit
+
+    def audit_log(self, user: User, study_id: str | None = None, limit: int = 1000) -> list[AuditView]:
+        """Audit entries, oldest first, for one study or all (the read is itself audited)."""
+        with self.transaction() as s:
+            me = self._acting(s, user, "audit.read")
+            q = select(AuditRow).order_by(AuditRow.id)
+            if study_id is not None:
+                q = q.where(AuditRow.study_id == study_id)
+            rows = list(s.scalars(q.limit(limit)))
+            self.audit(s, me, "audit.read", study_id=study_id)
+            return [AuditView(id=r.id, at=r.at, user=r.user_name, action=r.action, study_id=r.study_id,
+                              entity=r.entity, entity_id=r.entity_id, before=r.before, after=r.after,
+                              diff=r.diff, edit_distance=r.edit_distance,
+                              seconds_to_approve=r.seconds_to_approve, detail=r.detail) for r in rows]

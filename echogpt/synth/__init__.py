@@ -1,0 +1,1 @@
+"""The synthetic corpus: sampled physiology, its measurements, findings prose and impressions."""

@@ -1,0 +1,76 @@
+"""Highlighting an impression by the checker's verdicts: spans, tooltips, escaping."""
+
+from __future__ import annotations
+
+import html
+import re
+
+from echogpt.checker.highlight import highlight_impression, legend_html, omission_lines
+from echogpt.schemas import CheckResult, Omission, StatementCheck
+
+TEXT = "1. Normal LV size.\n2. LVEF 35 %.\n3. Technically limited study."
+
+
+def _st(text: str, full: str, verdict: str, reason: str) -> StatementCheck:
+    start = full.index(text)
+    return StatementCheck(text=text, start=start, end=start + len(text), verdict=verdict,
+                          reason=reason)
+
+
+def _result(full: str = TEXT) -> CheckResult:
+    return CheckResult(study_id="S1", statements=[
+        _st("Normal LV size.", full, "supported", "LVIDd 4.8 cm is normal"),
+        _st("LVEF 35 %.", full, "contradicted", 'study says LVEF 60 % ("normal")'),
+        _st("Technically limited study.", full, "not_factual", "no clinical fact"),
+    ])
+
+
+def _plain(fragment: str) -> str:
+    """The visible text of an HTML fragment (line breaks back to newlines)."""
+    return html.unescape(re.sub(r"<[^>]+>", "", fragment.replace("<br>", "\n")))
+
+
+def test_each_statement_wrapped_with_its_verdict_and_reason():
+    out = highlight_impression(TEXT, _result())
+    spans = re.findall(r'<span class="verdict verdict-(\w+)"[^>]*title="([^"]*)"[^>]*>(.*?)</span>',
+                       out)
+    assert [(v, html.unescape(body)) for v, _, body in spans] == [
+        ("supported", "Normal LV size."), ("contradicted", "LVEF 35 %."),
+        ("not_factual", "Technically limited study.")]
+    assert html.unescape(spans[1][1]) == 'contradicted: study says LVEF 60 % ("normal")'
+
+
+def test_visible_text_is_the_impression_exactly():
+    assert _plain(highlight_impression(TEXT, _result())) == TEXT
+
+
+def test_markup_in_text_and_reason_is_escaped():
+    text = "1. <script>alert(1)</script> MR."
+    result = CheckResult(study_id="S1", statements=[
+        _st("<script>alert(1)</script> MR.", text, "unsupported", 'no "MR" <b>in</b> study')])
+    out = highlight_impression(text, result)
+    assert "<script>" not in out and "<b>" not in out
+    assert "&lt;script&gt;" in out
+    assert _plain(out) == text
+
+
+def test_edited_text_still_finds_moved_statements_and_skips_missing_ones():
+    edited = "0. Added line.\n" + TEXT.replace("LVEF 35 %.", "LVEF 60 %.")
+    out = highlight_impression(edited, _result(TEXT))
+    verdicts = re.findall(r'verdict-(\w+)"', out)
+    assert verdicts == ["supported", "not_factual"]  # the changed statement is left plain
+    assert _plain(out) == edited
+
+
+def test_no_result_only_escapes():
+    out = highlight_impression("a < b\nc", None)
+    assert "verdict" not in out and _plain(out) == "a < b\nc"
+
+
+def test_omission_lines_and_legend():
+    result = CheckResult(study_id="S1", statements=[], omissions=[
+        Omission(finding="Cardiac tamponade", severity="critical", evidence="RV diastolic collapse"),
+        Omission(finding="Moderate MR", severity="moderate", evidence="MR moderate")])
+    assert omission_lines(result) == ["Cardiac tamponade — study: RV diastolic collapse"]
+    assert omission_lines(None) == []
+    assert "contradicted" in legend_html()
