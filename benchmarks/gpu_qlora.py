@@ -310,7 +310,7 @@ def training_patches(train_sft: Any, record: dict[str, Any], *, checkpointing: b
         model = load_base_model(*args, **kwargs)
         sync()
         record["load_s"] = round(time.monotonic() - started, 1)
-        record["after_load"] = peak_memory()
+        record["load_peak"] = peak_memory()  # the counters restart when training begins
         if not checkpointing and getattr(model, "is_gradient_checkpointing", False):
             model.gradient_checkpointing_disable()
             record["checkpointing_turned_off_after_load"] = True
@@ -359,7 +359,6 @@ def run_sft(args: argparse.Namespace, out: Path, overrides: list[str], entry: di
     with training_patches(train_sft, entry, checkpointing=checkpointing, bf16_autocast=bf16_autocast):
         free_gpu()
         result = train_sft(config, out, resume=False, callbacks=[meter])
-    entry["whole_call_peak"] = peak_memory()
     entry.update(meter.figures(config.batch_size * config.grad_accum))
     entry.update(steps=result.steps, train_examples=result.train_examples,
                  truncated_examples=result.truncated_examples,
@@ -368,13 +367,13 @@ def run_sft(args: argparse.Namespace, out: Path, overrides: list[str], entry: di
     return out
 
 
-def phase_7b(args: argparse.Namespace, base: Path, data: Path, entry: dict[str, Any], *,
-             checkpointing: bool, bf16_autocast: bool = False) -> None:
+def phase_7b(args: argparse.Namespace, phase: str, base: Path, data: Path, entry: dict[str, Any]) -> None:
     """One Llama-2-7B-shaped QLoRA run, its training capped to what the budget leaves."""
     minutes = min(args.train_min, minutes_left(args) - args.load_min)
     if minutes < 0.4:
         raise Skipped(f"{minutes_left(args):.1f} min of the budget left")
-    run_sft(args, args.work / ("7b-gc" if checkpointing else "7b-nogc"),
+    checkpointing, bf16_autocast = phase != "7b-nogc", phase == "7b-gc-bf16"
+    run_sft(args, args.work / phase,
             [f"base_model={base}", f"train_file={data / 'train.jsonl'}", "val_file=null",
              "early_stopping_patience=0", f"max_steps={args.steps}", f"max_minutes={minutes:.2f}",
              "logging_steps=5"], entry, checkpointing=checkpointing, bf16_autocast=bf16_autocast)
@@ -402,7 +401,7 @@ def e2e_base(args: argparse.Namespace, tokenizer_dir: Path, entry: dict[str, Any
 
 
 def training_texts(base: str, data: Path, n: int) -> tuple[Any, list[str]]:
-    """The base's tokenizer and ``n`` training studies rendered as full chat transcripts."""
+    """The base's tokenizer and ``n`` validation studies rendered as full chat transcripts."""
     tokenizer = lib("load_tokenizer")(lib("resolve_base_model")(base))
     studies = lib("read_studies")(data / "val.jsonl")[:n]
     texts = [tokenizer.apply_chat_template(lib("build_messages")(s, answer=s.impression), tokenize=False)
@@ -431,7 +430,7 @@ def e2e_reload(args: argparse.Namespace, base: str, adapter: Path, data: Path, e
     lora_b = [p for n, p in model.named_parameters() if "lora_B" in n]
     entry.update(loaded_in_4bit=bool(getattr(model, "is_loaded_in_4bit", False)),
                  lora_b_tensors=len(lora_b), lora_b_trained=any(bool(p.abs().max() > 0) for p in lora_b),
-                 val_loss_4=round(logits_of(model, tokenizer, texts)[1], 4), **peak_memory())
+                 loss_4_val_studies=round(logits_of(model, tokenizer, texts)[1], 4), **peak_memory())
 
 
 def e2e_merge(args: argparse.Namespace, base: str, adapter: Path, data: Path, entry: dict[str, Any]) -> Path:
@@ -567,7 +566,7 @@ def main() -> None:
     args.work.mkdir(parents=True, exist_ok=True)
     path = args.json or args.work / "gpu_qlora.json"
     summary: dict[str, Any] = {"args_ns": args, "args": {k: str(v) for k, v in vars(args).items()},
-                               "environment": {}, "stages": {}}
+                               "stages": {}}
     with stage(summary, "environment", path) as entry:
         entry.update(environment())
         if not args.dry_run and not cuda():
@@ -597,8 +596,7 @@ def main() -> None:
         with stage(summary, phase, path) as entry:
             if big is None:
                 raise Skipped("the 7B-shaped model was not built")
-            phase_7b(args, big, data, entry, checkpointing=phase != "7b-nogc",
-                     bf16_autocast=phase == "7b-gc-bf16")
+            phase_7b(args, phase, big, data, entry)
     summary.pop("args_ns")
     summary["total_s"] = round(time.monotonic() - START, 1)
     write_summary(summary, path)
