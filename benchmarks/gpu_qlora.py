@@ -43,25 +43,25 @@ TINY = dict(hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_atte
 # CPU: no 4-bit (bitsandbytes trains on CUDA only), fp32, small batches
 DRY_OVERRIDES = ["quantize_4bit=false", "device=cpu", "dtype=float32", "batch_size=2", "grad_accum=1"]
 
-# Where each library function lives: the subpackage layout first, the flat one second.
+# Where each library function lives (imported on first use: torch loads only when needed)
 _HOMES = {
-    "write_corpus": ("echogpt.synth.corpus", "echogpt.synthetic"),
-    "load_train_config": ("echogpt.model.recipes", "echogpt.recipes"),
-    "train_sft": ("echogpt.model.train", "echogpt.train"),
-    "read_studies": ("echogpt.model.train", "echogpt.train"),
-    "sft_records": ("echogpt.model.train", "echogpt.train"),
-    "convert_embedded": ("echogpt.model.base", "echogpt.modeling"),
-    "embedded_gguf": ("echogpt.model.base", "echogpt.modeling"),
-    "resolve_base_model": ("echogpt.model.base", "echogpt.modeling"),
-    "load_base_model": ("echogpt.model.base", "echogpt.modeling"),
-    "load_tokenizer": ("echogpt.model.base", "echogpt.modeling"),
-    "merge_adapter": ("echogpt.model.adapters", "echogpt.checkpoints"),
-    "load_bundle": ("echogpt.model.adapters", "echogpt.checkpoints"),
-    "Generator": ("echogpt.model.generate", "echogpt.generate"),
-    "choose_engine": ("echogpt.model.generate", "echogpt.generate"),
-    "build_messages": ("echogpt.model.prompts", "echogpt.prompts"),
-    "DEFAULT_PROMPT": ("echogpt.model.prompts", "echogpt.prompts"),
-    "check": ("echogpt.checker.check", "echogpt.hallucination"),
+    "write_corpus": "echogpt.synth.corpus",
+    "load_train_config": "echogpt.model.recipes",
+    "train_sft": "echogpt.model.train",
+    "read_studies": "echogpt.model.train",
+    "sft_records": "echogpt.model.train",
+    "convert_embedded": "echogpt.model.base",
+    "embedded_gguf": "echogpt.model.base",
+    "resolve_base_model": "echogpt.model.base",
+    "load_base_model": "echogpt.model.base",
+    "load_tokenizer": "echogpt.model.base",
+    "merge_adapter": "echogpt.model.adapters",
+    "load_bundle": "echogpt.model.adapters",
+    "Generator": "echogpt.model.generate",
+    "choose_engine": "echogpt.model.generate",
+    "build_messages": "echogpt.model.prompts",
+    "DEFAULT_PROMPT": "echogpt.model.prompts",
+    "check": "echogpt.checker.check",
 }
 
 
@@ -70,14 +70,8 @@ class Skipped(Exception):
 
 
 def lib(name: str) -> Any:
-    """The echogpt object ``name`` from whichever module holds it."""
-    for module in _HOMES[name]:
-        try:
-            return getattr(importlib.import_module(module), name)
-        except ModuleNotFoundError as exc:  # this layout lacks the module; a missing dependency is raised
-            if not exc.name or not (module == exc.name or module.startswith(exc.name + ".")):
-                raise
-    raise ModuleNotFoundError(f"none of {_HOMES[name]} defines {name}")
+    """The echogpt object ``name``."""
+    return getattr(importlib.import_module(_HOMES[name]), name)
 
 
 def cuda() -> bool:

@@ -334,7 +334,8 @@ def get_peft_config(r: int = 16, alpha: int = 32, dropout: float = 0.05,
 
 
 def load_base_model(ref: BaseModelRef, *, device: str = "auto", dtype: str = "auto",
-                    quantize_4bit: bool = False, for_training: bool = False) -> Any:
+                    quantize_4bit: bool = False, for_training: bool = False,
+                    gradient_checkpointing: bool = True) -> Any:
     """Load the base causal LM.
 
     4-bit (QLoRA) loading needs CUDA; on CPU the model loads in ``dtype`` with one log line saying
@@ -345,7 +346,9 @@ def load_base_model(ref: BaseModelRef, *, device: str = "auto", dtype: str = "au
         device: ``auto``, ``cpu`` or ``cuda``.
         dtype: ``auto``, ``bfloat16``, ``float16`` or ``float32``.
         quantize_4bit: Load NF4-quantized weights (CUDA only).
-        for_training: Prepare a 4-bit model for k-bit training (gradient checkpointing, fp32 norms).
+        for_training: Prepare a 4-bit model for k-bit training (fp32 norms, input gradients).
+        gradient_checkpointing: With ``for_training`` on a 4-bit model, turn on gradient
+            checkpointing (the recipe's setting; the trainer does the same for other models).
 
     Returns:
         The model, on ``device``, in eval mode unless ``for_training``.
@@ -375,7 +378,7 @@ def load_base_model(ref: BaseModelRef, *, device: str = "auto", dtype: str = "au
     if quantize_4bit and for_training:
         from peft import prepare_model_for_kbit_training
 
-        model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=True)
+        model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=gradient_checkpointing)
     if not for_training:
         model.eval()
     return model

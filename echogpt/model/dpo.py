@@ -135,8 +135,8 @@ def train_dpo(config: TrainConfig, out: str | Path, *, pairs: str | Path | None 
                                       config.target_modules)
     _check_prompt(pairs_path, prompt.fingerprint())
     tokenizer = load_tokenizer(ref)
-    model = load_base_model(ref, device=device, dtype=config.dtype,
-                            quantize_4bit=config.quantize_4bit, for_training=True)
+    model = load_base_model(ref, device=device, dtype=config.dtype, quantize_4bit=config.quantize_4bit,
+                            for_training=True, gradient_checkpointing=config.gradient_checkpointing)
     if adapter is not None:
         from peft import PeftModel
 

@@ -325,8 +325,8 @@ def train_sft(config: TrainConfig, out: str | Path, *, resume: bool | str = True
     if truncated:
         log.warning("%d of %d examples exceed max_length=%d tokens (longest %d) and are truncated",
                     truncated, len(records) + len(val_records), config.max_length, longest)
-    model = load_base_model(ref, device=device, dtype=config.dtype,
-                            quantize_4bit=config.quantize_4bit, for_training=True)
+    model = load_base_model(ref, device=device, dtype=config.dtype, quantize_4bit=config.quantize_4bit,
+                            for_training=True, gradient_checkpointing=config.gradient_checkpointing)
     if parent is not None:
         from peft import PeftModel
 
