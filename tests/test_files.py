@@ -10,6 +10,7 @@ from echogpt.files import (
     MAX_DEPTH,
     FileError,
     check_depth,
+    csv_safe,
     parse_json,
     parse_yaml,
     read_bytes,
@@ -57,3 +58,22 @@ def test_read_bytes_refuses_folders_missing_and_oversized(tmp_path: Path) -> Non
         read_bytes(path, limit=2048)
     with pytest.raises(FileError, match="larger than 1 MiB"):
         read_bytes("/dev/zero", limit=2**20)  # an endless file is read only up to the bound
+
+
+@pytest.mark.parametrize(("cell", "written"), [
+    ("=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"),
+    ("+1+cmd|' /C calc'!A0", "'+1+cmd|' /C calc'!A0"),
+    ("-2+3", "'-2+3"),
+    ("@SUM(A1:A9)", "'@SUM(A1:A9)"),
+    ("\t=1", "'\t=1"),
+    ("\r=1", "'\r=1"),
+    ("Normal LV. =1", "Normal LV. =1"),
+    ("-1.5", "-1.5"),
+    ("+3", "+3"),
+    ("-2e-3", "-2e-3"),
+    ("", ""),
+    (-1.5, -1.5),
+    (None, None),
+])
+def test_csv_safe(cell: object, written: object) -> None:
+    assert csv_safe(cell) == written
