@@ -74,7 +74,7 @@ def decode_text(data: bytes, name: str) -> str:
             holding NUL characters (a binary or UTF-16 file).
     """
     if data[:4] == b"PAR1":
-        raise FileError(f"{name}: this is a Parquet file, not text")
+        raise FileError(f"{name}: this is a Parquet file, not text; give it a .parquet name")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
