@@ -132,3 +132,13 @@ def test_app_command_on_a_busy_port_fails_in_one_line():
     assert result.exit_code == 2
     assert f"error: cannot listen on 127.0.0.1:{port}" in result.output
     assert "Traceback" not in result.output
+
+
+def test_an_older_readable_database_is_tightened_on_open(tmp_path):
+    from echogpt.review.store import Store
+
+    path = tmp_path / "old.sqlite"
+    Store(f"sqlite:///{path}").dispose()
+    path.chmod(0o644)
+    Store(f"sqlite:///{path}").dispose()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600

@@ -153,13 +153,21 @@ def _engine(url: str) -> Engine:
 
 
 def _private_file(path: Path) -> None:
-    """Create the SQLite file readable by its owner only (0600; a new folder 0700) before SQLite
-    opens it: SQLite gives the -wal and -shm files beside it the same mode."""
+    """Make the SQLite file readable by its owner only (0600; a new folder 0700) before SQLite
+    opens it: SQLite gives the -wal and -shm files beside it the same mode. A file an older
+    version left readable to others is tightened, when it is ours."""
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     try:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     except FileExistsError:
-        pass
+        if os.name != "posix":
+            return
+        for f in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+            try:
+                if f.stat().st_uid == os.getuid() and f.stat().st_mode & 0o077:
+                    f.chmod(0o600)
+            except OSError:  # absent, or a file system without modes: nothing to tighten
+                pass
 
 
 def _dump(check: CheckResult | None) -> str | None:
