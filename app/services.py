@@ -119,11 +119,15 @@ def describe(exc: Exception) -> str:
 
 
 def authenticate(name: str, password: str) -> Any | None:
-    """The account for name and password, or None when they do not match."""
+    """The account for name and password, or None when they do not match (``SignInThrottled``,
+    saying how long to wait, after too many failed sign-ins)."""
     from echogpt.review.accounts import AuthenticationError, authenticate
+    from echogpt.review.throttle import SignInThrottled
 
     try:
-        return authenticate(store(), name, password)
+        return authenticate(store(), name, password, client=st.context.ip_address)
+    except SignInThrottled:
+        raise
     except AuthenticationError:
         return None
 

@@ -40,6 +40,8 @@ class Settings(BaseSettings):
         return self.home / "cache"
 
     def ensure(self) -> Settings:
-        """Create the home and cache folders."""
+        """Create the home folder (only its owner may enter it: it holds the database and the demo
+        passwords) and the cache folder."""
+        self.home.mkdir(mode=0o700, parents=True, exist_ok=True)
         self.cache_dir.mkdir(parents=True, exist_ok=True)
         return self

@@ -1,4 +1,5 @@
-"""JSONL files: strict reading, atomic writing, and the data hash training records.
+"""Files in and out: bounded reading, strict JSON/JSONL/YAML parsing, atomic writing, CSV cells made
+inert for spreadsheets, and the data hash training records.
 
 ``FileError`` is the one error for a file that cannot be read at all (exit 2 in the CLI).
 
@@ -12,6 +13,7 @@ import hashlib
 import json
 import math
 import os
+import re
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
@@ -22,6 +24,146 @@ from pydantic import BaseModel
 
 class FileError(Exception):
     """A file that cannot be read (missing, wrong encoding, malformed, empty); one-line message."""
+
+
+MAX_DEPTH = 64
+"""Deepest nesting of lists and objects accepted in JSON or YAML input. A Study nests three
+levels; input nested hundreds deep would exhaust Python's recursion limit in the code after it."""
+
+
+def read_bytes(path: str | Path, limit: int | None = None) -> bytes:
+    """A file's bytes, reading at most ``limit`` + 1 of them.
+
+    Args:
+        path: the file.
+        limit: the largest size accepted, in bytes (None: any size).
+
+    Returns:
+        The contents.
+
+    Raises:
+        FileError: a missing file, a folder, an unreadable file, or one larger than ``limit``.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise FileError(f"{path}: is a folder, not a file")
+    try:
+        with path.open("rb") as fh:
+            data = fh.read(-1 if limit is None else limit + 1)
+    except FileNotFoundError:
+        raise FileError(f"{path}: no such file") from None
+    except OSError as e:
+        raise FileError(f"{path}: cannot read it ({e.strerror or e})") from None
+    if limit is not None and len(data) > limit:
+        raise FileError(f"{path}: larger than {_size(limit)}, the most accepted here")
+    return data
+
+
+def _size(n: int) -> str:
+    for unit, scale in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if n >= scale:
+            return f"{n / scale:g} {unit}"
+    return f"{n} bytes"
+
+
+def decode_text(data: bytes, name: str) -> str:
+    """The bytes as UTF-8 text (a byte-order mark dropped).
+
+    Raises:
+        FileError: bytes that are not UTF-8 (naming the line of the first bad byte), or text
+            holding NUL characters (a binary or UTF-16 file).
+    """
+    if data[:4] == b"PAR1":
+        raise FileError(f"{name}: this is a Parquet file, not text; give it a .parquet name")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = data[:e.start].count(b"\n") + 1
+        raise FileError(f"{name}: not UTF-8 text (byte 0x{data[e.start]:02x} on line {line}); "
+                        "save the file as UTF-8") from None
+    if "\x00" in text:
+        raise FileError(f"{name}: contains NUL bytes (a binary or UTF-16 file?); save it as UTF-8 "
+                        "text")
+    return text
+
+
+def parse_json(text: str, *, constants: bool = True) -> Any:
+    """``json.loads`` that fails with one ``ValueError`` for any malformed input.
+
+    Args:
+        text: JSON text.
+        constants: accept ``NaN`` and ``Infinity`` (not JSON, but Python writes them).
+
+    Returns:
+        The parsed value.
+
+    Raises:
+        ValueError: invalid JSON (a ``json.JSONDecodeError``), a constant where none is allowed,
+            or nesting deeper than ``MAX_DEPTH``.
+    """
+    try:
+        value = json.loads(text) if constants else json.loads(text, parse_constant=_no_constant)
+    except RecursionError:
+        raise ValueError(f"nested more than {MAX_DEPTH} levels deep") from None
+    check_depth(value)
+    return value
+
+
+def parse_yaml(text: str) -> Any:
+    """``yaml.safe_load`` with the nesting bound of :func:`parse_json`.
+
+    Raises:
+        yaml.YAMLError: invalid YAML.
+        ValueError: nesting deeper than ``MAX_DEPTH``.
+    """
+    import yaml
+
+    try:
+        value = yaml.safe_load(text)
+    except RecursionError:
+        raise ValueError(f"nested more than {MAX_DEPTH} levels deep") from None
+    check_depth(value)
+    return value
+
+
+def check_depth(value: Any) -> None:
+    """Raise ``ValueError`` when lists and dicts nest deeper than ``MAX_DEPTH`` (checked without
+    recursion, so it never exhausts the stack itself)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        if children is None:
+            continue
+        if depth > MAX_DEPTH:
+            raise ValueError(f"nested more than {MAX_DEPTH} levels deep")
+        stack.extend((child, depth + 1) for child in children)
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
+def csv_safe(value: Any) -> Any:
+    """A CSV cell that a spreadsheet shows as text, never runs as a formula.
+
+    Text starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a leading
+    apostrophe (OWASP, "CSV Injection"); numbers, and text that is just a number such as
+    ``-1.5``, are left as they are.
+
+    Args:
+        value: one cell.
+
+    Returns:
+        The cell to write.
+    """
+    if isinstance(value, str) and value.startswith(_FORMULA_START) and not _NUMBER.fullmatch(value):
+        return "'" + value
+    return value
 
 
 def jsonable(value: Any) -> Any:
@@ -95,22 +237,15 @@ def read_jsonl(path: str | Path) -> list[dict[str, Any]]:
             1-based line number).
     """
     path = Path(path)
-    try:
-        text = path.read_text("utf-8-sig")
-    except FileNotFoundError:
-        raise FileError(f"{path}: no such file") from None
-    except UnicodeDecodeError as e:
-        raise FileError(f"{path}: not UTF-8 text (byte offset {e.start})") from None
-    except OSError as e:
-        raise FileError(f"{path}: cannot read it ({e.strerror or e})") from None
+    text = decode_text(read_bytes(path), str(path))
     rows = []
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
         try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise FileError(f"{path} line {number}: invalid JSON ({e.msg})") from None
+            obj = parse_json(line)
+        except ValueError as e:
+            raise FileError(f"{path} line {number}: invalid JSON ({getattr(e, 'msg', e)})") from None
         if not isinstance(obj, dict):
             raise FileError(f"{path} line {number}: expected a JSON object, got {type(obj).__name__}")
         rows.append(obj)

@@ -44,6 +44,8 @@ class SetupResult:
 
     database_url: str
     credentials: dict[str, dict[str, str]] = field(default_factory=dict)
+    """Passwords of the demo accounts made by this run (empty once they exist)."""
+    credentials_file: Path | None = None
     studies_added: int = 0
     adapter: str | None = None
     base_model: str = EMBEDDED_MODEL
@@ -51,10 +53,12 @@ class SetupResult:
     seconds: float = 0.0
 
     def summary(self) -> str:
-        """Lines to print: accounts with their passwords, worklist, model, timing."""
+        """Lines to print: new accounts with their passwords (once), worklist, model, timing."""
         lines = [f"database: {_safe_url(self.database_url)}"]
         for name, c in self.credentials.items():
             lines.append(f"account: {name} ({c['role']})  password: {c['password']}")
+        if self.credentials_file is not None and not self.credentials:
+            lines.append(f"demo accounts: passwords kept in {self.credentials_file} (readable only by you)")
         lines.append(f"demo worklist: {self.studies_added} studies added" if self.studies_added
                      else "demo worklist: in place")
         lines.append(f"model: {self.base_model}"
@@ -74,13 +78,17 @@ def _safe_url(url: str) -> str:
 
 
 def _demo_accounts(db: Any, admin: Any, home: Path) -> tuple[dict[str, dict[str, str]], list[str]]:
-    """Create the demo accounts once; their random passwords live in a file only the owner reads."""
+    """Create the demo accounts once; their random passwords live in a file only the owner reads.
+
+    Returns:
+        The passwords of the accounts made now (shown once, on creation), and notes.
+    """
     from echogpt.review.accounts import add_user, list_users
 
     path = home / CREDENTIALS_FILE
     saved = json.loads(path.read_text()) if path.is_file() else {}
     existing = {u.name for u in list_users(db, admin)}
-    notes = []
+    notes, created = [], {}
     for name, role in DEMO_ACCOUNTS:
         if name in existing:
             if name not in saved:
@@ -88,11 +96,12 @@ def _demo_accounts(db: Any, admin: Any, home: Path) -> tuple[dict[str, dict[str,
             continue
         password = secrets.token_urlsafe(9)
         add_user(db, admin, name, role, password=password)
-        saved[name] = {"role": role, "password": password}
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        json.dump(saved, fh, indent=2)
-    return {k: v for k, v in saved.items() if k in {n for n, _ in DEMO_ACCOUNTS}}, notes
+        created[name] = saved[name] = {"role": role, "password": password}
+    if created:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            json.dump(saved, fh, indent=2)
+    return created, notes
 
 
 def _demo_worklist(db: Any, admin: Any, n: int, seed: int) -> int:
@@ -177,7 +186,9 @@ def setup(settings: Settings | None = None, *, n_studies: int = DEMO_STUDIES, se
 
         convert_embedded(settings)
         _prepare_engine(settings)
+    creds_file = settings.home / CREDENTIALS_FILE
     return SetupResult(database_url=settings.database_url, credentials=credentials,
+                       credentials_file=creds_file if creds_file.is_file() else None,
                        studies_added=added, adapter=adapter, base_model=settings.base_model,
                        notes=notes, seconds=time.perf_counter() - started)
 

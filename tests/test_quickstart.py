@@ -3,6 +3,7 @@ the app's command line, and the `quickstart` command."""
 
 from __future__ import annotations
 
+import json
 import stat
 
 from typer.testing import CliRunner
@@ -24,7 +25,7 @@ def test_setup_creates_accounts_worklist_and_is_idempotent(echogpt_home):
 
     second = setup(n_studies=5, seed=3, prepare_model=False)
     assert second.studies_added == 0
-    assert second.credentials == first.credentials  # same passwords, not reset
+    assert second.credentials == {}  # passwords are shown once, on creation, and not reset
 
     db = Store(Settings().database_url)
     try:
@@ -38,8 +39,34 @@ def test_setup_creates_accounts_worklist_and_is_idempotent(echogpt_home):
         assert all(db.get_study(doc, i.study_id).impression is None for i in items)
     finally:
         db.dispose()
+    assert first.credentials["admin"]["password"] in first.summary()
     summary = second.summary()
-    assert first.credentials["admin"]["password"] in summary and "demo worklist: in place" in summary
+    assert "demo worklist: in place" in summary
+    for account in first.credentials.values():
+        assert account["password"] not in summary
+    assert f"passwords kept in {creds}" in summary
+    saved = json.loads(creds.read_text())
+    assert {k: v["password"] for k, v in saved.items()} == {
+        k: v["password"] for k, v in first.credentials.items()}
+
+
+def test_home_database_and_wal_are_private(echogpt_home):
+    """Only the owner may read the database, its WAL and shared-memory files, or enter the home."""
+    from echogpt.review.accounts import cli_user
+    from echogpt.review.store import Store
+
+    home = echogpt_home / "fresh"
+    db = Store(f"sqlite:///{home / 'echogpt.sqlite'}")
+    try:
+        cli_user(db)  # a write; the pooled connection keeps the WAL and shared-memory files open
+        setup_home = Settings(home=echogpt_home / "new-home").ensure().home
+        files = [home / "echogpt.sqlite", home / "echogpt.sqlite-wal", home / "echogpt.sqlite-shm"]
+        assert all(f.is_file() for f in files)
+        assert {f.name: stat.S_IMODE(f.stat().st_mode) for f in files} == {f.name: 0o600 for f in files}
+        assert stat.S_IMODE(home.stat().st_mode) == 0o700
+        assert stat.S_IMODE(setup_home.stat().st_mode) == 0o700
+    finally:
+        db.dispose()
 
 
 def test_setup_without_shipped_adapter_or_with_another_base_says_so(monkeypatch, tmp_path):
@@ -105,3 +132,13 @@ def test_app_command_on_a_busy_port_fails_in_one_line():
     assert result.exit_code == 2
     assert f"error: cannot listen on 127.0.0.1:{port}" in result.output
     assert "Traceback" not in result.output
+
+
+def test_an_older_readable_database_is_tightened_on_open(tmp_path):
+    from echogpt.review.store import Store
+
+    path = tmp_path / "old.sqlite"
+    Store(f"sqlite:///{path}").dispose()
+    path.chmod(0o644)
+    Store(f"sqlite:///{path}").dispose()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600

@@ -14,9 +14,12 @@ with st.form("login_form"):
     password = st.text_input("Password", type="password", key="login_password")
     submitted = st.form_submit_button("Sign in", key="login_submit", type="primary")
 if submitted:
-    account = services.authenticate(name.strip(), password)
+    try:
+        account, refusal = services.authenticate(name.strip(), password), None
+    except Exception as exc:  # noqa: BLE001 - too many failed sign-ins: one line saying how long to wait
+        account, refusal = None, str(exc)
     if account is None:
-        st.error("Unknown user name or wrong password.")
+        st.error(refusal or "Unknown user name or wrong password.")
     else:
         state.sign_in(account)
         st.rerun()

@@ -31,6 +31,7 @@ from echogpt.batch.worker import (
     run_worker,
     start_worker,
 )
+from echogpt.files import csv_safe
 from echogpt.review.accounts import Role, User, acting
 from echogpt.review.database import Database
 from echogpt.review.tables import utcnow
@@ -198,7 +199,7 @@ def export_results(db: Database, user: User, job_id: int, fmt: Literal["csv", "j
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=list(BatchResult.model_fields))
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows({k: csv_safe(v) for k, v in r.items()} for r in rows)
     return buf.getvalue()
 
 

@@ -401,12 +401,14 @@ def read_impression(arg: str) -> str:
     Raises:
         ValueError: a one-line message when the file cannot be read or the text is empty.
     """
+    from echogpt.files import FileError, decode_text, read_bytes
+
     text = arg
     if arg.startswith("@"):
-        try:
-            text = open(arg[1:], encoding="utf-8").read()  # noqa: SIM115 - read once
-        except (OSError, UnicodeDecodeError) as err:
-            raise ValueError(f"cannot read impression file {arg[1:]}: {err.strerror or err}") from None
+        try:  # 1 MiB: an impression is a paragraph
+            text = decode_text(read_bytes(arg[1:], limit=2**20), arg[1:])
+        except FileError as err:
+            raise ValueError(f"cannot read impression file {err}") from None
     if not text.strip():
         raise ValueError("the impression is empty")
     return text

@@ -26,7 +26,16 @@ from echogpt.data.mapping import (
     to_record,
 )
 from echogpt.data.splits import split_by_patient
-from echogpt.files import FileError, data_hash, jsonable, read_jsonl, write_jsonl
+from echogpt.files import (
+    FileError,
+    data_hash,
+    decode_text,
+    jsonable,
+    parse_json,
+    read_bytes,
+    read_jsonl,
+    write_jsonl,
+)
 from echogpt.schemas import Study
 
 __all__ = ["FileError", "FieldError", "RejectedRow", "ImportResult", "load_studies",
@@ -45,6 +54,10 @@ NUMBERING: dict[Format, str] = {
     "parquet": "Parquet rows, first row = 1",
 }
 """How row numbers count, per format (said in every message that gives a row number)."""
+
+MAX_FILE_BYTES = 2**30
+"""1 GiB: the largest study file read at once (it takes about eight times its size in memory
+while validated); a larger export is split into parts."""
 
 _ROW_WORD: dict[Format, str] = {"jsonl": "line", "json": "item", "csv": "row", "parquet": "row"}
 
@@ -126,12 +139,7 @@ def load_studies(path: str | Path, mapping: str | Path | dict[str, Any] | Column
     """
     path = Path(path)
     fmt = detect_format(path.name)
-    if path.is_dir() or not path.exists():
-        raise FileError(f"{path}: {'is a folder' if path.is_dir() else 'no such file'}")
-    try:
-        data = path.read_bytes()
-    except OSError as e:
-        raise FileError(f"{path}: cannot read it ({e.strerror or e})") from None
+    data = read_bytes(path, limit=MAX_FILE_BYTES)
     return load_studies_bytes(data, str(path), mapping=mapping, fmt=fmt)
 
 
@@ -162,7 +170,7 @@ def load_studies_bytes(data: bytes, name: str,
     if fmt == "parquet":
         rows, tabular = _parquet_rows(data, name, cols), True
     else:
-        text = _decode(data, name)
+        text = decode_text(data, name)
         if fmt == "csv":
             delimiter = (cols.delimiter if cols and cols.delimiter else
                          "\t" if name.lower().endswith(".tsv") else ",")
@@ -182,21 +190,6 @@ def load_studies_bytes(data: bytes, name: str,
 Row = tuple[int, Any, "dict[str, Any] | FieldError"]
 
 
-def _decode(data: bytes, name: str) -> str:
-    if data[:4] == b"PAR1":
-        raise FileError(f"{name}: this is a Parquet file; give it a .parquet name")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        line = data[:e.start].count(b"\n") + 1
-        raise FileError(f"{name}: not UTF-8 text (byte 0x{data[e.start]:02x} on line {line}); "
-                        "save the file as UTF-8") from None
-    if "\x00" in text:
-        raise FileError(f"{name}: contains NUL bytes (a binary or UTF-16 file?); save it as UTF-8 "
-                        "text")
-    return text
-
-
 def _jsonl_rows(text: str) -> list[Row]:
     rows: list[Row] = []
     for number, line in enumerate(text.splitlines(), start=1):
@@ -209,8 +202,8 @@ def _jsonl_rows(text: str) -> list[Row]:
 
 def _parse_object(text: str) -> dict[str, Any] | FieldError:
     try:
-        obj = json.loads(text, parse_constant=_no_constant)
-    except (json.JSONDecodeError, ValueError) as e:
+        obj = parse_json(text, constants=False)
+    except ValueError as e:
         msg = f"invalid JSON: {e.msg} at column {e.colno}" if isinstance(e, json.JSONDecodeError) \
             else f"invalid JSON: {e}"
         return FieldError(field="", type="json_invalid", message=msg, value=text[:200])
@@ -226,14 +219,10 @@ def _parse_object(text: str) -> dict[str, Any] | FieldError:
     return obj
 
 
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
-
-
 def _json_rows(text: str, name: str) -> list[Row]:
     try:
-        doc = json.loads(text, parse_constant=_no_constant)
-    except (json.JSONDecodeError, ValueError) as e:
+        doc = parse_json(text, constants=False)
+    except ValueError as e:
         raise FileError(f"{name}: not valid JSON ({str(e).splitlines()[0]}); use .jsonl for one "
                         "object per line") from None
     items = doc if isinstance(doc, list) else [doc]
@@ -247,29 +236,61 @@ def _json_rows(text: str, name: str) -> list[Row]:
 
 
 def _csv_rows(text: str, name: str, mapping: ColumnMapping | None, delimiter: str) -> list[Row]:
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    try:
-        records = list(reader)
-    except csv.Error as e:
-        raise FileError(f"{name}: unreadable CSV near line {reader.line_num} ({e})") from None
-    if not records or not any(c.strip() for c in records[0]):
+    records = _csv_records(text, name, delimiter)
+    if not records or isinstance(records[0][2], FieldError) or not any(c.strip() for c in records[0][2]):
         raise FileError(f"{name}: the first row must be a header naming the columns")
-    header = [c.strip() for c in records[0]]
+    header = [c.strip() for c in records[0][2]]
     problems = header_problems(header, mapping)
     if problems:
         raise FileError(f"{name}: " + "; ".join(problems))
     rows: list[Row] = []
-    for number, cells in enumerate(records[1:], start=2):
-        if not any(c.strip() for c in cells):
+    for number, raw, cells in records[1:]:
+        if isinstance(cells, FieldError):
+            rows.append((number, raw, cells))
+        elif not any(c.strip() for c in cells):
             continue  # a blank line is not a row (its number is still counted)
-        if len(cells) != len(header):
+        elif len(cells) != len(header):
             rows.append((number, cells, FieldError(
                 field="", type="row_length", value=None, expected=f"{len(header)} cells",
                 message=f"row has {len(cells)} cells, the header has {len(header)}")))
-            continue
-        row = dict(zip(header, cells, strict=True))
-        rows.append((number, row, row))
+        else:
+            row = dict(zip(header, cells, strict=True))
+            rows.append((number, row, row))
     return rows
+
+
+def _csv_records(text: str, name: str, delimiter: str) -> list[tuple[int, Any, list[str] | FieldError]]:
+    """(row number, raw, cells) per CSV row, header = row 1; a row with a stray quote is a FieldError.
+
+    A quote left open swallows every row after it, so where its field was meant to end cannot be
+    known: that is an error for the whole file (naming the row and line it opened on), never a
+    guess at the rows after it.
+    """
+    lines = text.splitlines(keepends=True)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    records: list[tuple[int, Any, list[str] | FieldError]] = []
+    while True:
+        start = reader.line_num + 1  # the physical line this row begins on
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return records
+        except csv.Error as e:
+            where = f"row {len(records) + 1} (line {start})"
+            if "end of data" in str(e):
+                raise FileError(f"{name}: {where}: a quoted field opened there is never closed, so "
+                                "the rows after it cannot be told apart; close the quote (a quote "
+                                "inside a quoted field is written twice: \"\")") from None
+            if "field limit" in str(e):
+                raise FileError(f"{name}: {where}: a field longer than {csv.field_size_limit()} "
+                                "characters (a quote left open?)") from None
+            raw = "".join(lines[start - 1:reader.line_num]).rstrip("\r\n")
+            records.append((len(records) + 1, raw, FieldError(
+                field="", type="csv_syntax", value=raw[:200],
+                message=f"malformed CSV on line {start}: {e} (a quote inside a quoted field is "
+                        "written twice: \"\")")))
+            continue
+        records.append((len(records) + 1, cells, cells))
 
 
 def _parquet_rows(data: bytes, name: str, mapping: ColumnMapping | None) -> list[Row]:

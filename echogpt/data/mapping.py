@@ -9,7 +9,6 @@ Study field paths such as ``measurements.lvidd``; unmapped columns must already 
 from __future__ import annotations
 
 import difflib
-import json
 import math
 import types
 import typing
@@ -21,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from pydantic_core import PydanticCustomError
 
 from echogpt import units
+from echogpt.files import parse_json, parse_yaml
 from echogpt.schemas import Study, segment_number
 
 REQUIRED_FIELDS = ("study_id", "findings_text")
@@ -112,11 +112,8 @@ def load_mapping(source: str | Path | dict[str, Any] | ColumnMapping) -> ColumnM
         except (OSError, UnicodeDecodeError) as e:
             raise MappingError(f"{where}: cannot read it ({e.__class__.__name__}: {e})") from None
         try:
-            if path.suffix.lower() in (".yaml", ".yml"):
-                source = yaml.safe_load(text)
-            else:
-                source = json.loads(text)
-        except (json.JSONDecodeError, yaml.YAMLError) as e:
+            source = parse_yaml(text) if path.suffix.lower() in (".yaml", ".yml") else parse_json(text)
+        except (ValueError, yaml.YAMLError) as e:
             first = str(e).splitlines()[0] if str(e) else e.__class__.__name__
             raise MappingError(f"{where}: not valid JSON/YAML ({first})") from None
     if not isinstance(source, dict):
@@ -292,8 +289,8 @@ def to_record(row: dict[str, Any], mapping: ColumnMapping | None, tabular: bool
             value = f"{value} {spec.unit}"
         if tabular and isinstance(value, str) and value.lstrip()[:1] in ("{", "["):
             try:
-                value = json.loads(value)
-            except json.JSONDecodeError:
+                value = parse_json(value)
+            except ValueError:
                 pass  # left as text: validation reports it against the field
         clash = _set_path(record, field.split("."), value)
         if clash:

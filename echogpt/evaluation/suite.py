@@ -20,7 +20,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from echogpt.evaluation.metrics import COLUMNS, METRICS, get_metric
-from echogpt.files import FileError, data_hash, read_jsonl
+from echogpt.files import FileError, csv_safe, data_hash, read_jsonl
 from echogpt.schemas import Prediction, Study
 
 DEFAULT_METRICS: tuple[str, ...] = ("rouge", "bleu", "bertscore", "fact_f1", "hallucination",
@@ -311,7 +311,7 @@ def _write(out: Path, result: dict[str, Any], rows: list[dict[str, Any]]) -> Non
     out.mkdir(parents=True, exist_ok=True)
     (out / "metrics.json").write_text(json.dumps(result, indent=2, ensure_ascii=False),
                                       encoding="utf-8")
-    pd.DataFrame(rows).to_csv(out / "per_sample.csv", index=False)
+    pd.DataFrame(rows).map(csv_safe).to_csv(out / "per_sample.csv", index=False)
     (out / "report.html").write_text(render_report(result), encoding="utf-8")
 
 

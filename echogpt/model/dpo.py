@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from echogpt.files import parse_json
 from echogpt.model.recipes import ConfigError, TrainConfig
 
 log = logging.getLogger(__name__)
@@ -55,9 +56,11 @@ def read_pairs(path: str | Path) -> list[dict[str, Any]]:
         if not line.strip():
             continue
         try:
-            rec = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise ConfigError(f"{path} row {row}: not JSON ({exc.msg})") from None
+            rec = parse_json(line)
+        except ValueError as exc:
+            raise ConfigError(f"{path} row {row}: not JSON ({getattr(exc, 'msg', exc)})") from None
+        if not isinstance(rec, dict):
+            raise ConfigError(f"{path} row {row}: expected a JSON object")
         missing = {"prompt", "chosen", "rejected"} - set(rec)
         if missing:
             raise ConfigError(f"{path} row {row}: missing {', '.join(sorted(missing))}")

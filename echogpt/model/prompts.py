@@ -217,16 +217,18 @@ def load_study_file(path: Path) -> Study:
     """
     from pydantic import ValidationError
 
+    from echogpt.files import FileError, decode_text, parse_json, read_bytes
+
+    try:  # 16 MiB: a study is a few kilobytes
+        text = decode_text(read_bytes(path, limit=16 * 2**20), str(path)).strip()
+    except FileError as err:
+        raise ValueError(f"cannot read {err}") from None
     try:
-        text = Path(path).read_text(encoding="utf-8").strip()
-    except (OSError, UnicodeDecodeError) as err:
-        raise ValueError(f"cannot read {path}: {err}") from None
-    try:
-        raw = json.loads(text)
-    except json.JSONDecodeError as err:
+        raw = parse_json(text)
+    except ValueError as err:
         try:  # a JSONL file: take its first line
-            raw = json.loads(text.splitlines()[0]) if text else None
-        except json.JSONDecodeError:
+            raw = parse_json(text.splitlines()[0]) if text else None
+        except ValueError:
             raise ValueError(f"{path} is not JSON: {err}") from None
     if not isinstance(raw, dict):
         raise ValueError(f"{path}: expected a JSON object with study_id and findings_text")

@@ -12,6 +12,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from echogpt.files import parse_yaml
 from echogpt.model.prompts import DEFAULT_PROMPT, PromptSettings
 
 CONFIG_DIR = Path(__file__).parents[1] / "configs"
@@ -92,8 +93,8 @@ def _parse_override(item: str) -> tuple[list[str], Any]:
         raise ConfigError(f"--set {item!r}: expected key=value")
     key, raw = item.split("=", 1)
     try:
-        value = yaml.safe_load(raw) if raw.strip() else None
-    except yaml.YAMLError:
+        value = parse_yaml(raw) if raw.strip() else None
+    except (yaml.YAMLError, ValueError):
         value = raw
     return key.strip().split("."), value
 
@@ -126,8 +127,8 @@ def load_train_config(name_or_path: str | None = None, overrides: list[str] | No
     if name_or_path:
         path = recipe_path(name_or_path)
         try:
-            data = yaml.safe_load(path.read_text()) or {}
-        except yaml.YAMLError as exc:
+            data = parse_yaml(path.read_text()) or {}
+        except (yaml.YAMLError, ValueError) as exc:
             raise ConfigError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
         if not isinstance(data, dict):
             raise ConfigError(f"{path}: a recipe is a mapping of config keys")

@@ -19,6 +19,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, ValidationError
 from sqlalchemy import func, select
 
+from echogpt.files import csv_safe
 from echogpt.reader.study import (
     ADMIN,
     RATERS,
@@ -271,7 +272,7 @@ def ratings_csv(rows: Iterable[dict]) -> str:
     fields = list(rows[0]) if rows else ["reader", "case_id", "dimension", "value"]
     writer = csv.DictWriter(buf, fieldnames=fields)
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows({k: csv_safe(v) for k, v in r.items()} for r in rows)
     return buf.getvalue()
 
 

@@ -19,6 +19,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from echogpt.evaluation import stats
+from echogpt.files import csv_safe
 from echogpt.review.accounts import User
 from echogpt.review.database import Database
 
@@ -359,7 +360,7 @@ def write_analysis(result: Analysis, out_dir: str | Path) -> list[Path]:
             with open(path, "w", newline="", encoding="utf-8") as f:
                 writer = csv.DictWriter(f, fieldnames=list(dict.fromkeys(k for r in rows for k in r)))
                 writer.writeheader()
-                writer.writerows(rows)
+                writer.writerows({k: csv_safe(v) for k, v in r.items()} for r in rows)
             paths.append(path)
     return paths + plot_analysis(result, out)
 

@@ -210,21 +210,28 @@ def list_users(db: Store, actor: User) -> list[User]:
         return [_to_user(r) for r in rows]
 
 
-def authenticate(db: Store, name: str, password: str) -> User:
+def authenticate(db: Store, name: str, password: str, client: str | None = None) -> User:
     """Log in: the user for ``name`` when ``password`` matches, else ``AuthenticationError``.
 
-    Failed attempts are audited under the attempted name, never with the password.
+    Attempts are audited (``review.throttle``), never with the password, and with the name only
+    when it names an account. After repeated failures for the account or from ``client`` (its
+    address; None when unknown) an attempt is refused unchecked with ``SignInThrottled``.
     """
+    from echogpt.review import throttle
+
     with db.transaction() as s:
         row = s.scalars(select(UserRow).where(UserRow.name == name)).one_or_none()
-        if row is None or not row.password_hash:
-            # Spend the same hashing time as a real check, so timing does not reveal names.
-            verify_password(_dummy_hash(), password)
-        ok = row is not None and row.active and verify_password(row.password_hash, password)
-        if ok and _HASHER.check_needs_rehash(row.password_hash):
-            row.password_hash = _HASHER.hash(password)
-        if not ok:
-            db.audit(s, None, "login.failed", detail=f"name={name[:128]}")
+        wait = throttle.admit(s, row.id if row else None, client)
+        if not wait:
+            if row is None or not row.password_hash:
+                # Spend the same hashing time as a real check, so timing does not reveal names.
+                verify_password(_dummy_hash(), password)
+            ok = row is not None and row.active and verify_password(row.password_hash, password)
+            if ok and _HASHER.check_needs_rehash(row.password_hash):
+                row.password_hash = _HASHER.hash(password)
+            throttle.record(s, ok, row.id if row else None, row.name if row else None, client)
+    if wait:
+        raise throttle.SignInThrottled(wait)
     if not ok:
         raise AuthenticationError("unknown user or wrong password")
     return _to_user(row)

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -130,7 +131,7 @@ def _engine(url: str) -> Engine:
         return create_engine(url, pool_pre_ping=True)
     path = url.split("///", 1)[-1]
     if path and path != ":memory:":
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        _private_file(Path(path.split("?", 1)[0]))
     engine = create_engine(url, connect_args={"timeout": 30})
 
     @event.listens_for(engine, "connect")
@@ -149,6 +150,24 @@ def _engine(url: str) -> Engine:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
+
+
+def _private_file(path: Path) -> None:
+    """Make the SQLite file readable by its owner only (0600; a new folder 0700) before SQLite
+    opens it: SQLite gives the -wal and -shm files beside it the same mode. A file an older
+    version left readable to others is tightened, when it is ours."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        if os.name != "posix":
+            return
+        for f in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+            try:
+                if f.stat().st_uid == os.getuid() and f.stat().st_mode & 0o077:
+                    f.chmod(0o600)
+            except OSError:  # absent, or a file system without modes: nothing to tighten
+                pass
 
 
 def _dump(check: CheckResult | None) -> str | None:
