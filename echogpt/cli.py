@@ -140,6 +140,25 @@ def validate_cmd(
     raise typer.Exit(report.exit_code)
 
 
+@app.command("import-sr")
+def import_sr_cmd(
+    paths: list[Path] = typer.Argument(..., help="DICOM SR files or folders (read recursively)"),
+    out: Path = typer.Option(..., help="Studies JSONL"),
+    issues: Path | None = typer.Option(None, help="Issues JSONL (default <OUT>.issues.jsonl when any)"),
+) -> None:
+    """DICOM echo SR (TID 5200/5300) -> Study JSONL: exit 0 all taken, 1 some rejected, 2 unreadable file."""
+    from echogpt.data.dicom_sr import import_sr, write_import
+    from echogpt.files import FileError
+
+    try:
+        result = import_sr(paths)
+        written = write_import(result, out, issues)
+    except FileError as err:
+        fail(str(err), 2)
+    typer.echo("\n".join(result.lines()) + "\nwritten: " + ", ".join(map(str, written)))
+    raise typer.Exit(result.exit_code)
+
+
 @app.command("export-schemas")
 def export_schemas_cmd(
     out: Path = typer.Option(Path("data_schemas"), help="Folder for the JSON Schemas and examples"),
