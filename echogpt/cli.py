@@ -240,6 +240,22 @@ def export_feedback_cmd(out: Path = typer.Option(..., help="Folder for the expor
     typer.echo("\n".join(report.lines()))
 
 
+@app.command("export-fhir")
+def export_fhir_cmd(out: Path = typer.Option(..., help="Folder for one <study_id>.fhir.json Bundle each"),
+                    study: list[str] = typer.Option(None, help="Only this study (repeatable)")) -> None:
+    """Signed reports as FHIR R4 Bundles: DiagnosticReport, one Observation per measurement, Provenance."""
+    from echogpt.interop.fhir import write_bundles
+    from echogpt.review.accounts import cli_user
+    from echogpt.review.store import NotFound, Store
+
+    db = Store()
+    try:
+        files = write_bundles(db, cli_user(db), out, study or None)
+    except (NotFound, ValueError, OSError) as err:
+        fail(str(err))
+    typer.echo(f"{len(files)} FHIR bundle(s) written to {out}")
+
+
 @app.command("evaluate")
 def evaluate_cmd(
     studies: Path = typer.Option(..., help="Studies with reference impressions (JSONL/JSON/CSV/Parquet)"),
