@@ -256,6 +256,22 @@ def export_fhir_cmd(out: Path = typer.Option(..., help="Folder for one <study_id
     typer.echo(f"{len(files)} FHIR bundle(s) written to {out}")
 
 
+@app.command("export-report")
+def export_report_cmd(study: str = typer.Option(..., help="Study ID"),
+                      out: Path = typer.Option(..., help="The PDF file to write")) -> None:
+    """The report of one study as a printable PDF ("DRAFT" across it until it is signed)."""
+    from echogpt.interop.pdf import write_report_pdf
+    from echogpt.review.accounts import cli_user
+    from echogpt.review.store import NotFound, Store
+
+    db = Store()
+    try:
+        path = write_report_pdf(db, cli_user(db), study, out)
+    except (NotFound, ValueError, OSError) as err:
+        fail(str(err))
+    typer.echo(f"report written to {path}")
+
+
 @app.command("evaluate")
 def evaluate_cmd(
     studies: Path = typer.Option(..., help="Studies with reference impressions (JSONL/JSON/CSV/Parquet)"),

@@ -118,6 +118,16 @@ def normal_range(field: str, sex: Sex | str | None = None) -> str | None:
     return f"{text} ({scale.source})" if text else None
 
 
+_DECIMALS = {"cm": 1, "m/s": 1, "cm2": 1, "": 2}
+"""Decimals a value is printed with at least, by unit (1.0 cm, not 1 cm)."""
+
+
+def show(value: float, unit: str) -> str:
+    """A value as a report prints it: the unit's decimals, or the value's own when it has more."""
+    own = len(f"{value:g}".split(".")[1]) if "." in f"{value:g}" else 0
+    return f"{value:.{min(max(own, _DECIMALS.get(unit, 0)), 3)}f}"
+
+
 class MeasurementLine(BaseModel):
     """One measurement as a report shows it."""
 
@@ -148,6 +158,6 @@ def measurement_rows(study: Study) -> list[MeasurementLine]:
                                        high=value.high, text=value.text().replace(" %", ""), unit=spec.unit,
                                        method=value.method, normal=normal))
         else:
-            out.append(MeasurementLine(field=field, label=spec.label, value=float(value), text=f"{value:g}",
-                                       unit=spec.unit, normal=normal))
+            out.append(MeasurementLine(field=field, label=spec.label, value=float(value),
+                                       text=show(value, spec.unit), unit=spec.unit, normal=normal))
     return out

@@ -34,8 +34,8 @@ def test_signed_report_round_trips_through_the_bundle(tmp_path, monkeypatch):
     findings = base64.b64decode(dr["presentedForm"][0]["data"]).decode()
     assert findings == w.study.findings_text
     obs = {o["code"]["coding"][-1]["code"]: o for o in entries(back, "Observation")}
-    assert set(obs) == {"lvef", "lvidd", "ivsd", "lvpwd", "tapse", "tr_vmax", "e_velocity", "la_volume", "lavi",
-                        "rv_lv_ratio"}
+    assert set(obs) == {"lvef", "lvidd", "ivsd", "lvpwd", "tapse", "tr_vmax", "e_velocity", "la_volume",
+                        "lavi", "rv_lv_ratio"}  # LAVI derived from LA volume and BSA
     lvidd = obs["lvidd"]
     assert lvidd["code"]["coding"][0] == {"system": "http://loinc.org", "code": "29436-3",
                                           "display": "Left ventricle internal end diastolic dimension"}
