@@ -426,6 +426,9 @@ def import_sr(paths: Iterable[str | Path]) -> SRImport:
                 cand = _candidate(num, name, issue)
                 if cand:
                     parts.cands.append(cand)
+        for i in result.issues:
+            if i.file == name and i.study_id is None:
+                i.study_id = header["study_id"]
         docs = sr_table().documents
         parts.findings += [t for c, t in found["text"] if c == docs.finding and t]
         parts.impressions += [t for c, t in found["text"] if c == docs.impression and t]
@@ -439,6 +442,20 @@ def import_sr(paths: Iterable[str | Path]) -> SRImport:
         study = _build(parts, note)
         if study is not None:
             result.studies.append(study)
+    return result
+
+
+def import_sr_bytes(name: str, data: bytes) -> SRImport:
+    """``import_sr`` of one uploaded file (the app's worklist import); issues carry ``name``."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="echogpt-sr-") as tmp:
+        path = Path(tmp) / (Path(name).name or "upload.dcm")
+        path.write_bytes(data)
+        result = import_sr([path])
+    for issue in result.issues:
+        issue.file = name
+    result.files = [name]
     return result
 
 
