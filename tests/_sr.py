@@ -85,10 +85,10 @@ def section(site_code: str, site: str, items: list) -> ContainerContentItem:
     return container(site_code, site, [modifier(SITE, site_code, site)] + items)
 
 
-def tid5300(pre: list = (), post: list = (), adhoc: list = (),
-            with_patient: bool = True) -> ContainerContentItem:
+def tid5300(pre: list = (), post: list = (), adhoc: list = (), with_patient: bool = True,
+            **patient_args: float | str) -> ContainerContentItem:
     """A Simplified Echo Procedure Report root with its three measurement containers."""
-    children = [patient()] if with_patient else []
+    children = [patient(**patient_args)] if with_patient else []
     for code, meaning, items in (("DCM:125301", "Pre-coordinated Measurements", pre),
                                  ("DCM:125302", "Post-coordinated Measurements", post),
                                  ("DCM:125303", "Adhoc Measurements", adhoc)):

@@ -9,7 +9,6 @@ implausible values and documents that are no adult echo report become issues, ne
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Literal
@@ -18,9 +17,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_core import PydanticCustomError
 
 from echogpt import units
-from echogpt.data.sr_codes import MeasurementRow, code_key, match, sr_table
+from echogpt.data.sr_codes import MeasurementRow, match, sr_table
+from echogpt.data.sr_tree import NotEchoReport, NumItem, read_document
 from echogpt.files import FileError, write_jsonl
-from echogpt.schemas import Study
+from echogpt.schemas import Patient, Study
 
 IssueKind = Literal["unreadable", "not_echo", "unknown_code", "adhoc", "duplicate", "implausible",
                     "bad_unit", "no_value", "patient", "invalid_study"]
@@ -52,6 +52,7 @@ class SRImport(BaseModel):
     files: list[str] = Field(default_factory=list)
     studies: list[Study] = Field(default_factory=list)
     issues: list[SRIssue] = Field(default_factory=list)
+    taken: dict[str, int] = Field(default_factory=dict, description="file -> measurement items taken")
 
     @property
     def exit_code(self) -> int:
@@ -65,8 +66,8 @@ class SRImport(BaseModel):
         out = []
         for name in self.files:
             mine = [i for i in self.issues if i.file == name]
-            if not mine:
-                out.append(f"{name}: ok")
+            if name in self.taken:
+                out.append(f"{name}: {self.taken[name]} measurement items taken, {len(mine)} issues")
             for i in mine:
                 where = f" [item {i.item}]" if i.item else ""
                 out.append(f"{name}{where}: {i.kind.replace('_', ' ')}: {i.message}")
@@ -74,20 +75,6 @@ class SRImport(BaseModel):
         out.append(f"{len(self.files)} files: {len(self.studies)} studies, {len(self.issues)} issues "
                    f"({rejected} rejections)")
         return out
-
-
-class _Num(BaseModel):
-    """One numeric content item with the modifiers that apply to it."""
-
-    code: str
-    meaning: str
-    value: float | None
-    unit: str | None
-    item: str
-    container: str | None
-    mods: dict[str, str]
-    mod_meanings: dict[str, str]
-    label: str | None = None
 
 
 class _Candidate(BaseModel):
@@ -103,116 +90,10 @@ class _Candidate(BaseModel):
     item: str
 
 
-# ---------------------------------------------------------------- reading one file
-
-
-def _key(seq: Any) -> tuple[str, str]:
-    c = seq[0]
-    return code_key(str(c.CodingSchemeDesignator), str(c.CodeValue)), str(c.get("CodeMeaning", ""))
-
-
-def _role_of() -> dict[str, str]:
-    return {code: role for role, code in sr_table().roles.items()}
-
-
-def _walk(items: Any, inherited: dict[str, tuple[str, str]], prefix: str, container: str | None,
-          out: dict[str, list[Any]]) -> None:
-    """Collect NUM items (with inherited finding site etc.) and coded/text items under ``items``."""
-    roles, docs = _role_of(), sr_table().documents
-    for n, item in enumerate(items, 1):
-        path = f"{prefix}{n}"
-        vt = str(item.get("ValueType", ""))
-        if "ConceptNameCodeSequence" not in item:
-            continue
-        name, meaning = _key(item.ConceptNameCodeSequence)
-        if vt == "CONTAINER":
-            mods = dict(inherited)
-            if name in sr_table().documents.containers:
-                container = docs.containers[name]
-            for child in item.get("ContentSequence", []):
-                if child.get("RelationshipType") == "HAS CONCEPT MOD" and child.get("ValueType") == "CODE":
-                    role = roles.get(_key(child.ConceptNameCodeSequence)[0])
-                    if role:
-                        mods[role] = _key(child.ConceptCodeSequence)
-            _walk(item.get("ContentSequence", []), mods, path + ".", container, out)
-        elif vt == "NUM":
-            out["num"].append(_num(item, name, meaning, inherited, path, container))
-        elif vt == "CODE" and item.get("RelationshipType") != "HAS CONCEPT MOD":
-            out["code"].append((name, _key(item.ConceptCodeSequence)))
-        elif vt == "TEXT" and name in (docs.finding, docs.impression):
-            out["text"].append((name, str(item.get("TextValue", "")).strip()))
-
-
-def _num(item: Any, name: str, meaning: str, inherited: dict[str, tuple[str, str]], path: str,
-         container: str | None) -> _Num:
-    roles = _role_of()
-    mods = dict(inherited)
-    label = None
-    for child in item.get("ContentSequence", []):
-        if "ConceptNameCodeSequence" not in child:
-            continue
-        role = roles.get(_key(child.ConceptNameCodeSequence)[0])
-        if role == "label" and child.get("ValueType") == "TEXT":
-            label = str(child.TextValue)
-        elif role and child.get("ValueType") == "CODE":
-            mods[role] = _key(child.ConceptCodeSequence)
-    value = unit = None
-    mv = item.get("MeasuredValueSequence")
-    if mv:
-        value = float(mv[0].NumericValue)
-        unit = str(mv[0].MeasurementUnitsCodeSequence[0].CodeValue)
-    return _Num(code=name, meaning=meaning, value=value, unit=unit, item=path, container=container,
-                mods={r: c for r, (c, _) in mods.items()}, mod_meanings={r: m for r, (_, m) in mods.items()},
-                label=label)
-
-
-def _read(path: Path) -> Any:
-    import pydicom
-    from pydicom.errors import InvalidDicomError
-
-    if not path.is_file():
-        raise FileError(f"{path.name}: no such file")
-    try:
-        ds = pydicom.dcmread(path)
-    except InvalidDicomError:
-        raise FileError(f"{path.name}: not a DICOM file") from None
-    except Exception as exc:  # noqa: BLE001 - a broken file is one line, never a traceback
-        raise FileError(f"{path.name}: unreadable DICOM ({type(exc).__name__}: "
-                        f"{str(exc).splitlines()[0] if str(exc) else 'no detail'})") from None
-    # pydicom keeps what it could read of a cut file without a word: an element that runs past the
-    # end of the file, or an SR without its content tree, is a broken file, not an empty report
-    size = path.stat().st_size
-    for tag in ds.keys():
-        raw = ds.get_item(tag)
-        tell, length = getattr(raw, "value_tell", None), getattr(raw, "length", 0)
-        if tell is not None and length != 0xFFFFFFFF and tell + length > size:
-            raise FileError(f"{path.name}: truncated DICOM file (element {tag} runs past the end)")
-    if "SOPClassUID" not in ds:
-        raise FileError(f"{path.name}: incomplete DICOM file (no SOP Class UID)")
-    if str(ds.SOPClassUID).startswith("1.2.840.10008.5.1.4.1.1.88.") and "ContentSequence" not in ds:
-        raise FileError(f"{path.name}: incomplete structured report (no content tree)")
-    return ds
-
-
-def _document_problem(ds: Any) -> str | None:
-    """Why ``ds`` is not an adult echo SR, or None when it is one."""
-    docs = sr_table().documents
-    if ds.get("ValueType") != "CONTAINER" or "ConceptNameCodeSequence" not in ds:
-        return f"not a structured report (modality {ds.get('Modality', '?')}); nothing imported"
-    root, meaning = _key(ds.ConceptNameCodeSequence)
-    template = next((str(t.get("TemplateIdentifier", "")) for t in ds.get("ContentTemplateSequence", [])),
-                    None)
-    if root in docs.roots or (template in docs.templates):
-        return None
-    tid = f", template TID {template}" if template else ""
-    return (f"not an adult echo report: document title '{meaning}' ({root}){tid}; EchoGPT reads "
-            "TID 5200 and TID 5300; nothing imported")
-
-
 # ---------------------------------------------------------------- measurements
 
 
-def _candidate(num: _Num, file: str, issue: Any) -> _Candidate | None:
+def _candidate(num: NumItem, file: str, issue: Any) -> _Candidate | None:
     """The Study field value of one NUM item, or None (with an issue saying why)."""
     tbl = sr_table()
     where = f" at {num.mod_meanings['finding_site']}" if "finding_site" in num.mod_meanings else ""
@@ -239,7 +120,8 @@ def _candidate(num: _Num, file: str, issue: Any) -> _Candidate | None:
         units.check_range(row.field, value, had_unit=True)
     except PydanticCustomError as err:
         kind = "implausible" if err.type == "implausible_value" else "bad_unit"
-        issue(kind, f"{shown} = {num.value} {num.unit}: {err.message()}; {row.field} not taken from it", num)
+        why = err.message().rstrip(".")
+        issue(kind, f"{shown} = {num.value} {num.unit}: {why}; {row.field} not taken from it", num)
         return None
     method = tbl.methods.get(num.mods.get("method", ""))
     selected = num.mod_meanings.get("selection")
@@ -277,36 +159,6 @@ def _choose(cands: list[_Candidate]) -> tuple[_Candidate, float, str | None]:
 # ---------------------------------------------------------------- patient and study
 
 
-def _patient(nums: list[_Num], codes: list[tuple[str, tuple[str, str]]], ds: Any) -> dict[str, Any]:
-    keys = {code: name for name, code in sr_table().patient.items()}
-    ucum = sr_table().ucum
-    out: dict[str, Any] = {}
-    for n in nums:
-        name = keys.get(n.code)
-        if name and n.value is not None:
-            unit = ucum.get(n.unit or "", n.unit or "")
-            if name == "age":
-                out["age"] = round(n.value * {"a": 1, "mo": 1 / 12, "wk": 7 / 365.25, "d": 1 / 365.25}
-                                   .get(unit, 1), 1)
-            elif name in ("height_cm", "weight_kg"):
-                out[name] = f"{n.value} {unit}"
-            else:
-                out[name] = n.value
-    for name, (value, _) in codes:
-        if keys.get(name) == "sex":
-            out["sex"] = {"DCM:M": "male", "DCM:F": "female"}.get(value)
-    age = re.fullmatch(r"(\d{3})([YMWD])", str(ds.get("PatientAge", "")))
-    if "age" not in out and age:
-        out["age"] = round(int(age[1]) / {"Y": 1, "M": 12, "W": 52.18, "D": 365.25}[age[2]], 1)
-    if "sex" not in out and ds.get("PatientSex") in ("M", "F"):
-        out["sex"] = {"M": "male", "F": "female"}[ds.PatientSex]
-    if "height_cm" not in out and ds.get("PatientSize"):
-        out["height_cm"] = f"{float(ds.PatientSize)} m"
-    if "weight_kg" not in out and ds.get("PatientWeight"):
-        out["weight_kg"] = f"{float(ds.PatientWeight)} kg"
-    return {k: v for k, v in out.items() if v is not None}
-
-
 def _findings_prose(measurements: dict[str, Any]) -> str:
     parts = []
     for field, value in measurements.items():
@@ -328,15 +180,25 @@ class _StudyParts(BaseModel):
     impressions: list[str] = Field(default_factory=list)
 
 
-def _header(ds: Any) -> dict[str, Any]:
-    tee = set(sr_table().documents.tee)
-    procs = [code_key(str(c.CodingSchemeDesignator), str(c.CodeValue))
-             for seq in ("ProcedureCodeSequence", "PerformedProcedureCodeSequence")
-             for c in ds.get(seq, []) if "CodeValue" in c]
-    date = str(ds.get("StudyDate", "") or "")
-    return {"study_id": str(ds.StudyInstanceUID), "patient_id": str(ds.get("PatientID", "") or "") or None,
-            "study_date": f"{date[:4]}-{date[4:6]}-{date[6:8]}" if re.fullmatch(r"\d{8}", date) else None,
-            "study_type": "TEE" if tee & set(procs) else "TTE"}
+def _patient(values: dict[str, Any], note: Any, file: str) -> tuple[dict[str, Any] | None, bool]:
+    """The patient block with each refused attribute left out (and noted); False for a child."""
+    values = dict(values)
+    for _ in range(len(values) + 1):
+        try:
+            Patient.model_validate(values)
+            return values or None, True
+        except ValidationError as err:
+            e = err.errors()[0]
+            if e["type"] == "not_adult":
+                note("patient", f"study not imported: {e['msg']}", file, None)
+                return None, False
+            key = str(e["loc"][0]) if e["loc"] else ""
+            # a BSA derived from height and weight is out of range: both go
+            drop = [key] if key in values else [k for k in ("height_cm", "weight_kg") if k in values]
+            note("patient", f"patient {key}: {e['msg']}; {', '.join(drop) or 'it'} left out", file, None)
+            for k in drop:
+                values.pop(k, None)
+    return None, True
 
 
 def _build(parts: _StudyParts, note: Any) -> Study | None:
@@ -350,18 +212,17 @@ def _build(parts: _StudyParts, note: Any) -> Study | None:
             note("duplicate", why, kept.file, kept.item)
         measurements[field] = ({"low": value, "high": value, "method": kept.method} if field == "lvef"
                                else value)
-    record = {**parts.header, "measurements": measurements or None,
+    patient, adult = _patient(parts.patient, note, parts.files[0])
+    if not adult:
+        return None
+    record = {**parts.header, "patient": patient, "measurements": measurements or None,
               "findings_text": "\n".join(parts.findings) or _findings_prose(measurements),
               "impression": "\n".join(parts.impressions) or None}
-    if parts.patient:
-        record["patient"] = parts.patient
     try:
         return Study.model_validate({k: v for k, v in record.items() if v is not None})
     except ValidationError as err:
-        first = err.errors()
-        msg = "; ".join(f"{'.'.join(str(x) for x in e['loc'])}: {e['msg']}" for e in first)
-        kind = "patient" if all(e["loc"][:1] == ("patient",) for e in first) else "invalid_study"
-        note(kind, f"study not imported: {msg}", parts.files[0], None)
+        msg = "; ".join(f"{'.'.join(str(x) for x in e['loc'])}: {e['msg']}" for e in err.errors())
+        note("invalid_study", f"study not imported: {msg}", parts.files[0], None)
         return None
 
 
@@ -397,41 +258,42 @@ def import_sr(paths: Iterable[str | Path]) -> SRImport:
         name = str(path)
         result.files.append(name)
 
-        def issue(kind: str, message: str, num: _Num | None = None, file: str = name) -> None:
+        def issue(kind: str, message: str, num: NumItem | None = None, file: str = name) -> None:
             result.issues.append(SRIssue(file=file, kind=kind, message=message,  # type: ignore[arg-type]
                                          code=num.code if num else None, item=num.item if num else None))
 
         try:
-            ds = _read(path)
-            problem = _document_problem(ds)
-            if problem:
-                issue("not_echo", problem)
-                continue
-            found: dict[str, list[Any]] = {"num": [], "code": [], "text": []}
-            _walk(ds.get("ContentSequence", []), {}, "1.", None, found)
-            header = _header(ds)
+            doc = read_document(path)
+        except NotEchoReport as err:
+            issue("not_echo", str(err))
+            continue
         except FileError as err:
             issue("unreadable", str(err).split(": ", 1)[-1])
             continue
         except Exception as exc:  # noqa: BLE001 - a broken content tree is one line per file
             issue("unreadable", f"broken SR content ({type(exc).__name__}: {str(exc)[:120]})")
             continue
-        parts = studies.setdefault(header["study_id"], _StudyParts(header=header))
+        sid = doc.header["study_id"]
+        parts = studies.setdefault(sid, _StudyParts(header=doc.header))
         parts.files.append(name)
-        patient_codes = set(sr_table().patient.values())
-        for key, value in _patient(found["num"], found["code"], ds).items():
+        for key, value in doc.patient.items():
             parts.patient.setdefault(key, value)
-        for num in found["num"]:
-            if num.code not in patient_codes:
-                cand = _candidate(num, name, issue)
-                if cand:
-                    parts.cands.append(cand)
+        patient_codes = set(sr_table().patient.values())
+        taken = 0
+        for num in doc.nums:
+            if num.code in patient_codes:
+                continue
+            cand = _candidate(num, name, issue)
+            if cand:
+                parts.cands.append(cand)
+                taken += 1
+        result.taken[name] = taken
         for i in result.issues:
             if i.file == name and i.study_id is None:
-                i.study_id = header["study_id"]
+                i.study_id = sid
         docs = sr_table().documents
-        parts.findings += [t for c, t in found["text"] if c == docs.finding and t]
-        parts.impressions += [t for c, t in found["text"] if c == docs.impression and t]
+        parts.findings += [t for c, t in doc.texts if c == docs.finding and t]
+        parts.impressions += [t for c, t in doc.texts if c == docs.impression and t]
     for parts in studies.values():
 
         def note(kind: str, message: str, file: str, item: str | None,

@@ -119,16 +119,23 @@ def test_non_echo_sr_not_dicom_and_truncated_file(tmp_path):
 def test_files_of_one_study_merge_and_pediatric_study_is_refused(tmp_path):
     a = sr_file(tmp_path / "a.dcm", _sr.tid5300(pre=[num("LN:80007-8", "LVIDd", 5.1, "cm")]))
     b = sr_file(tmp_path / "b.dcm", _sr.tid5300(pre=[num("LN:77903-3", "TAPSE", 2.2, "cm")]))
-    kid = _sr.container("DCM:125200", "Adult Echocardiography Procedure Report",
-                        [_sr.patient(age=9), _sr.container("DCM:125301", "Pre-coordinated Measurements",
-                                                           [num("LN:80007-8", "LVIDd", 3.1, "cm")])],
-                        template="5300", rel=None)
+    kid = _sr.tid5300(pre=[num("LN:80007-8", "LVIDd", 3.1, "cm")], age=9)
     c = sr_file(tmp_path / "c.dcm", kid, study_uid="1.2.826.0.1.3680043.8.498.3003")
     result = import_sr([a, b, c])
     (study,) = result.studies
     assert study.measurements.lvidd == 5.1 and study.measurements.tapse == 2.2
     (refused,) = result.issues
     assert refused.kind == "patient" and "under 18" in refused.message and result.exit_code == 1
+
+
+def test_implausible_patient_attribute_is_left_out_not_the_study(tmp_path):
+    root = _sr.tid5300(pre=[num("LN:80007-8", "LVIDd", 5.0, "cm")], weight_kg=500)
+    result = import_sr([sr_file(tmp_path / "w.dcm", root)])
+    (study,) = result.studies
+    assert study.measurements.lvidd == 5.0 and study.patient.weight_kg is None and study.patient.age == 64
+    (issue,) = result.issues
+    assert issue.kind == "patient" and "weight_kg" in issue.message and "left out" in issue.message
+    assert result.exit_code == 1
 
 
 def test_cli_writes_studies_and_issues_with_validate_exit_codes(tmp_path):
