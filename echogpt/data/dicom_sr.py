@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_core import PydanticCustomError
 
 from echogpt import units
-from echogpt.data.sr_codes import MeasurementRow, match, sr_table
+from echogpt.data.sr_codes import MeasurementRow, known_code, match, sr_table
 from echogpt.data.sr_tree import NotEchoReport, NumItem, read_document
 from echogpt.files import FileError, write_jsonl
 from echogpt.schemas import Patient, Study
@@ -105,8 +105,9 @@ def _candidate(num: NumItem, file: str, issue: Any) -> _Candidate | None:
     row = match(num.code, num.mods) or (match(num.mods["property"], num.mods) if "property" in num.mods
                                          else None)
     if row is None:
-        issue("unknown_code", f"{shown} = {num.value} {num.unit}: no Study field for this code; not imported",
-              num)
+        why = ("no Study field for this code with these modifiers (site, phase, flow)" if known_code(num.code)
+               else "no Study field for this code")
+        issue("unknown_code", f"{shown} = {num.value} {num.unit}: {why}; not imported", num)
         return None
     if num.value is None:
         issue("no_value", f"{shown}: the item carries no number; {row.field} left empty", num)
@@ -152,8 +153,10 @@ def _choose(cands: list[_Candidate]) -> tuple[_Candidate, float, str | None]:
         return top[0], top[0].value, (f"{head}; kept {top[0].value:g}: the preferred method "
                                       f"({top[0].method or top[0].row.meaning}, {top[0].rank_source})")
     mean = round(sum(c.value for c in top) / len(top), 3)
-    return top[0], mean, (f"{head}; kept {mean:g}: the mean of {len(top)} beats of the same method, none "
-                          "marked on the device (several beats are averaged, ASE15)")
+    what = ("beats of the same method" if len({c.method or c.row.code for c in top}) == 1
+            else "values of equally preferred methods")
+    return top[0], mean, (f"{head}; kept {mean:g}: the mean of {len(top)} {what}, none marked on the "
+                          "device (several beats are averaged, ASE15)")
 
 
 # ---------------------------------------------------------------- patient and study

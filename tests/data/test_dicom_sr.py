@@ -58,7 +58,8 @@ def test_tid5200_sections_legacy_codes_duplicates_and_unknown_codes(tmp_path):
     tv = section("SRT:T-35100", "Tricuspid Valve", [
         num("LN:20355-4", "Peak Blood Velocity", 2.9, "m/s",
             modifier(("SRT:G-C048", "Direction of flow"), "SRT:R-42E61", "Retrograde Flow"))])
-    result = import_sr([sr_file(tmp_path / "b.dcm", _sr.tid5200([lv, av, tv]))])
+    mv = section("SCT:91134007", "Mitral Valve", [num("LN:20355-4", "Peak Blood Velocity", 1.1, "m/s")])
+    result = import_sr([sr_file(tmp_path / "b.dcm", _sr.tid5200([lv, av, tv, mv]))])
     (study,) = result.studies
     m = study.measurements
     assert m.av_vmax == 3.5 and m.tr_vmax == 2.9
@@ -67,9 +68,10 @@ def test_tid5200_sections_legacy_codes_duplicates_and_unknown_codes(tmp_path):
     dup = {i.message.split(":")[0]: i.message for i in result.issues if i.kind == "duplicate"}
     assert "mean of 3 beats" in dup["LVIDd"] and "none marked on the device" in dup["LVIDd"]
     assert "kept 55: the preferred method (biplane method of disks, ASE15)" in dup["LVEF"]
-    (unknown,) = [i for i in result.issues if i.kind == "unknown_code"]
-    assert "Velocity Time Integral" in unknown.message and "at Aortic Valve" in unknown.message
-    assert unknown.code == "LN:20354-7"
+    vti, mv_peak = [i for i in result.issues if i.kind == "unknown_code"]
+    assert "Velocity Time Integral" in vti.message and "at Aortic Valve" in vti.message
+    assert vti.code == "LN:20354-7" and vti.message.endswith("no Study field for this code; not imported")
+    assert "at Mitral Valve" in mv_peak.message and "with these modifiers" in mv_peak.message
     assert result.exit_code == 0
 
 
