@@ -4,13 +4,9 @@ item not taken as it came is a row of the table; a file that is not DICOM is one
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
 
+import _sr
 from _app_fixtures import copilot_fixture, new_app, talking_model_fixture  # noqa: F401  (fixtures)
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-import _sr  # noqa: E402
 
 
 def _upload(copilot, name: str, data: bytes):
