@@ -183,6 +183,8 @@ def import_upload(account: Any, name: str, data: bytes) -> ImportOutcome:
     from echogpt.data.load import load_studies_bytes
     from echogpt.files import FileError
 
+    if name.lower().endswith(".dcm"):
+        return _import_sr_upload(account, name, data)
     try:
         result = load_studies_bytes(data, name)
     except FileError as exc:
@@ -190,6 +192,25 @@ def import_upload(account: Any, name: str, data: bytes) -> ImportOutcome:
     added = store().import_studies(account, result.studies) if result.studies else []
     rows = [{"row": r.row, "study_id": r.study_id, "reason": r.reason()} for r in result.rejects]
     jsonl = "".join(r.model_dump_json() + "\n" for r in result.rejects)
+    return ImportOutcome(len(added), len(result.studies) - len(added), rows, jsonl)
+
+
+def _import_sr_upload(account: Any, name: str, data: bytes) -> ImportOutcome:
+    """A DICOM echo SR upload: its study goes to the worklist, each item not taken as it came is a row."""
+    from echogpt.data.dicom_sr import import_sr_bytes
+    from echogpt.files import FileError
+
+    try:
+        result = import_sr_bytes(name, data)
+    except FileError as exc:
+        return ImportOutcome(0, 0, error=str(exc))
+    unreadable = [i.message for i in result.issues if i.kind == "unreadable"]
+    if unreadable:
+        return ImportOutcome(0, 0, error=f"{name}: {unreadable[0]}")
+    added = store().import_studies(account, result.studies) if result.studies else []
+    rows = [{"row": i.item or "-", "study_id": i.study_id,
+             "reason": f"{i.kind.replace('_', ' ')}: {i.message}"} for i in result.issues]
+    jsonl = "".join(i.model_dump_json(exclude_none=True) + "\n" for i in result.issues)
     return ImportOutcome(len(added), len(result.studies) - len(added), rows, jsonl)
 
 

@@ -140,6 +140,25 @@ def validate_cmd(
     raise typer.Exit(report.exit_code)
 
 
+@app.command("import-sr")
+def import_sr_cmd(
+    paths: list[Path] = typer.Argument(..., help="DICOM SR files or folders (read recursively)"),
+    out: Path = typer.Option(..., help="Studies JSONL"),
+    issues: Path | None = typer.Option(None, help="Issues JSONL (default <OUT>.issues.jsonl when any)"),
+) -> None:
+    """DICOM echo SR (TID 5200/5300) -> Study JSONL: exit 0 all taken, 1 some rejected, 2 unreadable file."""
+    from echogpt.data.dicom_sr import import_sr, write_import
+    from echogpt.files import FileError
+
+    try:
+        result = import_sr(paths)
+        written = write_import(result, out, issues)
+    except FileError as err:
+        fail(str(err), 2)
+    typer.echo("\n".join(result.lines()) + "\nwritten: " + ", ".join(map(str, written)))
+    raise typer.Exit(result.exit_code)
+
+
 @app.command("export-schemas")
 def export_schemas_cmd(
     out: Path = typer.Option(Path("data_schemas"), help="Folder for the JSON Schemas and examples"),
@@ -219,6 +238,38 @@ def export_feedback_cmd(out: Path = typer.Option(..., help="Folder for the expor
     except (ValueError, OSError) as err:
         fail(str(err))
     typer.echo("\n".join(report.lines()))
+
+
+@app.command("export-fhir")
+def export_fhir_cmd(out: Path = typer.Option(..., help="Folder for one <study_id>.fhir.json Bundle each"),
+                    study: list[str] = typer.Option(None, help="Only this study (repeatable)")) -> None:
+    """Signed reports as FHIR R4 Bundles: DiagnosticReport, one Observation per measurement, Provenance."""
+    from echogpt.interop.fhir import write_bundles
+    from echogpt.review.accounts import cli_user
+    from echogpt.review.store import NotFound, Store
+
+    db = Store()
+    try:
+        files = write_bundles(db, cli_user(db), out, study or None)
+    except (NotFound, ValueError, OSError) as err:
+        fail(str(err))
+    typer.echo(f"{len(files)} FHIR bundle(s) written to {out}")
+
+
+@app.command("export-report")
+def export_report_cmd(study: str = typer.Option(..., help="Study ID"),
+                      out: Path = typer.Option(..., help="The PDF file to write")) -> None:
+    """The report of one study as a printable PDF ("DRAFT" across it until it is signed)."""
+    from echogpt.interop.pdf import write_report_pdf
+    from echogpt.review.accounts import cli_user
+    from echogpt.review.store import NotFound, Store
+
+    db = Store()
+    try:
+        path = write_report_pdf(db, cli_user(db), study, out)
+    except (NotFound, ValueError, OSError) as err:
+        fail(str(err))
+    typer.echo(f"report written to {path}")
 
 
 @app.command("evaluate")

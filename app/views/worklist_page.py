@@ -24,8 +24,8 @@ if rows:
 else:
     st.info("No studies with this status.")
 
-with st.expander("Import a file (JSONL, CSV or Parquet)"):
-    upload = st.file_uploader("Studies file", type=["jsonl", "json", "csv", "parquet"],
+with st.expander("Import a file (JSONL, CSV, Parquet or DICOM SR)"):
+    upload = st.file_uploader("Studies file", type=["jsonl", "json", "csv", "parquet", "dcm"],
                               key="import_file")
     if st.button("Import", key="import_submit", disabled=upload is None):
         st.session_state["import_result"] = services.import_upload(
