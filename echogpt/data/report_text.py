@@ -1,0 +1,380 @@
+"""Reading one free-text echo report: its sections, study type, header fields and measurement tables.
+
+Headings and measurement names are data (``resources/report_sections.json``,
+``resources/measurement_names.json``); only findings-kind sections become findings text.
+
+    parsed = parse_report(text); parsed.findings_text, parsed.impression, parsed.measurements
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SECTION_KINDS = ("indication", "history", "procedure", "technique", "sedation", "findings", "anatomy",
+                 "measurements", "comparison", "impression", "recommendations", "header")
+
+
+class SectionTable(BaseModel):
+    """``report_sections.json``: heading synonyms per section kind and study-type words."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    about: str = Field(alias="_about")
+    findings_kinds: list[str]
+    headings: dict[str, list[str]]
+    study_types: dict[str, Any]
+
+
+class NameTable(BaseModel):
+    """``measurement_names.json``: measurement names, valve-context names and unstored names."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    about: str = Field(alias="_about")
+    names: dict[str, list[str]]
+    in_context: dict[str, dict[str, Any]]
+    not_stored: list[str]
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"[\s._-]+", " ", text.strip().lower()).strip()
+
+
+def _load(name: str) -> Any:
+    return json.loads(resources.files("echogpt.resources").joinpath(name).read_text("utf-8"))
+
+
+@cache
+def section_table() -> SectionTable:
+    """The validated heading table; every kind must be one of SECTION_KINDS."""
+    tbl = SectionTable.model_validate(_load("report_sections.json"))
+    unknown = set(tbl.headings) - set(SECTION_KINDS)
+    if unknown:
+        raise ValueError(f"report_sections.json: unknown section kinds {sorted(unknown)}; allowed: "
+                         f"{', '.join(SECTION_KINDS)}")
+    return tbl
+
+
+@cache
+def _headings() -> dict[str, str]:
+    """Normalised heading -> section kind."""
+    return {_norm(h): kind for kind, names in section_table().headings.items() for h in names}
+
+
+@cache
+def name_table() -> NameTable:
+    """The validated measurement-name table; every field must be a measurement field."""
+    from echogpt import units
+
+    tbl = NameTable.model_validate(_load("measurement_names.json"))
+    fields = set(units.table().fields)
+    targets = set(tbl.names) | {f for m in tbl.in_context["names"].values() for f in m.values()}
+    if targets - fields:
+        raise ValueError(f"measurement_names.json: unknown fields {sorted(targets - fields)}")
+    return tbl
+
+
+# ---------------------------------------------------------------- sections
+
+# A heading line: "FINDINGS", "Findings:", "FINDINGS: text", "1. Impression:", "== Summary ==".
+_HEAD = re.compile(r"^\s*(?:\d{1,2}[.)]\s*)?[=*#\s]*([A-Za-z][A-Za-z0-9 /&'()+-]{0,48}?)\s*[=*#]*\s*"
+                   r"(?::|\s-\s|$)\s*(.*)$")
+# A capitalised heading inside a line: "... normal. IMPRESSION: Normal study."
+_INLINE_HEAD = re.compile(r"(?<=[.!?;])\s+([A-Z][A-Z /&]{2,40}):\s*")
+_RULE = re.compile(r"^\s*[-=_*~]{3,}\s*$")
+_MARKER = re.compile(r"^\s*(?:\(?\d{1,2}[.)](?!\d)|[-*•·‣▪])\s*")
+
+
+@dataclass
+class Section:
+    """One section of a report: its kind, heading as written and lines (heading excluded)."""
+
+    kind: str
+    heading: str
+    lines: list[str] = field(default_factory=list)
+    start_line: int = 1
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.lines).strip()
+
+
+def heading_kind(line: str) -> tuple[str, str, str] | None:
+    """The section a line opens, as (kind, heading, rest of the line), or None for a body line.
+
+    A heading is a known name (``report_sections.json``) written in capitals with or without a
+    colon, or in any case with a colon, or alone on its line: "IMPRESSION", "Findings:",
+    "Reason for exam: chest pain".
+    """
+    m = _HEAD.match(line)
+    if not m:
+        return None
+    name, rest = m.group(1).strip(), m.group(2).strip()
+    kind = _headings().get(_norm(name)) or _headings().get(_norm(name.rstrip("s")))
+    if kind is None:
+        return None
+    sep = line[m.end(1):m.start(2)]
+    has_colon = ":" in sep or " - " in sep
+    if not (has_colon or not rest):
+        return None  # "LV normal in size" is a sentence, not the heading "LV"
+    if not has_colon and not (name.isupper() or len(line.strip()) <= 40):
+        return None
+    if not has_colon and kind in ("header", "anatomy") and not name.isupper():
+        return None  # "Left ventricle" alone is a heading only in capitals
+    return kind, name, rest
+
+
+def _split_inline(text: str) -> str:
+    """Put capitalised headings that follow a sentence on a line of their own."""
+
+    def cut(m: re.Match[str]) -> str:
+        return f"\n{m.group(1)}: " if _norm(m.group(1)) in _headings() else m.group(0)
+
+    return _INLINE_HEAD.sub(cut, text)
+
+
+def split_sections(text: str) -> list[Section]:
+    """Cut a report into sections by its headings; text before the first heading is 'preamble'.
+
+    A header line ("MRN: 123") is a one-line section; an anatomy heading ("Mitral valve:") opens
+    findings unless the report is already in its findings, measurements or impression.
+    """
+    sections = [Section("preamble", "", [], 1)]
+    for number, line in enumerate(_split_inline(text).splitlines(), start=1):
+        if _RULE.match(line):
+            continue
+        found = heading_kind(line)
+        current = sections[-1]
+        if found is None:
+            current.lines.append(line)
+            continue
+        kind, name, rest = found
+        if kind == "header" and current.kind not in ("preamble", "header"):
+            current.lines.append(line)  # "Rhythm: AF" inside the findings is a finding
+            continue
+        if kind == "header":
+            sections.append(Section("header", name, [rest] if rest else [], number))
+            sections.append(Section(current.kind, current.heading, [], number + 1))
+            continue
+        if kind == "anatomy":
+            if current.kind in ("findings", "measurements", "impression", "comparison"):
+                current.lines.append(line)  # a sub-heading: the label stays in the text
+                continue
+            sections.append(Section("findings", name, [line.strip()], number))
+            continue
+        sections.append(Section(kind, name, [rest] if rest else [], number))
+    return [s for s in sections if s.text or s.kind != "preamble"]
+
+
+# ---------------------------------------------------------------- study type and header
+
+
+def detect_study_type(sections: list[Section], title: str = "") -> str:
+    """TEE, stress or TTE, from the title, header, procedure and technique lines.
+
+    The indication, impression and recommendations are not read ("consider TEE" is no TEE);
+    findings are read only when nothing else names the type ("dobutamine was infused").
+    """
+    words = section_table().study_types
+    named = [title] + [s.heading + " " + s.text for s in sections
+                       if s.kind in ("preamble", "header", "procedure", "technique", "sedation")]
+    later = [s.text for s in sections if s.kind in ("findings", "anatomy")]
+    for texts in (named, later):
+        blob = " ".join(texts).lower()
+        for kind in ("stress", "TEE"):
+            if any(re.search(rf"(?<![a-z]){re.escape(w)}(?![a-z])", blob) for w in words[kind]):
+                return kind
+    return "TTE"
+
+
+_HEADER_KEYS = {"mrn": "patient_id", "patient id": "patient_id", "hospital number": "patient_id",
+                "nhs number": "patient_id", "id": "patient_id", "date": "study_date",
+                "study date": "study_date", "exam date": "study_date", "date of study": "study_date",
+                "date of exam": "study_date", "age": "patient.age", "sex": "patient.sex",
+                "gender": "patient.sex", "height": "patient.height_cm", "weight": "patient.weight_kg",
+                "bsa": "patient.bsa_m2", "accession": "study_id", "accession number": "study_id",
+                "study id": "study_id", "hr": "measurements.heart_rate",
+                "heart rate": "measurements.heart_rate"}
+
+
+def header_fields(sections: list[Section]) -> dict[str, str]:
+    """Identifiers and patient fields from header lines, as Study field path -> raw text.
+
+    Several fields on one line ("Age: 67  Sex: F") are read; the first value of a field wins.
+    """
+    out: dict[str, str] = {}
+    for s in sections:
+        if s.kind != "header":
+            continue
+        pairs = [(s.heading, s.text)]
+        # "Age: 67   Sex: F   BSA: 1.9 m2": further "Key: value" pairs on the same line
+        parts = re.split(r"\s{2,}|\t|\s[|;,]\s", s.text)
+        if len(parts) > 1:
+            pairs = [(s.heading, parts[0])] + [tuple(p.split(":", 1)) for p in parts[1:] if ":" in p]
+        for key, value in pairs:
+            target = _HEADER_KEYS.get(_norm(key))
+            value = value.strip().rstrip(".")
+            if target and value and target not in out:
+                out[target] = value
+    return out
+
+
+# ---------------------------------------------------------------- measurements
+
+_UNIT = (r"(?:ml/m²|ml/m2|ml/m\^2|g/m²|g/m2|cm²|cm2|cm\^2|mm²|mm2|mm\s?hg|m/sec|cm/sec|m/s|cm/s|"
+         r"msec|ms|bpm|/min|cm|mm|ml|cc|%)(?![a-z0-9])")
+_VALUE = re.compile(
+    r"(?P<cmp>[<>≤≥~]\s*)?(?P<a>\d+(?:[.,]\d+)?)(?:\s*%?\s*(?:-|–|to)\s*(?P<b>\d+(?:[.,]\d+)?))?"
+    r"\s*(?P<unit>" + _UNIT + r")?", re.IGNORECASE)
+_LINK = re.compile(r"(?:\s*(?:\([a-z0-9' ]{1,16}\)|[:=]|is|was|of|at|now|measures?|measured|measuring|"
+                   r"estimated|calculated|approximately|approx\.?|about|by (?:biplane|simpson'?s?|visual"
+                   r"|eyeball|3d|m-mode)(?: method)?)\s*)*\s*", re.IGNORECASE)
+
+
+@dataclass
+class Reading:
+    """One measurement read from text: field, raw value text, its line and the text read."""
+
+    field: str
+    raw: str
+    line: int
+    quote: str
+
+
+@cache
+def _name_pattern() -> re.Pattern[str]:
+    tbl = name_table()
+    names = {n for ns in tbl.names.values() for n in ns} | set(tbl.in_context["names"]) | set(tbl.not_stored)
+    alts = sorted((re.escape(n).replace(r"\ ", r"[\s._-]*") for n in names), key=len, reverse=True)
+    return re.compile(r"(?<![A-Za-z0-9'/])(" + "|".join(alts) + r")(?![A-Za-z0-9'])", re.IGNORECASE)
+
+
+@cache
+def _lookup() -> tuple[dict[str, str], dict[str, dict[str, str]], dict[str, str]]:
+    tbl = name_table()
+    plain = {_norm(n): f for f, ns in tbl.names.items() for n in ns}
+    contextual = {_norm(n): m for n, m in tbl.in_context["names"].items()}
+    contexts = {_norm(w): c for c, ws in tbl.in_context["contexts"].items() for w in ws}
+    return plain, contextual, contexts
+
+
+def _context(text: str) -> str | None:
+    """The valve or tract a piece of text last names ("Aortic valve: ..." -> aortic)."""
+    _, _, contexts = _lookup()
+    best: tuple[int, str] | None = None
+    for word, ctx in contexts.items():
+        for m in re.finditer(rf"(?<![a-z]){re.escape(word)}(?![a-z])", text.lower()):
+            if best is None or m.start() >= best[0]:
+                best = (m.start(), ctx)
+    return best[1] if best else None
+
+
+def read_measurements(lines: list[tuple[int, str]], table: bool) -> list[Reading]:
+    """Measurements named in text: "LVIDd 5.2 cm", "EF: 55-60%", "Aortic valve: mean gradient 42".
+
+    Args:
+        lines: (line number in the report, line text) of the findings and measurement sections.
+        table: True for a measurements section, where short names ("LA 3.9") are read as well.
+
+    Returns:
+        One reading per name followed by a number; a comparator (">50%") is no value, and names
+        that no field stores ("E/e' 14") are skipped so their number binds to nothing.
+    """
+    plain, contextual, _ = _lookup()
+    out: list[Reading] = []
+    block: str | None = None
+    for number, line in lines:
+        if not line.strip():
+            block = None
+            continue
+        label = line.split(":", 1)[0] if ":" in line else line
+        if len(label) <= 40 and _context(label) and not _VALUE.search(label):
+            block = _context(label)
+        for m in _name_pattern().finditer(line):
+            name = _norm(m.group(1))
+            link = _LINK.match(line, m.end())
+            value = _VALUE.match(line, link.end() if link else m.end())
+            if not value or value.group("cmp") or (len(name) <= 2 and not table and ":" not in
+                                                    line[m.end():value.start()]):
+                continue
+            if line[m.end():value.start()].count("(") > line[m.end():value.start()].count(")"):
+                continue
+            target = plain.get(name)
+            if name in contextual:
+                ctx = _context(line[:m.start()]) or block
+                target = contextual[name].get(ctx or "")
+            if target is None:
+                continue
+            raw = value.group("a").replace(",", ".")
+            if value.group("b"):
+                raw += "-" + value.group("b").replace(",", ".")
+            raw += (" " + value.group("unit")) if value.group("unit") else ""
+            out.append(Reading(target, raw, number, line[m.start():value.end()].strip()))
+    return out
+
+
+# ---------------------------------------------------------------- the whole report
+
+
+_SALINE = r"(?:agitated[- ]saline|bubble (?:study|contrast)|saline contrast)"
+
+
+@dataclass
+class ParsedReport:
+    """A report cut into what a Study needs."""
+
+    sections: list[Section]
+    findings_text: str
+    impression: str | None
+    indication: str | None
+    study_type: str
+    header: dict[str, str]
+    readings: list[Reading]
+    agitated_saline: bool
+
+
+def _body(section: Section) -> str:
+    lines = [_MARKER.sub("", ln).strip() if section.kind != "impression" else ln.rstrip()
+             for ln in section.lines]
+    text = "\n".join(ln for ln in lines if ln.strip())
+    if section.kind == "comparison" and text:
+        return f"Comparison with prior study: {text}"
+    return text
+
+
+def parse_report(text: str, title: str = "") -> ParsedReport:
+    """Cut a report into findings text, impression, indication, study type, header and measurements.
+
+    Args:
+        text: the whole report.
+        title: a file name or title that may name the study type.
+
+    Returns:
+        The parsed report. Without any findings heading, the preamble (text before the first
+        heading) is the findings; with no impression heading the impression is None.
+    """
+    sections = split_sections(text.replace("\r\n", "\n").replace("\r", "\n"))
+    kinds = set(section_table().findings_kinds)
+    has_findings = any(s.kind in kinds for s in sections)
+    chosen = [s for s in sections if s.kind in kinds or (s.kind == "preamble" and not has_findings)]
+    findings_text = "\n".join(t for t in (_body(s) for s in chosen) if t)
+    impression = "\n".join(t for t in (_body(s) for s in sections if s.kind == "impression") if t) or None
+    indication = " ".join(s.text for s in sections if s.kind == "indication").strip() or None
+    lines: list[tuple[int, str]] = []
+    table_lines: list[tuple[int, str]] = []
+    for s in chosen:
+        if s.kind == "comparison":
+            continue  # a prior study's numbers are not this study's measurements
+        numbered = [(s.start_line + i + (1 if s.heading else 0), ln) for i, ln in enumerate(s.lines)]
+        (table_lines if s.kind == "measurements" else lines).extend(numbered + [(0, "")])
+    readings = read_measurements(lines, table=False) + read_measurements(table_lines, table=True)
+    evidence = " ".join(s.text for s in sections if s.kind in kinds | {"procedure", "technique"}).lower()
+    saline = bool(re.search(_SALINE, evidence)) and not re.search(
+        _SALINE + r"[^.]{0,20}\b(?:not (?:performed|done|given)|declined|deferred)", evidence)
+    return ParsedReport(sections, findings_text, impression, indication,
+                        detect_study_type(sections, title), header_fields(sections), readings, saline)
