@@ -57,6 +57,13 @@ def section_table() -> SectionTable:
     if unknown:
         raise ValueError(f"report_sections.json: unknown section kinds {sorted(unknown)}; allowed: "
                          f"{', '.join(SECTION_KINDS)}")
+    kinds_of: dict[str, set[str]] = {}
+    for kind, hs in tbl.headings.items():
+        for h in hs:
+            kinds_of.setdefault(_norm(h), set()).add(kind)
+    twice = sorted(n for n, ks in kinds_of.items() if len(ks) > 1)
+    if twice:
+        raise ValueError(f"report_sections.json: headings under two kinds: {', '.join(twice)}")
     return tbl
 
 
@@ -86,6 +93,8 @@ _HEAD = re.compile(r"^\s*(?:\d{1,2}[.)]\s*)?[=*#\s]*([A-Za-z][A-Za-z0-9 /&'()+-]
                    r"(?::|\s-\s|$)\s*(.*)$")
 # A capitalised heading inside a line: "... normal. IMPRESSION: Normal study."
 _INLINE_HEAD = re.compile(r"(?<=[.!?;])\s+([A-Z][A-Z /&]{2,40}):\s*")
+_ONE_LINE = ("indication", "history", "technique", "header")
+_TITLE = re.compile(r"^\s*[A-Z][A-Z0-9 /&()'-]{2,60}\s*$")
 _RULE = re.compile(r"^\s*[-=_*~]{3,}\s*$")
 _MARKER = re.compile(r"^\s*(?:\(?\d{1,2}[.)](?!\d)|[-*•·‣▪])\s*")
 
@@ -115,7 +124,9 @@ def heading_kind(line: str) -> tuple[str, str, str] | None:
     if not m:
         return None
     name, rest = m.group(1).strip(), m.group(2).strip()
-    kind = _headings().get(_norm(name)) or _headings().get(_norm(name.rstrip("s")))
+    bare = re.sub(r"\s*\(.*\)\s*$", "", name)  # "Findings (post-bypass)", "Peak (20 mcg/kg/min)"
+    kind = next((_headings()[k] for k in (_norm(name), _norm(bare), _norm(bare.rstrip("s")))
+                 if k in _headings()), None)
     if kind is None:
         return None
     sep = line[m.end(1):m.start(2)]
@@ -145,16 +156,23 @@ def split_sections(text: str) -> list[Section]:
     findings unless the report is already in its findings, measurements or impression.
     """
     sections = [Section("preamble", "", [], 1)]
+    inline = False  # the current section was opened by "Heading: text" on one line
     for number, line in enumerate(_split_inline(text).splitlines(), start=1):
         if _RULE.match(line):
             continue
         found = heading_kind(line)
         current = sections[-1]
         if found is None:
+            if inline and current.kind in _ONE_LINE and not line[:1].islower() and not line[:1].isspace():
+                # "Reason: chest pain." on one line: the next line is no longer the reason
+                sections.append(Section("preamble", "", [], number))
+                current = sections[-1]
+            inline = False
             current.lines.append(line)
             continue
+        inline = bool(found[2])
         kind, name, rest = found
-        if kind == "header" and current.kind not in ("preamble", "header"):
+        if kind == "header" and current.kind in (*section_table().findings_kinds, "impression"):
             current.lines.append(line)  # "Rhythm: AF" inside the findings is a finding
             continue
         if kind == "header":
@@ -168,7 +186,23 @@ def split_sections(text: str) -> list[Section]:
             sections.append(Section("findings", name, [line.strip()], number))
             continue
         sections.append(Section(kind, name, [rest] if rest else [], number))
-    return [s for s in sections if s.text or s.kind != "preamble"]
+    sections = [s for s in sections if s.text or s.kind != "preamble"]
+    kinds = set(section_table().findings_kinds)
+    if not any(s.kind in kinds or (s.kind == "preamble" and s.text) for s in sections):
+        _split_first_sentence(sections)
+    return sections
+
+
+def _split_first_sentence(sections: list[Section]) -> None:
+    """A report with no findings heading and no unlabelled text, written as one paragraph after
+    "Clinical history: ...": the first sentence is the history, the rest the findings."""
+    for i, s in enumerate(sections):
+        if s.kind in ("indication", "history") and s.lines:
+            head, _, rest = s.lines[0].partition(". ")
+            if rest.strip():
+                s.lines = [head + "."]
+                sections.insert(i + 1, Section("preamble", "", [rest, *s.lines[1:]], s.start_line))
+                return
 
 
 # ---------------------------------------------------------------- study type and header
@@ -362,6 +396,9 @@ def parse_report(text: str, title: str = "") -> ParsedReport:
     kinds = set(section_table().findings_kinds)
     has_findings = any(s.kind in kinds for s in sections)
     chosen = [s for s in sections if s.kind in kinds or (s.kind == "preamble" and not has_findings)]
+    for s in chosen:
+        if s.kind == "preamble":  # a title line ("TRANSTHORACIC ECHOCARDIOGRAM") is no finding
+            s.lines = [ln for ln in s.lines if not _TITLE.match(ln)]
     findings_text = "\n".join(t for t in (_body(s) for s in chosen) if t)
     impression = "\n".join(t for t in (_body(s) for s in sections if s.kind == "impression") if t) or None
     indication = " ".join(s.text for s in sections if s.kind == "indication").strip() or None

@@ -31,6 +31,20 @@ NUMBERING = {"files": "files in name order, first file = 1",
              "jsonl": "JSONL lines, first line = 1", "parquet": "Parquet rows, first row = 1"}
 
 
+def row_word(numbering: str) -> str:
+    """'file', 'row' or 'line': how one report is counted in a numbering."""
+    return "row" if numbering.startswith(("CSV", "Parquet")) else \
+        "line" if numbering.startswith("JSONL") else "file"
+
+
+class UnreadableReport(ValueError):
+    """A report whose bytes are no text: ``kind`` is empty, binary or encoding."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
 class ReportMapping(BaseModel):
     """Which columns of a table hold the report text and the study's identifiers."""
 
@@ -58,9 +72,9 @@ class ReportIssue(BaseModel):
 
     def line(self) -> str:
         """One line: where, what, and why."""
-        where = f"row {self.row}" if self.numbering.startswith(("CSV", "Parquet")) else \
-            f"line {self.row}" if self.numbering.startswith("JSONL") else f"file {self.row}"
-        return f"{where} ({Path(self.file).name}): {self.severity}: {self.message}"
+        word = row_word(self.numbering)
+        where = f"{word} {self.row} ({Path(self.file).name})" if self.row else Path(self.file).name
+        return f"{where}: {self.severity}: {self.message}"
 
 
 class ReportImport(BaseModel):
@@ -129,21 +143,21 @@ def decode_report(data: bytes) -> str:
     """The text of a report file: UTF-8 (or UTF-16 with its byte-order mark).
 
     Raises:
-        ValueError: empty, binary, or not UTF-8 (one line, naming the byte and line).
+        UnreadableReport: empty, binary, or not UTF-8 (one line, naming the byte and line).
     """
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
         data = data.decode("utf-16").encode("utf-8")
     if not data.strip():
-        raise ValueError("the report is empty")
+        raise UnreadableReport("empty", "the report is empty")
     if b"\x00" in data or data[:4] in (b"%PDF", b"PK\x03\x04", b"\xd0\xcf\x11\xe0") or data[:4] == b"PAR1":
-        raise ValueError("not a text file (binary content: a PDF, Word or zip file?); save the report as "
-                         "UTF-8 text")
+        raise UnreadableReport("binary", "not a text file (binary content: a PDF, Word or zip file?); "
+                               "save the report as UTF-8 text")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         line = data[:e.start].count(b"\n") + 1
-        raise ValueError(f"not UTF-8 text (byte 0x{data[e.start]:02x} on line {line}); save the report "
-                         "as UTF-8") from None
+        raise UnreadableReport("encoding", f"not UTF-8 text (byte 0x{data[e.start]:02x} on line {line}); "
+                               "save the report as UTF-8") from None
 
 
 def _text_files(path: Path) -> tuple[list[Path], list[Path]]:
@@ -171,7 +185,7 @@ def _table_rows(path: Path, fmt: str, mapping: ReportMapping) -> list[tuple[int,
     else:
         try:
             text = decode_report(data)
-        except ValueError as e:
+        except UnreadableReport as e:
             raise FileError(f"{path}: {e}") from None
         if fmt == "jsonl":
             rows = []
@@ -277,7 +291,8 @@ def _measurements(readings: list[Reading], problems: list[tuple[str, str, str, A
             continue
         value, kind, msg = _one_field(Measurements, r.field, r.raw)
         if kind:
-            problems.append(("warning", kind, f"'{r.quote}' ({where}): {msg}; left in the findings text, "
+            problems.append(("warning", kind, f"'{r.quote}' ({where}): {msg.rstrip('.')}; left in the "
+                             "findings text, "
                              "not stored as a measurement", r.raw))
             continue
         out[r.field] = (value, r.raw)
@@ -342,8 +357,12 @@ def read_reports(path: str | Path, mapping: str | Path | dict[str, Any] | Report
         for n, f in enumerate(files, start=1):
             try:
                 text = decode_report(f.read_bytes())
-            except (OSError, ValueError) as e:
-                _add(result, n, str(f), f.stem, [("error", "unreadable", str(e), None)])
+            except UnreadableReport as e:
+                _add(result, n, str(f), f.stem, [("error", e.kind, str(e), None)])
+                continue
+            except OSError as e:
+                _add(result, n, str(f), f.stem, [("error", "unreadable", f"cannot read it ({e.strerror})",
+                                                  None)])
                 continue
             _import_one(result, n, str(f), text, f.stem, {}, seen)
         for f in others:
@@ -371,8 +390,9 @@ def read_reports(path: str | Path, mapping: str | Path | dict[str, Any] | Report
 def _import_one(result: ReportImport, n: int, file: str, text: str, sid: str, given: dict[str, Any],
                 seen: dict[str, int]) -> None:
     if sid in seen:
+        word = row_word(result.numbering)
         _add(result, n, file, sid, [("error", "duplicate_study_id", f"study id '{sid}' already used by "
-                                     f"report {seen[sid]}; the first one is kept", sid)])
+                                     f"{word} {seen[sid]}; the first one is kept", sid)])
         return
     try:
         study, problems = build_study(parse_report(text, title=Path(file).name), sid, given)
