@@ -89,7 +89,7 @@ def name_table() -> NameTable:
 # ---------------------------------------------------------------- sections
 
 # A heading line: "FINDINGS", "Findings:", "FINDINGS: text", "1. Impression:", "== Summary ==".
-_HEAD = re.compile(r"^\s*(?:\d{1,2}[.)]\s*)?[=*#\s]*([A-Za-z][A-Za-z0-9 /&'()+-]{0,48}?)\s*[=*#]*\s*"
+_HEAD = re.compile(r"^\s*(?:\d{1,2}[.)]\s+)?[=*#\s]*([A-Za-z0-9][A-Za-z0-9 /&'()+-]{0,48}?)\s*[=*#]*\s*"
                    r"(?::|\s-\s|$)\s*(.*)$")
 # A capitalised heading inside a line: "... normal. IMPRESSION: Normal study."
 _INLINE_HEAD = re.compile(r"(?<=[.!?;])\s+([A-Z][A-Z /&]{2,40}):\s*")
@@ -260,14 +260,27 @@ def header_fields(sections: list[Section]) -> dict[str, str]:
 
 # ---------------------------------------------------------------- measurements
 
-_UNIT = (r"(?:ml/m²|ml/m2|ml/m\^2|g/m²|g/m2|cm²|cm2|cm\^2|mm²|mm2|mm\s?hg|m/sec|cm/sec|m/s|cm/s|"
+_UNIT = (r"(?:square centimet(?:re|er)s?|sq\.? ?cm|met(?:re|er)s per second|centimet(?:re|er)s per second|"
+         r"centimet(?:re|er)s|millimet(?:re|er)s|percent|ml/m²|ml/m2|ml/m\^2|g/m²|g/m2|cm²|cm2|cm\^2|mm²|mm2|mm\s?hg|m/sec|cm/sec|m/s|cm/s|"
          r"msec|ms|bpm|/min|cm|mm|ml|cc|%)(?![a-z0-9])")
 _VALUE = re.compile(
     r"(?P<cmp>[<>≤≥~]\s*)?(?P<a>\d+(?:[.,]\d+)?)(?:\s*%?\s*(?:-|–|to)\s*(?P<b>\d+(?:[.,]\d+)?))?"
     r"\s*(?P<unit>" + _UNIT + r")?", re.IGNORECASE)
 _LINK = re.compile(r"(?:\s*(?:\([a-z0-9' ]{1,16}\)|[:=]|is|was|of|at|now|measures?|measured|measuring|"
                    r"estimated|calculated|approximately|approx\.?|about|by (?:biplane|simpson'?s?|visual"
-                   r"|eyeball|3d|m-mode)(?: method)?)\s*)*\s*", re.IGNORECASE)
+                   r"|eyeball|3d|m-mode|pressure half[- ]time|pht|planimetry|continuity(?: equation)?|vti)"
+                   r"(?: method)?)\s*)*\s*", re.IGNORECASE)
+
+
+_UNIT_WORDS = {"square centimetre": "cm2", "square centimeter": "cm2", "sq cm": "cm2", "sqcm": "cm2",
+               "sq. cm": "cm2", "metres per second": "m/s", "meters per second": "m/s",
+               "centimetres per second": "cm/s", "centimeters per second": "cm/s", "centimetre": "cm",
+               "centimeter": "cm", "millimetre": "mm", "millimeter": "mm", "percent": "%"}
+
+
+def _unit(text: str) -> str:
+    key = re.sub(r"\s+", " ", text.strip().lower())
+    return _UNIT_WORDS.get(key) or _UNIT_WORDS.get(key.rstrip("s"), text)
 
 
 @dataclass
@@ -347,7 +360,7 @@ def read_measurements(lines: list[tuple[int, str]], table: bool) -> list[Reading
             raw = value.group("a").replace(",", ".")
             if value.group("b"):
                 raw += "-" + value.group("b").replace(",", ".")
-            raw += (" " + value.group("unit")) if value.group("unit") else ""
+            raw += (" " + _unit(value.group("unit"))) if value.group("unit") else ""
             out.append(Reading(target, raw, number, line[m.start():value.end()].strip()))
     return out
 
@@ -370,6 +383,12 @@ class ParsedReport:
     header: dict[str, str]
     readings: list[Reading]
     agitated_saline: bool
+
+
+def _numbered(section: Section) -> list[tuple[int, str]]:
+    """(line number in the report, line) for each line of a section."""
+    first = section.start_line + (1 if section.heading else 0)
+    return [(first + i, ln) for i, ln in enumerate(section.lines)]
 
 
 def _body(section: Section) -> str:
@@ -395,6 +414,10 @@ def parse_report(text: str, title: str = "") -> ParsedReport:
     sections = split_sections(text.replace("\r\n", "\n").replace("\r", "\n"))
     kinds = set(section_table().findings_kinds)
     has_findings = any(s.kind in kinds for s in sections)
+    for s in sections:
+        # an unlabelled block of measurements ("LVIDd: 6.6 cm / IVSd: 0.8 cm") is a measurements table
+        if s.kind == "preamble" and has_findings and len(read_measurements(_numbered(s), table=True)) >= 2:
+            s.kind = "measurements"
     chosen = [s for s in sections if s.kind in kinds or (s.kind == "preamble" and not has_findings)]
     for s in chosen:
         if s.kind == "preamble":  # a title line ("TRANSTHORACIC ECHOCARDIOGRAM") is no finding
@@ -407,8 +430,7 @@ def parse_report(text: str, title: str = "") -> ParsedReport:
     for s in chosen:
         if s.kind == "comparison":
             continue  # a prior study's numbers are not this study's measurements
-        numbered = [(s.start_line + i + (1 if s.heading else 0), ln) for i, ln in enumerate(s.lines)]
-        (table_lines if s.kind == "measurements" else lines).extend(numbered + [(0, "")])
+        (table_lines if s.kind == "measurements" else lines).extend(_numbered(s) + [(0, "")])
     readings = read_measurements(lines, table=False) + read_measurements(table_lines, table=True)
     evidence = " ".join(s.text for s in sections if s.kind in kinds | {"procedure", "technique"}).lower()
     saline = bool(re.search(_SALINE, evidence)) and not re.search(
