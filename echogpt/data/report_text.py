@@ -431,7 +431,8 @@ def parse_report(text: str, title: str = "") -> ParsedReport:
         if s.kind == "comparison":
             continue  # a prior study's numbers are not this study's measurements
         (table_lines if s.kind == "measurements" else lines).extend(_numbered(s) + [(0, "")])
-    readings = read_measurements(lines, table=False) + read_measurements(table_lines, table=True)
+    readings = sorted(read_measurements(lines, table=False) + read_measurements(table_lines, table=True),
+                      key=lambda r: r.line)
     evidence = " ".join(s.text for s in sections if s.kind in kinds | {"procedure", "technique"}).lower()
     saline = bool(re.search(_SALINE, evidence)) and not re.search(
         _SALINE + r"[^.]{0,20}\b(?:not (?:performed|done|given)|declined|deferred)", evidence)
