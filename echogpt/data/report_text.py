@@ -29,6 +29,7 @@ class SectionTable(BaseModel):
     findings_kinds: list[str]
     headings: dict[str, list[str]]
     study_types: dict[str, Any]
+    narrative_sentences: dict[str, Any]
 
 
 class NameTable(BaseModel):
@@ -71,6 +72,12 @@ def section_table() -> SectionTable:
 def _headings() -> dict[str, str]:
     """Normalised heading -> section kind."""
     return {_norm(h): kind for kind, names in section_table().headings.items() for h in names}
+
+
+@cache
+def _sentence_patterns(kind: str) -> re.Pattern[str]:
+    """One pattern of the sentences of ``kind`` ('procedure', 'indication') that are no finding."""
+    return re.compile("|".join(f"(?:{p})" for p in section_table().narrative_sentences[kind]), re.IGNORECASE)
 
 
 @cache
@@ -385,6 +392,40 @@ class ParsedReport:
     agitated_saline: bool
 
 
+_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z(])")
+
+
+def _move_procedure(sections: list[Section]) -> list[str]:
+    """Take procedure sentences (sedation doses, consent, cardioversion energies) out of findings
+    sections; returns them."""
+    moved: list[str] = []
+    for s in sections:
+        kept = []
+        for line in s.lines:
+            parts = _SENTENCE.split(line)
+            out = [p for p in parts if not _sentence_patterns("procedure").search(p)]
+            moved += [p for p in parts if _sentence_patterns("procedure").search(p)]
+            if out or not line.strip():
+                kept.append(" ".join(out) if len(out) < len(parts) else line)
+        s.lines = kept
+    return moved
+
+
+def _move_reason(sections: list[Section]) -> str | None:
+    """Take an opening sentence that gives the reason for the study ("Echocardiogram for chest
+    pain.", "The study was requested to look for ...") out of the findings; returns it."""
+    for s in sections:
+        for i, line in enumerate(s.lines):
+            if not line.strip():
+                continue
+            first, *rest = _SENTENCE.split(line.strip(), maxsplit=1)
+            if not _sentence_patterns("indication").search(first):
+                return None
+            s.lines[i] = rest[0] if rest else ""
+            return first
+    return None
+
+
 def _numbered(section: Section) -> list[tuple[int, str]]:
     """(line number in the report, line) for each line of a section."""
     first = section.start_line + (1 if section.heading else 0)
@@ -422,9 +463,13 @@ def parse_report(text: str, title: str = "") -> ParsedReport:
     for s in chosen:
         if s.kind == "preamble":  # a title line ("TRANSTHORACIC ECHOCARDIOGRAM") is no finding
             s.lines = [ln for ln in s.lines if not _TITLE.match(ln)]
+    opening = _move_reason(chosen[:1])
+    moved = _move_procedure(chosen)
+    if moved:
+        sections.append(Section("procedure", "", moved, 0))
     findings_text = "\n".join(t for t in (_body(s) for s in chosen) if t)
     impression = "\n".join(t for t in (_body(s) for s in sections if s.kind == "impression") if t) or None
-    indication = " ".join(s.text for s in sections if s.kind == "indication").strip() or None
+    indication = " ".join(s.text for s in sections if s.kind == "indication").strip() or opening
     lines: list[tuple[int, str]] = []
     table_lines: list[tuple[int, str]] = []
     for s in chosen:

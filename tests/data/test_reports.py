@@ -118,6 +118,30 @@ def test_indication_history_consent_sedation_and_procedure_never_become_findings
     assert parsed.impression is not None and "Continue" not in parsed.impression
 
 
+def test_procedure_sentences_inside_the_findings_are_taken_out() -> None:
+    parsed = parse_report("FINDINGS:\nNo LAA thrombus. Cardioversion with 150 J restored sinus rhythm.\n"
+                          "Fentanyl 50 mcg given for discomfort.\n"
+                          "At 20 mcg/kg/min new inferior hypokinesis.\nIMPRESSION: No thrombus.")
+    assert parsed.findings_text == "No LAA thrombus.\nAt 20 mcg/kg/min new inferior hypokinesis."
+    assert any("150 J" in ln for s in parsed.sections if s.kind == "procedure" for ln in s.lines)
+
+
+@pytest.mark.parametrize("opening", [
+    "Echocardiogram for chest pain in a young man.",
+    "The study was requested to look for a source of embolism.",
+    "This 72-year-old woman was referred for assessment of a murmur.",
+    "Transthoracic echocardiogram performed for evaluation of dyspnea."])
+def test_the_opening_reason_for_the_study_becomes_the_indication(opening: str) -> None:
+    parsed = parse_report(f"{opening} The left ventricle is normal. Mild MR.\n\nIMPRESSION: Mild MR.")
+    assert parsed.indication == opening
+    assert parsed.findings_text == "The left ventricle is normal. Mild MR."
+
+
+def test_an_opening_finding_stays_a_finding() -> None:
+    parsed = parse_report("The left ventricle is dilated. Severe MR.\n\nIMPRESSION: Severe MR.")
+    assert parsed.indication is None and parsed.findings_text.startswith("The left ventricle is dilated.")
+
+
 def test_a_one_paragraph_report_after_a_history_heading_keeps_its_findings() -> None:
     parsed = parse_report("Clinical history: hypertension. The LV is normal in size. Mild MR.\n\n"
                           "IMPRESSION: Mild MR.")
