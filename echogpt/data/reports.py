@@ -103,7 +103,8 @@ class ReportImport(BaseModel):
     def lines(self, max_issues: int = 8) -> list[str]:
         """Counts, the first issues, and the reports imported without an impression."""
         warn = len(self.issues) - len(self.errors)
-        out = [f"{self.source}: {self.reports} reports ({self.numbering}): {len(self.studies)} imported, "
+        noun = "report" if self.reports == 1 else "reports"
+        out = [f"{self.source}: {self.reports} {noun} ({self.numbering}): {len(self.studies)} imported, "
                f"{len(self.errors)} rejected, {warn} warning(s)"]
         out += [f"  {i.line()}" for i in self.issues[:max_issues]]
         if len(self.issues) > max_issues:

@@ -257,6 +257,15 @@ def test_every_fixture_report_imports_with_its_impression_and_annotated_statemen
     assert len(STYLES) >= 8
 
 
+def test_every_imported_report_can_be_checked() -> None:
+    from echogpt.checker.check import check
+
+    for style in STYLES:
+        for study in read_reports(REPORTS / style).studies:
+            result = check(study.impression or "", study)
+            assert len(result.statements) == len(split_statements(study.impression or "")), study.study_id
+
+
 def test_styles_detect_their_study_type() -> None:
     assert {s.study_type for s in read_reports(REPORTS / "tee").studies} == {"TEE"}
     assert {s.study_type for s in read_reports(REPORTS / "stress").studies} == {"stress"}
