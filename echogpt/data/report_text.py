@@ -17,6 +17,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from echogpt.data.report_measurements import Reading, read_measurements
+
 SECTION_KINDS = ("indication", "history", "procedure", "technique", "sedation", "findings", "anatomy",
                  "measurements", "comparison", "impression", "recommendations", "header")
 
@@ -30,16 +32,6 @@ class SectionTable(BaseModel):
     headings: dict[str, list[str]]
     study_types: dict[str, Any]
     narrative_sentences: dict[str, Any]
-
-
-class NameTable(BaseModel):
-    """``measurement_names.json``: measurement names, valve-context names and unstored names."""
-
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-    about: str = Field(alias="_about")
-    names: dict[str, list[str]]
-    in_context: dict[str, dict[str, Any]]
-    not_stored: list[str]
 
 
 def _norm(text: str) -> str:
@@ -78,19 +70,6 @@ def _headings() -> dict[str, str]:
 def _sentence_patterns(kind: str) -> re.Pattern[str]:
     """One pattern of the sentences of ``kind`` ('procedure', 'indication') that are no finding."""
     return re.compile("|".join(f"(?:{p})" for p in section_table().narrative_sentences[kind]), re.IGNORECASE)
-
-
-@cache
-def name_table() -> NameTable:
-    """The validated measurement-name table; every field must be a measurement field."""
-    from echogpt import units
-
-    tbl = NameTable.model_validate(_load("measurement_names.json"))
-    fields = set(units.table().fields)
-    targets = set(tbl.names) | {f for m in tbl.in_context["names"].values() for f in m.values()}
-    if targets - fields:
-        raise ValueError(f"measurement_names.json: unknown fields {sorted(targets - fields)}")
-    return tbl
 
 
 # ---------------------------------------------------------------- sections
@@ -262,113 +241,6 @@ def header_fields(sections: list[Section]) -> dict[str, str]:
             value = value.strip().rstrip(".")
             if target and value and target not in out:
                 out[target] = value
-    return out
-
-
-# ---------------------------------------------------------------- measurements
-
-_UNIT = (r"(?:square centimet(?:re|er)s?|sq\.? ?cm|met(?:re|er)s per second|centimet(?:re|er)s per second|"
-         r"centimet(?:re|er)s|millimet(?:re|er)s|percent|ml/m²|ml/m2|ml/m\^2|g/m²|g/m2|cm²|cm2|cm\^2|mm²|mm2|mm\s?hg|m/sec|cm/sec|m/s|cm/s|"
-         r"msec|ms|bpm|/min|cm|mm|ml|cc|%)(?![a-z0-9])")
-_VALUE = re.compile(
-    r"(?P<cmp>[<>≤≥~]\s*)?(?P<a>\d+(?:[.,]\d+)?)(?:\s*%?\s*(?:-|–|to)\s*(?P<b>\d+(?:[.,]\d+)?))?"
-    r"\s*(?P<unit>" + _UNIT + r")?", re.IGNORECASE)
-_LINK = re.compile(r"(?:\s*(?:\([a-z0-9' ]{1,16}\)|[:=]|is|was|of|at|now|measures?|measured|measuring|"
-                   r"estimated|calculated|approximately|approx\.?|about|by (?:biplane|simpson'?s?|visual"
-                   r"|eyeball|3d|m-mode|pressure half[- ]time|pht|planimetry|continuity(?: equation)?|vti)"
-                   r"(?: method)?)\s*)*\s*", re.IGNORECASE)
-
-
-_UNIT_WORDS = {"square centimetre": "cm2", "square centimeter": "cm2", "sq cm": "cm2", "sqcm": "cm2",
-               "sq. cm": "cm2", "metres per second": "m/s", "meters per second": "m/s",
-               "centimetres per second": "cm/s", "centimeters per second": "cm/s", "centimetre": "cm",
-               "centimeter": "cm", "millimetre": "mm", "millimeter": "mm", "percent": "%"}
-
-
-def _unit(text: str) -> str:
-    key = re.sub(r"\s+", " ", text.strip().lower())
-    return _UNIT_WORDS.get(key) or _UNIT_WORDS.get(key.rstrip("s"), text)
-
-
-@dataclass
-class Reading:
-    """One measurement read from text: field, raw value text, its line and the text read."""
-
-    field: str
-    raw: str
-    line: int
-    quote: str
-
-
-@cache
-def _name_pattern() -> re.Pattern[str]:
-    tbl = name_table()
-    names = {n for ns in tbl.names.values() for n in ns} | set(tbl.in_context["names"]) | set(tbl.not_stored)
-    alts = sorted((re.escape(n).replace(r"\ ", r"[\s._-]*") for n in names), key=len, reverse=True)
-    return re.compile(r"(?<![A-Za-z0-9'/])(" + "|".join(alts) + r")(?![A-Za-z0-9'])", re.IGNORECASE)
-
-
-@cache
-def _lookup() -> tuple[dict[str, str], dict[str, dict[str, str]], dict[str, str]]:
-    tbl = name_table()
-    plain = {_norm(n): f for f, ns in tbl.names.items() for n in ns}
-    contextual = {_norm(n): m for n, m in tbl.in_context["names"].items()}
-    contexts = {_norm(w): c for c, ws in tbl.in_context["contexts"].items() for w in ws}
-    return plain, contextual, contexts
-
-
-def _context(text: str) -> str | None:
-    """The valve or tract a piece of text last names ("Aortic valve: ..." -> aortic)."""
-    _, _, contexts = _lookup()
-    best: tuple[int, str] | None = None
-    for word, ctx in contexts.items():
-        for m in re.finditer(rf"(?<![a-z]){re.escape(word)}(?![a-z])", text.lower()):
-            if best is None or m.start() >= best[0]:
-                best = (m.start(), ctx)
-    return best[1] if best else None
-
-
-def read_measurements(lines: list[tuple[int, str]], table: bool) -> list[Reading]:
-    """Measurements named in text: "LVIDd 5.2 cm", "EF: 55-60%", "Aortic valve: mean gradient 42".
-
-    Args:
-        lines: (line number in the report, line text) of the findings and measurement sections.
-        table: True for a measurements section, where short names ("LA 3.9") are read as well.
-
-    Returns:
-        One reading per name followed by a number; a comparator (">50%") is no value, and names
-        that no field stores ("E/e' 14") are skipped so their number binds to nothing.
-    """
-    plain, contextual, _ = _lookup()
-    out: list[Reading] = []
-    block: str | None = None
-    for number, line in lines:
-        if not line.strip():
-            block = None
-            continue
-        label = line.split(":", 1)[0] if ":" in line else line
-        if len(label) <= 40 and _context(label) and not _VALUE.search(label):
-            block = _context(label)
-        for m in _name_pattern().finditer(line):
-            name = _norm(m.group(1))
-            link = _LINK.match(line, m.end())
-            value = _VALUE.match(line, link.end() if link else m.end())
-            if not value or value.group("cmp") or (len(name) <= 2 and not table and ":" not in
-                                                    line[m.end():value.start()]):
-                continue
-            if line[m.end():value.start()].count("(") > line[m.end():value.start()].count(")"):
-                continue
-            target = plain.get(name)
-            if name in contextual:
-                ctx = _context(line[:m.start()]) or block
-                target = contextual[name].get(ctx or "")
-            if target is None:
-                continue
-            raw = value.group("a").replace(",", ".")
-            if value.group("b"):
-                raw += "-" + value.group("b").replace(",", ".")
-            raw += (" " + _unit(value.group("unit"))) if value.group("unit") else ""
-            out.append(Reading(target, raw, number, line[m.start():value.end()].strip()))
     return out
 
 

@@ -354,3 +354,18 @@ def test_outputs_must_differ_from_the_input(tmp_path: Path) -> None:
     path = _write(tmp_path, "a.txt", "FINDINGS: x\nIMPRESSION: y")
     with pytest.raises(FileError):
         import_reports(path, out=path)
+
+
+def test_heading_and_name_tables_are_validated() -> None:
+    from pydantic import ValidationError
+
+    from echogpt.data.report_measurements import NameTable, name_table
+    from echogpt.data.report_text import SectionTable, section_table
+
+    assert "impression" in section_table().headings and "lvidd" in name_table().names
+    raw = json.loads((Path(__file__).resolve().parents[2] / "echogpt" / "resources" /
+                      "report_sections.json").read_text())
+    with pytest.raises(ValidationError, match="extra"):
+        SectionTable.model_validate({**raw, "heading": {}})
+    with pytest.raises(ValidationError):
+        NameTable.model_validate({"_about": "x", "names": {}, "in_context": {}})
