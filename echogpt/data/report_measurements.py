@@ -18,7 +18,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 
-def _norm(text: str) -> str:
+def norm(text: str) -> str:
+    """A name or heading as looked up: lower case, spaces, dots, hyphens and underscores as one space."""
     return re.sub(r"[\s._-]+", " ", text.strip().lower()).strip()
 
 
@@ -90,9 +91,9 @@ def _name_pattern() -> re.Pattern[str]:
 @cache
 def _lookup() -> tuple[dict[str, str], dict[str, dict[str, str]], dict[str, str]]:
     tbl = name_table()
-    plain = {_norm(n): f for f, ns in tbl.names.items() for n in ns}
-    contextual = {_norm(n): m for n, m in tbl.in_context["names"].items()}
-    contexts = {_norm(w): c for c, ws in tbl.in_context["contexts"].items() for w in ws}
+    plain = {norm(n): f for f, ns in tbl.names.items() for n in ns}
+    contextual = {norm(n): m for n, m in tbl.in_context["names"].items()}
+    contexts = {norm(w): c for c, ws in tbl.in_context["contexts"].items() for w in ws}
     return plain, contextual, contexts
 
 
@@ -129,7 +130,7 @@ def read_measurements(lines: list[tuple[int, str]], table: bool) -> list[Reading
         if len(label) <= 40 and _context(label) and not _VALUE.search(label):
             block = _context(label)
         for m in _name_pattern().finditer(line):
-            name = _norm(m.group(1))
+            name = norm(m.group(1))
             link = _LINK.match(line, m.end())
             value = _VALUE.match(line, link.end() if link else m.end())
             if not value or value.group("cmp") or (len(name) <= 2 and not table and ":" not in

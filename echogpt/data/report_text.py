@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from echogpt.data.report_measurements import Reading, read_measurements
+from echogpt.data.report_measurements import Reading, norm, read_measurements
 
 SECTION_KINDS = ("indication", "history", "procedure", "technique", "sedation", "findings", "anatomy",
                  "measurements", "comparison", "impression", "recommendations", "header")
@@ -32,10 +32,6 @@ class SectionTable(BaseModel):
     headings: dict[str, list[str]]
     study_types: dict[str, Any]
     narrative_sentences: dict[str, Any]
-
-
-def _norm(text: str) -> str:
-    return re.sub(r"[\s._-]+", " ", text.strip().lower()).strip()
 
 
 def _load(name: str) -> Any:
@@ -53,7 +49,7 @@ def section_table() -> SectionTable:
     kinds_of: dict[str, set[str]] = {}
     for kind, hs in tbl.headings.items():
         for h in hs:
-            kinds_of.setdefault(_norm(h), set()).add(kind)
+            kinds_of.setdefault(norm(h), set()).add(kind)
     twice = sorted(n for n, ks in kinds_of.items() if len(ks) > 1)
     if twice:
         raise ValueError(f"report_sections.json: headings under two kinds: {', '.join(twice)}")
@@ -63,7 +59,7 @@ def section_table() -> SectionTable:
 @cache
 def _headings() -> dict[str, str]:
     """Normalised heading -> section kind."""
-    return {_norm(h): kind for kind, names in section_table().headings.items() for h in names}
+    return {norm(h): kind for kind, names in section_table().headings.items() for h in names}
 
 
 @cache
@@ -87,12 +83,16 @@ _MARKER = re.compile(r"^\s*(?:\(?\d{1,2}[.)](?!\d)|[-*•·‣▪])\s*")
 
 @dataclass
 class Section:
-    """One section of a report: its kind, heading as written and lines (heading excluded)."""
+    """One section of a report: its kind, heading as written and its lines (heading excluded),
+    each with its line number in the report."""
 
     kind: str
     heading: str
-    lines: list[str] = field(default_factory=list)
-    start_line: int = 1
+    rows: list[tuple[int, str]] = field(default_factory=list)
+
+    @property
+    def lines(self) -> list[str]:
+        return [line for _, line in self.rows]
 
     @property
     def text(self) -> str:
@@ -111,7 +111,7 @@ def heading_kind(line: str) -> tuple[str, str, str] | None:
         return None
     name, rest = m.group(1).strip(), m.group(2).strip()
     bare = re.sub(r"\s*\(.*\)\s*$", "", name)  # "Findings (post-bypass)", "Peak (20 mcg/kg/min)"
-    kind = next((_headings()[k] for k in (_norm(name), _norm(bare), _norm(bare.rstrip("s")))
+    kind = next((_headings()[k] for k in (norm(name), norm(bare), norm(bare.rstrip("s")))
                  if k in _headings()), None)
     if kind is None:
         return None
@@ -130,7 +130,7 @@ def _split_inline(text: str) -> str:
     """Put capitalised headings that follow a sentence on a line of their own."""
 
     def cut(m: re.Match[str]) -> str:
-        return f"\n{m.group(1)}: " if _norm(m.group(1)) in _headings() else m.group(0)
+        return f"\n{m.group(1)}: " if norm(m.group(1)) in _headings() else m.group(0)
 
     return _INLINE_HEAD.sub(cut, text)
 
@@ -141,9 +141,11 @@ def split_sections(text: str) -> list[Section]:
     A header line ("MRN: 123") is a one-line section; an anatomy heading ("Mitral valve:") opens
     findings unless the report is already in its findings, measurements or impression.
     """
-    sections = [Section("preamble", "", [], 1)]
+    sections = [Section("preamble", "")]
     inline = False  # the current section was opened by "Heading: text" on one line
-    for number, line in enumerate(_split_inline(text).splitlines(), start=1):
+    lines = [(n, piece) for n, line in enumerate(text.splitlines(), start=1)
+             for piece in _split_inline(line).split("\n")]
+    for number, line in lines:
         if _RULE.match(line):
             continue
         found = heading_kind(line)
@@ -151,27 +153,27 @@ def split_sections(text: str) -> list[Section]:
         if found is None:
             if inline and current.kind in _ONE_LINE and not line[:1].islower() and not line[:1].isspace():
                 # "Reason: chest pain." on one line: the next line is no longer the reason
-                sections.append(Section("preamble", "", [], number))
+                sections.append(Section("preamble", ""))
                 current = sections[-1]
             inline = False
-            current.lines.append(line)
+            current.rows.append((number, line))
             continue
         inline = bool(found[2])
         kind, name, rest = found
         if kind == "header" and current.kind in (*section_table().findings_kinds, "impression"):
-            current.lines.append(line)  # "Rhythm: AF" inside the findings is a finding
+            current.rows.append((number, line))  # "Rhythm: AF" inside the findings is a finding
             continue
         if kind == "header":
-            sections.append(Section("header", name, [rest] if rest else [], number))
-            sections.append(Section(current.kind, current.heading, [], number + 1))
+            sections.append(Section("header", name, [(number, rest)] if rest else []))
+            sections.append(Section(current.kind, current.heading))
             continue
         if kind == "anatomy":
             if current.kind in ("findings", "measurements", "impression", "comparison"):
-                current.lines.append(line)  # a sub-heading: the label stays in the text
+                current.rows.append((number, line))  # a sub-heading: the label stays in the text
                 continue
-            sections.append(Section("findings", name, [line.strip()], number))
+            sections.append(Section("findings", name, [(number, line.strip())]))
             continue
-        sections.append(Section(kind, name, [rest] if rest else [], number))
+        sections.append(Section(kind, name, [(number, rest)] if rest else []))
     sections = [s for s in sections if s.text or s.kind != "preamble"]
     kinds = set(section_table().findings_kinds)
     if not any(s.kind in kinds or (s.kind == "preamble" and s.text) for s in sections):
@@ -183,11 +185,12 @@ def _split_first_sentence(sections: list[Section]) -> None:
     """A report with no findings heading and no unlabelled text, written as one paragraph after
     "Clinical history: ...": the first sentence is the history, the rest the findings."""
     for i, s in enumerate(sections):
-        if s.kind in ("indication", "history") and s.lines:
-            head, _, rest = s.lines[0].partition(". ")
+        if s.kind in ("indication", "history") and s.rows:
+            number, first = s.rows[0]
+            head, _, rest = first.partition(". ")
             if rest.strip():
-                s.lines = [head + "."]
-                sections.insert(i + 1, Section("preamble", "", [rest, *s.lines[1:]], s.start_line))
+                sections.insert(i + 1, Section("preamble", "", [(number, rest), *s.rows[1:]]))
+                s.rows = [(number, head + ".")]
                 return
 
 
@@ -237,7 +240,7 @@ def header_fields(sections: list[Section]) -> dict[str, str]:
         if len(parts) > 1:
             pairs = [(s.heading, parts[0])] + [tuple(p.split(":", 1)) for p in parts[1:] if ":" in p]
         for key, value in pairs:
-            target = _HEADER_KEYS.get(_norm(key))
+            target = _HEADER_KEYS.get(norm(key))
             value = value.strip().rstrip(".")
             if target and value and target not in out:
                 out[target] = value
@@ -267,19 +270,20 @@ class ParsedReport:
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z(])")
 
 
-def _move_procedure(sections: list[Section]) -> list[str]:
+def _move_procedure(sections: list[Section]) -> list[tuple[int, str]]:
     """Take procedure sentences (sedation doses, consent, cardioversion energies) out of findings
-    sections; returns them."""
-    moved: list[str] = []
+    sections; returns them with their line numbers."""
+    moved: list[tuple[int, str]] = []
+    pattern = _sentence_patterns("procedure")
     for s in sections:
         kept = []
-        for line in s.lines:
+        for number, line in s.rows:
             parts = _SENTENCE.split(line)
-            out = [p for p in parts if not _sentence_patterns("procedure").search(p)]
-            moved += [p for p in parts if _sentence_patterns("procedure").search(p)]
+            out = [p for p in parts if not pattern.search(p)]
+            moved += [(number, p) for p in parts if pattern.search(p)]
             if out or not line.strip():
-                kept.append(" ".join(out) if len(out) < len(parts) else line)
-        s.lines = kept
+                kept.append((number, " ".join(out) if len(out) < len(parts) else line))
+        s.rows = kept
     return moved
 
 
@@ -287,21 +291,15 @@ def _move_reason(sections: list[Section]) -> str | None:
     """Take an opening sentence that gives the reason for the study ("Echocardiogram for chest
     pain.", "The study was requested to look for ...") out of the findings; returns it."""
     for s in sections:
-        for i, line in enumerate(s.lines):
+        for i, (number, line) in enumerate(s.rows):
             if not line.strip():
                 continue
             first, *rest = _SENTENCE.split(line.strip(), maxsplit=1)
             if not _sentence_patterns("indication").search(first):
                 return None
-            s.lines[i] = rest[0] if rest else ""
+            s.rows[i] = (number, rest[0] if rest else "")
             return first
     return None
-
-
-def _numbered(section: Section) -> list[tuple[int, str]]:
-    """(line number in the report, line) for each line of a section."""
-    first = section.start_line + (1 if section.heading else 0)
-    return [(first + i, ln) for i, ln in enumerate(section.lines)]
 
 
 def _body(section: Section) -> str:
@@ -329,16 +327,16 @@ def parse_report(text: str, title: str = "") -> ParsedReport:
     has_findings = any(s.kind in kinds for s in sections)
     for s in sections:
         # an unlabelled block of measurements ("LVIDd: 6.6 cm / IVSd: 0.8 cm") is a measurements table
-        if s.kind == "preamble" and has_findings and len(read_measurements(_numbered(s), table=True)) >= 2:
+        if s.kind == "preamble" and has_findings and len(read_measurements(s.rows, table=True)) >= 2:
             s.kind = "measurements"
     chosen = [s for s in sections if s.kind in kinds or (s.kind == "preamble" and not has_findings)]
     for s in chosen:
         if s.kind == "preamble":  # a title line ("TRANSTHORACIC ECHOCARDIOGRAM") is no finding
-            s.lines = [ln for ln in s.lines if not _TITLE.match(ln)]
+            s.rows = [(n, ln) for n, ln in s.rows if not _TITLE.match(ln)]
     opening = _move_reason(chosen[:1])
     moved = _move_procedure(chosen)
     if moved:
-        sections.append(Section("procedure", "", moved, 0))
+        sections.append(Section("procedure", "", moved))
     findings_text = "\n".join(t for t in (_body(s) for s in chosen) if t)
     impression = "\n".join(t for t in (_body(s) for s in sections if s.kind == "impression") if t) or None
     indication = " ".join(s.text for s in sections if s.kind == "indication").strip() or opening
@@ -347,7 +345,7 @@ def parse_report(text: str, title: str = "") -> ParsedReport:
     for s in chosen:
         if s.kind == "comparison":
             continue  # a prior study's numbers are not this study's measurements
-        (table_lines if s.kind == "measurements" else lines).extend(_numbered(s) + [(0, "")])
+        (table_lines if s.kind == "measurements" else lines).extend(s.rows + [(0, "")])
     readings = sorted(read_measurements(lines, table=False) + read_measurements(table_lines, table=True),
                       key=lambda r: r.line)
     evidence = " ".join(s.text for s in sections if s.kind in kinds | {"procedure", "technique"}).lower()

@@ -232,6 +232,14 @@ def test_implausible_and_conflicting_values_are_warnings_with_their_line_and_sta
     assert "LVIDd 52" in study.findings_text and "EF: 155%" in study.findings_text
 
 
+def test_warnings_name_the_line_of_the_report(tmp_path: Path) -> None:
+    path = _write(tmp_path, "r.txt", "TTE\nFINDINGS\n--------\nNormal LV. MEASUREMENTS: LVIDd 52\n\n"
+                                     "IMPRESSION: Normal LV.")
+    result = read_reports(path)
+    assert [i.type for i in result.issues] == ["implausible_value"]
+    assert "(line 4)" in result.issues[0].message
+
+
 def test_measurement_names_do_not_bind_across_prose() -> None:
     m = read_reports_text("FINDINGS: A 1.2 cm mobile mass. The LA is 4.1 cm. E 80 cm/s.\n"
                           "IMPRESSION: Mass.").measurements
