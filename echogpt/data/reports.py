@@ -262,7 +262,7 @@ def build_study(parsed: ParsedReport, study_id: str, given: dict[str, Any]
     record: dict[str, Any] = {"study_id": study_id, "study_type": parsed.study_type,
                               "findings_text": parsed.findings_text, "impression": parsed.impression,
                               "indication": parsed.indication, "agitated_saline": parsed.agitated_saline,
-                              "patient_id": given.get("patient_id") or head.get("patient_id")}
+                              "patient_id": given.get("patient_id") or _patient_id(head, problems)}
     raw_date = given.get("study_date") or head.get("study_date")
     if raw_date:
         try:
@@ -278,6 +278,20 @@ def build_study(parsed: ParsedReport, study_id: str, given: dict[str, Any]
         problems.append(("warning", "no_impression", "no impression section found: imported without a "
                          "reference impression", None))
     return Study.model_validate(record), problems
+
+
+def _patient_id(head: dict[str, str], problems: list[tuple[str, str, str, Any]]) -> str | None:
+    """The header's patient number ("MRN: 448812"): one token of letters, digits and -_/ that holds
+    a digit."""
+    raw = head.get("patient_id")
+    if raw is None:
+        return None
+    m = re.fullmatch(r"\s*([A-Za-z0-9][A-Za-z0-9_/-]{0,63})(?:\s.*)?", raw)
+    if m and re.search(r"\d", m.group(1)):
+        return m.group(1)
+    problems.append(("warning", "bad_patient_id", f"patient id '{raw[:40]}' is not one identifier; not "
+                     "stored (the study is its own patient)", raw[:200]))
+    return None
 
 
 def _measurements(readings: list[Reading], problems: list[tuple[str, str, str, Any]]) -> dict[str, Any]:

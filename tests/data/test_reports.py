@@ -157,6 +157,13 @@ def test_header_lines_give_identifiers_and_the_patient() -> None:
     assert study.patient is not None and study.patient.sex == "female" and study.patient.bsa_m2
 
 
+def test_a_header_patient_id_that_is_no_identifier_is_a_warning(tmp_path: Path) -> None:
+    text = "MRN: John Smith\nFINDINGS: Normal LV.\nIMPRESSION: Normal."
+    result = read_reports(_write(tmp_path, "r1.txt", text))
+    assert result.studies[0].patient_id == "r1"
+    assert [i.type for i in result.issues] == ["bad_patient_id"]
+
+
 def read_reports_text(text: str, name: str = "r1.txt"):  # noqa: ANN201 - a Study
     import tempfile
 
