@@ -78,7 +78,8 @@ def measure_style(folder: Path) -> dict[str, Any]:
 
 def recall_style(folder: Path, seed: int) -> dict[str, Any]:
     """Injected-error recall per error type on one style's imported studies (bench-checker):
-    ``{"recall": {type: r}, "counts": {type: {"injected", "detected"}}}``."""
+    recall and counts per type, bench-checker's false-alarm rate (omissions included) and the
+    within-tolerance number changes flagged, as [flagged, cases]."""
     from echogpt.checker.bench import run_benchmark
     from echogpt.data.reports import read_reports
     from echogpt.files import write_jsonl
@@ -87,7 +88,9 @@ def recall_style(folder: Path, seed: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         path = write_jsonl(studies, Path(tmp) / "studies.jsonl", exclude_none=True)
         report = run_benchmark(studies=path, seed=seed)
-    return {"recall": report["recall"], "counts": report["counts"]}
+    return {"recall": report["recall"], "counts": report["counts"],
+            "bench_false_alarm_rate": report["false_alarm_rate"],
+            "within_tolerance": [report["within_tolerance_flagged"], report["within_tolerance_cases"]]}
 
 
 def _pct(x: float | None) -> str:
