@@ -108,6 +108,11 @@ def _context(text: str) -> str | None:
     return best[1] if best else None
 
 
+# Words that make a clause about the prior study: "previously dilated with TAPSE 1.2 cm".
+_PRIOR = re.compile(r"\b(?:previous(?:ly)?|prior|before|baseline|pre-?operative(?:ly)?|earlier|"
+                    r"last (?:study|echo\w*)|compared (?:with|to))\b", re.IGNORECASE)
+
+
 def read_measurements(lines: list[tuple[int, str]], table: bool) -> list[Reading]:
     """Measurements named in text: "LVIDd 5.2 cm", "EF: 55-60%", "Aortic valve: mean gradient 42".
 
@@ -116,10 +121,10 @@ def read_measurements(lines: list[tuple[int, str]], table: bool) -> list[Reading
         table: True for a measurements section, where short names ("LA 3.9") are read as well.
 
     Returns:
-        One reading per name followed by a number; a comparator (">50%") is no value, and names
-        that no field stores ("E/e' 14") are skipped so their number binds to nothing.
+        One reading per name followed by a number. A comparator (">50%") is no value; a name in a
+        clause about the prior study ("previously ... TAPSE 1.2 cm") is not this study's; names that
+        no field stores ("E/e' 14") take their number so that it binds to nothing else.
     """
-    plain, contextual, _ = _lookup()
     out: list[Reading] = []
     block: str | None = None
     for number, line in lines:
@@ -129,24 +134,39 @@ def read_measurements(lines: list[tuple[int, str]], table: bool) -> list[Reading
         label = line.split(":", 1)[0] if ":" in line else line
         if len(label) <= 40 and _context(label) and not _VALUE.search(label):
             block = _context(label)
+        taken = 0  # the text up to here belongs to a name already read
         for m in _name_pattern().finditer(line):
-            name = norm(m.group(1))
-            link = _LINK.match(line, m.end())
-            value = _VALUE.match(line, link.end() if link else m.end())
-            if not value or value.group("cmp") or (len(name) <= 2 and not table and ":" not in
-                                                    line[m.end():value.start()]):
+            if m.start() < taken:
                 continue
-            if line[m.end():value.start()].count("(") > line[m.end():value.start()].count(")"):
+            found = _reading(line, m, block, table)
+            if found is None:
                 continue
-            target = plain.get(name)
-            if name in contextual:
-                ctx = _context(line[:m.start()]) or block
-                target = contextual[name].get(ctx or "")
-            if target is None:
-                continue
-            raw = value.group("a").replace(",", ".")
-            if value.group("b"):
-                raw += "-" + value.group("b").replace(",", ".")
-            raw += (" " + _unit(value.group("unit"))) if value.group("unit") else ""
-            out.append(Reading(target, raw, number, line[m.start():value.end()].strip()))
+            end, target, raw = found
+            taken = end
+            clause = line[max(line.rfind(c, 0, m.start()) for c in ".;(") + 1:m.start()]
+            if target and not _PRIOR.search(clause):
+                out.append(Reading(target, raw, number, line[m.start():end].strip()))
     return out
+
+
+def _reading(line: str, m: re.Match[str], block: str | None, table: bool
+             ) -> tuple[int, str | None, str] | None:
+    """The value after the name ``m`` matched: (its end, the field or None, raw value text), or None
+    when no value follows the name."""
+    plain, contextual, _ = _lookup()
+    name = norm(m.group(1))
+    link = _LINK.match(line, m.end())
+    value = _VALUE.match(line, link.end() if link else m.end())
+    between = line[m.end():value.start()] if value else ""
+    if not value or value.group("cmp") or between.count("(") > between.count(")"):
+        return None
+    if len(name) <= 2 and not table and ":" not in between:
+        return None  # "a 1.2 cm mass", "E 80" in prose: a short name needs a table or a colon
+    target = plain.get(name)
+    if name in contextual:
+        target = contextual[name].get(_context(line[:m.start()]) or block or "")
+    raw = value.group("a").replace(",", ".")
+    if value.group("b"):
+        raw += "-" + value.group("b").replace(",", ".")
+    raw += (" " + _unit(value.group("unit"))) if value.group("unit") else ""
+    return value.end(), target, raw

@@ -247,6 +247,15 @@ def test_warnings_name_the_line_of_the_report(tmp_path: Path) -> None:
     assert "(line 4)" in result.issues[0].message
 
 
+def test_a_value_binds_once_and_not_to_the_prior_study(tmp_path: Path) -> None:
+    result = read_reports(_write(tmp_path, "r.txt", (
+        "FINDINGS: The mitral valve area by pressure half-time is 0.9 square centimetres. "
+        "RV now normal (TAPSE 2.1 cm); previously dilated with TAPSE 1.2 cm.\nIMPRESSION: MS.")))
+    m = result.studies[0].measurements
+    assert m is not None and (m.mva, m.mv_pht, m.tapse) == (0.9, None, 2.1)
+    assert result.issues == []
+
+
 def test_measurement_names_do_not_bind_across_prose() -> None:
     m = read_reports_text("FINDINGS: A 1.2 cm mobile mass. The LA is 4.1 cm. E 80 cm/s.\n"
                           "IMPRESSION: Mass.").measurements
