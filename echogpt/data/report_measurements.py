@@ -31,6 +31,7 @@ class NameTable(BaseModel):
     names: dict[str, list[str]]
     in_context: dict[str, dict[str, Any]]
     not_stored: list[str]
+    table_only: list[str]
 
 
 @cache
@@ -97,6 +98,11 @@ def _lookup() -> tuple[dict[str, str], dict[str, dict[str, str]], dict[str, str]
     return plain, contextual, contexts
 
 
+@cache
+def _table_only() -> frozenset[str]:
+    return frozenset(norm(n) for n in name_table().table_only)
+
+
 def _context(text: str) -> str | None:
     """The valve or tract a piece of text last names ("Aortic valve: ..." -> aortic)."""
     _, _, contexts = _lookup()
@@ -118,7 +124,7 @@ def read_measurements(lines: list[tuple[int, str]], table: bool) -> list[Reading
 
     Args:
         lines: (line number in the report, line text) of the findings and measurement sections.
-        table: True for a measurements section, where short names ("LA 3.9") are read as well.
+        table: True for a measurements section, where table-only names ("LA 3.9") are read too.
 
     Returns:
         One reading per name followed by a number. A comparator (">50%") is no value; a name in a
@@ -160,8 +166,8 @@ def _reading(line: str, m: re.Match[str], block: str | None, table: bool
     between = line[m.end():value.start()] if value else ""
     if not value or value.group("cmp") or between.count("(") > between.count(")"):
         return None
-    if len(name) <= 2 and not table and ":" not in between:
-        return None  # "a 1.2 cm mass", "E 80" in prose: a short name needs a table or a colon
+    if name in _table_only() and not table and ":" not in between:
+        return None  # "a 1.2 cm mass", "E 80" in prose: such a name needs a table or a colon
     target = plain.get(name)
     if name in contextual:
         target = contextual[name].get(_context(line[:m.start()]) or block or "")

@@ -257,9 +257,10 @@ def test_a_value_binds_once_and_not_to_the_prior_study(tmp_path: Path) -> None:
 
 
 def test_measurement_names_do_not_bind_across_prose() -> None:
-    m = read_reports_text("FINDINGS: A 1.2 cm mobile mass. The LA is 4.1 cm. E 80 cm/s.\n"
+    m = read_reports_text("FINDINGS: A 1.2 cm mobile mass. The LA is 4.1 cm. E 80 cm/s. LV normal, EF 60%.\n"
                           "IMPRESSION: Mass.").measurements
-    assert m is None or (m.a_velocity is None and m.la_diameter is None and m.e_velocity is None)
+    assert m is not None and m.lvef is not None and m.lvef.low == 60
+    assert m.a_velocity is None and m.la_diameter is None and m.e_velocity is None
 
 
 # ---------------------------------------------------------------- whole inputs and the CLI
