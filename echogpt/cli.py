@@ -159,6 +159,28 @@ def import_sr_cmd(
     raise typer.Exit(result.exit_code)
 
 
+@app.command("import-reports")
+def import_reports_cmd(
+    source: Path = typer.Argument(..., help="A folder of .txt reports, a .txt report, or a "
+                                            ".csv/.tsv/.jsonl/.parquet file with a report-text column"),
+    out: Path = typer.Option(..., help="Study JSONL to write"),
+    mapping: Path | None = typer.Option(None, help="Table columns (JSON/YAML): text, study_id, patient_id, "
+                                                   "study_date, delimiter"),
+    rejects: Path | None = typer.Option(
+        None, help="Issues file (JSONL); default <OUT>.rejects.jsonl when there is any issue"),
+) -> None:
+    """Free-text reports -> studies: exit 0 all imported, 1 some rejected, 2 unreadable input."""
+    from echogpt.data.reports import import_reports
+    from echogpt.files import FileError
+
+    try:
+        result = import_reports(source, out, rejects=rejects, mapping=mapping)
+    except FileError as err:
+        fail(str(err), 2)
+    typer.echo("\n".join([*result.lines(), f"studies written to {out}"]))
+    raise typer.Exit(result.exit_code)
+
+
 @app.command("export-schemas")
 def export_schemas_cmd(
     out: Path = typer.Option(Path("data_schemas"), help="Folder for the JSON Schemas and examples"),

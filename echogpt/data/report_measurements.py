@@ -1,0 +1,178 @@
+"""Measurements named in the text of a report ("LVIDd 5.2 cm", "EF: 55-60%", "Ao root 3.4").
+
+Names and valve-context names are data (``resources/measurement_names.json``); a value keeps its
+written unit for the Study model to convert and range-check.
+
+    readings = read_measurements([(12, "LVIDd 5.2 cm  IVSd 1.1")], table=True)
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+def norm(text: str) -> str:
+    """A name or heading as looked up: lower case, spaces, dots, hyphens and underscores as one space."""
+    return re.sub(r"[\s._-]+", " ", text.strip().lower()).strip()
+
+
+class NameTable(BaseModel):
+    """``measurement_names.json``: measurement names, valve-context names and unstored names."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    about: str = Field(alias="_about")
+    names: dict[str, list[str]]
+    in_context: dict[str, dict[str, Any]]
+    not_stored: list[str]
+    table_only: list[str]
+
+
+@cache
+def name_table() -> NameTable:
+    """The validated measurement-name table; every field must be a measurement field."""
+    from echogpt import units
+
+    text = resources.files("echogpt.resources").joinpath("measurement_names.json").read_text("utf-8")
+    tbl = NameTable.model_validate(json.loads(text))
+    fields = set(units.table().fields)
+    targets = set(tbl.names) | {f for m in tbl.in_context["names"].values() for f in m.values()}
+    if targets - fields:
+        raise ValueError(f"measurement_names.json: unknown fields {sorted(targets - fields)}")
+    return tbl
+
+
+_UNIT = (r"(?:square centimet(?:re|er)s?|sq\.? ?cm|met(?:re|er)s per second|centimet(?:re|er)s per second|"
+         r"centimet(?:re|er)s|millimet(?:re|er)s|percent|ml/m²|ml/m2|ml/m\^2|g/m²|g/m2|cm²|cm2|cm\^2|"
+         r"mm²|mm2|mm\s?hg|m/sec|cm/sec|m/s|cm/s|msec|ms|bpm|/min|cm|mm|ml|cc|%)(?![a-z0-9])")
+_VALUE = re.compile(
+    r"(?P<cmp>[<>≤≥~]\s*)?(?P<a>\d+(?:[.,]\d+)?)(?:\s*%?\s*(?:-|–|to)\s*(?P<b>\d+(?:[.,]\d+)?))?"
+    r"\s*(?P<unit>" + _UNIT + r")?", re.IGNORECASE)
+_LINK = re.compile(r"(?:\s*(?:\([a-z0-9' ]{1,16}\)|[:=]|is|was|of|at|now|measures?|measured|measuring|"
+                   r"estimated|calculated|approximately|approx\.?|about|by (?:biplane|simpson'?s?|visual"
+                   r"|eyeball|3d|m-mode|pressure half[- ]time|pht|planimetry|continuity(?: equation)?|vti)"
+                   r"(?: method)?)\s*)*\s*", re.IGNORECASE)
+
+
+_UNIT_WORDS = {"square centimetre": "cm2", "square centimeter": "cm2", "sq cm": "cm2", "sqcm": "cm2",
+               "sq. cm": "cm2", "metres per second": "m/s", "meters per second": "m/s",
+               "centimetres per second": "cm/s", "centimeters per second": "cm/s", "centimetre": "cm",
+               "centimeter": "cm", "millimetre": "mm", "millimeter": "mm", "percent": "%"}
+
+
+def _unit(text: str) -> str:
+    key = re.sub(r"\s+", " ", text.strip().lower())
+    return _UNIT_WORDS.get(key) or _UNIT_WORDS.get(key.rstrip("s"), text)
+
+
+@dataclass
+class Reading:
+    """One measurement read from text: field, raw value text, its line and the text read."""
+
+    field: str
+    raw: str
+    line: int
+    quote: str
+
+
+@cache
+def _name_pattern() -> re.Pattern[str]:
+    tbl = name_table()
+    names = {n for ns in tbl.names.values() for n in ns} | set(tbl.in_context["names"]) | set(tbl.not_stored)
+    alts = sorted((re.escape(n).replace(r"\ ", r"[\s._-]*") for n in names), key=len, reverse=True)
+    return re.compile(r"(?<![A-Za-z0-9'/])(" + "|".join(alts) + r")(?![A-Za-z0-9'])", re.IGNORECASE)
+
+
+@cache
+def _lookup() -> tuple[dict[str, str], dict[str, dict[str, str]], dict[str, str]]:
+    tbl = name_table()
+    plain = {norm(n): f for f, ns in tbl.names.items() for n in ns}
+    contextual = {norm(n): m for n, m in tbl.in_context["names"].items()}
+    contexts = {norm(w): c for c, ws in tbl.in_context["contexts"].items() for w in ws}
+    return plain, contextual, contexts
+
+
+@cache
+def _table_only() -> frozenset[str]:
+    return frozenset(norm(n) for n in name_table().table_only)
+
+
+def _context(text: str) -> str | None:
+    """The valve or tract a piece of text last names ("Aortic valve: ..." -> aortic)."""
+    _, _, contexts = _lookup()
+    best: tuple[int, str] | None = None
+    for word, ctx in contexts.items():
+        for m in re.finditer(rf"(?<![a-z]){re.escape(word)}(?![a-z])", text.lower()):
+            if best is None or m.start() >= best[0]:
+                best = (m.start(), ctx)
+    return best[1] if best else None
+
+
+# Words that make a clause about the prior study: "previously dilated with TAPSE 1.2 cm".
+_PRIOR = re.compile(r"\b(?:previous(?:ly)?|prior|before|baseline|pre-?operative(?:ly)?|earlier|"
+                    r"last (?:study|echo\w*)|compared (?:with|to))\b", re.IGNORECASE)
+
+
+def read_measurements(lines: list[tuple[int, str]], table: bool) -> list[Reading]:
+    """Measurements named in text: "LVIDd 5.2 cm", "EF: 55-60%", "Aortic valve: mean gradient 42".
+
+    Args:
+        lines: (line number in the report, line text) of the findings and measurement sections.
+        table: True for a measurements section, where table-only names ("LA 3.9") are read too.
+
+    Returns:
+        One reading per name followed by a number. A comparator (">50%") is no value; a name in a
+        clause about the prior study ("previously ... TAPSE 1.2 cm") is not this study's; names that
+        no field stores ("E/e' 14") take their number so that it binds to nothing else.
+    """
+    out: list[Reading] = []
+    block: str | None = None
+    for number, line in lines:
+        if not line.strip():
+            block = None
+            continue
+        label = line.split(":", 1)[0] if ":" in line else line
+        if len(label) <= 40 and _context(label) and not _VALUE.search(label):
+            block = _context(label)
+        taken = 0  # the text up to here belongs to a name already read
+        for m in _name_pattern().finditer(line):
+            if m.start() < taken:
+                continue
+            found = _reading(line, m, block, table)
+            if found is None:
+                continue
+            end, target, raw = found
+            taken = end
+            clause = line[max(line.rfind(c, 0, m.start()) for c in ".;(") + 1:m.start()]
+            if target and not _PRIOR.search(clause):
+                out.append(Reading(target, raw, number, line[m.start():end].strip()))
+    return out
+
+
+def _reading(line: str, m: re.Match[str], block: str | None, table: bool
+             ) -> tuple[int, str | None, str] | None:
+    """The value after the name ``m`` matched: (its end, the field or None, raw value text), or None
+    when no value follows the name."""
+    plain, contextual, _ = _lookup()
+    name = norm(m.group(1))
+    link = _LINK.match(line, m.end())
+    value = _VALUE.match(line, link.end() if link else m.end())
+    between = line[m.end():value.start()] if value else ""
+    if not value or value.group("cmp") or between.count("(") > between.count(")"):
+        return None
+    if name in _table_only() and not table and ":" not in between:
+        return None  # "a 1.2 cm mass", "E 80" in prose: such a name needs a table or a colon
+    target = plain.get(name)
+    if name in contextual:
+        target = contextual[name].get(_context(line[:m.start()]) or block or "")
+    raw = value.group("a").replace(",", ".")
+    if value.group("b"):
+        raw += "-" + value.group("b").replace(",", ".")
+    raw += (" " + _unit(value.group("unit"))) if value.group("unit") else ""
+    return value.end(), target, raw

@@ -1,0 +1,355 @@
+"""Reading one free-text echo report: its sections, study type, header fields and measurement tables.
+
+Headings and measurement names are data (``resources/report_sections.json``,
+``resources/measurement_names.json``); only findings-kind sections become findings text.
+
+    parsed = parse_report(text); parsed.findings_text, parsed.impression, parsed.measurements
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from echogpt.data.report_measurements import Reading, norm, read_measurements
+
+SECTION_KINDS = ("indication", "history", "procedure", "technique", "sedation", "findings", "anatomy",
+                 "measurements", "comparison", "impression", "recommendations", "header")
+
+
+class SectionTable(BaseModel):
+    """``report_sections.json``: heading synonyms per section kind and study-type words."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    about: str = Field(alias="_about")
+    findings_kinds: list[str]
+    headings: dict[str, list[str]]
+    study_types: dict[str, Any]
+    narrative_sentences: dict[str, Any]
+
+
+def _load(name: str) -> Any:
+    return json.loads(resources.files("echogpt.resources").joinpath(name).read_text("utf-8"))
+
+
+@cache
+def section_table() -> SectionTable:
+    """The validated heading table; every kind must be one of SECTION_KINDS."""
+    tbl = SectionTable.model_validate(_load("report_sections.json"))
+    unknown = set(tbl.headings) - set(SECTION_KINDS)
+    if unknown:
+        raise ValueError(f"report_sections.json: unknown section kinds {sorted(unknown)}; allowed: "
+                         f"{', '.join(SECTION_KINDS)}")
+    kinds_of: dict[str, set[str]] = {}
+    for kind, hs in tbl.headings.items():
+        for h in hs:
+            kinds_of.setdefault(norm(h), set()).add(kind)
+    twice = sorted(n for n, ks in kinds_of.items() if len(ks) > 1)
+    if twice:
+        raise ValueError(f"report_sections.json: headings under two kinds: {', '.join(twice)}")
+    return tbl
+
+
+@cache
+def _headings() -> dict[str, str]:
+    """Normalised heading -> section kind."""
+    return {norm(h): kind for kind, names in section_table().headings.items() for h in names}
+
+
+@cache
+def _sentence_patterns(kind: str) -> re.Pattern[str]:
+    """One pattern of the sentences of ``kind`` ('procedure', 'indication') that are no finding."""
+    return re.compile("|".join(f"(?:{p})" for p in section_table().narrative_sentences[kind]), re.IGNORECASE)
+
+
+# ---------------------------------------------------------------- sections
+
+# A heading line: "FINDINGS", "Findings:", "FINDINGS: text", "1. Impression:", "== Summary ==".
+_HEAD = re.compile(r"^\s*(?:\d{1,2}[.)]\s+)?[=*#\s]*([A-Za-z0-9][A-Za-z0-9 /&'()+-]{0,48}?)\s*[=*#]*\s*"
+                   r"(?::|\s-\s|$)\s*(.*)$")
+# A capitalised heading inside a line: "... normal. IMPRESSION: Normal study."
+_INLINE_HEAD = re.compile(r"(?<=[.!?;])\s+([A-Z][A-Z /&]{2,40}):\s*")
+_ONE_LINE = ("indication", "history", "technique", "header")
+_TITLE = re.compile(r"^\s*[A-Z][A-Z0-9 /&()'-]{2,60}\s*$")
+_RULE = re.compile(r"^\s*[-=_*~]{3,}\s*$")
+_MARKER = re.compile(r"^\s*(?:\(?\d{1,2}[.)](?!\d)|[-*•·‣▪])\s*")
+
+
+@dataclass
+class Section:
+    """One section of a report: its kind, heading as written and its lines (heading excluded),
+    each with its line number in the report."""
+
+    kind: str
+    heading: str
+    rows: list[tuple[int, str]] = field(default_factory=list)
+
+    @property
+    def lines(self) -> list[str]:
+        return [line for _, line in self.rows]
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.lines).strip()
+
+
+def heading_kind(line: str) -> tuple[str, str, str] | None:
+    """The section a line opens, as (kind, heading, rest of the line), or None for a body line.
+
+    A heading is a known name (``report_sections.json``) written in capitals with or without a
+    colon, or in any case with a colon, or alone on its line: "IMPRESSION", "Findings:",
+    "Reason for exam: chest pain".
+    """
+    m = _HEAD.match(line)
+    if not m:
+        return None
+    name, rest = m.group(1).strip(), m.group(2).strip()
+    bare = re.sub(r"\s*\(.*\)\s*$", "", name)  # "Findings (post-bypass)", "Peak (20 mcg/kg/min)"
+    kind = next((_headings()[k] for k in (norm(name), norm(bare), norm(bare.rstrip("s")))
+                 if k in _headings()), None)
+    if kind is None:
+        return None
+    sep = line[m.end(1):m.start(2)]
+    has_colon = ":" in sep or " - " in sep
+    if not (has_colon or not rest):
+        return None  # "LV normal in size" is a sentence, not the heading "LV"
+    if not has_colon and not (name.isupper() or len(line.strip()) <= 40):
+        return None
+    if not has_colon and kind in ("header", "anatomy") and not name.isupper():
+        return None  # "Left ventricle" alone is a heading only in capitals
+    return kind, name, rest
+
+
+def _split_inline(text: str) -> str:
+    """Put capitalised headings that follow a sentence on a line of their own."""
+
+    def cut(m: re.Match[str]) -> str:
+        return f"\n{m.group(1)}: " if norm(m.group(1)) in _headings() else m.group(0)
+
+    return _INLINE_HEAD.sub(cut, text)
+
+
+def split_sections(text: str) -> list[Section]:
+    """Cut a report into sections by its headings; text before the first heading is 'preamble'.
+
+    A header line ("MRN: 123") is a one-line section; an anatomy heading ("Mitral valve:") opens
+    findings unless the report is already in its findings, measurements or impression.
+    """
+    sections = [Section("preamble", "")]
+    inline = False  # the current section was opened by "Heading: text" on one line
+    lines = [(n, piece) for n, line in enumerate(text.splitlines(), start=1)
+             for piece in _split_inline(line).split("\n")]
+    for number, line in lines:
+        if _RULE.match(line):
+            continue
+        found = heading_kind(line)
+        current = sections[-1]
+        if found is None:
+            if inline and current.kind in _ONE_LINE and not line[:1].islower() and not line[:1].isspace():
+                # "Reason: chest pain." on one line: the next line is no longer the reason
+                sections.append(Section("preamble", ""))
+                current = sections[-1]
+            inline = False
+            current.rows.append((number, line))
+            continue
+        inline = bool(found[2])
+        kind, name, rest = found
+        if kind == "header" and current.kind in (*section_table().findings_kinds, "impression"):
+            current.rows.append((number, line))  # "Rhythm: AF" inside the findings is a finding
+            continue
+        if kind == "header":
+            sections.append(Section("header", name, [(number, rest)] if rest else []))
+            sections.append(Section(current.kind, current.heading))
+            continue
+        if kind == "anatomy":
+            if current.kind in ("findings", "measurements", "impression", "comparison"):
+                current.rows.append((number, line))  # a sub-heading: the label stays in the text
+                continue
+            sections.append(Section("findings", name, [(number, line.strip())]))
+            continue
+        sections.append(Section(kind, name, [(number, rest)] if rest else []))
+    sections = [s for s in sections if s.text or s.kind != "preamble"]
+    kinds = set(section_table().findings_kinds)
+    if not any(s.kind in kinds or (s.kind == "preamble" and s.text) for s in sections):
+        _split_first_sentence(sections)
+    return sections
+
+
+def _split_first_sentence(sections: list[Section]) -> None:
+    """A report with no findings heading and no unlabelled text, written as one paragraph after
+    "Clinical history: ...": the first sentence is the history, the rest the findings."""
+    for i, s in enumerate(sections):
+        if s.kind in ("indication", "history") and s.rows:
+            number, first = s.rows[0]
+            head, _, rest = first.partition(". ")
+            if rest.strip():
+                sections.insert(i + 1, Section("preamble", "", [(number, rest), *s.rows[1:]]))
+                s.rows = [(number, head + ".")]
+                return
+
+
+# ---------------------------------------------------------------- study type and header
+
+
+def detect_study_type(sections: list[Section], title: str = "") -> str:
+    """TEE, stress or TTE, from the title, header, procedure and technique lines.
+
+    The indication, impression and recommendations are not read ("consider TEE" is no TEE);
+    findings are read only when nothing else names the type ("dobutamine was infused").
+    """
+    words = section_table().study_types
+    named = [title] + [s.heading + " " + s.text for s in sections
+                       if s.kind in ("preamble", "header", "procedure", "technique", "sedation")]
+    later = [s.text for s in sections if s.kind in ("findings", "anatomy")]
+    for texts in (named, later):
+        blob = " ".join(texts).lower()
+        for kind in ("stress", "TEE"):
+            if any(re.search(rf"(?<![a-z]){re.escape(w)}(?![a-z])", blob) for w in words[kind]):
+                return kind
+    return "TTE"
+
+
+_HEADER_KEYS = {"mrn": "patient_id", "patient id": "patient_id", "hospital number": "patient_id",
+                "nhs number": "patient_id", "id": "patient_id", "date": "study_date",
+                "study date": "study_date", "exam date": "study_date", "date of study": "study_date",
+                "date of exam": "study_date", "age": "patient.age", "sex": "patient.sex",
+                "gender": "patient.sex", "height": "patient.height_cm", "weight": "patient.weight_kg",
+                "bsa": "patient.bsa_m2", "accession": "study_id", "accession number": "study_id",
+                "study id": "study_id", "hr": "measurements.heart_rate",
+                "heart rate": "measurements.heart_rate"}
+
+
+def header_fields(sections: list[Section]) -> dict[str, str]:
+    """Identifiers and patient fields from header lines, as Study field path -> raw text.
+
+    Several fields on one line ("Age: 67  Sex: F") are read; the first value of a field wins.
+    """
+    out: dict[str, str] = {}
+    for s in sections:
+        if s.kind != "header":
+            continue
+        pairs = [(s.heading, s.text)]
+        # "Age: 67   Sex: F   BSA: 1.9 m2": further "Key: value" pairs on the same line
+        parts = re.split(r"\s{2,}|\t|\s[|;,]\s", s.text)
+        if len(parts) > 1:
+            pairs = [(s.heading, parts[0])] + [tuple(p.split(":", 1)) for p in parts[1:] if ":" in p]
+        for key, value in pairs:
+            target = _HEADER_KEYS.get(norm(key))
+            value = value.strip().rstrip(".")
+            if target and value and target not in out:
+                out[target] = value
+    return out
+
+
+# ---------------------------------------------------------------- the whole report
+
+
+_SALINE = r"(?:agitated[- ]saline|bubble (?:study|contrast)|saline contrast)"
+
+
+@dataclass
+class ParsedReport:
+    """A report cut into what a Study needs."""
+
+    sections: list[Section]
+    findings_text: str
+    impression: str | None
+    indication: str | None
+    study_type: str
+    header: dict[str, str]
+    readings: list[Reading]
+    agitated_saline: bool
+
+
+_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z(])")
+
+
+def _move_procedure(sections: list[Section]) -> list[tuple[int, str]]:
+    """Take procedure sentences (sedation doses, consent, cardioversion energies) out of findings
+    sections; returns them with their line numbers."""
+    moved: list[tuple[int, str]] = []
+    pattern = _sentence_patterns("procedure")
+    for s in sections:
+        kept = []
+        for number, line in s.rows:
+            parts = _SENTENCE.split(line)
+            out = [p for p in parts if not pattern.search(p)]
+            moved += [(number, p) for p in parts if pattern.search(p)]
+            if out or not line.strip():
+                kept.append((number, " ".join(out) if len(out) < len(parts) else line))
+        s.rows = kept
+    return moved
+
+
+def _move_reason(sections: list[Section]) -> str | None:
+    """Take an opening sentence that gives the reason for the study ("Echocardiogram for chest
+    pain.", "The study was requested to look for ...") out of the findings; returns it."""
+    for s in sections:
+        for i, (number, line) in enumerate(s.rows):
+            if not line.strip():
+                continue
+            first, *rest = _SENTENCE.split(line.strip(), maxsplit=1)
+            if not _sentence_patterns("indication").search(first):
+                return None
+            s.rows[i] = (number, rest[0] if rest else "")
+            return first
+    return None
+
+
+def _body(section: Section) -> str:
+    lines = [_MARKER.sub("", ln).strip() if section.kind != "impression" else ln.rstrip()
+             for ln in section.lines]
+    text = "\n".join(ln for ln in lines if ln.strip())
+    if section.kind == "comparison" and text:
+        return f"Comparison with prior study: {text}"
+    return text
+
+
+def parse_report(text: str, title: str = "") -> ParsedReport:
+    """Cut a report into findings text, impression, indication, study type, header and measurements.
+
+    Args:
+        text: the whole report.
+        title: a file name or title that may name the study type.
+
+    Returns:
+        The parsed report. Without any findings heading, the preamble (text before the first
+        heading) is the findings; with no impression heading the impression is None.
+    """
+    sections = split_sections(text.replace("\r\n", "\n").replace("\r", "\n"))
+    kinds = set(section_table().findings_kinds)
+    has_findings = any(s.kind in kinds for s in sections)
+    for s in sections:
+        # an unlabelled block of measurements ("LVIDd: 6.6 cm / IVSd: 0.8 cm") is a measurements table
+        if s.kind == "preamble" and has_findings and len(read_measurements(s.rows, table=True)) >= 2:
+            s.kind = "measurements"
+    chosen = [s for s in sections if s.kind in kinds or (s.kind == "preamble" and not has_findings)]
+    for s in chosen:
+        if s.kind == "preamble":  # a title line ("TRANSTHORACIC ECHOCARDIOGRAM") is no finding
+            s.rows = [(n, ln) for n, ln in s.rows if not _TITLE.match(ln)]
+    opening = _move_reason(chosen[:1])
+    moved = _move_procedure(chosen)
+    if moved:
+        sections.append(Section("procedure", "", moved))
+    findings_text = "\n".join(t for t in (_body(s) for s in chosen) if t)
+    impression = "\n".join(t for t in (_body(s) for s in sections if s.kind == "impression") if t) or None
+    indication = " ".join(s.text for s in sections if s.kind == "indication").strip() or opening
+    lines: list[tuple[int, str]] = []
+    table_lines: list[tuple[int, str]] = []
+    for s in chosen:
+        if s.kind == "comparison":
+            continue  # a prior study's numbers are not this study's measurements
+        (table_lines if s.kind == "measurements" else lines).extend(s.rows + [(0, "")])
+    readings = sorted(read_measurements(lines, table=False) + read_measurements(table_lines, table=True),
+                      key=lambda r: r.line)
+    evidence = " ".join(s.text for s in sections if s.kind in kinds | {"procedure", "technique"}).lower()
+    saline = bool(re.search(_SALINE, evidence)) and not re.search(
+        _SALINE + r"[^.]{0,20}\b(?:not (?:performed|done|given)|declined|deferred)", evidence)
+    return ParsedReport(sections, findings_text, impression, indication,
+                        detect_study_type(sections, title), header_fields(sections), readings, saline)
