@@ -26,7 +26,6 @@ from echogpt.checker.compare import (
 )
 from echogpt.checker.facts import sentence_facts
 from echogpt.checker.rules import rules
-from echogpt.checker.tokens import make_fact, negative_zero
 from echogpt.guidelines.acceptance import acceptable_grades, needs_study
 from echogpt.guidelines.study import grade_study
 from echogpt.schemas import Fact, Measurements, Study, concept_vocabulary
@@ -77,16 +76,14 @@ def _field_units() -> dict[str, tuple[str | None, str]]:
             for name in Measurements.model_fields if name not in ("lvef", "septal_flattening")}
 
 
-@lru_cache(maxsize=65536)
-def _measured(name: str, value: float, value_max: float | None, negative_zero: bool) -> Evidence:
-    """The evidence of one structured measurement; the same value gives the same (immutable) object,
-    shared by every study with it (``negative_zero`` keeps -0.0 apart from 0.0)."""
+def _measured(name: str, value: float, value_max: float | None = None) -> Evidence:
+    """The evidence of one structured measurement (``value_max``: the upper end of an LVEF range)."""
     if name == "lvef":
-        fact = make_fact(concept="measurement", location="lvef", value=value, unit="%", value_max=value_max,
-                         source="measurements.lvef")
+        fact = Fact(concept="measurement", location="lvef", value=value, unit="%", value_max=value_max,
+                    source="measurements.lvef")
     else:
         unit, source = _field_units()[name]
-        fact = make_fact(concept="measurement", location=name, value=value, unit=unit, source=source)
+        fact = Fact(concept="measurement", location=name, value=value, unit=unit, source=source)
     return Evidence(fact, NO_GRADES, "structured")
 
 
@@ -102,9 +99,9 @@ def _measurement_facts(study: Study) -> list[Evidence]:
             if value.low is None:
                 continue
             high = value.high if value.high != value.low else None
-            out.append(_measured("lvef", value.low, high, negative_zero(value.low, high)))
+            out.append(_measured("lvef", value.low, high))
         else:
-            out.append(_measured(name, value, None, negative_zero(value)))
+            out.append(_measured(name, value))
     if m.rvsp is None and m.tr_vmax is not None and m.rap is not None:
         # ASE10-RH: RVSP = 4 x TR Vmax^2 + RAP (mmHg)
         fact = Fact(concept="measurement", location="rvsp", value=round(4 * m.tr_vmax ** 2 + m.rap),
@@ -219,46 +216,46 @@ def _derived(by_concept: dict[str, list[Evidence]]) -> list[Evidence]:
 
 
 class _Bands:
-    """The grades a lab profile accepts for graded facts (asked per fact, on first use): for one
-    study's, or for those of any study of one sex (``acceptance.needs_study``: no more than the sex)."""
+    """The grades a lab profile accepts for graded facts, asked per fact on first use (``Evidence``)."""
 
-    __slots__ = ("profile", "sex", "study")
+    __slots__ = ("profile", "study")
 
-    def __init__(self, profile: str, study: Study | None = None, sex: object = None) -> None:
-        self.profile, self.study, self.sex = profile, study, sex
+    def __init__(self, profile: str, study: Study) -> None:
+        self.profile, self.study = profile, study
 
     def __call__(self, f: Fact) -> frozenset[str]:
-        try:
-            return frozenset(acceptable_grades(f, self.profile, sex=self.sex, study=self.study))  # type: ignore[arg-type]
-        except Exception:  # noqa: BLE001 - a fact the bands do not cover: its own grade only
-            return frozenset([f.grade] if f.grade else [])
+        return _accepted(f, self.profile, None, self.study)
 
 
-# (id of a graded fact, profile, sex) -> its evidence, shared by the studies with that fact. The
-# evidence holds the fact, so the id stays that fact's for as long as the entry lives.
-_GRADED: dict[tuple[int, str, object], Evidence] = {}
+class _SexBands:
+    """The grades a lab profile accepts for facts that need no more of the study than the patient's sex
+    (``acceptance.needs_study``): the same for every study, so cached by fact."""
+
+    __slots__ = ("profile", "sex")
+
+    def __init__(self, profile: str, sex: object) -> None:
+        self.profile, self.sex = profile, sex
+
+    def __call__(self, f: Fact) -> frozenset[str]:
+        return _accepted_by_sex(f, self.profile, self.sex)
 
 
-def _graded(f: Fact, profile: str, sex: object) -> Evidence:
-    key = (id(f), profile, sex)
-    e = _GRADED.get(key)
-    if e is None:
-        if len(_GRADED) >= 65536:
-            _GRADED.clear()
-        e = _GRADED[key] = Evidence(f, _sex_bands(profile, sex), "structured")
-    return e
+@lru_cache(maxsize=65536)
+def _accepted_by_sex(f: Fact, profile: str, sex: object) -> frozenset[str]:
+    return _accepted(f, profile, sex, None)
 
 
-@cache
-def _sex_bands(profile: str, sex: object) -> _Bands:
-    return _Bands(profile, sex=sex)
+def _accepted(f: Fact, profile: str, sex: object, study: Study | None) -> frozenset[str]:
+    try:
+        return frozenset(acceptable_grades(f, profile, sex=sex, study=study))  # type: ignore[arg-type]
+    except Exception:  # noqa: BLE001 - a fact the bands do not cover: its own grade only
+        return frozenset([f.grade] if f.grade else [])
 
 
 def _structured(study: Study, profile: str, text: list[Evidence] | None = None) -> list[Evidence]:
     graded = _with_prose_numbers(study, text or [])
-    bands = _Bands(profile, graded)
-    sex = study.sex
-    out = [Evidence(f, bands, "structured") if needs_study(f) else _graded(f, profile, sex)
+    bands, sex_bands = _Bands(profile, graded), _SexBands(profile, study.sex)
+    out = [Evidence(f, bands if needs_study(f) else sex_bands, "structured")
            for f in grade_study(graded, profile)]
     out += _measurement_facts(study)
     return out + _morphology(study) + _other_findings(study)
