@@ -31,7 +31,6 @@ from echogpt.checker.compare import (
 from echogpt.checker.facts import extract_facts, mentions_comparison
 from echogpt.checker.rules import family_of, lexicon, rules
 from echogpt.checker.study_facts import StudyFacts, study_facts
-from echogpt.checker.tokens import construct
 from echogpt.schemas import CheckResult, Fact, Omission, StatementCheck, Study, StudyType
 from echogpt.text import split_statements
 
@@ -329,9 +328,8 @@ def _no_bubble_study(text: str, study: Study) -> bool:
 
 
 def _statement(text: str, start: int, verdict: Status, reason: str, facts: list[Fact]) -> StatementCheck:
-    # built as validation would (strings stripped), without validating values the checker made
-    return construct(StatementCheck, text=text.strip(), start=start, end=start + len(text), verdict=verdict,
-                     reason=reason.strip(), facts=facts)
+    return StatementCheck(text=text, start=start, end=start + len(text), verdict=verdict, reason=reason,
+                          facts=facts)
 
 
 def check_statement(text: str, start: int, study: Study, sf: StudyFacts) -> StatementCheck:
@@ -391,8 +389,7 @@ def check(impression: str, study: Study, profile: str = "default") -> CheckResul
     sf = study_facts(study, profile)
     statements = [check_statement(s.text, s.start, study, sf) for s in split_statements(impression)]
     stated = [f for s in statements for f in s.facts]
-    return construct(CheckResult, study_id=study.study_id, statements=statements,
-                     omissions=omissions(sf, stated))
+    return CheckResult(study_id=study.study_id, statements=statements, omissions=omissions(sf, stated))
 
 
 def read_impression(arg: str) -> str:

@@ -24,7 +24,6 @@ from echogpt.checker.tokens import (
     Tok,
     gap_ok,
     is_modifier,
-    make_fact,
     number_plan,
     relocated,
     subject_list,
@@ -278,17 +277,16 @@ def _emit(m: _Mention, out: list[Fact]) -> None:
             rule = None if term is None else rule
         if term and term.drop_ungraded and grade is None:
             continue
-        out.append(make_fact(concept=concept, location=loc, polarity=polarity, grade=grade,
-                                        source="text", start=m.start, end=m.end, rule=rule))
+        out.append(Fact(concept=concept, location=loc, polarity=polarity, grade=grade, source="text",
+                        start=m.start, end=m.end, rule=rule))
     for spec in term.facts if term and not m.borrow else []:
         pol = spec.get("polarity", "present")
         if pol == "present":
             pol = m.polarity
         rule = spec.get("rule") or ("no-significant" if m.not_significant and pol == "absent" else None)
         grade = spec.get("grade") or resolve_grade(spec["concept"], m.degree, m.direction)
-        out.append(make_fact(concept=spec["concept"], location=spec.get("location"),
-                                        grade=grade, polarity=pol, source="text",
-                                        start=m.start, end=m.end, rule=rule))
+        out.append(Fact(concept=spec["concept"], location=spec.get("location"), grade=grade, polarity=pol,
+                        source="text", start=m.start, end=m.end, rule=rule))
 
 
 class _Carry(list):  # type: ignore[type-arg]

@@ -9,14 +9,10 @@ their units converted, and lesion sizes.
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import lru_cache
-from typing import Any, TypeVar
-
-from pydantic import BaseModel
+from typing import Any
 
 from echogpt import units
 from echogpt.checker.rules import lexicon, wall_locations
@@ -113,84 +109,18 @@ CLAUSE = re.compile(r"[,;:()]")
 
 
 SUBJ = ("subj", "wallterr")
-_DEFAULTS = {name: f.default for name, f in Fact.model_fields.items()}
 
 
-_FIELDS_SETS: dict[tuple[str, ...], set[str]] = {}
-
-
-def _fields_set(keys: tuple[str, ...]) -> set[str]:
-    # One set per combination of given fields, shared by the facts built with it: Facts are frozen,
-    # and pydantic copies the set before changing it (model_copy), so sharing is safe. A set per fact
-    # would be one more object per fact for the garbage collector to walk.
-    shared = _FIELDS_SETS.get(keys)
-    if shared is None:
-        shared = _FIELDS_SETS[keys] = set(keys)
-    return shared
-
-
-def make_fact(**values: Any) -> Fact:
-    """A Fact built without validation (what ``model_construct`` does, minus its per-call overhead).
-
-    The rules are validated against the vocabulary when they load, so every fact built here fits it;
-    tests re-validate the extracted facts.
-    """
-    keys = tuple(values)
-    obj = _new(Fact)  # _built's steps, inline: facts are built by the thousand
-    _SET_DICT(obj, {**_DEFAULTS, **values})
-    _SET_FIELDS(obj, _FIELDS_SETS.get(keys) or _fields_set(keys))
-    _SET_EXTRA(obj, None)
-    _SET_PRIVATE(obj, None)
-    return obj
-
-
-def _slot_setter(name: str) -> Any:
-    """The setter of a model slot, taken from the class that defines it (skips the frozen check)."""
-    return next(vars(c)[name] for c in Fact.__mro__ if name in vars(c)).__set__
-
-
-_SET_DICT, _SET_FIELDS, _SET_EXTRA, _SET_PRIVATE = map(_slot_setter, (
-    "__dict__", "__pydantic_fields_set__", "__pydantic_extra__", "__pydantic_private__"))
-
-
-_new = Fact.__new__
-M = TypeVar("M", bound=BaseModel)
-
-
-def _built(values: dict[str, Any], fields_set: set[str], cls: type[BaseModel] = Fact) -> Any:
-    obj = _new(cls)
-    _SET_DICT(obj, values)
-    _SET_FIELDS(obj, fields_set)
-    _SET_EXTRA(obj, None)
-    _SET_PRIVATE(obj, None)
-    return obj
-
-
-def construct(cls: type[M], **values: Any) -> M:
-    """A model of ``cls`` built from values of the right types, every field given, without validation
-    (the checker builds thousands of results from values it made itself; tests validate them)."""
-    return _built(values, set(values), cls)  # type: ignore[no-any-return]
-
-
-def negative_zero(*values: float | None) -> bool:
-    """Whether one of the values is -0.0 (equal to 0.0 as a memo key, but written "-0.0")."""
-    return any(v == 0 and math.copysign(1.0, v) < 0 for v in values if v is not None)
-
-
-_MOVED: dict[tuple[str, ...], set[str]] = {}
+def with_changes(fact: Fact, **changes: Any) -> Fact:
+    """A copy of ``fact`` with some fields changed, validated like any Fact."""
+    return Fact(**{**fact.model_dump(), **changes})
 
 
 def relocated(fact: Fact, start: int, end: int, source: str | None = None) -> Fact:
-    """A copy of ``fact`` with a new span (and source), as ``make_fact`` builds it."""
-    values = fact.__dict__.copy()
-    values["start"], values["end"] = start, end
-    if source is not None:
-        values["source"] = source
-    given = tuple(fact.__pydantic_fields_set__)
-    moved = _MOVED.get(given)
-    if moved is None:
-        moved = _MOVED[given] = _fields_set(tuple(sorted({*given, "start", "end", "source"})))
-    return _built(values, moved)
+    """A copy of ``fact`` with a new span (and source)."""
+    if source is None:
+        return with_changes(fact, start=start, end=end)
+    return with_changes(fact, start=start, end=end, source=source)
 
 
 def wall_list(toks: list[Tok], j: int) -> bool:
@@ -304,10 +234,8 @@ def lesion_sizes(text: str, nums: list[tuple[int, int]], facts: list[Fact]) -> l
             continue
         scale = 0.1 if m.group(3).lower() == "mm" else 1.0
         dims = sorted(float(x) * scale for x in m.groups()[:2] if x)
-        values = f.__dict__.copy()
-        values.update(value=round(dims[0], 3), value_max=round(dims[-1], 3) if len(dims) > 1 else None,
-                      unit="cm")
-        out[k] = _built(values, f.__pydantic_fields_set__)
+        out[k] = with_changes(f, value=round(dims[0], 3),
+                              value_max=round(dims[-1], 3) if len(dims) > 1 else None, unit="cm")
     return out
 
 
@@ -316,17 +244,6 @@ def measure(name: str, raw: str, start: int, end: int) -> Fact | None:
 
     Returns None when the unit does not fit the field or a bare number is implausible for it.
     """
-    # the same number text recurs across reports ("3.5 cm"): read once per field, placed per use
-    read = _measure(name, raw)
-    if read is None:
-        return None
-    values = read.__dict__.copy()
-    values["start"], values["end"] = start, end
-    return _built(values, read.__pydantic_fields_set__)
-
-
-@lru_cache(maxsize=65536)
-def _measure(name: str, raw: str) -> Fact | None:
     m = _NUM.match(raw.strip())
     if not m:
         return None
@@ -348,6 +265,6 @@ def _measure(name: str, raw: str) -> Fact | None:
     elif q in (">", "≥", "greater than", "more than", "above", "over", "at least"):
         lo, hi = lo, spec.max
     lo, hi = min(lo, hi), max(lo, hi)
-    return make_fact(concept="measurement", location=name, value=round(lo, 4),
-                     value_max=round(hi, 4) if hi != lo else None, unit=spec.unit or None,
-                     source="text", start=None, end=None, rule=f"number:{name}")
+    return Fact(concept="measurement", location=name, value=round(lo, 4),
+                value_max=round(hi, 4) if hi != lo else None, unit=spec.unit or None,
+                source="text", start=start, end=end, rule=f"number:{name}")
