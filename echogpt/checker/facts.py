@@ -16,15 +16,14 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from echogpt.checker.rules import Term, lexicon, resolve_grade, rules
-from echogpt.checker.sentence_cache import Carry, Parts, SentenceCache, span_order
 from echogpt.checker.tokens import (
-    CLAUSE,
-    LESIONS,
     SUBJ,
+    Subjects,
     Tok,
     gap_ok,
     is_modifier,
-    number_plan,
+    lesion_sizes,
+    numbers,
     relocated,
     subject_list,
     tokens,
@@ -76,8 +75,8 @@ def _postfix_subjects(text: str, toks: list[Tok], b: int, k: int) -> _Mention:
 
 
 def _sentence_facts(text: str, toks: list[Tok], offset_facts: list[Fact],
-                    carry: list[tuple[str, str | None]]) -> list[tuple[str, str | None]]:
-    """Facts of one sentence but its numbers' (``number_plan`` finds those); ``carry`` is the previous
+                    carry: Subjects) -> Subjects:
+    """Facts of one sentence but its numbers' (``numbers`` finds those); ``carry`` is the previous
     sentence's last subject (returned updated)."""
     r = rules()
     # 1. merge "mildly" + "dilated", and bind "not" + grade
@@ -289,69 +288,46 @@ def _emit(m: _Mention, out: list[Fact]) -> None:
                         source="text", start=m.start, end=m.end, rule=rule))
 
 
-class _Carry(list):  # type: ignore[type-arg]
-    """The previous sentence's subjects, noting whether the sentence looked at them."""
-
-    read = False
-
-    def __iter__(self):  # type: ignore[no-untyped-def]
-        self.read = True
-        return super().__iter__()
+def span_order(f: Fact) -> tuple[int, str]:
+    """Facts in text order: by start, then concept (sorts are stable: the rest keeps its order)."""
+    return f.start or 0, f.concept
 
 
-def _parts(sentence: str, carry: tuple[tuple[str, str | None], ...]) -> Parts:
-    """One sentence worked out (see ``Parts``), from its tokens."""
-    seen = _Carry(carry)
+@lru_cache(maxsize=65536)  # reports repeat sentences ("There is no pericardial effusion.")
+def _sentence(sentence: str, carry: Subjects) -> tuple[tuple[Fact, ...], Subjects]:
+    """One sentence's facts (spans relative to it, in text order) and the subjects it hands on.
+
+    Args:
+        sentence: The sentence.
+        carry: The previous sentence's subjects (decide "mean gradient" after "Mitral stenosis.").
+
+    Returns:
+        The facts, and the subjects for the next sentence.
+    """
     toks = tokens(sentence)
-    base: list[Fact] = []
-    after = _sentence_facts(sentence, toks, base, seen) if toks else seen
-    plan = number_plan(toks, seen)
-    base.sort(key=span_order)
-    lesions = any(f.concept in LESIONS and f.polarity != "absent" for f in base)
-    nums = tuple((t.start, t.end) for t in toks if t.kind == "num") if lesions else ()
-    # a wall phrase's locations are read off its words: digits there would make them the sentence's own
-    shared = not any(_DIGIT.search(sentence, t.start, t.end) for t in toks if t.kind == "wallterr")
-    return Parts(tuple(base), plan, nums, None if after is seen else tuple(after), seen.read, shared)
-
-
-_DIGIT = re.compile(r"[0-9]")
-
-
-def _binding_patterns() -> tuple[str, ...]:  # what binding reads gaps between tokens with
-    return (lexicon().filler.pattern, _GRADE_JOIN.pattern, _OF_THE.pattern, CLAUSE.pattern)
-
-
-_sentence_cached = SentenceCache(_parts, _binding_patterns)
+    facts: list[Fact] = []
+    after = _sentence_facts(sentence, toks, facts, carry) if toks else carry
+    facts += numbers(sentence, toks, carry)
+    facts = lesion_sizes(sentence, [(t.start, t.end) for t in toks if t.kind == "num"], facts)
+    facts.sort(key=span_order)
+    return tuple(facts), tuple(after)
 
 
 def sentence_facts(text: str) -> Iterator[tuple[int, tuple[Fact, ...]]]:
     """Each sentence's offset in ``text`` and its facts (spans relative to the sentence), in text
     order (by start, then concept): one sentence after the other, they are in text order throughout."""
-    carry: Carry = ()
+    carry: Subjects = ()
     start = 0
-    cached = _sentence_cached
     for m in lexicon().sentence_end.finditer(text):
         end = m.end()
         if end > start:
             sentence = text[start:end]
             if not sentence.isspace():
-                facts, carry = cached(sentence, carry)
+                facts, carry = _sentence(sentence, carry)
                 yield start, facts
         start = max(start, end)
     if len(text) > start and not text[start:].isspace():
-        yield start, _sentence_cached(text[start:], carry)[0]
-
-
-def _shifted(f: Fact, offset: int) -> Fact:
-    return relocated(f, (f.start or 0) + offset, (f.end or 0) + offset)
-
-
-@lru_cache(maxsize=65536)
-def _extract_cached(text: str) -> tuple[Fact, ...]:
-    out: list[Fact] = []
-    for start, facts in sentence_facts(text):
-        out += [_shifted(f, start) for f in facts] if start else facts
-    return tuple(out)
+        yield start, _sentence(text[start:], carry)[0]
 
 
 def extract_facts(text: str, offset: int = 0) -> list[Fact]:
@@ -364,10 +340,11 @@ def extract_facts(text: str, offset: int = 0) -> list[Fact]:
     Returns:
         Facts in text order, each with ``source="text"`` and its ``start``/``end`` span.
     """
-    facts = _extract_cached(text)
-    if not offset:
-        return list(facts)
-    return [_shifted(f, offset) for f in facts]
+    out: list[Fact] = []
+    for start, facts in sentence_facts(text):
+        shift = offset + start
+        out += [relocated(f, (f.start or 0) + shift, (f.end or 0) + shift) for f in facts] if shift else facts
+    return out
 
 
 def mentions_comparison(text: str) -> bool:

@@ -109,6 +109,7 @@ CLAUSE = re.compile(r"[,;:()]")
 
 
 SUBJ = ("subj", "wallterr")
+Subjects = tuple[tuple[str, str | None], ...]  # (chamber or valve, wall location) pairs
 
 
 def with_changes(fact: Fact, **changes: Any) -> Fact:
@@ -149,7 +150,7 @@ _NUM = re.compile(r"(?P<q>[<>≤≥~≈]|less than|greater than|more than|above|
                   r"(?:\s*(?:x|×|by)\s*(?P<c>\d+(?:\.\d+)?))?\s*(?P<u>[^\d\s].*)?$", re.IGNORECASE)
 
 
-def field_of(toks: list[Tok], i: int, carry: list[tuple[str, str | None]]) -> str | None:
+def field_of(toks: list[Tok], i: int, carry: Subjects) -> str | None:
     """The measurement field token ``i`` names ("mean gradient" is mitral after a mitral subject)."""
     t = toks[i]
     f = t.payload[1] if t.kind == "subj" else t.payload.field if t.kind == "term" else None
@@ -165,23 +166,18 @@ def field_of(toks: list[Tok], i: int, carry: list[tuple[str, str | None]]) -> st
     return f["*"]
 
 
-Plan = tuple[tuple[str, int, int, int], ...]
-
-
-def number_plan(toks: list[Tok], carry: list[tuple[str, str | None]]) -> Plan:
-    """Where a sentence's measurement numbers are: each measurement name followed by a number.
-
-    The plan depends on the tokens alone, not on the digits, so sentences that differ only in their
-    numbers share it (``numbers`` reads the values of each).
+def numbers(text: str, toks: list[Tok], carry: Subjects) -> list[Fact]:
+    """A ``measurement`` fact for each measurement name followed by a number that fits its field.
 
     Args:
-        toks: The sentence's tokens.
-        carry: The previous sentence's subject (decides fields such as "mean gradient").
+        text: The sentence.
+        toks: Its tokens.
+        carry: The previous sentence's subjects (decide fields such as "mean gradient").
 
     Returns:
-        (field, number start, number end, name start) per number.
+        The measurement facts, in the order of their names.
     """
-    plan = []
+    out = []
     for i, t in enumerate(toks):
         name = field_of(toks, i, carry) if t.kind in ("term", "subj") else None
         if not name:
@@ -189,20 +185,13 @@ def number_plan(toks: list[Tok], carry: list[tuple[str, str | None]]) -> Plan:
         for j in range(i + 1, len(toks)):
             n = toks[j]
             if n.kind == "num":
-                if n.start - t.end <= 60:
-                    plan.append((name, n.start, n.end, t.start))
+                fact = measure(name, text[n.start:n.end], t.start, n.end) if n.start - t.end <= 60 else None
+                if fact:
+                    out.append(fact)
                 break
             if field_of(toks, j, carry) if n.kind in ("term", "subj") else False:
                 break
-    return tuple(plan)
-
-
-def numbers(text: str, plan: Plan, out: list[Fact]) -> None:
-    """Append a ``measurement`` fact for each number of the plan that fits its field."""
-    for name, start, end, name_start in plan:
-        fact = measure(name, text[start:end], name_start, end)
-        if fact:
-            out.append(fact)
+    return out
 
 
 LESIONS = ("vegetation", "thrombus", "mass")

@@ -268,15 +268,32 @@ def test_two_letter_dispatch_matches_the_one_letter_rules() -> None:
         assert (m1 and (m1.lastgroup, m1.end())) == (m2 and (m2.lastgroup, m2.end())), text[p:p + 30]
 
 
-def test_sentence_cache_keeps_the_previous_subject() -> None:
-    """A sentence that reads the previous one's subject is cached per subject, the rest by text alone."""
-    from echogpt.checker import facts
-
-    facts._sentence_cached.cache_clear()
-    facts._extract_cached.cache_clear()
+def test_a_sentence_reads_the_previous_sentences_subject() -> None:
+    """The same sentence after a different subject gives other facts (the cache key holds the subject)."""
     mitral = extract_facts("Mitral stenosis. Mean gradient 8 mmHg. No pericardial effusion.")
     aortic = extract_facts("Aortic stenosis. Mean gradient 8 mmHg. No pericardial effusion.")
     fields = {f.location for f in mitral + aortic if f.concept == "measurement"}
     assert fields == {"mv_mean_gradient", "av_mean_gradient"}
-    assert " No pericardial effusion." in facts._sentence_cached.free  # shared by both texts
-    assert facts._sentence_cached.free[" Mean gradient 8 mmHg."] is None
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("2+ MR.", ("valve_regurgitation", "moderate", None, None)),
+    ("3+ MR.", ("valve_regurgitation", "moderate_severe", None, None)),
+    ("4+ MR.", ("valve_regurgitation", "severe", None, None)),
+    ("Vegetation measuring 0.6 x 0.8 cm on the mitral valve.", ("vegetation", None, 0.6, 0.8)),
+    ("Vegetation measuring 1.1 x 1.4 cm on the mitral valve.", ("vegetation", None, 1.1, 1.4)),
+    ("A 12 mm mobile vegetation on the aortic valve.", ("vegetation", None, 1.2, None)),
+])
+def test_sentences_differing_only_in_digits_keep_their_own_facts(text: str, expected: tuple) -> None:
+    """Digits a rule names ("2+") and lesion sizes are read from each sentence's own text."""
+    got = [(f.concept, f.grade, f.value, f.value_max) for f in extract_facts(text) if f.concept == expected[0]]
+    assert got == [expected]
+
+
+def test_repeated_sentences_are_worked_out_once() -> None:
+    from echogpt.checker import facts
+
+    facts._sentence.cache_clear()
+    first = extract_facts("No pericardial effusion. LVEF 55 %.")
+    second = extract_facts("No pericardial effusion. LVEF 55 %.")
+    assert first == second and facts._sentence.cache_info().hits == 2
