@@ -4,7 +4,7 @@ Owns the rule models (unknown keys are errors), the single compiled token patter
 extractor scans text with, grade resolution onto the fact vocabulary and the checker's scales
 and numeric tolerances.
 
-    lex = lexicon(); lex.by_pair["mi"].match("Mild MR.")
+    lex = lexicon(); lex.by_first["m"].match("Mild MR.")
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from functools import cache, lru_cache
+from functools import cache, cached_property, lru_cache
 from importlib import resources
 from typing import Any
 
@@ -141,26 +141,12 @@ def _rx(pattern: str) -> str:
     return pattern.replace(" ", r"[\s\-]+")
 
 
-class _Lazy(dict):  # type: ignore[type-arg]
-    """Character -> compiled alternation, compiled when first asked (non-ASCII text is rare)."""
-
-    def __init__(self, sources: dict[str, str]) -> None:
-        super().__init__()
-        self.sources = sources
-
-    def get(self, key: str, default: Any = None) -> re.Pattern[str] | None:  # type: ignore[override]
-        rx = dict.get(self, key)
-        if rx is None and key in self.sources:
-            rx = self[key] = re.compile(self.sources[key], re.IGNORECASE)
-        return default if rx is None else rx
-
-
 @dataclass
 class Lexicon:
     """Everything the extractor needs, compiled: one token pattern and lookup tables."""
 
-    by_char: _Lazy  # any word start: the rules for its first character (compiled on first use)
-    by_pair: dict[str, re.Pattern[str] | None]  # ASCII word starts: the rules for its first two letters
+    by_first: dict[str, re.Pattern[str]]  # ASCII letter or digit (lower case) -> the rules starting so
+    others: re.Pattern[str]  # the rules without a plain first letter (``first_letter``)
     payloads: dict[str, tuple[str, Any]]
     parts: tuple[str, ...]  # every rule as a named group (in the order the alternations try them)
     sentence_end: re.Pattern[str]
@@ -171,6 +157,12 @@ class Lexicon:
     direction: dict[str, re.Pattern[str]] = field(default_factory=dict)
     scale_of: dict[str, dict[str, tuple[float, float]]] = field(default_factory=dict)
 
+    @cached_property
+    def every(self) -> re.Pattern[str]:
+        """All the rules in one alternation, for a word that starts with a character outside ASCII (one
+        that ignoring case matches an ASCII letter, "ſ" for "s", is rare enough not to sort out)."""
+        return re.compile("|".join(self.parts), re.IGNORECASE)
+
 
 _NUM = (r"(?:(?:<|>|≤|≥|<=|>=|less than|greater than|more than|above|below|under|over|up to|at least"
         r"|approximately|approx\.?|about|around|~|≈)\s*)?\d+(?:\.\d+)?(?:\s*%)?"
@@ -179,109 +171,25 @@ _NUM = (r"(?:(?:<|>|≤|≥|<=|>=|less than|greater than|more than|above|below|u
         r"|mm|cm|msec|ms|%|percent|bpm))?")
 
 
-def first_chars(src: str) -> set[str]:
-    """Lower-case characters a pattern can start with (every character when that is unknowable)."""
-    from re import _constants as c  # type: ignore[attr-defined]
-    from re import _parser  # type: ignore[attr-defined]
-
-    every = set("abcdefghijklmnopqrstuvwxyz0123456789<>~≈≤≥+&/%-–") | {"*"}
-
-    def first(seq: Any) -> tuple[set[str], bool]:  # (chars, can be empty)
-        out: set[str] = set()
-        for op, av in seq:
-            if op is c.LITERAL:
-                return out | {chr(av).lower()}, False
-            if op is c.IN:
-                chars: set[str] = set()
-                for iop, iav in av:
-                    if iop is c.LITERAL:
-                        chars.add(chr(iav).lower())
-                    elif iop is c.RANGE:
-                        chars |= {chr(x).lower() for x in range(iav[0], iav[1] + 1)}
-                    else:
-                        return out | every, False
-                return out | chars, False
-            if op is c.SUBPATTERN:
-                got, empty = first(av[3])
-            elif op is c.BRANCH:
-                got, empty = set(), False
-                for b in av[1]:
-                    g, e = first(b)
-                    got, empty = got | g, empty or e
-            elif op in (c.MAX_REPEAT, c.MIN_REPEAT):
-                got, empty = first(av[2])
-                empty = empty or av[0] == 0
-            elif op in (c.AT, c.ASSERT, c.ASSERT_NOT):
-                continue
-            else:
-                return out | every, False
-            out |= got
-            if not empty:
-                return out, False
-        return out, True
-
-    chars, _ = first(_parser.parse(src, re.IGNORECASE))
-    return chars
+_PLAIN_START = re.compile(r"[A-Za-z0-9](?![?*{])")
+_SYNTAX = re.compile(r"\\.|\[\^?\]?(?:\\.|[^\]\\])*\]|[()|]")  # an escape, a class, a parenthesis, a bar
 
 
-REGEX_CATEGORIES = {f"CATEGORY_{name}": re.compile(rx) for name, rx in (
-    ("DIGIT", r"\d"), ("NOT_DIGIT", r"\D"), ("SPACE", r"\s"), ("NOT_SPACE", r"\S"), ("WORD", r"\w"),
-    ("NOT_WORD", r"\W"))}
-
-
-def first_pairs(src: str) -> set[str] | None:
-    """Lower-case two-character starts a pattern can match; a one-character string where a match may
-    end after one character; None when that is unknowable. Over-approximates, never misses a start."""
-    from re import _constants as c  # type: ignore[attr-defined]
-    from re import _parser  # type: ignore[attr-defined]
-
-    class Unknown(Exception):
-        pass
-
-    def step(open_: set[str], seq: Any) -> set[str]:  # open starts -> starts after the sequence
-        for op, av in seq:
-            short = {x for x in open_ if len(x) < 2}
-            if not short:
-                return open_
-            done = open_ - short
-            if op is c.LITERAL:
-                short = {x + chr(av).lower() for x in short}
-            elif op is c.IN:
-                chars: set[str] = set()
-                for iop, iav in av:
-                    if iop is c.LITERAL:
-                        chars.add(chr(iav).lower())
-                    elif iop is c.RANGE and iav[1] - iav[0] < 128:
-                        chars |= {chr(x).lower() for x in range(iav[0], iav[1] + 1)}
-                    elif iop is c.CATEGORY and str(iav) in REGEX_CATEGORIES:
-                        # \d, \s, \w: only the ASCII characters count, as pairs are looked up for
-                        # ASCII text alone (numbers would otherwise be tried at every word start)
-                        category = REGEX_CATEGORIES[str(iav)]
-                        chars |= {chr(x).lower() for x in range(128) if category.match(chr(x))}
-                    else:
-                        raise Unknown
-                short = {x + ch for x in short for ch in chars}
-            elif op is c.SUBPATTERN:
-                short = step(short, av[3])
-            elif op is c.BRANCH:
-                short = set().union(*(step(short, b) for b in av[1]))
-            elif op in (c.MAX_REPEAT, c.MIN_REPEAT):
-                reach, cur = set(short) if av[0] == 0 else set(), short
-                for _ in range(3):  # any count from the least (over-approximates the upper bound)
-                    cur = step(cur, av[2])
-                    reach |= cur
-                short = reach
-            elif op in (c.AT, c.ASSERT, c.ASSERT_NOT):
-                continue
-            else:
-                raise Unknown
-            open_ = done | short
-        return open_
-
-    try:
-        return step({""}, _parser.parse(src, re.IGNORECASE))
-    except Unknown:
+def first_letter(src: str) -> str | None:
+    """The letter or digit (lower case) that every match of a rule pattern starts with, when the pattern
+    plainly begins with one: not made optional, no alternation outside parentheses ("mitral valves?",
+    "collapse of the (?:ra|rv)" -> "m", "c"); None when that is not plain ("(?:mild|moderate)", "[+]").
+    """
+    if src.startswith("(?-i:") and src.endswith(")"):  # a case-sensitive rule ("(?-i:AS)")
+        src = src[5:-1]
+    if _PLAIN_START.match(src) is None:
         return None
+    depth = 0
+    for token in _SYNTAX.findall(src):
+        depth += (token == "(") - (token == ")")
+        if depth < 0 or (token == "|" and depth == 0):
+            return None
+    return src[0].lower()
 
 
 @cache
@@ -331,47 +239,26 @@ def lexicon() -> Lexicon:
     alts += walls
     alts.append((_NUM, "num", None))
     payloads: dict[str, tuple[str, Any]] = {}
-    buckets: dict[str, list[str]] = {}
-    pair_buckets: dict[str, list[str]] = {}
-    wild: dict[str, list[str]] = {}  # per first character: rules whose second character is open
-    parts = []
+    parts: list[str] = []
+    firsts: list[str | None] = []
     for i, (src, kind, payload) in enumerate(alts):
         name = f"g{i}"
         payloads[name] = (kind, payload)
         # Symbols may follow a match; letters and digits may not (whole words only).
-        part = rf"(?P<{name}>(?:{src})(?![A-Za-z0-9]))"
-        parts.append(part)
-        firsts = first_chars(src)
-        for ch in firsts:
-            buckets.setdefault(ch, []).append(part)
-        pairs = first_pairs(src)
-        pairs = None if pairs is None or "" in pairs else pairs
-        for ch in firsts if pairs is None else {x[0] for x in pairs if len(x) == 1}:
-            wild.setdefault(ch, []).append(part)
-        for pair in pairs or ():
-            if len(pair) == 2:
-                pair_buckets.setdefault(pair, []).append(part)
-    # One small alternation per first character: a token start tries only the rules that can match.
-    by_char = _Lazy({ch: "|".join(parts) for ch, parts in buckets.items()})
-    # Finer still for ASCII text: one per first two characters (in rule order).
-    rank = {part: i for i, part in enumerate(parts)}
-    compiled: dict[str, re.Pattern[str]] = {}
-    by_pair: dict[str, re.Pattern[str] | None] = {}
-    for first in set(wild) | {pair[0] for pair in pair_buckets}:
-        for second in map(chr, range(128)):
-            key = first + second
-            if not key.isascii() or key != key.lower():
-                continue
-            chosen = sorted({*pair_buckets.get(key, ()), *wild.get(first, ())}, key=rank.__getitem__)
-            src = "|".join(chosen)
-            if src and src not in compiled:
-                compiled[src] = re.compile(src, re.IGNORECASE)
-            by_pair[key] = compiled[src] if src else None
+        parts.append(rf"(?P<{name}>(?:{src})(?![A-Za-z0-9]))")
+        firsts.append(first_letter(src))
+    # A word start tries only the rules that can start with its first character, in rule order.
+    by_first = {}
+    for ch in sorted({ch for ch in firsts if ch is not None}):
+        chosen = [part for part, first in zip(parts, firsts, strict=True) if first in (ch, None)]
+        by_first[ch] = re.compile("|".join(chosen), re.IGNORECASE)
+    others = re.compile("|".join(p for p, first in zip(parts, firsts, strict=True) if first is None),
+                        re.IGNORECASE)
     fill = "|".join(_rx(x) for x in sorted(r.fillers + r.separators, key=len, reverse=True))
     cmp_src = "|".join(_rx(x) for x in r.comparison_cues)
     wall_parse = re.compile(rf"(?P<lv>{levels})|(?P<nm>{names})", re.IGNORECASE)
     lex = Lexicon(
-        by_char=by_char, by_pair=by_pair, payloads=payloads, parts=tuple(parts),
+        by_first=by_first, others=others, payloads=payloads, parts=tuple(parts),
         # a full stop ends a sentence unless it is a decimal point ("2.5"); the leading character
         # class lets the regex engine skip ahead to candidate characters
         sentence_end=re.compile(r"[;!?\n]|\.(?:(?<!\d\.)(?!\d)|(?<=\d\.)(?=\s|$))"),

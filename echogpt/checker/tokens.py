@@ -39,9 +39,10 @@ _START = re.compile(r"(?<![A-Za-z0-9])[^\s,.;:()\[\]'\"]")
 
 
 def scan(text: str) -> Iterator[re.Match[str]]:
-    """Rule matches left to right; at each word start only the rules for its first two characters run."""
+    """Rule matches left to right; at each word start only the rules that may start with its first
+    character run (``Lexicon.by_first``)."""
     lex = lexicon()
-    by_char, by_pair = lex.by_char, lex.by_pair
+    by_first, others = lex.by_first, lex.others
     search = _START.search
     pos = 0
     while True:
@@ -49,12 +50,9 @@ def scan(text: str) -> Iterator[re.Match[str]]:
         if s is None:
             return
         p = s.start()
-        pair = text[p:p + 2]
-        if len(pair) == 2 and pair.isascii():
-            rx = by_pair.get(pair.lower())
-        else:
-            rx = by_char.get(text[p].lower())
-        m = rx.match(text, p) if rx is not None else None
+        first = text[p]
+        rx = by_first.get(first.lower(), others) if first.isascii() else lex.every
+        m = rx.match(text, p)
         if m is not None and m.end() > p:
             yield m
             pos = m.end()

@@ -253,19 +253,49 @@ def test_every_grade_of_a_scaled_concept_has_a_position() -> None:
         assert set(vocab[concept]["grades"]) <= set(scale), concept
 
 
-def test_two_letter_dispatch_matches_the_one_letter_rules() -> None:
-    """Every ASCII word start finds the same rule through ``by_pair`` as through ``by_char``."""
+def test_dispatch_by_first_letter_finds_what_all_the_rules_find() -> None:
+    """At every word start the rules chosen by its first character find what all the rules together find."""
     lex = lexicon()
-    from echogpt.checker.tokens import _START
+    from echogpt.checker.tokens import _START, scan
 
     text = " ".join(s for s, _ in CASES) + (" Mean gradient 4 mmHg. Mild-to-moderate MR; 1+ AR, grade 2 DD, "
-                                             "RVD1 3.9 cm. LVEF <30%, IVC ~2.1 cm, e' 7 cm/s, E/A 0.8, 5x4 mm.")
-    starts = [m.start() for m in _START.finditer(text) if text[m.start():m.start() + 2].isascii()]
-    for p in starts:
-        one, two = lex.by_char.get(text[p].lower()), lex.by_pair.get(text[p:p + 2].lower())
-        m1 = one.match(text, p) if one else None
-        m2 = two.match(text, p) if two else None
+                                             "RVD1 3.9 cm. LVEF <30%, IVC ~2.1 cm, e' 7 cm/s, E/A 0.8, 5x4 mm. "
+                                             "AS, MS and TR; ≥ 2 cm; + bubble study; LAD / RCA territory.")
+    for p in (m.start() for m in _START.finditer(text)):
+        first = text[p]
+        chosen = lex.by_first.get(first.lower(), lex.others) if first.isascii() else lex.every
+        m1, m2 = chosen.match(text, p), lex.every.match(text, p)
         assert (m1 and (m1.lastgroup, m1.end())) == (m2 and (m2.lastgroup, m2.end())), text[p:p + 30]
+    every, pos = [], 0
+    while (start := _START.search(text, pos)) is not None:  # all the rules at every word start
+        m = lex.every.match(text, start.start())
+        if m is not None and m.end() > start.start():
+            every.append(m)
+            pos = m.end()
+        else:
+            pos = start.start() + 1
+    assert [(m.lastgroup, m.span()) for m in scan(text)] == [(m.lastgroup, m.span()) for m in every]
+
+
+@pytest.mark.parametrize(("pattern", "first"), [
+    ("mitral valves?", "m"),
+    ("(?-i:AS)", "a"),
+    ("collapse of the (?:ra|rv)", "c"),
+    ("1[+]", "1"),
+    ("ab{2}", "a"),
+    ("a?b", None),
+    ("a{0,1}b", None),
+    ("a|b", None),
+    ("a[|(]b|c", None),
+    ("a\\(|b", None),
+    ("(?:mild|moderate)", None),
+    ("(?-i:a)|(?-i:b)", None),
+    ("[+] bubble study", None),
+])
+def test_first_letter_is_given_only_where_every_match_starts_with_it(pattern: str, first: str | None) -> None:
+    from echogpt.checker.rules import first_letter
+
+    assert first_letter(pattern) == first
 
 
 def test_a_sentence_reads_the_previous_sentences_subject() -> None:
