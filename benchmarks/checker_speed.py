@@ -39,7 +39,7 @@ def main() -> None:
     else:
         studies = [s for s in generate_corpus(args.n, seed=args.seed) if s.impression]
     check(studies[0].impression or "", studies[0])  # compile the rules once
-    study_facts._CACHE.clear()
+    study_facts._study_facts.cache_clear()
     facts._sentence.cache_clear()
     rates = {}
     for label in ("cold", "warm"):

@@ -158,11 +158,8 @@ def omissions(study_f: StudyFacts, stated: list[Fact]) -> list[Omission]:
     Returns:
         One Omission per missing finding (per location for located findings).
     """
-    present = study_f.memo.get("critical")
-    if present is None:
-        present = study_f.memo["critical"] = critical_present(study_f)
     out: dict[str, Omission] = {}
-    for key, rule, loc, e in present:  # type: ignore[union-attr]
+    for key, rule, loc, e in critical_present(study_f):
         # a grade the lab profile accepts for the finding also states it (MVA 1.0-1.5: moderate or severe)
         said = any(states_finding(rule, s) or (s.concept == e.fact.concept and s.polarity != "absent"
                                                and s.grade is not None and s.grade in e.accepted)

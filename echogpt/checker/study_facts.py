@@ -10,7 +10,6 @@ How a claim is judged against one piece of evidence lives in ``echogpt.checker.c
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
@@ -50,7 +49,6 @@ class StudyFacts:
     evidence: list[Evidence]
     conflicts: list[Conflict] = field(default_factory=list)
     by_concept: dict[str, list[Evidence]] = field(default_factory=dict)
-    memo: dict[str, object] = field(default_factory=dict)  # per-study results reused across checks
 
     @property
     def facts(self) -> list[Fact]:
@@ -335,11 +333,8 @@ def _prior_study(study: Study) -> Study | None:
                                  "findings_text": p.impression or "-"})
 
 
-_CACHE: dict[tuple[str, bytes, str], StudyFacts] = {}
-
-
 def study_facts(study: Study, profile: str = "default") -> StudyFacts:
-    """All facts of a study (cached by study id and content).
+    """All facts of a study (cached by its content: a study changed in place is worked out anew).
 
     Args:
         study: The study.
@@ -348,12 +343,12 @@ def study_facts(study: Study, profile: str = "default") -> StudyFacts:
     Returns:
         ``StudyFacts`` with evidence from prose, structured fields and (origin "prior") the prior.
     """
-    # the JSON bytes as model_dump_json() would give them, without its decoding to str
-    digest = hashlib.blake2b(study.__pydantic_serializer__.to_json(study), digest_size=12).digest()
-    key = (study.study_id, digest, profile)
-    hit = _CACHE.get(key)
-    if hit is not None:
-        return hit
+    return _study_facts(study.model_dump_json(), profile)
+
+
+@lru_cache(maxsize=4096)  # the copilot checks each edit of a draft against the same study
+def _study_facts(study_json: str, profile: str) -> StudyFacts:
+    study = Study.model_validate_json(study_json)
     text = _text(study)
     structured = _structured(study, profile, text)
     prior = _prior_study(study)
@@ -369,12 +364,8 @@ def study_facts(study: Study, profile: str = "default") -> StudyFacts:
     derived = _derived(by_concept)
     for e in derived:
         by_concept.setdefault(e.fact.concept, []).append(e)
-    sf = StudyFacts(study.study_id, own + derived + prior_ev, by_concept=by_concept)
-    sf.conflicts = _conflicts(text, structured)
-    if len(_CACHE) > 4096:
-        _CACHE.clear()
-    _CACHE[key] = sf
-    return sf
+    return StudyFacts(study.study_id, own + derived + prior_ev, conflicts=_conflicts(text, structured),
+                      by_concept=by_concept)
 
 
 def _conflicts(text: list[Evidence], structured: list[Evidence]) -> list[Conflict]:

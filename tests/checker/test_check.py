@@ -342,7 +342,7 @@ def test_study_facts_follow_a_study_changed_in_place() -> None:
 
 
 def test_results_are_what_validation_would_build() -> None:
-    """Results are built without validation; each must equal its validated copy."""
+    """A result read back from its JSON equals it (what is written out is all there is)."""
     from echogpt.schemas import CheckResult
     from echogpt.synth.corpus import generate_corpus
 
