@@ -145,8 +145,8 @@ def _rx(pattern: str) -> str:
 class Lexicon:
     """Everything the extractor needs, compiled: one token pattern and lookup tables."""
 
-    by_first: dict[str, re.Pattern[str]]  # ASCII letter or digit (lower case) -> the rules starting so
-    others: re.Pattern[str]  # the rules without a plain first letter (``first_letter``)
+    by_first: dict[str, re.Pattern[str]]  # ASCII character (lower case) -> the rules that may start so
+    others: re.Pattern[str]  # the rules whose first characters are not plain (``first_letters``)
     payloads: dict[str, tuple[str, Any]]
     parts: tuple[str, ...]  # every rule as a named group (in the order the alternations try them)
     sentence_end: re.Pattern[str]
@@ -171,25 +171,69 @@ _NUM = (r"(?:(?:<|>|≤|≥|<=|>=|less than|greater than|more than|above|below|u
         r"|mm|cm|msec|ms|%|percent|bpm))?")
 
 
-_PLAIN_START = re.compile(r"[A-Za-z0-9](?![?*{])")
 _SYNTAX = re.compile(r"\\.|\[\^?\]?(?:\\.|[^\]\\])*\]|[()|]")  # an escape, a class, a parenthesis, a bar
+_PLAIN = re.compile(r"[^\\^$.|?*+()\[\]{}\s](?![?*{])")  # a character standing for itself, not optional
+_GROUP = re.compile(r"\(\?(?:-i)?:")  # "(?:" or "(?-i:" (a case-sensitive rule)
+_OPTIONAL = re.compile(r"(?:[?*]|\{0?,\d*\}|\{0\})[?+]?")  # a quantifier that allows none
 
 
-def first_letter(src: str) -> str | None:
-    """The letter or digit (lower case) that every match of a rule pattern starts with, when the pattern
-    plainly begins with one: not made optional, no alternation outside parentheses ("mitral valves?",
-    "collapse of the (?:ra|rv)" -> "m", "c"); None when that is not plain ("(?:mild|moderate)", "[+]").
+def first_letters(src: str) -> frozenset[str] | None:
+    """The characters (lower case) a match of a rule pattern can start with, when that is plain to see.
+
+    Plain: each alternative starts with a character that stands for itself, "\\d", or a group
+    "(?:...)" of such alternatives (a group made optional adds what follows it). Anything else
+    (a class, a look-around, an escape) gives None: the rule is then tried at every word start.
+
+    Args:
+        src: A rule pattern ("(?:mild|moderate)(?:ly)? dilated").
+
+    Returns:
+        The first characters ({"m"}), or None.
     """
-    if src.startswith("(?-i:") and src.endswith(")"):  # a case-sensitive rule ("(?-i:AS)")
-        src = src[5:-1]
-    if _PLAIN_START.match(src) is None:
+    alternatives = _alternatives(src)
+    if alternatives is None:
+        return None
+    out: set[str] = set()
+    for alternative in alternatives:
+        starts = _starts(alternative)
+        if starts is None:
+            return None
+        out |= starts
+    return frozenset(out)
+
+
+def _alternatives(src: str) -> list[str] | None:
+    """The pattern split at its bars outside parentheses; None when its parentheses do not balance."""
+    parts, depth, last = [], 0, 0
+    for m in _SYNTAX.finditer(src):
+        depth += (m.group() == "(") - (m.group() == ")")
+        if depth < 0:
+            return None
+        if m.group() == "|" and depth == 0:
+            parts.append(src[last:m.start()])
+            last = m.end()
+    return [*parts, src[last:]] if depth == 0 else None
+
+
+def _starts(alternative: str) -> set[str] | None:
+    if _PLAIN.match(alternative):
+        return {alternative[0].lower()}
+    if alternative.startswith("\\d") and not _OPTIONAL.match(alternative, 2):
+        return set("0123456789")
+    group = _GROUP.match(alternative)
+    if group is None:
         return None
     depth = 0
-    for token in _SYNTAX.findall(src):
-        depth += (token == "(") - (token == ")")
-        if depth < 0 or (token == "|" and depth == 0):
-            return None
-    return src[0].lower()
+    for m in _SYNTAX.finditer(alternative):  # the group's closing parenthesis
+        depth += (m.group() == "(") - (m.group() == ")")
+        if depth == 0:
+            break
+    inner = first_letters(alternative[group.end():m.start()])
+    optional = _OPTIONAL.match(alternative, m.end())
+    if inner is None or optional is None:
+        return None if inner is None else set(inner)
+    after = _starts(alternative[optional.end():]) if alternative[optional.end():] else None
+    return None if after is None else inner | after
 
 
 @cache
@@ -240,20 +284,20 @@ def lexicon() -> Lexicon:
     alts.append((_NUM, "num", None))
     payloads: dict[str, tuple[str, Any]] = {}
     parts: list[str] = []
-    firsts: list[str | None] = []
+    firsts: list[frozenset[str] | None] = []
     for i, (src, kind, payload) in enumerate(alts):
         name = f"g{i}"
         payloads[name] = (kind, payload)
         # Symbols may follow a match; letters and digits may not (whole words only).
         parts.append(rf"(?P<{name}>(?:{src})(?![A-Za-z0-9]))")
-        firsts.append(first_letter(src))
+        firsts.append(first_letters(src))
     # A word start tries only the rules that can start with its first character, in rule order.
     by_first = {}
-    for ch in sorted({ch for ch in firsts if ch is not None}):
-        chosen = [part for part, first in zip(parts, firsts, strict=True) if first in (ch, None)]
+    for ch in sorted({ch for chars in firsts if chars is not None for ch in chars if ch.isascii()}):
+        chosen = [part for part, chars in zip(parts, firsts, strict=True) if chars is None or ch in chars]
         by_first[ch] = re.compile("|".join(chosen), re.IGNORECASE)
-    others = re.compile("|".join(p for p, first in zip(parts, firsts, strict=True) if first is None),
-                        re.IGNORECASE)
+    others = re.compile("|".join(p for p, chars in zip(parts, firsts, strict=True) if chars is None)
+                        or "(?!)", re.IGNORECASE)
     fill = "|".join(_rx(x) for x in sorted(r.fillers + r.separators, key=len, reverse=True))
     cmp_src = "|".join(_rx(x) for x in r.comparison_cues)
     wall_parse = re.compile(rf"(?P<lv>{levels})|(?P<nm>{names})", re.IGNORECASE)

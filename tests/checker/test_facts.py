@@ -277,25 +277,31 @@ def test_dispatch_by_first_letter_finds_what_all_the_rules_find() -> None:
     assert [(m.lastgroup, m.span()) for m in scan(text)] == [(m.lastgroup, m.span()) for m in every]
 
 
-@pytest.mark.parametrize(("pattern", "first"), [
+@pytest.mark.parametrize(("pattern", "firsts"), [
     ("mitral valves?", "m"),
     ("(?-i:AS)", "a"),
     ("collapse of the (?:ra|rv)", "c"),
     ("1[+]", "1"),
     ("ab{2}", "a"),
+    ("a|b", "ab"),
+    ("a[|(]b|c", "ac"),
+    ("a\\(|b", "ab"),
+    ("(?:mild|moderate)(?:ly)? dilated", "m"),
+    ("(?:has |had )?(?:decreased|reduced)", "dhr"),
+    ("(?:a|b){0,2}c", "abc"),
+    ("(?:a|b){1,2}c", "ab"),
+    ("(?:<|less than )?\\d+ %", "0123456789<l"),
     ("a?b", None),
-    ("a{0,1}b", None),
-    ("a|b", None),
-    ("a[|(]b|c", None),
-    ("a\\(|b", None),
-    ("(?:mild|moderate)", None),
-    ("(?-i:a)|(?-i:b)", None),
+    ("(?:a|b)?", None),  # may match nothing
     ("[+] bubble study", None),
+    ("(?=a)b", None),
+    ("(a|b)c", None),
+    ("a)|(b", None),
 ])
-def test_first_letter_is_given_only_where_every_match_starts_with_it(pattern: str, first: str | None) -> None:
-    from echogpt.checker.rules import first_letter
+def test_first_letters_are_given_only_where_every_match_starts_with_one(pattern: str, firsts: str | None) -> None:
+    from echogpt.checker.rules import first_letters
 
-    assert first_letter(pattern) == first
+    assert first_letters(pattern) == (None if firsts is None else frozenset(firsts))
 
 
 def test_a_sentence_reads_the_previous_sentences_subject() -> None:
