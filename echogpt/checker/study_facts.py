@@ -346,7 +346,7 @@ def study_facts(study: Study, profile: str = "default") -> StudyFacts:
     return _study_facts(study.model_dump_json(), profile)
 
 
-@lru_cache(maxsize=4096)  # the copilot checks each edit of a draft against the same study
+@lru_cache(maxsize=256)  # the copilot checks each edit of a draft against the same study
 def _study_facts(study_json: str, profile: str) -> StudyFacts:
     study = Study.model_validate_json(study_json)
     text = _text(study)
