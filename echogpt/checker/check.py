@@ -171,16 +171,11 @@ def omissions(study_f: StudyFacts, stated: list[Fact]) -> list[Omission]:
 
 
 def _judge(claim: Fact, study: Study, sf: StudyFacts, comparison: bool) -> tuple[Status, str]:
-    r = rules()
+    """The verdict on one claimed fact: the evidence about it, then the first that decides."""
     if claim.concept in ("image_quality",):
         return "supported", "technical statement"
     if claim.concept == "normal_study":
-        bad = [e for e in sf.evidence if e.origin != "prior" and abnormal(e)]
-        if bad and claim.polarity != "absent":
-            f = bad[0].fact
-            return "contradicted", f"the study reports {(f.grade or '').replace('_', ' ')} " \
-                                   f"{f.concept.replace('_', ' ')}".replace("  ", " ")
-        return "supported", "no abnormal finding in the study"
+        return _judge_normal_study(claim, sf)
     found = sf.about(claim.concept, claim.location)
     if claim.concept == "shunt" and claim.polarity == "absent":
         found = sf.about("shunt", None)
@@ -198,38 +193,65 @@ def _judge(claim: Fact, study: Study, sf: StudyFacts, comparison: bool) -> tuple
         found = found + [e for e in sf.evidence if e.origin == "prior" and e.fact.concept == claim.concept
                          and locations_compatible(claim.concept, claim.location, e.fact.location)]
     if claim.concept == "measurement":
-        if not found:
-            return "unsupported", f"the study gives no {claim.location} value"
-        first = None
-        for e in found:  # the first supporting number, else the first verdict
-            x = compare(claim, e)
-            if x[0] == "supported":
-                return x
-            first = first or x
-        return first
-    if (claim.location in r.tee_only_locations and study.study_type == StudyType.TTE
-            and not any(e.fact.location in r.tee_only_locations for e in found)):
+        return _judge_number(claim, found)
+    tee_only = rules().tee_only_locations
+    if (claim.location in tee_only and study.study_type == StudyType.TTE
+            and not any(e.fact.location in tee_only for e in found)):
         return "unsupported", f"{claim.location.upper()} findings need a TEE; this is a TTE"
     if not found:
-        if claim.concept in r.evidence_required:
-            return "unsupported", f"the study has no {claim.concept} assessment (e.g. no bubble study)"
-        others = [e for e in sf.by_concept.get(claim.concept, []) if e.fact.polarity == "present"]
-        if is_normal_claim(claim) and claim.concept in r.lenient_normal_concepts:
-            return "supported", "nothing in the study contradicts it"
-        if is_normal_claim(claim):
-            fam = family_of()
-            members = fam.get(f"{claim.concept}:{claim.location}") or fam.get(claim.concept, frozenset())
-            for member in sorted(members):  # a set: sorted, so the evidence quoted is reproducible
-                c, _, loc = member.partition(":")
-                near = [e for e in sf.about(c, loc or claim.location)
-                        if c != claim.concept or e.fact.location]
-                if near:
-                    return "supported", f"the study describes this structure without it [{near[0].where()}]"
-        if others and claim.location:
-            where = others[0].fact.location or "another site"
-            return "unsupported", f"the study reports this at {where.replace('_', ' ')}, not " \
-                                  f"{claim.location.replace('_', ' ')}"
-        return "unsupported", "nothing in the study states it"
+        return _judge_unstated(claim, sf)
+    return _judge_stated(claim, found)
+
+
+def _judge_normal_study(claim: Fact, sf: StudyFacts) -> tuple[Status, str]:
+    """"Normal study": contradicted by any abnormal finding of this study."""
+    bad = [e for e in sf.evidence if e.origin != "prior" and abnormal(e)]
+    if bad and claim.polarity != "absent":
+        f = bad[0].fact
+        return "contradicted", f"the study reports {(f.grade or '').replace('_', ' ')} " \
+                               f"{f.concept.replace('_', ' ')}".replace("  ", " ")
+    return "supported", "no abnormal finding in the study"
+
+
+def _judge_number(claim: Fact, found: list[Evidence]) -> tuple[Status, str]:
+    """A stated number: the first value of the study that supports it, else the first verdict."""
+    if not found:
+        return "unsupported", f"the study gives no {claim.location} value"
+    first = None
+    for e in found:
+        x = compare(claim, e)
+        if x[0] == "supported":
+            return x
+        first = first or x
+    assert first is not None
+    return first
+
+
+def _judge_unstated(claim: Fact, sf: StudyFacts) -> tuple[Status, str]:
+    """A claim the study says nothing about at its site: a normal finding may go unsaid."""
+    r = rules()
+    if claim.concept in r.evidence_required:
+        return "unsupported", f"the study has no {claim.concept} assessment (e.g. no bubble study)"
+    others = [e for e in sf.by_concept.get(claim.concept, []) if e.fact.polarity == "present"]
+    if is_normal_claim(claim) and claim.concept in r.lenient_normal_concepts:
+        return "supported", "nothing in the study contradicts it"
+    if is_normal_claim(claim):
+        fam = family_of()
+        members = fam.get(f"{claim.concept}:{claim.location}") or fam.get(claim.concept, frozenset())
+        for member in sorted(members):  # a set: sorted, so the evidence quoted is reproducible
+            c, _, loc = member.partition(":")
+            near = [e for e in sf.about(c, loc or claim.location) if c != claim.concept or e.fact.location]
+            if near:
+                return "supported", f"the study describes this structure without it [{near[0].where()}]"
+    if others and claim.location:
+        where = others[0].fact.location or "another site"
+        return "unsupported", f"the study reports this at {where.replace('_', ' ')}, not " \
+                              f"{claim.location.replace('_', ' ')}"
+    return "unsupported", "nothing in the study states it"
+
+
+def _judge_stated(claim: Fact, found: list[Evidence]) -> tuple[Status, str]:
+    """A claim against the evidence about it, compared only until the verdict is known."""
     coarse = {"dilated", "reduced", "increased", "elevated", "abnormal"}
     if claim.grade and claim.grade not in coarse and any(e.fact.grade and e.fact.grade not in coarse
                                                           for e in found):
@@ -237,7 +259,6 @@ def _judge(claim: Fact, study: Study, sf: StudyFacts, comparison: bool) -> tuple
     graded = [e for e in found if is_stated(e) and (e.fact.grade or e.fact.polarity == "absent")]
     if graded and claim.grade and claim.polarity == "present":
         found = graded  # a grade the reader wrote outranks the bands of a measured value
-    # evidence is compared only until the verdict is known (the first that decides it)
     if is_normal_claim(claim):  # the first evidence against it, else the first evidence's reason
         first = None
         for e in found:
