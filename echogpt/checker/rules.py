@@ -238,9 +238,42 @@ def _starts(alternative: str) -> set[str] | None:
 
 @cache
 def lexicon() -> Lexicon:
-    """Compile the rules into one alternation (longest pattern first, numbers last)."""
+    """Compile the rules into one alternation (longest pattern first, then walls, numbers last)."""
     r = rules()
-    alts: list[tuple[str, str, Any]] = []  # (regex source, kind, payload)
+    w = r.walls
+    levels = "|".join(_rx(x) for x in sorted(w.levels, key=len, reverse=True))
+    names = "|".join(_rx(x) for x in sorted(w.names, key=len, reverse=True))
+    alts = sorted(_word_rules(r), key=lambda a: len(a[0]), reverse=True)
+    # Wall names come after every other word so that "septal thickness" stays a measurement name.
+    alts += _wall_rules(w, levels, names)
+    alts.append((_NUM, "num", None))
+    payloads, parts, by_first, others = _compiled(alts)
+    fill = "|".join(_rx(x) for x in sorted(r.fillers + r.separators, key=len, reverse=True))
+    cmp_src = "|".join(_rx(x) for x in r.comparison_cues)
+    lex = Lexicon(
+        by_first=by_first, others=others, payloads=payloads, parts=parts,
+        # a full stop ends a sentence unless it is a decimal point ("2.5"); the leading character
+        # class lets the regex engine skip ahead to candidate characters
+        sentence_end=re.compile(r"[;!?\n]|\.(?:(?<!\d\.)(?!\d)|(?<=\d\.)(?=\s|$))"),
+        filler=re.compile(rf"(?<![A-Za-z0-9])(?:{fill})(?![A-Za-z0-9])|[\s,:()\-–/.]+", re.IGNORECASE),
+        comparison=re.compile(rf"(?<![A-Za-z0-9])(?:{cmp_src})(?![A-Za-z0-9])", re.IGNORECASE),
+        wall_parse=re.compile(rf"(?P<lv>{levels})|(?P<nm>{names})", re.IGNORECASE))
+    lex.bubble = re.compile("|".join(_rx(x) for x in r.bubble_study_cues), re.IGNORECASE)
+    lex.direction = {k: re.compile("|".join(rf"(?<![A-Za-z0-9])(?:{_rx(x)})(?![A-Za-z0-9])" for x in v),
+                                   re.IGNORECASE) for k, v in r.comparison_direction.items()}
+    for scale in r.scales.values():
+        if isinstance(scale, Scale):
+            for concept in scale.concepts:
+                lex.scale_of[concept] = scale.grades
+    return lex
+
+
+Rule = tuple[str, str, Any]  # (regex source, token kind, payload)
+
+
+def _word_rules(r: FactRules) -> list[Rule]:
+    """Subjects, terms, case-sensitive abbreviations, grade words and cue words, in file order."""
+    alts: list[Rule] = []
     for code, pats in r.subjects.items():
         expanded = r.subject_expansion.get(code, [code])
         for p in pats:
@@ -267,21 +300,27 @@ def lexicon() -> Lexicon:
     alts += [(_rx(p), "hedgepost", None) for p in r.hedge.post]
     alts += [(_rx(p), "stop", None) for p in r.terminators]
     alts += [(_rx(p), "sep", None) for p in r.separators]
-    w = r.walls
-    levels = "|".join(_rx(x) for x in sorted(w.levels, key=len, reverse=True))
-    names = "|".join(_rx(x) for x in sorted(w.names, key=len, reverse=True))
+    return alts
+
+
+def _wall_rules(w: Walls, levels: str, names: str) -> list[Rule]:
+    """Wall phrases ("basal and mid inferior wall"), coronary territories, global and basal words."""
     wall = (rf"(?:(?:{levels})(?:\s*(?:,|and|/|-|to|&)\s*(?:{levels}))*[\s\-]+)?(?:{names})"
             r"(?:[\s\-]+(?:walls?|segments?|regions?))?")
-    alts.sort(key=lambda a: len(a[0]), reverse=True)
-    # Wall names come after every other word so that "septal thickness" stays a measurement name.
-    walls = [(wall, "wall", None), (r"apical(?:[\s\-]+(?:walls?|segments?|regions?))?", "wall", None)]
+    walls: list[Rule] = [(wall, "wall", None),
+                         (r"apical(?:[\s\-]+(?:walls?|segments?|regions?))?", "wall", None)]
     for terr, pats in w.territories.items():
         src = "|".join(_rx(p) for p in pats)
         walls.append((rf"(?:{src})(?:[\s\-]+(?:territory|distribution|region|infarct))?", "wallterr", terr))
     walls += [(_rx(p), "wallterr", "global") for p in w.global_]
     walls += [(_rx(p), "wallterr", "basal") for p in w.basal]
-    alts += walls
-    alts.append((_NUM, "num", None))
+    return walls
+
+
+def _compiled(alts: list[Rule]) -> tuple[dict[str, tuple[str, Any]], tuple[str, ...],
+                                         dict[str, re.Pattern[str]], re.Pattern[str]]:
+    """Each rule as a named group, and the alternations a word start chooses from by its first
+    character (``Lexicon.by_first``, ``Lexicon.others``)."""
     payloads: dict[str, tuple[str, Any]] = {}
     parts: list[str] = []
     firsts: list[frozenset[str] | None] = []
@@ -298,25 +337,7 @@ def lexicon() -> Lexicon:
         by_first[ch] = re.compile("|".join(chosen), re.IGNORECASE)
     others = re.compile("|".join(p for p, chars in zip(parts, firsts, strict=True) if chars is None)
                         or "(?!)", re.IGNORECASE)
-    fill = "|".join(_rx(x) for x in sorted(r.fillers + r.separators, key=len, reverse=True))
-    cmp_src = "|".join(_rx(x) for x in r.comparison_cues)
-    wall_parse = re.compile(rf"(?P<lv>{levels})|(?P<nm>{names})", re.IGNORECASE)
-    lex = Lexicon(
-        by_first=by_first, others=others, payloads=payloads, parts=tuple(parts),
-        # a full stop ends a sentence unless it is a decimal point ("2.5"); the leading character
-        # class lets the regex engine skip ahead to candidate characters
-        sentence_end=re.compile(r"[;!?\n]|\.(?:(?<!\d\.)(?!\d)|(?<=\d\.)(?=\s|$))"),
-        filler=re.compile(rf"(?<![A-Za-z0-9])(?:{fill})(?![A-Za-z0-9])|[\s,:()\-–/.]+", re.IGNORECASE),
-        comparison=re.compile(rf"(?<![A-Za-z0-9])(?:{cmp_src})(?![A-Za-z0-9])", re.IGNORECASE),
-        wall_parse=wall_parse)
-    lex.bubble = re.compile("|".join(_rx(x) for x in r.bubble_study_cues), re.IGNORECASE)
-    lex.direction = {k: re.compile("|".join(rf"(?<![A-Za-z0-9])(?:{_rx(x)})(?![A-Za-z0-9])" for x in v),
-                                   re.IGNORECASE) for k, v in r.comparison_direction.items()}
-    for scale in r.scales.values():
-        if isinstance(scale, Scale):
-            for concept in scale.concepts:
-                lex.scale_of[concept] = scale.grades
-    return lex
+    return payloads, tuple(parts), by_first, others
 
 
 def wall_locations(text: str) -> list[str]:
