@@ -90,7 +90,7 @@ def _measurement_facts(study: Study) -> list[Evidence]:
     out: list[Evidence] = []
     if m is None:
         return out
-    for name, value in m.__dict__.items():  # the fields in order, without pydantic's __iter__
+    for name, value in m:
         if value is None or name == "septal_flattening":
             continue
         if name == "lvef":
@@ -111,7 +111,7 @@ def _measurement_facts(study: Study) -> list[Evidence]:
 def _with_prose_numbers(study: Study, text: list[Evidence]) -> Study:
     """The study with numbers read from its prose added where the measurements block lacks them."""
     m = study.measurements
-    have = {k for k, v in m.__dict__.items() if v is not None} if m is not None else set()
+    have = {k for k, v in m if v is not None} if m is not None else set()
     extra: dict[str, object] = {}
     for e in text:
         f = e.fact
@@ -202,8 +202,7 @@ def _derived(by_concept: dict[str, list[Evidence]]) -> list[Evidence]:
             f = e.fact
             if f.polarity != "present" or (where is not _ANY and f.location != where):
                 continue  # rules on measurements name the field
-            values = f.__dict__
-            if any(values[k] != v for k, v in cond):
+            if any(getattr(f, k) != v for k, v in cond):
                 continue
             if min_value is None or (f.value is not None and max(f.value, f.value_max or f.value)
                                      >= min_value):
@@ -264,41 +263,17 @@ def _prior_cues() -> re.Pattern[str]:
     return re.compile("|".join(rf"\b{re.escape(c)}\b" for c in rules().prior_sentence_cues), re.I)
 
 
-@cache
-def _prior_words() -> tuple[str, ...] | None:
-    """The cue words in lower case, for a quick look before the regex (None: a cue is not ASCII)."""
-    words = tuple(c.lower() for c in rules().prior_sentence_cues)
-    return words if all(w.isascii() for w in words) else None
-
-
-# The only characters that ignore-case matching takes for an ASCII letter they do not lower-case to.
-_ODD_FOLDS = ("\u0130", "\u0131", "\u017f")  # İ, dotless ı, long ſ
-
-
 def _about_prior(text: str) -> list[tuple[int, int]]:
-    """Spans of the sentences (or lines) of a findings text that describe the prior study."""
-    words = _prior_words()
-    if words is not None and not any(c in text for c in _ODD_FOLDS):
-        low = text.lower()  # a cue the regex would find is then a substring of the lower-cased text
-        if not any(w in low for w in words):
-            return []
+    """Spans of the sentences (or lines) of a findings text that describe the prior study: those in
+    which a cue is found."""
     cues = _prior_cues()
-    hits = [m.span() for m in cues.finditer(text)]
-    if not hits:
+    if cues.search(text) is None:  # most texts: no cue anywhere
         return []
-    spans, start, k = [], 0, 0
-    crossing = any("." in c or "\n" in c for c in rules().prior_sentence_cues)
+    spans, start = [], 0
     for m in _SEGMENT_END.finditer(text):
-        end = m.end()
-        if crossing:  # a cue may run into the next sentence: look in this one alone
-            if cues.search(text[start:end]):
-                spans.append((start, end))
-        else:  # a cue lies inside one sentence, so the cues found in the whole text tell
-            while k < len(hits) and hits[k][0] < start:
-                k += 1
-            if k < len(hits) and hits[k][1] <= end:
-                spans.append((start, end))
-        start = end
+        if cues.search(text[start:m.end()]):
+            spans.append((start, m.end()))
+        start = m.end()
     return spans
 
 
