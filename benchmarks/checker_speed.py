@@ -39,7 +39,7 @@ def main() -> None:
     else:
         studies = [s for s in generate_corpus(args.n, seed=args.seed) if s.impression]
     check(studies[0].impression or "", studies[0])  # compile the rules once
-    for cached in (study_facts._study_facts, study_facts._accepted_by_sex, facts._sentence):
+    for cached in (study_facts._study_facts, facts._sentence):
         cached.cache_clear()  # every cache of the checker's: nothing of a study is seen before
     spent = {"cold": [0.0, 0.0], "warm": [0.0, 0.0]}  # label -> [wall, CPU] seconds
     for s in studies:

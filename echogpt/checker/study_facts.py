@@ -213,45 +213,24 @@ def _derived(by_concept: dict[str, list[Evidence]]) -> list[Evidence]:
 
 
 class _Bands:
-    """The grades a lab profile accepts for graded facts, asked per fact on first use (``Evidence``)."""
+    """The grades a lab profile accepts for a graded fact, asked per fact on first use (``Evidence``):
+    from the whole study, or from the patient's sex alone (``acceptance.needs_study``)."""
 
-    __slots__ = ("profile", "study")
+    __slots__ = ("profile", "sex", "study")
 
-    def __init__(self, profile: str, study: Study) -> None:
-        self.profile, self.study = profile, study
-
-    def __call__(self, f: Fact) -> frozenset[str]:
-        return _accepted(f, self.profile, None, self.study)
-
-
-class _SexBands:
-    """The grades a lab profile accepts for facts that need no more of the study than the patient's sex
-    (``acceptance.needs_study``): the same for every study, so cached by fact."""
-
-    __slots__ = ("profile", "sex")
-
-    def __init__(self, profile: str, sex: object) -> None:
-        self.profile, self.sex = profile, sex
+    def __init__(self, profile: str, study: Study | None = None, sex: object = None) -> None:
+        self.profile, self.study, self.sex = profile, study, sex
 
     def __call__(self, f: Fact) -> frozenset[str]:
-        return _accepted_by_sex(f, self.profile, self.sex)
-
-
-@lru_cache(maxsize=65536)
-def _accepted_by_sex(f: Fact, profile: str, sex: object) -> frozenset[str]:
-    return _accepted(f, profile, sex, None)
-
-
-def _accepted(f: Fact, profile: str, sex: object, study: Study | None) -> frozenset[str]:
-    try:
-        return frozenset(acceptable_grades(f, profile, sex=sex, study=study))  # type: ignore[arg-type]
-    except Exception:  # noqa: BLE001 - a fact the bands do not cover: its own grade only
-        return frozenset([f.grade] if f.grade else [])
+        try:
+            return frozenset(acceptable_grades(f, self.profile, sex=self.sex, study=self.study))  # type: ignore[arg-type]
+        except Exception:  # noqa: BLE001 - a fact the bands do not cover: its own grade only
+            return frozenset([f.grade] if f.grade else [])
 
 
 def _structured(study: Study, profile: str, text: list[Evidence] | None = None) -> list[Evidence]:
     graded = _with_prose_numbers(study, text or [])
-    bands, sex_bands = _Bands(profile, graded), _SexBands(profile, study.sex)
+    bands, sex_bands = _Bands(profile, study=graded), _Bands(profile, sex=study.sex)
     out = [Evidence(f, bands if needs_study(f) else sex_bands, "structured")
            for f in grade_study(graded, profile)]
     out += _measurement_facts(study)
