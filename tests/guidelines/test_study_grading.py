@@ -198,5 +198,6 @@ def test_study_grading_imports_no_checker_code():
 
     code = ("import sys, echogpt.guidelines.study; "
             "print(sorted(m for m in sys.modules if m.startswith('echogpt.checker')))")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                          check=True)
     assert done.stdout.strip() == "[]"
