@@ -14,7 +14,7 @@ import json
 import random
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -261,52 +261,66 @@ def run_benchmark(studies: Path | None = None, handwritten: Path | None = None, 
     for c in base:
         for kind in ERROR_TYPES:
             cases += _inject(c, kind, rng)
-    hit = {k: 0 for k in ERROR_TYPES}
-    total = {k: 0 for k in ERROR_TYPES}
-    alarms = statements = near_flagged = near = 0
-    misses: list[dict[str, Any]] = []
+    # the hand-written base drops annotated errors, which may leave findings unstated
+    score = _Score()
     for c in cases:
-        result = check(number_statements(c.statements), c.study)
-        if c.kind == "unmodified":
-            statements += len(result.statements)
-            bad = [s for s in result.statements if s.verdict in FLAGS]
-            # the hand-written base drops annotated errors, which may leave findings unstated
-            alarms += len(bad) + (len(result.omissions) if studies is not None else 0)
-            misses += [{"case": c.source, "kind": "false_alarm", "text": s.text, "reason": s.reason}
-                       for s in bad]
-            continue
-        if c.kind == "within_tolerance":
-            near += 1
-            if _flagged(result, c.target or 0):
-                near_flagged += 1
-                misses.append({"case": c.source, "kind": "within_tolerance_flagged",
-                               "text": c.statements[c.target or 0]})
-            continue
-        total[c.kind] += 1
-        if c.kind == "omitted_critical":
-            found = any(o.finding == c.omission for o in result.omissions)
-        else:
-            found = _flagged(result, c.target or 0)
-        hit[c.kind] += found
-        if not found:
-            misses.append({"case": c.source, "kind": c.kind, "omission": c.omission,
-                           "text": c.statements[c.target] if c.target is not None else None})
-    tp = sum(hit.values())
+        score.add(c, check(number_statements(c.statements), c.study), omissions_count=studies is not None)
+    tp = sum(score.hit.values())
+    flagged = tp + score.alarms + score.near_flagged
     report = {
         "source": str(studies or handwritten), "seed": seed, "impressions": len(base),
-        "recall": {k: (hit[k] / total[k] if total[k] else None) for k in ERROR_TYPES},
-        "counts": {k: {"injected": total[k], "detected": hit[k]} for k in ERROR_TYPES},
-        "precision": tp / (tp + alarms + near_flagged) if tp + alarms + near_flagged else None,
-        "false_alarm_rate": alarms / statements if statements else None,
-        "unmodified_statements": statements, "false_alarms": alarms,
-        "within_tolerance_cases": near, "within_tolerance_flagged": near_flagged,
-        "misses": misses,
+        "recall": {k: (score.hit[k] / score.total[k] if score.total[k] else None) for k in ERROR_TYPES},
+        "counts": {k: {"injected": score.total[k], "detected": score.hit[k]} for k in ERROR_TYPES},
+        "precision": tp / flagged if flagged else None,
+        "false_alarm_rate": score.alarms / score.statements if score.statements else None,
+        "unmodified_statements": score.statements, "false_alarms": score.alarms,
+        "within_tolerance_cases": score.near, "within_tolerance_flagged": score.near_flagged,
+        "misses": score.misses,
     }
     if handwritten is not None:
         report["annotated"] = annotated_accuracy(handwritten, limit)
     if out is not None:
         Path(out).write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")
     return report
+
+
+@dataclass
+class _Score:
+    """Detections per error type, false alarms on unmodified statements, and what was missed."""
+
+    hit: dict[str, int] = field(default_factory=lambda: dict.fromkeys(ERROR_TYPES, 0))
+    total: dict[str, int] = field(default_factory=lambda: dict.fromkeys(ERROR_TYPES, 0))
+    alarms: int = 0
+    statements: int = 0
+    near: int = 0
+    near_flagged: int = 0
+    misses: list[dict[str, Any]] = field(default_factory=list)
+
+    def add(self, c: Case, result: Any, omissions_count: bool) -> None:
+        """One case's check result (``omissions_count``: omissions of an unmodified case are alarms)."""
+        if c.kind == "unmodified":
+            self.statements += len(result.statements)
+            bad = [s for s in result.statements if s.verdict in FLAGS]
+            self.alarms += len(bad) + (len(result.omissions) if omissions_count else 0)
+            self.misses += [{"case": c.source, "kind": "false_alarm", "text": s.text, "reason": s.reason}
+                            for s in bad]
+            return
+        if c.kind == "within_tolerance":
+            self.near += 1
+            if _flagged(result, c.target or 0):
+                self.near_flagged += 1
+                self.misses.append({"case": c.source, "kind": "within_tolerance_flagged",
+                                    "text": c.statements[c.target or 0]})
+            return
+        self.total[c.kind] += 1
+        if c.kind == "omitted_critical":
+            found = any(o.finding == c.omission for o in result.omissions)
+        else:
+            found = _flagged(result, c.target or 0)
+        self.hit[c.kind] += found
+        if not found:
+            self.misses.append({"case": c.source, "kind": c.kind, "omission": c.omission,
+                                "text": c.statements[c.target] if c.target is not None else None})
 
 
 def annotated_accuracy(folder: Path, limit: int | None = None) -> dict[str, Any]:

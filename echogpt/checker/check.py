@@ -31,7 +31,6 @@ from echogpt.checker.compare import (
 from echogpt.checker.facts import extract_facts, mentions_comparison
 from echogpt.checker.rules import family_of, lexicon, rules
 from echogpt.checker.study_facts import StudyFacts, study_facts
-from echogpt.checker.tokens import construct
 from echogpt.schemas import CheckResult, Fact, Omission, StatementCheck, Study, StudyType
 from echogpt.text import split_statements
 
@@ -159,11 +158,8 @@ def omissions(study_f: StudyFacts, stated: list[Fact]) -> list[Omission]:
     Returns:
         One Omission per missing finding (per location for located findings).
     """
-    present = study_f.memo.get("critical")
-    if present is None:
-        present = study_f.memo["critical"] = critical_present(study_f)
     out: dict[str, Omission] = {}
-    for key, rule, loc, e in present:  # type: ignore[union-attr]
+    for key, rule, loc, e in critical_present(study_f):
         # a grade the lab profile accepts for the finding also states it (MVA 1.0-1.5: moderate or severe)
         said = any(states_finding(rule, s) or (s.concept == e.fact.concept and s.polarity != "absent"
                                                and s.grade is not None and s.grade in e.accepted)
@@ -175,16 +171,11 @@ def omissions(study_f: StudyFacts, stated: list[Fact]) -> list[Omission]:
 
 
 def _judge(claim: Fact, study: Study, sf: StudyFacts, comparison: bool) -> tuple[Status, str]:
-    r = rules()
+    """The verdict on one claimed fact: the evidence about it, then the first that decides."""
     if claim.concept in ("image_quality",):
         return "supported", "technical statement"
     if claim.concept == "normal_study":
-        bad = [e for e in sf.evidence if e.origin != "prior" and abnormal(e)]
-        if bad and claim.polarity != "absent":
-            f = bad[0].fact
-            return "contradicted", f"the study reports {(f.grade or '').replace('_', ' ')} " \
-                                   f"{f.concept.replace('_', ' ')}".replace("  ", " ")
-        return "supported", "no abnormal finding in the study"
+        return _judge_normal_study(claim, sf)
     found = sf.about(claim.concept, claim.location)
     if claim.concept == "shunt" and claim.polarity == "absent":
         found = sf.about("shunt", None)
@@ -202,38 +193,65 @@ def _judge(claim: Fact, study: Study, sf: StudyFacts, comparison: bool) -> tuple
         found = found + [e for e in sf.evidence if e.origin == "prior" and e.fact.concept == claim.concept
                          and locations_compatible(claim.concept, claim.location, e.fact.location)]
     if claim.concept == "measurement":
-        if not found:
-            return "unsupported", f"the study gives no {claim.location} value"
-        first = None
-        for e in found:  # the first supporting number, else the first verdict
-            x = compare(claim, e)
-            if x[0] == "supported":
-                return x
-            first = first or x
-        return first
-    if (claim.location in r.tee_only_locations and study.study_type == StudyType.TTE
-            and not any(e.fact.location in r.tee_only_locations for e in found)):
+        return _judge_number(claim, found)
+    tee_only = rules().tee_only_locations
+    if (claim.location in tee_only and study.study_type == StudyType.TTE
+            and not any(e.fact.location in tee_only for e in found)):
         return "unsupported", f"{claim.location.upper()} findings need a TEE; this is a TTE"
     if not found:
-        if claim.concept in r.evidence_required:
-            return "unsupported", f"the study has no {claim.concept} assessment (e.g. no bubble study)"
-        others = [e for e in sf.by_concept.get(claim.concept, []) if e.fact.polarity == "present"]
-        if is_normal_claim(claim) and claim.concept in r.lenient_normal_concepts:
-            return "supported", "nothing in the study contradicts it"
-        if is_normal_claim(claim):
-            fam = family_of()
-            members = fam.get(f"{claim.concept}:{claim.location}") or fam.get(claim.concept, frozenset())
-            for member in sorted(members):  # a set: sorted, so the evidence quoted is reproducible
-                c, _, loc = member.partition(":")
-                near = [e for e in sf.about(c, loc or claim.location)
-                        if c != claim.concept or e.fact.location]
-                if near:
-                    return "supported", f"the study describes this structure without it [{near[0].where()}]"
-        if others and claim.location:
-            where = others[0].fact.location or "another site"
-            return "unsupported", f"the study reports this at {where.replace('_', ' ')}, not " \
-                                  f"{claim.location.replace('_', ' ')}"
-        return "unsupported", "nothing in the study states it"
+        return _judge_unstated(claim, sf)
+    return _judge_stated(claim, found)
+
+
+def _judge_normal_study(claim: Fact, sf: StudyFacts) -> tuple[Status, str]:
+    """"Normal study": contradicted by any abnormal finding of this study."""
+    bad = [e for e in sf.evidence if e.origin != "prior" and abnormal(e)]
+    if bad and claim.polarity != "absent":
+        f = bad[0].fact
+        return "contradicted", f"the study reports {(f.grade or '').replace('_', ' ')} " \
+                               f"{f.concept.replace('_', ' ')}".replace("  ", " ")
+    return "supported", "no abnormal finding in the study"
+
+
+def _judge_number(claim: Fact, found: list[Evidence]) -> tuple[Status, str]:
+    """A stated number: the first value of the study that supports it, else the first verdict."""
+    if not found:
+        return "unsupported", f"the study gives no {claim.location} value"
+    first = None
+    for e in found:
+        x = compare(claim, e)
+        if x[0] == "supported":
+            return x
+        first = first or x
+    assert first is not None
+    return first
+
+
+def _judge_unstated(claim: Fact, sf: StudyFacts) -> tuple[Status, str]:
+    """A claim the study says nothing about at its site: a normal finding may go unsaid."""
+    r = rules()
+    if claim.concept in r.evidence_required:
+        return "unsupported", f"the study has no {claim.concept} assessment (e.g. no bubble study)"
+    others = [e for e in sf.by_concept.get(claim.concept, []) if e.fact.polarity == "present"]
+    if is_normal_claim(claim) and claim.concept in r.lenient_normal_concepts:
+        return "supported", "nothing in the study contradicts it"
+    if is_normal_claim(claim):
+        fam = family_of()
+        members = fam.get(f"{claim.concept}:{claim.location}") or fam.get(claim.concept, frozenset())
+        for member in sorted(members):  # a set: sorted, so the evidence quoted is reproducible
+            c, _, loc = member.partition(":")
+            near = [e for e in sf.about(c, loc or claim.location) if c != claim.concept or e.fact.location]
+            if near:
+                return "supported", f"the study describes this structure without it [{near[0].where()}]"
+    if others and claim.location:
+        where = others[0].fact.location or "another site"
+        return "unsupported", f"the study reports this at {where.replace('_', ' ')}, not " \
+                              f"{claim.location.replace('_', ' ')}"
+    return "unsupported", "nothing in the study states it"
+
+
+def _judge_stated(claim: Fact, found: list[Evidence]) -> tuple[Status, str]:
+    """A claim against the evidence about it, compared only until the verdict is known."""
     coarse = {"dilated", "reduced", "increased", "elevated", "abnormal"}
     if claim.grade and claim.grade not in coarse and any(e.fact.grade and e.fact.grade not in coarse
                                                           for e in found):
@@ -241,7 +259,6 @@ def _judge(claim: Fact, study: Study, sf: StudyFacts, comparison: bool) -> tuple
     graded = [e for e in found if is_stated(e) and (e.fact.grade or e.fact.polarity == "absent")]
     if graded and claim.grade and claim.polarity == "present":
         found = graded  # a grade the reader wrote outranks the bands of a measured value
-    # evidence is compared only until the verdict is known (the first that decides it)
     if is_normal_claim(claim):  # the first evidence against it, else the first evidence's reason
         first = None
         for e in found:
@@ -329,9 +346,8 @@ def _no_bubble_study(text: str, study: Study) -> bool:
 
 
 def _statement(text: str, start: int, verdict: Status, reason: str, facts: list[Fact]) -> StatementCheck:
-    # built as validation would (strings stripped), without validating values the checker made
-    return construct(StatementCheck, text=text.strip(), start=start, end=start + len(text), verdict=verdict,
-                     reason=reason.strip(), facts=facts)
+    return StatementCheck(text=text, start=start, end=start + len(text), verdict=verdict, reason=reason,
+                          facts=facts)
 
 
 def check_statement(text: str, start: int, study: Study, sf: StudyFacts) -> StatementCheck:
@@ -391,8 +407,7 @@ def check(impression: str, study: Study, profile: str = "default") -> CheckResul
     sf = study_facts(study, profile)
     statements = [check_statement(s.text, s.start, study, sf) for s in split_statements(impression)]
     stated = [f for s in statements for f in s.facts]
-    return construct(CheckResult, study_id=study.study_id, statements=statements,
-                     omissions=omissions(sf, stated))
+    return CheckResult(study_id=study.study_id, statements=statements, omissions=omissions(sf, stated))
 
 
 def read_impression(arg: str) -> str:

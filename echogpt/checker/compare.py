@@ -171,29 +171,47 @@ def compare(claim: Fact, ev: Evidence) -> tuple[Status, str]:
     f = ev.fact
     if claim.concept == "measurement":
         return compare_number(claim, f)
-    if claim.polarity == "uncertain":
-        if f.polarity == "absent":
-            return "unsupported", f"the study states {_word(f)}"
-        return "supported", f"the study reports {_word(f)}"
-    if f.polarity == "uncertain":
-        if claim.polarity == "present":
-            return "unsupported", f"the study only suggests {_word(f)}"
-        return "supported", "the study does not confirm it"
-    ci, scale = interval(claim), lexicon().scale_of.get(claim.concept)
+    if claim.polarity == "uncertain" or f.polarity == "uncertain":
+        return _compare_uncertain(claim, f)
     if claim.value is not None and f.value is not None and claim.polarity == f.polarity == "present":
         # lesion size (cm): the largest stated dimension against the study's, length tolerance
         big = claim.value_max if claim.value_max is not None else claim.value
         tol = rules().tolerances.dimensions["length"].abs
         if abs(big - (f.value_max if f.value_max is not None else f.value)) > tol + 1e-9:
             return "contradicted", f"the study gives {_word(f)} of {f.value:g} cm"
+    scale = lexicon().scale_of.get(claim.concept)
     if scale is None:
-        if claim.polarity != f.polarity:
-            return "contradicted", f"the study states {_word(f)}"
-        if claim.grade and f.grade and claim.grade != f.grade and claim.grade not in ev.accepted:
-            return "contradicted", f"the study states {_word(f)}"
-        if claim.grade and not f.grade and claim.polarity == "present":
-            return "unsupported", f"the study gives no grade for {claim.concept.replace('_', ' ')}"
-        return "supported", f"the study states {_word(f)}"
+        return _compare_unscaled(claim, ev)
+    return _compare_on_scale(claim, ev, scale)
+
+
+def _compare_uncertain(claim: Fact, f: Fact) -> tuple[Status, str]:
+    """A possible finding on either side: a hedge is supported unless the study rules it out."""
+    if claim.polarity == "uncertain":
+        if f.polarity == "absent":
+            return "unsupported", f"the study states {_word(f)}"
+        return "supported", f"the study reports {_word(f)}"
+    if claim.polarity == "present":
+        return "unsupported", f"the study only suggests {_word(f)}"
+    return "supported", "the study does not confirm it"
+
+
+def _compare_unscaled(claim: Fact, ev: Evidence) -> tuple[Status, str]:
+    """A concept without an ordinal scale: polarity, then the grade named as such."""
+    f = ev.fact
+    if claim.polarity != f.polarity:
+        return "contradicted", f"the study states {_word(f)}"
+    if claim.grade and f.grade and claim.grade != f.grade and claim.grade not in ev.accepted:
+        return "contradicted", f"the study states {_word(f)}"
+    if claim.grade and not f.grade and claim.polarity == "present":
+        return "unsupported", f"the study gives no grade for {claim.concept.replace('_', ' ')}"
+    return "supported", f"the study states {_word(f)}"
+
+
+def _compare_on_scale(claim: Fact, ev: Evidence, scale: dict[str, tuple[float, float]]) -> tuple[Status, str]:
+    """Grades as intervals on the concept's scale; the lab profile's accepted grades count too."""
+    f = ev.fact
+    ci = interval(claim)
     coarse = {"dilated", "reduced", "increased", "elevated", "abnormal"}
     if f.grade in coarse and ev.accepted:  # "dilated" from a measured value: its specific bands
         stated = [scale[g] for g in ev.accepted if g in scale and g not in coarse]

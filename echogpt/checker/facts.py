@@ -16,16 +16,14 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from echogpt.checker.rules import Term, lexicon, resolve_grade, rules
-from echogpt.checker.sentence_cache import Carry, Parts, SentenceCache, span_order
 from echogpt.checker.tokens import (
-    CLAUSE,
-    LESIONS,
     SUBJ,
+    Subjects,
     Tok,
     gap_ok,
     is_modifier,
-    make_fact,
-    number_plan,
+    lesion_sizes,
+    numbers,
     relocated,
     subject_list,
     tokens,
@@ -76,12 +74,40 @@ def _postfix_subjects(text: str, toks: list[Tok], b: int, k: int) -> _Mention:
     return m
 
 
-def _sentence_facts(text: str, toks: list[Tok], offset_facts: list[Fact],
-                    carry: list[tuple[str, str | None]]) -> list[tuple[str, str | None]]:
-    """Facts of one sentence but its numbers' (``number_plan`` finds those); ``carry`` is the previous
-    sentence's last subject (returned updated)."""
-    r = rules()
-    # 1. merge "mildly" + "dilated", and bind "not" + grade
+def _sentence_facts(text: str, toks: list[Tok], out: list[Fact], carry: Subjects) -> Subjects:
+    """Facts of one sentence but its numbers' (``numbers`` finds those), appended to ``out``.
+
+    Args:
+        text: The sentence.
+        toks: Its tokens.
+        out: Where the facts go.
+        carry: The previous sentence's subjects (a head with no subject of its own takes them).
+
+    Returns:
+        The subjects this sentence hands to the next: its last subject token's, else ``carry``.
+    """
+    toks = _merge_grades(text, toks)
+    mentions = {i: _Mention(i, t.start, t.end, term=t.payload, direction=t.payload.direction,
+                            degree=t.payload.degree, grade_prefix=t.payload.direction == "normal")
+                for i, t in enumerate(toks) if t.kind == "term" and (t.payload.head or t.payload.facts)}
+    implied = _bind_grades(text, toks, mentions)
+    _distribute_prefix_grades(text, toks, mentions)
+    for i, m in mentions.items():
+        if m.term is not None and m.term.head:
+            _find_subjects(text, toks, mentions, i, carry)
+    everything = sorted(list(mentions.values()) + implied, key=lambda x: x.anchor)
+    _set_polarity(toks, mentions, everything)
+    for m in everything:
+        _emit(m, out)
+    for t in reversed(toks):
+        subjects = subject_list(t)
+        if subjects:
+            return tuple(subjects)
+    return carry
+
+
+def _merge_grades(text: str, toks: list[Tok]) -> list[Tok]:
+    """Adjacent grade words become one ("mildly" + "dilated"); "not" before a grade negates it."""
     merged: list[Tok] = []
     for t in toks:
         if t.kind != "grade":  # only grades merge
@@ -101,56 +127,21 @@ def _sentence_facts(text: str, toks: list[Tok], offset_facts: list[Fact],
             merged[-1] = t
             continue
         merged.append(t)
-    toks = merged
-    mentions: dict[int, _Mention] = {}
-    for i, t in enumerate(toks):
-        if t.kind == "term" and (t.payload.head or t.payload.facts):
-            mentions[i] = _Mention(i, t.start, t.end, term=t.payload, direction=t.payload.direction,
-                                   degree=t.payload.degree, grade_prefix=t.payload.direction == "normal")
+    return merged
+
+
+def _bind_grades(text: str, toks: list[Tok], mentions: dict[int, _Mention]) -> list[_Mention]:
+    """Each grade joins a head (prefix, else postfix) or bare subjects, which then make a mention of
+    their own with an implied head ("mildly dilated LV and RA"); returns those implied mentions."""
     implied: list[_Mention] = []
-    # 2. bind each grade to a head (prefix, else postfix) or to bare subjects (implied head)
     for k, g in enumerate(toks):
         if g.kind != "grade":
             continue
-        j, subs, last = k + 1, [], g.end
-        while (j < len(toks) and (toks[j].kind in _SUBJ_SEP or is_modifier(toks[j]))
-               and gap_ok(text, last, toks[j].start, comma=wall_list(toks, j))):
-            if toks[j].kind in SUBJ:
-                subs.append(j)
-            last = toks[j].end
-            j += 1
-        target = None
-        b = k - 1
-        adjacent = (b >= 0 and (b in mentions or toks[b].kind in SUBJ)
-                    and gap_ok(text, toks[b].end, g.start, 0, comma=False))
-        if j < len(toks) and j in mentions and gap_ok(text, last, toks[j].start, comma=False):
-            target = mentions[j]
-            target.grade_prefix = True
-        elif adjacent and b in mentions and (mentions[b].degree is None or mentions[b].direction is None):
-            target = mentions[b]
-        elif adjacent and toks[b].kind in SUBJ:
-            target = _postfix_subjects(text, toks, b, k)
-            implied.append(target)
-        elif subs:
-            target = _Mention(k, g.start, toks[subs[-1]].end, grade_prefix=True)
-            for x in subs:
-                target.subjects += subject_list(toks[x])
-                toks[x].owner = target
-            target.borrow = j < len(toks) and toks[j].kind == "grade"
-            implied.append(target)
-        else:
-            for b in range(k - 1, -1, -1):
-                if b in mentions and (mentions[b].degree is None or mentions[b].direction is None):
-                    target = mentions[b]
-                    break
-                if toks[b].kind in SUBJ:
-                    target = _postfix_subjects(text, toks, b, k)
-                    implied.append(target)
-                    break
-                if toks[b].kind == "stop" and text[toks[b].start:toks[b].end].lower() in ("but", "however"):
-                    break
+        target, new = _grade_target(text, toks, mentions, k)
         if target is None:
             continue
+        if new:
+            implied.append(target)
         g.bound, g.owner = True, target
         target.degree = target.degree or g.degree
         target.direction = target.direction or g.direction
@@ -164,7 +155,54 @@ def _sentence_facts(text: str, toks: list[Tok], offset_facts: list[Fact],
             if nxt and all(toks[x].kind in _SUBJ_SEP_GRADE for x in range(m.anchor + 1, nxt[0])):
                 m.term = mentions[nxt[0]].term
                 m.direction = m.term.direction if m.term else None
-    # 3. a prefix grade distributes over coordinated heads ("Mild MR and TR")
+    return implied
+
+
+def _grade_target(text: str, toks: list[Tok], mentions: dict[int, _Mention],
+                  k: int) -> tuple[_Mention | None, bool]:
+    """The mention the grade at ``k`` belongs to, and whether it is a new (implied-head) one."""
+    g = toks[k]
+    j, subs, last = k + 1, [], g.end
+    while (j < len(toks) and (toks[j].kind in _SUBJ_SEP or is_modifier(toks[j]))
+           and gap_ok(text, last, toks[j].start, comma=wall_list(toks, j))):
+        if toks[j].kind in SUBJ:
+            subs.append(j)
+        last = toks[j].end
+        j += 1
+    b = k - 1
+    adjacent = (b >= 0 and (b in mentions or toks[b].kind in SUBJ)
+                and gap_ok(text, toks[b].end, g.start, 0, comma=False))
+    if j < len(toks) and j in mentions and gap_ok(text, last, toks[j].start, comma=False):
+        mentions[j].grade_prefix = True
+        return mentions[j], False
+    if adjacent and b in mentions and _open(mentions[b]):
+        return mentions[b], False
+    if adjacent and toks[b].kind in SUBJ:
+        return _postfix_subjects(text, toks, b, k), True
+    if subs:
+        target = _Mention(k, g.start, toks[subs[-1]].end, grade_prefix=True)
+        for x in subs:
+            target.subjects += subject_list(toks[x])
+            toks[x].owner = target
+        target.borrow = j < len(toks) and toks[j].kind == "grade"
+        return target, True
+    for b in range(k - 1, -1, -1):
+        if b in mentions and _open(mentions[b]):
+            return mentions[b], False
+        if toks[b].kind in SUBJ:
+            return _postfix_subjects(text, toks, b, k), True
+        if toks[b].kind == "stop" and text[toks[b].start:toks[b].end].lower() in ("but", "however"):
+            break
+    return None, False
+
+
+def _open(m: _Mention) -> bool:
+    """A mention that can still take a grade word (it lacks a degree or a direction)."""
+    return m.degree is None or m.direction is None
+
+
+def _distribute_prefix_grades(text: str, toks: list[Tok], mentions: dict[int, _Mention]) -> None:
+    """A prefix grade distributes over coordinated heads ("Mild MR and TR")."""
     order = sorted(mentions)
     for a, b in zip(order, order[1:], strict=False):
         ma, mb = mentions[a], mentions[b]
@@ -173,52 +211,74 @@ def _sentence_facts(text: str, toks: list[Tok], offset_facts: list[Fact],
                 and all(toks[x].kind in _SUBJ_SEP for x in range(a + 1, b))
                 and gap_ok(text, toks[a].end, toks[b].start, 0)):
             mb.degree, mb.direction, mb.grade_prefix = ma.degree, ma.direction, True
-    # 4. subjects of head mentions
-    for i, m in mentions.items():
-        term = m.term
-        if term is None or not term.head:
-            continue
-        table = r.head_concepts.get(term.head, {})
-        if term.subject:
-            m.subjects = [(term.subject, None)]
-            continue
-        chain, last = [], toks[i].start
+
+
+def _find_subjects(text: str, toks: list[Tok], mentions: dict[int, _Mention], i: int,
+                   carry: Subjects) -> None:
+    """The subjects of the head mention at ``i``: its own, the subjects before it ("LV and RV
+    dilatation"), after it ("dilatation of the LV"), the nearest earlier one, else ``carry``."""
+    m = mentions[i]
+    term = m.term
+    assert term is not None and term.head
+    table = rules().head_concepts.get(term.head, {})
+    if term.subject:
+        m.subjects = [(term.subject, None)]
+        return
+    chain = _subjects_before(text, toks, i, m)
+    if not chain:
+        chain = _subjects_after(text, toks, mentions, i)
+    chain = [s for s in chain if s[0] in table]
+    if not chain:
         for b in range(i - 1, -1, -1):
-            if toks[b].owner is not None and toks[b].owner is not m:
+            cand = [s for s in subject_list(toks[b]) if s[0] in table]
+            if cand:
+                chain = cand
                 break
-            if toks[b].kind in _SUBJ_SEP or (toks[b].kind == "grade" and toks[b].owner is m):
-                if not gap_ok(text, toks[b].end, last):
-                    break
-                chain += subject_list(toks[b]) if toks[b].kind in SUBJ else []
-                last = toks[b].start
-            else:
+    if not chain and term.head == "function":
+        # "bioprosthetic mitral prosthesis, normal function": the function of the prosthesis
+        earlier = [mentions[b] for b in range(i - 1, -1, -1) if b in mentions]
+        if earlier and earlier[0].term and earlier[0].term.head == "prosthesis":
+            m.term, m.subjects = earlier[0].term, earlier[0].subjects
+            return
+    if not chain:
+        chain = [s for s in carry if s[0] in table]
+    m.subjects = chain
+
+
+def _subjects_before(text: str, toks: list[Tok], i: int, m: _Mention) -> list[tuple[str, str | None]]:
+    """Subjects coordinated right before the head at ``i`` ("LV and RV [dilatation]")."""
+    chain, last = [], toks[i].start
+    for b in range(i - 1, -1, -1):
+        if toks[b].owner is not None and toks[b].owner is not m:
+            break
+        if toks[b].kind in _SUBJ_SEP or (toks[b].kind == "grade" and toks[b].owner is m):
+            if not gap_ok(text, toks[b].end, last):
                 break
-        j = i + 1  # "size and function of both ventricles": skip coordinated heads
-        while j < len(toks) and (toks[j].kind in ("sep", "num") or j in mentions) and not chain:
+            chain += subject_list(toks[b]) if toks[b].kind in SUBJ else []
+            last = toks[b].start
+        else:
+            break
+    return chain
+
+
+def _subjects_after(text: str, toks: list[Tok], mentions: dict[int, _Mention],
+                    i: int) -> list[tuple[str, str | None]]:
+    """Subjects after the head at ``i`` ("dilatation of the LV"; "size and function of both
+    ventricles", skipping the coordinated heads)."""
+    chain: list[tuple[str, str | None]] = []
+    j = i + 1
+    while j < len(toks) and (toks[j].kind in ("sep", "num") or j in mentions):
+        j += 1
+    if j < len(toks) and toks[j].kind in SUBJ and _OF_THE.fullmatch(text, toks[j - 1].end, toks[j].start):
+        while j < len(toks) and toks[j].kind in _SUBJ_SEP:
+            chain += subject_list(toks[j])
             j += 1
-        if not chain and j < len(toks) and toks[j].kind in SUBJ and _OF_THE.fullmatch(
-                text, toks[j - 1].end, toks[j].start):
-            while j < len(toks) and toks[j].kind in _SUBJ_SEP:
-                chain += subject_list(toks[j])
-                j += 1
-        chain = [s for s in chain if s[0] in table]
-        if not chain:
-            for b in range(i - 1, -1, -1):
-                cand = [s for s in subject_list(toks[b]) if s[0] in table]
-                if cand:
-                    chain = cand
-                    break
-        if not chain and term.head == "function":
-            # "bioprosthetic mitral prosthesis, normal function": the function of the prosthesis
-            earlier = [mentions[b] for b in range(i - 1, -1, -1) if b in mentions]
-            if earlier and earlier[0].term and earlier[0].term.head == "prosthesis":
-                m.term, m.subjects = earlier[0].term, earlier[0].subjects
-                continue
-        if not chain:
-            chain = [s for s in carry if s[0] in table]
-        m.subjects = chain
-    # 5. polarity: negation and hedge scopes
-    everything = sorted(list(mentions.values()) + implied, key=lambda x: x.anchor)
+    return chain
+
+
+def _set_polarity(toks: list[Tok], mentions: dict[int, _Mention], everything: list[_Mention]) -> None:
+    """Negation and hedge cues set the polarity of the mentions in their scope: a cue before reaches
+    up to a stop word or the next grade, a cue after reaches back over coordinated mentions."""
     for k, t in enumerate(toks):
         if t.kind in ("neg", "negsig", "hedge"):
             pol = "uncertain" if t.kind == "hedge" else "absent"
@@ -240,14 +300,6 @@ def _sentence_facts(text: str, toks: list[Tok], offset_facts: list[Fact],
                     if m is last_m or all(toks[x].kind in _SUBJ_SEP or x in mentions
                                           for x in range(m.anchor + 1, last_m.anchor)):
                         m.polarity = pol
-    # 6. facts
-    for m in everything:
-        _emit(m, offset_facts)
-    for t in reversed(toks):
-        subjects = subject_list(t)
-        if subjects:
-            return subjects
-    return carry
 
 
 def _emit(m: _Mention, out: list[Fact]) -> None:
@@ -278,82 +330,58 @@ def _emit(m: _Mention, out: list[Fact]) -> None:
             rule = None if term is None else rule
         if term and term.drop_ungraded and grade is None:
             continue
-        out.append(make_fact(concept=concept, location=loc, polarity=polarity, grade=grade,
-                                        source="text", start=m.start, end=m.end, rule=rule))
+        out.append(Fact(concept=concept, location=loc, polarity=polarity, grade=grade, source="text",
+                        start=m.start, end=m.end, rule=rule))
     for spec in term.facts if term and not m.borrow else []:
         pol = spec.get("polarity", "present")
         if pol == "present":
             pol = m.polarity
         rule = spec.get("rule") or ("no-significant" if m.not_significant and pol == "absent" else None)
         grade = spec.get("grade") or resolve_grade(spec["concept"], m.degree, m.direction)
-        out.append(make_fact(concept=spec["concept"], location=spec.get("location"),
-                                        grade=grade, polarity=pol, source="text",
-                                        start=m.start, end=m.end, rule=rule))
+        out.append(Fact(concept=spec["concept"], location=spec.get("location"), grade=grade, polarity=pol,
+                        source="text", start=m.start, end=m.end, rule=rule))
 
 
-class _Carry(list):  # type: ignore[type-arg]
-    """The previous sentence's subjects, noting whether the sentence looked at them."""
-
-    read = False
-
-    def __iter__(self):  # type: ignore[no-untyped-def]
-        self.read = True
-        return super().__iter__()
+def span_order(f: Fact) -> tuple[int, str]:
+    """Facts in text order: by start, then concept (sorts are stable: the rest keeps its order)."""
+    return f.start or 0, f.concept
 
 
-def _parts(sentence: str, carry: tuple[tuple[str, str | None], ...]) -> Parts:
-    """One sentence worked out (see ``Parts``), from its tokens."""
-    seen = _Carry(carry)
+@lru_cache(maxsize=65536)  # reports repeat sentences ("There is no pericardial effusion.")
+def _sentence(sentence: str, carry: Subjects) -> tuple[tuple[Fact, ...], Subjects]:
+    """One sentence's facts (spans relative to it, in text order) and the subjects it hands on.
+
+    Args:
+        sentence: The sentence.
+        carry: The previous sentence's subjects (decide "mean gradient" after "Mitral stenosis.").
+
+    Returns:
+        The facts, and the subjects for the next sentence.
+    """
     toks = tokens(sentence)
-    base: list[Fact] = []
-    after = _sentence_facts(sentence, toks, base, seen) if toks else seen
-    plan = number_plan(toks, seen)
-    base.sort(key=span_order)
-    lesions = any(f.concept in LESIONS and f.polarity != "absent" for f in base)
-    nums = tuple((t.start, t.end) for t in toks if t.kind == "num") if lesions else ()
-    # a wall phrase's locations are read off its words: digits there would make them the sentence's own
-    shared = not any(_DIGIT.search(sentence, t.start, t.end) for t in toks if t.kind == "wallterr")
-    return Parts(tuple(base), plan, nums, None if after is seen else tuple(after), seen.read, shared)
-
-
-_DIGIT = re.compile(r"[0-9]")
-
-
-def _binding_patterns() -> tuple[str, ...]:  # what binding reads gaps between tokens with
-    return (lexicon().filler.pattern, _GRADE_JOIN.pattern, _OF_THE.pattern, CLAUSE.pattern)
-
-
-_sentence_cached = SentenceCache(_parts, _binding_patterns)
+    facts: list[Fact] = []
+    after = _sentence_facts(sentence, toks, facts, carry) if toks else carry
+    facts += numbers(sentence, toks, carry)
+    facts = lesion_sizes(sentence, [(t.start, t.end) for t in toks if t.kind == "num"], facts)
+    facts.sort(key=span_order)
+    return tuple(facts), tuple(after)
 
 
 def sentence_facts(text: str) -> Iterator[tuple[int, tuple[Fact, ...]]]:
     """Each sentence's offset in ``text`` and its facts (spans relative to the sentence), in text
     order (by start, then concept): one sentence after the other, they are in text order throughout."""
-    carry: Carry = ()
+    carry: Subjects = ()
     start = 0
-    cached = _sentence_cached
     for m in lexicon().sentence_end.finditer(text):
         end = m.end()
         if end > start:
             sentence = text[start:end]
             if not sentence.isspace():
-                facts, carry = cached(sentence, carry)
+                facts, carry = _sentence(sentence, carry)
                 yield start, facts
         start = max(start, end)
     if len(text) > start and not text[start:].isspace():
-        yield start, _sentence_cached(text[start:], carry)[0]
-
-
-def _shifted(f: Fact, offset: int) -> Fact:
-    return relocated(f, (f.start or 0) + offset, (f.end or 0) + offset)
-
-
-@lru_cache(maxsize=65536)
-def _extract_cached(text: str) -> tuple[Fact, ...]:
-    out: list[Fact] = []
-    for start, facts in sentence_facts(text):
-        out += [_shifted(f, start) for f in facts] if start else facts
-    return tuple(out)
+        yield start, _sentence(text[start:], carry)[0]
 
 
 def extract_facts(text: str, offset: int = 0) -> list[Fact]:
@@ -366,10 +394,11 @@ def extract_facts(text: str, offset: int = 0) -> list[Fact]:
     Returns:
         Facts in text order, each with ``source="text"`` and its ``start``/``end`` span.
     """
-    facts = _extract_cached(text)
-    if not offset:
-        return list(facts)
-    return [_shifted(f, offset) for f in facts]
+    out: list[Fact] = []
+    for start, facts in sentence_facts(text):
+        shift = offset + start
+        out += [relocated(f, (f.start or 0) + shift, (f.end or 0) + shift) for f in facts] if shift else facts
+    return out
 
 
 def mentions_comparison(text: str) -> bool:

@@ -4,7 +4,7 @@ Owns the rule models (unknown keys are errors), the single compiled token patter
 extractor scans text with, grade resolution onto the fact vocabulary and the checker's scales
 and numeric tolerances.
 
-    lex = lexicon(); lex.by_pair["mi"].match("Mild MR.")
+    lex = lexicon(); lex.by_first["m"].match("Mild MR.")
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from functools import cache, lru_cache
+from functools import cache, cached_property, lru_cache
 from importlib import resources
 from typing import Any
 
@@ -141,26 +141,12 @@ def _rx(pattern: str) -> str:
     return pattern.replace(" ", r"[\s\-]+")
 
 
-class _Lazy(dict):  # type: ignore[type-arg]
-    """Character -> compiled alternation, compiled when first asked (non-ASCII text is rare)."""
-
-    def __init__(self, sources: dict[str, str]) -> None:
-        super().__init__()
-        self.sources = sources
-
-    def get(self, key: str, default: Any = None) -> re.Pattern[str] | None:  # type: ignore[override]
-        rx = dict.get(self, key)
-        if rx is None and key in self.sources:
-            rx = self[key] = re.compile(self.sources[key], re.IGNORECASE)
-        return default if rx is None else rx
-
-
 @dataclass
 class Lexicon:
     """Everything the extractor needs, compiled: one token pattern and lookup tables."""
 
-    by_char: _Lazy  # any word start: the rules for its first character (compiled on first use)
-    by_pair: dict[str, re.Pattern[str] | None]  # ASCII word starts: the rules for its first two letters
+    by_first: dict[str, re.Pattern[str]]  # ASCII character (lower case) -> the rules that may start so
+    others: re.Pattern[str]  # the rules whose first characters are not plain (``first_letters``)
     payloads: dict[str, tuple[str, Any]]
     parts: tuple[str, ...]  # every rule as a named group (in the order the alternations try them)
     sentence_end: re.Pattern[str]
@@ -171,6 +157,12 @@ class Lexicon:
     direction: dict[str, re.Pattern[str]] = field(default_factory=dict)
     scale_of: dict[str, dict[str, tuple[float, float]]] = field(default_factory=dict)
 
+    @cached_property
+    def every(self) -> re.Pattern[str]:
+        """All the rules in one alternation, for a word that starts with a character outside ASCII (one
+        that ignoring case matches an ASCII letter, "ſ" for "s", is rare enough not to sort out)."""
+        return re.compile("|".join(self.parts), re.IGNORECASE)
+
 
 _NUM = (r"(?:(?:<|>|≤|≥|<=|>=|less than|greater than|more than|above|below|under|over|up to|at least"
         r"|approximately|approx\.?|about|around|~|≈)\s*)?\d+(?:\.\d+)?(?:\s*%)?"
@@ -179,116 +171,109 @@ _NUM = (r"(?:(?:<|>|≤|≥|<=|>=|less than|greater than|more than|above|below|u
         r"|mm|cm|msec|ms|%|percent|bpm))?")
 
 
-def first_chars(src: str) -> set[str]:
-    """Lower-case characters a pattern can start with (every character when that is unknowable)."""
-    from re import _constants as c  # type: ignore[attr-defined]
-    from re import _parser  # type: ignore[attr-defined]
-
-    every = set("abcdefghijklmnopqrstuvwxyz0123456789<>~≈≤≥+&/%-–") | {"*"}
-
-    def first(seq: Any) -> tuple[set[str], bool]:  # (chars, can be empty)
-        out: set[str] = set()
-        for op, av in seq:
-            if op is c.LITERAL:
-                return out | {chr(av).lower()}, False
-            if op is c.IN:
-                chars: set[str] = set()
-                for iop, iav in av:
-                    if iop is c.LITERAL:
-                        chars.add(chr(iav).lower())
-                    elif iop is c.RANGE:
-                        chars |= {chr(x).lower() for x in range(iav[0], iav[1] + 1)}
-                    else:
-                        return out | every, False
-                return out | chars, False
-            if op is c.SUBPATTERN:
-                got, empty = first(av[3])
-            elif op is c.BRANCH:
-                got, empty = set(), False
-                for b in av[1]:
-                    g, e = first(b)
-                    got, empty = got | g, empty or e
-            elif op in (c.MAX_REPEAT, c.MIN_REPEAT):
-                got, empty = first(av[2])
-                empty = empty or av[0] == 0
-            elif op in (c.AT, c.ASSERT, c.ASSERT_NOT):
-                continue
-            else:
-                return out | every, False
-            out |= got
-            if not empty:
-                return out, False
-        return out, True
-
-    chars, _ = first(_parser.parse(src, re.IGNORECASE))
-    return chars
+_SYNTAX = re.compile(r"\\.|\[\^?\]?(?:\\.|[^\]\\])*\]|[()|]")  # an escape, a class, a parenthesis, a bar
+_PLAIN = re.compile(r"[^\\^$.|?*+()\[\]{}\s](?![?*{])")  # a character standing for itself, not optional
+_GROUP = re.compile(r"\(\?(?:-i)?:")  # "(?:" or "(?-i:" (a case-sensitive rule)
+_OPTIONAL = re.compile(r"(?:[?*]|\{0?,\d*\}|\{0\})[?+]?")  # a quantifier that allows none
 
 
-REGEX_CATEGORIES = {f"CATEGORY_{name}": re.compile(rx) for name, rx in (
-    ("DIGIT", r"\d"), ("NOT_DIGIT", r"\D"), ("SPACE", r"\s"), ("NOT_SPACE", r"\S"), ("WORD", r"\w"),
-    ("NOT_WORD", r"\W"))}
+def first_letters(src: str) -> frozenset[str] | None:
+    """The characters (lower case) a match of a rule pattern can start with, when that is plain to see.
 
+    Plain: each alternative starts with a character that stands for itself, "\\d", or a group
+    "(?:...)" of such alternatives (a group made optional adds what follows it). Anything else
+    (a class, a look-around, an escape) gives None: the rule is then tried at every word start.
 
-def first_pairs(src: str) -> set[str] | None:
-    """Lower-case two-character starts a pattern can match; a one-character string where a match may
-    end after one character; None when that is unknowable. Over-approximates, never misses a start."""
-    from re import _constants as c  # type: ignore[attr-defined]
-    from re import _parser  # type: ignore[attr-defined]
+    Args:
+        src: A rule pattern ("(?:mild|moderate)(?:ly)? dilated").
 
-    class Unknown(Exception):
-        pass
-
-    def step(open_: set[str], seq: Any) -> set[str]:  # open starts -> starts after the sequence
-        for op, av in seq:
-            short = {x for x in open_ if len(x) < 2}
-            if not short:
-                return open_
-            done = open_ - short
-            if op is c.LITERAL:
-                short = {x + chr(av).lower() for x in short}
-            elif op is c.IN:
-                chars: set[str] = set()
-                for iop, iav in av:
-                    if iop is c.LITERAL:
-                        chars.add(chr(iav).lower())
-                    elif iop is c.RANGE and iav[1] - iav[0] < 128:
-                        chars |= {chr(x).lower() for x in range(iav[0], iav[1] + 1)}
-                    elif iop is c.CATEGORY and str(iav) in REGEX_CATEGORIES:
-                        # \d, \s, \w: only the ASCII characters count, as pairs are looked up for
-                        # ASCII text alone (numbers would otherwise be tried at every word start)
-                        category = REGEX_CATEGORIES[str(iav)]
-                        chars |= {chr(x).lower() for x in range(128) if category.match(chr(x))}
-                    else:
-                        raise Unknown
-                short = {x + ch for x in short for ch in chars}
-            elif op is c.SUBPATTERN:
-                short = step(short, av[3])
-            elif op is c.BRANCH:
-                short = set().union(*(step(short, b) for b in av[1]))
-            elif op in (c.MAX_REPEAT, c.MIN_REPEAT):
-                reach, cur = set(short) if av[0] == 0 else set(), short
-                for _ in range(3):  # any count from the least (over-approximates the upper bound)
-                    cur = step(cur, av[2])
-                    reach |= cur
-                short = reach
-            elif op in (c.AT, c.ASSERT, c.ASSERT_NOT):
-                continue
-            else:
-                raise Unknown
-            open_ = done | short
-        return open_
-
-    try:
-        return step({""}, _parser.parse(src, re.IGNORECASE))
-    except Unknown:
+    Returns:
+        The first characters ({"m"}), or None.
+    """
+    alternatives = _alternatives(src)
+    if alternatives is None:
         return None
+    out: set[str] = set()
+    for alternative in alternatives:
+        starts = _starts(alternative)
+        if starts is None:
+            return None
+        out |= starts
+    return frozenset(out)
+
+
+def _alternatives(src: str) -> list[str] | None:
+    """The pattern split at its bars outside parentheses; None when its parentheses do not balance."""
+    parts, depth, last = [], 0, 0
+    for m in _SYNTAX.finditer(src):
+        depth += (m.group() == "(") - (m.group() == ")")
+        if depth < 0:
+            return None
+        if m.group() == "|" and depth == 0:
+            parts.append(src[last:m.start()])
+            last = m.end()
+    return [*parts, src[last:]] if depth == 0 else None
+
+
+def _starts(alternative: str) -> set[str] | None:
+    if _PLAIN.match(alternative):
+        return {alternative[0].lower()}
+    if alternative.startswith("\\d") and not _OPTIONAL.match(alternative, 2):
+        return set("0123456789")
+    group = _GROUP.match(alternative)
+    if group is None:
+        return None
+    depth = 0
+    for m in _SYNTAX.finditer(alternative):  # the group's closing parenthesis
+        depth += (m.group() == "(") - (m.group() == ")")
+        if depth == 0:
+            break
+    inner = first_letters(alternative[group.end():m.start()])
+    optional = _OPTIONAL.match(alternative, m.end())
+    if inner is None or optional is None:
+        return None if inner is None else set(inner)
+    after = _starts(alternative[optional.end():]) if alternative[optional.end():] else None
+    return None if after is None else inner | after
 
 
 @cache
 def lexicon() -> Lexicon:
-    """Compile the rules into one alternation (longest pattern first, numbers last)."""
+    """Compile the rules into one alternation (longest pattern first, then walls, numbers last)."""
     r = rules()
-    alts: list[tuple[str, str, Any]] = []  # (regex source, kind, payload)
+    w = r.walls
+    levels = "|".join(_rx(x) for x in sorted(w.levels, key=len, reverse=True))
+    names = "|".join(_rx(x) for x in sorted(w.names, key=len, reverse=True))
+    alts = sorted(_word_rules(r), key=lambda a: len(a[0]), reverse=True)
+    # Wall names come after every other word so that "septal thickness" stays a measurement name.
+    alts += _wall_rules(w, levels, names)
+    alts.append((_NUM, "num", None))
+    payloads, parts, by_first, others = _compiled(alts)
+    fill = "|".join(_rx(x) for x in sorted(r.fillers + r.separators, key=len, reverse=True))
+    cmp_src = "|".join(_rx(x) for x in r.comparison_cues)
+    lex = Lexicon(
+        by_first=by_first, others=others, payloads=payloads, parts=parts,
+        # a full stop ends a sentence unless it is a decimal point ("2.5"); the leading character
+        # class lets the regex engine skip ahead to candidate characters
+        sentence_end=re.compile(r"[;!?\n]|\.(?:(?<!\d\.)(?!\d)|(?<=\d\.)(?=\s|$))"),
+        filler=re.compile(rf"(?<![A-Za-z0-9])(?:{fill})(?![A-Za-z0-9])|[\s,:()\-–/.]+", re.IGNORECASE),
+        comparison=re.compile(rf"(?<![A-Za-z0-9])(?:{cmp_src})(?![A-Za-z0-9])", re.IGNORECASE),
+        wall_parse=re.compile(rf"(?P<lv>{levels})|(?P<nm>{names})", re.IGNORECASE))
+    lex.bubble = re.compile("|".join(_rx(x) for x in r.bubble_study_cues), re.IGNORECASE)
+    lex.direction = {k: re.compile("|".join(rf"(?<![A-Za-z0-9])(?:{_rx(x)})(?![A-Za-z0-9])" for x in v),
+                                   re.IGNORECASE) for k, v in r.comparison_direction.items()}
+    for scale in r.scales.values():
+        if isinstance(scale, Scale):
+            for concept in scale.concepts:
+                lex.scale_of[concept] = scale.grades
+    return lex
+
+
+Rule = tuple[str, str, Any]  # (regex source, token kind, payload)
+
+
+def _word_rules(r: FactRules) -> list[Rule]:
+    """Subjects, terms, case-sensitive abbreviations, grade words and cue words, in file order."""
+    alts: list[Rule] = []
     for code, pats in r.subjects.items():
         expanded = r.subject_expansion.get(code, [code])
         for p in pats:
@@ -315,77 +300,44 @@ def lexicon() -> Lexicon:
     alts += [(_rx(p), "hedgepost", None) for p in r.hedge.post]
     alts += [(_rx(p), "stop", None) for p in r.terminators]
     alts += [(_rx(p), "sep", None) for p in r.separators]
-    w = r.walls
-    levels = "|".join(_rx(x) for x in sorted(w.levels, key=len, reverse=True))
-    names = "|".join(_rx(x) for x in sorted(w.names, key=len, reverse=True))
+    return alts
+
+
+def _wall_rules(w: Walls, levels: str, names: str) -> list[Rule]:
+    """Wall phrases ("basal and mid inferior wall"), coronary territories, global and basal words."""
     wall = (rf"(?:(?:{levels})(?:\s*(?:,|and|/|-|to|&)\s*(?:{levels}))*[\s\-]+)?(?:{names})"
             r"(?:[\s\-]+(?:walls?|segments?|regions?))?")
-    alts.sort(key=lambda a: len(a[0]), reverse=True)
-    # Wall names come after every other word so that "septal thickness" stays a measurement name.
-    walls = [(wall, "wall", None), (r"apical(?:[\s\-]+(?:walls?|segments?|regions?))?", "wall", None)]
+    walls: list[Rule] = [(wall, "wall", None),
+                         (r"apical(?:[\s\-]+(?:walls?|segments?|regions?))?", "wall", None)]
     for terr, pats in w.territories.items():
         src = "|".join(_rx(p) for p in pats)
         walls.append((rf"(?:{src})(?:[\s\-]+(?:territory|distribution|region|infarct))?", "wallterr", terr))
     walls += [(_rx(p), "wallterr", "global") for p in w.global_]
     walls += [(_rx(p), "wallterr", "basal") for p in w.basal]
-    alts += walls
-    alts.append((_NUM, "num", None))
+    return walls
+
+
+def _compiled(alts: list[Rule]) -> tuple[dict[str, tuple[str, Any]], tuple[str, ...],
+                                         dict[str, re.Pattern[str]], re.Pattern[str]]:
+    """Each rule as a named group, and the alternations a word start chooses from by its first
+    character (``Lexicon.by_first``, ``Lexicon.others``)."""
     payloads: dict[str, tuple[str, Any]] = {}
-    buckets: dict[str, list[str]] = {}
-    pair_buckets: dict[str, list[str]] = {}
-    wild: dict[str, list[str]] = {}  # per first character: rules whose second character is open
-    parts = []
+    parts: list[str] = []
+    firsts: list[frozenset[str] | None] = []
     for i, (src, kind, payload) in enumerate(alts):
         name = f"g{i}"
         payloads[name] = (kind, payload)
         # Symbols may follow a match; letters and digits may not (whole words only).
-        part = rf"(?P<{name}>(?:{src})(?![A-Za-z0-9]))"
-        parts.append(part)
-        firsts = first_chars(src)
-        for ch in firsts:
-            buckets.setdefault(ch, []).append(part)
-        pairs = first_pairs(src)
-        pairs = None if pairs is None or "" in pairs else pairs
-        for ch in firsts if pairs is None else {x[0] for x in pairs if len(x) == 1}:
-            wild.setdefault(ch, []).append(part)
-        for pair in pairs or ():
-            if len(pair) == 2:
-                pair_buckets.setdefault(pair, []).append(part)
-    # One small alternation per first character: a token start tries only the rules that can match.
-    by_char = _Lazy({ch: "|".join(parts) for ch, parts in buckets.items()})
-    # Finer still for ASCII text: one per first two characters (in rule order).
-    rank = {part: i for i, part in enumerate(parts)}
-    compiled: dict[str, re.Pattern[str]] = {}
-    by_pair: dict[str, re.Pattern[str] | None] = {}
-    for first in set(wild) | {pair[0] for pair in pair_buckets}:
-        for second in map(chr, range(128)):
-            key = first + second
-            if not key.isascii() or key != key.lower():
-                continue
-            chosen = sorted({*pair_buckets.get(key, ()), *wild.get(first, ())}, key=rank.__getitem__)
-            src = "|".join(chosen)
-            if src and src not in compiled:
-                compiled[src] = re.compile(src, re.IGNORECASE)
-            by_pair[key] = compiled[src] if src else None
-    fill = "|".join(_rx(x) for x in sorted(r.fillers + r.separators, key=len, reverse=True))
-    cmp_src = "|".join(_rx(x) for x in r.comparison_cues)
-    wall_parse = re.compile(rf"(?P<lv>{levels})|(?P<nm>{names})", re.IGNORECASE)
-    lex = Lexicon(
-        by_char=by_char, by_pair=by_pair, payloads=payloads, parts=tuple(parts),
-        # a full stop ends a sentence unless it is a decimal point ("2.5"); the leading character
-        # class lets the regex engine skip ahead to candidate characters
-        sentence_end=re.compile(r"[;!?\n]|\.(?:(?<!\d\.)(?!\d)|(?<=\d\.)(?=\s|$))"),
-        filler=re.compile(rf"(?<![A-Za-z0-9])(?:{fill})(?![A-Za-z0-9])|[\s,:()\-–/.]+", re.IGNORECASE),
-        comparison=re.compile(rf"(?<![A-Za-z0-9])(?:{cmp_src})(?![A-Za-z0-9])", re.IGNORECASE),
-        wall_parse=wall_parse)
-    lex.bubble = re.compile("|".join(_rx(x) for x in r.bubble_study_cues), re.IGNORECASE)
-    lex.direction = {k: re.compile("|".join(rf"(?<![A-Za-z0-9])(?:{_rx(x)})(?![A-Za-z0-9])" for x in v),
-                                   re.IGNORECASE) for k, v in r.comparison_direction.items()}
-    for scale in r.scales.values():
-        if isinstance(scale, Scale):
-            for concept in scale.concepts:
-                lex.scale_of[concept] = scale.grades
-    return lex
+        parts.append(rf"(?P<{name}>(?:{src})(?![A-Za-z0-9]))")
+        firsts.append(first_letters(src))
+    # A word start tries only the rules that can start with its first character, in rule order.
+    by_first = {}
+    for ch in sorted({ch for chars in firsts if chars is not None for ch in chars if ch.isascii()}):
+        chosen = [part for part, chars in zip(parts, firsts, strict=True) if chars is None or ch in chars]
+        by_first[ch] = re.compile("|".join(chosen), re.IGNORECASE)
+    others = re.compile("|".join(p for p, chars in zip(parts, firsts, strict=True) if chars is None)
+                        or "(?!)", re.IGNORECASE)
+    return payloads, tuple(parts), by_first, others
 
 
 def wall_locations(text: str) -> list[str]:

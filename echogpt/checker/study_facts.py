@@ -10,7 +10,6 @@ How a claim is judged against one piece of evidence lives in ``echogpt.checker.c
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
@@ -26,7 +25,6 @@ from echogpt.checker.compare import (
 )
 from echogpt.checker.facts import sentence_facts
 from echogpt.checker.rules import rules
-from echogpt.checker.tokens import make_fact, negative_zero
 from echogpt.guidelines.acceptance import acceptable_grades, needs_study
 from echogpt.guidelines.study import grade_study
 from echogpt.schemas import Fact, Measurements, Study, concept_vocabulary
@@ -51,7 +49,6 @@ class StudyFacts:
     evidence: list[Evidence]
     conflicts: list[Conflict] = field(default_factory=list)
     by_concept: dict[str, list[Evidence]] = field(default_factory=dict)
-    memo: dict[str, object] = field(default_factory=dict)  # per-study results reused across checks
 
     @property
     def facts(self) -> list[Fact]:
@@ -77,16 +74,14 @@ def _field_units() -> dict[str, tuple[str | None, str]]:
             for name in Measurements.model_fields if name not in ("lvef", "septal_flattening")}
 
 
-@lru_cache(maxsize=65536)
-def _measured(name: str, value: float, value_max: float | None, negative_zero: bool) -> Evidence:
-    """The evidence of one structured measurement; the same value gives the same (immutable) object,
-    shared by every study with it (``negative_zero`` keeps -0.0 apart from 0.0)."""
+def _measured(name: str, value: float, value_max: float | None = None) -> Evidence:
+    """The evidence of one structured measurement (``value_max``: the upper end of an LVEF range)."""
     if name == "lvef":
-        fact = make_fact(concept="measurement", location="lvef", value=value, unit="%", value_max=value_max,
-                         source="measurements.lvef")
+        fact = Fact(concept="measurement", location="lvef", value=value, unit="%", value_max=value_max,
+                    source="measurements.lvef")
     else:
         unit, source = _field_units()[name]
-        fact = make_fact(concept="measurement", location=name, value=value, unit=unit, source=source)
+        fact = Fact(concept="measurement", location=name, value=value, unit=unit, source=source)
     return Evidence(fact, NO_GRADES, "structured")
 
 
@@ -95,16 +90,16 @@ def _measurement_facts(study: Study) -> list[Evidence]:
     out: list[Evidence] = []
     if m is None:
         return out
-    for name, value in m.__dict__.items():  # the fields in order, without pydantic's __iter__
+    for name, value in m:
         if value is None or name == "septal_flattening":
             continue
         if name == "lvef":
             if value.low is None:
                 continue
             high = value.high if value.high != value.low else None
-            out.append(_measured("lvef", value.low, high, negative_zero(value.low, high)))
+            out.append(_measured("lvef", value.low, high))
         else:
-            out.append(_measured(name, value, None, negative_zero(value)))
+            out.append(_measured(name, value))
     if m.rvsp is None and m.tr_vmax is not None and m.rap is not None:
         # ASE10-RH: RVSP = 4 x TR Vmax^2 + RAP (mmHg)
         fact = Fact(concept="measurement", location="rvsp", value=round(4 * m.tr_vmax ** 2 + m.rap),
@@ -116,7 +111,7 @@ def _measurement_facts(study: Study) -> list[Evidence]:
 def _with_prose_numbers(study: Study, text: list[Evidence]) -> Study:
     """The study with numbers read from its prose added where the measurements block lacks them."""
     m = study.measurements
-    have = {k for k, v in m.__dict__.items() if v is not None} if m is not None else set()
+    have = {k for k, v in m if v is not None} if m is not None else set()
     extra: dict[str, object] = {}
     for e in text:
         f = e.fact
@@ -207,8 +202,7 @@ def _derived(by_concept: dict[str, list[Evidence]]) -> list[Evidence]:
             f = e.fact
             if f.polarity != "present" or (where is not _ANY and f.location != where):
                 continue  # rules on measurements name the field
-            values = f.__dict__
-            if any(values[k] != v for k, v in cond):
+            if any(getattr(f, k) != v for k, v in cond):
                 continue
             if min_value is None or (f.value is not None and max(f.value, f.value_max or f.value)
                                      >= min_value):
@@ -219,8 +213,8 @@ def _derived(by_concept: dict[str, list[Evidence]]) -> list[Evidence]:
 
 
 class _Bands:
-    """The grades a lab profile accepts for graded facts (asked per fact, on first use): for one
-    study's, or for those of any study of one sex (``acceptance.needs_study``: no more than the sex)."""
+    """The grades a lab profile accepts for a graded fact, asked per fact on first use (``Evidence``):
+    from the whole study, or from the patient's sex alone (``acceptance.needs_study``)."""
 
     __slots__ = ("profile", "sex", "study")
 
@@ -234,31 +228,10 @@ class _Bands:
             return frozenset([f.grade] if f.grade else [])
 
 
-# (id of a graded fact, profile, sex) -> its evidence, shared by the studies with that fact. The
-# evidence holds the fact, so the id stays that fact's for as long as the entry lives.
-_GRADED: dict[tuple[int, str, object], Evidence] = {}
-
-
-def _graded(f: Fact, profile: str, sex: object) -> Evidence:
-    key = (id(f), profile, sex)
-    e = _GRADED.get(key)
-    if e is None:
-        if len(_GRADED) >= 65536:
-            _GRADED.clear()
-        e = _GRADED[key] = Evidence(f, _sex_bands(profile, sex), "structured")
-    return e
-
-
-@cache
-def _sex_bands(profile: str, sex: object) -> _Bands:
-    return _Bands(profile, sex=sex)
-
-
 def _structured(study: Study, profile: str, text: list[Evidence] | None = None) -> list[Evidence]:
     graded = _with_prose_numbers(study, text or [])
-    bands = _Bands(profile, graded)
-    sex = study.sex
-    out = [Evidence(f, bands, "structured") if needs_study(f) else _graded(f, profile, sex)
+    bands, sex_bands = _Bands(profile, study=graded), _Bands(profile, sex=study.sex)
+    out = [Evidence(f, bands if needs_study(f) else sex_bands, "structured")
            for f in grade_study(graded, profile)]
     out += _measurement_facts(study)
     return out + _morphology(study) + _other_findings(study)
@@ -269,41 +242,17 @@ def _prior_cues() -> re.Pattern[str]:
     return re.compile("|".join(rf"\b{re.escape(c)}\b" for c in rules().prior_sentence_cues), re.I)
 
 
-@cache
-def _prior_words() -> tuple[str, ...] | None:
-    """The cue words in lower case, for a quick look before the regex (None: a cue is not ASCII)."""
-    words = tuple(c.lower() for c in rules().prior_sentence_cues)
-    return words if all(w.isascii() for w in words) else None
-
-
-# The only characters that ignore-case matching takes for an ASCII letter they do not lower-case to.
-_ODD_FOLDS = ("\u0130", "\u0131", "\u017f")  # İ, dotless ı, long ſ
-
-
 def _about_prior(text: str) -> list[tuple[int, int]]:
-    """Spans of the sentences (or lines) of a findings text that describe the prior study."""
-    words = _prior_words()
-    if words is not None and not any(c in text for c in _ODD_FOLDS):
-        low = text.lower()  # a cue the regex would find is then a substring of the lower-cased text
-        if not any(w in low for w in words):
-            return []
+    """Spans of the sentences (or lines) of a findings text that describe the prior study: those in
+    which a cue is found."""
     cues = _prior_cues()
-    hits = [m.span() for m in cues.finditer(text)]
-    if not hits:
+    if cues.search(text) is None:  # most texts: no cue anywhere
         return []
-    spans, start, k = [], 0, 0
-    crossing = any("." in c or "\n" in c for c in rules().prior_sentence_cues)
+    spans, start = [], 0
     for m in _SEGMENT_END.finditer(text):
-        end = m.end()
-        if crossing:  # a cue may run into the next sentence: look in this one alone
-            if cues.search(text[start:end]):
-                spans.append((start, end))
-        else:  # a cue lies inside one sentence, so the cues found in the whole text tell
-            while k < len(hits) and hits[k][0] < start:
-                k += 1
-            if k < len(hits) and hits[k][1] <= end:
-                spans.append((start, end))
-        start = end
+        if cues.search(text[start:m.end()]):
+            spans.append((start, m.end()))
+        start = m.end()
     return spans
 
 
@@ -338,11 +287,8 @@ def _prior_study(study: Study) -> Study | None:
                                  "findings_text": p.impression or "-"})
 
 
-_CACHE: dict[tuple[str, bytes, str], StudyFacts] = {}
-
-
 def study_facts(study: Study, profile: str = "default") -> StudyFacts:
-    """All facts of a study (cached by study id and content).
+    """All facts of a study (cached by its content: a study changed in place is worked out anew).
 
     Args:
         study: The study.
@@ -351,12 +297,12 @@ def study_facts(study: Study, profile: str = "default") -> StudyFacts:
     Returns:
         ``StudyFacts`` with evidence from prose, structured fields and (origin "prior") the prior.
     """
-    # the JSON bytes as model_dump_json() would give them, without its decoding to str
-    digest = hashlib.blake2b(study.__pydantic_serializer__.to_json(study), digest_size=12).digest()
-    key = (study.study_id, digest, profile)
-    hit = _CACHE.get(key)
-    if hit is not None:
-        return hit
+    return _study_facts(study.model_dump_json(), profile)
+
+
+@lru_cache(maxsize=256)  # the copilot checks each edit of a draft against the same study
+def _study_facts(study_json: str, profile: str) -> StudyFacts:
+    study = Study.model_validate_json(study_json)
     text = _text(study)
     structured = _structured(study, profile, text)
     prior = _prior_study(study)
@@ -372,12 +318,8 @@ def study_facts(study: Study, profile: str = "default") -> StudyFacts:
     derived = _derived(by_concept)
     for e in derived:
         by_concept.setdefault(e.fact.concept, []).append(e)
-    sf = StudyFacts(study.study_id, own + derived + prior_ev, by_concept=by_concept)
-    sf.conflicts = _conflicts(text, structured)
-    if len(_CACHE) > 4096:
-        _CACHE.clear()
-    _CACHE[key] = sf
-    return sf
+    return StudyFacts(study.study_id, own + derived + prior_ev, conflicts=_conflicts(text, structured),
+                      by_concept=by_concept)
 
 
 def _conflicts(text: list[Evidence], structured: list[Evidence]) -> list[Conflict]:

@@ -9,14 +9,10 @@ their units converted, and lesion sizes.
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import lru_cache
-from typing import Any, TypeVar
-
-from pydantic import BaseModel
+from typing import Any
 
 from echogpt import units
 from echogpt.checker.rules import lexicon, wall_locations
@@ -43,9 +39,10 @@ _START = re.compile(r"(?<![A-Za-z0-9])[^\s,.;:()\[\]'\"]")
 
 
 def scan(text: str) -> Iterator[re.Match[str]]:
-    """Rule matches left to right; at each word start only the rules for its first two characters run."""
+    """Rule matches left to right; at each word start only the rules that may start with its first
+    character run (``Lexicon.by_first``)."""
     lex = lexicon()
-    by_char, by_pair = lex.by_char, lex.by_pair
+    by_first, others = lex.by_first, lex.others
     search = _START.search
     pos = 0
     while True:
@@ -53,12 +50,9 @@ def scan(text: str) -> Iterator[re.Match[str]]:
         if s is None:
             return
         p = s.start()
-        pair = text[p:p + 2]
-        if len(pair) == 2 and pair.isascii():
-            rx = by_pair.get(pair.lower())
-        else:
-            rx = by_char.get(text[p].lower())
-        m = rx.match(text, p) if rx is not None else None
+        first = text[p]
+        rx = by_first.get(first.lower(), others) if first.isascii() else lex.every
+        m = rx.match(text, p)
         if m is not None and m.end() > p:
             yield m
             pos = m.end()
@@ -113,84 +107,19 @@ CLAUSE = re.compile(r"[,;:()]")
 
 
 SUBJ = ("subj", "wallterr")
-_DEFAULTS = {name: f.default for name, f in Fact.model_fields.items()}
+Subjects = tuple[tuple[str, str | None], ...]  # (chamber or valve, wall location) pairs
 
 
-_FIELDS_SETS: dict[tuple[str, ...], set[str]] = {}
-
-
-def _fields_set(keys: tuple[str, ...]) -> set[str]:
-    # One set per combination of given fields, shared by the facts built with it: Facts are frozen,
-    # and pydantic copies the set before changing it (model_copy), so sharing is safe. A set per fact
-    # would be one more object per fact for the garbage collector to walk.
-    shared = _FIELDS_SETS.get(keys)
-    if shared is None:
-        shared = _FIELDS_SETS[keys] = set(keys)
-    return shared
-
-
-def make_fact(**values: Any) -> Fact:
-    """A Fact built without validation (what ``model_construct`` does, minus its per-call overhead).
-
-    The rules are validated against the vocabulary when they load, so every fact built here fits it;
-    tests re-validate the extracted facts.
-    """
-    keys = tuple(values)
-    obj = _new(Fact)  # _built's steps, inline: facts are built by the thousand
-    _SET_DICT(obj, {**_DEFAULTS, **values})
-    _SET_FIELDS(obj, _FIELDS_SETS.get(keys) or _fields_set(keys))
-    _SET_EXTRA(obj, None)
-    _SET_PRIVATE(obj, None)
-    return obj
-
-
-def _slot_setter(name: str) -> Any:
-    """The setter of a model slot, taken from the class that defines it (skips the frozen check)."""
-    return next(vars(c)[name] for c in Fact.__mro__ if name in vars(c)).__set__
-
-
-_SET_DICT, _SET_FIELDS, _SET_EXTRA, _SET_PRIVATE = map(_slot_setter, (
-    "__dict__", "__pydantic_fields_set__", "__pydantic_extra__", "__pydantic_private__"))
-
-
-_new = Fact.__new__
-M = TypeVar("M", bound=BaseModel)
-
-
-def _built(values: dict[str, Any], fields_set: set[str], cls: type[BaseModel] = Fact) -> Any:
-    obj = _new(cls)
-    _SET_DICT(obj, values)
-    _SET_FIELDS(obj, fields_set)
-    _SET_EXTRA(obj, None)
-    _SET_PRIVATE(obj, None)
-    return obj
-
-
-def construct(cls: type[M], **values: Any) -> M:
-    """A model of ``cls`` built from values of the right types, every field given, without validation
-    (the checker builds thousands of results from values it made itself; tests validate them)."""
-    return _built(values, set(values), cls)  # type: ignore[no-any-return]
-
-
-def negative_zero(*values: float | None) -> bool:
-    """Whether one of the values is -0.0 (equal to 0.0 as a memo key, but written "-0.0")."""
-    return any(v == 0 and math.copysign(1.0, v) < 0 for v in values if v is not None)
-
-
-_MOVED: dict[tuple[str, ...], set[str]] = {}
+def with_changes(fact: Fact, **changes: Any) -> Fact:
+    """A copy of ``fact`` with some fields changed, validated like any Fact."""
+    return Fact(**{**fact.model_dump(), **changes})
 
 
 def relocated(fact: Fact, start: int, end: int, source: str | None = None) -> Fact:
-    """A copy of ``fact`` with a new span (and source), as ``make_fact`` builds it."""
-    values = fact.__dict__.copy()
-    values["start"], values["end"] = start, end
-    if source is not None:
-        values["source"] = source
-    given = tuple(fact.__pydantic_fields_set__)
-    moved = _MOVED.get(given)
-    if moved is None:
-        moved = _MOVED[given] = _fields_set(tuple(sorted({*given, "start", "end", "source"})))
-    return _built(values, moved)
+    """A copy of ``fact`` with a new span (and source)."""
+    if source is None:
+        return with_changes(fact, start=start, end=end)
+    return with_changes(fact, start=start, end=end, source=source)
 
 
 def wall_list(toks: list[Tok], j: int) -> bool:
@@ -219,7 +148,7 @@ _NUM = re.compile(r"(?P<q>[<>≤≥~≈]|less than|greater than|more than|above|
                   r"(?:\s*(?:x|×|by)\s*(?P<c>\d+(?:\.\d+)?))?\s*(?P<u>[^\d\s].*)?$", re.IGNORECASE)
 
 
-def field_of(toks: list[Tok], i: int, carry: list[tuple[str, str | None]]) -> str | None:
+def field_of(toks: list[Tok], i: int, carry: Subjects) -> str | None:
     """The measurement field token ``i`` names ("mean gradient" is mitral after a mitral subject)."""
     t = toks[i]
     f = t.payload[1] if t.kind == "subj" else t.payload.field if t.kind == "term" else None
@@ -235,23 +164,18 @@ def field_of(toks: list[Tok], i: int, carry: list[tuple[str, str | None]]) -> st
     return f["*"]
 
 
-Plan = tuple[tuple[str, int, int, int], ...]
-
-
-def number_plan(toks: list[Tok], carry: list[tuple[str, str | None]]) -> Plan:
-    """Where a sentence's measurement numbers are: each measurement name followed by a number.
-
-    The plan depends on the tokens alone, not on the digits, so sentences that differ only in their
-    numbers share it (``numbers`` reads the values of each).
+def numbers(text: str, toks: list[Tok], carry: Subjects) -> list[Fact]:
+    """A ``measurement`` fact for each measurement name followed by a number that fits its field.
 
     Args:
-        toks: The sentence's tokens.
-        carry: The previous sentence's subject (decides fields such as "mean gradient").
+        text: The sentence.
+        toks: Its tokens.
+        carry: The previous sentence's subjects (decide fields such as "mean gradient").
 
     Returns:
-        (field, number start, number end, name start) per number.
+        The measurement facts, in the order of their names.
     """
-    plan = []
+    out = []
     for i, t in enumerate(toks):
         name = field_of(toks, i, carry) if t.kind in ("term", "subj") else None
         if not name:
@@ -259,20 +183,13 @@ def number_plan(toks: list[Tok], carry: list[tuple[str, str | None]]) -> Plan:
         for j in range(i + 1, len(toks)):
             n = toks[j]
             if n.kind == "num":
-                if n.start - t.end <= 60:
-                    plan.append((name, n.start, n.end, t.start))
+                fact = measure(name, text[n.start:n.end], t.start, n.end) if n.start - t.end <= 60 else None
+                if fact:
+                    out.append(fact)
                 break
             if field_of(toks, j, carry) if n.kind in ("term", "subj") else False:
                 break
-    return tuple(plan)
-
-
-def numbers(text: str, plan: Plan, out: list[Fact]) -> None:
-    """Append a ``measurement`` fact for each number of the plan that fits its field."""
-    for name, start, end, name_start in plan:
-        fact = measure(name, text[start:end], name_start, end)
-        if fact:
-            out.append(fact)
+    return out
 
 
 LESIONS = ("vegetation", "thrombus", "mass")
@@ -304,10 +221,8 @@ def lesion_sizes(text: str, nums: list[tuple[int, int]], facts: list[Fact]) -> l
             continue
         scale = 0.1 if m.group(3).lower() == "mm" else 1.0
         dims = sorted(float(x) * scale for x in m.groups()[:2] if x)
-        values = f.__dict__.copy()
-        values.update(value=round(dims[0], 3), value_max=round(dims[-1], 3) if len(dims) > 1 else None,
-                      unit="cm")
-        out[k] = _built(values, f.__pydantic_fields_set__)
+        out[k] = with_changes(f, value=round(dims[0], 3),
+                              value_max=round(dims[-1], 3) if len(dims) > 1 else None, unit="cm")
     return out
 
 
@@ -316,17 +231,6 @@ def measure(name: str, raw: str, start: int, end: int) -> Fact | None:
 
     Returns None when the unit does not fit the field or a bare number is implausible for it.
     """
-    # the same number text recurs across reports ("3.5 cm"): read once per field, placed per use
-    read = _measure(name, raw)
-    if read is None:
-        return None
-    values = read.__dict__.copy()
-    values["start"], values["end"] = start, end
-    return _built(values, read.__pydantic_fields_set__)
-
-
-@lru_cache(maxsize=65536)
-def _measure(name: str, raw: str) -> Fact | None:
     m = _NUM.match(raw.strip())
     if not m:
         return None
@@ -348,6 +252,6 @@ def _measure(name: str, raw: str) -> Fact | None:
     elif q in (">", "≥", "greater than", "more than", "above", "over", "at least"):
         lo, hi = lo, spec.max
     lo, hi = min(lo, hi), max(lo, hi)
-    return make_fact(concept="measurement", location=name, value=round(lo, 4),
-                     value_max=round(hi, 4) if hi != lo else None, unit=spec.unit or None,
-                     source="text", start=None, end=None, rule=f"number:{name}")
+    return Fact(concept="measurement", location=name, value=round(lo, 4),
+                value_max=round(hi, 4) if hi != lo else None, unit=spec.unit or None,
+                source="text", start=start, end=end, rule=f"number:{name}")

@@ -8,10 +8,6 @@ Measurements are graded by ``echogpt.guidelines.grading``; structured findings b
 
 from __future__ import annotations
 
-from functools import lru_cache
-from typing import Any
-
-from echogpt.checker.tokens import make_fact, negative_zero  # facts built unvalidated (tests validate them)
 from echogpt.guidelines import grading as g
 from echogpt.guidelines.diastology import diastolic_function
 from echogpt.guidelines.tables import LabProfile, load_profile, round_half_up, rule, rule_source, scale
@@ -26,17 +22,6 @@ _ALWAYS_ABNORMAL = _CRITICAL | {"lvot_obstruction", "sam", "shunt", "paravalvula
 _NORMAL_GRADES = {None, "normal", "trace", "trivial", "low", "good", "adequate", "limited", "none"}
 
 
-@lru_cache(maxsize=65536, typed=True)
-def _shared_fact(negative_zero: bool, **values: Any) -> Fact:
-    return make_fact(**values)
-
-
-def _fact(**values: Any) -> Fact:
-    """A fact of the structured fields: the same arguments give the same (immutable) fact, shared by
-    every study that has it (grading builds dozens per study, most of them seen before)."""
-    return _shared_fact(negative_zero(values.get("value"), values.get("value_max")), **values)
-
-
 def _u(value: str) -> str:
     """Schema enum spelling ("mildly-reduced") -> concept vocabulary spelling ("mildly_reduced")."""
     return value.replace("-", "_")
@@ -44,7 +29,7 @@ def _u(value: str) -> str:
 
 def _scaled(concept: str, scale_name: str, grade: str, value: float, source: str, **kw: object) -> Fact:
     s = scale(scale_name)
-    return _fact(concept=concept, grade=grade, value=round_half_up(value, max(s.precision, 1)), unit=s.unit,
+    return Fact(concept=concept, grade=grade, value=round_half_up(value, max(s.precision, 1)), unit=s.unit,
                 source=source, rule=f"{s.source}:{scale_name}", **kw)  # type: ignore[arg-type]
 
 
@@ -106,11 +91,11 @@ def _lv(study: Study, m: Measurements, p: LabProfile) -> list[Fact]:
         if m.lvef.value is not None:
             name = p.scale_name("lvef")
             hi = m.lvef.high if m.lvef.high != m.lvef.low else None
-            out.append(_fact(concept="lv_systolic_function", grade=g.lvef_category(m.lvef.value, sex, p),
+            out.append(Fact(concept="lv_systolic_function", grade=g.lvef_category(m.lvef.value, sex, p),
                             value=m.lvef.low, value_max=hi, unit="%", source="measurements.lvef",
                             rule=f"{scale(name).source}:{name}"))
         elif m.lvef.qualitative is not None:
-            out.append(_fact(concept="lv_systolic_function", grade=_u(m.lvef.qualitative.value),
+            out.append(Fact(concept="lv_systolic_function", grade=_u(m.lvef.qualitative.value),
                             source="measurements.lvef", rule=STATED))
     if m.lvidd is not None:
         out.append(_scaled("lv_size", "lvidd_ase2015", g.lv_size_grade(m.lvidd, sex), m.lvidd,
@@ -127,7 +112,7 @@ def _lv(study: Study, m: Measurements, p: LabProfile) -> list[Fact]:
     if m.ivsd is not None and m.lvidd is not None and m.lvpwd is not None and bsa:
         lvmi = g.lv_mass_linear(m.ivsd, m.lvidd, m.lvpwd) / bsa
         rwt = g.relative_wall_thickness(m.ivsd, m.lvidd, m.lvpwd, p)
-        out.append(_fact(concept="lv_geometry", grade=g.lv_geometry(rwt, lvmi, sex),
+        out.append(Fact(concept="lv_geometry", grade=g.lv_geometry(rwt, lvmi, sex),
                         source="measurements.ivsd+lvidd+lvpwd", rule="ASE15:lv-geometry"))
     return out
 
@@ -140,24 +125,24 @@ def _right_heart_and_atria(study: Study, m: Measurements, p: LabProfile) -> list
         out.append(_scaled("la_size", "la_diameter_ase2005", g.la_diameter_grade(m.la_diameter, sex),
                            m.la_diameter, "measurements.la_diameter"))
     if m.ra_area is not None:
-        out.append(_fact(concept="ra_size", grade=g.ra_size_grade(m.ra_area), value=m.ra_area, unit="cm2",
+        out.append(Fact(concept="ra_size", grade=g.ra_size_grade(m.ra_area), value=m.ra_area, unit="cm2",
                         source="measurements.ra_area", rule="ASE10-RH:ra_area_max"))
     if m.rv_basal_diameter is not None:
-        out.append(_fact(concept="rv_size", grade=g.rv_size_grade(m.rv_basal_diameter), unit="cm",
+        out.append(Fact(concept="rv_size", grade=g.rv_size_grade(m.rv_basal_diameter), unit="cm",
                         value=m.rv_basal_diameter, source="measurements.rv_basal_diameter",
                         rule="ASE15:rv_basal_diameter_max"))
     if m.tapse is not None:
-        out.append(_fact(concept="rv_systolic_function", grade=g.rv_function_grade(m.tapse), value=m.tapse,
+        out.append(Fact(concept="rv_systolic_function", grade=g.rv_function_grade(m.tapse), value=m.tapse,
                         unit="cm", source="measurements.tapse", rule="ASE15:tapse_min"))
     rap = m.rap
     if rap is not None:
-        out.append(_fact(concept="rap", grade=g.rap_grade(rap), value=rap, unit="mmHg",
+        out.append(Fact(concept="rap", grade=g.rap_grade(rap), value=rap, unit="mmHg",
                         source="measurements.rap", rule=STATED))
     else:
         est = g.rap_from_ivc(m.ivc_diameter, m.ivc_collapse, study.ventilated)
         if est is not None:
             rap = est[0]
-            out.append(_fact(concept="rap", grade=g.rap_grade(rap), value=rap, unit="mmHg",
+            out.append(Fact(concept="rap", grade=g.rap_grade(rap), value=rap, unit="mmHg",
                             source="measurements.ivc_diameter", rule="ASE10-RH:rap-from-ivc"))
     pasp, pasp_source = m.rvsp, "measurements.rvsp"
     if pasp is None and m.tr_vmax is not None and rap is not None:
@@ -167,7 +152,7 @@ def _right_heart_and_atria(study: Study, m: Measurements, p: LabProfile) -> list
         out.append(_scaled("pasp", name, g.pasp_grade(pasp, p), pasp, pasp_source))
     if m.tr_vmax is not None:
         signs = ph_signs(study, pasp)
-        out.append(_fact(concept="ph_probability", grade=g.ph_probability(m.tr_vmax, list(signs)),
+        out.append(Fact(concept="ph_probability", grade=g.ph_probability(m.tr_vmax, list(signs)),
                         value=m.tr_vmax, unit="m/s", source="measurements.tr_vmax",
                         rule="ESC22-PH:ph-probability"))
     return out
@@ -180,31 +165,31 @@ def _stated_findings(f: Findings) -> list[Fact]:
                           ("diastolic_function", "diastolic_function"), ("image_quality", "image_quality")):
         value = getattr(f, attr)
         if value is not None:
-            out.append(_fact(concept=concept, grade=_u(value.value), source=f"findings.{attr}", rule=STATED))
+            out.append(Fact(concept=concept, grade=_u(value.value), source=f"findings.{attr}", rule=STATED))
     for flag, concept in (("lvot_obstruction", "lvot_obstruction"), ("sam", "sam"),
                           ("aortic_dissection", "aortic_dissection")):
         value = getattr(f, flag)
         if value is not None:
-            out.append(_fact(concept=concept, polarity="present" if value else "absent",
+            out.append(Fact(concept=concept, polarity="present" if value else "absent",
                             source=f"findings.{flag}", rule=STATED))
     if f.effusion is not None:
         e = f.effusion
         none = e.size.value == "none"
-        out.append(_fact(concept="pericardial_effusion", polarity="absent" if none else "present",
+        out.append(Fact(concept="pericardial_effusion", polarity="absent" if none else "present",
                         grade=None if none else e.size.value, source="findings.effusion.size", rule=STATED))
         if e.tamponade:
-            out.append(_fact(concept="tamponade", source="findings.effusion.tamponade", rule=STATED))
+            out.append(Fact(concept="tamponade", source="findings.effusion.tamponade", rule=STATED))
     for kind, places in (("thrombus", {"lv", "la", "laa", "ra", "rv"}),
                          ("vegetation", {"aortic", "mitral", "tricuspid", "pulmonic", "lead"}),
                          ("mass", {"lv", "la", "ra", "rv"})):
         lesions: list[Lesion] = getattr(f, kind)
         for i, lesion in enumerate(lesions):
             loc = lesion.location.strip().lower()
-            out.append(_fact(concept=kind, location=loc if loc in places else "heart", value=lesion.size_cm,
+            out.append(Fact(concept=kind, location=loc if loc in places else "heart", value=lesion.size_cm,
                             unit="cm" if lesion.size_cm is not None else None,
                             source=f"findings.{kind}[{i}]", rule=STATED))
     if f.shunt is not None:
-        out.append(_fact(concept="shunt", location=f.shunt.kind, source="findings.shunt", rule=STATED,
+        out.append(Fact(concept="shunt", location=f.shunt.kind, source="findings.shunt", rule=STATED,
                         polarity="present" if f.shunt.present else "absent"))
     out += _wall_motion(f)
     for valve in VALVES:
@@ -219,23 +204,23 @@ def _valve(valve: str, vf: ValveFinding) -> list[Fact]:
     src = f"findings.{valve}"
     if vf.regurgitation is not None:
         none = vf.regurgitation.value == "none"
-        out.append(_fact(concept="valve_regurgitation", location=valve,
+        out.append(Fact(concept="valve_regurgitation", location=valve,
                         polarity="absent" if none else "present",
                         grade=None if none else _u(vf.regurgitation.value), source=f"{src}.regurgitation",
                         rule=STATED))
     if vf.stenosis is not None:
         none = vf.stenosis.value == "none"
-        out.append(_fact(concept="valve_stenosis", location=valve, polarity="absent" if none else "present",
+        out.append(Fact(concept="valve_stenosis", location=valve, polarity="absent" if none else "present",
                         grade=None if none else _u(vf.stenosis.value), source=f"{src}.stenosis", rule=STATED))
     if vf.prosthesis is not None:
-        out.append(_fact(concept="prosthetic_valve", location=valve, grade=vf.prosthesis.function,
+        out.append(Fact(concept="prosthetic_valve", location=valve, grade=vf.prosthesis.function,
                         source=f"{src}.prosthesis", rule=STATED))
         pvl = vf.prosthesis.paravalvular_leak
         if pvl is not None:
             mapped = {"mild_moderate": "moderate", "moderate_severe": "severe", "massive": "severe",
                       "torrential": "severe"}.get(_u(pvl.value), _u(pvl.value))
             none = mapped == "none"
-            out.append(_fact(concept="paravalvular_leak", location=valve,
+            out.append(Fact(concept="paravalvular_leak", location=valve,
                             polarity="absent" if none else "present", grade=None if none else mapped,
                             source=f"{src}.prosthesis.paravalvular_leak", rule=STATED))
     return out
@@ -247,20 +232,20 @@ def _wall_motion(f: Findings) -> list[Fact]:
     abnormal = {n: w.value for n, w in f.wall_motion.items() if w.value != "normal"}
     src = "findings.wall_motion"
     if not abnormal:
-        return [_fact(concept="wall_motion", location="global", grade="normal", source=src, rule=STATED)]
-    out = [_fact(concept="wall_motion", location=SEGMENTS[n - 1].replace(" ", "_"), grade=w,
+        return [Fact(concept="wall_motion", location="global", grade="normal", source=src, rule=STATED)]
+    out = [Fact(concept="wall_motion", location=SEGMENTS[n - 1].replace(" ", "_"), grade=w,
                 source=f"{src}.{n}", rule=STATED) for n, w in sorted(abnormal.items())]
     if len(abnormal) >= 16:
         grades = list(abnormal.values())
         common = max(sorted(set(grades)), key=grades.count)
-        out.insert(0, _fact(concept="wall_motion", location="global", grade=common, source=src,
+        out.insert(0, Fact(concept="wall_motion", location="global", grade=common, source=src,
                            rule="ASE15:wall-motion-global"))
     else:
         for territory, segments in TERRITORIES.items():
             if set(abnormal) <= segments and len(abnormal) >= 2:
                 mild_first = sorted(set(abnormal.values()), key=["hypokinetic", "akinetic", "dyskinetic",
                                                                  "aneurysmal"].index)
-                out.insert(0, _fact(concept="wall_motion", location=territory, grade=mild_first[0],
+                out.insert(0, Fact(concept="wall_motion", location=territory, grade=mild_first[0],
                                    source=src, rule="ASE15:wall-motion-territory"))
     return out
 
@@ -278,7 +263,7 @@ def _valves_measured(study: Study, m: Measurements, p: LabProfile) -> list[Fact]
             field, value, unit = next((s, v, u) for s, v, u in (
                 (vmax_src, vmax, "m/s"), ("measurements.av_mean_gradient", m.av_mean_gradient, "mmHg"),
                 ("measurements.ava", m.ava, "cm2")) if v is not None)
-            out.append(_fact(concept="valve_stenosis", location="aortic",
+            out.append(Fact(concept="valve_stenosis", location="aortic",
                             polarity="absent" if res.grade == "none" else "present",
                             grade=None if res.grade == "none" else res.grade, value=round(value, 2),
                             unit=unit, source=field, rule=res.rule))
@@ -287,14 +272,14 @@ def _valves_measured(study: Study, m: Measurements, p: LabProfile) -> list[Fact]
         if res is not None:
             value, unit, field = ((m.mva, "cm2", "measurements.mva") if m.mva is not None
                                   else (m.mv_mean_gradient, "mmHg", "measurements.mv_mean_gradient"))
-            out.append(_fact(concept="valve_stenosis", location="mitral",
+            out.append(Fact(concept="valve_stenosis", location="mitral",
                             polarity="absent" if res.grade == "none" else "present",
                             grade=None if res.grade == "none" else res.grade, value=value, unit=unit,
                             source=field, rule=res.rule))
     if m.effusion_width is not None:
         eg = g.effusion_grade(m.effusion_width)
         if eg == "none":
-            out.append(_fact(concept="pericardial_effusion", polarity="absent", value=0.0, unit="cm",
+            out.append(Fact(concept="pericardial_effusion", polarity="absent", value=0.0, unit="cm",
                             source="measurements.effusion_width", rule="ESC15-Peri:effusion_width_esc2015"))
         else:
             out.append(_scaled("pericardial_effusion", "effusion_width_esc2015", eg, m.effusion_width,
@@ -305,7 +290,7 @@ def _valves_measured(study: Study, m: Measurements, p: LabProfile) -> list[Fact]
         out.append(_scaled("aortic_dilation", name, grade, getattr(m, field), f"measurements.{field}",
                            location=location))
     if f and f.lvot_obstruction and m.lvot_peak_gradient is not None:
-        out.append(_fact(concept="lvot_obstruction", value=m.lvot_peak_gradient, unit="mmHg",
+        out.append(Fact(concept="lvot_obstruction", value=m.lvot_peak_gradient, unit="mmHg",
                         source="measurements.lvot_peak_gradient", rule=STATED))
     return out
 
@@ -328,9 +313,9 @@ def grade_study(study: Study, profile: LabProfile | str = "default") -> list[Fac
     facts = _lv(study, m, p) + _right_heart_and_atria(study, m, p)
     dd = diastolic_function(study)
     if dd.applicable and dd.grade:
-        facts.append(_fact(concept="diastolic_function", grade=dd.grade, source="measurements", rule=dd.rule))
+        facts.append(Fact(concept="diastolic_function", grade=dd.grade, source="measurements", rule=dd.rule))
         if dd.filling_pressure:
-            facts.append(_fact(concept="filling_pressure", grade=dd.filling_pressure, source="measurements",
+            facts.append(Fact(concept="filling_pressure", grade=dd.filling_pressure, source="measurements",
                               rule=dd.rule))
     facts += _valves_measured(study, m, p)
     if study.findings is not None:
@@ -340,7 +325,7 @@ def grade_study(study: Study, profile: LabProfile | str = "default") -> list[Fac
     valves_seen = any(f.concept.startswith("valve_") and (f.source or "").startswith("findings")
                       for f in facts)
     if lv_normal and valves_seen and len(facts) >= 5 and not any(is_abnormal(f) for f in facts):
-        facts.append(_fact(concept="normal_study", source="measurements", rule="LAB:normal-study"))
+        facts.append(Fact(concept="normal_study", source="measurements", rule="LAB:normal-study"))
     return facts
 
 

@@ -253,30 +253,83 @@ def test_every_grade_of_a_scaled_concept_has_a_position() -> None:
         assert set(vocab[concept]["grades"]) <= set(scale), concept
 
 
-def test_two_letter_dispatch_matches_the_one_letter_rules() -> None:
-    """Every ASCII word start finds the same rule through ``by_pair`` as through ``by_char``."""
+def test_dispatch_by_first_letter_finds_what_all_the_rules_find() -> None:
+    """At every word start the rules chosen by its first character find what all the rules together find."""
     lex = lexicon()
-    from echogpt.checker.tokens import _START
+    from echogpt.checker.tokens import _START, scan
 
     text = " ".join(s for s, _ in CASES) + (" Mean gradient 4 mmHg. Mild-to-moderate MR; 1+ AR, grade 2 DD, "
-                                             "RVD1 3.9 cm. LVEF <30%, IVC ~2.1 cm, e' 7 cm/s, E/A 0.8, 5x4 mm.")
-    starts = [m.start() for m in _START.finditer(text) if text[m.start():m.start() + 2].isascii()]
-    for p in starts:
-        one, two = lex.by_char.get(text[p].lower()), lex.by_pair.get(text[p:p + 2].lower())
-        m1 = one.match(text, p) if one else None
-        m2 = two.match(text, p) if two else None
+                                             "RVD1 3.9 cm. LVEF <30%, IVC ~2.1 cm, e' 7 cm/s, E/A 0.8, 5x4 mm. "
+                                             "AS, MS and TR; ≥ 2 cm; + bubble study; LAD / RCA territory.")
+    for p in (m.start() for m in _START.finditer(text)):
+        first = text[p]
+        chosen = lex.by_first.get(first.lower(), lex.others) if first.isascii() else lex.every
+        m1, m2 = chosen.match(text, p), lex.every.match(text, p)
         assert (m1 and (m1.lastgroup, m1.end())) == (m2 and (m2.lastgroup, m2.end())), text[p:p + 30]
+    every, pos = [], 0
+    while (start := _START.search(text, pos)) is not None:  # all the rules at every word start
+        m = lex.every.match(text, start.start())
+        if m is not None and m.end() > start.start():
+            every.append(m)
+            pos = m.end()
+        else:
+            pos = start.start() + 1
+    assert [(m.lastgroup, m.span()) for m in scan(text)] == [(m.lastgroup, m.span()) for m in every]
 
 
-def test_sentence_cache_keeps_the_previous_subject() -> None:
-    """A sentence that reads the previous one's subject is cached per subject, the rest by text alone."""
-    from echogpt.checker import facts
+@pytest.mark.parametrize(("pattern", "firsts"), [
+    ("mitral valves?", "m"),
+    ("(?-i:AS)", "a"),
+    ("collapse of the (?:ra|rv)", "c"),
+    ("1[+]", "1"),
+    ("ab{2}", "a"),
+    ("a|b", "ab"),
+    ("a[|(]b|c", "ac"),
+    ("a\\(|b", "ab"),
+    ("(?:mild|moderate)(?:ly)? dilated", "m"),
+    ("(?:has |had )?(?:decreased|reduced)", "dhr"),
+    ("(?:a|b){0,2}c", "abc"),
+    ("(?:a|b){1,2}c", "ab"),
+    ("(?:<|less than )?\\d+ %", "0123456789<l"),
+    ("a?b", None),
+    ("(?:a|b)?", None),  # may match nothing
+    ("[+] bubble study", None),
+    ("(?=a)b", None),
+    ("(a|b)c", None),
+    ("a)|(b", None),
+])
+def test_first_letters_are_given_only_where_every_match_starts_with_one(pattern: str, firsts: str | None) -> None:
+    from echogpt.checker.rules import first_letters
 
-    facts._sentence_cached.cache_clear()
-    facts._extract_cached.cache_clear()
+    assert first_letters(pattern) == (None if firsts is None else frozenset(firsts))
+
+
+def test_a_sentence_reads_the_previous_sentences_subject() -> None:
+    """The same sentence after a different subject gives other facts (the cache key holds the subject)."""
     mitral = extract_facts("Mitral stenosis. Mean gradient 8 mmHg. No pericardial effusion.")
     aortic = extract_facts("Aortic stenosis. Mean gradient 8 mmHg. No pericardial effusion.")
     fields = {f.location for f in mitral + aortic if f.concept == "measurement"}
     assert fields == {"mv_mean_gradient", "av_mean_gradient"}
-    assert " No pericardial effusion." in facts._sentence_cached.free  # shared by both texts
-    assert facts._sentence_cached.free[" Mean gradient 8 mmHg."] is None
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("2+ MR.", ("valve_regurgitation", "moderate", None, None)),
+    ("3+ MR.", ("valve_regurgitation", "moderate_severe", None, None)),
+    ("4+ MR.", ("valve_regurgitation", "severe", None, None)),
+    ("Vegetation measuring 0.6 x 0.8 cm on the mitral valve.", ("vegetation", None, 0.6, 0.8)),
+    ("Vegetation measuring 1.1 x 1.4 cm on the mitral valve.", ("vegetation", None, 1.1, 1.4)),
+    ("A 12 mm mobile vegetation on the aortic valve.", ("vegetation", None, 1.2, None)),
+])
+def test_sentences_differing_only_in_digits_keep_their_own_facts(text: str, expected: tuple) -> None:
+    """Digits a rule names ("2+") and lesion sizes are read from each sentence's own text."""
+    got = [(f.concept, f.grade, f.value, f.value_max) for f in extract_facts(text) if f.concept == expected[0]]
+    assert got == [expected]
+
+
+def test_repeated_sentences_are_worked_out_once() -> None:
+    from echogpt.checker import facts
+
+    facts._sentence.cache_clear()
+    first = extract_facts("No pericardial effusion. LVEF 55 %.")
+    second = extract_facts("No pericardial effusion. LVEF 55 %.")
+    assert first == second and facts._sentence.cache_info().hits == 2

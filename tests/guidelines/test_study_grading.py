@@ -171,7 +171,7 @@ def test_consistency_qualitative_vs_numeric_lvef():
 
 
 def test_graded_facts_fit_the_vocabulary_and_types():
-    # grade_study builds its facts without validation (speed); each one must still validate to itself
+    # each fact validates to itself (a value of the wrong type would be written differently)
     import json
     from pathlib import Path
 
@@ -189,3 +189,15 @@ def test_graded_facts_fit_the_vocabulary_and_types():
             assert Fact.model_validate(f.model_dump()).model_dump_json() == f.model_dump_json(), f
             checked += 1
     assert checked > 3000
+
+
+def test_study_grading_imports_no_checker_code():
+    """Guidelines sit below the checker: grading a study loads no ``echogpt.checker`` module."""
+    import subprocess
+    import sys
+
+    code = ("import sys, echogpt.guidelines.study; "
+            "print(sorted(m for m in sys.modules if m.startswith('echogpt.checker')))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                          check=True)
+    assert done.stdout.strip() == "[]"
