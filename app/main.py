@@ -1,7 +1,8 @@
-"""Entry point of the copilot: sets up the page, the session and the navigation by role.
+"""Entry point of the copilot: sets up the page, the session and the navigation, which shows the
+pages whose action the user's role may take (``echogpt.review.permissions``).
 
     streamlit run app/main.py --server.headless true
-Roles are enforced by the library; the navigation only reflects them.
+Permissions are enforced by the library; the navigation only reflects them.
 """
 
 from __future__ import annotations
@@ -32,12 +33,27 @@ PAGES = {
     "reader-admin": ("views/reader_admin_page.py", "Reader studies", ":material/analytics:"),
 }
 
-# Pages each role sees; the library refuses anything a role may not do whatever the page shows.
-ROLE_PAGES = {
-    "cardiologist": ["worklist", "draft", "reports", "batch", "reader", "account"],
-    "reader": ["reports", "reader", "account"],
-    "admin": ["admin", "worklist", "reports", "batch", "reader-admin", "account"],
+# The action a page is for, in menu order (the first visible page is where one lands); a page
+# shows when the permission table lets the user's role take its action. The library refuses
+# anything a role may not do whatever the page shows.
+PAGE_ACTIONS = {
+    "admin": "users.manage",
+    "worklist": "study.create",
+    "draft": "draft.write",
+    "reports": "study.read",
+    "batch": "batch.run",
+    "reader": "reader.rate",
+    "reader-admin": "reader.manage",
+    "account": None,  # every signed-in user
 }
+
+
+def pages_for(account: object | None) -> list[str]:
+    """The pages the signed-in account sees (the sign-in page when nobody is signed in)."""
+    if account is None:
+        return ["login"]
+    return [page for page, action in PAGE_ACTIONS.items()
+            if action is None or services.may(account, action)]
 
 
 def navigation_for(names: list[str]) -> list:
@@ -53,10 +69,9 @@ def navigation_for(names: list[str]) -> list:
 st.set_page_config(page_title="EchoGPT copilot", page_icon=":material/cardiology:", layout="wide")
 state.init()
 account = state.user()
-role = str(getattr(account, "role", "")) if account is not None else ""
-navigation = st.navigation(navigation_for(ROLE_PAGES.get(role, ["login"])))
+navigation = st.navigation(navigation_for(pages_for(account)))
 if account is not None:
-    st.sidebar.caption(f"Signed in as **{account.name}** ({role})")
+    st.sidebar.caption(f"Signed in as **{account.name}** ({account.role})")
 state.show_flash()
 try:
     navigation.run()

@@ -1,9 +1,9 @@
 """What the copilot's pages call: cached resources (the store and the model generator) and one
 thin function per page action, each a call into the library (store, review, registry, checker).
 
-Pages never open the database or load a model themselves; every transition and role check
-happens in ``echogpt.review.store`` / ``echogpt.review.workflow``. The draft page's actions are in
-``app.drafting``.
+Pages never open the database or load a model themselves; every transition and permission check
+happens in ``echogpt.review.store`` / ``echogpt.review.workflow``, and what a page shows follows
+the one permission table (``may``). The draft page's actions are in ``app.drafting``.
 
     db = services.store(); rows = services.worklist(user, "pending")
 """
@@ -58,9 +58,7 @@ class ModelChoice:
 
 def model_choice(account: Any) -> ModelChoice:
     """The active adapter version (admin's choice), or the configured base model alone."""
-    from echogpt.review.registry import active_adapter
-
-    active = active_adapter(store(), account)
+    active = store().active_adapter(account)
     if active is None:
         return ModelChoice(Settings().base_model, None, None)
     # The adapter knows its base; ECHOGPT_BASE_MODEL only names a base when no adapter is active.
@@ -115,17 +113,25 @@ def describe(exc: Exception) -> str:
     return text if type(exc).__name__ in known else f"{type(exc).__name__}: {text}"
 
 
-# ---------------------------------------------------------------- accounts
+# ---------------------------------------------------------------- accounts and permissions
+
+
+def may(account: Any, action: str) -> bool:
+    """True when the account's role may take ``action`` (``echogpt.review.permissions``): what a
+    page shows; the library refuses the action anyway when it may not."""
+    from echogpt.review.permissions import may
+
+    return account is not None and may(account.role, action)
 
 
 def authenticate(name: str, password: str) -> Any | None:
     """The account for name and password, or None when they do not match (``SignInThrottled``,
     saying how long to wait, after too many failed sign-ins)."""
-    from echogpt.review.accounts import AuthenticationError, authenticate
+    from echogpt.review.accounts import AuthenticationError
     from echogpt.review.throttle import SignInThrottled
 
     try:
-        return authenticate(store(), name, password, client=st.context.ip_address)
+        return store().authenticate(name, password, client=st.context.ip_address)
     except SignInThrottled:
         raise
     except AuthenticationError:
@@ -134,18 +140,21 @@ def authenticate(name: str, password: str) -> Any | None:
 
 def user_rows(account: Any) -> list[dict[str, Any]]:
     """Active accounts for the admin table."""
-    from echogpt.review.accounts import list_users
+    return [{"name": u.name, "role": u.role.value} for u in store().list_users(account)]
 
-    return [{"name": u.name, "role": u.role.value} for u in list_users(store(), account)]
+
+def rater_names(account: Any) -> list[str]:
+    """Active accounts that may rate reports in reader studies (admins only)."""
+    from echogpt.review.permissions import may
+
+    return [u.name for u in store().list_users(account) if may(u.role, "reader.rate")]
 
 
 def add_user(account: Any, name: str, role: str, password: str) -> None:
     """Create an account (admins only; passwords of at least 8 characters)."""
-    from echogpt.review.accounts import add_user
-
     if len(password) < 8:
         raise ValueError("the password needs at least 8 characters")
-    add_user(store(), account, name, role, password=password)
+    store().add_user(account, name, role, password=password)
 
 
 # ---------------------------------------------------------------- worklist and import
@@ -257,18 +266,14 @@ class SignedReport:
 
 def adapter_rows(account: Any) -> list[dict[str, Any]]:
     """Registered adapter versions for the admin table."""
-    from echogpt.review.registry import list_adapters
-
     return [{"id": a.id, "name": a.name, "method": a.method, "base_model": a.base_model,
              "parent": a.parent, "active": a.active, "created": a.created_at.strftime("%Y-%m-%d")}
-            for a in list_adapters(store(), account)]
+            for a in store().list_adapters(account)]
 
 
 def activate_adapter(account: Any, name: str) -> None:
     """Make an adapter version the one new drafts use (admins only)."""
-    from echogpt.review.registry import select_adapter
-
-    select_adapter(store(), account, name)
+    store().select_adapter(account, name)
 
 
 def export_feedback(account: Any) -> dict[str, Any] | str:

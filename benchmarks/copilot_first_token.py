@@ -54,11 +54,10 @@ def main() -> None:
     result = setup(Settings())
     print(f"first-run setup (database, demo worklist, model conversion): {time.perf_counter() - t0:.1f} s")
     password = result.credentials["cardiologist"]["password"]
-    from echogpt.review.accounts import cli_user
     from echogpt.review.store import Store
 
     db = Store()
-    pending = [item.study_id for item in db.list_worklist(cli_user(db), "pending")][: args.clicks]
+    pending = [item.study_id for item in db.list_worklist(db.cli_user(), "pending")][: args.clicks]
     db.dispose()
     port = free_port()
     proc = _serve(home, port)

@@ -239,7 +239,7 @@ def users_add_cmd(
                                         help="Read the password from the first line of stdin"),
 ) -> None:
     """Create an account (the first admin is made this way)."""
-    from echogpt.review.accounts import create_account
+    from echogpt.review.users import create_account
 
     password = (sys.stdin.readline().rstrip("\r\n") if password_stdin
                 else typer.prompt("Password", hide_input=True, confirmation_prompt=True))
@@ -267,12 +267,11 @@ def export_fhir_cmd(out: Path = typer.Option(..., help="Folder for one <study_id
                     study: list[str] = typer.Option(None, help="Only this study (repeatable)")) -> None:
     """Signed reports as FHIR R4 Bundles: DiagnosticReport, one Observation per measurement, Provenance."""
     from echogpt.interop.fhir import write_bundles
-    from echogpt.review.accounts import cli_user
     from echogpt.review.store import NotFound, Store
 
     db = Store()
     try:
-        files = write_bundles(db, cli_user(db), out, study or None)
+        files = write_bundles(db, db.cli_user(), out, study or None)
     except (NotFound, ValueError, OSError) as err:
         fail(str(err))
     typer.echo(f"{len(files)} FHIR bundle(s) written to {out}")
@@ -283,12 +282,11 @@ def export_report_cmd(study: str = typer.Option(..., help="Study ID"),
                       out: Path = typer.Option(..., help="The PDF file to write")) -> None:
     """The report of one study as a printable PDF ("DRAFT" across it until it is signed)."""
     from echogpt.interop.pdf import write_report_pdf
-    from echogpt.review.accounts import cli_user
     from echogpt.review.store import NotFound, Store
 
     db = Store()
     try:
-        path = write_report_pdf(db, cli_user(db), study, out)
+        path = write_report_pdf(db, db.cli_user(), study, out)
     except (NotFound, ValueError, OSError) as err:
         fail(str(err))
     typer.echo(f"report written to {path}")

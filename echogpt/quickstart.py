@@ -83,11 +83,9 @@ def _demo_accounts(db: Any, admin: Any, home: Path) -> tuple[dict[str, dict[str,
     Returns:
         The passwords of the accounts made now (shown once, on creation), and notes.
     """
-    from echogpt.review.accounts import add_user, list_users
-
     path = home / CREDENTIALS_FILE
     saved = json.loads(path.read_text()) if path.is_file() else {}
-    existing = {u.name for u in list_users(db, admin)}
+    existing = {u.name for u in db.list_users(admin)}
     notes, created = [], {}
     for name, role in DEMO_ACCOUNTS:
         if name in existing:
@@ -95,7 +93,7 @@ def _demo_accounts(db: Any, admin: Any, home: Path) -> tuple[dict[str, dict[str,
                 notes.append(f"account {name} exists; its password was set elsewhere")
             continue
         password = secrets.token_urlsafe(9)
-        add_user(db, admin, name, role, password=password)
+        db.add_user(admin, name, role, password=password)
         created[name] = saved[name] = {"role": role, "password": password}
     if created:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -119,9 +117,7 @@ def _demo_worklist(db: Any, admin: Any, n: int, seed: int) -> int:
 
 def _demo_adapter(db: Any, admin: Any, settings: Settings) -> tuple[str | None, list[str]]:
     """Register the shipped adapter and make it active, unless an adapter already is."""
-    from echogpt.review.registry import active_adapter, list_adapters, register_adapter, select_adapter
-
-    active = active_adapter(db, admin)
+    active = db.active_adapter(admin)
     if active is not None:
         return active.name, []
     if settings.base_model != EMBEDDED_MODEL:
@@ -130,9 +126,9 @@ def _demo_adapter(db: Any, admin: Any, settings: Settings) -> tuple[str | None, 
     if not (DEMO_ADAPTER / "adapter_config.json").is_file():
         return None, [f"no shipped adapter at {DEMO_ADAPTER}: drafts come from the base model"]
     name = DEMO_ADAPTER.name
-    if name not in {a.name for a in list_adapters(db, admin)}:
-        register_adapter(db, admin, DEMO_ADAPTER, "sft", name=name, base_model=EMBEDDED_MODEL)
-    select_adapter(db, admin, name)
+    if name not in {a.name for a in db.list_adapters(admin)}:
+        db.register_adapter(admin, DEMO_ADAPTER, "sft", name=name, base_model=EMBEDDED_MODEL)
+    db.select_adapter(admin, name)
     return name, []
 
 
@@ -167,14 +163,13 @@ def setup(settings: Settings | None = None, *, n_studies: int = DEMO_STUDIES, se
     Returns:
         The database, demo credentials, studies added, active adapter and timing.
     """
-    from echogpt.review.accounts import cli_user
     from echogpt.review.store import Store
 
     started = time.perf_counter()
     settings = (settings or Settings()).ensure()
     db = Store(settings.database_url)
     try:
-        admin = cli_user(db)
+        admin = db.cli_user()
         credentials, notes = _demo_accounts(db, admin, settings.home)
         added = _demo_worklist(db, admin, n_studies, seed)
         adapter, more = _demo_adapter(db, admin, settings)

@@ -91,9 +91,9 @@ def copilot_fixture(talking_model: Path, monkeypatch: pytest.MonkeyPatch) -> Cop
     monkeypatch.setenv("ECHOGPT_BASE_MODEL", str(talking_model))
     st.cache_resource.clear()
     db = Store()
-    cli = accounts.cli_user(db)
-    boss = accounts.add_user(db, cli, "boss", "admin", PASSWORDS["boss"])
-    made = {n: accounts.add_user(db, boss, n, role, PASSWORDS[n])
+    cli = db.cli_user()
+    boss = db.add_user(cli, "boss", "admin", PASSWORDS["boss"])
+    made = {n: db.add_user(boss, n, role, PASSWORDS[n])
             for n, role in (("doc", "cardiologist"), ("doc2", "cardiologist"),
                             ("reader", "reader"))}
     db.import_studies(boss, [Study.model_validate(s) for s in STUDIES])

@@ -73,11 +73,11 @@ def people(db_url: str, monkeypatch: pytest.MonkeyPatch) -> People:
     monkeypatch.setattr(accounts, "_HASHER", PasswordHasher(time_cost=1, memory_cost=1024,
                                                             parallelism=1))
     db = Store(db_url)
-    cli = accounts.cli_user(db)
+    cli = db.cli_user()
     tag = uuid.uuid4().hex[:8]
-    admin = accounts.add_user(db, cli, f"admin-{tag}", "admin", "admin-password")
-    doc = accounts.add_user(db, admin, f"doc-{tag}", "cardiologist", "doc-password")
-    doc2 = accounts.add_user(db, admin, f"doc2-{tag}", "cardiologist", "doc2-password")
-    reader = accounts.add_user(db, admin, f"reader-{tag}", "reader", "reader-password")
+    admin = db.add_user(cli, f"admin-{tag}", "admin", "admin-password")
+    doc = db.add_user(admin, f"doc-{tag}", "cardiologist", "doc-password")
+    doc2 = db.add_user(admin, f"doc2-{tag}", "cardiologist", "doc2-password")
+    reader = db.add_user(admin, f"reader-{tag}", "reader", "reader-password")
     yield People(db, admin, doc, doc2, reader, tag)
     db.dispose()

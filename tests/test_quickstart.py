@@ -14,7 +14,6 @@ from echogpt.quickstart import APP_SCRIPT, CREDENTIALS_FILE, app_command, setup
 
 
 def test_setup_creates_accounts_worklist_and_is_idempotent(echogpt_home):
-    from echogpt.review.accounts import authenticate
     from echogpt.review.store import Store
 
     first = setup(n_studies=5, seed=3, prepare_model=False)
@@ -29,9 +28,9 @@ def test_setup_creates_accounts_worklist_and_is_idempotent(echogpt_home):
 
     db = Store(Settings().database_url)
     try:
-        doc = authenticate(db, "cardiologist", first.credentials["cardiologist"]["password"])
+        doc = db.authenticate("cardiologist", first.credentials["cardiologist"]["password"])
         assert doc.role == "cardiologist"
-        admin = authenticate(db, "admin", first.credentials["admin"]["password"])
+        admin = db.authenticate("admin", first.credentials["admin"]["password"])
         assert admin.role == "admin"
         items = db.list_worklist(doc)
         assert len(items) == 5 and {i.status.value for i in items} == {"pending"}
@@ -52,13 +51,12 @@ def test_setup_creates_accounts_worklist_and_is_idempotent(echogpt_home):
 
 def test_home_database_and_wal_are_private(echogpt_home):
     """Only the owner may read the database, its WAL and shared-memory files, or enter the home."""
-    from echogpt.review.accounts import cli_user
     from echogpt.review.store import Store
 
     home = echogpt_home / "fresh"
     db = Store(f"sqlite:///{home / 'echogpt.sqlite'}")
     try:
-        cli_user(db)  # a write; the pooled connection keeps the WAL and shared-memory files open
+        db.cli_user()  # a write; the pooled connection keeps the WAL and shared-memory files open
         setup_home = Settings(home=echogpt_home / "new-home").ensure().home
         files = [home / "echogpt.sqlite", home / "echogpt.sqlite-wal", home / "echogpt.sqlite-shm"]
         assert all(f.is_file() for f in files)
@@ -102,8 +100,6 @@ def test_quickstart_command_fails_in_one_line(monkeypatch):
 
 def test_setup_registers_and_activates_the_shipped_adapter_once(monkeypatch, tmp_path):
     from echogpt import quickstart
-    from echogpt.review.accounts import cli_user
-    from echogpt.review.registry import list_adapters
     from echogpt.review.store import Store
 
     shipped = tmp_path / "smollm2-echo-demo"
@@ -114,7 +110,7 @@ def test_setup_registers_and_activates_the_shipped_adapter_once(monkeypatch, tmp
     assert setup(n_studies=1, prepare_model=False).adapter == "smollm2-echo-demo"
     db = Store(Settings().database_url)
     try:
-        versions = list_adapters(db, cli_user(db))
+        versions = db.list_adapters(db.cli_user())
     finally:
         db.dispose()
     assert [(v.name, v.active, v.path) for v in versions] == [

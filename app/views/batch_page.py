@@ -85,7 +85,7 @@ right.download_button("Download JSONL", batch.export_results(db, account, job_id
                       file_name=f"batch-{job_id}.jsonl", key="batch_jsonl")
 
 done = [r.study_id for r in rows if r.status == "done"]
-if account.role == "cardiologist" and done:  # only cardiologists draft; the library enforces it
+if services.may(account, "batch.send") and done:
     chosen = st.multiselect("Send drafts to the worklist", done, key="batch_send_pick")
     if st.button("Send to worklist", key="batch_send", disabled=not chosen):
         error = services.attempt(batch.send_to_worklist, db, account, job_id, chosen)

@@ -19,8 +19,7 @@ db = services.store()
 st.title("Reader studies")
 
 with st.expander("New reader study", expanded=False):
-    raters = [u["name"] for u in services.user_rows(account)
-              if u.get("role") in ("reader", "cardiologist") and u.get("active", True)]
+    raters = services.rater_names(account)
     name = st.text_input("Study name", key="rs_name")
     upload = st.file_uploader("Cases (JSONL, see docs/reader_study.md)", type=["jsonl"], key="rs_cases")
     readers = st.multiselect("Readers", raters, key="rs_readers")

@@ -14,7 +14,7 @@ status = st.segmented_control("Status", STATUSES, default="all", key="worklist_s
 rows = services.worklist(account, None if status in (None, "all") else status)
 if rows:
     st.dataframe(rows, hide_index=True, width="stretch", key="worklist_table")
-    if account.role == "cardiologist":  # only cardiologists draft; the store enforces it
+    if services.may(account, "draft.write"):  # the draft page is for those who draft
         ids = [r["study_id"] for r in rows]
         left, right = st.columns([3, 1], vertical_alignment="bottom")
         chosen = left.selectbox("Study", ids, key="worklist_pick")

@@ -24,7 +24,6 @@ from sqlalchemy.orm import Session
 
 from echogpt.batch.tables import BatchItemRow, BatchJobRow
 from echogpt.batch.worker import (
-    WRITERS,
     WorkerSummary,
     job_row,
     lease_held,
@@ -32,7 +31,7 @@ from echogpt.batch.worker import (
     start_worker,
 )
 from echogpt.files import csv_safe
-from echogpt.review.accounts import Role, User, acting
+from echogpt.review.accounts import User
 from echogpt.review.database import Database
 from echogpt.review.tables import utcnow
 from echogpt.schemas import CheckResult, Study
@@ -121,7 +120,7 @@ def create_job(db: Database, user: User, studies: Iterable[Study], mode: JobMode
     if (mode == "fine-tuned") != bool(adapter):
         raise ValueError("fine-tuned mode needs an adapter, and only fine-tuned mode uses one")
     with db.transaction() as s:
-        me = acting(s, user, WRITERS, "start a batch job")
+        me = db.acting(s, user, "batch.run")
         job = BatchJobRow(name=name or f"{mode}, {len(studies)} studies", mode=mode,
                           base_model=None if mode == "template" else base_model,
                           adapter=adapter, status="queued", total=len(studies), created_by=me.id)
@@ -139,14 +138,14 @@ def create_job(db: Database, user: User, studies: Iterable[Study], mode: JobMode
 def list_jobs(db: Database, user: User) -> list[JobView]:
     """Every job, newest first (cardiologists and admins)."""
     with db.transaction() as s:
-        acting(s, user, WRITERS, "see batch jobs")
+        db.acting(s, user, "batch.run")
         return [_view(s, j) for j in s.scalars(select(BatchJobRow).order_by(BatchJobRow.id.desc()))]
 
 
 def get_job(db: Database, user: User, job_id: int) -> JobView:
     """One job with its progress, rate and ETA."""
     with db.transaction() as s:
-        acting(s, user, WRITERS, "see batch jobs")
+        db.acting(s, user, "batch.run")
         return _view(s, job_row(s, job_id))
 
 
@@ -178,7 +177,7 @@ def _view(s: Session, job: BatchJobRow) -> JobView:
 def results(db: Database, user: User, job_id: int, flagged_only: bool = False) -> list[BatchResult]:
     """The job's rows in file order (optionally only flagged ones)."""
     with db.transaction() as s:
-        acting(s, user, WRITERS, "see batch results")
+        db.acting(s, user, "batch.run")
         job_row(s, job_id)
         q = select(BatchItemRow).where(BatchItemRow.job_id == job_id).order_by(BatchItemRow.position)
         if flagged_only:
@@ -213,7 +212,7 @@ def send_to_worklist(db: Database, user: User, job_id: int, study_ids: Iterable[
 
     wanted = set(study_ids)
     with db.transaction() as s:
-        acting(s, user, frozenset({Role.cardiologist}), "send drafts to the worklist")
+        db.acting(s, user, "batch.send")
         job = job_row(s, job_id)
         rows = [r for r in s.scalars(select(BatchItemRow).where(
             BatchItemRow.job_id == job_id, BatchItemRow.status == "done",

@@ -24,7 +24,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from echogpt.batch.tables import BatchItemRow, BatchJobRow
-from echogpt.review.accounts import Role, User, acting
+from echogpt.review.accounts import User
 from echogpt.review.database import Database, NotFound
 from echogpt.review.tables import utcnow
 from echogpt.schemas import CheckResult, Study
@@ -33,8 +33,6 @@ log = logging.getLogger(__name__)  # job and row ids only: never study ids or te
 
 LEASE_SECONDS = 300  # a worker on another host that has not written for this long is presumed dead
 CHUNK = 8  # studies claimed per transaction (one generate() batch for model modes)
-WRITERS = frozenset({Role.cardiologist, Role.admin})
-"""Roles that may start, follow and read batch jobs."""
 
 
 class WorkerSummary(BaseModel):
@@ -252,7 +250,7 @@ def start_worker(db: Database, user: User, job_id: int) -> int | None:
         if proc.poll() is not None:
             del _CHILDREN[pid]
     with db.transaction() as s:
-        me = acting(s, user, WRITERS, "start a batch worker")
+        me = db.acting(s, user, "batch.run")
         job = job_row(s, job_id)
         if job.status == "done" or lease_held(job):
             return None

@@ -21,12 +21,9 @@ from sqlalchemy import func, select
 
 from echogpt.files import csv_safe
 from echogpt.reader.study import (
-    ADMIN,
-    RATERS,
     Case,
     Design,
     ReaderProgress,
-    _acting,
     _answered,
     _study_row,
     _task_count,
@@ -42,8 +39,9 @@ from echogpt.reader.tables import (
     ReaderStudyRow,
     ReaderTaskRow,
 )
-from echogpt.review.accounts import Role, User
+from echogpt.review.accounts import User
 from echogpt.review.database import Database
+from echogpt.review.permissions import may
 from echogpt.review.tables import UserRow
 
 
@@ -103,12 +101,12 @@ def create_study(db: Database, user: User, name: str, cases: Sequence[Case], rea
         raise ValueError("name one or more distinct readers")
     rng = random.Random(seed)
     with db.transaction() as s:
-        me = _acting(s, user, ADMIN, "create reader studies")
+        me = db.acting(s, user, "reader.manage")
         if s.scalars(select(ReaderStudyRow.id).where(ReaderStudyRow.name == name)).first():
             raise ValueError(f"a reader study named '{name}' exists")
         accounts = {u.name: u for u in s.scalars(select(UserRow).where(UserRow.name.in_(readers)))}
         for r in readers:
-            if r not in accounts or not accounts[r].active or Role(accounts[r].role) not in RATERS:
+            if r not in accounts or not accounts[r].active or not may(accounts[r].role, "reader.rate"):
                 raise ValueError(f"'{r}' is not an active reader or cardiologist account")
         study = ReaderStudyRow(name=name, design_json=design.model_dump_json(), seed=seed,
                                created_by=me.id)
@@ -172,14 +170,14 @@ def _tasks(assignment: int, mine: list[int], case_rows: list[ReaderCaseRow],
 def list_studies(db: Database, user: User) -> list[str]:
     """Names of every reader study (admin)."""
     with db.transaction() as s:
-        _acting(s, user, ADMIN, "manage reader studies")
+        db.acting(s, user, "reader.manage")
         return list(s.scalars(select(ReaderStudyRow.name).order_by(ReaderStudyRow.id)))
 
 
 def study_summary(db: Database, user: User, name: str) -> StudySummary:
     """Design, seed, case count and each reader's progress (admin)."""
     with db.transaction() as s:
-        _acting(s, user, ADMIN, "manage reader studies")
+        db.acting(s, user, "reader.manage")
         row = _study_row(s, name)
         n_cases = s.scalar(select(func.count()).where(ReaderCaseRow.study_pk == row.id)) or 0
         readers = {}
@@ -200,7 +198,7 @@ def export_ratings(db: Database, user: User, name: str, all_answers: bool = Fals
     latest (False for superseded answers, listed only with ``all_answers``).
     """
     with db.transaction() as s:
-        me = _acting(s, user, ADMIN, "export reader ratings")
+        me = db.acting(s, user, "reader.manage")
         row = _study_row(s, name)
         design = Design.model_validate_json(row.design_json)
         rank = {src: i for i, src in enumerate(design.sources)}
@@ -244,7 +242,7 @@ def export_ratings(db: Database, user: User, name: str, all_answers: bool = Fals
 def case_metrics(db: Database, user: User, name: str) -> dict[str, dict[str, dict[str, float]]]:
     """Per-case automatic metrics supplied with the cases (admin): case_id -> source -> values."""
     with db.transaction() as s:
-        _acting(s, user, ADMIN, "analyse reader studies")
+        db.acting(s, user, "reader.manage")
         row = _study_row(s, name)
         return {c.case_key: json.loads(c.extra_json) for c in s.scalars(
             select(ReaderCaseRow).where(ReaderCaseRow.study_pk == row.id)) if c.extra_json}
@@ -253,7 +251,7 @@ def case_metrics(db: Database, user: User, name: str) -> dict[str, dict[str, dic
 def source_texts(db: Database, user: User, name: str) -> dict[str, dict[str, str]]:
     """The original report texts by case and source (admin; for automatic metrics)."""
     with db.transaction() as s:
-        _acting(s, user, ADMIN, "analyse reader studies")
+        db.acting(s, user, "reader.manage")
         row = _study_row(s, name)
         q = (select(ReaderCaseRow.case_key, ReaderSourceKeyRow.source, ReaderSourceKeyRow.original_text)
              .join(ReaderReportRow, ReaderReportRow.case_pk == ReaderCaseRow.id)
@@ -277,11 +275,10 @@ def ratings_csv(rows: Iterable[dict]) -> str:
 
 
 def _cli() -> tuple[Database, User]:
-    from echogpt.review.accounts import cli_user
     from echogpt.review.store import Store
 
     db = Store()
-    return db, cli_user(db)
+    return db, db.cli_user()
 
 
 def create_from_file(name: str, cases_file: str | Path, readers: Sequence[str],

@@ -379,12 +379,11 @@ def format_analysis(result: Analysis) -> str:
 
 def analyze_to_folder(name: str, out_dir: str | Path, metric: str = "rouge") -> Analysis:
     """``analyze`` as the local admin, written to ``out_dir`` (``write_analysis``)."""
-    from echogpt.review.accounts import cli_user
     from echogpt.review.store import Store
 
     db = Store()
     try:
-        result = analyze(db, cli_user(db), name, metric)
+        result = analyze(db, db.cli_user(), name, metric)
     finally:
         db.dispose()
     write_analysis(result, out_dir)

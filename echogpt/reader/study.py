@@ -30,9 +30,9 @@ from echogpt.reader.tables import (
     ReaderStudyRow,
     ReaderTaskRow,
 )
-from echogpt.review.accounts import PermissionDenied, Role, User
-from echogpt.review.accounts import acting as _acting
+from echogpt.review.accounts import User
 from echogpt.review.database import Database, NotFound
+from echogpt.review.permissions import PermissionDenied
 from echogpt.text import number_statements, split_statements
 
 DIMENSIONS = ["completeness", "conciseness", "correctness", "clinical_utility"]
@@ -40,8 +40,6 @@ PREFERENCE_SCALE = {-2: "A much better", -1: "A somewhat better", 0: "No prefere
                     1: "B somewhat better", 2: "B much better"}
 """EchoGPT's 5-level A-vs-B preference, coded toward report B (negative: A preferred)."""
 LIKERT_SCALE = {1: "Very poor", 2: "Poor", 3: "Acceptable", 4: "Good", 5: "Excellent"}
-RATERS = frozenset({Role.reader, Role.cardiologist})
-ADMIN = frozenset({Role.admin})
 
 
 class Case(BaseModel):
@@ -197,7 +195,7 @@ def _task_count(s: Session, a: ReaderAssignmentRow) -> int:
 def my_studies(db: Database, user: User) -> list[ReaderProgress]:
     """The studies this reader is assigned to, with their own progress."""
     with db.transaction() as s:
-        me = _acting(s, user, RATERS, "rate reports")
+        me = db.acting(s, user, "reader.rate")
         out = []
         for a in s.scalars(select(ReaderAssignmentRow).where(ReaderAssignmentRow.reader_id == me.id)
                            .order_by(ReaderAssignmentRow.id)):
@@ -210,7 +208,7 @@ def my_studies(db: Database, user: User) -> list[ReaderProgress]:
 def progress(db: Database, user: User, study: str) -> ReaderProgress:
     """This reader's answered and total tasks in one study."""
     with db.transaction() as s:
-        me = _acting(s, user, RATERS, "rate reports")
+        me = db.acting(s, user, "reader.rate")
         _, a = _assignment(s, me, study)
         return ReaderProgress(study=study, answered=len(_answered(s, a)), total=_task_count(s, a))
 
@@ -218,7 +216,7 @@ def progress(db: Database, user: User, study: str) -> ReaderProgress:
 def next_task(db: Database, user: User, study: str) -> ReaderTask | None:
     """The reader's first unanswered task (resume point), or None when all are answered."""
     with db.transaction() as s:
-        me = _acting(s, user, RATERS, "rate reports")
+        me = db.acting(s, user, "reader.rate")
         _, a = _assignment(s, me, study)
         done = _answered(s, a)
         pos = next((p for p in range(1, _task_count(s, a) + 1) if p not in done), None)
@@ -228,7 +226,7 @@ def next_task(db: Database, user: User, study: str) -> ReaderTask | None:
 def get_task(db: Database, user: User, study: str, position: int) -> ReaderTask:
     """One of the reader's own tasks, with their latest answer to it (if any)."""
     with db.transaction() as s:
-        me = _acting(s, user, RATERS, "rate reports")
+        me = db.acting(s, user, "reader.rate")
         row, a = _assignment(s, me, study)
         design = Design.model_validate_json(row.design_json)
         t = s.scalars(select(ReaderTaskRow).where(ReaderTaskRow.assignment_pk == a.id,
@@ -269,7 +267,7 @@ def submit_answer(db: Database, user: User, study: str, position: int, answers: 
         The reader's progress.
     """
     with db.transaction() as s:
-        me = _acting(s, user, RATERS, "rate reports")
+        me = db.acting(s, user, "reader.rate")
         row, a = _assignment(s, me, study)
         design = Design.model_validate_json(row.design_json)
         t = s.scalars(select(ReaderTaskRow).where(ReaderTaskRow.assignment_pk == a.id,

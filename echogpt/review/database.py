@@ -1,25 +1,30 @@
-"""Database plumbing for ``echogpt.review.store``: engines (SQLite pragmas, PostgreSQL), Alembic
-``upgrade_db``, transactions, audit writes, the error types and the record views pages receive.
+"""Database plumbing for the stores (``review.store``, ``batch.jobs``, ``reader.study``): engines
+(SQLite pragmas, PostgreSQL), Alembic ``upgrade_db``, transactions, the acting user's permission
+check, audit writes, row helpers, the error types and the record views pages receive.
 
     upgrade_db("sqlite:////tmp/echogpt.sqlite")   # newest schema; Store() does this on open
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import Engine, create_engine, event, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from echogpt.review import workflow as review
-from echogpt.review.accounts import User, current_role, require
+from echogpt.review.accounts import User, current_role
+from echogpt.review.permissions import require
 from echogpt.review.tables import (
+    AdapterRow,
     AddendumRow,
     AuditRow,
     DraftRow,
@@ -100,6 +105,37 @@ class AuditView(BaseModel):
     detail: str | None
 
 
+class AdapterVersion(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    id: int
+    name: str
+    path: str
+    base_model: str | None
+    method: str
+    parent: str | None
+    metrics: dict[str, Any]
+    active: bool
+    created_by: str
+    created_at: datetime
+
+
+class FeedbackItem(BaseModel):
+    """One approved report as the feedback export needs it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    report_id: int
+    study: Study
+    final_text: str
+    model_text: str
+    model: str
+    adapter: str | None
+    cleared: bool
+
+    @property
+    def edited(self) -> bool:
+        return self.final_text.strip() != self.model_text.strip()
+
+
 def upgrade_db(url: str) -> None:
     """Bring the database at ``url`` to the newest schema (Alembic ``upgrade head``)."""
     from alembic import command
@@ -170,16 +206,17 @@ def _private_file(path: Path) -> None:
                 pass
 
 
-def _dump(check: CheckResult | None) -> str | None:
+def dump_check(check: CheckResult | None) -> str | None:
     return check.model_dump_json(exclude={"summary"}) if check is not None else None
 
 
-def _load(check_json: str | None) -> CheckResult | None:
+def load_check(check_json: str | None) -> CheckResult | None:
     return CheckResult.model_validate_json(check_json) if check_json else None
 
 
 class Database:
-    """Connection, transactions, audit writes and row helpers shared by the store's parts."""
+    """Connection, transactions, the permission check, audit writes and row helpers: what the
+    stores of the copilot (``Store``), of batch jobs and of reader studies share."""
 
     def __init__(self, url: str | None = None, *, migrate: bool = True):
         """Open the database at ``url`` (default: Settings().database_url), migrating it first."""
@@ -215,27 +252,34 @@ class Database:
                        edit_distance=edit.edit_distance if edit else None,
                        seconds_to_approve=seconds_to_approve, detail=detail))
 
-    # ------------------------------------------------------------ helpers
+    def acting(self, s: Session, user: User, action: str | None = None) -> User:
+        """The acting user as stored now; ``PermissionDenied`` unless their role may ``action``.
 
-    def _acting(self, s: Session, user: User, action: str | None = None) -> User:
+        Args:
+            s: The open transaction.
+            user: The acting user (a stale or forged role is not trusted: it is re-read).
+            action: A key of ``permissions.ACTIONS``; None checks only that the account is active.
+        """
         me = current_role(s, user)
         if action:
             require(me, action)
         return me
 
-    def _study(self, s: Session, study_id: str) -> StudyRow:
+    # ------------------------------------------------------------ row helpers
+
+    def study_row(self, s: Session, study_id: str) -> StudyRow:
         row = s.scalars(select(StudyRow).where(StudyRow.study_id == study_id)).one_or_none()
         if row is None:
             raise NotFound(f"no study '{study_id}'")
         return row
 
-    def _draft(self, s: Session, draft_id: int) -> tuple[DraftRow, StudyRow]:
+    def draft_rows(self, s: Session, draft_id: int) -> tuple[DraftRow, StudyRow]:
         d = s.get(DraftRow, draft_id)
         if d is None:
             raise NotFound(f"no draft {draft_id}")
         return d, s.get(StudyRow, d.study_pk)
 
-    def _set_status(self, s: Session, study: StudyRow, new: Status) -> None:
+    def set_status(self, s: Session, study: StudyRow, new: Status) -> None:
         res = s.execute(update(StudyRow).where(StudyRow.id == study.id, StudyRow.version == study.version)
                         .values(status=new.value, version=StudyRow.version + 1, updated_at=utcnow()))
         if res.rowcount != 1:
@@ -244,31 +288,31 @@ class Database:
                                 None, None)
         s.refresh(study)
 
-    def _name(self, s: Session, user_id: int | None) -> str:
+    def user_name(self, s: Session, user_id: int | None) -> str:
         row = s.get(UserRow, user_id) if user_id is not None else None
         return row.name if row else "anonymous"
 
-    def _draft_view(self, s: Session, d: DraftRow, study: StudyRow) -> DraftView:
+    def draft_view(self, s: Session, d: DraftRow, study: StudyRow) -> DraftView:
         return DraftView(id=d.id, study_id=study.study_id, text=d.text, model_text=d.model_text,
                          model=d.model, adapter=d.adapter, prompt_hash=d.prompt_hash,
-                         check=_load(d.check_json), version=d.version,
-                         updated_by=self._name(s, d.updated_by), updated_at=d.updated_at,
+                         check=load_check(d.check_json), version=d.version,
+                         updated_by=self.user_name(s, d.updated_by), updated_at=d.updated_at,
                          created_at=d.created_at)
 
-    def _item(self, s: Session, row: StudyRow) -> WorklistItem:
-        d = self._current(s, row)
+    def worklist_entry(self, s: Session, row: StudyRow) -> WorklistItem:
+        d = self.current_draft_row(s, row)
         rep = s.scalars(select(ReportRow.id).where(ReportRow.study_pk == row.id)).first()
         return WorklistItem(study_id=row.study_id, patient_id=row.patient_id,
                             study_date=row.study_date, status=Status(row.status),
                             updated_at=row.updated_at, draft_id=d.id if d else None,
                             draft_version=d.version if d else None, report_id=rep)
 
-    def _current(self, s: Session, study: StudyRow) -> DraftRow | None:
+    def current_draft_row(self, s: Session, study: StudyRow) -> DraftRow | None:
         return s.scalars(select(DraftRow).where(DraftRow.study_pk == study.id,
                                                 DraftRow.superseded.is_(False))
                          .order_by(DraftRow.id.desc())).first()
 
-    def _report_view(self, s: Session, rep: ReportRow) -> ReportView:
+    def report_view(self, s: Session, rep: ReportRow) -> ReportView:
         study = s.get(StudyRow, rep.study_pk)
         d = s.get(DraftRow, rep.draft_id)
         rv = s.get(ReviewRow, rep.review_id)
@@ -280,27 +324,39 @@ class Database:
         return ReportView(
             id=rep.id, study_id=study.study_id, status=Status(study.status), final_text=rep.final_text,
             model=rep.model, adapter=rep.adapter, edited=d.model_text.strip() != rep.final_text.strip(),
-            approved_by=self._name(s, rv.reviewer), approved_at=rv.at,
-            signed_by=self._name(s, sig.signed_by) if sig else None,
+            approved_by=self.user_name(s, rv.reviewer), approved_at=rv.at,
+            signed_by=self.user_name(s, sig.signed_by) if sig else None,
             signed_at=sig.signed_at if sig else None,
-            addenda=[review.AddendumView(id=a.id, text=a.text, author=self._name(s, a.author), at=a.at)
+            addenda=[review.AddendumView(id=a.id, text=a.text, author=self.user_name(s, a.author), at=a.at)
                      for a in addenda],
             notifications=[review.NotificationView(id=n.id, finding=n.finding, notified=n.notified,
-                                                   at=n.at, recorded_by=self._name(s, n.recorded_by))
+                                                   at=n.at, recorded_by=self.user_name(s, n.recorded_by))
                            for n in notes])
 
 
-    def _report(self, s: Session, report_id: int) -> ReportRow:
+    def adapter_view(self, s: Session, row: AdapterRow) -> AdapterVersion:
+        parent = s.get(AdapterRow, row.parent_id) if row.parent_id else None
+        return AdapterVersion(id=row.id, name=row.name, path=row.path, base_model=row.base_model,
+                              method=row.method, parent=parent.name if parent else None,
+                              metrics=json.loads(row.metrics_json or "{}"), active=row.active,
+                              created_by=self.user_name(s, row.created_by), created_at=row.created_at)
+
+    def adapter_row(self, s: Session, name: str) -> AdapterRow:
+        row = s.scalars(select(AdapterRow).where(AdapterRow.name == name)).one_or_none()
+        if row is None:
+            raise NotFound(f"no adapter version '{name}'")
+        return row
+
+    def report_row(self, s: Session, report_id: int) -> ReportRow:
         rep = s.get(ReportRow, report_id)
         if rep is None:
             raise NotFound(f"no report {report_id}")
         return rep
 
-
-    def _unnotified(self, s: Session, study: StudyRow) -> list[str]:
+    def unnotified(self, s: Session, study: StudyRow) -> list[str]:
         rep = s.scalars(select(ReportRow).where(ReportRow.study_pk == study.id)).first()
-        d = s.get(DraftRow, rep.draft_id) if rep else self._current(s, study)
-        needed = review.critical_findings(_load(d.check_json)) if d else []
+        d = s.get(DraftRow, rep.draft_id) if rep else self.current_draft_row(s, study)
+        needed = review.critical_findings(load_check(d.check_json)) if d else []
         done = {f.strip().lower() for f in s.scalars(
             select(NotificationRow.finding).where(NotificationRow.study_pk == study.id))}
         return [f for f in needed if f.lower() not in done]

@@ -2,7 +2,7 @@
 (chosen = approved text, rejected = model draft), holding back records whose free text contains
 likely identifiers until an admin clears them.
 
-    report = export_feedback(Store(), accounts.cli_user(db), Path("feedback/"))
+    db = Store(); report = export_feedback(db, db.cli_user(), Path("feedback/"))
 
 Files written: ``studies.jsonl`` (studies with the approved impression, for ``echogpt train
 --set train_file=...``), ``sft.jsonl`` (prompt/completion records as ``train.sft_records`` makes),
@@ -18,17 +18,15 @@ import re
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from echogpt.model.prompts import DEFAULT_PROMPT, PromptSettings, build_messages
 from echogpt.review.accounts import User
-from echogpt.review.registry import FeedbackItem, feedback_items
+from echogpt.review.database import FeedbackItem
+from echogpt.review.store import Store
 from echogpt.schemas import Study
-
-if TYPE_CHECKING:
-    from echogpt.review.store import Store
 
 
 class IdentifierPattern(BaseModel):
@@ -136,7 +134,7 @@ def export_feedback(db: Store, user: User, out_dir: str | Path,
     out.mkdir(parents=True, exist_ok=True)
     studies, sft, pairs, held = [], [], [], []
     cleared = 0
-    for item in feedback_items(db, user):
+    for item in db.feedback_items(user):
         hits = {k: kinds for k, v in _free_text(item).items() if (kinds := find_identifiers(v))}
         record = _pseudonym(item.study.study_id)
         if hits and not item.cleared:
@@ -168,14 +166,11 @@ def export_feedback_to(out_dir: str | Path, url: str | None = None) -> ExportRep
     """
     from sqlalchemy.exc import SQLAlchemyError
 
-    from echogpt.review.accounts import cli_user
-    from echogpt.review.store import Store
-
     try:
         db = Store(url)
     except SQLAlchemyError as exc:
         raise ValueError(f"cannot open the database: {str(exc).splitlines()[0]}") from None
     try:
-        return export_feedback(db, cli_user(db), out_dir)
+        return export_feedback(db, db.cli_user(), out_dir)
     finally:
         db.dispose()

@@ -1,5 +1,6 @@
-"""The only module that talks to the database (with ``accounts`` and ``registry``): studies, the
-worklist, drafts and their review, reports, signatures, addenda, notifications and the audit log.
+"""The copilot's one door to its database: accounts and log-in, studies, the worklist, drafts and
+their review, reports, signatures, addenda, notifications, the audit log, adapter versions and
+the records the feedback export reads. Every transaction on these tables is opened here.
 
 SQLite under ECHOGPT_HOME by default (WAL, foreign keys, busy timeout), PostgreSQL when
 ECHOGPT_DATABASE_URL is ``postgresql+psycopg://...``. Every method takes the acting user, checks
@@ -7,6 +8,7 @@ the role (``PermissionDenied``), runs as one transaction and writes the audit lo
 optimistic locking: a stale ``expected_version`` raises ``ConflictError`` with the other text.
 
     db = Store()                                   # opens and migrates the configured database
+    user = db.authenticate("dr-lee", password)     # or db.cli_user() on the command line
     db.create_study(user, study); d = db.save_draft(user, "S1", text, model, None, h, check)
     d = db.edit_draft(user, d.id, new_text, d.version, check); db.approve(user, d.id, d.version)
 """
@@ -14,54 +16,140 @@ optimistic locking: a stale ``expected_version`` raises ``ConflictError`` with t
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
+from echogpt.review import accounts, throttle
 from echogpt.review import workflow as review
-from echogpt.review.accounts import PermissionDenied, User
+from echogpt.review.accounts import AuthenticationError, User
 from echogpt.review.database import (
+    AdapterVersion,
     AuditView,
     Checker,
     ConflictError,
     Database,
     DraftView,
+    FeedbackItem,
     NotFound,
     WorklistItem,
-    _dump,
-    _load,
+    dump_check,
+    load_check,
     upgrade_db,
 )
+from echogpt.review.permissions import PermissionDenied
 from echogpt.review.tables import (
+    AdapterRow,
     AddendumRow,
     AuditRow,
+    ClearanceRow,
     DraftRow,
     NotificationRow,
     ReportRow,
     ReviewRow,
     SignatureRow,
     StudyRow,
+    UserRow,
     utcnow,
 )
 from echogpt.review.workflow import Action, ConfirmationRequired, NotificationRequired, ReportView, Status
 from echogpt.schemas import CheckResult, Study
 
-__all__ = ["AuditView", "ConfirmationRequired", "ConflictError", "DraftView", "NotFound",
-           "NotificationRequired", "PermissionDenied", "ReportView", "Status", "Store",
-           "WorklistItem", "upgrade_db"]
+__all__ = ["AdapterVersion", "AuditView", "AuthenticationError", "ConfirmationRequired",
+           "ConflictError", "DraftView", "FeedbackItem", "NotFound", "NotificationRequired",
+           "PermissionDenied", "ReportView", "Status", "Store", "WorklistItem", "upgrade_db"]
 
 log = logging.getLogger(__name__)  # internal row ids only: never study ids, patient ids or text
 
 
 class Store(Database):
-    """Studies and their review; one transaction per method call.
+    """Accounts, studies and their review, adapter versions; one transaction per method call.
 
     Errors: ``PermissionDenied`` (role), ``NotFound``, ``ConflictError`` (stale version),
     ``review.InvalidTransition`` (wrong status), ``ConfirmationRequired`` (flagged approval),
-    ``NotificationRequired`` (critical finding without a notification record), ``ValueError``.
+    ``NotificationRequired`` (critical finding without a notification record),
+    ``AuthenticationError`` (log-in), ``ValueError``.
     """
+
+    # ------------------------------------------------------------ accounts
+
+    def cli_user(self) -> User:
+        """The admin account the local command line acts as (created on first use, cannot log in)."""
+        with self.transaction() as s:
+            row = s.scalars(select(UserRow).where(UserRow.name == accounts.CLI_USER)).one_or_none()
+            if row is None:
+                row = UserRow(name=accounts.CLI_USER, role="admin", password_hash=None, active=True)
+                s.add(row)
+                s.flush()
+            return accounts.to_user(row)
+
+    def add_user(self, actor: User, name: str, role: str, password: str | None = None) -> User:
+        """Create an account (admins only).
+
+        Args:
+            actor: The acting admin.
+            name: Unique log-in name (1-128 characters, no spaces).
+            role: cardiologist | reader | admin.
+            password: At least 8 characters; None makes an account that cannot log in yet.
+
+        Returns:
+            The new user.
+        """
+        name, role_ = accounts.new_account(name, role)
+        hashed = accounts.hash_password(password) if password is not None else None
+        with self.transaction() as s:
+            me = self.acting(s, actor, "users.manage")
+            if s.scalars(select(UserRow).where(UserRow.name == name)).first() is not None:
+                raise ValueError(f"user '{name}' already exists")
+            row = UserRow(name=name, role=role_.value, password_hash=hashed, active=True)
+            s.add(row)
+            s.flush()
+            self.audit(s, me, "user.add", entity="user", entity_id=row.id, detail=f"role={role_.value}")
+            return accounts.to_user(row)
+
+    def set_password(self, actor: User, name: str, password: str) -> None:
+        """Set a user's password (admins, or the user themself)."""
+        hashed = accounts.hash_password(password)
+        with self.transaction() as s:
+            me = self.acting(s, actor)
+            if me.name != name:
+                self.acting(s, actor, "users.manage")
+            row = s.scalars(select(UserRow).where(UserRow.name == name)).one_or_none()
+            if row is None:
+                raise ValueError(f"no user '{name}'")
+            row.password_hash = hashed
+            self.audit(s, me, "user.password", entity="user", entity_id=row.id)
+
+    def list_users(self, actor: User) -> list[User]:
+        """All active accounts (admins only)."""
+        with self.transaction() as s:
+            self.acting(s, actor, "users.manage")
+            rows = s.scalars(select(UserRow).where(UserRow.active.is_(True)).order_by(UserRow.name))
+            return [accounts.to_user(r) for r in rows]
+
+    def authenticate(self, name: str, password: str, client: str | None = None) -> User:
+        """Log in: the user for ``name`` when ``password`` matches, else ``AuthenticationError``.
+
+        Attempts are audited (``review.throttle``), never with the password, and with the name only
+        when it names an account. After repeated failures for the account or from ``client`` (its
+        address; None when unknown) an attempt is refused unchecked with ``SignInThrottled``.
+        """
+        with self.transaction() as s:
+            row = s.scalars(select(UserRow).where(UserRow.name == name)).one_or_none()
+            wait = throttle.admit(s, row.id if row else None, client)
+            if not wait:
+                ok = accounts.check_login(row, password)
+                throttle.record(s, ok, row.id if row else None, row.name if row else None, client)
+        if wait:
+            raise throttle.SignInThrottled(wait)
+        if not ok:
+            raise AuthenticationError("unknown user or wrong password")
+        return accounts.to_user(row)
 
     # ------------------------------------------------------------ studies and the worklist
 
@@ -78,7 +166,7 @@ class Store(Database):
         """
         studies = list(studies)
         with self.transaction() as s:
-            me = self._acting(s, user, "study.create")
+            me = self.acting(s, user, "study.create")
             ids = [x.study_id for x in studies]
             existing = set(s.scalars(select(StudyRow.study_id).where(StudyRow.study_id.in_(ids))))
             if existing and not skip_existing:
@@ -104,27 +192,27 @@ class Store(Database):
     def get_study(self, user: User, study_id: str) -> Study:
         """The study record (the read is audited)."""
         with self.transaction() as s:
-            me = self._acting(s, user, "study.read")
-            row = self._study(s, study_id)
+            me = self.acting(s, user, "study.read")
+            row = self.study_row(s, study_id)
             self.audit(s, me, "study.read", study_id=study_id, entity="study", entity_id=row.id)
             return Study.model_validate_json(row.study_json)
 
     def list_worklist(self, user: User, status: Status | str | None = None) -> list[WorklistItem]:
         """Studies, newest change first, optionally of one status (the read is audited)."""
         with self.transaction() as s:
-            me = self._acting(s, user, "study.read")
+            me = self.acting(s, user, "study.read")
             q = select(StudyRow).order_by(StudyRow.updated_at.desc(), StudyRow.id.desc())
             if status is not None:
                 q = q.where(StudyRow.status == Status(status).value)
-            items = [self._item(s, row) for row in s.scalars(q)]
+            items = [self.worklist_entry(s, row) for row in s.scalars(q)]
             self.audit(s, me, "worklist.read", detail=f"status={status or 'all'} n={len(items)}")
             return items
 
     def worklist_item(self, user: User, study_id: str) -> WorklistItem:
         """One study's worklist entry: status, working draft and report ids (the read is audited)."""
         with self.transaction() as s:
-            me = self._acting(s, user, "study.read")
-            item = self._item(s, self._study(s, study_id))
+            me = self.acting(s, user, "study.read")
+            item = self.worklist_entry(s, self.study_row(s, study_id))
             self.audit(s, me, "worklist.read", study_id=study_id)
             return item
 
@@ -150,9 +238,9 @@ class Store(Database):
             The new draft (version 1).
         """
         with self.transaction() as s:
-            me = self._acting(s, user)
-            study = self._study(s, study_id)
-            old = self._current(s, study)
+            me = self.acting(s, user)
+            study = self.study_row(s, study_id)
+            old = self.current_draft_row(s, study)
             action = Action.regenerate if old is not None else Action.draft
             nxt = review.transition(me, study.status, action)
             if old is not None:
@@ -161,29 +249,29 @@ class Store(Database):
                                 .values(superseded=True, version=DraftRow.version + 1))
                 if res.rowcount != 1:
                     s.refresh(old)
-                    raise ConflictError(f"the draft was changed by {self._name(s, old.updated_by)} "
+                    raise ConflictError(f"the draft was changed by {self.user_name(s, old.updated_by)} "
                                         "before it was regenerated", old.version, old.text,
-                                        self._name(s, old.updated_by))
+                                        self.user_name(s, old.updated_by))
             d = DraftRow(study_pk=study.id, model_text=text, text=text, model=model, adapter=adapter,
-                         prompt_hash=prompt_hash, check_json=_dump(check), created_by=me.id,
+                         prompt_hash=prompt_hash, check_json=dump_check(check), created_by=me.id,
                          updated_by=me.id)
             s.add(d)
             s.flush()
-            self._set_status(s, study, nxt)
+            self.set_status(s, study, nxt)
             self.audit(s, me, f"draft.{action.value}", study_id=study_id, entity="draft",
                        entity_id=d.id, detail=f"model={model} adapter={adapter} prompt={prompt_hash}")
             log.info("draft %d saved (%s)", d.id, action.value)
-            return self._draft_view(s, d, study)
+            return self.draft_view(s, d, study)
 
     def current_draft(self, user: User, study_id: str) -> DraftView | None:
         """The study's working draft, or None (the read is audited)."""
         with self.transaction() as s:
-            me = self._acting(s, user, "study.read")
-            study = self._study(s, study_id)
-            d = self._current(s, study)
+            me = self.acting(s, user, "study.read")
+            study = self.study_row(s, study_id)
+            d = self.current_draft_row(s, study)
             self.audit(s, me, "draft.read", study_id=study_id, entity="draft",
                        entity_id=d.id if d else None)
-            return self._draft_view(s, d, study) if d else None
+            return self.draft_view(s, d, study) if d else None
 
     def edit_draft(self, user: User, draft_id: int, text: str, expected_version: int,
                    check: CheckResult | Checker | None) -> DraftView:
@@ -201,32 +289,32 @@ class Store(Database):
         """
         if callable(check):
             with self.transaction() as s:
-                self._acting(s, user, "draft.write")
-                study = Study.model_validate_json(self._draft(s, draft_id)[1].study_json)
+                self.acting(s, user, "draft.write")
+                study = Study.model_validate_json(self.draft_rows(s, draft_id)[1].study_json)
             check = check(text, study)
         with self.transaction() as s:
-            me = self._acting(s, user)
-            d, study = self._draft(s, draft_id)
+            me = self.acting(s, user)
+            d, study = self.draft_rows(s, draft_id)
             review.transition(me, study.status, Action.edit)
             if d.superseded:
                 raise ConflictError("this draft was replaced by a regenerated one", d.version,
-                                    d.text, self._name(s, d.updated_by))
+                                    d.text, self.user_name(s, d.updated_by))
             before = d.text
             res = s.execute(update(DraftRow).where(DraftRow.id == d.id,
                                                    DraftRow.version == expected_version,
                                                    DraftRow.superseded.is_(False))
-                            .values(text=text, check_json=_dump(check), version=DraftRow.version + 1,
+                            .values(text=text, check_json=dump_check(check), version=DraftRow.version + 1,
                                     updated_by=me.id, updated_at=utcnow()))
             if res.rowcount != 1:
                 s.refresh(d)
-                other = self._name(s, d.updated_by)
+                other = self.user_name(s, d.updated_by)
                 raise ConflictError(f"{other} saved this draft first (version {d.version}); "
                                     "review their text and edit again", d.version, d.text, other)
             s.refresh(d)
             self.audit(s, me, "draft.edit", study_id=study.study_id, entity="draft", entity_id=d.id,
                        edit=review.edit_entry(before, text))
             log.info("draft %d edited to version %d", d.id, d.version)
-            return self._draft_view(s, d, study)
+            return self.draft_view(s, d, study)
 
     def approve(self, user: User, draft_id: int, expected_version: int,
                 confirm: bool = False) -> ReportView:
@@ -243,13 +331,13 @@ class Store(Database):
             The approved, unsigned report.
         """
         with self.transaction() as s:
-            me = self._acting(s, user)
-            d, study = self._draft(s, draft_id)
+            me = self.acting(s, user)
+            d, study = self.draft_rows(s, draft_id)
             review.transition(me, study.status, Action.approve)
             flags: list[str] = []
             if d.version == expected_version and not d.superseded:
                 # Only the text the reviewer saw can need confirmation; a stale one is a conflict.
-                flags = review.approval_flags(_load(d.check_json))
+                flags = review.approval_flags(load_check(d.check_json))
                 if flags and not confirm:
                     raise review.ConfirmationRequired(flags)
             res = s.execute(update(DraftRow).where(DraftRow.id == d.id,
@@ -258,11 +346,11 @@ class Store(Database):
                             .values(version=DraftRow.version + 1))
             if res.rowcount != 1:
                 s.refresh(d)
-                other = self._name(s, d.updated_by)
+                other = self.user_name(s, d.updated_by)
                 raise ConflictError(f"{other} changed this draft (version {d.version}) after you "
                                     "opened it", d.version, d.text, other)
             s.refresh(d)
-            self._set_status(s, study, Status.approved)
+            self.set_status(s, study, Status.approved)
             seconds = (utcnow() - d.created_at).total_seconds()
             r = ReviewRow(draft_id=d.id, decision="approved", confirmed=bool(flags), reviewer=me.id,
                           seconds_to_decision=seconds)
@@ -277,15 +365,15 @@ class Store(Database):
                        seconds_to_approve=seconds,
                        detail=("confirmed despite: " + "; ".join(flags)) if flags else None)
             log.info("draft %d approved as report %d", d.id, rep.id)
-            return self._report_view(s, rep)
+            return self.report_view(s, rep)
 
     def reject(self, user: User, draft_id: int, reason: str) -> None:
         """Reject the draft with a reason (drafted -> rejected; a new draft may follow)."""
         if not reason or not reason.strip():
             raise ValueError("a rejection needs a reason")
         with self.transaction() as s:
-            me = self._acting(s, user)
-            d, study = self._draft(s, draft_id)
+            me = self.acting(s, user)
+            d, study = self.draft_rows(s, draft_id)
             nxt = review.transition(me, study.status, Action.reject)
             seconds = (utcnow() - d.created_at).total_seconds()
             s.add(ReviewRow(draft_id=d.id, decision="rejected", reason=reason.strip(),
@@ -293,15 +381,15 @@ class Store(Database):
             # Bumping the version makes a concurrent edit of this draft fail instead of landing.
             s.execute(update(DraftRow).where(DraftRow.id == d.id)
                       .values(superseded=True, version=DraftRow.version + 1))
-            self._set_status(s, study, nxt)
+            self.set_status(s, study, nxt)
             self.audit(s, me, "draft.reject", study_id=study.study_id, entity="draft",
                        entity_id=d.id, detail=reason.strip())
 
     def rejection_reason(self, user: User, study_id: str) -> str | None:
         """Why the study's last draft was rejected (None if it never was)."""
         with self.transaction() as s:
-            self._acting(s, user, "study.read")
-            study = self._study(s, study_id)
+            self.acting(s, user, "study.read")
+            study = self.study_row(s, study_id)
             return s.scalars(select(ReviewRow.reason).join(DraftRow, DraftRow.id == ReviewRow.draft_id)
                              .where(DraftRow.study_pk == study.id, ReviewRow.decision == "rejected")
                              .order_by(ReviewRow.id.desc())).first()
@@ -311,12 +399,12 @@ class Store(Database):
     def get_report(self, user: User, study_id: str) -> ReportView | None:
         """The study's approved report, or None (the read is audited)."""
         with self.transaction() as s:
-            me = self._acting(s, user, "study.read")
-            study = self._study(s, study_id)
+            me = self.acting(s, user, "study.read")
+            study = self.study_row(s, study_id)
             rep = s.scalars(select(ReportRow).where(ReportRow.study_pk == study.id)).first()
             self.audit(s, me, "report.read", study_id=study_id, entity="report",
                        entity_id=rep.id if rep else None)
-            return self._report_view(s, rep) if rep else None
+            return self.report_view(s, rep) if rep else None
 
     def final_report(self, user: User, study_id: str) -> str:
         """The issued text of the study's report (``review.final_report_text``)."""
@@ -334,8 +422,8 @@ class Store(Database):
         if at > utcnow():
             raise ValueError("the notification time is in the future")
         with self.transaction() as s:
-            me = self._acting(s, user, "notification.record")
-            study = self._study(s, study_id)
+            me = self.acting(s, user, "notification.record")
+            study = self.study_row(s, study_id)
             n = NotificationRow(study_pk=study.id, finding=finding.strip(), notified=notified.strip(),
                                 at=at, recorded_by=me.id)
             s.add(n)
@@ -348,8 +436,8 @@ class Store(Database):
     def pending_notifications(self, user: User, study_id: str) -> list[str]:
         """Critical findings of the study's current text that have no notification record yet."""
         with self.transaction() as s:
-            self._acting(s, user, "study.read")
-            return self._unnotified(s, self._study(s, study_id))
+            self.acting(s, user, "study.read")
+            return self.unnotified(s, self.study_row(s, study_id))
 
     def sign(self, user: User, report_id: int) -> ReportView:
         """Sign an approved report (approved -> signed); it is read-only from then on.
@@ -357,26 +445,26 @@ class Store(Database):
         ``review.NotificationRequired`` while a critical finding has no notification record.
         """
         with self.transaction() as s:
-            me = self._acting(s, user)
-            rep = self._report(s, report_id)
+            me = self.acting(s, user)
+            rep = self.report_row(s, report_id)
             study = s.get(StudyRow, rep.study_pk)
             review.transition(me, study.status, Action.sign)
-            missing = self._unnotified(s, study)
+            missing = self.unnotified(s, study)
             if missing:
                 raise review.NotificationRequired(missing)
             s.add(SignatureRow(report_id=rep.id, signed_by=me.id,
                                text_sha256=hashlib.sha256(rep.final_text.encode()).hexdigest()))
-            self._set_status(s, study, Status.signed)
+            self.set_status(s, study, Status.signed)
             self.audit(s, me, "report.sign", study_id=study.study_id, entity="report", entity_id=rep.id)
-            return self._report_view(s, rep)
+            return self.report_view(s, rep)
 
     def add_addendum(self, user: User, report_id: int, text: str) -> ReportView:
         """Append an addendum to a signed report (the signed text itself never changes)."""
         if not text.strip():
             raise ValueError("an addendum needs text")
         with self.transaction() as s:
-            me = self._acting(s, user)
-            rep = self._report(s, report_id)
+            me = self.acting(s, user)
+            rep = self.report_row(s, report_id)
             study = s.get(StudyRow, rep.study_pk)
             review.transition(me, study.status, Action.addendum)
             a = AddendumRow(report_id=rep.id, text=text.strip(), author=me.id)
@@ -384,14 +472,14 @@ class Store(Database):
             s.flush()
             self.audit(s, me, "report.addendum", study_id=study.study_id, entity="addendum",
                        entity_id=a.id, edit=review.edit_entry("", text.strip()))
-            return self._report_view(s, rep)
+            return self.report_view(s, rep)
 
     # ------------------------------------------------------------ audit
 
     def audit_log(self, user: User, study_id: str | None = None, limit: int = 1000) -> list[AuditView]:
         """Audit entries, oldest first, for one study or all (the read is itself audited)."""
         with self.transaction() as s:
-            me = self._acting(s, user, "audit.read")
+            me = self.acting(s, user, "audit.read")
             q = select(AuditRow).order_by(AuditRow.id)
             if study_id is not None:
                 q = q.where(AuditRow.study_id == study_id)
@@ -401,3 +489,91 @@ class Store(Database):
                               entity=r.entity, entity_id=r.entity_id, before=r.before, after=r.after,
                               diff=r.diff, edit_distance=r.edit_distance,
                               seconds_to_approve=r.seconds_to_approve, detail=r.detail) for r in rows]
+
+    # ------------------------------------------------------------ adapter versions
+
+    def register_adapter(self, user: User, path: str | Path, method: str, *, name: str | None = None,
+                         base_model: str | None = None, parent: str | None = None,
+                         metrics: dict[str, Any] | None = None) -> AdapterVersion:
+        """Record a trained adapter as a new version (not active until an admin selects it).
+
+        Args:
+            user: An admin (the command line acts as one).
+            path: The adapter folder.
+            method: ``sft`` or ``dpo``.
+            name: Unique name; default ``<method>-<n>``.
+            base_model: The base model identity it was trained on.
+            parent: Name of the version it was trained from.
+            metrics: Figures worth showing next to it (losses, steps).
+
+        Returns:
+            The registered version.
+        """
+        if method not in ("sft", "dpo"):
+            raise ValueError(f"method '{method}' is not one of: sft, dpo")
+        with self.transaction() as s:
+            me = self.acting(s, user, "adapter.register")
+            if name is None:
+                n = s.scalar(select(func.count()).select_from(AdapterRow)) or 0
+                name = f"{method}-{n + 1}"
+            if s.scalars(select(AdapterRow).where(AdapterRow.name == name)).first() is not None:
+                raise ValueError(f"adapter version '{name}' already exists")
+            row = AdapterRow(name=name, path=str(path), base_model=base_model, method=method,
+                             parent_id=self.adapter_row(s, parent).id if parent else None,
+                             metrics_json=json.dumps(metrics or {}), active=False, created_by=me.id)
+            s.add(row)
+            s.flush()
+            self.audit(s, me, "adapter.register", entity="adapter", entity_id=row.id,
+                       detail=f"{name} {method} {path}")
+            return self.adapter_view(s, row)
+
+    def list_adapters(self, user: User) -> list[AdapterVersion]:
+        """All adapter versions, newest first."""
+        with self.transaction() as s:
+            self.acting(s, user, "adapter.list")
+            return [self.adapter_view(s, r)
+                    for r in s.scalars(select(AdapterRow).order_by(AdapterRow.id.desc()))]
+
+    def select_adapter(self, user: User, name: str) -> AdapterVersion:
+        """Make ``name`` the active adapter (admins only); the previous one is deactivated."""
+        with self.transaction() as s:
+            me = self.acting(s, user, "adapter.select")
+            row = self.adapter_row(s, name)
+            s.execute(update(AdapterRow).where(AdapterRow.id != row.id).values(active=False))
+            row.active = True
+            s.flush()
+            self.audit(s, me, "adapter.select", entity="adapter", entity_id=row.id, detail=name)
+            return self.adapter_view(s, row)
+
+    def active_adapter(self, user: User) -> AdapterVersion | None:
+        """The adapter drafts are generated with, or None for the base model."""
+        with self.transaction() as s:
+            self.acting(s, user, "adapter.list")
+            row = s.scalars(select(AdapterRow).where(AdapterRow.active.is_(True))).first()
+            return self.adapter_view(s, row) if row else None
+
+    # ------------------------------------------------------------ feedback records
+
+    def feedback_items(self, user: User) -> list[FeedbackItem]:
+        """Every approved (or signed) report with its study and the model's original draft."""
+        with self.transaction() as s:
+            me = self.acting(s, user, "feedback.export")
+            q = (select(ReportRow, StudyRow, DraftRow)
+                 .join(StudyRow, StudyRow.id == ReportRow.study_pk)
+                 .join(DraftRow, DraftRow.id == ReportRow.draft_id).order_by(ReportRow.id))
+            cleared = set(s.scalars(select(ClearanceRow.report_id)))
+            items = [FeedbackItem(report_id=rep.id, study=Study.model_validate_json(st.study_json),
+                                  final_text=rep.final_text, model_text=d.model_text, model=rep.model,
+                                  adapter=rep.adapter, cleared=rep.id in cleared)
+                     for rep, st, d in s.execute(q)]
+            self.audit(s, me, "feedback.read", detail=f"n={len(items)}")
+            return items
+
+    def clear_for_export(self, user: User, report_id: int) -> None:
+        """An admin states the report's texts were reviewed and hold no identifiers (audited)."""
+        with self.transaction() as s:
+            me = self.acting(s, user, "feedback.clear")
+            self.report_row(s, report_id)
+            if s.scalars(select(ClearanceRow).where(ClearanceRow.report_id == report_id)).first() is None:
+                s.add(ClearanceRow(report_id=report_id, cleared_by=me.id))
+                self.audit(s, me, "feedback.clear", entity="report", entity_id=report_id)

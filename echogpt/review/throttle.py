@@ -2,7 +2,7 @@
 and longer before the next try is checked, then are locked for a while; every refusal is audited.
 
 The state is the audit log's sign-in entries (``login``, ``login.failed``), so it holds across app
-processes and restarts and needs no table of its own. ``accounts.authenticate`` calls it.
+processes and restarts and needs no table of its own. ``Store.authenticate`` calls it.
 
     wait = throttle.admit(s, account_id, client)   # 0.0: check the password; else refused, audited
 """

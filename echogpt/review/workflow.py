@@ -19,7 +19,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from echogpt.review.accounts import PermissionDenied, User, require
+from echogpt.review.permissions import Actor, may, require
 from echogpt.schemas import CheckResult, Fact
 
 
@@ -83,20 +83,14 @@ class NotificationRequired(Exception):
                          + ", ".join(findings))
 
 
-def allowed_actions(user: User, status: Status) -> list[Action]:
-    """The actions ``user`` may take on a study in ``status`` (for enabling buttons)."""
-    out = []
-    for (state, action) in TRANSITIONS:
-        if state == status:
-            try:
-                require(user, PERMISSION[action])
-            except PermissionDenied:
-                continue
-            out.append(action)
-    return out
+def allowed_actions(user: Actor, status: Status | str) -> list[Action]:
+    """The actions ``user`` may take on a study in ``status``: the buttons a page shows."""
+    status = Status(status)
+    return [action for (state, action) in TRANSITIONS
+            if state == status and may(user.role, PERMISSION[action])]
 
 
-def transition(user: User, status: Status | str, action: Action | str) -> Status:
+def transition(user: Actor, status: Status | str, action: Action | str) -> Status:
     """The status after ``action``; checks the role first, then the transition.
 
     Args:

@@ -268,10 +268,8 @@ def test_reader_reads_signed_reports_only(copilot):
 
 
 def test_admin_manages_users_adapters_and_exports(copilot, tmp_path):
-    from echogpt.review.registry import register_adapter
-
-    register_adapter(copilot.db, copilot.boss, tmp_path / "a1", "sft", name="sft-a")
-    register_adapter(copilot.db, copilot.boss, tmp_path / "a2", "dpo", name="dpo-b", parent="sft-a")
+    copilot.db.register_adapter(copilot.boss, tmp_path / "a1", "sft", name="sft-a")
+    copilot.db.register_adapter(copilot.boss, tmp_path / "a2", "dpo", name="dpo-b", parent="sft-a")
     at = new_app(copilot.boss).run()
     assert {"doc", "reader", "boss"} <= set(at.dataframe[0].value["name"])
     at.text_input(key="new_user_name").input("dr-new")
@@ -286,9 +284,7 @@ def test_admin_manages_users_adapters_and_exports(copilot, tmp_path):
 
     at.selectbox(key="admin_adapter_pick").select("dpo-b")
     at.button(key="admin_adapter_activate").click().run()
-    from echogpt.review.registry import active_adapter
-
-    assert active_adapter(copilot.db, copilot.boss).name == "dpo-b"
+    assert copilot.db.active_adapter(copilot.boss).name == "dpo-b"
     at.button(key="admin_export").click().run()
     assert any("SFT records 0" in s.value for s in at.success)
 

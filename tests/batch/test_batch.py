@@ -24,7 +24,7 @@ from sqlalchemy import func, select
 from echogpt.batch import jobs as batch
 from echogpt.batch import worker as batch_worker
 from echogpt.batch.tables import BatchItemRow, BatchJobRow
-from echogpt.review.accounts import PermissionDenied
+from echogpt.review.permissions import PermissionDenied
 from echogpt.schemas import Study
 
 db_url, people, pg_url = _db.db_url, _db.people, _db.pg_url  # fixtures

@@ -42,8 +42,8 @@ def approved_world(tmp_path: Path, monkeypatch, sign: bool = True) -> World:
 
     monkeypatch.setattr(accounts, "_HASHER", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
     db = Store(f"sqlite:///{tmp_path / 'echogpt.sqlite'}")
-    admin = accounts.add_user(db, accounts.cli_user(db), "admin-1", "admin", "admin-password")
-    doc = accounts.add_user(db, admin, "dr-lee", "cardiologist", "doc-password")
+    admin = db.add_user(db.cli_user(), "admin-1", "admin", "admin-password")
+    doc = db.add_user(admin, "dr-lee", "cardiologist", "doc-password")
     st = echo_study()
     db.create_study(doc, st)
     check = CheckResult(study_id=st.study_id, statements=[StatementCheck(

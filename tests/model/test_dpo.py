@@ -10,7 +10,6 @@ from pathlib import Path
 import _tiny
 import pytest
 
-from echogpt.review import accounts, registry
 from echogpt.review.feedback import export_feedback
 from echogpt.review.store import Store
 from echogpt.schemas import CheckResult, Study
@@ -52,11 +51,11 @@ def test_dpo_round_end_to_end(tiny_model, tmp_path):
     from echogpt.model.train import run_training
 
     db = Store()
-    admin = accounts.cli_user(db)
-    doc = accounts.add_user(db, admin, "dr-lee", "cardiologist", "s3cret-pass")
+    admin = db.cli_user()
+    doc = db.add_user(admin, "dr-lee", "cardiologist", "s3cret-pass")
     start = _start_adapter(tiny_model, tmp_path / "sft-1")
-    registry.register_adapter(db, admin, start, "sft", name="sft-1")
-    registry.select_adapter(db, admin, "sft-1")
+    db.register_adapter(admin, start, "sft", name="sft-1")
+    db.select_adapter(admin, "sft-1")
     for row in _tiny.study_rows(4):
         st = Study.model_validate({**row, "impression": None})
         db.create_study(doc, st)
@@ -89,11 +88,11 @@ def test_dpo_round_end_to_end(tiny_model, tmp_path):
 
     db = Store()
     try:
-        versions = {v.name: v for v in registry.list_adapters(db, admin)}
+        versions = {v.name: v for v in db.list_adapters(admin)}
         new = versions[result.version]
         assert new.method == "dpo" and new.parent == "sft-1" and not new.active
-        assert registry.active_adapter(db, admin).name == "sft-1"  # an admin selects it
-        registry.select_adapter(db, admin, new.name)
+        assert db.active_adapter(admin).name == "sft-1"  # an admin selects it
+        db.select_adapter(admin, new.name)
     finally:
         db.dispose()
     bundle = load_bundle(adapter=out, device="cpu", dtype="float32")
@@ -129,10 +128,10 @@ def test_sft_on_approved_finals_continues_the_active_adapter(tiny_model, tmp_pat
     train_sft(load_train_config("tiny-test", [], base_model=str(tiny_model), val_file=None,
                                 train_file=str(_tiny.write_studies(tmp_path / "t.jsonl", 8))), parent)
     db = Store()
-    admin = accounts.cli_user(db)
-    doc = accounts.add_user(db, admin, "dr-lee", "cardiologist", "s3cret-pass")
-    registry.register_adapter(db, admin, parent, "sft", name="sft-1")
-    registry.select_adapter(db, admin, "sft-1")
+    admin = db.cli_user()
+    doc = db.add_user(admin, "dr-lee", "cardiologist", "s3cret-pass")
+    db.register_adapter(admin, parent, "sft", name="sft-1")
+    db.select_adapter(admin, "sft-1")
     for row in _tiny.study_rows(4, "f"):
         st = Study.model_validate({**row, "impression": None})
         db.create_study(doc, st)
@@ -158,7 +157,7 @@ def test_sft_on_approved_finals_continues_the_active_adapter(tiny_model, tmp_pat
     assert any(not torch.equal(after[k], b) for k, b in before.items())  # and it did train
     db = Store()
     try:
-        new = next(v for v in registry.list_adapters(db, admin) if v.path == str(out.resolve()))
+        new = next(v for v in db.list_adapters(admin) if v.path == str(out.resolve()))
     finally:
         db.dispose()
     assert new.method == "sft" and new.parent == "sft-1" and not new.active

@@ -168,8 +168,6 @@ def test_train_cli_bad_inputs_exit_2_with_one_line(tiny, data, tmp_path):
 
 
 def test_train_cli_registers_the_adapter_as_a_new_version(tiny, data, tmp_path):
-    from echogpt.review import registry
-    from echogpt.review.accounts import cli_user
     from echogpt.review.store import Store
 
     out = tmp_path / "run"
@@ -179,7 +177,7 @@ def test_train_cli_registers_the_adapter_as_a_new_version(tiny, data, tmp_path):
     assert res.exit_code == 0, res.output
     db = Store()
     try:
-        versions = registry.list_adapters(db, cli_user(db))
+        versions = db.list_adapters(db.cli_user())
     finally:
         db.dispose()
     assert [Path(v.path).resolve() for v in versions] == [out.resolve()]

@@ -22,8 +22,8 @@ from echogpt.reader import admin as ra
 from echogpt.reader import stats as reader_stats
 from echogpt.reader import study as rs
 from echogpt.review import accounts
-from echogpt.review.accounts import PermissionDenied
 from echogpt.review.database import NotFound
+from echogpt.review.permissions import PermissionDenied
 
 db_url, people, pg_url = _db.db_url, _db.people, _db.pg_url  # fixtures
 
@@ -44,7 +44,7 @@ def _cases(n: int) -> list[rs.Case]:
 
 
 def _readers(p, n: int, role: str = "reader") -> list:
-    return [accounts.add_user(p.db, p.admin, f"rd{i}-{p.tag}", role, "reader-password")
+    return [p.db.add_user(p.admin, f"rd{i}-{p.tag}", role, "reader-password")
             for i in range(n)]
 
 
@@ -249,8 +249,8 @@ def test_cli_create_export_analyze(tmp_path, monkeypatch):
 
     monkeypatch.setattr(accounts, "_HASHER", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
     db = Store()
-    admin = accounts.cli_user(db)
-    r = accounts.add_user(db, admin, "ra", "reader", "reader-password")
+    admin = db.cli_user()
+    r = db.add_user(admin, "ra", "reader", "reader-password")
     cases = tmp_path / "cases.jsonl"
     cases.write_text("".join(c.model_dump_json() + "\n" for c in _cases(4)))
     runner = CliRunner()

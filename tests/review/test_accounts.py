@@ -7,7 +7,8 @@ from typer.testing import CliRunner
 
 from echogpt.cli import app
 from echogpt.review import accounts
-from echogpt.review.accounts import AuthenticationError, PermissionDenied
+from echogpt.review.accounts import AuthenticationError
+from echogpt.review.permissions import PermissionDenied, Role
 from echogpt.review.store import Store
 
 
@@ -42,32 +43,32 @@ def test_passwords_are_argon2id_hashes():
 
 
 def test_add_and_authenticate(db):
-    admin = accounts.cli_user(db)
-    doc = accounts.add_user(db, admin, "dr-lee", "cardiologist", "s3cret-pass")
-    assert accounts.authenticate(db, "dr-lee", "s3cret-pass") == doc
+    admin = db.cli_user()
+    doc = db.add_user(admin, "dr-lee", "cardiologist", "s3cret-pass")
+    assert db.authenticate("dr-lee", "s3cret-pass") == doc
     for name, pw in (("dr-lee", "wrong-pass"), ("nobody", "s3cret-pass")):
         with pytest.raises(AuthenticationError, match="unknown user or wrong password"):
-            accounts.authenticate(db, name, pw)
+            db.authenticate(name, pw)
     with pytest.raises(AuthenticationError):
-        accounts.authenticate(db, accounts.CLI_USER, "")  # the command-line account cannot log in
+        db.authenticate(accounts.CLI_USER, "")  # the command-line account cannot log in
     failed = [a for a in db.audit_log(admin) if a.action == "login.failed"]
     assert len(failed) == 3 and not any("wrong-pass" in (a.detail or "") for a in failed)
 
 
 def test_only_admins_manage_users(db):
-    admin = accounts.cli_user(db)
-    doc = accounts.add_user(db, admin, "dr-lee", "cardiologist", "s3cret-pass")
-    reader = accounts.add_user(db, admin, "reader-1", "reader", "s3cret-pass")
+    admin = db.cli_user()
+    doc = db.add_user(admin, "dr-lee", "cardiologist", "s3cret-pass")
+    reader = db.add_user(admin, "reader-1", "reader", "s3cret-pass")
     for actor in (doc, reader):
         with pytest.raises(PermissionDenied, match="needs the admin role"):
-            accounts.add_user(db, actor, "sneaky", "admin", "s3cret-pass")
+            db.add_user(actor, "sneaky", "admin", "s3cret-pass")
         with pytest.raises(PermissionDenied):
-            accounts.list_users(db, actor)
+            db.list_users(actor)
     with pytest.raises(PermissionDenied):
-        accounts.set_password(db, doc, "reader-1", "new-password")
-    accounts.set_password(db, doc, "dr-lee", "new-password")  # one's own password is fine
-    assert accounts.authenticate(db, "dr-lee", "new-password") == doc
-    assert [u.name for u in accounts.list_users(db, admin)] == ["cli", "dr-lee", "reader-1"]
+        db.set_password(doc, "reader-1", "new-password")
+    db.set_password(doc, "dr-lee", "new-password")  # one's own password is fine
+    assert db.authenticate("dr-lee", "new-password") == doc
+    assert [u.name for u in db.list_users(admin)] == ["cli", "dr-lee", "reader-1"]
 
 
 @pytest.mark.parametrize(("name", "role", "message"), [
@@ -77,15 +78,15 @@ def test_only_admins_manage_users(db):
 ])
 def test_bad_accounts_are_refused(db, name, role, message):
     with pytest.raises(ValueError, match=message):
-        accounts.add_user(db, accounts.cli_user(db), name, role, "s3cret-pass")
+        db.add_user(db.cli_user(), name, role, "s3cret-pass")
 
 
 def test_a_forged_role_is_not_trusted(db):
-    admin = accounts.cli_user(db)
-    reader = accounts.add_user(db, admin, "reader-1", "reader", "s3cret-pass")
-    forged = reader.model_copy(update={"role": accounts.Role.admin})
+    admin = db.cli_user()
+    reader = db.add_user(admin, "reader-1", "reader", "s3cret-pass")
+    forged = reader.model_copy(update={"role": Role.admin})
     with pytest.raises(PermissionDenied):
-        accounts.add_user(db, forged, "x", "admin", "s3cret-pass")
+        db.add_user(forged, "x", "admin", "s3cret-pass")
 
 
 def test_users_add_command(tmp_path, monkeypatch):
@@ -102,6 +103,6 @@ def test_users_add_command(tmp_path, monkeypatch):
     assert short.exit_code == 2 and "8 characters" in short.output
     db = Store()  # the configured database under this test's ECHOGPT_HOME
     try:
-        assert accounts.authenticate(db, "boss", "first-admin-pw").role == accounts.Role.admin
+        assert db.authenticate("boss", "first-admin-pw").role == Role.admin
     finally:
         db.dispose()

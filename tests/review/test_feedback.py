@@ -11,9 +11,8 @@ from typer.testing import CliRunner
 
 from echogpt.cli import app
 from echogpt.model.prompts import build_messages
-from echogpt.review import accounts, registry
-from echogpt.review.accounts import PermissionDenied
 from echogpt.review.feedback import export_feedback, find_identifiers
+from echogpt.review.permissions import PermissionDenied
 from echogpt.review.store import Store
 from echogpt.schemas import CheckResult, Study
 
@@ -62,8 +61,8 @@ def _approved(db, doc, sid, findings, draft, final, patient="P1"):
 @pytest.fixture
 def filled(tmp_path):
     db = Store(f"sqlite:///{tmp_path / 'fb.sqlite'}")
-    admin = accounts.cli_user(db)
-    doc = accounts.add_user(db, admin, "dr-lee", "cardiologist", "s3cret-pass")
+    admin = db.cli_user()
+    doc = db.add_user(admin, "dr-lee", "cardiologist", "s3cret-pass")
     plain = _approved(db, doc, "ACC-1", "Normal LV size. LVEF 60%.", "1. Normal study.",
                       "1. Normal study.")
     edited = _approved(db, doc, "ACC-2", "Calcified AV. Mean gradient 45 mmHg.",
@@ -111,11 +110,14 @@ def test_export_sft_pairs_and_hold_back(filled, tmp_path):
 def test_admin_clearance_releases_held_records(filled, tmp_path):
     db, admin, doc, plain, edited, named = filled
     with pytest.raises(PermissionDenied):
-        registry.clear_for_export(db, doc, named[1].id)
-    registry.clear_for_export(db, admin, named[1].id)
+        db.clear_for_export(doc, named[1].id)
+    db.clear_for_export(admin, named[1].id)
+    db.clear_for_export(admin, named[1].id)  # a second clearance changes nothing
     report = export_feedback(db, admin, tmp_path / "fb2")
     assert (report.sft_records, report.preference_pairs, report.held_back) == (3, 2, [])
     assert report.cleared_by_admin == 1
+    cleared = [a for a in db.audit_log(admin) if a.action == "feedback.clear"]
+    assert [(a.user, a.entity, a.entity_id) for a in cleared] == [("cli", "report", named[1].id)]
 
 
 def test_only_admins_export(filled, tmp_path):
@@ -127,8 +129,8 @@ def test_only_admins_export(filled, tmp_path):
 
 def test_export_feedback_command(tmp_path):
     db = Store()  # the configured database under this test's ECHOGPT_HOME
-    admin = accounts.cli_user(db)
-    doc = accounts.add_user(db, admin, "dr-lee", "cardiologist", "s3cret-pass")
+    admin = db.cli_user()
+    doc = db.add_user(admin, "dr-lee", "cardiologist", "s3cret-pass")
     _approved(db, doc, "ACC-9", "LVEF 60%.", "1. Normal.", "1. Normal LV function.")
     _approved(db, doc, "ACC-8", "Seen by Mr. Brown 01/02/2025.", "1. Normal.", "1. Normal.", "P8")
     db.dispose()

@@ -15,9 +15,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from echogpt.review import registry
 from echogpt.review import workflow as review
-from echogpt.review.accounts import PermissionDenied
+from echogpt.review.permissions import PermissionDenied
 from echogpt.review.store import ConflictError, NotFound, Store
 from echogpt.review.workflow import InvalidTransition, Status
 from echogpt.schemas import CheckResult, Fact, Omission, StatementCheck, Study
@@ -117,11 +116,15 @@ def _calls(p, st, d, rep_id):
         "sign": lambda u: p.db.sign(u, rep_id),
         "add_addendum": lambda u: p.db.add_addendum(u, rep_id, "more"),
         "audit_log": lambda u: p.db.audit_log(u, st.study_id),
-        "register_adapter": lambda u: registry.register_adapter(p.db, u, "/a", "sft"),
-        "select_adapter": lambda u: registry.select_adapter(p.db, u, "none"),
-        "list_adapters": lambda u: registry.list_adapters(p.db, u),
-        "feedback_items": lambda u: registry.feedback_items(p.db, u),
-        "clear_for_export": lambda u: registry.clear_for_export(p.db, u, rep_id),
+        "register_adapter": lambda u: p.db.register_adapter(u, "/a", "sft"),
+        "select_adapter": lambda u: p.db.select_adapter(u, "none"),
+        "list_adapters": lambda u: p.db.list_adapters(u),
+        "active_adapter": lambda u: p.db.active_adapter(u),
+        "feedback_items": lambda u: p.db.feedback_items(u),
+        "clear_for_export": lambda u: p.db.clear_for_export(u, rep_id),
+        "add_user": lambda u: p.db.add_user(u, f"new-{p.tag}", "reader", "long-password"),
+        "list_users": lambda u: p.db.list_users(u),
+        "set_password": lambda u: p.db.set_password(u, p.doc2.name, "long-password"),
         "transition": lambda u: review.transition(u, Status.drafted, "approve"),
     }
 
@@ -132,8 +135,9 @@ DENIED = {  # function -> roles that must be refused
     "record_notification": ["reader", "admin"], "sign": ["reader", "admin"],
     "add_addendum": ["reader", "admin"], "audit_log": ["reader"],
     "register_adapter": ["doc", "reader"], "select_adapter": ["doc", "reader"],
-    "list_adapters": ["reader"], "feedback_items": ["doc", "reader"],
+    "list_adapters": ["reader"], "active_adapter": ["reader"], "feedback_items": ["doc", "reader"],
     "clear_for_export": ["doc", "reader"], "transition": ["reader", "admin"],
+    "add_user": ["doc", "reader"], "list_users": ["doc", "reader"], "set_password": ["doc", "reader"],
 }
 
 
@@ -346,16 +350,16 @@ def test_import_skips_existing_and_duplicates(people):
 
 def test_adapter_versions(people):
     p = people
-    v1 = registry.register_adapter(p.db, p.admin, "runs/sft", "sft", name=f"sft-{p.tag}")
-    v2 = registry.register_adapter(p.db, p.admin, "runs/dpo", "dpo", name=f"dpo-{p.tag}",
+    v1 = p.db.register_adapter(p.admin, "runs/sft", "sft", name=f"sft-{p.tag}")
+    v2 = p.db.register_adapter(p.admin, "runs/dpo", "dpo", name=f"dpo-{p.tag}",
                                    parent=v1.name, metrics={"steps": 3})
     assert v2.parent == v1.name and not v2.active and v2.metrics == {"steps": 3}
-    registry.select_adapter(p.db, p.admin, v1.name)
-    registry.select_adapter(p.db, p.admin, v2.name)
-    assert registry.active_adapter(p.db, p.doc).name == v2.name
-    assert sum(v.active for v in registry.list_adapters(p.db, p.doc)) == 1
+    p.db.select_adapter(p.admin, v1.name)
+    p.db.select_adapter(p.admin, v2.name)
+    assert p.db.active_adapter(p.doc).name == v2.name
+    assert sum(v.active for v in p.db.list_adapters(p.doc)) == 1
     with pytest.raises(NotFound):
-        registry.select_adapter(p.db, p.admin, "missing")
+        p.db.select_adapter(p.admin, "missing")
 
 
 def test_no_identifiers_or_text_in_application_logs(people, caplog):

@@ -9,7 +9,7 @@ import _db
 import pytest
 from _app_fixtures import PASSWORDS, copilot_fixture, new_app, talking_model_fixture  # noqa: F401
 
-from echogpt.review import accounts, throttle
+from echogpt.review import throttle
 from echogpt.review.accounts import AuthenticationError
 from echogpt.review.throttle import ACCOUNT, CLIENT, SignInThrottled, wait_after
 
@@ -75,7 +75,7 @@ def _fail(db, name: str, times: int, client: str | None = None) -> list[str]:
     outcomes = []
     for _ in range(times):
         try:
-            accounts.authenticate(db, name, "wrong-password", client=client)
+            db.authenticate(name, "wrong-password", client=client)
         except SignInThrottled:
             outcomes.append("throttled")
         except AuthenticationError:
@@ -87,7 +87,7 @@ def test_twelve_wrong_passwords_then_the_right_one_is_refused(people) -> None:
     p = people
     assert _fail(p.db, p.doc.name, 12) == ["failed"] * 3 + ["throttled"] * 9
     with pytest.raises(SignInThrottled, match="too many failed sign-ins: try again in 2 s"):
-        accounts.authenticate(p.db, p.doc.name, "doc-password")
+        p.db.authenticate(p.doc.name, "doc-password")
     log = [a for a in _log(p) if a.action.startswith("login")]
     mine = [a for a in log if a.entity_id == p.doc.id]
     assert [a.action for a in mine].count("login.failed") == 3
@@ -95,7 +95,7 @@ def test_twelve_wrong_passwords_then_the_right_one_is_refused(people) -> None:
     assert "login" not in [a.action for a in mine]
     assert not any("password" in (a.detail or "") for a in log)
     # another account is not affected
-    assert accounts.authenticate(p.db, p.doc2.name, "doc2-password") == p.doc2
+    assert p.db.authenticate(p.doc2.name, "doc2-password") == p.doc2
 
 
 def test_lock_after_ten_failures_then_the_right_password_after_it(people, clock) -> None:
@@ -107,9 +107,9 @@ def test_lock_after_ten_failures_then_the_right_password_after_it(people, clock)
     assert len(locked) == 1 and locked[0].entity_id == p.doc.id and "15 min" in locked[0].detail
     clock.advance(14 * 60)
     with pytest.raises(SignInThrottled, match="try again in 60 s"):
-        accounts.authenticate(p.db, p.doc.name, "doc-password")
+        p.db.authenticate(p.doc.name, "doc-password")
     clock.advance(61)
-    assert accounts.authenticate(p.db, p.doc.name, "doc-password") == p.doc
+    assert p.db.authenticate(p.doc.name, "doc-password") == p.doc
     # a success starts the count again: three more failures cost no wait
     assert _fail(p.db, p.doc.name, 3) == ["failed"] * 3
 
@@ -122,9 +122,9 @@ def test_a_client_is_throttled_across_names(people, clock) -> None:
         assert _fail(p.db, name, 1, client="10.0.0.9") == ["failed"]
     clock.advance(1)
     with pytest.raises(SignInThrottled):
-        accounts.authenticate(p.db, p.doc.name, "doc-password", client="10.0.0.9")
-    assert accounts.authenticate(p.db, p.doc.name, "doc-password", client="10.0.0.10") == p.doc
-    assert accounts.authenticate(p.db, p.doc2.name, "doc2-password") == p.doc2  # no address known
+        p.db.authenticate(p.doc.name, "doc-password", client="10.0.0.9")
+    assert p.db.authenticate(p.doc.name, "doc-password", client="10.0.0.10") == p.doc
+    assert p.db.authenticate(p.doc2.name, "doc2-password") == p.doc2  # no address known
     refused = [a for a in _log(p)
                if a.action == "login.throttled" and "client=10.0.0.9" in (a.detail or "")]
     assert len(refused) == 1 and "(client)" in refused[0].detail and refused[0].entity_id == p.doc.id
@@ -135,13 +135,13 @@ def test_a_failed_name_is_kept_only_when_it_names_an_account(people) -> None:
     typed = "Tr0ub4dor&3-typed-into-the-name-field"
     for name in (typed, p.doc.name):
         with pytest.raises(AuthenticationError):
-            accounts.authenticate(p.db, name, "wrong-password", client="10.1.1.1")
+            p.db.authenticate(name, "wrong-password", client="10.1.1.1")
     failed = [a for a in _log(p) if a.action == "login.failed"]
     assert not any(typed in (a.detail or "") or typed in a.user for a in failed)
     assert [a.detail for a in failed][-2:] == ["unknown name; client=10.1.1.1",
                                                f"name={p.doc.name}; client=10.1.1.1"]
     assert failed[-1].entity_id == p.doc.id and failed[-2].entity_id is None
-    ok = accounts.authenticate(p.db, p.doc.name, "doc-password")
+    ok = p.db.authenticate(p.doc.name, "doc-password")
     entry = [a for a in _log(p) if a.action == "login"][-1]
     assert (entry.user, entry.entity_id) == (ok.name, ok.id)
 

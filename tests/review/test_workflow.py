@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 import pytest
 
 from echogpt.review import workflow as review
-from echogpt.review.accounts import PermissionDenied, Role, User
+from echogpt.review.accounts import User
+from echogpt.review.permissions import PermissionDenied, Role
 from echogpt.review.workflow import Action, InvalidTransition, Status
 from echogpt.schemas import CheckResult, Fact, Omission, StatementCheck, concept_vocabulary
 
@@ -63,6 +64,20 @@ def test_allowed_actions_for_buttons():
         Action.edit, Action.regenerate, Action.approve, Action.reject}
     assert review.allowed_actions(READER, Status.drafted) == []
     assert review.allowed_actions(DOC, Status.signed) == [Action.addendum]
+
+
+@pytest.mark.parametrize("user", [DOC, READER, ADMIN])
+@pytest.mark.parametrize("status", list(Status))
+def test_allowed_actions_are_the_transitions_that_go_through(user, status):
+    passing = []
+    for action in Action:
+        try:
+            review.transition(user, status, action)
+        except (PermissionDenied, InvalidTransition):
+            continue
+        passing.append(action)
+    assert sorted(review.allowed_actions(user, status)) == sorted(passing)
+    assert review.allowed_actions(user, status.value) == review.allowed_actions(user, status)
 
 
 def _check(verdicts=("supported",), omissions=(), facts=()):
