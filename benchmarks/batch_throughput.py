@@ -27,13 +27,13 @@ def main() -> None:
     args = parser.parse_args()
 
     from echogpt.batch import jobs as batch
-    from echogpt.review.accounts import cli_user
+    from echogpt.batch import worker as batch_worker
     from echogpt.review.store import Store
     from echogpt.synth.corpus import generate_corpus
 
     work = Path(tempfile.mkdtemp(prefix="echogpt-batch-bench-"))
     db = Store(f"sqlite:///{work / 'bench.sqlite'}")
-    user = cli_user(db)
+    user = db.cli_user()
     studies = generate_corpus(args.n, args.seed)[: args.n]
     job = batch.create_job(db, user, studies, mode=args.mode, base_model=args.base_model)
     load = 0.0
@@ -44,7 +44,7 @@ def main() -> None:
         load_generator(args.base_model, None)  # cached: the worker reuses it
         load = time.perf_counter() - t0
     t0 = time.perf_counter()
-    summary = batch.run_worker(job.id, db.url, chunk=args.chunk)
+    summary = batch_worker.run_worker(job.id, db.url, chunk=args.chunk)
     seconds = time.perf_counter() - t0
     view = batch.get_job(db, user, job.id)
     rate = 60.0 * summary.drafted / seconds if seconds else float("nan")

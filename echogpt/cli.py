@@ -379,7 +379,7 @@ def bench_checker_cmd(
 def batch_worker_cmd(job: int = typer.Option(..., "--job", help="Batch job id (from the app)"),
                      chunk: int = typer.Option(8, min=1, help="Studies claimed per transaction")) -> None:
     """Run a batch generation job: draft and check its pending studies; safe to kill and rerun."""
-    from echogpt.batch.jobs import run_worker
+    from echogpt.batch.worker import run_worker
     from echogpt.review.database import NotFound
 
     try:

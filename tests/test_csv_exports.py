@@ -55,11 +55,12 @@ def test_reader_analysis_tables(tmp_path: Path) -> None:
 
 def test_batch_results_export(people) -> None:
     from echogpt.batch import jobs as batch
+    from echogpt.batch import worker as batch_worker
 
     studies = [Study(study_id=f + people.tag, findings_text="Normal LV size and function, LVEF 60%.")
                for f in FORMULAS]
     job = batch.create_job(people.db, people.doc, studies, mode="template")
-    batch.run_worker(job.id, people.db.url)
+    batch_worker.run_worker(job.id, people.db.url)
     cells = _cells(batch.export_results(people.db, people.doc, job.id, "csv"))
     _inert(cells, [f.strip() + people.tag for f in FORMULAS])  # study ids are stripped
 

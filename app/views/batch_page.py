@@ -1,6 +1,7 @@
 """Batch page: upload a file of studies, start a batch job, follow its progress (it survives a
 reload; a stopped worker can be resumed), filter flagged results, download them, open a row in
-the draft page, and send chosen drafts to the worklist. Logic lives in ``echogpt.batch.jobs``.
+the draft page, and send chosen drafts to the worklist. Logic lives in ``echogpt.batch.jobs`` and
+``echogpt.batch.worker``.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ import streamlit as st
 
 from app import services, state
 from echogpt.batch import jobs as batch
+from echogpt.batch import worker
 
 account = state.user()
 db = services.store()
@@ -23,10 +25,10 @@ with st.expander("New batch job", expanded=not st.session_state.get("batch_job")
                         help="template: the guideline baseline, no model")
     if st.button("Validate and start", key="batch_start", type="primary", disabled=upload is None):
         made: dict = {}
-        error = services.attempt(lambda: made.update(outcome=batch.submit_upload(
+        error = services.attempt(lambda: made.update(outcome=worker.submit_upload(
             db, account, upload.name, upload.getvalue(), mode, choice.base_model,
             choice.adapter_path)))
-        outcome = made.get("outcome") or batch.Upload(job_id=None, accepted=0, rejects=[],
+        outcome = made.get("outcome") or worker.Upload(job_id=None, accepted=0, rejects=[],
                                                       rejects_jsonl="", error=error)
         st.session_state["batch_upload"] = outcome
         if outcome.job_id is not None:
@@ -65,7 +67,7 @@ def show_progress() -> None:
     if job.status != "done" and not job.worker_alive:
         st.caption("No worker is running this job.")
         if st.button("Resume", key="batch_resume"):
-            error = services.attempt(batch.start_worker, db, account, job_id)
+            error = services.attempt(worker.start_worker, db, account, job_id)
             state.flash("error", error) if error else state.flash("info", "Worker started.")
             st.rerun()
 

@@ -1,6 +1,7 @@
-"""The batch worker: the job lease, claiming pending studies a few at a time in transactions,
-drafting (template or model) and checking them, and marking each done in the transaction that
-stores its draft. Killed at any point, a rerun releases the dead worker's claims and goes on.
+"""The batch worker: takes a job's lease, claims pending studies a few at a time, drafts them
+(template or model), checks them and stores each outcome, all through ``batch.jobs``. Killed at
+any point, a rerun releases the dead worker's claims and goes on. Also starts workers in the
+background, for the page's uploads and its Resume button.
 
     run_worker(job_id)                         # what ``echogpt batch-worker --job ID`` runs
     start_worker(db, user, job_id)             # the same in a background process
@@ -16,22 +17,18 @@ import sys
 import time
 import uuid
 from collections.abc import Callable
-from datetime import timedelta
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session
 
-from echogpt.batch.tables import BatchItemRow, BatchJobRow
+from echogpt.batch import jobs
+from echogpt.batch.tables import BatchJobRow
 from echogpt.review.accounts import User
-from echogpt.review.database import Database, NotFound
-from echogpt.review.tables import utcnow
+from echogpt.review.database import Database
 from echogpt.schemas import CheckResult, Study
 
 log = logging.getLogger(__name__)  # job and row ids only: never study ids or text
 
-LEASE_SECONDS = 300  # a worker on another host that has not written for this long is presumed dead
 CHUNK = 8  # studies claimed per transaction (one generate() batch for model modes)
 
 
@@ -44,79 +41,6 @@ class WorkerSummary(BaseModel):
     failed: int
     released: int  # claims of a dead worker put back to pending on start
     status: str
-
-
-def job_row(s: Session, job_id: int) -> BatchJobRow:
-    """The job's row; ``NotFound`` if there is none."""
-    job = s.get(BatchJobRow, job_id)
-    if job is None:
-        raise NotFound(f"no batch job {job_id}")
-    return job
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:  # a killed child not yet reaped by its parent is a zombie: dead for our purposes
-        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z"
-    except OSError:
-        return True
-
-
-def lease_held(job: BatchJobRow) -> bool:
-    """True while a worker holds the job: its process is alive on this host, or (another host)
-    it wrote within LEASE_SECONDS."""
-    if not job.worker_token or job.heartbeat_at is None:
-        return False
-    host = job.worker_token.split("|", 1)[0]
-    if host == socket.gethostname() and job.worker_pid:
-        return _pid_alive(job.worker_pid)
-    return utcnow() - job.heartbeat_at < timedelta(seconds=LEASE_SECONDS)
-
-
-def _take_lease(db: Database, job_id: int, token: str) -> tuple[bool, int]:
-    """Become the job's worker; put back claims left by a dead one. (taken?, claims released)."""
-    with db.transaction() as s:
-        job = s.get(BatchJobRow, job_id, with_for_update=True)
-        if job is None:
-            raise NotFound(f"no batch job {job_id}")
-        if job.status == "done" or (job.worker_token != token and lease_held(job)):
-            return False, 0
-        released = s.execute(update(BatchItemRow).where(
-            BatchItemRow.job_id == job_id, BatchItemRow.status == "claimed").values(
-            status="pending", claimed_by=None)).rowcount
-        now = utcnow()
-        job.worker_token, job.worker_pid, job.heartbeat_at = token, os.getpid(), now
-        job.started_at, job.finished_at, job.status, job.error = now, None, "running", None
-        return True, released
-
-
-def _claim(db: Database, job_id: int, token: str, n: int) -> list[BatchItemRow] | None:
-    """Claim up to ``n`` pending rows in one transaction; None when the lease was lost."""
-    with db.transaction() as s:
-        job = s.get(BatchJobRow, job_id)
-        if job is None or job.worker_token != token:
-            return None
-        job.heartbeat_at = utcnow()
-        q = (select(BatchItemRow).where(BatchItemRow.job_id == job_id,
-                                        BatchItemRow.status == "pending")
-             .order_by(BatchItemRow.position).limit(n).with_for_update(skip_locked=True))
-        rows = list(s.scalars(q))
-        for r in rows:
-            r.status, r.claimed_by = "claimed", token
-        return rows
-
-
-def _finish_item(db: Database, item_id: int, token: str, values: dict) -> bool:
-    with db.transaction() as s:
-        res = s.execute(update(BatchItemRow).where(
-            BatchItemRow.id == item_id, BatchItemRow.status == "claimed",
-            BatchItemRow.claimed_by == token).values(**values, finished_at=utcnow()))
-        return res.rowcount == 1
 
 
 def _check_values(text: str, check: CheckResult | None) -> dict:
@@ -164,7 +88,7 @@ def run_worker(job_id: int, url: str | None = None, *, chunk: int = CHUNK,
         job_id: The job.
         url: Database URL (default: the configured one).
         chunk: Studies claimed per transaction.
-        checker: ``hallucination.check``-shaped function (default: the checker).
+        checker: ``checker.check.check``-shaped function (default: the checker).
         progress: Called with the number of studies finished after each chunk.
 
     Returns:
@@ -176,21 +100,18 @@ def run_worker(job_id: int, url: str | None = None, *, chunk: int = CHUNK,
     token = f"{socket.gethostname()}|{os.getpid()}|{uuid.uuid4().hex[:12]}"
     drafted = failed = 0
     try:
-        taken, released = _take_lease(db, job_id, token)
+        taken, released = jobs.take_lease(db, job_id, token)
         if not taken:
-            with db.transaction() as s:
-                status = job_row(s, job_id).status
+            status = jobs.job_status(db, job_id)
             return WorkerSummary(job_id=job_id, drafted=0, failed=0, released=0,
                                  status="busy" if status != "done" else "done")
-        with db.transaction() as s:
-            job = job_row(s, job_id)
         try:
-            draft = _drafter(job)
+            draft = _drafter(jobs.job_settings(db, job_id))
         except Exception as exc:  # noqa: BLE001 - the job records why, in one line
-            _end(db, job_id, token, "failed", f"{type(exc).__name__}: {str(exc)[:300]}")
+            jobs.end_job(db, job_id, token, "failed", f"{type(exc).__name__}: {str(exc)[:300]}")
             return WorkerSummary(job_id=job_id, drafted=0, failed=0, released=released,
                                  status="failed")
-        while (rows := _claim(db, job_id, token, chunk)):
+        while (rows := jobs.claim(db, job_id, token, chunk)):
             studies = [Study.model_validate_json(r.study_json) for r in rows]
             try:
                 drafts = draft(studies)
@@ -198,8 +119,8 @@ def run_worker(job_id: int, url: str | None = None, *, chunk: int = CHUNK,
                 drafts = [exc] * len(rows)
             for row, st, d in zip(rows, studies, drafts, strict=True):
                 if isinstance(d, Exception):
-                    ok = _finish_item(db, row.id, token, {"status": "failed",
-                                                          "error": f"{type(d).__name__}: {d}"[:500]})
+                    ok = jobs.finish_item(db, row.id, token,
+                                          {"status": "failed", "error": f"{type(d).__name__}: {d}"[:500]})
                     failed += ok
                     continue
                 text, model, phash, seconds = d
@@ -209,27 +130,17 @@ def run_worker(job_id: int, url: str | None = None, *, chunk: int = CHUNK,
                 except Exception as exc:  # noqa: BLE001 - keep the draft, say the check failed
                     values = _check_values(text, None) | {"error": f"check failed: {exc}"[:500]}
                 values |= {"model": model, "prompt_hash": phash, "seconds": round(seconds, 4)}
-                drafted += _finish_item(db, row.id, token, values)
+                drafted += jobs.finish_item(db, row.id, token, values)
             if progress:
                 progress(drafted + failed)
         if rows is None:  # lease lost to another worker
             return WorkerSummary(job_id=job_id, drafted=drafted, failed=failed, released=released,
                                  status="lost")
-        status = _end(db, job_id, token, "done", None)
+        status = jobs.end_job(db, job_id, token, "done", None)
         return WorkerSummary(job_id=job_id, drafted=drafted, failed=failed, released=released,
                              status=status)
     finally:
         db.dispose()
-
-
-def _end(db: Database, job_id: int, token: str, status: str, error: str | None) -> str:
-    with db.transaction() as s:
-        job = job_row(s, job_id)
-        if job.worker_token != token:
-            return job.status
-        job.status, job.error, job.finished_at = status, error, utcnow()
-        job.worker_token = job.worker_pid = None
-        return status
 
 
 _CHILDREN: dict[int, subprocess.Popen] = {}  # spawned workers, kept so they are reaped
@@ -249,12 +160,8 @@ def start_worker(db: Database, user: User, job_id: int) -> int | None:
     for pid, proc in list(_CHILDREN.items()):
         if proc.poll() is not None:
             del _CHILDREN[pid]
-    with db.transaction() as s:
-        me = db.acting(s, user, "batch.run")
-        job = job_row(s, job_id)
-        if job.status == "done" or lease_held(job):
-            return None
-        db.audit(s, me, "batch.start", entity="batch_job", entity_id=job_id)
+    if not jobs.record_start(db, user, job_id):
+        return None
     from echogpt.config import Settings
 
     logs = Path(Settings().home) / "batch"
@@ -266,3 +173,35 @@ def start_worker(db: Database, user: User, job_id: int) -> int | None:
                                 stdin=subprocess.DEVNULL, start_new_session=True)
     _CHILDREN[proc.pid] = proc
     return proc.pid
+
+
+class Upload(BaseModel):
+    """An uploaded studies file: the job started (if any) and every rejected row."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    job_id: int | None
+    accepted: int
+    rejects: list[dict]
+    rejects_jsonl: str
+    error: str | None = None
+
+
+def submit_upload(db: Database, user: User, name: str, data: bytes, mode: jobs.JobMode,
+                  base_model: str | None = None, adapter: str | None = None) -> Upload:
+    """Validate an uploaded CSV/JSONL/Parquet (``data.load_studies_bytes``), queue a job of the
+    valid studies and start its worker; rejects are returned, never dropped silently."""
+    from echogpt.data.load import load_studies_bytes
+    from echogpt.files import FileError
+
+    try:
+        result = load_studies_bytes(data, name)
+    except FileError as exc:
+        return Upload(job_id=None, accepted=0, rejects=[], rejects_jsonl="", error=str(exc))
+    rejects = [{"row": r.row, "study_id": r.study_id, "reason": r.reason()} for r in result.rejects]
+    jsonl = "".join(r.model_dump_json() + "\n" for r in result.rejects)
+    if not result.studies:
+        return Upload(job_id=None, accepted=0, rejects=rejects, rejects_jsonl=jsonl,
+                      error="no valid studies in the file")
+    job = jobs.create_job(db, user, result.studies, mode, base_model, adapter, name=f"{name} ({mode})")
+    start_worker(db, user, job.id)
+    return Upload(job_id=job.id, accepted=len(result.studies), rejects=rejects, rejects_jsonl=jsonl)

@@ -25,6 +25,7 @@ from echogpt.batch import jobs as batch
 from echogpt.batch import worker as batch_worker
 from echogpt.batch.tables import BatchItemRow, BatchJobRow
 from echogpt.review.permissions import PermissionDenied
+from echogpt.review.tables import utcnow
 from echogpt.schemas import Study
 
 db_url, people, pg_url = _db.db_url, _db.people, _db.pg_url  # fixtures
@@ -52,7 +53,7 @@ def test_template_job_drafts_and_checks_every_study_once(people):
     db = people.db
     job = batch.create_job(db, people.doc, _studies(5), mode="template")
     assert (job.status, job.total, job.done) == ("queued", 5, 0)
-    summary = batch.run_worker(job.id, db.url, chunk=2)
+    summary = batch_worker.run_worker(job.id, db.url, chunk=2)
     assert (summary.status, summary.drafted, summary.failed) == ("done", 5, 0)
     view = batch.get_job(db, people.doc, job.id)
     assert (view.status, view.done, view.fraction) == ("done", 5, 1.0)
@@ -71,7 +72,7 @@ def test_template_job_drafts_and_checks_every_study_once(people):
         assert len(check.statements) == len(split_statements(item.impression))
         assert item.supported == check.summary["supported"]
     # a second worker finds nothing to do and drafts nothing again
-    again = batch.run_worker(job.id, db.url)
+    again = batch_worker.run_worker(job.id, db.url)
     assert (again.status, again.drafted) == ("done", 0)
     assert _counts(db, job.id) == {"done": 5}
 
@@ -87,7 +88,7 @@ def test_flagged_rows_filter_and_exports(people, monkeypatch):
                             for s in sts]
 
     monkeypatch.setattr(batch_worker, "_drafter", drafter)
-    batch.run_worker(job.id, db.url)
+    batch_worker.run_worker(job.id, db.url)
     flagged = batch.results(db, people.doc, job.id, flagged_only=True)
     assert "tamp" in [r.study_id for r in flagged]
     tamp = next(r for r in flagged if r.study_id == "tamp")
@@ -105,7 +106,7 @@ def test_flagged_rows_filter_and_exports(people, monkeypatch):
 def test_send_to_worklist_stores_drafts_once(people):
     db = people.db
     job = batch.create_job(db, people.doc, _studies(3), mode="template")
-    batch.run_worker(job.id, db.url)
+    batch_worker.run_worker(job.id, db.url)
     assert batch.send_to_worklist(db, people.doc, job.id, ["s000", "s002"]) == 2
     assert batch.send_to_worklist(db, people.doc, job.id, ["s000", "s002"]) == 0  # already sent
     item = db.worklist_item(people.doc, "s000")
@@ -126,7 +127,7 @@ def test_roles_and_bad_input(people):
     for call in (lambda: batch.get_job(db, people.reader, job.id),
                  lambda: batch.results(db, people.reader, job.id),
                  lambda: batch.list_jobs(db, people.reader),
-                 lambda: batch.start_worker(db, people.reader, job.id)):
+                 lambda: batch_worker.start_worker(db, people.reader, job.id)):
         with pytest.raises(PermissionDenied):
             call()
     with pytest.raises(ValueError, match="more than once"):
@@ -152,17 +153,17 @@ def test_a_live_lease_keeps_a_second_worker_out(people):
     with db.transaction() as s:
         row = s.get(BatchJobRow, job.id)
         row.worker_token = f"{socket.gethostname()}|{os.getpid()}|other"
-        row.worker_pid, row.heartbeat_at, row.status = os.getpid(), batch_worker.utcnow(), "running"
+        row.worker_pid, row.heartbeat_at, row.status = os.getpid(), utcnow(), "running"
     assert batch.get_job(db, people.doc, job.id).worker_alive
-    assert batch.run_worker(job.id, db.url).status == "busy"
-    assert batch.start_worker(db, people.doc, job.id) is None
+    assert batch_worker.run_worker(job.id, db.url).status == "busy"
+    assert batch_worker.start_worker(db, people.doc, job.id) is None
     assert _counts(db, job.id) == {"pending": 2}
 
 
 def test_worker_failure_is_recorded_not_raised(people, monkeypatch):
     db = people.db
     job = batch.create_job(db, people.doc, _studies(2), mode="zero-shot", base_model="/no/such/model")
-    summary = batch.run_worker(job.id, db.url)
+    summary = batch_worker.run_worker(job.id, db.url)
     assert summary.status == "failed"
     view = batch.get_job(db, people.doc, job.id)
     assert view.status == "failed" and view.error and not view.worker_alive
@@ -195,7 +196,7 @@ def test_sigkill_mid_job_then_resume_drafts_every_study_exactly_once(people, tmp
     at_kill = _counts(db, job.id)
     assert at_kill.get("claimed", 0) > 0 and at_kill.get("done", 0) < n  # truly mid-job
     assert not batch.get_job(db, people.doc, job.id).worker_alive
-    summary = batch.run_worker(job.id, db.url, chunk=4)
+    summary = batch_worker.run_worker(job.id, db.url, chunk=4)
     assert summary.status == "done" and summary.released == at_kill["claimed"]
     assert summary.drafted == n - at_kill.get("done", 0)
     assert _counts(db, job.id) == {"done": n}
