@@ -11,6 +11,7 @@ import streamlit as st
 
 from app import services, state
 from echogpt.reader import admin as ra
+from echogpt.reader import design as rd
 from echogpt.reader import stats as reader_stats
 from echogpt.reader import study as rs
 
@@ -31,28 +32,28 @@ with st.expander("New reader study", expanded=False):
     reference = st.text_input("Reference source (e.g. cardiologist; optional)", key="rs_reference")
     if st.button("Create", key="rs_create", disabled=upload is None or not name.strip()):
         def create() -> None:
-            d = rs.Design(preference=design != "likert", likert=design != "preference", pairs=pairs,
+            d = rd.Design(preference=design != "likert", likert=design != "preference", pairs=pairs,
                           reference=reference.strip() or None)
-            cases = rs.parse_cases(upload.getvalue().decode("utf-8"), upload.name)
-            ra.create_study(db, account, name.strip(), cases, readers, int(per) or None, d,
+            cases = rd.parse_cases(upload.getvalue().decode("utf-8"), upload.name)
+            rs.create_study(db, account, name.strip(), cases, readers, int(per) or None, d,
                             int(seed) or None)
         error = services.attempt(create)
         state.flash("error", error) if error else state.flash("success", f"Reader study {name} created.")
         st.rerun()
 
-studies = ra.list_studies(db, account)
+studies = rs.list_studies(db, account)
 if not studies:
     st.info("No reader studies yet.")
     st.stop()
 study = st.selectbox("Study", studies, index=len(studies) - 1, key="rs_pick")
-summary = ra.study_summary(db, account, study)
+summary = rs.study_summary(db, account, study)
 d = summary.design
 st.caption(f"{summary.cases} cases · sources {', '.join(d.sources)} · pairs {d.pairs} · "
            f"{'A-vs-B ' if d.preference else ''}{'Likert ' if d.likert else ''}· seed {summary.seed}")
 st.dataframe([{"reader": r, "answered": p.answered, "tasks": p.total}
               for r, p in summary.readers.items()], hide_index=True, key="rs_progress")
 
-rows = ra.export_ratings(db, account, study)
+rows = rs.export_ratings(db, account, study)
 st.download_button("Download raw ratings with the source key (CSV)", ra.ratings_csv(rows),
                    file_name=f"{study}-ratings.csv", key="rs_download")
 if not rows:

@@ -20,8 +20,11 @@ from pydantic import BaseModel, ConfigDict
 
 from echogpt.evaluation import stats
 from echogpt.files import csv_safe
+from echogpt.reader import study as records
+from echogpt.reader.design import DIMENSIONS
 from echogpt.review.accounts import User
 from echogpt.review.database import Database
+from echogpt.review.store import Store
 
 
 class Analysis(BaseModel):
@@ -151,8 +154,6 @@ def analyze_rows(name: str, rows: list[dict[str, Any]], texts: dict[str, dict[st
 
 
 def _dim_order(d: str) -> tuple[int, str]:
-    from echogpt.reader.study import DIMENSIONS
-
     return (DIMENSIONS.index(d) if d in DIMENSIONS else len(DIMENSIONS), d)
 
 
@@ -259,13 +260,11 @@ def analyze(db: Database, user: User, name: str, metric: str = "rouge",
     Returns:
         The analysis.
     """
-    from echogpt.reader import admin as ra
-
-    rows = ra.export_ratings(db, user, name)
-    summary = ra.study_summary(db, user, name)
-    texts = ra.source_texts(db, user, name) if summary.design.reference else None
+    rows = records.export_ratings(db, user, name)
+    summary = records.study_summary(db, user, name)
+    texts = records.source_texts(db, user, name) if summary.design.reference else None
     return analyze_rows(name, rows, texts, summary.design.reference, metric, metric_key,
-                        ra.case_metrics(db, user, name))
+                        records.case_metrics(db, user, name))
 
 
 def plot_analysis(result: Analysis, out_dir: str | Path) -> list[Path]:
@@ -379,8 +378,6 @@ def format_analysis(result: Analysis) -> str:
 
 def analyze_to_folder(name: str, out_dir: str | Path, metric: str = "rouge") -> Analysis:
     """``analyze`` as the local admin, written to ``out_dir`` (``write_analysis``)."""
-    from echogpt.review.store import Store
-
     db = Store()
     try:
         result = analyze(db, db.cli_user(), name, metric)

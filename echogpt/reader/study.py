@@ -1,126 +1,52 @@
-"""Blinded reader studies: an admin creates a study from cases with two or more report sources;
-each reader rates their own randomised tasks (A-vs-B preference per dimension and/or 1-5 Likert
-per report); the admin exports the ratings with the unblinding key and analyses them.
+"""Reader studies in the database, the one module of ``reader`` that opens transactions. An admin
+creates a study from cases with two or more report sources (blinded reports, the source key, each
+reader's randomised tasks from recorded seeds), follows progress and exports the ratings with the
+unblinding key; each reader rates their own tasks (A-vs-B preference per dimension and/or 1-5
+Likert per report). What a study is (cases, design, scales, views): ``reader.design``.
 
-Blinding is enforced here and in the queries: functions a reader may call never read the
-``reader_source_key`` table, return reports only by random id with normalised text, and only
-the reader's own answers. Format and coding: ``docs/reader_study.md``.
+Blinding is enforced here and in the queries: functions a reader may call (``reader.rate``) never
+read the ``reader_source_key`` table, return reports only by random id with normalised text, and
+only the reader's own answers; everything else needs ``reader.manage`` (admins).
 
+    create_study(db, admin, "pilot", load_cases("cases.jsonl"), ["r1", "r2"], 50, Design())
     task = next_task(db, reader, "pilot"); submit_answer(db, reader, "pilot", task.position, {...})
-    # creation, export and the unblinding key: ``echogpt.reader.admin`` (admin only)
+    rows = export_ratings(db, admin, "pilot")          # with source_a / source_b
 """
 
 from __future__ import annotations
 
-import itertools
 import json
-import re
-from pathlib import Path
-from typing import Literal
+import random
+import secrets
+from collections.abc import Sequence
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from echogpt.reader.design import (
+    LIKERT_SCALE,
+    PREFERENCE_SCALE,
+    BlindReport,
+    Case,
+    Design,
+    ReaderProgress,
+    ReaderTask,
+    StudySummary,
+    normalize_report,
+)
 from echogpt.reader.tables import (
     ReaderAnswerRow,
     ReaderAssignmentRow,
     ReaderCaseRow,
     ReaderReportRow,
+    ReaderSourceKeyRow,
     ReaderStudyRow,
     ReaderTaskRow,
 )
 from echogpt.review.accounts import User
 from echogpt.review.database import Database, NotFound
-from echogpt.review.permissions import PermissionDenied
-from echogpt.text import number_statements, split_statements
-
-DIMENSIONS = ["completeness", "conciseness", "correctness", "clinical_utility"]
-PREFERENCE_SCALE = {-2: "A much better", -1: "A somewhat better", 0: "No preference",
-                    1: "B somewhat better", 2: "B much better"}
-"""EchoGPT's 5-level A-vs-B preference, coded toward report B (negative: A preferred)."""
-LIKERT_SCALE = {1: "Very poor", 2: "Poor", 3: "Acceptable", 4: "Good", 5: "Excellent"}
-
-
-class Case(BaseModel):
-    """One line of the cases JSONL: what readers see and the reports to compare."""
-
-    model_config = ConfigDict(extra="forbid")
-    case_id: str = Field(min_length=1, max_length=128)
-    findings_text: str = Field(min_length=1, description="The study findings shown to readers")
-    reports: dict[str, str] = Field(description="source name -> report text (two or more)")
-    metrics: dict[str, dict[str, float]] | None = Field(
-        None, description="Optional per-source automatic metrics, source -> {name: value}")
-
-    @model_validator(mode="after")
-    def _two_sources(self) -> Case:
-        if len(self.reports) < 2:
-            raise ValueError("a case needs reports from two or more sources")
-        if any(not t.strip() for t in self.reports.values()):
-            raise ValueError("a report is empty")
-        return self
-
-
-class Design(BaseModel):
-    """What readers do. Pair rule: ``all`` shows every pair of sources (B is the later source in
-    ``sources`` order); ``vs_reference`` shows each other source against ``reference`` (B is the
-    other source). Preference values are stored toward B *as shown* and recoded toward the design's
-    B for analysis."""
-
-    model_config = ConfigDict(extra="forbid")
-    preference: bool = Field(True, description="A-vs-B 5-level preference per dimension")
-    likert: bool = Field(False, description="Absolute 1-5 Likert per report and dimension")
-    dimensions: list[str] = Field(default_factory=lambda: list(DIMENSIONS), min_length=1)
-    pairs: Literal["all", "vs_reference"] = Field("all", description="Which pairs are shown")
-    reference: str | None = Field(None, description="Reference source (metrics, vs_reference)")
-    sources: list[str] = Field(default_factory=list, description="Source order; default sorted")
-
-    @model_validator(mode="after")
-    def _consistent(self) -> Design:
-        if not (self.preference or self.likert):
-            raise ValueError("choose preference, likert or both")
-        if self.pairs == "vs_reference" and not self.reference:
-            raise ValueError("pairs vs_reference needs a reference source")
-        return self
-
-    def source_pairs(self) -> list[tuple[str, str]]:
-        """(design A, design B) source pairs shown for each case."""
-        if self.pairs == "vs_reference":
-            return [(self.reference, s) for s in self.sources if s != self.reference]
-        return list(itertools.combinations(self.sources, 2))
-
-
-class BlindReport(BaseModel):
-    """A report as a reader sees it."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    label: str  # "A", "B" or "Report"
-    report_id: str  # random public id
-    text: str
-
-
-class ReaderTask(BaseModel):
-    """One screen of a reader's session."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    study: str
-    position: int
-    total: int
-    kind: Literal["ab", "likert"]
-    findings_text: str
-    reports: list[BlindReport]
-    dimensions: list[str]
-    scale: dict[int, str]
-    answers: dict[str, int] | None  # this reader's latest answer, when resuming
-    comment: str | None
-
-
-class ReaderProgress(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    study: str
-    answered: int
-    total: int
-
+from echogpt.review.permissions import PermissionDenied, may
+from echogpt.review.tables import UserRow
 
 # ---------------------------------------------------------------- helpers
 
@@ -130,47 +56,6 @@ def _study_row(s: Session, name: str) -> ReaderStudyRow:
     if row is None:
         raise NotFound(f"no reader study '{name}'")
     return row
-
-
-def normalize_report(text: str) -> str:
-    """The report as readers see it: one statement per line, numbered ``1.``, single spaces,
-    each ending with a full stop, so numbering, bullets or spacing cannot reveal the source."""
-    statements = []
-    for st in split_statements(text):
-        body = re.sub(r"\s+", " ", st.text).strip()
-        body = body[0].upper() + body[1:] if body else body
-        statements.append(body if body.endswith((".", "!", "?")) else body + ".")
-    return number_statements(statements)
-
-
-def parse_cases(text: str, source: str = "cases") -> list[Case]:
-    """Validate cases JSONL text (``ValueError`` naming the line of the first bad one)."""
-    cases = []
-    for n, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            cases.append(Case.model_validate_json(line))
-        except ValidationError as exc:
-            err = exc.errors()[0]
-            where = ".".join(str(x) for x in err["loc"])
-            raise ValueError(f"{source} line {n}: {where + ': ' if where else ''}"
-                             f"{err['msg'].removeprefix('Value error, ')}") from None
-    if not cases:
-        raise ValueError(f"{source} holds no cases")
-    return cases
-
-
-def load_cases(path: str | Path) -> list[Case]:
-    """Read and validate a cases JSONL file (see :func:`parse_cases`)."""
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ValueError(f"cannot read {path}: {exc}") from None
-    return parse_cases(text, str(path))
-
-
-# ---------------------------------------------------------------- rating (readers)
 
 
 def _assignment(s: Session, me: User, name: str) -> tuple[ReaderStudyRow, ReaderAssignmentRow]:
@@ -190,6 +75,9 @@ def _answered(s: Session, a: ReaderAssignmentRow) -> set[int]:
 
 def _task_count(s: Session, a: ReaderAssignmentRow) -> int:
     return s.scalar(select(func.count()).where(ReaderTaskRow.assignment_pk == a.id)) or 0
+
+
+# ---------------------------------------------------------------- rating (readers)
 
 
 def my_studies(db: Database, user: User) -> list[ReaderProgress]:
@@ -286,3 +174,209 @@ def submit_answer(db: Database, user: User, study: str, position: int, answers: 
                               comment=(comment or "").strip() or None, seconds=seconds))
         s.flush()
         return ReaderProgress(study=study, answered=len(_answered(s, a)), total=_task_count(s, a))
+
+
+# ---------------------------------------------------------------- the admin side
+
+
+def create_study(db: Database, user: User, name: str, cases: Sequence[Case], readers: Sequence[str],
+                 cases_per_reader: int | None = None, design: Design | None = None,
+                 seed: int | None = None) -> StudySummary:
+    """Create a reader study with blinded reports and each reader's randomised task list.
+
+    Args:
+        db: The store.
+        user: An admin.
+        name: Unique study name.
+        cases: Cases, every one with the same set of sources.
+        readers: Account names (reader or cardiologist role).
+        cases_per_reader: Cases each reader rates (default: all). Cases are dealt in rotation
+            over a shuffled case list, so coverage is even and readers overlap.
+        design: Preference and/or Likert, dimensions, pair rule.
+        seed: Seed of every random choice (default: drawn and recorded).
+
+    Returns:
+        The study summary.
+    """
+    design = (design or Design()).model_copy(deep=True)
+    seed = secrets.randbelow(2**31) if seed is None else seed
+    if not cases:
+        raise ValueError("no cases")
+    keys = [c.case_id for c in cases]
+    if len(set(keys)) != len(keys):
+        raise ValueError(f"case '{next(k for k in keys if keys.count(k) > 1)}' appears twice")
+    sources = set(cases[0].reports)
+    bad = next((c for c in cases if set(c.reports) != sources), None)
+    if bad is not None:
+        raise ValueError(f"case '{bad.case_id}' has sources {sorted(bad.reports)}, "
+                         f"the first case {sorted(sources)}: every case needs the same sources")
+    design.sources = design.sources or sorted(sources)
+    if set(design.sources) != sources:
+        raise ValueError(f"design sources {design.sources} differ from the cases' {sorted(sources)}")
+    if design.reference is not None and design.reference not in sources:
+        raise ValueError(f"reference '{design.reference}' is not a source: {sorted(sources)}")
+    per = cases_per_reader or len(cases)
+    if not 1 <= per <= len(cases):
+        raise ValueError(f"cases per reader must be 1 to {len(cases)}")
+    if not readers or len(set(readers)) != len(readers):
+        raise ValueError("name one or more distinct readers")
+    rng = random.Random(seed)
+    with db.transaction() as s:
+        me = db.acting(s, user, "reader.manage")
+        if s.scalars(select(ReaderStudyRow.id).where(ReaderStudyRow.name == name)).first():
+            raise ValueError(f"a reader study named '{name}' exists")
+        accounts = {u.name: u for u in s.scalars(select(UserRow).where(UserRow.name.in_(readers)))}
+        for r in readers:
+            if r not in accounts or not accounts[r].active or not may(accounts[r].role, "reader.rate"):
+                raise ValueError(f"'{r}' is not an active reader or cardiologist account")
+        study = ReaderStudyRow(name=name, design_json=design.model_dump_json(), seed=seed,
+                               created_by=me.id)
+        s.add(study)
+        s.flush()
+        case_rows, report_ids = [], []
+        for c in cases:
+            row = ReaderCaseRow(study_pk=study.id, case_key=c.case_id, context=c.findings_text,
+                                extra_json=json.dumps(c.metrics) if c.metrics else None)
+            s.add(row)
+            case_rows.append(row)
+        s.flush()
+        for c, row in zip(cases, case_rows, strict=True):
+            ids = {}
+            for src in design.sources:
+                rep = ReaderReportRow(case_pk=row.id, public_id=secrets.token_hex(8),
+                                      text=normalize_report(c.reports[src]) or c.reports[src].strip())
+                s.add(rep)
+                s.flush()
+                s.add(ReaderSourceKeyRow(report_pk=rep.id, source=src, original_text=c.reports[src]))
+                ids[src] = rep.id
+            report_ids.append(ids)
+        order = list(range(len(cases)))
+        rng.shuffle(order)
+        for k, r in enumerate(readers):
+            reader_seed = rng.randrange(2**31)
+            a = ReaderAssignmentRow(study_pk=study.id, reader_id=accounts[r].id, seed=reader_seed)
+            s.add(a)
+            s.flush()
+            mine = [order[(k * per + j) % len(cases)] for j in range(per)]
+            s.add_all(_tasks(a.id, mine, case_rows, report_ids, design, random.Random(reader_seed)))
+        db.audit(s, me, "reader_study.create", entity="reader_study", entity_id=study.id,
+                 detail=f"cases={len(cases)} readers={len(readers)} per_reader={per} seed={seed}")
+    return study_summary(db, user, name)
+
+
+def _tasks(assignment: int, mine: list[int], case_rows: list[ReaderCaseRow],
+           report_ids: list[dict[str, int]], design: Design, rng: random.Random) -> list[ReaderTaskRow]:
+    """One reader's tasks: cases in random order; within a case, pairs (sides drawn at random)
+    and Likert reports in random order."""
+    rng.shuffle(mine)
+    tasks, pos = [], 0
+    for ci in mine:
+        screens: list[tuple[str, int, int | None]] = []
+        if design.preference:
+            for a, b in design.source_pairs():
+                x, y = report_ids[ci][a], report_ids[ci][b]
+                screens.append(("ab", *((y, x) if rng.random() < 0.5 else (x, y))))
+        if design.likert:
+            screens += [("likert", report_ids[ci][src], None) for src in design.sources]
+        rng.shuffle(screens)
+        for kind, ra, rb in screens:
+            pos += 1
+            tasks.append(ReaderTaskRow(assignment_pk=assignment, position=pos,
+                                       case_pk=case_rows[ci].id, kind=kind, report_a=ra, report_b=rb))
+    return tasks
+
+
+def list_studies(db: Database, user: User) -> list[str]:
+    """Names of every reader study (admin)."""
+    with db.transaction() as s:
+        db.acting(s, user, "reader.manage")
+        return list(s.scalars(select(ReaderStudyRow.name).order_by(ReaderStudyRow.id)))
+
+
+def study_summary(db: Database, user: User, name: str) -> StudySummary:
+    """Design, seed, case count and each reader's progress (admin)."""
+    with db.transaction() as s:
+        db.acting(s, user, "reader.manage")
+        row = _study_row(s, name)
+        n_cases = s.scalar(select(func.count()).where(ReaderCaseRow.study_pk == row.id)) or 0
+        readers = {}
+        for a in s.scalars(select(ReaderAssignmentRow).where(ReaderAssignmentRow.study_pk == row.id)
+                           .order_by(ReaderAssignmentRow.id)):
+            readers[s.get(UserRow, a.reader_id).name] = ReaderProgress(
+                study=name, answered=len(_answered(s, a)), total=_task_count(s, a))
+        return StudySummary(name=name, seed=row.seed, design=Design.model_validate_json(row.design_json),
+                            cases=n_cases, readers=readers)
+
+
+def export_ratings(db: Database, user: User, name: str, all_answers: bool = False) -> list[dict]:
+    """Raw ratings with the unblinding key (admin): one row per answer and dimension.
+
+    Columns: reader, case_id, position, kind, dimension, value (as given: toward B shown, or
+    Likert), source_a, source_b (shown), report_a, report_b (public ids), design_a, design_b
+    and toward_design_b (preference recoded toward the design pair's B), comment, seconds, at,
+    latest (False for superseded answers, listed only with ``all_answers``).
+    """
+    with db.transaction() as s:
+        me = db.acting(s, user, "reader.manage")
+        row = _study_row(s, name)
+        design = Design.model_validate_json(row.design_json)
+        rank = {src: i for i, src in enumerate(design.sources)}
+        key = dict(s.execute(select(ReaderReportRow.id, ReaderSourceKeyRow.source).join(
+            ReaderSourceKeyRow, ReaderSourceKeyRow.report_pk == ReaderReportRow.id).join(
+            ReaderCaseRow, ReaderCaseRow.id == ReaderReportRow.case_pk).where(
+            ReaderCaseRow.study_pk == row.id)).all())
+        public = dict(s.execute(select(ReaderReportRow.id, ReaderReportRow.public_id).join(
+            ReaderCaseRow, ReaderCaseRow.id == ReaderReportRow.case_pk).where(
+            ReaderCaseRow.study_pk == row.id)).all())
+        q = (select(ReaderAnswerRow, ReaderTaskRow, ReaderCaseRow.case_key, UserRow.name)
+             .join(ReaderTaskRow, ReaderTaskRow.id == ReaderAnswerRow.task_pk)
+             .join(ReaderAssignmentRow, ReaderAssignmentRow.id == ReaderTaskRow.assignment_pk)
+             .join(ReaderCaseRow, ReaderCaseRow.id == ReaderTaskRow.case_pk)
+             .join(UserRow, UserRow.id == ReaderAnswerRow.reader_id)
+             .where(ReaderAssignmentRow.study_pk == row.id).order_by(ReaderAnswerRow.id))
+        answers = list(s.execute(q).all())
+        latest = {t.id: ans.id for ans, t, _, _ in answers}
+        out = []
+        for ans, t, case_key, reader in answers:
+            if not all_answers and latest[t.id] != ans.id:
+                continue
+            sa, sb = key[t.report_a], key.get(t.report_b) if t.report_b else None
+            flip = sb is not None and rank[sa] > rank[sb] if design.pairs == "all" else (
+                sb is not None and sa != design.reference)
+            for dim, value in json.loads(ans.answers_json).items():
+                out.append({
+                    "reader": reader, "case_id": case_key, "position": t.position, "kind": t.kind,
+                    "dimension": dim, "value": value, "source_a": sa, "source_b": sb,
+                    "report_a": public[t.report_a], "report_b": public.get(t.report_b),
+                    "design_a": (sb if flip else sa) if sb else None,
+                    "design_b": (sa if flip else sb) if sb else None,
+                    "toward_design_b": (-value if flip else value) if t.kind == "ab" else None,
+                    "comment": ans.comment, "seconds": ans.seconds, "at": ans.at.isoformat(),
+                    "latest": latest[t.id] == ans.id})
+        db.audit(s, me, "reader_study.export", entity="reader_study", entity_id=row.id,
+                 detail=f"rows={len(out)}")
+        return out
+
+
+def case_metrics(db: Database, user: User, name: str) -> dict[str, dict[str, dict[str, float]]]:
+    """Per-case automatic metrics supplied with the cases (admin): case_id -> source -> values."""
+    with db.transaction() as s:
+        db.acting(s, user, "reader.manage")
+        row = _study_row(s, name)
+        return {c.case_key: json.loads(c.extra_json) for c in s.scalars(
+            select(ReaderCaseRow).where(ReaderCaseRow.study_pk == row.id)) if c.extra_json}
+
+
+def source_texts(db: Database, user: User, name: str) -> dict[str, dict[str, str]]:
+    """The original report texts by case and source (admin; for automatic metrics)."""
+    with db.transaction() as s:
+        db.acting(s, user, "reader.manage")
+        row = _study_row(s, name)
+        q = (select(ReaderCaseRow.case_key, ReaderSourceKeyRow.source, ReaderSourceKeyRow.original_text)
+             .join(ReaderReportRow, ReaderReportRow.case_pk == ReaderCaseRow.id)
+             .join(ReaderSourceKeyRow, ReaderSourceKeyRow.report_pk == ReaderReportRow.id)
+             .where(ReaderCaseRow.study_pk == row.id))
+        out: dict[str, dict[str, str]] = {}
+        for case, src, text in s.execute(q):
+            out.setdefault(case, {})[src] = text
+        return out

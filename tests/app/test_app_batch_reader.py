@@ -13,7 +13,7 @@ import pytest
 from _app_fixtures import copilot_fixture, new_app, talking_model_fixture, texts  # noqa: F401
 
 from echogpt.batch import jobs as batch
-from echogpt.reader import admin as ra
+from echogpt.reader import design as rd
 from echogpt.reader import study as rs
 
 pytestmark = pytest.mark.timeout(180)
@@ -90,11 +90,11 @@ def test_batch_page_resumes_a_job_without_a_worker(copilot):
 
 
 def _reader_study(copilot, name: str = "pilot") -> str:
-    cases = [rs.Case(case_id=f"K{i}", findings_text=f"LVEF {50 + i}%. Mild MR.",
+    cases = [rd.Case(case_id=f"K{i}", findings_text=f"LVEF {50 + i}%. Mild MR.",
                      reports={SOURCES[0]: f"1. LVEF {50 + i}%.\n2. Mild mitral regurgitation.",
                               SOURCES[1]: f"LVEF {50 + i}%. Mild MR."}) for i in range(3)]
-    ra.create_study(copilot.db, copilot.boss, name, cases, ["reader", "doc"], None,
-                    rs.Design(likert=True, reference=SOURCES[0]), seed=4)
+    rs.create_study(copilot.db, copilot.boss, name, cases, ["reader", "doc"], None,
+                    rd.Design(likert=True, reference=SOURCES[0]), seed=4)
     return name
 
 
@@ -115,7 +115,7 @@ def test_reader_rates_blinded_tasks_and_resumes(copilot):
     assert not at.exception, at.exception
     assert "Task 2 of 9" in texts(at)
     assert rs.progress(copilot.db, copilot.reader, "pilot").answered == 1
-    rows = ra.export_ratings(copilot.db, copilot.boss, "pilot")
+    rows = rs.export_ratings(copilot.db, copilot.boss, "pilot")
     assert {r["comment"] for r in rows} == {"Both fine"} and all(r["seconds"] >= 0 for r in rows)
     assert all(r["value"] in (0, 3) for r in rows)
     resumed = new_app(copilot.reader).run()  # stop and come back: the next unanswered task
@@ -126,7 +126,7 @@ def test_reader_rates_blinded_tasks_and_resumes(copilot):
 
 
 def test_admin_creates_a_study_from_an_upload_and_sees_the_analysis(copilot):
-    cases = [rs.Case(case_id=f"U{i}", findings_text="LVEF 55%.",
+    cases = [rd.Case(case_id=f"U{i}", findings_text="LVEF 55%.",
                      reports={SOURCES[0]: "1. Normal LVEF 55%.", SOURCES[1]: "Normal LV function."})
              for i in range(4)]
     at = new_app(copilot.boss).run()
@@ -151,7 +151,7 @@ def test_admin_creates_a_study_from_an_upload_and_sees_the_analysis(copilot):
     assert not at.exception, at.exception
     assert at.download_button(key="rs_download")
     pref = at.dataframe[1].value
-    rows = ra.export_ratings(copilot.db, copilot.boss, "upl")
+    rows = rs.export_ratings(copilot.db, copilot.boss, "upl")
     for dim, mean in zip(pref["dimension"], pref["mean_toward_B"], strict=True):
         v = [r["toward_design_b"] for r in rows if r["kind"] == "ab" and r["dimension"] == dim]
         assert len(v) == 8 and mean == pytest.approx(sum(v) / 8, abs=1e-3)

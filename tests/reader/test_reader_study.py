@@ -19,6 +19,7 @@ import pytest
 from typer.testing import CliRunner
 
 from echogpt.reader import admin as ra
+from echogpt.reader import design as rd
 from echogpt.reader import stats as reader_stats
 from echogpt.reader import study as rs
 from echogpt.review import accounts
@@ -31,11 +32,11 @@ db_url, people, pg_url = _db.db_url, _db.people, _db.pg_url  # fixtures
 SOURCES = ("srcCardiologistQX", "srcFinetunedQX", "srcTemplateQX")
 
 
-def _cases(n: int) -> list[rs.Case]:
+def _cases(n: int) -> list[rd.Case]:
     out = []
     for i in range(n):
         ef = 35 + i % 30
-        out.append(rs.Case(case_id=f"C{i:03d}", findings_text=f"LVEF {ef}% by biplane. Mild MR.",
+        out.append(rd.Case(case_id=f"C{i:03d}", findings_text=f"LVEF {ef}% by biplane. Mild MR.",
                            reports={SOURCES[0]: f"1. LVEF {ef}%.\n2. Mild mitral regurgitation.",
                                     SOURCES[1]: f"LVEF  {ef}%.   Mild mitral regurgitation",
                                     SOURCES[2]: f"- Left ventricular ejection fraction {ef}%\n- Mild MR"},
@@ -50,8 +51,8 @@ def _readers(p, n: int, role: str = "reader") -> list:
 
 def _study(p, readers, n_cases=6, per=None, design=None, seed=11, name=None):
     name = name or f"st-{p.tag}-{random.random():.6f}"
-    ra.create_study(p.db, p.admin, name, _cases(n_cases), [r.name for r in readers], per,
-                    design or rs.Design(likert=True, reference=SOURCES[0]), seed)
+    rs.create_study(p.db, p.admin, name, _cases(n_cases), [r.name for r in readers], per,
+                    design or rd.Design(likert=True, reference=SOURCES[0]), seed)
     return name
 
 
@@ -71,7 +72,7 @@ def test_normalisation_hides_the_formatting_of_each_source():
              "LVEF  55%.   Mild mitral regurgitation",
              "- LVEF 55%\n- mild mitral regurgitation.",
              "(1) LVEF 55%.\n\n  (2)  Mild mitral regurgitation.  "]
-    assert {rs.normalize_report(t) for t in texts} == {"1. LVEF 55%.\n2. Mild mitral regurgitation."}
+    assert {rd.normalize_report(t) for t in texts} == {"1. LVEF 55%.\n2. Mild mitral regurgitation."}
 
 
 def test_a_reader_can_obtain_no_source_label_through_any_public_function(people):
@@ -89,18 +90,18 @@ def test_a_reader_can_obtain_no_source_label_through_any_public_function(people)
             p.db, r1, name, 2))),
     }
     admin_only = {
-        "create_study": lambda: ra.create_study(p.db, r1, "x", _cases(2), [r1.name]),
-        "list_studies": lambda: ra.list_studies(p.db, r1),
-        "study_summary": lambda: ra.study_summary(p.db, r1, name),
-        "export_ratings": lambda: ra.export_ratings(p.db, r1, name),
-        "case_metrics": lambda: ra.case_metrics(p.db, r1, name),
-        "source_texts": lambda: ra.source_texts(p.db, r1, name),
+        "create_study": lambda: rs.create_study(p.db, r1, "x", _cases(2), [r1.name]),
+        "list_studies": lambda: rs.list_studies(p.db, r1),
+        "study_summary": lambda: rs.study_summary(p.db, r1, name),
+        "export_ratings": lambda: rs.export_ratings(p.db, r1, name),
+        "case_metrics": lambda: rs.case_metrics(p.db, r1, name),
+        "source_texts": lambda: rs.source_texts(p.db, r1, name),
         "analyze": lambda: reader_stats.analyze(p.db, r1, name),
     }
     # Pure helpers and command-line wrappers (which act as the local admin, never as a reader).
     no_user = {"normalize_report", "load_cases", "parse_cases", "ratings_csv", "create_from_file",
                "export_to_file"}
-    public = {n for m in (rs, ra) for n, f in vars(m).items()
+    public = {n for m in (rd, rs, ra) for n, f in vars(m).items()
               if inspect.isfunction(f) and f.__module__ == m.__name__ and not n.startswith("_")}
     assert public | {"analyze"} == set(reader_calls) | set(admin_only) | no_user, \
         "a new public function needs a check here"
@@ -111,13 +112,13 @@ def test_a_reader_can_obtain_no_source_label_through_any_public_function(people)
             call()
         assert fn_name
     # and the admin does see them
-    assert set(ra.study_summary(p.db, p.admin, name).design.sources) == set(SOURCES)
+    assert set(rs.study_summary(p.db, p.admin, name).design.sources) == set(SOURCES)
 
 
 def test_reports_carry_random_ids_and_normalised_text(people):
     p = people
     (r1,) = _readers(p, 1)
-    name = _study(p, [r1], n_cases=1, design=rs.Design(preference=True, likert=True))
+    name = _study(p, [r1], n_cases=1, design=rd.Design(preference=True, likert=True))
     tasks = [rs.get_task(p.db, r1, name, k) for k in range(1, 7)]  # 3 pairs + 3 Likert
     texts = {r.text for t in tasks for r in t.reports}
     ids = {r.report_id for t in tasks for r in t.reports}
@@ -129,8 +130,8 @@ def test_reports_carry_random_ids_and_normalised_text(people):
 def test_order_and_sides_are_random_per_reader_and_reproducible_from_the_seed(people):
     p = people
     readers = _readers(p, 3)
-    first = _study(p, readers, n_cases=12, design=rs.Design(), seed=5)
-    again = _study(p, readers, n_cases=12, design=rs.Design(), seed=5)
+    first = _study(p, readers, n_cases=12, design=rd.Design(), seed=5)
+    again = _study(p, readers, n_cases=12, design=rd.Design(), seed=5)
 
     def plan(name, r):
         out = []
@@ -145,9 +146,9 @@ def test_order_and_sides_are_random_per_reader_and_reproducible_from_the_seed(pe
     # A/B sides are drawn: across readers the same pair is shown both ways round
     shown = {(tuple(sorted(texts)), texts) for pl in plans for _, texts in pl}
     assert len(shown) > len({key for key, _ in shown})
-    rows = ra.export_ratings(p.db, p.admin, first)
+    rows = rs.export_ratings(p.db, p.admin, first)
     assert rows == []  # nothing answered yet
-    assert ra.study_summary(p.db, p.admin, first).seed == 5
+    assert rs.study_summary(p.db, p.admin, first).seed == 5
 
 
 def test_answers_are_private_saved_as_given_and_resumable(people):
@@ -166,7 +167,7 @@ def test_answers_are_private_saved_as_given_and_resumable(people):
     t1 = rs.get_task(p.db, r1, name, 1)
     rs.submit_answer(p.db, r1, name, 1, _answer(t1, -1), "changed", 4.0)
     assert rs.get_task(p.db, r1, name, 1).answers == _answer(t1, -1)
-    history = [r for r in ra.export_ratings(p.db, p.admin, name, all_answers=True)
+    history = [r for r in rs.export_ratings(p.db, p.admin, name, all_answers=True)
                if r["position"] == 1 and r["reader"] == r1.name]
     assert [r["comment"] for r in history][:: len(t1.dimensions)] == ["first", "changed"]
     assert [r["latest"] for r in history][:: len(t1.dimensions)] == [False, True]
@@ -188,13 +189,13 @@ def test_bad_answers_and_strangers_are_refused(people):
     with pytest.raises(PermissionDenied):
         rs.next_task(p.db, p.admin, name)
     with pytest.raises(ValueError, match="not an active reader"):
-        ra.create_study(p.db, p.admin, "bad", _cases(2), [p.admin.name])
+        rs.create_study(p.db, p.admin, "bad", _cases(2), [p.admin.name])
     with pytest.raises(ValueError, match="same sources"):
         cases = _cases(2)
         cases[1].reports.pop(SOURCES[2])
-        ra.create_study(p.db, p.admin, "bad", cases, [r1.name])
+        rs.create_study(p.db, p.admin, "bad", cases, [r1.name])
     with pytest.raises(ValueError, match="two or more"):
-        rs.Case(case_id="x", findings_text="y", reports={"a": "1. One."})
+        rd.Case(case_id="x", findings_text="y", reports={"a": "1. One."})
 
 
 def test_preferences_are_recoded_toward_the_design_pair(people):
@@ -202,7 +203,7 @@ def test_preferences_are_recoded_toward_the_design_pair(people):
     export codes it +2 toward the design's B (or -2 when it is the design's A)."""
     p = people
     r1, r2 = _readers(p, 2)
-    name = _study(p, [r1, r2], n_cases=5, design=rs.Design(), seed=3)
+    name = _study(p, [r1, r2], n_cases=5, design=rd.Design(), seed=3)
     key = {}
     for r in (r1, r2):
         for k in range(1, 16):
@@ -212,14 +213,14 @@ def test_preferences_are_recoded_toward_the_design_pair(people):
     for (rname, k), t in key.items():
         user = r1 if rname == r1.name else r2
         rs.submit_answer(p.db, user, name, k, {d: 0 for d in t.dimensions})
-    rows = ra.export_ratings(p.db, p.admin, name)
+    rows = rs.export_ratings(p.db, p.admin, name)
     sides = {(x["reader"], x["position"]): (x["source_a"], x["source_b"]) for x in rows}
     for (rname, k), t in key.items():
         user = r1 if rname == r1.name else r2
         a, b = sides[(rname, k)]
         value = -2 if a == SOURCES[1] else 2 if b == SOURCES[1] else 0
         rs.submit_answer(p.db, user, name, k, {d: value for d in t.dimensions})
-    rows = ra.export_ratings(p.db, p.admin, name)
+    rows = rs.export_ratings(p.db, p.admin, name)
     assert len(rows) == 2 * 15 * 4
     assert {x["source_a"] for x in rows if x["design_b"] == SOURCES[1]} >= {SOURCES[1]}  # both sides
     for x in rows:
@@ -234,11 +235,11 @@ def test_preferences_are_recoded_toward_the_design_pair(people):
 def test_vs_reference_pairs_each_source_with_the_reference(people):
     p = people
     (r1,) = _readers(p, 1)
-    design = rs.Design(pairs="vs_reference", reference=SOURCES[0])
+    design = rd.Design(pairs="vs_reference", reference=SOURCES[0])
     name = _study(p, [r1], n_cases=3, design=design)
     assert rs.progress(p.db, r1, name).total == 3 * 2
     with pytest.raises(ValueError, match="reference"):
-        rs.Design(pairs="vs_reference")
+        rd.Design(pairs="vs_reference")
 
 
 def test_cli_create_export_analyze(tmp_path, monkeypatch):
@@ -283,8 +284,8 @@ def test_ten_readers_by_a_hundred_cases_rate_at_once(people):
     readers answering concurrently from threads; every answer lands once, with its reader."""
     p = people
     readers = _readers(p, 10)
-    name = _study(p, readers, n_cases=100, per=100, design=rs.Design(), seed=2)
-    summary = ra.study_summary(p.db, p.admin, name)
+    name = _study(p, readers, n_cases=100, per=100, design=rd.Design(), seed=2)
+    summary = rs.study_summary(p.db, p.admin, name)
     assert summary.cases == 100 and all(v.total == 300 for v in summary.readers.values())
     errors: list[BaseException] = []
 
@@ -302,7 +303,7 @@ def test_ten_readers_by_a_hundred_cases_rate_at_once(people):
     for t in threads:
         t.join()
     assert errors == []
-    rows = ra.export_ratings(p.db, p.admin, name)
+    rows = rs.export_ratings(p.db, p.admin, name)
     assert len(rows) == 10 * 8 * 4
     assert {r["reader"] for r in rows} == {r.name for r in readers}
-    assert all(v.answered == 8 for v in ra.study_summary(p.db, p.admin, name).readers.values())
+    assert all(v.answered == 8 for v in rs.study_summary(p.db, p.admin, name).readers.values())
