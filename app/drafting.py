@@ -18,10 +18,11 @@ from echogpt.schemas import Study
 
 @dataclass
 class StudyView:
-    """Everything the draft page shows for one study."""
+    """Everything the draft page shows for one study, and which actions its buttons offer."""
 
     study: Study
     status: str
+    actions: list[str]  # echogpt.review.workflow.allowed_actions: the buttons to show
     draft: Any | None  # echogpt.review.database.DraftView
     report: Any | None  # echogpt.review.workflow.ReportView
     report_text: str | None
@@ -31,16 +32,19 @@ class StudyView:
 
 
 def open_study(account: Any, study_id: str) -> StudyView:
-    """Load the study, its working draft, report and pending notifications (reads are audited)."""
+    """Load one study's worklist entry, record, working draft, report and pending notifications
+    (reads are audited), and the actions the workflow allows this user now."""
     from echogpt.review import workflow as review
 
     db = store()
+    item = db.worklist_item(account, study_id)
     study = db.get_study(account, study_id)
-    status = next(i.status.value for i in db.list_worklist(account) if i.study_id == study_id)
-    draft = db.current_draft(account, study_id) if status in ("drafted", "approved", "signed") else None
-    report = db.get_report(account, study_id) if status in ("approved", "signed") else None
-    rejection = db.rejection_reason(account, study_id) if status == "rejected" else None
-    return StudyView(study=study, status=status, draft=draft, report=report,
+    draft = db.current_draft(account, study_id) if item.draft_id is not None else None
+    report = db.get_report(account, study_id) if item.report_id is not None else None
+    rejection = db.rejection_reason(account, study_id) if draft is None else None
+    return StudyView(study=study, status=item.status.value,
+                     actions=[a.value for a in review.allowed_actions(account, item.status)],
+                     draft=draft, report=report,
                      report_text=review.final_report_text(report) if report else None,
                      unnotified=db.pending_notifications(account, study_id),
                      flags=review.approval_flags(draft.check) if draft else [],

@@ -1,7 +1,9 @@
 """Draft page: the study beside its draft impression, streamed, highlighted by the checker, edited,
 approved or rejected, signed and locked; addenda after signing.
 
-Buttons map onto transitions of ``echogpt.review.workflow`` (through ``app.drafting``) and rerun the page.
+The buttons shown are the actions ``echogpt.review.workflow.allowed_actions`` gives for the study's
+status and the user's role; each maps onto one transition (through ``app.drafting``) and reruns
+the page. The study is the one opened from the worklist (or the batch page).
 """
 
 from __future__ import annotations
@@ -15,18 +17,14 @@ from echogpt.checker.highlight import highlight_impression, legend_html, omissio
 
 account = state.user()
 st.title("Draft")
-ids = [r["study_id"] for r in services.worklist(account, None)]
-if not ids:
-    st.info("The worklist is empty.")
+study_id = st.session_state.get("study_id")
+if study_id is None:
+    st.info("Open a study from the worklist.")
+    st.page_link("views/worklist_page.py", label="Worklist", icon=":material/list:")
     st.stop()
-current = st.session_state.get("study_id")
-picked = st.selectbox("Study", ids, index=ids.index(current) if current in ids else 0,
-                      key="draft_pick")
-if picked != current:
-    state.open_study(picked)
-view = drafting.open_study(account, picked)
+view = drafting.open_study(account, study_id)
 study = view.study
-st.caption(f"Status: **{view.status}** · patient {study.patient_id}"
+st.caption(f"Status: **{view.status}** · study {study.study_id} · patient {study.patient_id}"
            + (f" · {study.study_date}" if study.study_date else ""))
 
 
@@ -59,10 +57,10 @@ with left:
 with right:
     st.subheader("Impression")
     draft = view.draft
-    if view.status in ("pending", "rejected") or draft is None:
+    if draft is None:
         if view.rejection:
             st.warning(f"Previous draft rejected: {view.rejection}")
-        if st.button("Generate draft", key="generate", type="primary"):
+        if "draft" in view.actions and st.button("Generate draft", key="generate", type="primary"):
             draft_now("Draft generated and checked.")
         st.stop()
 
@@ -75,7 +73,7 @@ with right:
     st.caption(f"Draft by {draft.model}" + (f" with adapter {draft.adapter}" if draft.adapter else "")
                + f" · version {draft.version}")
 
-    if view.status == "drafted":
+    if "edit" in view.actions:
         base = state.sync_editor(draft.id, draft.version, draft.text)
         st.text_area("Edit the impression", key="edit_text", height=180)
         if st.session_state.get("conflict_text"):
@@ -95,23 +93,27 @@ with right:
                 state.flash("error", out.error)
             st.rerun()
 
-        needs_confirm = bool(view.flags)
-        confirmed = False
-        if needs_confirm:
-            st.warning("Approving this draft needs your confirmation:\n\n"
-                       + "\n".join(f"- {flag}" for flag in view.flags))
-            confirmed = st.checkbox("I have reviewed the flagged statements and omissions and "
-                                    "approve this impression as it stands.", key="confirm_approve")
+    needs_confirm = "approve" in view.actions and bool(view.flags)
+    confirmed = False
+    if needs_confirm:
+        st.warning("Approving this draft needs your confirmation:\n\n"
+                   + "\n".join(f"- {flag}" for flag in view.flags))
+        confirmed = st.checkbox("I have reviewed the flagged statements and omissions and "
+                                "approve this impression as it stands.", key="confirm_approve")
+    if {"approve", "regenerate", "reject"} & set(view.actions):
         a, b, c = st.columns(3)
-        if a.button("Approve", key="approve", type="primary", disabled=needs_confirm and not confirmed):
+        if "approve" in view.actions and a.button("Approve", key="approve", type="primary",
+                                                  disabled=needs_confirm and not confirmed):
             act("Approved. Sign the report to lock it.", drafting.approve, account, draft, confirmed)
-        if b.button("Regenerate", key="regenerate"):
+        if "regenerate" in view.actions and b.button("Regenerate", key="regenerate"):
             draft_now("New draft generated and checked.", draft)
-        reason = c.text_input("Reason for rejecting", key="reject_reason")
-        if c.button("Reject", key="reject"):
-            act("Draft rejected.", drafting.reject, account, draft, reason)
+        if "reject" in view.actions:
+            reason = c.text_input("Reason for rejecting", key="reject_reason")
+            if c.button("Reject", key="reject"):
+                act("Draft rejected.", drafting.reject, account, draft, reason)
 
-    if view.status in ("drafted", "approved"):
+    if services.may(account, "notification.record"):
+        # Only a draft or an unsigned report can have findings nobody was told of: signing needs them.
         for i, finding in enumerate(view.unnotified):
             with st.container(border=True):
                 st.markdown(f"**Critical finding: {finding}.** Record who was notified and when "
@@ -127,13 +129,12 @@ with right:
                         study.study_id, finding, whom, datetime.combine(day, at))
 
     if view.report is not None:
-        st.subheader("Final report" if view.status == "signed" else "Report (approved, unsigned)")
+        st.subheader("Final report" if view.report.signed_at else "Report (approved, unsigned)")
         st.code(view.report_text, language=None, wrap_lines=True)
-        if view.status == "approved":
-            if st.button("Sign and lock", key="sign", type="primary",
-                         disabled=bool(view.unnotified)):
-                act("Report signed and locked.", drafting.sign, account, view.report)
-        else:
+        if "sign" in view.actions and st.button("Sign and lock", key="sign", type="primary",
+                                                disabled=bool(view.unnotified)):
+            act("Report signed and locked.", drafting.sign, account, view.report)
+        if "addendum" in view.actions:
             st.text_area("Addendum", key="addendum_text", height=100)
             if st.button("Add addendum", key="add_addendum"):
                 act("Addendum added.", drafting.add_addendum, account, view.report,

@@ -1,0 +1,81 @@
+"""What the copilot's pages show follows the library: the draft page's buttons are the workflow's
+``allowed_actions`` and it reads one worklist item.
+"""
+
+from __future__ import annotations
+
+import pytest
+from _app_fixtures import copilot_fixture, new_app, talking_model_fixture, texts  # noqa: F401
+
+from echogpt.review import workflow as review
+from echogpt.review.workflow import Action, Status
+
+GOOD = "1. Normal left ventricular size and systolic function, LVEF 60 %."
+BUTTONS = {Action.draft: "generate", Action.edit: "save_edit", Action.regenerate: "regenerate",
+           Action.approve: "approve", Action.reject: "reject", Action.sign: "sign",
+           Action.addendum: "add_addendum"}
+"""The draft page's button for each workflow action."""
+
+
+def _draft_page(user, study_id: str):
+    at = new_app(user)
+    at.session_state["study_id"] = study_id
+    at.run()
+    at.switch_page("views/draft_page.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _to(copilot, status: str) -> None:
+    """Bring S-NORMAL to ``status`` through the store."""
+    if status == "pending":
+        return
+    d = copilot.db.save_draft(copilot.doc, "S-NORMAL", GOOD, "m@1", None, None, None)
+    if status == "drafted":
+        return
+    if status == "rejected":
+        copilot.db.reject(copilot.doc, d.id, "wrong study")
+        return
+    rep = copilot.db.approve(copilot.doc, d.id, d.version, confirm=True)
+    if status == "signed":
+        copilot.db.sign(copilot.doc, rep.id)
+
+
+@pytest.mark.parametrize("status", ["pending", "drafted", "approved", "signed", "rejected"])
+def test_draft_page_shows_the_buttons_the_workflow_allows(copilot, status):
+    _to(copilot, status)
+    at = _draft_page(copilot.doc, "S-NORMAL")
+    assert f"Status: **{status}**" in texts(at)
+    shown = {b.key for b in at.button} & set(BUTTONS.values())
+    expected = {BUTTONS[a] for a in review.allowed_actions(copilot.doc, Status(status))}
+    if status in ("pending", "rejected"):  # no working draft: one button drafts anew
+        expected = {"generate"} if expected & {"generate", "regenerate"} else set()
+    assert shown == expected
+    assert ("edit_text" in [t.key for t in at.text_area]) == (status == "drafted")
+
+
+def test_draft_page_asks_the_workflow_not_the_status(copilot, monkeypatch):
+    _to(copilot, "drafted")
+    monkeypatch.setattr(review, "allowed_actions", lambda user, status: [Action.reject])
+    at = _draft_page(copilot.doc, "S-NORMAL")
+    assert {b.key for b in at.button} & set(BUTTONS.values()) == {"reject"}
+    assert "edit_text" not in [t.key for t in at.text_area]
+    assert at.text_input(key="reject_reason")
+
+
+def test_draft_page_reads_one_worklist_item(copilot):
+    at = new_app(copilot.doc).run()  # lands on the worklist, which reads the whole list
+    seen = max(a.id for a in copilot.db.audit_log(copilot.boss))
+    at.session_state["study_id"] = "S-HFREF"
+    at.switch_page("views/draft_page.py").run()
+    assert not at.exception, at.exception
+    reads = [a for a in copilot.db.audit_log(copilot.boss) if a.id > seen and a.action == "worklist.read"]
+    assert [(a.study_id, a.detail) for a in reads] == [("S-HFREF", None)]
+
+
+def test_draft_page_without_a_study_points_to_the_worklist(copilot):
+    at = new_app(copilot.doc).run()
+    at.switch_page("views/draft_page.py").run()
+    assert not at.exception, at.exception
+    assert "Open a study from the worklist." in [i.value for i in at.info]
+    assert not [b for b in at.button if b.key in BUTTONS.values()]
