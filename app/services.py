@@ -157,6 +157,13 @@ def add_user(account: Any, name: str, role: str, password: str) -> None:
     store().add_user(account, name, role, password=password)
 
 
+def change_password(account: Any, current: str, new: str, repeated: str) -> None:
+    """Change the signed-in user's own password; the current one must be given."""
+    if new != repeated:
+        raise ValueError("the new passwords differ")
+    store().set_password(account, account.name, new, current_password=current)
+
+
 # ---------------------------------------------------------------- worklist and import
 
 

@@ -250,6 +250,24 @@ def users_add_cmd(
     typer.echo(f"created {user.role.value} account '{user.name}'")
 
 
+@users_app.command("set-password")
+def users_set_password_cmd(
+    name: str = typer.Option(..., help="The account's log-in name"),
+    password_stdin: bool = typer.Option(False, "--password-stdin",
+                                        help="Read the new password from the first line of stdin"),
+) -> None:
+    """Set an account's password (asked twice, not echoed)."""
+    from echogpt.review.users import reset_password
+
+    password = (sys.stdin.readline().rstrip("\r\n") if password_stdin
+                else typer.prompt("New password", hide_input=True, confirmation_prompt=True))
+    try:
+        reset_password(name, password)
+    except ValueError as err:
+        fail(str(err))
+    typer.echo(f"password of '{name}' changed")
+
+
 @app.command("export-feedback")
 def export_feedback_cmd(out: Path = typer.Option(..., help="Folder for the exported records")) -> None:
     """Approved finals -> SFT records; edited drafts -> preference pairs (identifiers held back)."""

@@ -1,15 +1,28 @@
-"""Account page: who is signed in, and sign out."""
+"""Account page: who is signed in, change one's own password (the current one is asked), sign out."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from app import state
+from app import services, state
 
 account = state.user()
 st.title("Account")
 if account is not None:
     st.write(f"Signed in as **{account.name}**, role **{account.role}**.")
+    st.subheader("Change password")
+    with st.form("change_password", clear_on_submit=True):
+        current = st.text_input("Current password", type="password", key="password_current")
+        new = st.text_input("New password (at least 8 characters)", type="password",
+                            key="password_new")
+        repeated = st.text_input("New password, again", type="password", key="password_repeat")
+        if st.form_submit_button("Change password", key="password_submit"):
+            error = services.attempt(services.change_password, account, current, new, repeated)
+            if error:
+                st.error(error)
+            else:
+                state.flash("success", "Password changed.")
+                st.rerun()
 if st.button("Sign out", key="sign_out"):
     state.sign_out()
     st.rerun()

@@ -112,8 +112,19 @@ class Store(Database):
             self.audit(s, me, "user.add", entity="user", entity_id=row.id, detail=f"role={role_.value}")
             return accounts.to_user(row)
 
-    def set_password(self, actor: User, name: str, password: str) -> None:
-        """Set a user's password (admins, or the user themself)."""
+    def set_password(self, actor: User, name: str, password: str,
+                     current_password: str | None = None) -> None:
+        """Set a user's password: admins for anyone, everyone for themself.
+
+        Args:
+            actor: The acting user.
+            name: Whose password changes.
+            password: The new password (at least 8 characters).
+            current_password: Required when users change their own password from a log-in
+                session (``AuthenticationError`` if it is wrong); None for admins and the CLI.
+        """
+        if name == accounts.CLI_USER:
+            raise ValueError(f"'{accounts.CLI_USER}' is the command line's account and cannot log in")
         hashed = accounts.hash_password(password)
         with self.transaction() as s:
             me = self.acting(s, actor)
@@ -122,6 +133,9 @@ class Store(Database):
             row = s.scalars(select(UserRow).where(UserRow.name == name)).one_or_none()
             if row is None:
                 raise ValueError(f"no user '{name}'")
+            if current_password is not None and not accounts.verify_password(row.password_hash,
+                                                                             current_password):
+                raise AuthenticationError("the current password is wrong")
             row.password_hash = hashed
             self.audit(s, me, "user.password", entity="user", entity_id=row.id)
 

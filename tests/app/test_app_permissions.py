@@ -1,11 +1,12 @@
 """What the copilot's pages show follows the library: the draft page's buttons are the workflow's
-``allowed_actions`` and it reads one worklist item.
+``allowed_actions`` and it reads one worklist item; the Account page changes one's own password
+with the current one.
 """
 
 from __future__ import annotations
 
 import pytest
-from _app_fixtures import copilot_fixture, new_app, talking_model_fixture, texts  # noqa: F401
+from _app_fixtures import PASSWORDS, copilot_fixture, new_app, talking_model_fixture, texts  # noqa: F401
 
 from echogpt.review import workflow as review
 from echogpt.review.workflow import Action, Status
@@ -79,3 +80,35 @@ def test_draft_page_without_a_study_points_to_the_worklist(copilot):
     assert not at.exception, at.exception
     assert "Open a study from the worklist." in [i.value for i in at.info]
     assert not [b for b in at.button if b.key in BUTTONS.values()]
+
+
+def _account_page(user):
+    at = new_app(user).run()
+    at.switch_page("views/account_page.py").run()
+    return at
+
+
+def _change(at, current: str, new: str, repeated: str):
+    at.text_input(key="password_current").input(current)
+    at.text_input(key="password_new").input(new)
+    at.text_input(key="password_repeat").input(repeated)
+    return at.button(key="password_submit").click().run()
+
+
+def test_account_page_changes_the_password_with_the_current_one(copilot):
+    at = _account_page(copilot.doc)
+    _change(at, "wrong-password", "brand-new-password", "brand-new-password")
+    assert [e.value for e in at.error] == ["the current password is wrong"]
+    _change(at, PASSWORDS["doc"], "brand-new-password", "brand-new-passwrd")
+    assert [e.value for e in at.error] == ["the new passwords differ"]
+    _change(at, PASSWORDS["doc"], "short", "short")
+    assert "8 characters" in at.error[0].value
+    assert copilot.db.authenticate("doc", PASSWORDS["doc"]) == copilot.doc  # nothing changed yet
+    _change(at, PASSWORDS["doc"], "brand-new-password", "brand-new-password")
+    assert "Password changed." in [s.value for s in at.success]
+    assert copilot.db.authenticate("doc", "brand-new-password") == copilot.doc
+    login = new_app().run()
+    login.text_input(key="login_name").input("doc")
+    login.text_input(key="login_password").input(PASSWORDS["doc"])
+    login.button(key="login_submit").click().run()
+    assert [e.value for e in login.error] == ["Unknown user name or wrong password."]

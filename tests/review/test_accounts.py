@@ -1,4 +1,4 @@
-"""Accounts: argon2 hashing, roles, log-in, and the ``users add`` command."""
+"""Accounts: argon2 hashing, roles, log-in, and the ``users add`` / ``users set-password`` commands."""
 
 from __future__ import annotations
 
@@ -71,6 +71,20 @@ def test_only_admins_manage_users(db):
     assert [u.name for u in db.list_users(admin)] == ["cli", "dr-lee", "reader-1"]
 
 
+def test_changing_ones_own_password_needs_the_current_one(db):
+    admin = db.cli_user()
+    doc = db.add_user(admin, "dr-lee", "cardiologist", "s3cret-pass")
+    with pytest.raises(AuthenticationError, match="current password is wrong"):
+        db.set_password(doc, "dr-lee", "new-password", current_password="wrong-pass")
+    assert db.authenticate("dr-lee", "s3cret-pass") == doc  # unchanged
+    db.set_password(doc, "dr-lee", "new-password", current_password="s3cret-pass")
+    assert db.authenticate("dr-lee", "new-password") == doc
+    changes = [a for a in db.audit_log(admin) if a.action == "user.password"]
+    assert [(a.user, a.entity_id) for a in changes] == [("dr-lee", doc.id)]
+    with pytest.raises(ValueError, match="command line"):
+        db.set_password(admin, accounts.CLI_USER, "new-password")  # it must stay unable to log in
+
+
 @pytest.mark.parametrize(("name", "role", "message"), [
     ("dr lee", "cardiologist", "without spaces"),
     ("dr-lee", "nurse", "not one of: cardiologist, reader, admin"),
@@ -104,5 +118,32 @@ def test_users_add_command(tmp_path, monkeypatch):
     db = Store()  # the configured database under this test's ECHOGPT_HOME
     try:
         assert db.authenticate("boss", "first-admin-pw").role == Role.admin
+    finally:
+        db.dispose()
+
+
+def test_users_set_password_command_asks_twice_without_echo():
+    runner = CliRunner()
+    runner.invoke(app, ["users", "add", "--name", "dr-lee", "--role", "cardiologist",
+                        "--password-stdin"], input="first-password\n")
+    typo = runner.invoke(app, ["users", "set-password", "--name", "dr-lee"],
+                         input="second-password\nsecond-passwrd\nsecond-password\nsecond-password\n")
+    assert typo.exit_code == 0, typo.output
+    assert "do not match" in typo.output and "password of 'dr-lee' changed" in typo.output
+    assert "second-password" not in typo.output  # typed, never echoed
+    unknown = runner.invoke(app, ["users", "set-password", "--name", "nobody"],
+                            input="long-password\nlong-password\n")
+    assert unknown.exit_code == 2 and "no user 'nobody'" in unknown.output
+    assert "Traceback" not in unknown.output
+    short = runner.invoke(app, ["users", "set-password", "--name", "dr-lee", "--password-stdin"],
+                          input="short\n")
+    assert short.exit_code == 2 and "8 characters" in short.output
+    db = Store()
+    try:
+        db.authenticate("dr-lee", "second-password")
+        with pytest.raises(AuthenticationError):
+            db.authenticate("dr-lee", "first-password")
+        actions = [(a.user, a.action) for a in db.audit_log(db.cli_user())]
+        assert ("cli", "user.password") in actions
     finally:
         db.dispose()
