@@ -283,14 +283,25 @@ def activate_adapter(account: Any, name: str) -> None:
     store().select_adapter(account, name)
 
 
-def export_feedback(account: Any) -> dict[str, Any] | str:
-    """Export feedback under ECHOGPT_HOME/feedback/<timestamp>; counts, or a one-line error."""
+def export_feedback(account: Any) -> Any:
+    """Export feedback under ECHOGPT_HOME/feedback/<timestamp>: the ``feedback.ExportReport``
+    (counts and held-back records), or a one-line error."""
     from echogpt.review.feedback import export_feedback
 
     out = Settings().home / "feedback" / datetime.now().strftime("%Y%m%d-%H%M%S")
     try:
-        report = export_feedback(store(), account, out)
+        return export_feedback(store(), account, out)
     except Exception as exc:  # noqa: BLE001 - one line on the page
         return describe(exc)
-    return {"out": str(out), "SFT records": report.sft_records,
-            "preference pairs": report.preference_pairs, "held back": len(report.held_back)}
+
+
+def held_back_texts(account: Any, report_id: int) -> dict[str, str]:
+    """The free-text fields of a held-back record that hold likely identifiers, for review."""
+    from echogpt.review.feedback import identifier_fields
+
+    return identifier_fields(store(), account, report_id)
+
+
+def clear_for_export(account: Any, report_id: int) -> None:
+    """Release a reviewed record for the next export (admins only; audited)."""
+    store().clear_for_export(account, report_id)

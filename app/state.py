@@ -16,6 +16,7 @@ DEFAULTS: dict[str, Any] = {
     "conflict_text": None,   # the other reviewer's text after a lost-update conflict
     "edit_for": None,        # (draft id, version, text) the edit box's text started from
     "import_result": None,   # last file import: (accepted count, rejects JSONL text, reject rows)
+    "feedback_export": None,  # last feedback export on the admin page (its report, or an error line)
 }
 
 

@@ -1,4 +1,5 @@
-"""Admin page: accounts, adapter versions (select the active one), feedback export."""
+"""Admin page: accounts, adapter versions (select the active one), feedback export, and clearing
+records held back for likely identifiers once their texts have been read."""
 
 from __future__ import annotations
 
@@ -48,9 +49,29 @@ st.subheader("Feedback export")
 st.caption("Approved finals become fine-tuning records; edited drafts become preference pairs. "
            "Records with likely identifiers are held back until reviewed.")
 if st.button("Export feedback", key="admin_export"):
-    summary = services.export_feedback(account)
-    if isinstance(summary, str):
-        st.error(summary)
-    else:
-        st.success(f"Exported to {summary['out']}: " + ", ".join(
-            f"{k} {v}" for k, v in summary.items() if k != "out"))
+    st.session_state["feedback_export"] = services.export_feedback(account)
+exported = st.session_state.get("feedback_export")
+if isinstance(exported, str):
+    st.error(exported)
+elif exported is not None:
+    st.success(f"Exported to {exported.out_dir}: SFT records {exported.sft_records}, preference "
+               f"pairs {exported.preference_pairs}, held back {len(exported.held_back)}")
+    if exported.held_back:
+        st.dataframe([{"report": h.report_id, "record": h.record,
+                       "identifiers": "; ".join(f"{f}: {', '.join(k)}" for f, k in h.fields.items())}
+                      for h in exported.held_back], hide_index=True, key="admin_held_back")
+        report_id = st.selectbox("Held-back record to review", [h.report_id for h in exported.held_back],
+                                 format_func=lambda i: f"report {i}", key="admin_clear_pick")
+        for field, text in services.held_back_texts(account, report_id).items():
+            st.text_area(field, text, disabled=True, key=f"admin_clear_text_{report_id}_{field}")
+        st.caption("Clear a record only when its texts hold no identifiers; it is exported from "
+                   "the next export on, and the clearance is audited.")
+        if st.button("Clear for export", key="admin_clear"):
+            error = services.attempt(services.clear_for_export, account, report_id)
+            if error:
+                st.error(error)
+            else:
+                st.session_state["feedback_export"] = exported.model_copy(update={"held_back": [
+                    h for h in exported.held_back if h.report_id != report_id]})
+                state.flash("success", f"Report {report_id} cleared; export again to include it.")
+                st.rerun()

@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from echogpt.model.prompts import DEFAULT_PROMPT, PromptSettings, build_messages
 from echogpt.review.accounts import User
-from echogpt.review.database import FeedbackItem
+from echogpt.review.database import FeedbackItem, NotFound
 from echogpt.review.store import Store
 from echogpt.schemas import Study
 
@@ -83,7 +83,7 @@ class ExportReport(BaseModel):
                f"written to {self.out_dir}"]
         if self.held_back:
             out.append(f"{len(self.held_back)} held back for likely identifiers (an admin can clear "
-                       "them after review):")
+                       "them after review, on the Admin page):")
             out += [f"  report {h.report_id} ({h.record}): " + "; ".join(
                 f"{f}: {', '.join(k)}" for f, k in h.fields.items()) for h in self.held_back]
         return out
@@ -101,6 +101,24 @@ def _free_text(item: FeedbackItem) -> dict[str, str]:
     if item.edited:
         fields["model_draft"] = item.model_text
     return {k: v for k, v in fields.items() if v}
+
+
+def identifier_fields(db: Store, user: User, report_id: int) -> dict[str, str]:
+    """The free-text fields of one approved report that hold likely identifiers, with their text,
+    for an admin to review before ``Store.clear_for_export`` (admins only).
+
+    Args:
+        db: The store.
+        user: An admin.
+        report_id: The held-back report (``HeldBack.report_id``).
+
+    Returns:
+        Field name -> text (empty when nothing looks like an identifier).
+    """
+    item = next((i for i in db.feedback_items(user) if i.report_id == report_id), None)
+    if item is None:
+        raise NotFound(f"no approved report {report_id}")
+    return {k: v for k, v in _free_text(item).items() if find_identifiers(v)}
 
 
 def _export_study(item: FeedbackItem) -> Study:

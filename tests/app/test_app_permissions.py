@@ -1,6 +1,6 @@
 """What the copilot's pages show follows the library: the draft page's buttons are the workflow's
 ``allowed_actions`` and it reads one worklist item; the Account page changes one's own password
-with the current one.
+with the current one; the Admin page clears a held-back feedback record after showing its texts.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from _app_fixtures import PASSWORDS, copilot_fixture, new_app, talking_model_fix
 
 from echogpt.review import workflow as review
 from echogpt.review.workflow import Action, Status
+from echogpt.schemas import Study
 
 GOOD = "1. Normal left ventricular size and systolic function, LVEF 60 %."
 BUTTONS = {Action.draft: "generate", Action.edit: "save_edit", Action.regenerate: "regenerate",
@@ -112,3 +113,24 @@ def test_account_page_changes_the_password_with_the_current_one(copilot):
     login.text_input(key="login_password").input(PASSWORDS["doc"])
     login.button(key="login_submit").click().run()
     assert [e.value for e in login.error] == ["Unknown user name or wrong password."]
+
+
+def test_admin_reviews_and_clears_a_held_back_record(copilot):
+    named = "Images reviewed with Dr. Smith. LVEF 60%."
+    copilot.db.create_study(copilot.doc, Study(study_id="S-NAMED", findings_text=named))
+    d = copilot.db.save_draft(copilot.doc, "S-NAMED", GOOD, "m@1", None, None, None)
+    rep = copilot.db.approve(copilot.doc, d.id, d.version, confirm=True)
+    at = new_app(copilot.boss).run()
+    at.button(key="admin_export").click().run()
+    assert any("held back 1" in s.value for s in at.success)
+    held = at.dataframe[-1].value  # users, then the held-back records
+    assert list(held["report"]) == [rep.id] and "findings_text: name" in held["identifiers"][0]
+    assert at.text_area(key=f"admin_clear_text_{rep.id}_findings_text").value == named
+    at.button(key="admin_clear").click().run()
+    assert not at.exception, at.exception
+    assert f"Report {rep.id} cleared; export again to include it." in [s.value for s in at.success]
+    assert "admin_clear" not in [b.key for b in at.button]  # nothing held back any more
+    cleared = [a for a in copilot.db.audit_log(copilot.boss) if a.action == "feedback.clear"]
+    assert [(a.user, a.entity_id) for a in cleared] == [("boss", rep.id)]
+    at.button(key="admin_export").click().run()
+    assert any("SFT records 1" in s.value and "held back 0" in s.value for s in at.success)

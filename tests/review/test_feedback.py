@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from echogpt.cli import app
 from echogpt.model.prompts import build_messages
-from echogpt.review.feedback import export_feedback, find_identifiers
+from echogpt.review.feedback import export_feedback, find_identifiers, identifier_fields
 from echogpt.review.permissions import PermissionDenied
 from echogpt.review.store import Store
 from echogpt.schemas import CheckResult, Study
@@ -111,6 +111,12 @@ def test_admin_clearance_releases_held_records(filled, tmp_path):
     db, admin, doc, plain, edited, named = filled
     with pytest.raises(PermissionDenied):
         db.clear_for_export(doc, named[1].id)
+    with pytest.raises(PermissionDenied):
+        identifier_fields(db, doc, named[1].id)
+    # What the admin page shows for review: the fields with likely identifiers, with their text.
+    assert identifier_fields(db, admin, named[1].id) == {
+        "findings_text": "Images reviewed with Dr. Smith. LVEF 35%."}
+    assert identifier_fields(db, admin, plain[1].id) == {}
     db.clear_for_export(admin, named[1].id)
     db.clear_for_export(admin, named[1].id)  # a second clearance changes nothing
     report = export_feedback(db, admin, tmp_path / "fb2")
