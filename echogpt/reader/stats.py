@@ -78,7 +78,7 @@ def _p(p: float) -> float | None:
 def analyze_rows(name: str, rows: list[dict[str, Any]], texts: dict[str, dict[str, str]] | None,
                  reference: str | None, metric: str = "rouge", metric_key: str = "rougeL",
                  supplied: dict[str, dict[str, dict[str, float]]] | None = None) -> Analysis:
-    """The analysis of exported rating rows (``reader_study.export_ratings``, latest answers).
+    """The analysis of exported rating rows (``reader.study.export_ratings``, latest answers).
 
     Args:
         name: Study name.

@@ -1,4 +1,4 @@
-"""Database tables of reader studies (SQLAlchemy 2 ORM, same metadata as ``db_models``).
+"""Database tables of reader studies (SQLAlchemy 2 ORM, same metadata as ``review.tables``).
 
 Blinding lives in the schema: ``reader_reports`` carry a random public id and the normalised
 text only; which source wrote a report is in ``reader_source_key``, read only by admin functions
@@ -21,7 +21,7 @@ class ReaderStudyRow(Base):
     __tablename__ = "reader_studies"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(128), unique=True)
-    design_json: Mapped[str] = mapped_column(Text)  # reader_study.Design
+    design_json: Mapped[str] = mapped_column(Text)  # reader.design.Design
     seed: Mapped[int] = mapped_column(Integer)
     created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

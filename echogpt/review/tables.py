@@ -1,8 +1,9 @@
 """Database tables of the copilot (SQLAlchemy 2 ORM): users, studies, drafts, reviews, reports,
 signatures, addenda, notifications, adapter versions, feedback clearances and the audit log.
 
-Only ``echogpt.review.store`` and ``echogpt.review.accounts`` use these; the schema itself is created by the
-Alembic migrations in ``echogpt/migrations`` (``store.upgrade_db(url)``).
+``echogpt.review.store`` queries these (``accounts`` and ``database`` read users and audit rows in its
+transactions); the schema itself is created by the Alembic migrations in ``echogpt/migrations``
+(``store.upgrade_db(url)``).
 """
 
 from __future__ import annotations
