@@ -5,8 +5,9 @@ from __future__ import annotations
 import streamlit as st
 
 from app import services, state
+from echogpt.review.workflow import Status
 
-STATUSES = ["all", "pending", "drafted", "approved", "signed", "rejected"]
+STATUSES = ["all", *(s.value for s in Status)]
 
 account = state.user()
 st.title("Worklist")
