@@ -269,12 +269,15 @@ def users_set_password_cmd(
 
 
 @app.command("export-feedback")
-def export_feedback_cmd(out: Path = typer.Option(..., help="Folder for the exported records")) -> None:
+def export_feedback_cmd(out: Path = typer.Option(..., help="Folder for the exported records"),
+                        adapter: Path = typer.Option(
+                            None, help="Adapter folder that will train on the export (its prompt "
+                            "settings render the records); default the active adapter version")) -> None:
     """Approved finals -> SFT records; edited drafts -> preference pairs (identifiers held back)."""
     from echogpt.review.feedback import export_feedback_to
 
     try:
-        report = export_feedback_to(out)
+        report = export_feedback_to(out, adapter=adapter)
     except (ValueError, OSError) as err:
         fail(str(err))
     typer.echo("\n".join(report.lines()))

@@ -4,6 +4,9 @@ likely identifiers until an admin clears them.
 
     db = Store(); report = export_feedback(db, db.cli_user(), Path("feedback/"))
 
+The records are rendered with the prompt settings of the adapter that will train on them (the
+active adapter version unless another adapter folder is named), so a DPO round accepts them.
+
 Files written: ``studies.jsonl`` (studies with the approved impression, for ``echogpt train
 --set train_file=...``), ``sft.jsonl`` (prompt/completion records as ``train.sft_records`` makes),
 ``preferences.jsonl`` (TRL conversational prompt/chosen/rejected), ``held_back.jsonl`` (which
@@ -76,11 +79,14 @@ class ExportReport(BaseModel):
     held_back: list[HeldBack]
     cleared_by_admin: int = Field(description="Records with identifier hits exported after clearance")
     prompt_fingerprint: str
+    adapter: str | None = Field(None, description="The adapter folder whose prompt settings were used")
 
     def lines(self) -> list[str]:
         """A short summary for the terminal (ids and identifier kinds, never text)."""
         out = [f"{self.sft_records} SFT records and {self.preference_pairs} preference pairs "
-               f"written to {self.out_dir}"]
+               f"written to {self.out_dir}",
+               f"prompt settings {self.prompt_fingerprint} "
+               + (f"of the adapter {self.adapter}" if self.adapter else "(the default; no adapter active)")]
         if self.held_back:
             out.append(f"{len(self.held_back)} held back for likely identifiers (an admin can clear "
                        "them after review, on the Admin page):")
@@ -135,19 +141,47 @@ def _write(path: Path, rows: list[dict[str, Any]]) -> None:
     path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
 
 
-def export_feedback(db: Store, user: User, out_dir: str | Path,
-                    prompt: PromptSettings = DEFAULT_PROMPT) -> ExportReport:
+def training_prompt(db: Store, user: User,
+                    adapter: str | Path | None = None) -> tuple[PromptSettings, str | None]:
+    """The prompt settings that the records must be rendered with: those saved with ``adapter``,
+    else with the active adapter version, else the default prompt (a new LoRA on the base model).
+
+    Args:
+        db: The store.
+        user: An admin.
+        adapter: The adapter folder that will train on the export, if not the active one.
+
+    Returns:
+        The prompt settings and the adapter folder they came from (None for the default).
+        Raises ``ModelError`` (a ``ValueError``, one line) when the folder is not an adapter.
+    """
+    from echogpt.model.adapters import read_adapter_meta
+
+    if adapter is None:
+        active = db.active_adapter(user)
+        if active is None:
+            return DEFAULT_PROMPT, None
+        adapter = active.path
+    return read_adapter_meta(adapter).prompt_settings, str(adapter)
+
+
+def export_feedback(db: Store, user: User, out_dir: str | Path, prompt: PromptSettings | None = None,
+                    adapter: str | Path | None = None) -> ExportReport:
     """Export approved finals and edited drafts for further training (admins only).
 
     Args:
         db: The store.
         user: An admin.
         out_dir: Folder to write into (created).
-        prompt: The prompt settings of the adapter being trained (default: the standard one).
+        prompt: Prompt settings to render the records with; default those of the adapter that
+            will train on them (``training_prompt``).
+        adapter: That adapter's folder; default the active adapter version.
 
     Returns:
         Counts, the held-back records (ids and identifier kinds, never their text).
     """
+    if prompt is None:
+        prompt, adapter = training_prompt(db, user, adapter)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     studies, sft, pairs, held = [], [], [], []
@@ -172,13 +206,16 @@ def export_feedback(db: Store, user: User, out_dir: str | Path,
     _write(out / "held_back.jsonl", [h.model_dump() for h in held])
     report = ExportReport(out_dir=str(out), sft_records=len(sft), preference_pairs=len(pairs),
                           held_back=held, cleared_by_admin=cleared,
-                          prompt_fingerprint=prompt.fingerprint())
+                          prompt_fingerprint=prompt.fingerprint(),
+                          adapter=str(adapter) if adapter is not None else None)
     (out / "manifest.json").write_text(report.model_dump_json(indent=2), encoding="utf-8")
     return report
 
 
-def export_feedback_to(out_dir: str | Path, url: str | None = None) -> ExportReport:
-    """``echogpt export-feedback``: export from the configured database as the command line's admin.
+def export_feedback_to(out_dir: str | Path, url: str | None = None,
+                       adapter: str | Path | None = None) -> ExportReport:
+    """``echogpt export-feedback``: export from the configured database as the command line's admin,
+    with the prompt settings of ``adapter`` (default: the active adapter version).
 
     Raises ``ValueError`` with one line when the database cannot be opened.
     """
@@ -189,6 +226,6 @@ def export_feedback_to(out_dir: str | Path, url: str | None = None) -> ExportRep
     except SQLAlchemyError as exc:
         raise ValueError(f"cannot open the database: {str(exc).splitlines()[0]}") from None
     try:
-        return export_feedback(db, db.cli_user(), out_dir)
+        return export_feedback(db, db.cli_user(), out_dir, adapter=adapter)
     finally:
         db.dispose()

@@ -145,3 +145,57 @@ def test_export_feedback_command(tmp_path):
     assert "1 SFT records and 1 preference pairs" in result.output
     assert "findings_text: date, name" in result.output and "Brown" not in result.output
     assert len(_rows(tmp_path / "out" / "preferences.jsonl")) == 1
+
+
+def _adapter_folder(folder: Path, layout: str) -> Path:
+    """An adapter folder as far as its metadata goes (what the export reads)."""
+    from echogpt.model.adapters import ADAPTER_META, AdapterMeta
+    from echogpt.model.prompts import PromptSettings
+
+    folder.mkdir(parents=True)
+    (folder / "adapter_config.json").write_text(json.dumps({"base_model_name_or_path": MODEL}))
+    meta = AdapterMeta(base_model=MODEL, prompt_settings=PromptSettings(layout=layout))
+    (folder / ADAPTER_META).write_text(meta.model_dump_json())
+    return folder
+
+
+def test_export_uses_the_active_adapters_prompt(filled, tmp_path):
+    from echogpt.model.prompts import PromptSettings
+
+    db, admin, *_ = filled
+    prose = PromptSettings(layout="prose")
+    db.register_adapter(admin, _adapter_folder(tmp_path / "prose", "prose"), "sft", name="prose-1")
+    db.select_adapter(admin, "prose-1")
+    report = export_feedback(db, admin, tmp_path / "fb")
+    assert report.prompt_fingerprint == prose.fingerprint() != PromptSettings().fingerprint()
+    assert report.adapter == str(tmp_path / "prose")
+    assert json.loads((tmp_path / "fb" / "manifest.json").read_text())["prompt_fingerprint"] == \
+        prose.fingerprint()
+    study = Study.model_validate(_rows(tmp_path / "fb" / "studies.jsonl")[1])
+    pair = _rows(tmp_path / "fb" / "preferences.jsonl")[0]
+    assert pair["prompt"] == build_messages(study, prose)
+    assert pair["prompt"] != build_messages(study)
+
+
+def test_export_feedback_command_takes_the_adapter(tmp_path):
+    from echogpt.model.prompts import PromptSettings
+
+    db = Store()
+    admin = db.cli_user()
+    doc = db.add_user(admin, "dr-lee", "cardiologist", "s3cret-pass")
+    _approved(db, doc, "ACC-9", "LVEF 60%.", "1. Normal.", "1. Normal LV function.")
+    db.register_adapter(admin, _adapter_folder(tmp_path / "active", "structured+prose"), "sft",
+                        name="sft-1")
+    db.select_adapter(admin, "sft-1")
+    db.dispose()
+    other = _adapter_folder(tmp_path / "other", "prose")
+    result = CliRunner().invoke(app, ["export-feedback", "--out", str(tmp_path / "out"),
+                                      "--adapter", str(other)])
+    assert result.exit_code == 0, result.output
+    fingerprint = PromptSettings(layout="prose").fingerprint()
+    assert f"prompt settings {fingerprint} of the adapter {other}" in result.output
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    assert manifest["prompt_fingerprint"] == fingerprint
+    bad = CliRunner().invoke(app, ["export-feedback", "--out", str(tmp_path / "o2"),
+                                   "--adapter", str(tmp_path / "missing")])
+    assert bad.exit_code != 0 and "does not exist" in bad.output
