@@ -37,6 +37,8 @@ from echogpt.schemas import CheckResult, Study
 
 JobMode = Literal["zero-shot", "fine-tuned", "template"]
 LEASE_SECONDS = 300  # a worker on another host that has not written for this long is presumed dead
+STARTUP_SECONDS = 60  # a worker started this recently may still be loading before it takes the lease
+REFRESH_SECONDS = 2.0  # how often the page reads a job's progress while it is not finished
 
 
 class JobView(BaseModel):
@@ -54,6 +56,7 @@ class JobView(BaseModel):
     failed: int
     flagged: int
     worker_alive: bool
+    starting: bool  # a worker was started moments ago and has not taken the lease yet
     per_minute: float | None  # studies per minute since the current worker started
     eta_seconds: float | None
     error: str | None
@@ -64,6 +67,22 @@ class JobView(BaseModel):
     def fraction(self) -> float:
         """Share of studies finished (done or failed), 0-1."""
         return (self.done + self.failed) / self.total if self.total else 1.0
+
+    @property
+    def finished(self) -> bool:
+        """Done or failed, with no worker on it: its rows change no more."""
+        return self.status in ("done", "failed") and not self.worker_alive and not self.starting
+
+    @property
+    def needs_resume(self) -> bool:
+        """Unfinished with no worker running or starting (killed, or never started)."""
+        return self.status != "done" and not self.worker_alive and not self.starting
+
+    @property
+    def refresh_seconds(self) -> float | None:
+        """How often a page showing the job reads it again: until it is finished, every
+        ``REFRESH_SECONDS``; None once it is."""
+        return None if self.finished else REFRESH_SECONDS
 
 
 class BatchResult(BaseModel):
@@ -77,7 +96,9 @@ class BatchResult(BaseModel):
     supported: int
     contradicted: int
     unsupported: int
-    critical_omissions: str | None
+    critical_omissions: int
+    high_omissions: int
+    omissions: str | None  # "severe aortic stenosis (high); tamponade (critical)"
     flagged: bool
     seconds: float | None
     error: str | None
@@ -98,7 +119,7 @@ def create_job(db: Database, user: User, studies: Iterable[Study], mode: JobMode
         studies: Validated studies (``data.load_studies``); repeated study ids are refused.
         mode: ``zero-shot`` (base model), ``fine-tuned`` (needs ``adapter``) or ``template``.
         base_model: Base model (None: the adapter's or the configured default).
-        adapter: Adapter folder for fine-tuned mode.
+        adapter: Adapter folder for fine-tuned mode (ignored by the other modes).
         name: A label (default: the mode and the number of studies).
 
     Returns:
@@ -113,8 +134,10 @@ def create_job(db: Database, user: User, studies: Iterable[Study], mode: JobMode
         raise ValueError(f"study '{dup}' appears more than once in the file")
     if mode not in ("zero-shot", "fine-tuned", "template"):
         raise ValueError(f"unknown mode '{mode}': zero-shot, fine-tuned or template")
-    if (mode == "fine-tuned") != bool(adapter):
-        raise ValueError("fine-tuned mode needs an adapter, and only fine-tuned mode uses one")
+    if mode == "fine-tuned" and not adapter:
+        raise ValueError("fine-tuned mode needs an adapter (none is active: an admin selects one)")
+    if mode != "fine-tuned":
+        adapter = None  # the other modes draft without one, whatever is active
     with db.transaction() as s:
         me = db.acting(s, user, "batch.run")
         job = BatchJobRow(name=name or f"{mode}, {len(studies)} studies", mode=mode,
@@ -151,6 +174,10 @@ def _view(s: Session, job: BatchJobRow) -> JobView:
     flagged = s.scalar(select(func.count()).where(BatchItemRow.job_id == job.id,
                                                   BatchItemRow.flagged.is_(True))) or 0
     done, failed = counts.get("done", 0), counts.get("failed", 0)
+    alive = lease_held(job)
+    starting = (not alive and job.worker_token is None and job.heartbeat_at is not None
+                and utcnow() - job.heartbeat_at < timedelta(seconds=STARTUP_SECONDS)
+                and (job.finished_at is None or job.heartbeat_at > job.finished_at))
     per_minute = eta = None
     if job.started_at is not None:
         recent = s.scalar(select(func.count()).where(
@@ -162,12 +189,23 @@ def _view(s: Session, job: BatchJobRow) -> JobView:
             eta = (job.total - done - failed) * 60.0 / per_minute
     return JobView(id=job.id, name=job.name, mode=job.mode, base_model=job.base_model,
                    adapter=job.adapter, status=job.status, total=job.total, done=done, failed=failed,
-                   flagged=flagged, worker_alive=lease_held(job), per_minute=per_minute,
+                   flagged=flagged, worker_alive=alive, starting=starting, per_minute=per_minute,
                    eta_seconds=eta, error=job.error, created_by=job.created_by,
                    created_at=job.created_at)
 
 
 # ---------------------------------------------------------------- results
+
+
+def _result(r: BatchItemRow) -> BatchResult:
+    omissions = CheckResult.model_validate_json(r.check_json).omissions if r.check_json else []
+    by_severity = {sev: sum(o.severity == sev for o in omissions) for sev in ("critical", "high")}
+    text = "; ".join(f"{o.finding} ({o.severity})" for o in omissions) or r.critical_omissions
+    return BatchResult(position=r.position, study_id=r.study_id, status=r.status,
+                       impression=r.impression, supported=r.supported, contradicted=r.contradicted,
+                       unsupported=r.unsupported, critical_omissions=by_severity["critical"],
+                       high_omissions=by_severity["high"], omissions=text or None, flagged=r.flagged,
+                       seconds=r.seconds, error=r.error, sent=r.sent)
 
 
 def results(db: Database, user: User, job_id: int, flagged_only: bool = False) -> list[BatchResult]:
@@ -178,11 +216,22 @@ def results(db: Database, user: User, job_id: int, flagged_only: bool = False) -
         q = select(BatchItemRow).where(BatchItemRow.job_id == job_id).order_by(BatchItemRow.position)
         if flagged_only:
             q = q.where(BatchItemRow.flagged.is_(True))
-        return [BatchResult(position=r.position, study_id=r.study_id, status=r.status,
-                            impression=r.impression, supported=r.supported,
-                            contradicted=r.contradicted, unsupported=r.unsupported,
-                            critical_omissions=r.critical_omissions, flagged=r.flagged,
-                            seconds=r.seconds, error=r.error, sent=r.sent) for r in s.scalars(q)]
+        return [_result(r) for r in s.scalars(q)]
+
+
+def flag_summary(rows: Iterable[BatchResult]) -> dict[str, int]:
+    """The flags of a job's rows by type: contradicted and unsupported statements, critical and
+    high-severity omissions."""
+    rows = list(rows)
+    return {"contradicted": sum(r.contradicted for r in rows),
+            "unsupported": sum(r.unsupported for r in rows),
+            "critical omissions": sum(r.critical_omissions for r in rows),
+            "high omissions": sum(r.high_omissions for r in rows)}
+
+
+def flag_line(rows: Iterable[BatchResult]) -> str:
+    """``Flags: 2 contradicted · 0 unsupported · 1 critical omissions · 0 high omissions``."""
+    return "Flags: " + " · ".join(f"{n} {kind}" for kind, n in flag_summary(rows).items())
 
 
 def export_results(db: Database, user: User, job_id: int, fmt: Literal["csv", "jsonl"] = "csv",
@@ -295,6 +344,8 @@ def record_start(db: Database, user: User, job_id: int) -> bool:
         job = job_row(s, job_id)
         if job.status == "done" or lease_held(job):
             return False
+        # a dead worker's token goes; the time tells the page a worker is on its way
+        job.worker_token, job.worker_pid, job.heartbeat_at = None, None, utcnow()
         db.audit(s, me, "batch.start", entity="batch_job", entity_id=job_id)
         return True
 

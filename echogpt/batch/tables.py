@@ -52,7 +52,7 @@ class BatchItemRow(Base):
     supported: Mapped[int] = mapped_column(Integer, default=0)
     contradicted: Mapped[int] = mapped_column(Integer, default=0)
     unsupported: Mapped[int] = mapped_column(Integer, default=0)
-    critical_omissions: Mapped[str | None] = mapped_column(Text)  # "; "-joined findings
+    critical_omissions: Mapped[str | None] = mapped_column(Text)  # "; "-joined "finding (severity)"
     flagged: Mapped[bool] = mapped_column(Boolean, default=False)
     model: Mapped[str | None] = mapped_column(String(256))
     prompt_hash: Mapped[str | None] = mapped_column(String(64))

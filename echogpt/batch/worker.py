@@ -45,7 +45,7 @@ class WorkerSummary(BaseModel):
 
 def _check_values(text: str, check: CheckResult | None) -> dict:
     summary = check.summary if check is not None else {}
-    critical = [o.finding for o in check.omissions] if check is not None else []
+    critical = [f"{o.finding} ({o.severity})" for o in check.omissions] if check is not None else []
     return {"status": "done", "impression": text,
             "check_json": check.model_dump_json(exclude={"summary"}) if check else None,
             "supported": summary.get("supported", 0), "contradicted": summary.get("contradicted", 0),

@@ -92,7 +92,8 @@ def test_flagged_rows_filter_and_exports(people, monkeypatch):
     flagged = batch.results(db, people.doc, job.id, flagged_only=True)
     assert "tamp" in [r.study_id for r in flagged]
     tamp = next(r for r in flagged if r.study_id == "tamp")
-    assert "tamponade" in (tamp.critical_omissions or "").lower()
+    assert "tamponade" in (tamp.omissions or "").lower() and "(critical)" in tamp.omissions
+    assert tamp.critical_omissions >= 1
     # "severe aortic stenosis" is not in the normal studies' findings: unsupported or contradicted
     normal = next(r for r in flagged if r.study_id == "s000")
     assert normal.contradicted + normal.unsupported >= 1
@@ -203,3 +204,27 @@ def test_sigkill_mid_job_then_resume_drafts_every_study_exactly_once(people, tmp
     rows = batch.results(db, people.doc, job.id)
     assert sorted(r.study_id for r in rows) == [f"s{i:03d}" for i in range(n)]
     assert all(r.impression is not None for r in rows)
+
+
+def test_each_mode_takes_the_adapter_only_if_it_uses_one(people):
+    db = people.db
+    job = batch.create_job(db, people.doc, _studies(1), mode="template", adapter="/adapters/sft-1")
+    assert (job.mode, job.adapter) == ("template", None)
+    job = batch.create_job(db, people.doc, _studies(1), mode="zero-shot", adapter="/adapters/sft-1",
+                           name="zs")
+    assert job.adapter is None
+    with pytest.raises(ValueError, match="fine-tuned mode needs an adapter"):
+        batch.create_job(db, people.doc, _studies(1), mode="fine-tuned")
+
+
+def test_a_job_whose_worker_is_starting_is_followed_until_finished(people):
+    db = people.db
+    job = batch.create_job(db, people.doc, _studies(2), mode="template")
+    assert job.needs_resume and not job.starting  # queued, nobody started a worker
+    assert job.refresh_seconds == batch.REFRESH_SECONDS
+    assert batch.record_start(db, people.doc, job.id)  # what start_worker records before it spawns
+    view = batch.get_job(db, people.doc, job.id)
+    assert view.starting and not view.needs_resume and view.refresh_seconds == batch.REFRESH_SECONDS
+    batch_worker.run_worker(job.id, db.url)
+    view = batch.get_job(db, people.doc, job.id)
+    assert view.finished and not view.starting and view.refresh_seconds is None
