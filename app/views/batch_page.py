@@ -15,8 +15,12 @@ from echogpt.batch import worker
 account = state.user()
 db = services.store()
 st.title("Batch generation")
+jobs = batch.list_jobs(db, account)
 
-with st.expander("New batch job", expanded=not st.session_state.get("batch_job")):
+# Keyed, with the same initial state all session, the expander keeps the reader's open or closed
+# state across reruns (choosing a file is one); open at first while there is no job yet.
+opened_first = st.session_state.setdefault("batch_new_initially", not jobs)
+with st.expander("New batch job", expanded=opened_first, key="batch_new", on_change="rerun"):
     upload = st.file_uploader("Studies file (JSONL, CSV or Parquet)",
                               type=["jsonl", "json", "csv", "parquet"], key="batch_file")
     choice = services.model_choice(account)
@@ -33,6 +37,7 @@ with st.expander("New batch job", expanded=not st.session_state.get("batch_job")
         st.session_state["batch_upload"] = outcome
         if outcome.job_id is not None:
             st.session_state["batch_job"] = outcome.job_id
+            st.session_state["batch_job_pick"] = outcome.job_id  # the selector follows the new job
         st.rerun()
     outcome = st.session_state.get("batch_upload")
     if outcome is not None:
@@ -46,46 +51,60 @@ with st.expander("New batch job", expanded=not st.session_state.get("batch_job")
             st.download_button("Download rejects (JSONL)", outcome.rejects_jsonl,
                                file_name="rejects.jsonl", key="batch_rejects_download")
 
-jobs = batch.list_jobs(db, account)
 if not jobs:
     st.info("No batch jobs yet.")
     st.stop()
 ids = [j.id for j in jobs]
 current = st.session_state.get("batch_job")
-job_id = st.selectbox("Job", ids, index=ids.index(current) if current in ids else 0,
+if st.session_state.get("batch_job_pick") not in ids:
+    st.session_state["batch_job_pick"] = current if current in ids else ids[0]
+job_id = st.selectbox("Job", ids,
                       format_func=lambda i: next(f"#{j.id} {j.name} ({j.status})" for j in jobs
                                                  if j.id == i), key="batch_job_pick")
 st.session_state["batch_job"] = job_id
+seen = next(j for j in jobs if j.id == job_id)
+flagged_only = st.toggle("Only flagged rows", key="batch_flagged")
 
 
-@st.fragment(run_every=2 if next(j for j in jobs if j.id == job_id).worker_alive else None)
+@st.fragment(run_every=seen.refresh_seconds)
 def show_progress() -> None:
+    """Progress, flags and rows, read again every few seconds until the job is finished."""
     job = batch.get_job(db, account, job_id)
-    st.progress(job.fraction, text=batch.progress_line(job))
+    if job.finished != seen.finished:
+        st.rerun(scope="app")  # the job list, the selector and the actions below change with it
+    st.progress(job.fraction, text=f"({job.status}) " + batch.progress_line(job))
     if job.error:
         st.error(f"The job stopped: {job.error}")
-    if job.status != "done" and not job.worker_alive:
+    if job.starting:
+        st.caption("A worker is starting for this job.")
+    elif job.needs_resume:
         st.caption("No worker is running this job.")
         if st.button("Resume", key="batch_resume"):
             error = services.attempt(worker.start_worker, db, account, job_id)
             state.flash("error", error) if error else state.flash("info", "Worker started.")
             st.rerun()
+    rows = batch.results(db, account, job_id, flagged_only)
+    st.caption(batch.flag_line(rows))
+    if not rows:
+        st.info("No flagged rows." if flagged_only else "No rows.")
+    st.dataframe([r.model_dump(exclude={"position"}) for r in rows], hide_index=True,
+                 key="batch_table",
+                 column_config={"impression": st.column_config.TextColumn(width="large"),
+                                "omissions": st.column_config.TextColumn(
+                                    help="Findings left out, each with its severity")})
 
 
 show_progress()
 
-flagged_only = st.toggle("Only flagged rows", key="batch_flagged")
-rows = batch.results(db, account, job_id, flagged_only)
-if not rows:
-    st.info("No flagged rows." if flagged_only else "No rows.")
-st.dataframe([r.model_dump(exclude={"position"}) for r in rows], hide_index=True,
-             key="batch_table", column_config={"impression": st.column_config.TextColumn(width="large")})
 left, right = st.columns(2)
-left.download_button("Download CSV", batch.export_results(db, account, job_id, "csv", flagged_only),
-                     file_name=f"batch-{job_id}.csv", key="batch_csv")
-right.download_button("Download JSONL", batch.export_results(db, account, job_id, "jsonl", flagged_only),
-                      file_name=f"batch-{job_id}.jsonl", key="batch_jsonl")
+# Built from the database when clicked, so a download is never older than the click.
+left.download_button("Download CSV", lambda: batch.export_results(db, account, job_id, "csv", flagged_only),
+                     file_name=f"batch-{job_id}.csv", mime="text/csv", key="batch_csv")
+right.download_button("Download JSONL",
+                      lambda: batch.export_results(db, account, job_id, "jsonl", flagged_only),
+                      file_name=f"batch-{job_id}.jsonl", mime="application/jsonl", key="batch_jsonl")
 
+rows = batch.results(db, account, job_id, flagged_only)
 done = [r.study_id for r in rows if r.status == "done"]
 if services.may(account, "batch.send") and done:
     chosen = st.multiselect("Send drafts to the worklist", done, key="batch_send_pick")

@@ -156,3 +156,154 @@ def test_admin_creates_a_study_from_an_upload_and_sees_the_analysis(copilot):
         v = [r["toward_design_b"] for r in rows if r["kind"] == "ab" and r["dimension"] == dim]
         assert len(v) == 8 and mean == pytest.approx(sum(v) / 8, abs=1e-3)
     assert len(at.image) >= 2
+
+
+def _jsonl(*rows: dict) -> bytes:
+    return "".join(json.dumps(r) + "\n" for r in rows).encode()
+
+
+@pytest.fixture
+def media_files(monkeypatch):
+    """The media file managers of the AppTest runs (where download buttons keep their data)."""
+    from streamlit.testing.v1 import app_test
+
+    made = []
+
+    class Recording(app_test.MediaFileManager):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            made.append(self)
+
+    monkeypatch.setattr(app_test, "MediaFileManager", Recording)
+    return made
+
+
+def _download(at, files, key: str) -> str:
+    """What the download button ``key`` hands the browser when clicked (deferred data is built
+    now, as Streamlit does on the click)."""
+    proto = at.download_button(key=key).proto
+    url = files.execute_deferred(proto.deferred_file_id) if proto.deferred_file_id else proto.url
+    return files._storage.get_file(url.rsplit("/", 1)[-1].split(".")[0]).content.decode()
+
+
+def _start(at, name: str, row: dict) -> int:
+    at.file_uploader(key="batch_file").set_value((name, _jsonl(row), "application/jsonl"))
+    at.run()
+    at.selectbox(key="batch_mode").select("template").run()
+    at.button(key="batch_start").click().run()
+    assert not at.exception, at.exception
+    return at.session_state["batch_job"]
+
+
+def test_batch_page_follows_the_job_just_started(copilot):
+    at = new_app(copilot.doc).run()
+    at.switch_page("views/batch_page.py").run()
+    first = _start(at, "a.jsonl", TAMPONADE)
+    assert at.selectbox(key="batch_job_pick").value == first
+    second = _start(at, "b.jsonl", {**TAMPONADE, "study_id": "B-2"})
+    assert second != first
+    assert at.selectbox(key="batch_job_pick").value == second
+    assert at.session_state["batch_job"] == second
+    _wait_done(copilot, first)
+    _wait_done(copilot, second)
+
+
+def test_choosing_a_file_keeps_the_new_job_form_open(copilot):
+    at = new_app(copilot.doc).run()
+    at.switch_page("views/batch_page.py").run()
+    job_id = _start(at, "a.jsonl", TAMPONADE)
+    at.file_uploader(key="batch_file").set_value(
+        ("b.jsonl", _jsonl({**TAMPONADE, "study_id": "B-2"}), "application/jsonl"))
+    at.run()
+    assert at.expander[0].label == "New batch job" and at.expander[0].proto.expanded
+    assert not at.button(key="batch_start").disabled
+    _wait_done(copilot, job_id)
+
+
+def test_batch_page_says_a_worker_is_starting_and_refreshes_until_the_job_is_finished(copilot):
+    at = new_app(copilot.doc).run()
+    at.switch_page("views/batch_page.py").run()
+    at.file_uploader(key="batch_file").set_value(("a.jsonl", _jsonl(TAMPONADE), "application/jsonl"))
+    at.run()
+    at.selectbox(key="batch_mode").select("template").run()
+    at.button(key="batch_start").click().run()
+    job_id = at.session_state["batch_job"]
+    page = texts(at)
+    assert "No worker is running this job." not in page  # the worker is still loading
+    view = batch.get_job(copilot.db, copilot.doc, job_id)
+    assert view.status == "done" or view.worker_alive or view.starting
+    if view.status != "done":
+        assert view.refresh_seconds == batch.REFRESH_SECONDS
+    _wait_done(copilot, job_id)
+    deadline = time.time() + 30  # the worker gives its lease back right after the last row
+    while not (done := batch.get_job(copilot.db, copilot.doc, job_id)).finished:
+        assert time.time() < deadline, done
+        time.sleep(0.2)
+    assert done.refresh_seconds is None
+
+
+def test_batch_download_is_built_from_the_database_when_clicked(copilot, media_files):
+    from echogpt.batch import worker
+    from echogpt.schemas import Study
+
+    job = batch.create_job(copilot.db, copilot.doc, [Study.model_validate(TAMPONADE)], "template")
+    at = new_app(copilot.doc).run()
+    at.switch_page("views/batch_page.py").run()
+    assert "pending" in list(at.dataframe[-1].value["status"])
+    worker.run_worker(job.id, copilot.db.url)  # the job finishes after the page was drawn
+    csv_text = _download(at, media_files[-1], "batch_csv")
+    import csv
+    import io
+
+    rows = list(csv.DictReader(io.StringIO(csv_text)))
+    assert [(r["study_id"], r["status"]) for r in rows] == [("B-TAMP", "done")]
+    assert rows[0]["impression"].strip()
+    assert json.loads(_download(at, media_files[-1], "batch_jsonl"))["status"] == "done"
+
+
+def test_batch_template_mode_with_an_active_adapter(copilot, tmp_path):
+    folder = tmp_path / "adapter"
+    folder.mkdir()
+    (folder / "adapter_config.json").write_text(json.dumps({"base_model_name_or_path": "x"}))
+    copilot.db.register_adapter(copilot.boss, folder, "sft", name="sft-1")
+    copilot.db.select_adapter(copilot.boss, "sft-1")
+    at = new_app(copilot.doc).run()
+    at.switch_page("views/batch_page.py").run()
+    assert at.selectbox(key="batch_mode").options == ["fine-tuned", "template"]
+    at.file_uploader(key="batch_file").set_value(("a.jsonl", _jsonl(TAMPONADE), "application/jsonl"))
+    at.run()
+    at.selectbox(key="batch_mode").select("template").run()
+    at.button(key="batch_start").click().run()
+    assert not at.error, [e.value for e in at.error]
+    job = batch.get_job(copilot.db, copilot.doc, at.session_state["batch_job"])
+    assert (job.mode, job.adapter) == ("template", None)
+    _wait_done(copilot, job.id)
+
+
+def test_batch_page_summarises_flags_by_type_with_omission_severity(copilot, monkeypatch):
+    from echogpt.batch import worker
+    from echogpt.schemas import Study
+
+    severe_as = {"study_id": "B-AS", "findings": {"aortic": {"stenosis": "severe"}},
+                 "findings_text": "Severe aortic stenosis, mean gradient 48 mmHg, AVA 0.7 cm2. LVEF 60%."}
+    job = batch.create_job(copilot.db, copilot.doc, [Study.model_validate(TAMPONADE),
+                                                     Study.model_validate(severe_as)], "template")
+
+    def drafter(_job):  # leaves the tamponade and the aortic stenosis out; claims a severe MR
+        return lambda sts: [("1. Normal LVEF 60%.\n2. Severe mitral regurgitation.", "fake", None, 0.1)
+                            for _ in sts]
+
+    monkeypatch.setattr(worker, "_drafter", drafter)
+    worker.run_worker(job.id, copilot.db.url)
+    rows = {r.study_id: r for r in batch.results(copilot.db, copilot.doc, job.id)}
+    assert rows["B-TAMP"].critical_omissions >= 1 and "(critical)" in rows["B-TAMP"].omissions
+    assert rows["B-AS"].high_omissions == 1 and "(high)" in rows["B-AS"].omissions
+    summary = batch.flag_summary(rows.values())
+    assert summary["critical omissions"] >= 1 and summary["high omissions"] >= 1
+    assert summary["contradicted"] + summary["unsupported"] >= 2
+    at = new_app(copilot.doc).run()
+    at.switch_page("views/batch_page.py").run()
+    assert not at.exception, at.exception
+    assert batch.flag_line(rows.values()) in texts(at)
+    table = at.dataframe[-1].value
+    assert any("(high)" in (o or "") for o in table["omissions"])
