@@ -68,7 +68,11 @@ if result.likert:
     st.dataframe(result.likert, hide_index=True, key="rs_likert")
     st.dataframe(result.likert_tests, hide_index=True, key="rs_likert_tests", column_config=P_VALUES)
 st.subheader("Agreement (Krippendorff's alpha, ordinal)")
-st.dataframe(result.agreement, hide_index=True, key="rs_alpha")
+agreement_note = reader_stats.agreement_note(result)
+if agreement_note:
+    st.info(agreement_note)
+else:
+    st.dataframe(result.agreement, hide_index=True, key="rs_alpha")
 with tempfile.TemporaryDirectory() as tmp:
     for path in reader_stats.plot_analysis(result, tmp):
         st.image(path.read_bytes(), caption=path.stem.replace("_", " "))

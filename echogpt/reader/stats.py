@@ -364,6 +364,17 @@ def write_analysis(result: Analysis, out_dir: str | Path) -> list[Path]:
     return paths + plot_analysis(result, out)
 
 
+def agreement_note(result: Analysis) -> str | None:
+    """Why the agreement table is empty or holds no alpha, in a line; None when it has one."""
+    readers = len({r["reader"] for r in result.per_reader})
+    if any(r["units_rated_twice"] for r in result.agreement):
+        return None
+    answered = f"{readers} reader{'s' if readers != 1 else ''} answered so far"
+    if readers < 2:
+        return f"Agreement needs two or more readers on the same cases: {answered}."
+    return f"Agreement needs two or more readers on the same cases: {answered}, on different cases."
+
+
 def format_analysis(result: Analysis) -> str:
     """A terminal summary: preference means with Wilcoxon p, Likert means, alpha per dimension."""
     lines = [f"reader study {result.study}: {result.n_ratings} answered tasks"]
@@ -371,8 +382,12 @@ def format_analysis(result: Analysis) -> str:
               f"{r['B']} (n={r['n']}, Wilcoxon p={r['p_value']})" for r in result.preference]
     lines += [f"  Likert {r['source']} {r['dimension']}: {r['mean']:.2f} (n={r['n']})"
               for r in result.likert]
-    lines += [f"  alpha ({r['kind']}, {r['dimension']}): {r['alpha_ordinal']}"
-              for r in result.agreement]
+    note = agreement_note(result)
+    if note:
+        lines.append(f"  {note}")
+    else:
+        lines += [f"  alpha ({r['kind']}, {r['dimension']}): {r['alpha_ordinal']}"
+                  for r in result.agreement]
     return "\n".join(lines)
 
 

@@ -156,6 +156,19 @@ def test_admin_creates_a_study_from_an_upload_and_sees_the_analysis(copilot):
         v = [r["toward_design_b"] for r in rows if r["kind"] == "ab" and r["dimension"] == dim]
         assert len(v) == 8 and mean == pytest.approx(sum(v) / 8, abs=1e-3)
     assert len(at.image) >= 2
+    assert "Agreement needs" not in texts(at)  # two readers on the same cases: an alpha table
+
+
+def test_agreement_with_one_reader_says_what_it_needs(copilot):
+    _reader_study(copilot)
+    while (t := rs.next_task(copilot.db, copilot.reader, "pilot")) is not None:
+        ans = {d: 1 if t.kind == "ab" else 4 for d in t.dimensions}
+        rs.submit_answer(copilot.db, copilot.reader, "pilot", t.position, ans, seconds=5.0)
+    at = new_app(copilot.boss).run()
+    at.switch_page("views/reader_admin_page.py").run()
+    assert not at.exception, at.exception
+    assert ("Agreement needs two or more readers on the same cases: 1 reader answered so far."
+            in [i.value for i in at.info])
 
 
 def _jsonl(*rows: dict) -> bytes:

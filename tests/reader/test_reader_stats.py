@@ -133,6 +133,20 @@ def test_agreement_per_reader_and_time_on_task():
     assert tot["tasks"] == 5 and tot["median_s"] == 30.0  # r2 recorded no times
 
 
+def test_agreement_says_it_needs_two_readers_on_the_same_cases():
+    one = reader_stats.analyze_rows("t", [_pref("r1", f"c{i}", 1) for i in range(4)], None, None)
+    note = "Agreement needs two or more readers on the same cases: 1 reader answered so far."
+    assert reader_stats.agreement_note(one) == note
+    assert note in reader_stats.format_analysis(one)
+    apart = reader_stats.analyze_rows("t", [_pref("r1", "c1", 1), _pref("r2", "c2", 1)], None, None)
+    assert reader_stats.agreement_note(apart) == ("Agreement needs two or more readers on the same "
+                                                  "cases: 2 readers answered so far, on different cases.")
+    rows = [_pref(r, f"c{i}", v) for i, v in enumerate((2, 1, -1)) for r in ("r1", "r2")]
+    both = reader_stats.analyze_rows("t", rows, None, None)
+    assert reader_stats.agreement_note(both) is None
+    assert "alpha (A vs B, correctness): 1.0" in reader_stats.format_analysis(both)
+
+
 def test_plots_are_written(tmp_path):
     rows = [_pref(f"r{i % 2}", f"c{i}", (i % 5) - 2, dim=d, position=i)
             for i in range(10) for d in ("completeness", "correctness")]

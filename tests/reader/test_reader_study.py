@@ -268,6 +268,8 @@ def test_cli_create_export_analyze(tmp_path, monkeypatch):
     res = runner.invoke(app, ["reader-study", "analyze", "--name", "cli", "--out", str(tmp_path / "an")])
     assert res.exit_code == 0, res.output
     assert (tmp_path / "an" / "analysis.json").is_file() and list((tmp_path / "an").glob("*.png"))
+    assert "Agreement needs two or more readers on the same cases: 1 reader answered so far." \
+        in res.output
     bad = cases.with_name("bad.jsonl")
     bad.write_text('{"case_id": "x", "findings_text": "y", "reports": {"a": "1. One."}}\n')
     res = runner.invoke(app, ["reader-study", "create", "--name", "b", "--cases", str(bad),
