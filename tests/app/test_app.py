@@ -267,9 +267,25 @@ def test_reader_reads_signed_reports_only(copilot):
     assert GOOD in at.code[0].value and "Electronically signed by doc" in at.code[0].value
 
 
+def _adapter_folder(folder, layout: str):
+    """An adapter folder as far as its metadata goes (what the admin page and the export read)."""
+    from echogpt.model.adapters import ADAPTER_META, AdapterMeta
+    from echogpt.model.prompts import PromptSettings
+
+    folder.mkdir()
+    (folder / "adapter_config.json").write_text('{"base_model_name_or_path": "local:x"}')
+    meta = AdapterMeta(base_model="local:x", prompt_settings=PromptSettings(layout=layout))
+    (folder / ADAPTER_META).write_text(meta.model_dump_json())
+    return folder
+
+
 def test_admin_manages_users_adapters_and_exports(copilot, tmp_path):
-    copilot.db.register_adapter(copilot.boss, tmp_path / "a1", "sft", name="sft-a")
-    copilot.db.register_adapter(copilot.boss, tmp_path / "a2", "dpo", name="dpo-b", parent="sft-a")
+    from echogpt.model.prompts import PromptSettings
+
+    copilot.db.register_adapter(copilot.boss, _adapter_folder(tmp_path / "a1", "structured+prose"),
+                                "sft", name="sft-a")
+    copilot.db.register_adapter(copilot.boss, _adapter_folder(tmp_path / "a2", "prose"), "dpo",
+                                name="dpo-b", parent="sft-a")
     at = new_app(copilot.boss).run()
     assert {"doc", "reader", "boss"} <= set(at.dataframe[0].value["name"])
     at.text_input(key="new_user_name").input("dr-new")
@@ -287,6 +303,10 @@ def test_admin_manages_users_adapters_and_exports(copilot, tmp_path):
     assert copilot.db.active_adapter(copilot.boss).name == "dpo-b"
     at.button(key="admin_export").click().run()
     assert any("SFT records 0" in s.value for s in at.success)
+    # the export is rendered with the prompt settings of the adapter that will train on it
+    exported = at.session_state["feedback_export"]
+    assert exported.prompt_fingerprint == PromptSettings(layout="prose").fingerprint()
+    assert exported.adapter == str(tmp_path / "a2")
 
 
 # ---------------------------------------------------------------- concurrency
