@@ -161,6 +161,56 @@ def test_a_deep_link_opened_first_after_start_signs_in_onto_its_page(copilot, se
             browser.close()
 
 
+def test_batch_progress_updates_live_and_the_download_is_current(copilot, served_app, tmp_path):
+    """A template job started on the batch page: the form stays open while a file is chosen, the
+    progress and the table reach the end without a reload, and the CSV downloaded then holds the
+    finished rows."""
+    import csv
+    import json
+
+    from playwright.sync_api import expect, sync_playwright
+
+    from echogpt.batch import jobs as batch
+    from echogpt.schemas import Study
+
+    # an earlier job makes the page open with the "New batch job" form collapsed
+    old = batch.create_job(copilot.db, copilot.doc, [Study(study_id="OLD-1", findings_text="LVEF 60%.")],
+                           "template")
+    studies = tmp_path / "studies.jsonl"
+    studies.write_text("".join(json.dumps({"study_id": f"B-{i}", "findings_text": f"LVEF {50 + i}%."})
+                               + "\n" for i in range(3)))
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=_chromium(), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+        page.set_default_timeout(30_000)
+        try:
+            page.goto(served_app + "/batch")
+            page.locator(".st-key-login_name input").fill("doc")
+            page.locator(".st-key-login_password input").fill(PASSWORDS["doc"])
+            page.locator(".st-key-login_submit button").click()
+            expect(page.get_by_role("heading", name="Batch generation")).to_be_visible()
+            page.get_by_text("New batch job").click()
+            page.locator(".st-key-batch_file input[type=file]").set_input_files(str(studies))
+            start = page.locator(".st-key-batch_start button")
+            expect(start).to_be_visible()
+            expect(start).to_be_enabled()
+            page.wait_for_timeout(1000)  # the rerun after choosing the file must not close the form
+            expect(start).to_be_visible()
+            page.locator(".st-key-batch_mode").click()
+            page.get_by_role("option", name="template").click()
+            start.click()
+            expect(page.get_by_text("started with 3 studies")).to_be_visible()
+            expect(page.locator(".st-key-batch_job_pick")).not_to_contain_text(f"#{old.id} ")
+            expect(page.get_by_text("3/3 studies")).to_be_visible(timeout=60_000)  # no reload
+            with page.expect_download() as info:
+                page.locator(".st-key-batch_csv button").click()
+            rows = list(csv.DictReader(open(info.value.path(), encoding="utf-8")))
+        finally:
+            browser.close()
+    assert [r["study_id"] for r in rows] == ["B-0", "B-1", "B-2"]
+    assert all(r["status"] == "done" and r["impression"].strip() for r in rows), rows
+
+
 def test_chromium_skip_reason_is_clear(monkeypatch):
     monkeypatch.setattr(f"{__name__}.CHROMIUM", "/nonexistent/chromium")
     with pytest.raises(pytest.skip.Exception, match="install Debian's chromium"):
