@@ -90,7 +90,8 @@ def train_cmd(
 def _continue_active(cfg: TrainConfig, feedback_loop: bool) -> TrainConfig:
     """``init_adapter=active``, or none with DPO or an explicit ``--method sft`` (the feedback loop):
     the folder of the adapter version active in the copilot's database."""
-    if cfg.init_adapter not in (None, "active") or (cfg.init_adapter is None and not feedback_loop):
+    wanted = cfg.init_adapter == "active" or (cfg.init_adapter is None and feedback_loop)
+    if not wanted:
         return cfg
     from sqlalchemy.exc import SQLAlchemyError
 
@@ -98,7 +99,7 @@ def _continue_active(cfg: TrainConfig, feedback_loop: bool) -> TrainConfig:
 
     try:
         path = active_adapter_path()
-    except SQLAlchemyError as err:
+    except (SQLAlchemyError, OSError) as err:
         if cfg.init_adapter == "active":
             fail(f"init_adapter=active, but the database cannot be read: {str(err).splitlines()[0]}")
         typer.secho(f"warning: no active adapter to continue (database: {str(err).splitlines()[0]}): "

@@ -213,6 +213,18 @@ def test_train_cli_registers_the_adapter_as_a_new_version(tiny, data, tmp_path):
     assert f"registered as adapter version {versions[0].name} (sft)" in res.output
 
 
+def test_train_cli_without_a_database_still_trains_and_says_so(tiny, data, tmp_path, monkeypatch):
+    monkeypatch.setenv("ECHOGPT_DATABASE_URL", "sqlite:////proc/no-such-dir/echogpt.sqlite")
+    out = tmp_path / "run"
+    res = CliRunner().invoke(app, ["train", "--config", "tiny-test", "--method", "sft", "--out", str(out),
+                                   "--set", f"base_model={tiny}", "--set", f"train_file={data[0]}",
+                                   "--set", "val_file=null", "--set", "max_steps=1"])
+    assert res.exit_code == 0, res.output
+    assert "warning: no active adapter to continue" in res.output  # --method sft: the feedback loop
+    assert "warning: adapter saved but not registered in the database" in res.output
+    assert (out / "echogpt_adapter.json").is_file() and "Traceback" not in res.output
+
+
 def test_a_time_budget_stops_after_the_step_that_reaches_it_with_a_last_evaluation(tiny, data, tmp_path):
     out = tmp_path / "run"
     result = train_sft(_config(tiny, data, "max_steps=6", "max_minutes=0.0001"), out)
