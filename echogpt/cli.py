@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import typer
+
+if TYPE_CHECKING:
+    from echogpt.model.recipes import TrainConfig
 
 app = typer.Typer(
     name="echogpt",
@@ -67,16 +71,63 @@ def train_cmd(
     resume: Path = typer.Option(None, help="Resume from this checkpoint folder"),
     fresh: bool = typer.Option(False, help="Ignore checkpoints already in --out"),
 ) -> None:
-    """Fine-tune a LoRA adapter (auto-resumes from the latest checkpoint in --out)."""
+    """Fine-tune a LoRA adapter (auto-resumes from the latest checkpoint in --out) and register it as
+    a new, inactive adapter version. DPO and `--method sft` continue the active version."""
+    from echogpt.model.recipes import load_train_config
     from echogpt.model.train import run_training
 
     try:
-        result = run_training(config, out, overrides=set_ or [], method=method,
-                              resume=str(resume) if resume else not fresh,
+        cfg = load_train_config(config, set_ or [], **({"method": method} if method else {}))
+        cfg = _continue_active(cfg, cfg.method == "dpo" or method == "sft")
+        result = run_training(cfg, out, resume=str(resume) if resume else not fresh,
                               command=" ".join(["echogpt", *sys.argv[1:]]))
     except ValueError as err:
         fail(str(err))
     typer.echo(result.summary())
+    _register_trained(result)
+
+
+def _continue_active(cfg: TrainConfig, feedback_loop: bool) -> TrainConfig:
+    """``init_adapter=active``, or none with DPO or an explicit ``--method sft`` (the feedback loop):
+    the folder of the adapter version active in the copilot's database."""
+    wanted = cfg.init_adapter == "active" or (cfg.init_adapter is None and feedback_loop)
+    if not wanted:
+        return cfg
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from echogpt.review.registry import active_adapter_path
+
+    try:
+        path = active_adapter_path()
+    except (SQLAlchemyError, OSError) as err:
+        if cfg.init_adapter == "active":
+            fail(f"init_adapter=active, but the database cannot be read: {str(err).splitlines()[0]}")
+        typer.secho(f"warning: no active adapter to continue (database: {str(err).splitlines()[0]}): "
+                    "training a new LoRA", err=True, fg=typer.colors.YELLOW)
+        return cfg
+    if path is None and cfg.init_adapter == "active":
+        fail("init_adapter=active, but no adapter version is active in the database "
+             "(an admin selects one in the app, or give the adapter folder)")
+    if path is not None:
+        typer.echo(f"continuing the active adapter version ({path})")
+    return cfg.model_copy(update={"init_adapter": path})
+
+
+def _register_trained(result: Any) -> None:
+    """Register the adapter folder of a TrainResult or DPOResult as a new, inactive adapter version."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from echogpt.review.registry import register_trained
+
+    try:
+        version = register_trained(result.adapter_dir, result.parent_adapter, metrics=result.metrics())
+    except (SQLAlchemyError, OSError, ValueError) as err:
+        typer.secho(f"warning: adapter saved but not registered in the database: "
+                    f"{str(err).splitlines()[0]}", err=True, fg=typer.colors.YELLOW)
+        return
+    parent = f", continuing {version.parent}" if version.parent else ""
+    typer.echo(f"registered as adapter version {version.name} ({version.method}{parent}); "
+               "inactive until an admin selects it in the copilot")
 
 
 @app.command("generate")

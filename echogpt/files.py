@@ -253,7 +253,9 @@ def read_jsonl(path: str | Path) -> list[dict[str, Any]]:
 
 
 def data_hash(path_or_records: str | Path | Iterable[Any]) -> str:
-    """SHA-256 identifying training or evaluation data, recorded next to every run's outputs.
+    """SHA-256 identifying training or evaluation data, recorded next to every run's outputs: the
+    one data hash, so an adapter's ``train_hash`` (``echogpt_adapter.json``) and an evaluation's
+    ``studies_hash`` (``metrics.json``) of the same file are equal.
 
     A ``.jsonl`` file hashes its records (key order and whitespace do not matter), so
     ``data_hash("x.jsonl") == data_hash(read_jsonl("x.jsonl"))``; any other file hashes its bytes;

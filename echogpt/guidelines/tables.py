@@ -196,21 +196,6 @@ def rule_source(name: str) -> str:
 
 def round_half_up(value: float, precision: int) -> float:
     """Round as reports print numbers (5.85 -> 5.9), free of binary floating-point surprises."""
-    if type(value) is not float or not value:  # memo floats only; 0.0 and -0.0 share a dict key
-        return _round_half_up(value, precision)
-    key = (value, precision)
-    rounded = _ROUNDED.get(key)
-    if rounded is None:
-        if len(_ROUNDED) >= 65536:
-            _ROUNDED.clear()
-        rounded = _ROUNDED[key] = _round_half_up(value, precision)
-    return rounded
-
-
-_ROUNDED: dict[tuple[float, int], float] = {}  # studies repeat values: Decimal rounding is slow
-
-
-def _round_half_up(value: float, precision: int) -> float:
     quantum = Decimal(1).scaleb(-precision)
     return float(Decimal(repr(value)).quantize(quantum, rounding=ROUND_HALF_UP))
 

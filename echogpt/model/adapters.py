@@ -1,5 +1,6 @@
 """Adapter folders: their metadata (``echogpt_adapter.json``), the checks that an adapter fits its
-base model, loading base + adapter for inference, and merging an adapter into a full-precision base.
+base model, loading base + adapter for training or inference, the one writer of a trained adapter
+folder (SFT and DPO alike), and merging an adapter into a full-precision base.
 
     bundle = load_bundle(adapter="echogpt/adapters/smollm2-echo-demo")   # base taken from the adapter
     merge_adapter("runs/cpu-quick", "runs/cpu-quick-merged")
@@ -15,10 +16,12 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from echogpt.files import data_hash
 from echogpt.model.base import (
     MODEL_META,
     BaseModelRef,
     ModelError,
+    get_peft_config,
     load_base_model,
     load_tokenizer,
     pick_device,
@@ -26,6 +29,7 @@ from echogpt.model.base import (
     weights_fingerprint,
 )
 from echogpt.model.prompts import DEFAULT_PROMPT, PromptSettings
+from echogpt.model.recipes import ConfigError, TrainConfig
 
 log = logging.getLogger(__name__)
 
@@ -45,12 +49,19 @@ class AdapterMeta(BaseModel):
     method: str = "sft"
     prompt_settings: PromptSettings = Field(default_factory=lambda: DEFAULT_PROMPT)
     config: dict[str, Any] = Field(default_factory=dict, description="Resolved training config")
-    data: dict[str, Any] = Field(default_factory=dict, description="Data files, hashes and counts")
+    data: dict[str, Any] = Field(
+        default_factory=dict, description="Data files, their hashes (echogpt.files.data_hash; 16 hex "
+                                          "digits of the file's bytes in older folders) and counts")
     truncated_examples: int | None = None
+    longest_example_tokens: int | None = None
+    examples_seen: int | None = None
     final_val_loss: float | None = None
     best_val_loss: float | None = None
     best_step: int | None = None
+    final_loss: float | None = Field(None, description="Last logged training loss (DPO)")
+    reward_accuracy: float | None = Field(None, description="Last logged DPO reward accuracy")
     steps: int | None = None
+    seconds: float | None = None
     seed: int | None = None
     command: str | None = None
 
@@ -103,6 +114,63 @@ def resolve_adapter_base(meta: AdapterMeta, base_model: str | None = None) -> Ba
         raise ModelError(f"this adapter was trained on {meta.base_model}@{meta.base_weights_hash}, "
                          f"but the weights found are @{ref.weights_hash} (a different checkpoint)")
     return ref
+
+
+def training_start(config: TrainConfig) -> tuple[TrainConfig, AdapterMeta | None]:
+    """Where a training run starts: a new LoRA on ``config.base_model``, or the adapter folder
+    ``config.init_adapter`` names, whose prompt settings then replace the config's (the adapter
+    only works with the prompt it learned) and whose base is the one to load.
+
+    Args:
+        config: The run's config; ``init_adapter`` is a folder or None (``echogpt train`` resolves
+            ``active`` to the folder of the copilot's active adapter version before training).
+
+    Returns:
+        The config to train with and the metadata of the adapter it continues (None for a new
+        LoRA). One-line ConfigError or ModelError when the adapter folder cannot be continued.
+    """
+    if not config.init_adapter:
+        return config, None
+    if config.init_adapter == "active":
+        raise ConfigError("init_adapter=active names the copilot's active adapter version, which "
+                          "`echogpt train` looks up; give the adapter folder here")
+    meta = read_adapter_meta(config.init_adapter)  # one-line ModelError if missing or not an adapter
+    if meta.prompt_settings != config.prompt:
+        log.info("continuing %s with the prompt settings it was trained with", config.init_adapter)
+    log.info("continuing adapter %s", config.init_adapter)
+    return config.model_copy(update={"prompt": meta.prompt_settings}), meta
+
+
+def load_for_training(config: TrainConfig, parent: AdapterMeta | None,
+                      device: str) -> tuple[Any, Any, Any, BaseModelRef]:
+    """The model, tokenizer and LoRA config a trainer starts from, and their base model.
+
+    Args:
+        config: The config ``training_start`` returned.
+        parent: The metadata it returned (None: a new LoRA on ``config.base_model``).
+        device: ``cpu`` or ``cuda``.
+
+    Returns:
+        ``(model, tokenizer, peft_config, base)``: with a parent the model is that adapter on its
+        base, trainable, and ``peft_config`` is None; otherwise the bare base and a new LoRA's config.
+    """
+    ref = (resolve_adapter_base(parent, config.base_model) if parent is not None
+           else resolve_base_model(config.base_model))
+    tokenizer = load_tokenizer(ref)
+    model = load_base_model(ref, device=device, dtype=config.dtype, quantize_4bit=config.quantize_4bit,
+                            for_training=True, gradient_checkpointing=config.gradient_checkpointing)
+    if parent is not None:
+        from peft import PeftModel
+
+        model = PeftModel.from_pretrained(model, str(config.init_adapter), is_trainable=True)
+        return model, tokenizer, None, ref
+    layers = None
+    if config.lora_top_layers is not None:
+        total = model.config.get_text_config().num_hidden_layers
+        layers = list(range(max(0, total - config.lora_top_layers), total))
+    peft_config = get_peft_config(config.lora_r, config.lora_alpha, config.lora_dropout,
+                                  config.target_modules, layers)
+    return model, tokenizer, peft_config, ref
 
 
 @dataclass
@@ -177,3 +245,126 @@ def merge_adapter(adapter: str | Path, out: str | Path) -> Path:
         {"identity": identity, "weights_hash": weights_fingerprint(out),
          "base_model": bundle.base.label, "adapter": str(adapter)}, indent=2))
     return out
+
+
+def write_adapter_folder(model: Any, out: Path, config: TrainConfig, ref: BaseModelRef, *,
+                         train_examples: int, val_examples: int = 0, **figures: Any) -> AdapterMeta:
+    """Save a trained adapter as a folder that loads on its own: the one writer for SFT and DPO.
+
+    The folder gets the PEFT weights (``adapter_model.safetensors``, in ``config.adapter_dtype``),
+    ``adapter_config.json`` naming the base by its stable identity (never a machine-local path),
+    ``config.yaml`` (the resolved config), ``echogpt_adapter.json`` (base identity and weights hash,
+    prompt settings, data files with their ``data_hash``, the run's figures) and ``README.md``.
+
+    Args:
+        model: The trained PeftModel; only its ``default`` adapter is saved (not DPO's reference copy).
+        out: The folder.
+        config: The config trained with (``training_start``'s), naming method, data and parent.
+        ref: The base model.
+        train_examples: Examples (or preference pairs) trained on.
+        val_examples: Validation examples scored.
+        **figures: AdapterMeta fields of the run (steps, losses, seconds, command, ...).
+
+    Returns:
+        The metadata written.
+    """
+    import yaml
+
+    model.save_pretrained(out, selected_adapters=["default"])
+    if config.adapter_dtype != "float32":
+        _cast_adapter(out, config.adapter_dtype)
+    cfg_path = out / "adapter_config.json"
+    adapter_cfg = json.loads(cfg_path.read_text())
+    adapter_cfg["base_model_name_or_path"] = ref.identity
+    cfg_path.write_text(json.dumps(adapter_cfg, indent=2))
+    resolved = config.model_dump(mode="json")
+    (out / "config.yaml").write_text(yaml.safe_dump(resolved, sort_keys=False))
+    data = {"train_file": config.train_file, "train_hash": data_hash(config.train_file),
+            "parent_adapter": config.init_adapter, "train_examples": train_examples,
+            "val_examples": val_examples}
+    if config.val_file and val_examples:
+        data.update(val_file=config.val_file, val_hash=data_hash(config.val_file))
+    meta = AdapterMeta(
+        base_model=ref.identity, base_weights_hash=ref.weights_hash,
+        base_model_hint=ref.path if ref.identity.startswith("local:") else None,
+        adapter_weights_hash=weights_fingerprint(out), method=config.method,
+        prompt_settings=config.prompt, config=resolved, data=data, seed=config.seed, **figures)
+    (out / ADAPTER_META).write_text(meta.model_dump_json(indent=2))
+    (out / "README.md").write_text(model_card(meta))
+    return meta
+
+
+def _cast_adapter(out: Path, dtype: str) -> None:
+    import torch
+    from safetensors.torch import load_file, save_file
+
+    path = out / "adapter_model.safetensors"
+    tensors = load_file(path)
+    target = getattr(torch, dtype)
+    save_file({k: v.to(target) for k, v in tensors.items()}, path, metadata={"format": "pt"})
+
+
+def _fmt(x: float | None) -> str:
+    return "n/a" if x is None else f"{x:.4f}"
+
+
+def _card_rows(meta: AdapterMeta) -> list[tuple[str, str]]:
+    c, d = meta.config, meta.data
+    layers = f"top {c['lora_top_layers']}" if c.get("lora_top_layers") else "all"
+    what = "preference pairs" if meta.method == "dpo" else "examples"
+    seen = f", {meta.examples_seen} seen in training" if meta.examples_seen is not None else ""
+    rows = [
+        ("Base model", f"`{meta.base_model}` (weights `{meta.base_weights_hash}`)"),
+        ("Method", f"{meta.method.upper()}, LoRA r={c.get('lora_r')}, alpha={c.get('lora_alpha')}, "
+                   f"layers: {layers}, 4-bit base: {c.get('quantize_4bit')}"),
+        ("Continued from", f"`{d['parent_adapter']}`" if d.get("parent_adapter") else "a new LoRA"),
+        ("Training data", f"`{d.get('train_file')}` (data hash `{d.get('train_hash')}`), "
+                          f"{d.get('train_examples')} {what}{seen}"),
+    ]
+    if meta.method == "dpo":
+        rows += [("Final loss / reward accuracy", f"{_fmt(meta.final_loss)} / {_fmt(meta.reward_accuracy)} "
+                                                  f"(beta {c.get('dpo_beta')})")]
+    else:
+        rows += [("Validation", f"{d.get('val_examples', 0)} examples"),
+                 (f"Truncated at {c.get('max_length')} tokens",
+                  f"{meta.truncated_examples} (longest {meta.longest_example_tokens})")]
+    rows += [("Optimizer steps", f"{meta.steps} (lr {c.get('learning_rate')}, {c.get('lr_scheduler')}, "
+                                 f"batch {c.get('batch_size')}x{c.get('grad_accum')})")]
+    if meta.method != "dpo":
+        rows += [("Best / final validation loss",
+                  f"{_fmt(meta.best_val_loss)} (step {meta.best_step}) / {_fmt(meta.final_val_loss)}")]
+    prompt = meta.prompt_settings
+    return rows + [("Wall time", "n/a" if meta.seconds is None else f"{meta.seconds:.0f} s"),
+                   ("Seed", str(meta.seed)),
+                   ("Prompt", f"`{prompt.name}` v{prompt.version} (`{prompt.fingerprint()}`)")]
+
+
+def model_card(meta: AdapterMeta) -> str:
+    """A short model card (README.md) with the run's figures, from the adapter's metadata."""
+    source = ("findings prose" if meta.prompt_settings.layout == "prose"
+              else "measurements, structured findings and findings prose")
+    table = "\n".join(f"| {label} | {value} |" for label, value in _card_rows(meta))
+    return f"""# EchoGPT LoRA adapter
+
+Drafts the impression section of transthoracic echocardiography reports from the study's
+{source}. A research tool: every draft needs review by a qualified echocardiographer; it is not
+a medical device.
+
+| | |
+|---|---|
+{table}
+
+Command: `{meta.command or 'n/a'}`
+
+## Use
+
+```
+echogpt generate --studies test.jsonl --out predictions.jsonl --mode fine-tuned --adapter <this folder>
+```
+
+The adapter is a standard PEFT folder (`PeftModel.from_pretrained(base, folder)`);
+`adapter_config.json` names the base by its stable identity, and `echogpt_adapter.json` holds the
+prompt settings, resolved config and data hashes (`echogpt.files.data_hash`, the same hash
+`echogpt evaluate` records for its studies). Trained only on the data named above; expect errors
+on studies unlike it.
+"""

@@ -1,14 +1,14 @@
 """Preference tuning (DPO, TRL's DPOTrainer) on the pairs ``echogpt export-feedback`` writes:
-chosen = the approved text, rejected = the model's draft. Training continues the current adapter
-(the reference policy is a frozen copy of it) and registers the result as a new adapter version.
+chosen = the approved text, rejected = the model's draft. Training continues the adapter
+``init_adapter`` names (the reference policy is a frozen copy of it), else starts a new LoRA, and
+writes an adapter folder; ``echogpt train`` continues the active version and registers the result.
 
-    result = train_dpo(load_train_config("cpu-quick", method="dpo"), Path("runs/dpo"),
-                       pairs="feedback/preferences.jsonl", adapter="runs/sft")
+    result = train_dpo(load_train_config("cpu-quick", method="dpo", train_file="feedback/preferences.jsonl",
+                                         init_adapter="runs/sft"), Path("runs/dpo"))
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import time
@@ -16,12 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from echogpt.files import parse_json
 from echogpt.model.recipes import ConfigError, TrainConfig
 
 log = logging.getLogger(__name__)
-
-DPO_BETA = 0.1  # KL strength; the DPO paper's (Rafailov et al. 2023) and TRL's default
 
 
 @dataclass
@@ -35,15 +32,18 @@ class DPOResult:
     final_loss: float | None
     reward_accuracy: float | None
     seconds: float
-    version: str | None = None
 
     def summary(self) -> str:
         """One line for the terminal."""
         loss = "n/a" if self.final_loss is None else f"{self.final_loss:.4f}"
-        reg = f", registered as {self.version}" if self.version else ""
         return (f"DPO adapter saved to {self.adapter_dir}: {self.steps} steps on {self.pairs} pairs "
-                f"from {self.parent_adapter or 'the base model'}, final loss {loss}{reg}, "
+                f"from {self.parent_adapter or 'the base model'}, final loss {loss}, "
                 f"{self.seconds:.0f} s")
+
+    def metrics(self) -> dict[str, Any]:
+        """The figures shown next to the adapter version in the copilot's admin page."""
+        return {"steps": self.steps, "pairs": self.pairs, "final_loss": self.final_loss,
+                "reward_accuracy": self.reward_accuracy}
 
 
 def read_pairs(path: str | Path) -> list[dict[str, Any]]:
@@ -56,11 +56,9 @@ def read_pairs(path: str | Path) -> list[dict[str, Any]]:
         if not line.strip():
             continue
         try:
-            rec = parse_json(line)
-        except ValueError as exc:
-            raise ConfigError(f"{path} row {row}: not JSON ({getattr(exc, 'msg', exc)})") from None
-        if not isinstance(rec, dict):
-            raise ConfigError(f"{path} row {row}: expected a JSON object")
+            rec = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"{path} row {row}: not JSON ({exc.msg})") from None
         missing = {"prompt", "chosen", "rejected"} - set(rec)
         if missing:
             raise ConfigError(f"{path} row {row}: missing {', '.join(sorted(missing))}")
@@ -79,75 +77,11 @@ def _check_prompt(pairs_path: Path, prompt_fingerprint: str) -> None:
                               f"uses {prompt_fingerprint}: export again with the adapter's prompt")
 
 
-def train_dpo(config: TrainConfig, out: str | Path, *, pairs: str | Path | None = None,
-              adapter: str | Path | None = None, resume: bool | str = False,
-              command: str | None = None, beta: float = DPO_BETA,
-              register: bool = True) -> DPOResult:
-    """Train an adapter with DPO on preference pairs and save it with its metadata.
+def _dpo_args(config: TrainConfig, out: Path, device: str) -> Any:
+    from trl import DPOConfig
 
-    Args:
-        config: Training settings (batch size, steps, learning rate, LoRA shape, device).
-        out: Output folder for the adapter, ``echogpt_adapter.json`` and ``losses.csv``.
-        pairs: The pairs file; default ``config.train_file``.
-        adapter: The adapter to continue; default the active adapter in the store, else a new
-            LoRA on ``config.base_model``.
-        resume: Accepted for the ``train`` command's interface; DPO runs are short and restart.
-        command: The command line, recorded in the metadata.
-        beta: DPO KL strength.
-        register: Register the result as a new adapter version in the store.
-
-    Returns:
-        A DPOResult.
-    """
-    import torch
-    from datasets import Dataset
-    from transformers import set_seed
-    from trl import DPOConfig, DPOTrainer
-
-    from echogpt.model.adapters import ADAPTER_META, AdapterMeta, read_adapter_meta, resolve_adapter_base
-    from echogpt.model.base import (
-        get_peft_config,
-        load_base_model,
-        load_tokenizer,
-        pick_device,
-        resolve_base_model,
-        weights_fingerprint,
-    )
-    from echogpt.model.prompts import DEFAULT_PROMPT
-    from echogpt.review.registry import active_adapter_path
-
-    started = time.time()
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    pairs_path = Path(pairs or config.train_file)
-    records = read_pairs(pairs_path)[: config.max_train_examples]
-    if config.num_threads:
-        torch.set_num_threads(config.num_threads)
-    set_seed(config.seed)
-    device = pick_device(config.device)
-    adapter = adapter if adapter is not None else active_adapter_path()
-    peft_config = None
-    if adapter is not None:
-        meta = read_adapter_meta(adapter)
-        prompt = meta.prompt_settings
-        ref = resolve_adapter_base(meta, config.base_model)
-    else:
-        prompt = DEFAULT_PROMPT
-        ref = resolve_base_model(config.base_model)
-        peft_config = get_peft_config(config.lora_r, config.lora_alpha, config.lora_dropout,
-                                      config.target_modules)
-    _check_prompt(pairs_path, prompt.fingerprint())
-    tokenizer = load_tokenizer(ref)
-    model = load_base_model(ref, device=device, dtype=config.dtype, quantize_4bit=config.quantize_4bit,
-                            for_training=True, gradient_checkpointing=config.gradient_checkpointing)
-    if adapter is not None:
-        from peft import PeftModel
-
-        # TRL copies this adapter into a frozen "ref" adapter: the reference policy is the
-        # current adapter, not the bare base model.
-        model = PeftModel.from_pretrained(model, str(adapter), is_trainable=True)
-    args = DPOConfig(
-        output_dir=str(out / "checkpoints"), beta=beta, max_length=config.max_length,
+    return DPOConfig(
+        output_dir=str(out / "checkpoints"), beta=config.dpo_beta, max_length=config.max_length,
         per_device_train_batch_size=config.batch_size, gradient_accumulation_steps=config.grad_accum,
         num_train_epochs=config.epochs, max_steps=config.max_steps,
         learning_rate=config.learning_rate, lr_scheduler_type=config.lr_scheduler,
@@ -157,40 +91,57 @@ def train_dpo(config: TrainConfig, out: str | Path, *, pairs: str | Path | None 
         # TRL turns checkpointing on by default; follow the config as SFT does.
         activation_checkpointing=config.gradient_checkpointing, gradient_checkpointing=None,
         bf16=device == "cuda" and config.dtype != "float32" and not config.quantize_4bit)
-    trainer = DPOTrainer(model=model, args=args, train_dataset=Dataset.from_list(records),
-                         processing_class=tokenizer, peft_config=peft_config)
+
+
+def train_dpo(config: TrainConfig, out: str | Path, *, resume: bool | str = False,
+              command: str | None = None) -> DPOResult:
+    """Train an adapter with DPO on preference pairs and save it with its metadata.
+
+    Args:
+        config: Training settings; ``train_file`` is the pairs file, ``init_adapter`` the adapter to
+            continue (None: a new LoRA on ``config.base_model``), ``dpo_beta`` the KL strength.
+        out: Output folder for the adapter, ``echogpt_adapter.json``, ``README.md`` and ``losses.csv``.
+        resume: Accepted for the ``train`` command's interface; DPO runs are short and restart.
+        command: The command line, recorded in the metadata.
+
+    Returns:
+        A DPOResult.
+    """
+    import torch
+    from datasets import Dataset
+    from transformers import set_seed
+    from trl import DPOTrainer
+
+    from echogpt.model.adapters import load_for_training, training_start, write_adapter_folder
+    from echogpt.model.base import pick_device
+
+    started = time.time()
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    records = read_pairs(config.train_file)[: config.max_train_examples]
+    if config.num_threads:
+        torch.set_num_threads(config.num_threads)
+    set_seed(config.seed)
+    device = pick_device(config.device)
+    config, parent = training_start(config.model_copy(update={"method": "dpo"}))
+    _check_prompt(Path(config.train_file), config.prompt.fingerprint())
+    # With a parent adapter TRL copies it into a frozen "ref" adapter: the reference policy is the
+    # current adapter, not the bare base model.
+    model, tokenizer, peft_config, ref = load_for_training(config, parent, device)
+    trainer = DPOTrainer(model=model, args=_dpo_args(config, out, device),
+                         train_dataset=Dataset.from_list(records), processing_class=tokenizer,
+                         peft_config=peft_config)
     trainer.train()
 
     history = [h for h in trainer.state.log_history if "loss" in h]
-    final_loss = history[-1]["loss"] if history else None
-    accuracy = history[-1].get("rewards/accuracies") if history else None
-    trainer.model.save_pretrained(out, selected_adapters=["default"])
-    cfg_path = out / "adapter_config.json"
-    adapter_cfg = json.loads(cfg_path.read_text())
-    adapter_cfg["base_model_name_or_path"] = ref.identity  # never a machine-local path
-    cfg_path.write_text(json.dumps(adapter_cfg, indent=2))
-    tokenizer.save_pretrained(out)
-    _write_losses(out / "losses.csv", trainer.state.log_history)
-    result = DPOResult(out, trainer.state.global_step, len(records),
-                       str(adapter) if adapter else None, final_loss, accuracy,
+    result = DPOResult(out, trainer.state.global_step, len(records), config.init_adapter,
+                       history[-1]["loss"] if history else None,
+                       history[-1].get("rewards/accuracies") if history else None,
                        round(time.time() - started, 1))
-    meta = AdapterMeta(
-        base_model=ref.identity, base_weights_hash=ref.weights_hash,
-        base_model_hint=ref.path if ref.identity.startswith("local:") else None,
-        adapter_weights_hash=weights_fingerprint(out), method="dpo", prompt_settings=prompt,
-        config={**config.model_dump(mode="json"), "method": "dpo", "dpo_beta": beta},
-        data={"pairs_file": str(pairs_path), "pairs_hash": hashlib.sha256(
-            pairs_path.read_bytes()).hexdigest()[:16], "pairs": len(records),
-              "parent_adapter": result.parent_adapter},
-        final_val_loss=None, steps=result.steps, seed=config.seed, command=command)
-    (out / ADAPTER_META).write_text(meta.model_dump_json(indent=2))
-    if register:
-        from echogpt.review.registry import register_trained
-
-        result.version = register_trained(out, adapter, metrics={
-            "steps": result.steps, "pairs": result.pairs, "final_loss": result.final_loss,
-            "reward_accuracy": result.reward_accuracy}).name
-        log.info("registered adapter version %s", result.version)
+    _write_losses(out / "losses.csv", trainer.state.log_history)
+    write_adapter_folder(trainer.model, out, config, ref, train_examples=result.pairs,
+                         final_loss=result.final_loss, reward_accuracy=result.reward_accuracy,
+                         steps=result.steps, seconds=result.seconds, command=command)
     return result
 
 
@@ -198,4 +149,3 @@ def _write_losses(path: Path, history: list[dict[str, Any]]) -> None:
     cols = ["step", "epoch", "loss", "rewards/accuracies", "rewards/margins", "learning_rate"]
     rows = [",".join(str(h.get(c, "")) for c in cols) for h in history if "loss" in h]
     path.write_text(",".join(cols) + "\n" + "".join(r + "\n" for r in rows))
-

@@ -347,25 +347,6 @@ def load_generator(base_model: str | None = None, adapter: str | None = None, *,
     return Generator(bundle, max_new_tokens=max_new_tokens)
 
 
-def stream_impression(study: Study, model_bundle: ModelBundle, settings: PromptSettings | None = None,
-                      max_new_tokens: int = 256) -> Iterator[str]:
-    """Stream one study's impression with a loaded bundle (the copilot's entry point).
-
-    Args:
-        study: The study.
-        model_bundle: From ``load_bundle``.
-        settings: Prompt settings; default the bundle's (an adapter's saved ones).
-        max_new_tokens: Token bound.
-
-    Returns:
-        An iterator of text pieces.
-    """
-    bundle = model_bundle if settings is None else ModelBundle(
-        model_bundle.model, model_bundle.tokenizer, model_bundle.base, model_bundle.adapter,
-        settings, model_bundle.device)
-    return Generator(bundle, max_new_tokens=max_new_tokens).stream(study)
-
-
 def read_done(out: Path) -> set[str]:
     """Study ids already in an output file; a torn last line (killed mid-write) is cut off first."""
     if not out.is_file():
@@ -402,11 +383,47 @@ class GenerateSummary:
     skipped: int
     stopped: int
     seconds: float
+    engine: str | None = None
 
     def line(self, out: Path | str) -> str:
         """One line for the terminal."""
+        engine = f" ({self.engine})" if self.engine else ""
         return (f"{self.written} predictions written to {out} ({self.skipped} already there), "
-                f"{self.stopped} ended on the end-of-turn token, {self.seconds:.1f} s")
+                f"{self.stopped} ended on the end-of-turn token, {self.seconds:.1f} s{engine}")
+
+
+def _write_template(handle: Any, pending: list[Study], bar: Any) -> None:
+    """The deterministic guideline baseline: no model, one Prediction per study."""
+    try:
+        from echogpt.guidelines.template import template_impression
+    except ImportError:
+        raise ConfigError("template mode is not available in this installation") from None
+    for study in pending:
+        t0 = time.perf_counter()
+        text = template_impression(study)
+        _append(handle, Prediction(study_id=study.study_id, mode="template", impression=text,
+                                   seconds=round(time.perf_counter() - t0, 4)))
+        bar.update(1)
+
+
+def _write_drafts(handle: Any, pending: list[Study], config: GenerateConfig, gen: Generator,
+                  bar: Any) -> int:
+    """Draft in length-sorted batches (little compute lost to padding); returns how many stopped."""
+    from echogpt.model.train import read_studies
+
+    shots_fn = None
+    if config.mode == "few-shot":
+        shots_fn = functools.partial(choose_shots, pool=read_studies(config.train_file), k=config.shots,
+                                     seed=config.seed)
+    stopped = 0
+    pending = sorted(pending, key=lambda s: len(s.findings_text))
+    for i in range(0, len(pending), config.batch_size):
+        batch = pending[i: i + config.batch_size]
+        for prediction in gen.generate_batch(batch, config.mode, shots_fn):
+            _append(handle, prediction)
+            stopped += prediction.stopped
+        bar.update(len(batch))
+    return stopped
 
 
 def run_generation(studies_file: str | Path, out_file: str | Path, config: GenerateConfig,
@@ -432,39 +449,19 @@ def run_generation(studies_file: str | Path, out_file: str | Path, config: Gener
     done = read_done(out)
     pending = [s for s in studies if s.study_id not in done]
     out.parent.mkdir(parents=True, exist_ok=True)
-    written = stopped = 0
+    stopped, engine = 0, None
     bar = tqdm(total=len(pending), disable=not progress, desc=f"generate ({config.mode})", unit="study")
     with open(out, "a", encoding="utf-8") as handle:
         if config.mode == "template":
-            try:
-                from echogpt.guidelines.template import template_impression
-            except ImportError:
-                raise ConfigError("template mode is not available in this installation") from None
-            for study in pending:
-                t0 = time.perf_counter()
-                text = template_impression(study)
-                _append(handle, Prediction(study_id=study.study_id, mode="template", impression=text,
-                                           seconds=round(time.perf_counter() - t0, 4)))
-                written, stopped = written + 1, stopped + 1
-                bar.update(1)
+            _write_template(handle, pending, bar)
+            stopped = len(pending)
         elif pending:
             gen = _generator_for(config)
-            shots_fn = None
-            if config.mode == "few-shot":
-                pool = read_studies(config.train_file)
-                shots_fn = functools.partial(_shots, pool=pool, k=config.shots, seed=config.seed)
-            # Length-sorted batches waste little compute on padding.
-            lengths = {s.study_id: len(s.findings_text) for s in pending}
-            pending.sort(key=lambda s: lengths[s.study_id])
-            for i in range(0, len(pending), config.batch_size):
-                batch = pending[i: i + config.batch_size]
-                for prediction in gen.generate_batch(batch, config.mode, shots_fn):
-                    _append(handle, prediction)
-                    written, stopped = written + 1, stopped + prediction.stopped
-                bar.update(len(batch))
+            engine = gen.engine_name
+            stopped = _write_drafts(handle, pending, config, gen, bar)
     bar.close()
-    return GenerateSummary(written, len(studies) - len(pending), stopped,
-                           round(time.time() - started, 1))
+    return GenerateSummary(len(pending), len(studies) - len(pending), stopped,
+                           round(time.time() - started, 1), engine)
 
 
 def generate_file(studies_file: str | Path, out_file: str | Path, **options: Any) -> GenerateSummary:
@@ -488,10 +485,6 @@ def generate_file(studies_file: str | Path, out_file: str | Path, **options: Any
         msg = err["msg"].removeprefix("Value error, ")
         raise ConfigError(f"{where + ': ' if where else ''}{msg}") from None
     return run_generation(studies_file, out_file, config)
-
-
-def _shots(study: Study, pool: list[Study], k: int, seed: int) -> list[Study]:
-    return choose_shots(study, pool, k, seed)
 
 
 def _generator_for(config: GenerateConfig) -> Generator:

@@ -24,7 +24,7 @@ import logging
 import os
 import re
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -362,22 +362,11 @@ class LlamaCppEngine:
             ctx = self._context(n, max(len(p) for p in prompts) + max_new_tokens + 1)
             batch = lib.llama_batch_init(max(self.n_batch, n), 0, 1)
             try:
-                nxt: dict[int, int] = {}
+                def pick(j: int) -> int:
+                    return self._pick(ctx, j, rng, temperature, top_p)
+
                 shared = self._prefill_shared(ctx, batch, prompts)
-                # the rest of every prompt in chunks, logits only at each prompt's last token
-                todo = [(i, pos, p[pos]) for i, p in enumerate(prompts) for pos in range(shared, len(p))]
-                for start in range(0, len(todo), self.n_batch):
-                    chunk = todo[start:start + self.n_batch]
-                    last = []
-                    for j, (i, pos, tok) in enumerate(chunk):
-                        is_last = pos == len(prompts[i]) - 1
-                        self._put(batch, j, tok, pos, i, is_last)
-                        if is_last:
-                            last.append((i, j))
-                    batch.n_tokens = len(chunk)
-                    self._decode(ctx, batch)
-                    for i, j in last:
-                        nxt[i] = self._pick(ctx, j, rng, temperature, top_p)
+                nxt = self._prefill_rest(ctx, batch, prompts, shared, pick)
                 self._held = list(prompts[0])
                 pos_of = {i: len(p) for i, p in enumerate(prompts)}
                 produced = dict.fromkeys(range(n), 0)
@@ -399,9 +388,29 @@ class LlamaCppEngine:
                     batch.n_tokens = len(active)
                     self._decode(ctx, batch)
                     for j, i in enumerate(active):
-                        nxt[i] = self._pick(ctx, j, rng, temperature, top_p)
+                        nxt[i] = pick(j)
             finally:
                 lib.llama_batch_free(batch)
+
+    def _prefill_rest(self, ctx: Any, batch: Any, prompts: Sequence[Sequence[int]], shared: int,
+                      pick: Callable[[int], int]) -> dict[int, int]:
+        """Compute each prompt past its shared beginning, in chunks, with logits only at each prompt's
+        last token; return each prompt's first new token (``pick`` of its batch slot)."""
+        nxt: dict[int, int] = {}
+        todo = [(i, pos, p[pos]) for i, p in enumerate(prompts) for pos in range(shared, len(p))]
+        for start in range(0, len(todo), self.n_batch):
+            chunk = todo[start:start + self.n_batch]
+            last = []
+            for j, (i, pos, tok) in enumerate(chunk):
+                is_last = pos == len(prompts[i]) - 1
+                self._put(batch, j, tok, pos, i, is_last)
+                if is_last:
+                    last.append((i, j))
+            batch.n_tokens = len(chunk)
+            self._decode(ctx, batch)
+            for i, j in last:
+                nxt[i] = pick(j)
+        return nxt
 
     def next_logits(self, prompt: Sequence[int]) -> np.ndarray:
         """The logits of the token after ``prompt``, computed whole in one sequence (nothing reused).

@@ -46,7 +46,8 @@ class TrainConfig(BaseModel):
         "auto", description="Base weight dtype (auto = bf16 on GPUs and on CPUs with native bf16, else fp32)")
     init_adapter: str | None = Field(
         None, description="Continue training this adapter folder (its base and prompt settings are "
-                          "used); 'active' = the adapter version active in the database")
+                          "used); 'active' = the adapter version active in the database (looked up "
+                          "by `echogpt train`)")
     device: Literal["auto", "cpu", "cuda"] = Field("auto", description="Where to train")
     epochs: float = Field(2.0, gt=0, description="Passes over the training set")
     max_steps: int = Field(-1, description="Stop after this many optimizer steps (-1 = epochs)")
@@ -71,6 +72,8 @@ class TrainConfig(BaseModel):
     num_threads: int | None = Field(None, ge=1, description="torch CPU threads (None = torch default)")
     adapter_dtype: Literal["float32", "bfloat16", "float16"] = Field(
         "float32", description="Dtype of the saved adapter weights (bf16 halves the file)")
+    # Rafailov et al. 2023 and TRL's default
+    dpo_beta: float = Field(0.1, gt=0, description="DPO: KL strength holding the policy near its reference")
 
     @model_validator(mode="after")
     def _consistent(self) -> TrainConfig:

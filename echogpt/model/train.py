@@ -1,6 +1,7 @@
 """Supervised fine-tuning (LoRA / QLoRA) with TRL's SFTTrainer: studies become prompt/completion chat
 records, the loss covers the completion only (ending in the end-of-turn token), evaluation on a
-validation subset drives early stopping, and the best adapter is saved with its metadata.
+validation subset drives early stopping, and the best adapter is saved with its metadata. Training
+writes a folder and returns; registering it as an adapter version is ``echogpt train``'s step.
 
     result = train_sft(load_train_config("cpu-quick"), Path("runs/quick"))
 """
@@ -9,8 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import hashlib
-import json
 import logging
 import re
 import time
@@ -21,15 +20,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from echogpt.model.adapters import ADAPTER_META, AdapterMeta
-from echogpt.model.base import (
-    get_peft_config,
-    load_base_model,
-    load_tokenizer,
-    pick_device,
-    resolve_base_model,
-    weights_fingerprint,
-)
+from echogpt.model.adapters import load_for_training, training_start, write_adapter_folder
+from echogpt.model.base import pick_device
 from echogpt.model.prompts import PromptSettings, build_messages
 from echogpt.model.recipes import ConfigError, TrainConfig
 from echogpt.schemas import Study
@@ -63,11 +55,6 @@ def read_studies(path: str | Path) -> list[Study]:
                 where = ".".join(str(x) for x in err["loc"]) or "row"
                 raise ConfigError(f"{path} row {row}: {where}: {err['msg']}") from None
     return studies
-
-
-def file_hash(path: str | Path) -> str:
-    """SHA-256 (16 hex digits) of a data file's bytes."""
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
 
 
 def sft_records(studies: list[Study], prompt: PromptSettings) -> list[dict[str, Any]]:
@@ -190,29 +177,9 @@ class TrainResult:
                 f"examples ({self.truncated_examples} truncated), best val loss {best}, "
                 f"{self.seconds:.0f} s")
 
-
-def _continued(config: TrainConfig) -> tuple[TrainConfig, Path | None, AdapterMeta | None]:
-    """Resolve ``init_adapter``: the adapter to continue and its metadata (its prompt settings
-    replace the config's, since the adapter only works with the prompt it learned), or None twice
-    for a new LoRA."""
-    if not config.init_adapter:
-        return config, None, None
-    from echogpt.model.adapters import read_adapter_meta
-
-    path = config.init_adapter
-    if path == "active":
-        from echogpt.review.registry import active_adapter_path
-
-        path = active_adapter_path()
-        if path is None:
-            raise ConfigError("init_adapter=active, but no adapter version is active in the database "
-                              "(an admin selects one in the app, or give the adapter folder)")
-    meta = read_adapter_meta(path)  # one-line ModelError if missing or not an adapter
-    if meta.prompt_settings != config.prompt:
-        log.info("continuing %s with the prompt settings it was trained with", path)
-    log.info("continuing SFT from adapter %s", path)
-    update = {"prompt": meta.prompt_settings, "init_adapter": str(path)}
-    return config.model_copy(update=update), Path(path), meta
+    def metrics(self) -> dict[str, Any]:
+        """The figures shown next to the adapter version in the copilot's admin page."""
+        return {"best_val_loss": self.best_val_loss, "steps": self.steps}
 
 
 @contextlib.contextmanager
@@ -238,13 +205,6 @@ def _score_completions_only(device: str) -> Iterator[None]:
         yield
     finally:
         trl_utils._use_triton = original
-
-
-def _top_layers(model: Any, top: int | None) -> list[int] | None:
-    if top is None:
-        return None
-    total = model.config.get_text_config().num_hidden_layers
-    return list(range(max(0, total - top), total))
 
 
 def _sft_args(config: TrainConfig, out: Path, device: str) -> Any:
@@ -276,12 +236,66 @@ def _sft_args(config: TrainConfig, out: Path, device: str) -> Any:
     )
 
 
+def _read_records(config: TrainConfig) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The training records and the validation subset's, built with the config's prompt."""
+    records = sft_records(read_studies(config.train_file)[: config.max_train_examples], config.prompt)
+    if not records:
+        raise ConfigError(f"{config.train_file} has no studies with an impression to learn from")
+    val_records: list[dict[str, Any]] = []
+    if config.val_file:
+        val_records = sft_records(read_studies(config.val_file), config.prompt)[: config.val_subset]
+        if not val_records:
+            raise ConfigError(f"{config.val_file} has no studies with an impression")
+    return records, val_records
+
+
+def _callbacks(config: TrainConfig, out: Path, has_val: bool, extra: list[Any] | None) -> list[Any]:
+    from transformers import EarlyStoppingCallback
+
+    callbacks = [loss_csv_callback(out / "losses.csv"), *(extra or [])]
+    if config.max_minutes:
+        callbacks.append(time_budget_callback(config.max_minutes, has_val))
+    if has_val and config.early_stopping_patience:
+        callbacks.append(EarlyStoppingCallback(config.early_stopping_patience,
+                                               config.early_stopping_threshold))
+    return callbacks
+
+
+def _resume_checkpoint(resume: bool | str | Path, out: Path) -> Path | None:
+    """The checkpoint to resume from: the one named, the latest in ``out``, or None."""
+    if isinstance(resume, str | Path):
+        checkpoint = Path(resume)
+        if not (checkpoint / "trainer_state.json").is_file():
+            raise ConfigError(f"{checkpoint} is not a training checkpoint (no trainer_state.json)")
+        return checkpoint
+    return latest_checkpoint(out / "checkpoints") if resume else None
+
+
+def _sft_result(trainer: Any, config: TrainConfig, out: Path, counts: tuple[int, int, int, int],
+                started: float, checkpoint: Path | None) -> TrainResult:
+    """The run's figures from the trainer's log: steps, examples seen, best and final val loss."""
+    n_train, n_val, truncated, longest = counts
+
+    def evals() -> list[tuple[float, int]]:
+        return [(h["eval_loss"], h["step"]) for h in trainer.state.log_history if "eval_loss" in h]
+
+    final = evals()[-1][0] if evals() else None
+    best = trainer.state.best_metric if n_val else None
+    if n_val and trainer.state.best_model_checkpoint is None:  # no evaluation during training
+        best = trainer.evaluate()["eval_loss"]
+    steps = trainer.state.global_step
+    seen = min(steps * config.batch_size * config.grad_accum, round(n_train * config.epochs))
+    return TrainResult(out, steps, n_train, n_val, seen, truncated, longest, best, final,
+                       round(time.time() - started, 1), str(checkpoint) if checkpoint else None,
+                       min(evals(), default=(None, None))[1], config.init_adapter)
+
+
 def train_sft(config: TrainConfig, out: str | Path, *, resume: bool | str = True,
               callbacks: list[Any] | None = None, command: str | None = None) -> TrainResult:
     """Fine-tune a LoRA adapter on studies and save it with its metadata and model card.
 
     Args:
-        config: The resolved training config.
+        config: The resolved training config; ``init_adapter`` (a folder) continues that adapter.
         out: Output folder: the adapter, ``echogpt_adapter.json``, ``README.md``, ``losses.csv``,
             ``config.yaml`` and ``checkpoints/``.
         resume: True resumes from the latest checkpoint in ``out`` if any; a path resumes from it;
@@ -293,7 +307,8 @@ def train_sft(config: TrainConfig, out: str | Path, *, resume: bool | str = True
         A TrainResult with the figures also written to the model card.
     """
     import torch
-    from transformers import EarlyStoppingCallback, set_seed
+    from datasets import Dataset
+    from transformers import set_seed
     from trl import SFTTrainer
 
     started = time.time()
@@ -303,225 +318,49 @@ def train_sft(config: TrainConfig, out: str | Path, *, resume: bool | str = True
         torch.set_num_threads(config.num_threads)
     set_seed(config.seed)
     device = pick_device(config.device)
-    config, parent, parent_meta = _continued(config)
-    train_studies = read_studies(config.train_file)[: config.max_train_examples]
-    records = sft_records(train_studies, config.prompt)
-    if not records:
-        raise ConfigError(f"{config.train_file} has no studies with an impression to learn from")
-    val_records: list[dict[str, Any]] = []
-    if config.val_file:
-        val_records = sft_records(read_studies(config.val_file), config.prompt)[: config.val_subset]
-        if not val_records:
-            raise ConfigError(f"{config.val_file} has no studies with an impression")
-
-    if parent_meta is not None:
-        from echogpt.model.adapters import resolve_adapter_base
-
-        ref = resolve_adapter_base(parent_meta, config.base_model)
-    else:
-        ref = resolve_base_model(config.base_model)
-    tokenizer = load_tokenizer(ref)
+    config, parent = training_start(config.model_copy(update={"method": "sft"}))
+    records, val_records = _read_records(config)
+    model, tokenizer, peft_config, ref = load_for_training(config, parent, device)
     truncated, longest = count_truncated(records + val_records, tokenizer, config.max_length)
     if truncated:
         log.warning("%d of %d examples exceed max_length=%d tokens (longest %d) and are truncated",
                     truncated, len(records) + len(val_records), config.max_length, longest)
-    model = load_base_model(ref, device=device, dtype=config.dtype, quantize_4bit=config.quantize_4bit,
-                            for_training=True, gradient_checkpointing=config.gradient_checkpointing)
-    if parent is not None:
-        from peft import PeftModel
-
-        model = PeftModel.from_pretrained(model, str(parent), is_trainable=True)
-
-    from datasets import Dataset
-
-    callbacks = [loss_csv_callback(out / "losses.csv"), *(callbacks or [])]
-    if config.max_minutes:
-        callbacks.append(time_budget_callback(config.max_minutes, bool(val_records)))
-    if config.val_file and config.early_stopping_patience:
-        callbacks.append(EarlyStoppingCallback(config.early_stopping_patience,
-                                               config.early_stopping_threshold))
     trainer = SFTTrainer(
         model=model, args=_sft_args(config, out, device), train_dataset=Dataset.from_list(records),
         eval_dataset=Dataset.from_list(val_records) if val_records else None,
-        processing_class=tokenizer, peft_config=None if parent is not None else get_peft_config(
-            config.lora_r, config.lora_alpha, config.lora_dropout, config.target_modules,
-            _top_layers(model, config.lora_top_layers)),
-        callbacks=callbacks,
-    )
-    checkpoint = None
-    if isinstance(resume, str | Path):
-        checkpoint = Path(resume)
-        if not (checkpoint / "trainer_state.json").is_file():
-            raise ConfigError(f"{checkpoint} is not a training checkpoint (no trainer_state.json)")
-    elif resume:
-        checkpoint = latest_checkpoint(out / "checkpoints")
+        processing_class=tokenizer, peft_config=peft_config,
+        callbacks=_callbacks(config, out, bool(val_records), callbacks))
+    checkpoint = _resume_checkpoint(resume, out)
     if checkpoint is not None:
         log.info("resuming from %s", checkpoint)
     with _score_completions_only(device):
         trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
-
-    evals = [h["eval_loss"] for h in trainer.state.log_history if "eval_loss" in h]
-    best = trainer.state.best_metric if val_records else None
-    final = evals[-1] if evals else None
-    if val_records and trainer.state.best_model_checkpoint is None:
-        best = trainer.evaluate()["eval_loss"]
-    steps = trainer.state.global_step
-    seen = min(steps * config.batch_size * config.grad_accum, round(len(records) * config.epochs))
-    best_step = min(((h["eval_loss"], h["step"]) for h in trainer.state.log_history if "eval_loss" in h),
-                    default=(None, None))[1]
-    result = TrainResult(out, steps, len(records), len(val_records), seen, truncated, longest, best,
-                         final, round(time.time() - started, 1), str(checkpoint) if checkpoint else None,
-                         best_step, str(parent) if parent is not None else None)
-    save_adapter(trainer.model, out, config, ref, result, command)
+    result = _sft_result(trainer, config, out, (len(records), len(val_records), truncated, longest),
+                         started, checkpoint)
+    write_adapter_folder(
+        trainer.model, out, config, ref, train_examples=result.train_examples,
+        val_examples=result.val_examples, truncated_examples=truncated, longest_example_tokens=longest,
+        examples_seen=result.examples_seen, final_val_loss=result.final_val_loss,
+        best_val_loss=result.best_val_loss, best_step=result.best_step, steps=result.steps,
+        seconds=result.seconds, command=command)
     return result
 
 
-def run_training(config: str | Path | None, out: str | Path, *, overrides: list[str] | None = None,
-                 method: str | None = None, resume: bool | str = True,
-                 command: str | None = None, register: bool = True) -> Any:
-    """Load a recipe with overrides and run the chosen method (the ``echogpt train`` command).
+def run_training(config: TrainConfig, out: str | Path, *, resume: bool | str = True,
+                 command: str | None = None) -> Any:
+    """Train with the config's method (``sft`` or ``dpo``) and return its result; nothing is registered.
 
     Args:
-        config: Recipe name or YAML path.
+        config: The resolved config (``load_train_config``); ``init_adapter`` a folder or None.
         out: Output folder.
-        overrides: ``key=value`` strings.
-        method: ``sft`` or ``dpo``; None keeps the recipe's.
-        resume: As in ``train_sft``.
+        resume: As in ``train_sft`` (DPO runs restart).
         command: Command line to record.
-        register: Register the adapter as a new version in the configured database.
 
     Returns:
-        The method's result (a TrainResult for SFT).
+        A TrainResult or a DPOResult (``adapter_dir``, ``parent_adapter``, ``summary()``, ``metrics()``).
     """
-    from echogpt.model.recipes import load_train_config
+    if config.method == "dpo":
+        from echogpt.model.dpo import train_dpo
 
-    extra = {"method": method} if method else {}
-    cfg = load_train_config(str(config) if config else None, overrides, **extra)
-    if cfg.method == "dpo":
-        try:
-            from echogpt.model.dpo import train_dpo
-        except ImportError:
-            raise ConfigError("DPO training is not available in this installation") from None
-        return train_dpo(cfg, Path(out), resume=resume, command=command)
-    if method == "sft" and cfg.init_adapter is None:
-        # the feedback loop: `--method sft` continues the adapter the copilot uses, when one is active
-        from sqlalchemy.exc import SQLAlchemyError
-
-        from echogpt.review.registry import active_adapter_path
-
-        try:
-            cfg = cfg.model_copy(update={"init_adapter": active_adapter_path()})
-        except SQLAlchemyError as err:
-            log.warning("no active adapter to continue (database: %s): training a new LoRA",
-                        str(err).splitlines()[0])
-    result = train_sft(cfg, out, resume=resume, command=command)
-    if register:
-        _register(result, result.parent_adapter)
-    return result
-
-
-def _register(result: TrainResult, parent: str | None = None) -> None:
-    """Register a finished SFT adapter as a new (inactive) adapter version for the copilot."""
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from echogpt.review.registry import register_trained
-
-    try:
-        version = register_trained(result.adapter_dir, parent, metrics={
-            "best_val_loss": result.best_val_loss, "steps": result.steps})
-    except (SQLAlchemyError, OSError, ValueError) as err:
-        log.warning("adapter saved but not registered in the database: %s", str(err).splitlines()[0])
-        return
-    log.info("registered adapter version %s", version.name)
-
-
-def _cast_adapter(out: Path, dtype: str) -> None:
-    import torch
-    from safetensors.torch import load_file, save_file
-
-    path = out / "adapter_model.safetensors"
-    tensors = load_file(path)
-    target = getattr(torch, dtype)
-    save_file({k: v.to(target) for k, v in tensors.items()}, path, metadata={"format": "pt"})
-
-
-def save_adapter(model: Any, out: Path, config: TrainConfig, ref: Any, result: TrainResult,
-                 command: str | None) -> None:
-    """Write the PEFT adapter with a stable base identity, its metadata and a model card."""
-    import yaml
-
-    model.save_pretrained(out)
-    if config.adapter_dtype != "float32":
-        _cast_adapter(out, config.adapter_dtype)
-    cfg_path = out / "adapter_config.json"
-    adapter_cfg = json.loads(cfg_path.read_text())
-    adapter_cfg["base_model_name_or_path"] = ref.identity  # never a machine-local path
-    cfg_path.write_text(json.dumps(adapter_cfg, indent=2))
-    resolved = config.model_dump(mode="json")
-    (out / "config.yaml").write_text(yaml.safe_dump(resolved, sort_keys=False))
-    data = {"train_file": config.train_file, "train_hash": file_hash(config.train_file),
-            "parent_adapter": config.init_adapter,
-            "train_examples": result.train_examples, "val_examples": result.val_examples}
-    if config.val_file:
-        data.update(val_file=config.val_file, val_hash=file_hash(config.val_file))
-    meta = AdapterMeta(
-        base_model=ref.identity, base_weights_hash=ref.weights_hash,
-        base_model_hint=ref.path if ref.identity.startswith("local:") else None,
-        adapter_weights_hash=weights_fingerprint(out), method="sft", prompt_settings=config.prompt,
-        config=resolved, data=data, truncated_examples=result.truncated_examples,
-        final_val_loss=result.final_val_loss, best_val_loss=result.best_val_loss,
-        best_step=result.best_step, steps=result.steps, examples_seen=result.examples_seen,
-        seed=config.seed, command=command,
-        longest_example_tokens=result.longest_example_tokens, seconds=result.seconds)
-    (out / ADAPTER_META).write_text(meta.model_dump_json(indent=2))
-    (out / "README.md").write_text(model_card(meta, result))
-
-
-def _fmt_loss(x: float | None) -> str:
-    return "n/a" if x is None else f"{x:.4f}"
-
-
-def model_card(meta: AdapterMeta, result: TrainResult) -> str:
-    """A short model card (README.md) with the run's figures."""
-    c = meta.config
-    source = ("findings prose" if meta.prompt_settings.layout == "prose"
-              else "measurements, structured findings and findings prose")
-    return f"""# EchoGPT LoRA adapter
-
-Drafts the impression section of transthoracic echocardiography reports from the study's
-{source}. A research tool: every draft needs review by a qualified echocardiographer; it is not
-a medical device.
-
-| | |
-|---|---|
-| Base model | `{meta.base_model}` (weights `{meta.base_weights_hash}`) |
-| Method | {meta.method.upper()}, LoRA r={c.get('lora_r')}, alpha={c.get('lora_alpha')}, \
-layers: {f"top {c['lora_top_layers']}" if c.get('lora_top_layers') else 'all'}, \
-4-bit base: {c.get('quantize_4bit')} |
-| Training data | `{meta.data.get('train_file')}` (sha256 `{meta.data.get('train_hash')}`), \
-{result.train_examples} examples, {result.examples_seen} seen in training |
-| Validation | {result.val_examples} examples |
-| Truncated at {c.get('max_length')} tokens | {result.truncated_examples} \
-(longest {result.longest_example_tokens}) |
-| Optimizer steps | {result.steps} (lr {c.get('learning_rate')}, {c.get('lr_scheduler')}, \
-batch {c.get('batch_size')}x{c.get('grad_accum')}) |
-| Best / final validation loss | {_fmt_loss(result.best_val_loss)} (step {result.best_step}) / \
-{_fmt_loss(result.final_val_loss)} |
-| Wall time | {result.seconds:.0f} s |
-| Seed | {meta.seed} |
-| Prompt | `{meta.prompt_settings.name}` v{meta.prompt_settings.version} \
-(`{meta.prompt_settings.fingerprint()}`) |
-
-Command: `{meta.command or 'n/a'}`
-
-## Use
-
-```
-echogpt generate --studies test.jsonl --out predictions.jsonl --mode fine-tuned --adapter <this folder>
-```
-
-The adapter is a standard PEFT folder (`PeftModel.from_pretrained(base, folder)`);
-`adapter_config.json` names the base by its stable identity, and `echogpt_adapter.json` holds the
-prompt settings, resolved config and data hashes. Trained only on the data named above; expect
-errors on studies unlike it.
-"""
+        return train_dpo(config, out, resume=resume, command=command)
+    return train_sft(config, out, resume=resume, command=command)

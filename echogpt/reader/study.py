@@ -73,6 +73,15 @@ def _answered(s: Session, a: ReaderAssignmentRow) -> set[int]:
         ReaderTaskRow.assignment_pk == a.id)))
 
 
+def _task(s: Session, a: ReaderAssignmentRow, study: str, position: int) -> ReaderTaskRow:
+    """The assignment's task at ``position`` (1-based), or NotFound naming the valid range."""
+    t = s.scalars(select(ReaderTaskRow).where(ReaderTaskRow.assignment_pk == a.id,
+                                              ReaderTaskRow.position == position)).first()
+    if t is None:
+        raise NotFound(f"no task {position} in '{study}' (1-{_task_count(s, a)})")
+    return t
+
+
 def _task_count(s: Session, a: ReaderAssignmentRow) -> int:
     return s.scalar(select(func.count()).where(ReaderTaskRow.assignment_pk == a.id)) or 0
 
@@ -117,10 +126,7 @@ def get_task(db: Database, user: User, study: str, position: int) -> ReaderTask:
         me = db.acting(s, user, "reader.rate")
         row, a = _assignment(s, me, study)
         design = Design.model_validate_json(row.design_json)
-        t = s.scalars(select(ReaderTaskRow).where(ReaderTaskRow.assignment_pk == a.id,
-                                                  ReaderTaskRow.position == position)).first()
-        if t is None:
-            raise NotFound(f"no task {position} in '{study}' (1-{_task_count(s, a)})")
+        t = _task(s, a, study, position)
         case = s.get(ReaderCaseRow, t.case_pk)
         reps = [s.get(ReaderReportRow, t.report_a)] + ([s.get(ReaderReportRow, t.report_b)]
                                                        if t.report_b else [])
@@ -158,10 +164,7 @@ def submit_answer(db: Database, user: User, study: str, position: int, answers: 
         me = db.acting(s, user, "reader.rate")
         row, a = _assignment(s, me, study)
         design = Design.model_validate_json(row.design_json)
-        t = s.scalars(select(ReaderTaskRow).where(ReaderTaskRow.assignment_pk == a.id,
-                                                  ReaderTaskRow.position == position)).first()
-        if t is None:
-            raise NotFound(f"no task {position} in '{study}'")
+        t = _task(s, a, study, position)
         allowed = PREFERENCE_SCALE if t.kind == "ab" else LIKERT_SCALE
         if set(answers) != set(design.dimensions):
             raise ValueError(f"answer every dimension: {', '.join(design.dimensions)}")

@@ -14,6 +14,7 @@ import math
 from importlib import resources
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
@@ -33,6 +34,8 @@ SURROGATE_LINES = st.sampled_from(['{"study_id": "\\ud800", "findings_text": "x"
 TABLE = json.loads(resources.files("echogpt.resources").joinpath("measurements.json").read_text("utf-8"))
 RANGES = {name: (f["min"], f["max"]) for name, f in TABLE["fields"].items()}
 UNITS = sorted({u for dim in TABLE["units"].values() for u in dim if u} | {"kg", "lb", "in", "%", "m"})
+pytestmark = pytest.mark.slow  # over 10,000 examples: a minute or two on two cores
+
 # Adult ranges stated in the Patient field descriptions (schemas.py)
 AGE, HEIGHT, WEIGHT, BSA = (18, 120), (120, 230), (30, 300), (0.9, 3.2)
 

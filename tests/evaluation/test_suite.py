@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from echogpt.cli import app
 from echogpt.evaluation import stats
 from echogpt.evaluation.suite import EvaluationError, evaluate, parse_named_paths
+from echogpt.files import data_hash, read_jsonl
 
 FAST = ("rouge", "bleu", "length", "stop_rate")
 
@@ -72,7 +73,10 @@ def test_outputs_are_written_and_consistent(inputs, tmp_path):
     generic_stop = result["summary"]["generic"]["stopped"]
     assert generic_stop["mean"] == pytest.approx(0.5)  # stopped on studies 0, 2, 4
     assert generic_stop["ci_low"] < 0.5 < generic_stop["ci_high"]
-    assert result["config"]["studies_hash"] and result["config"]["n_boot"] == 300
+    # the one data hash (training records it too): key order and spacing of the JSONL do not matter
+    assert result["config"]["studies_hash"] == data_hash(read_jsonl(inputs["studies"]))
+    assert result["config"]["predictions"]["copy"]["hash"] == data_hash(inputs["copy"])
+    assert result["config"]["n_boot"] == 300
 
 
 def test_pairwise_win_rates_and_wilcoxon(inputs, tmp_path):

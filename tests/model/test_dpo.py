@@ -9,7 +9,9 @@ from pathlib import Path
 
 import _tiny
 import pytest
+from typer.testing import CliRunner
 
+from echogpt.cli import app
 from echogpt.review.feedback import export_feedback
 from echogpt.review.store import Store
 from echogpt.schemas import CheckResult, Study
@@ -48,7 +50,6 @@ def _lora_b(folder: Path) -> dict:
 @pytest.mark.slow  # trains a (tiny) model: ~6 s
 def test_dpo_round_end_to_end(tiny_model, tmp_path):
     from echogpt.model.adapters import load_bundle, read_adapter_meta
-    from echogpt.model.train import run_training
 
     db = Store()
     admin = db.cli_user()
@@ -69,16 +70,23 @@ def test_dpo_round_end_to_end(tiny_model, tmp_path):
     db.dispose()
 
     out = tmp_path / "dpo"
-    result = run_training(None, out, method="dpo", resume=False, overrides=[
-        f"train_file={tmp_path / 'feedback' / 'preferences.jsonl'}", "val_file=null",
-        "early_stopping_patience=0", "max_steps=2", "batch_size=2", "device=cpu", "dtype=float32",
-        "max_length=512", "logging_steps=1", "learning_rate=0.01", "lora_r=4", "lora_alpha=8"])
+    res = CliRunner().invoke(app, [
+        "train", "--config", "tiny-test", "--method", "dpo", "--out", str(out),
+        *(x for kv in [f"train_file={tmp_path / 'feedback' / 'preferences.jsonl'}", "val_file=null",
+                       "early_stopping_patience=0", "max_steps=2", "batch_size=2", "device=cpu",
+                       "max_length=512", "logging_steps=1", "lora_r=4",
+                       "lora_alpha=8"] for x in ("--set", kv))])
+    assert res.exit_code == 0, res.output
+    assert f"continuing the active adapter version ({start})" in res.output
+    assert f"DPO adapter saved to {out}: 2 steps on 4 pairs from {start}" in res.output
 
-    assert result.steps == 2 and result.pairs == 4
-    assert result.parent_adapter == str(start)  # continued the active adapter
-    assert result.final_loss is not None
     meta = read_adapter_meta(out)
-    assert meta.method == "dpo" and meta.data["pairs"] == 4
+    assert meta.method == "dpo" and meta.data["train_examples"] == 4 and meta.steps == 2
+    assert meta.data["parent_adapter"] == str(start)  # continued the active adapter
+    assert meta.final_loss is not None and meta.config["dpo_beta"] == 0.1
+    for name in ("README.md", "config.yaml", "losses.csv"):
+        assert (out / name).is_file(), name
+    assert "Final loss / reward accuracy" in (out / "README.md").read_text()
     assert json.loads((out / "adapter_config.json").read_text())["base_model_name_or_path"] == \
         "local:tiny-llama"
     assert not (out / "ref").exists()  # only the trained adapter is saved, not TRL's reference copy
@@ -88,16 +96,16 @@ def test_dpo_round_end_to_end(tiny_model, tmp_path):
 
     db = Store()
     try:
-        versions = {v.name: v for v in db.list_adapters(admin)}
-        new = versions[result.version]
+        new = next(v for v in db.list_adapters(admin) if v.path == str(out.resolve()))
+        assert f"registered as adapter version {new.name} (dpo, continuing sft-1)" in res.output
         assert new.method == "dpo" and new.parent == "sft-1" and not new.active
+        assert new.metrics["pairs"] == 4 and new.metrics["steps"] == 2
         assert db.active_adapter(admin).name == "sft-1"  # an admin selects it
         db.select_adapter(admin, new.name)
     finally:
         db.dispose()
     bundle = load_bundle(adapter=out, device="cpu", dtype="float32")
     assert bundle.adapter == str(out)
-    assert "DPO adapter saved" in result.summary()
 
 
 def test_pairs_file_errors_are_one_line(tmp_path):
@@ -122,7 +130,7 @@ def test_sft_on_approved_finals_continues_the_active_adapter(tiny_model, tmp_pat
 
     from echogpt.model.adapters import read_adapter_meta
     from echogpt.model.recipes import load_train_config
-    from echogpt.model.train import run_training, train_sft
+    from echogpt.model.train import train_sft
 
     parent = tmp_path / "sft-1"
     train_sft(load_train_config("tiny-test", [], base_model=str(tiny_model), val_file=None,
@@ -142,11 +150,13 @@ def test_sft_on_approved_finals_continues_the_active_adapter(tiny_model, tmp_pat
     db.dispose()
 
     out = tmp_path / "sft-2"
-    result = run_training("tiny-test", out, method="sft", resume=False, overrides=[
-        f"train_file={tmp_path / 'feedback' / 'studies.jsonl'}", "val_file=null",
-        f"base_model={tiny_model}", "max_steps=1", "learning_rate=1e-3", "warmup_ratio=0"])
-
-    assert result.steps == 1 and result.parent_adapter == str(parent)
+    res = CliRunner().invoke(app, [
+        "train", "--config", "tiny-test", "--method", "sft", "--out", str(out),
+        "--set", f"train_file={tmp_path / 'feedback' / 'studies.jsonl'}", "--set", "val_file=null",
+        "--set", f"base_model={tiny_model}", "--set", "max_steps=1", "--set", "learning_rate=1e-3",
+        "--set", "warmup_ratio=0"])
+    assert res.exit_code == 0, res.output
+    assert f"adapter saved to {out}: 1 steps" in res.output
     assert read_adapter_meta(out).data["parent_adapter"] == str(parent)
     before, after = _lora_b(parent), _lora_b(out)
     assert before.keys() == after.keys()
@@ -163,12 +173,52 @@ def test_sft_on_approved_finals_continues_the_active_adapter(tiny_model, tmp_pat
     assert new.method == "sft" and new.parent == "sft-1" and not new.active
 
 
-def test_sft_from_an_active_adapter_needs_one(tiny_model, tmp_path):
+def test_init_adapter_active_needs_an_active_version(tiny_model, tmp_path):
     from echogpt.model.recipes import ConfigError, load_train_config
     from echogpt.model.train import train_sft
 
+    train = _tiny.write_studies(tmp_path / "t.jsonl", 4)
+    res = CliRunner().invoke(app, ["train", "--config", "tiny-test", "--out", str(tmp_path / "out"),
+                                   "--set", f"base_model={tiny_model}", "--set", f"train_file={train}",
+                                   "--set", "val_file=null", "--set", "init_adapter=active"])
+    assert res.exit_code == 2 and "no adapter version is active" in res.output
+    assert not (tmp_path / "out").exists()
+    # the library trains from folders only: looking up the active version is the command's step
     cfg = load_train_config("tiny-test", [], base_model=str(tiny_model), val_file=None,
-                            train_file=str(_tiny.write_studies(tmp_path / "t.jsonl", 4)),
-                            init_adapter="active")
-    with pytest.raises(ConfigError, match="no adapter version is active"):
+                            train_file=str(train), init_adapter="active")
+    with pytest.raises(ConfigError, match="give the adapter folder"):
         train_sft(cfg, tmp_path / "out")
+
+
+@pytest.mark.slow  # trains a (tiny) model twice in a fresh interpreter: ~20 s
+def test_training_writes_adapters_without_the_copilot_database(tiny_model, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from echogpt.model.prompts import build_messages
+    from echogpt.schemas import Study
+
+    train = _tiny.write_studies(tmp_path / "train.jsonl", 4)
+    pairs = tmp_path / "pairs.jsonl"
+    with open(pairs, "w") as f:
+        for row in _tiny.study_rows(4):
+            messages = build_messages(Study.model_validate(row), answer=row["impression"])
+            f.write(json.dumps({"prompt": messages[:-1], "chosen": messages[-1:],
+                                "rejected": [{"role": "assistant", "content": "1. Normal study."}]}) + "\n")
+    script = f"""
+import sys
+from echogpt.model.recipes import load_train_config
+from echogpt.model.train import run_training
+common = dict(base_model={str(tiny_model)!r}, val_file=None, max_steps=1, batch_size=2)
+run_training(load_train_config("tiny-test", train_file={str(train)!r}, **common), {str(tmp_path / 'sft')!r})
+run_training(load_train_config("tiny-test", method="dpo", train_file={str(pairs)!r},
+                               init_adapter={str(tmp_path / 'sft')!r}, **common), {str(tmp_path / 'dpo')!r})
+print(sorted(m for m in sys.modules if m.startswith("echogpt.review")))
+"""
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().splitlines()[-1] == "[]"
+    for run in ("sft", "dpo"):
+        assert (tmp_path / run / "echogpt_adapter.json").is_file(), run
+    assert not list(Path(os.environ["ECHOGPT_HOME"]).glob("**/*.sqlite"))  # nor made a database

@@ -48,6 +48,7 @@ def test_zero_shot_writes_one_valid_prediction_per_study(tiny, tmp_path):
     summary = run_generation(studies, out, config, progress=False)
     rows = _rows(out)
     assert summary.written == 5 and sorted(r.study_id for r in rows) == [f"s{i:03d}" for i in range(5)]
+    assert summary.engine == "torch" and summary.line(out).endswith("(torch)")  # says which engine drafted
     for r in rows:
         assert r.mode == "zero-shot" and r.adapter is None
         assert r.base_model.startswith("local:tiny-llama@")
@@ -119,6 +120,8 @@ def test_template_mode_loads_no_model(tmp_path):
     assert res.exit_code == 0, res.output
     rows = _rows(out)
     assert len(rows) == 3 and all(r.mode == "template" and r.base_model is None for r in rows)
+    assert "3 predictions written" in res.output and "3 ended on the end-of-turn token" in res.output
+    assert "torch" not in res.output and "llama.cpp" not in res.output
 
 
 def test_merged_adapter_gives_the_same_logits_as_the_unmerged_one(adapter, tmp_path):

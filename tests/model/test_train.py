@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import csv
-import hashlib
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from _tiny import shared_tiny_model, write_studies
 from typer.testing import CliRunner
 
 from echogpt.cli import app
+from echogpt.files import data_hash
 from echogpt.model.recipes import CONFIG_DIR, ConfigError, load_train_config
 from echogpt.model.train import count_truncated, latest_checkpoint, sft_records, train_sft
 
@@ -75,7 +77,7 @@ def test_sft_writes_a_loadable_peft_adapter_with_metadata(tiny, data, tmp_path):
     adapter_cfg = json.loads((out / "adapter_config.json").read_text())
     assert adapter_cfg["base_model_name_or_path"] == "local:tiny-llama"  # identity, not a path
     meta = json.loads((out / "echogpt_adapter.json").read_text())
-    assert meta["data"]["train_hash"] == hashlib.sha256(data[0].read_bytes()).hexdigest()[:16]
+    assert meta["data"]["train_hash"] == data_hash(data[0]) and meta["data"]["val_examples"] == 4
     assert meta["truncated_examples"] == 0 and meta["steps"] == 6 == result.steps
     evals = [(float(r["val_loss"]), int(r["step"])) for r in csv.DictReader(open(out / "losses.csv"))
              if r["val_loss"]]
@@ -85,7 +87,30 @@ def test_sft_writes_a_loadable_peft_adapter_with_metadata(tiny, data, tmp_path):
     model = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(tiny), out)
     lora_b = [p for n, p in model.named_parameters() if "lora_B" in n]
     assert lora_b and any(p.abs().sum() > 0 for p in lora_b)  # B starts at zero: it was trained
-    assert "Best / final validation loss" in (out / "README.md").read_text()
+    card = (out / "README.md").read_text()
+    assert "Best / final validation loss" in card and meta["data"]["train_hash"] in card
+
+
+def test_a_training_run_and_an_evaluation_record_the_same_data_hash(tiny, data, tmp_path):
+    from echogpt.evaluation.suite import evaluate
+    from echogpt.schemas import Prediction
+
+    out = tmp_path / "run"
+    train_sft(_config(tiny, data, "max_steps=1", val_file=None), out)
+    predictions = tmp_path / "pred.jsonl"
+    predictions.write_text("".join(Prediction(study_id=r["study_id"], mode="template", impression="Normal.")
+                                   .model_dump_json() + "\n"
+                                   for r in map(json.loads, data[0].read_text().splitlines())))
+    result = evaluate(data[0], {"template": predictions}, tmp_path / "eval", metrics=["length"], n_boot=100)
+    trained = json.loads((out / "echogpt_adapter.json").read_text())["data"]["train_hash"]
+    assert result["config"]["studies_hash"] == trained
+
+
+def test_training_does_not_import_the_copilot_database():
+    code = ("import sys, echogpt.model.train, echogpt.model.dpo; "
+            "print(sorted(m for m in sys.modules if m.startswith(('echogpt.review', 'sqlalchemy'))))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
 
 
 def test_resume_after_a_stop_matches_an_uninterrupted_run(tiny, data, tmp_path):
@@ -181,7 +206,21 @@ def test_train_cli_registers_the_adapter_as_a_new_version(tiny, data, tmp_path):
     finally:
         db.dispose()
     assert [Path(v.path).resolve() for v in versions] == [out.resolve()]
-    assert versions[0].method == "sft"
+    assert versions[0].method == "sft" and versions[0].metrics["steps"] == 2 and not versions[0].active
+    assert versions[0].parent is None  # a plain `train` starts a new LoRA
+    assert f"registered as adapter version {versions[0].name} (sft)" in res.output
+
+
+def test_train_cli_without_a_database_still_trains_and_says_so(tiny, data, tmp_path, monkeypatch):
+    monkeypatch.setenv("ECHOGPT_DATABASE_URL", "sqlite:////proc/no-such-dir/echogpt.sqlite")
+    out = tmp_path / "run"
+    res = CliRunner().invoke(app, ["train", "--config", "tiny-test", "--method", "sft", "--out", str(out),
+                                   "--set", f"base_model={tiny}", "--set", f"train_file={data[0]}",
+                                   "--set", "val_file=null", "--set", "max_steps=1"])
+    assert res.exit_code == 0, res.output
+    assert "warning: no active adapter to continue" in res.output  # --method sft: the feedback loop
+    assert "warning: adapter saved but not registered in the database" in res.output
+    assert (out / "echogpt_adapter.json").is_file() and "Traceback" not in res.output
 
 
 def test_a_time_budget_stops_after_the_step_that_reaches_it_with_a_last_evaluation(tiny, data, tmp_path):
