@@ -1,6 +1,7 @@
 """The README's "Feeding reviews back" commands, run verbatim (read from README.md, with a step cap
 added) on a fresh home after drafts were edited, approved and signed through the store: the export
-must produce files that both training commands accept, so the README cannot drift from the code."""
+must produce files that both training commands accept, so the README cannot drift from the code;
+the new versions' model cards state what they continued."""
 
 from __future__ import annotations
 
@@ -95,3 +96,9 @@ def test_readme_feedback_loop_runs_verbatim(tmp_path, monkeypatch, tmp_path_fact
         db.dispose()
     sft, dpo = versions[(tmp_path / "runs/sft-2").resolve()], versions[(tmp_path / "runs/dpo-1").resolve()]
     assert (sft.method, sft.parent, dpo.method, dpo.parent) == ("sft", "sft-1", "dpo", "sft-1")
+    # the cards state the LoRA each version continued (r=4 here, not the recipe's r=8) and its data
+    for folder in ("runs/sft-2", "runs/dpo-1"):
+        card = (tmp_path / folder / "README.md").read_text()
+        assert "r=4, alpha=8" in card and "r=8" not in card, card
+        assert f"`{start}`: LoRA shape, weights and prompt settings of a SFT adapter" in card
+        assert "source: review" in card and "More Information Needed" not in card

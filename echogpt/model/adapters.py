@@ -290,7 +290,9 @@ def write_adapter_folder(model: Any, out: Path, config: TrainConfig, ref: BaseMo
         adapter_weights_hash=weights_fingerprint(out), method=config.method,
         prompt_settings=config.prompt, config=resolved, data=data, seed=config.seed, **figures)
     (out / ADAPTER_META).write_text(meta.model_dump_json(indent=2))
-    (out / "README.md").write_text(model_card(meta))
+    from echogpt.model.cards import write_model_card
+
+    write_model_card(out)
     return meta
 
 
@@ -304,67 +306,3 @@ def _cast_adapter(out: Path, dtype: str) -> None:
     save_file({k: v.to(target) for k, v in tensors.items()}, path, metadata={"format": "pt"})
 
 
-def _fmt(x: float | None) -> str:
-    return "n/a" if x is None else f"{x:.4f}"
-
-
-def _card_rows(meta: AdapterMeta) -> list[tuple[str, str]]:
-    c, d = meta.config, meta.data
-    layers = f"top {c['lora_top_layers']}" if c.get("lora_top_layers") else "all"
-    what = "preference pairs" if meta.method == "dpo" else "examples"
-    seen = f", {meta.examples_seen} seen in training" if meta.examples_seen is not None else ""
-    rows = [
-        ("Base model", f"`{meta.base_model}` (weights `{meta.base_weights_hash}`)"),
-        ("Method", f"{meta.method.upper()}, LoRA r={c.get('lora_r')}, alpha={c.get('lora_alpha')}, "
-                   f"layers: {layers}, 4-bit base: {c.get('quantize_4bit')}"),
-        ("Continued from", f"`{d['parent_adapter']}`" if d.get("parent_adapter") else "a new LoRA"),
-        ("Training data", f"`{d.get('train_file')}` (data hash `{d.get('train_hash')}`), "
-                          f"{d.get('train_examples')} {what}{seen}"),
-    ]
-    if meta.method == "dpo":
-        rows += [("Final loss / reward accuracy", f"{_fmt(meta.final_loss)} / {_fmt(meta.reward_accuracy)} "
-                                                  f"(beta {c.get('dpo_beta')})")]
-    else:
-        rows += [("Validation", f"{d.get('val_examples', 0)} examples"),
-                 (f"Truncated at {c.get('max_length')} tokens",
-                  f"{meta.truncated_examples} (longest {meta.longest_example_tokens})")]
-    rows += [("Optimizer steps", f"{meta.steps} (lr {c.get('learning_rate')}, {c.get('lr_scheduler')}, "
-                                 f"batch {c.get('batch_size')}x{c.get('grad_accum')})")]
-    if meta.method != "dpo":
-        rows += [("Best / final validation loss",
-                  f"{_fmt(meta.best_val_loss)} (step {meta.best_step}) / {_fmt(meta.final_val_loss)}")]
-    prompt = meta.prompt_settings
-    return rows + [("Wall time", "n/a" if meta.seconds is None else f"{meta.seconds:.0f} s"),
-                   ("Seed", str(meta.seed)),
-                   ("Prompt", f"`{prompt.name}` v{prompt.version} (`{prompt.fingerprint()}`)")]
-
-
-def model_card(meta: AdapterMeta) -> str:
-    """A short model card (README.md) with the run's figures, from the adapter's metadata."""
-    source = ("findings prose" if meta.prompt_settings.layout == "prose"
-              else "measurements, structured findings and findings prose")
-    table = "\n".join(f"| {label} | {value} |" for label, value in _card_rows(meta))
-    return f"""# EchoGPT LoRA adapter
-
-Drafts the impression section of transthoracic echocardiography reports from the study's
-{source}. A research tool: every draft needs review by a qualified echocardiographer; it is not
-a medical device.
-
-| | |
-|---|---|
-{table}
-
-Command: `{meta.command or 'n/a'}`
-
-## Use
-
-```
-echogpt generate --studies test.jsonl --out predictions.jsonl --mode fine-tuned --adapter <this folder>
-```
-
-The adapter is a standard PEFT folder (`PeftModel.from_pretrained(base, folder)`);
-`adapter_config.json` names the base by its stable identity, and `echogpt_adapter.json` holds the
-prompt settings, resolved config and data hashes (`echogpt.files.data_hash`, the same hash
-`echogpt evaluate` records for its studies). Trained only on the data named above; expect errors
-on studies unlike it.
-"""

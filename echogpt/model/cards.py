@@ -51,25 +51,23 @@ def data_source(path: str | Path | None) -> str:
     return "file"
 
 
-def _losses(folder: Path) -> dict[str, float]:
-    """First and last training loss, last validation loss and DPO reward accuracy, if recorded."""
+def _train_losses(folder: Path) -> list[tuple[str, str]]:
+    """First and last logged training loss from ``losses.csv`` (SFT ``train_loss``, DPO ``loss``)."""
     path = folder / "losses.csv"
     if not path.is_file():
-        return {}
+        return []
     rows = list(csv.DictReader(path.open(encoding="utf-8")))
-    out: dict[str, float] = {}
-    for name, column in (("train loss", "train_loss"), ("train loss", "loss"),
-                         ("val loss", "val_loss"), ("reward accuracy", "rewards/accuracies")):
+    for column in ("train_loss", "loss"):
         values = [float(r[column]) for r in rows if r.get(column) not in (None, "")]
-        if values and name not in out:
-            if name == "train loss":
-                out["first train loss"] = values[0]
-            out[name] = values[-1]
-    return out
+        if values:
+            return [("Training loss, first / last logged", f"{values[0]:.4f} / {values[-1]:.4f}")]
+    return []
 
 
 def _fmt(x: Any) -> str:
-    return f"{x:.4g}" if isinstance(x, float) else str(x)
+    if x is None:
+        return "n/a"
+    return f"{x:.4f}" if isinstance(x, float) else str(x)
 
 
 def _parent(meta: AdapterMeta) -> tuple[str | None, AdapterMeta | None]:
@@ -80,6 +78,50 @@ def _parent(meta: AdapterMeta) -> tuple[str | None, AdapterMeta | None]:
         return str(path), read_adapter_meta(path)
     except ModelError:
         return str(path), None
+
+
+def _card_rows(folder: Path, meta: AdapterMeta) -> list[tuple[str, str]]:
+    c, d = meta.config, meta.data
+    saved = json.loads((folder / "adapter_config.json").read_text(encoding="utf-8"))
+    method = meta.method.upper() + (f" (beta {c['dpo_beta']})" if c.get("dpo_beta") is not None else "")
+    rows = [("Base model", f"`{meta.base_model}` (weights `{meta.base_weights_hash}`)"),
+            ("Method", method + f", 4-bit base: {c.get('quantize_4bit', 'n/a')}"),
+            ("LoRA (as saved)", _lora(saved))]
+    parent_path, parent = _parent(meta)
+    if parent_path:
+        kind = f" of a {parent.method.upper()} adapter" if parent else " (parent folder not found)"
+        rows.append(("Continues", f"`{parent_path}`: LoRA shape, weights and prompt settings{kind}"))
+    else:
+        rows.append(("Continues", "nothing: a new LoRA on the base model"))
+    prompt = meta.prompt_settings
+    rows.append(("Prompt", f"`{prompt.name}` v{prompt.version}, layout {prompt.layout} "
+                           f"(`{prompt.fingerprint()}`)"))
+    train_file = d.get("train_file") or d.get("pairs_file")
+    dpo = meta.method == "dpo"
+    count = d.get("train_examples", d.get("pairs"))
+    seen = f", {meta.examples_seen} seen in training" if meta.examples_seen is not None else ""
+    train_hash = d.get("train_hash") or d.get("pairs_hash")
+    what = "preference pairs" if dpo else "examples"
+    rows.append(("Training data", f"`{train_file}` (data hash `{train_hash}`), {_fmt(count)} {what}"
+                                  f"{seen}, source: {data_source(train_file)}"))
+    if d.get("val_file"):
+        rows.append(("Validation data", f"`{d['val_file']}` (data hash `{d.get('val_hash')}`), "
+                                        f"{_fmt(d.get('val_examples'))} examples"))
+    if meta.truncated_examples is not None:
+        rows.append((f"Truncated at {c.get('max_length')} tokens",
+                     f"{meta.truncated_examples} (longest {meta.longest_example_tokens})"))
+    batch = f"batch {c.get('batch_size')}x{c.get('grad_accum')}"
+    rows.append(("Optimizer steps", f"{_fmt(meta.steps)} (lr {c.get('learning_rate')}, "
+                                    f"{c.get('lr_scheduler')}, {batch})"))
+    rows += _train_losses(folder)
+    if dpo:
+        rows.append(("Final loss / reward accuracy",
+                     f"{_fmt(meta.final_loss)} / {_fmt(meta.reward_accuracy)}"))
+    elif meta.best_val_loss is not None or meta.final_val_loss is not None:
+        rows.append(("Best / final validation loss", f"{_fmt(meta.best_val_loss)} (step {meta.best_step}) / "
+                                                     f"{_fmt(meta.final_val_loss)}"))
+    return rows + [("Wall time", "n/a" if meta.seconds is None else f"{meta.seconds:.0f} s"),
+                   ("Seed", str(meta.seed)), ("Command", f"`{meta.command or 'n/a'}`")]
 
 
 def model_card(folder: str | Path, evaluation: dict[str, Any] | None = None) -> str:
@@ -94,45 +136,18 @@ def model_card(folder: str | Path, evaluation: dict[str, Any] | None = None) -> 
     """
     folder = Path(folder)
     meta = read_adapter_meta(folder)
-    config = json.loads((folder / "adapter_config.json").read_text(encoding="utf-8"))
-    parent_path, parent = _parent(meta)
-    prompt = meta.prompt_settings
-    data = meta.data
-    train_file = data.get("train_file") or data.get("pairs_file")
-    train_hash = data.get("train_hash") or data.get("pairs_hash")
-    size = (f"{data['pairs']} preference pairs" if "pairs" in data
-            else f"{data.get('train_examples', 'n/a')} examples")
-    rows = [("Base model", f"`{meta.base_model}` (weights `{meta.base_weights_hash}`)"),
-            ("Method", meta.method.upper()),
-            ("LoRA (as saved)", _lora(config))]
-    if parent_path:
-        inherited = "LoRA shape, weights and prompt settings" + (
-            f" of a {parent.method.upper()} adapter" if parent else " (parent folder not found)")
-        rows.append(("Continues", f"`{parent_path}`: {inherited}"))
-    else:
-        rows.append(("Continues", "nothing: a new LoRA on the base model"))
-    rows += [("Prompt", f"`{prompt.name}` v{prompt.version}, layout {prompt.layout} "
-                        f"(`{prompt.fingerprint()}`)"),
-             ("Training data", f"`{train_file}` (sha256 `{train_hash}`), {size}, "
-                               f"source: {data_source(train_file)}")]
-    if data.get("val_file"):
-        rows.append(("Validation data", f"`{data['val_file']}` (sha256 `{data.get('val_hash')}`), "
-                                        f"{data.get('val_examples', 'n/a')} examples"))
-    rows.append(("Optimizer steps", str(meta.steps if meta.steps is not None else "n/a")))
-    losses = _losses(folder)
-    if meta.best_val_loss is not None:
-        losses.setdefault("best val loss", meta.best_val_loss)
-    rows += [(name.capitalize(), _fmt(v)) for name, v in losses.items()]
-    rows += [("Seed", str(meta.seed)), ("Command", f"`{meta.command or 'n/a'}`")]
-    table = "\n".join(f"| {k} | {v} |" for k, v in rows)
+    table = "\n".join(f"| {k} | {v} |" for k, v in _card_rows(folder, meta))
     if evaluation:
         scores = "\n".join(f"| {k} | {_fmt(v)} |" for k, v in evaluation.items())
         evaluated = f"| Metric | Value |\n|---|---|\n{scores}"
     else:
         evaluated = "Not evaluated yet: no held-out metrics are recorded with this folder."
+    source = ("findings prose" if meta.prompt_settings.layout == "prose"
+              else "measurements, structured findings and findings prose")
     return f"""# EchoGPT LoRA adapter ({meta.method.upper()}, `{folder.name}`)
 
-Drafts the impression section of transthoracic echocardiography reports. {DISCLAIMER}
+Drafts the impression section of transthoracic echocardiography reports from the study's
+{source}. {DISCLAIMER}
 
 | | |
 |---|---|
@@ -145,12 +160,13 @@ Drafts the impression section of transthoracic echocardiography reports. {DISCLA
 ## Use
 
 ```
-echogpt generate --studies test.jsonl --out predictions.jsonl --mode fine-tuned --adapter {folder.name}
+echogpt generate --studies test.jsonl --out predictions.jsonl --mode fine-tuned --adapter <this folder>
 ```
 
-A standard PEFT folder (`PeftModel.from_pretrained(base, folder)`); `echogpt_adapter.json` holds
-the prompt settings, the resolved config and the data hashes. Trained only on the data named
-above; expect errors on studies unlike it.
+A standard PEFT folder (`PeftModel.from_pretrained(base, folder)`); `adapter_config.json` names
+the base by its stable identity, and `echogpt_adapter.json` holds the prompt settings, the resolved
+config and the data hashes (`echogpt.files.data_hash`, the same hash `echogpt evaluate` records for
+its studies). Trained only on the data named above; expect errors on studies unlike it.
 """
 
 

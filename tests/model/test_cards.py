@@ -42,8 +42,8 @@ def test_the_card_states_the_lora_as_saved_and_what_a_continuation_inherited(tmp
     assert "r=16, alpha=32, 12 layers (18-29)" in card and "r=8" not in card
     assert f"`{parent}`: LoRA shape, weights and prompt settings of a SFT adapter" in card
     assert "3 examples, source: review" in card and "abc123" in card
-    assert "| Optimizer steps | 2 |" in card
-    assert "| First train loss | 1.25 |" in card and "| Train loss | 0.75 |" in card
+    assert "| Optimizer steps | 2 (" in card
+    assert "| Training loss, first / last logged | 1.2500 / 0.7500 |" in card
     assert "layout prose" in card and "Not evaluated yet" in card
 
 
@@ -51,8 +51,9 @@ def test_a_dpo_card_replaces_the_generic_template_and_shows_its_evaluation(tmp_p
     pairs = tmp_path / "pairs.jsonl"
     pairs.write_text('{"prompt": [], "chosen": [], "rejected": [], "source": "checker"}\n')
     folder = _folder(tmp_path, "dpo-1", AdapterMeta(
-        base_model="embedded:smollm2-135m-instruct", method="dpo",
-        data={"pairs_file": str(pairs), "pairs_hash": "feed", "pairs": 12}, steps=4), {"r": 4})
+        base_model="embedded:smollm2-135m-instruct", method="dpo", config={"dpo_beta": 0.1},
+        data={"train_file": str(pairs), "train_hash": "feed", "train_examples": 12}, steps=4,
+        final_loss=0.6931, reward_accuracy=0.625), {"r": 4})
     (folder / "README.md").write_text("- **Developed by:** [More Information Needed]\n")
     (folder / "losses.csv").write_text("step,epoch,loss,rewards/accuracies,rewards/margins,learning_rate\n"
                                        "4,1.0,0.6931,0.625,0.01,0.0001\n")
@@ -60,7 +61,8 @@ def test_a_dpo_card_replaces_the_generic_template_and_shows_its_evaluation(tmp_p
     assert "More Information Needed" not in card
     assert "# EchoGPT LoRA adapter (DPO, `dpo-1`)" in card
     assert "12 preference pairs, source: checker" in card and "r=4," in card
-    assert "| Reward accuracy | 0.625 |" in card and "| Train loss | 0.6931 |" in card
+    assert "| Final loss / reward accuracy | 0.6931 / 0.6250 |" in card and "DPO (beta 0.1)" in card
+    assert "| Training loss, first / last logged | 0.6931 / 0.6931 |" in card
     assert "nothing: a new LoRA on the base model" in card
     assert "| fact_f1 | 0.8125 |" in card and "| n | 40 |" in card
 
