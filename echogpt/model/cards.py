@@ -11,10 +11,15 @@ from __future__ import annotations
 import csv
 import json
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
-from echogpt.model.adapters import AdapterMeta, read_adapter_meta
-from echogpt.model.base import ModelError
+from echogpt.model.prompts import PromptSettings
+
+META_FILE = "echogpt_adapter.json"  # adapters.ADAPTER_META (adapters imports this module, not back)
+_FIELDS = ("base_model", "base_weights_hash", "truncated_examples", "longest_example_tokens",
+           "examples_seen", "final_val_loss", "best_val_loss", "best_step", "final_loss",
+           "reward_accuracy", "steps", "seconds", "seed", "command")
 
 DISCLAIMER = ("A research tool: every draft needs review by a qualified echocardiographer; it is "
               "not a medical device.")
@@ -70,17 +75,26 @@ def _fmt(x: Any) -> str:
     return f"{x:.4f}" if isinstance(x, float) else str(x)
 
 
-def _parent(meta: AdapterMeta) -> tuple[str | None, AdapterMeta | None]:
+def read_meta(folder: Path) -> SimpleNamespace | None:
+    """An adapter folder's ``echogpt_adapter.json`` as attributes (None when missing or unreadable)."""
+    try:
+        raw = json.loads((Path(folder) / META_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    values = {k: raw.get(k) for k in _FIELDS}
+    return SimpleNamespace(**values, method=raw.get("method") or "sft", config=raw.get("config") or {},
+                           data=raw.get("data") or {},
+                           prompt_settings=PromptSettings.model_validate(raw.get("prompt_settings") or {}))
+
+
+def _parent(meta: SimpleNamespace) -> tuple[str | None, SimpleNamespace | None]:
     path = meta.data.get("parent_adapter") or meta.config.get("init_adapter")
     if not path or path == "active":
         return None, None
-    try:
-        return str(path), read_adapter_meta(path)
-    except ModelError:
-        return str(path), None
+    return str(path), read_meta(Path(path))
 
 
-def _card_rows(folder: Path, meta: AdapterMeta) -> list[tuple[str, str]]:
+def _card_rows(folder: Path, meta: SimpleNamespace) -> list[tuple[str, str]]:
     c, d = meta.config, meta.data
     saved = json.loads((folder / "adapter_config.json").read_text(encoding="utf-8"))
     method = meta.method.upper() + (f" (beta {c['dpo_beta']})" if c.get("dpo_beta") is not None else "")
@@ -135,7 +149,9 @@ def model_card(folder: str | Path, evaluation: dict[str, Any] | None = None) -> 
         Markdown text.
     """
     folder = Path(folder)
-    meta = read_adapter_meta(folder)
+    meta = read_meta(folder)
+    if meta is None:
+        raise ValueError(f"{folder} has no readable {META_FILE}: not a folder written by echogpt train")
     table = "\n".join(f"| {k} | {v} |" for k, v in _card_rows(folder, meta))
     if evaluation:
         scores = "\n".join(f"| {k} | {_fmt(v)} |" for k, v in evaluation.items())
