@@ -1,6 +1,7 @@
 """The hallucination check: every statement of an impression against the study it came from.
 
-Each statement gets a verdict (supported, contradicted, unsupported, not_factual) and a reason;
+Each statement gets a verdict (supported, contradicted, unsupported, not_factual, not_checked: a
+claim no rule verifies) and a reason;
 critical findings present in the study and absent from the impression are reported as omissions
 (rules in ``resources/critical_findings.json``).
 
@@ -345,6 +346,23 @@ def _no_bubble_study(text: str, study: Study) -> bool:
     return not bubble.search(ft) or bool(re.search(not_done, ft, re.I))
 
 
+def unchecked_topics(text: str) -> list[tuple[str, str, bool]]:
+    """Topics of a statement that no rule verifies (``fact_rules.json`` ``not_checked``).
+
+    Args:
+        text: The statement.
+
+    Returns:
+        (topic, the words that name it, whether a would-be flag becomes not_checked) per topic found.
+    """
+    out = []
+    for topic, (rx, flags) in lexicon().unchecked.items():
+        m = rx.search(text)
+        if m is not None:
+            out.append((topic, m.group(), flags))
+    return out
+
+
 def _statement(text: str, start: int, verdict: Status, reason: str, facts: list[Fact]) -> StatementCheck:
     return StatementCheck(text=text, start=start, end=start + len(text), verdict=verdict, reason=reason,
                           facts=facts)
@@ -373,6 +391,10 @@ def check_statement(text: str, start: int, study: Study, sf: StudyFacts) -> Stat
         return _statement(text, start, "contradicted", versus[1], facts)
     if not clinical and versus is not None:
         return _statement(text, start, versus[0], versus[1], facts)
+    topics = unchecked_topics(text)
+    if not clinical and topics:
+        return _statement(text, start, "not_checked", f"no rule verifies {topics[0][0]}: "
+                          f"'{topics[0][1]}'", facts)
     if not clinical:
         return _statement(text, start, "not_factual", "states no clinical fact", facts)
     if any(f.concept == "shunt" for f in clinical) and _no_bubble_study(text, study):
@@ -385,6 +407,10 @@ def check_statement(text: str, start: int, study: Study, sf: StudyFacts) -> Stat
         if worst is None or rank[status] < rank[worst[0]]:
             worst = (status, reason)
     assert worst is not None
+    outside = [t for t in topics if t[2]]
+    if worst[0] != "supported" and outside:  # e.g. a finding at peak stress: the rules judge rest
+        return _statement(text, start, "not_checked", f"no rule verifies {outside[0][0]} "
+                          f"('{outside[0][1]}'); {worst[1]}", facts)
     reason = worst[1]
     clash = [c for c in sf.conflicts for f in clinical
              if c.concept == f.concept and locations_compatible(f.concept, f.location, c.location)]

@@ -88,6 +88,20 @@ class DerivedFact(_Model):
     source: str
 
 
+class NotCheckedTopic(_Model):
+    """Cues of a clinical topic the rules cannot verify; ``flags``: a would-be flag becomes not_checked."""
+
+    cues: list[str]
+    flags: bool = False
+
+
+class NotChecked(_Model):
+    """Topics outside the rules (``not_checked`` verdicts)."""
+
+    about: str = Field(alias="_about")
+    topics: dict[str, NotCheckedTopic]
+
+
 class FactRules(_Model):
     """The whole rule file. Allowed keys are exactly the fields below."""
 
@@ -121,6 +135,7 @@ class FactRules(_Model):
     derived_facts: list[DerivedFact]
     families: dict[str, list[str] | str]
     comparison_direction: dict[str, list[str]]
+    not_checked: NotChecked
 
 
 @cache
@@ -155,6 +170,7 @@ class Lexicon:
     wall_parse: re.Pattern[str]
     bubble: re.Pattern[str] | None = None
     direction: dict[str, re.Pattern[str]] = field(default_factory=dict)
+    unchecked: dict[str, tuple[re.Pattern[str], bool]] = field(default_factory=dict)  # topic -> (cues, flags)
     scale_of: dict[str, dict[str, tuple[float, float]]] = field(default_factory=dict)
 
     @cached_property
@@ -261,6 +277,8 @@ def lexicon() -> Lexicon:
     lex.bubble = re.compile("|".join(_rx(x) for x in r.bubble_study_cues), re.IGNORECASE)
     lex.direction = {k: re.compile("|".join(rf"(?<![A-Za-z0-9])(?:{_rx(x)})(?![A-Za-z0-9])" for x in v),
                                    re.IGNORECASE) for k, v in r.comparison_direction.items()}
+    lex.unchecked = {k: (re.compile("|".join(rf"(?<![A-Za-z0-9])(?:{_rx(x)})(?![A-Za-z0-9])" for x in t.cues),
+                                     re.IGNORECASE), t.flags) for k, t in r.not_checked.topics.items()}
     for scale in r.scales.values():
         if isinstance(scale, Scale):
             for concept in scale.concepts:
