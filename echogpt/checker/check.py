@@ -190,9 +190,13 @@ def _judge(claim: Fact, study: Study, sf: StudyFacts, comparison: bool) -> tuple
         if global_grades and not regional:
             return "supported", "the wall motion abnormality is global, not regional"
         found = regional
-    if comparison:
-        found = found + [e for e in sf.evidence if e.origin == "prior" and e.fact.concept == claim.concept
-                         and locations_compatible(claim.concept, claim.location, e.fact.location)]
+    if comparison:  # the prior study's facts can support a claim about it, never refute one about now
+        before = [e for e in sf.evidence if e.origin == "prior" and e.fact.concept == claim.concept
+                  and locations_compatible(claim.concept, claim.location, e.fact.location)]
+        for e in before:
+            status, why = compare(claim, e)
+            if status == "supported":
+                return status, f"{why} in the prior study [{e.where()}]"
     if claim.concept == "measurement":
         return _judge_number(claim, found)
     tee_only = rules().tee_only_locations
@@ -293,6 +297,9 @@ def _against_prior(text: str, facts: list[Fact], sf: StudyFacts) -> tuple[Status
     said = [k for k, rx in lex.direction.items() if rx.search(text)]
     if len(said) != 1:
         return None
+    # "decreased", "higher": the direction of the number, which is better or worse only for LVEF
+    ef_only = bool(lex.ef_only_direction.search(text)) and not any(
+        rx.search(lex.ef_only_direction.sub(" ", text)) for rx in lex.direction.values())
     concepts = {f.concept for f in facts if f.concept != "measurement"}
     if any(f.concept == "measurement" and f.location == "lvef" for f in facts):
         concepts.add("lv_systolic_function")
@@ -310,7 +317,7 @@ def _against_prior(text: str, facts: list[Fact], sf: StudyFacts) -> tuple[Status
         return ("contradicted" if wrong else "supported"), why
     for e in sf.evidence:
         wanted = not concepts or e.fact.concept in concepts
-        if e.origin != "prior" or e.fact.concept == "measurement" or not wanted:
+        if e.origin != "prior" or e.fact.concept == "measurement" or not wanted or ef_only:
             continue
         old = interval(e.fact)
         for c in sf.about(e.fact.concept, e.fact.location):
@@ -323,10 +330,13 @@ def _against_prior(text: str, facts: list[Fact], sf: StudyFacts) -> tuple[Status
         if moved != said[0] and not (moved == "same" and said[0] != "same"):
             return "contradicted", f"{what.replace('_', ' ')} is {moved} than in the prior study"
     if said[0] == "same":
+        named = {f.location for f in facts if f.concept == "measurement"}
         for e in sf.evidence:
             f = e.fact
             if e.origin != "prior" or f.concept != "measurement" or f.value is None:
                 continue
+            if (concepts or named) and f.location not in named:
+                continue  # "LV function unchanged" says nothing of the aortic velocity
             for c in sf.about("measurement", f.location):
                 status, _ = compare_number(c.fact, f)
                 if status == "contradicted":
@@ -382,7 +392,7 @@ def check_statement(text: str, start: int, study: Study, sf: StudyFacts) -> Stat
     """
     facts = extract_facts(text, offset=start)
     comparison = mentions_comparison(text)
-    if comparison and study.prior is None:
+    if comparison and study.prior is None and not sf.prior_in_text:
         return _statement(text, start, "unsupported",
                           "compares with a prior study, but the study has no prior", facts)
     clinical = [f for f in facts if f.concept != "image_quality"]

@@ -51,6 +51,8 @@ class _Mention:
 _SUBJ_SEP = (*SUBJ, "sep")
 _SUBJ_SEP_GRADE = (*SUBJ, "sep", "grade")
 _GRADE_JOIN = re.compile(r"[\s\-]*(?:to\s+)?")  # "mildly to moderately", "mild-moderate"
+_FROM = re.compile(r"\bfrom\s*$", re.IGNORECASE)  # "progressed from moderate to severe"
+_TO = re.compile(r"\s+to\s+", re.IGNORECASE)
 _OF_THE = re.compile(r"\s*(?:of|in|involving|at|on|within|along|from)?\s*(?:the\s+)?", re.IGNORECASE)
 
 
@@ -114,6 +116,16 @@ def _merge_grades(text: str, toks: list[Tok]) -> list[Tok]:
             merged.append(t)
             continue
         prev = merged[-1] if merged else None
+        if (prev is not None and prev.kind == "grade" and _FROM.search(text, 0, prev.start)
+                and _TO.fullmatch(text, prev.end, t.start)):
+            merged[-1] = t  # "from moderate to severe": the grade it became
+            continue
+        to = _TO.search(text, t.start, t.end)
+        if to is not None and _FROM.search(text, 0, t.start):  # one rule matched "moderate to severe"
+            last = [x for x in tokens(text[to.end():t.end]) if x.kind == "grade"]
+            if last:
+                x = last[-1]
+                t = Tok("grade", to.end() + x.start, to.end() + x.end, x.payload, x.degree, x.direction)
         if (prev is not None and prev.kind == "grade"
                 and _GRADE_JOIN.fullmatch(text, prev.end, t.start)
                 and (prev.direction is None) != (t.direction is None)):

@@ -124,6 +124,8 @@ class FactRules(_Model):
     comparison_cues: list[str]
     tee_only_locations: list[str]
     prior_sentence_cues: list[str]
+    prior_cue_exceptions: list[str]
+    prior_section: str
     ungraded_means_abnormal: list[str]
     bubble_study_cues: list[str]
     evidence_required: list[str]
@@ -135,6 +137,8 @@ class FactRules(_Model):
     derived_facts: list[DerivedFact]
     families: dict[str, list[str] | str]
     comparison_direction: dict[str, list[str]]
+    direction_ef_only: list[str] = Field(description="direction words that decide only for LVEF (a decreased "
+                                         "effusion is better, a decreased EF worse)")
     not_checked: NotChecked
 
 
@@ -156,6 +160,11 @@ def _rx(pattern: str) -> str:
     return pattern.replace(" ", r"[\s\-]+")
 
 
+def rule_regex(patterns: list[str]) -> re.Pattern[str]:
+    """Rule patterns as one case-insensitive regex of whole words (spaces match spaces or hyphens)."""
+    return re.compile("|".join(rf"(?<![A-Za-z0-9])(?:{_rx(x)})(?![A-Za-z0-9])" for x in patterns), re.I)
+
+
 @dataclass
 class Lexicon:
     """Everything the extractor needs, compiled: one token pattern and lookup tables."""
@@ -170,6 +179,7 @@ class Lexicon:
     wall_parse: re.Pattern[str]
     bubble: re.Pattern[str] | None = None
     direction: dict[str, re.Pattern[str]] = field(default_factory=dict)
+    ef_only_direction: re.Pattern[str] = re.compile(r"(?!)")
     unchecked: dict[str, tuple[re.Pattern[str], bool]] = field(default_factory=dict)  # topic -> (cues, flags)
     scale_of: dict[str, dict[str, tuple[float, float]]] = field(default_factory=dict)
 
@@ -277,8 +287,8 @@ def lexicon() -> Lexicon:
     lex.bubble = re.compile("|".join(_rx(x) for x in r.bubble_study_cues), re.IGNORECASE)
     lex.direction = {k: re.compile("|".join(rf"(?<![A-Za-z0-9])(?:{_rx(x)})(?![A-Za-z0-9])" for x in v),
                                    re.IGNORECASE) for k, v in r.comparison_direction.items()}
-    lex.unchecked = {k: (re.compile("|".join(rf"(?<![A-Za-z0-9])(?:{_rx(x)})(?![A-Za-z0-9])" for x in t.cues),
-                                     re.IGNORECASE), t.flags) for k, t in r.not_checked.topics.items()}
+    lex.ef_only_direction = rule_regex(r.direction_ef_only)
+    lex.unchecked = {k: (rule_regex(t.cues), t.flags) for k, t in r.not_checked.topics.items()}
     for scale in r.scales.values():
         if isinstance(scale, Scale):
             for concept in scale.concepts:

@@ -47,3 +47,33 @@ def test_not_checked_is_counted_and_never_a_flag() -> None:
     assert result.summary["not_checked"] == 1
     assert not result.flagged
     assert "cardioversion" in result.statements[0].reason
+
+
+PRIOR = [
+    ("Mitral regurgitation is now mild (previously moderate).", "Mitral regurgitation reduced to mild.",
+     "supported"),
+    ("Mitral regurgitation is now mild (previously moderate).", "Moderate mitral regurgitation.",
+     "contradicted"),
+    ("LVEF 60%, previously 50%.", "LVEF 60%.", "supported"),
+    ("LVEF 60%, previously 50%.", "LVEF 50%.", "contradicted"),
+    ("LVEF 40-45%, improved from 25% one year ago.", "Improved LV systolic function, EF now 40-45%.",
+     "supported"),
+    ("Small pericardial effusion (moderate previously).",
+     "Small pericardial effusion, decreased in size compared with the prior study.", "supported"),
+    ("No pericardial effusion (small effusion previously).",
+     "Resolution of the previously noted pericardial effusion.", "supported"),
+    ("Severe mitral regurgitation, progressed from moderate on the study of June 2023.",
+     "Progression of mitral regurgitation from moderate to severe.", "supported"),
+    ("The previously seen apical thrombus has resolved.", "Resolved apical LV thrombus.", "supported"),
+    ("Aortic valve: previously described vegetation no longer seen.", "No residual vegetation.", "supported"),
+    ("Peak velocity 4.3 m/s, increased from 3.6 m/s one year ago. LVEF 60%, unchanged.",
+     "Preserved LV systolic function, unchanged.", "supported"),
+    ("Normal LV size and function. Compared with the prior study of 2022, there is no significant change.",
+     "Normal study, unchanged from 2022.", "supported"),
+    ("Normal LV size and function.", "LV function unchanged from the prior study.", "unsupported"),
+]
+
+
+@pytest.mark.parametrize(("findings", "statement", "expected"), PRIOR)
+def test_prior_comparison_inside_the_findings(findings: str, statement: str, expected: str) -> None:
+    assert verdict(findings, statement) == expected
