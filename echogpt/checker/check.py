@@ -208,6 +208,30 @@ def _judge(claim: Fact, study: Study, sf: StudyFacts, comparison: bool) -> tuple
     return _judge_stated(claim, found)
 
 
+def _synthesis(claim: Fact, sf: StudyFacts) -> tuple[Status, str] | None:
+    """Support for a claim through a clinical synthesis (``fact_rules.json`` ``supported_by``): the
+    study states what the guideline derives the claim from."""
+    if claim.polarity != "present":
+        return None
+    for r in rules().supported_by.rules:
+        want = r.claim
+        if want["concept"] != claim.concept or ("grades" in want and claim.grade not in want["grades"]):
+            continue
+        if r.unless and any(e.origin != "prior" and e.fact.grade in r.unless.get("grades", [])
+                            for e in sf.by_concept.get(r.unless["concept"], ())):
+            continue
+        cond = {k: v for k, v in r.if_.items() if k not in ("concept", "min_value")}
+        for e in sf.by_concept.get(r.if_["concept"], ()):
+            f = e.fact
+            if e.origin == "prior" or f.polarity != "present" or any(getattr(f, k) != v
+                                                                      for k, v in cond.items()):
+                continue
+            if "min_value" in r.if_ and (f.value is None or (f.value_max or f.value) < r.if_["min_value"]):
+                continue
+            return "supported", f"{r.source} [{e.where()}]"
+    return None
+
+
 def _judge_normal_study(claim: Fact, sf: StudyFacts) -> tuple[Status, str]:
     """"Normal study": contradicted by any abnormal finding of this study."""
     bad = [e for e in sf.evidence if e.origin != "prior" and abnormal(e)]
@@ -414,6 +438,8 @@ def check_statement(text: str, start: int, study: Study, sf: StudyFacts) -> Stat
     rank = {"contradicted": 0, "unsupported": 1, "supported": 2}
     for f in clinical:
         status, reason = _judge(f, study, sf, comparison)
+        if status == "unsupported":
+            status, reason = _synthesis(f, sf) or (status, reason)
         if worst is None or rank[status] < rank[worst[0]]:
             worst = (status, reason)
     assert worst is not None

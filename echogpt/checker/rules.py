@@ -88,6 +88,22 @@ class DerivedFact(_Model):
     source: str
 
 
+class SupportRule(_Model):
+    """A claim the study supports through what the guideline derives it from (``supported_by``)."""
+
+    claim: dict[str, Any]
+    if_: dict[str, Any] = Field(alias="if")
+    unless: dict[str, Any] | None = None
+    source: str
+
+
+class SupportRules(_Model):
+    """The clinical syntheses."""
+
+    about: str = Field(alias="_about")
+    rules: list[SupportRule]
+
+
 class NotCheckedTopic(_Model):
     """Cues of a clinical topic the rules cannot verify; ``flags``: a would-be flag becomes not_checked."""
 
@@ -140,6 +156,7 @@ class FactRules(_Model):
     direction_ef_only: list[str] = Field(description="direction words that decide only for LVEF (a decreased "
                                          "effusion is better, a decreased EF worse)")
     not_checked: NotChecked
+    supported_by: SupportRules
 
 
 @cache

@@ -77,3 +77,27 @@ PRIOR = [
 @pytest.mark.parametrize(("findings", "statement", "expected"), PRIOR)
 def test_prior_comparison_inside_the_findings(findings: str, statement: str, expected: str) -> None:
     assert verdict(findings, statement) == expected
+
+
+SYNTHESES = [
+    ("LAVI 45 mL/m2. Elevated filling pressures. Normal LV systolic function.",
+     "Grade II diastolic dysfunction with elevated filling pressures.", "supported"),
+    ("Normal LV systolic function. Normal diastolic function.", "Grade II diastolic dysfunction.",
+     "contradicted"),
+    ("Large pericardial effusion. Early diastolic RV free wall collapse. RA inversion in systole.",
+     "Large pericardial effusion with tamponade physiology.", "supported"),
+    ("Large pericardial effusion. No chamber collapse.",
+     "Large pericardial effusion with tamponade physiology.", "unsupported"),
+    ("IVC 2.5 cm. Normal RV.", "Plethoric IVC.", "supported"),
+    ("IVC plethoric. Normal RV.", "Plethoric IVC.", "supported"),
+    ("IVC 1.5 cm with normal collapse.", "Plethoric IVC.", "contradicted"),
+    ("Bioprosthetic aortic valve with normal leaflet motion. Mean gradient 12 mmHg.",
+     "Normally functioning aortic bioprosthesis.", "supported"),
+    ("Mechanical mitral prosthesis with prosthetic valve thrombosis.",
+     "Normally functioning mitral prosthesis.", "contradicted"),
+]
+
+
+@pytest.mark.parametrize(("findings", "statement", "expected"), SYNTHESES)
+def test_clinical_syntheses(findings: str, statement: str, expected: str) -> None:
+    assert verdict(findings, statement) == expected
