@@ -425,6 +425,8 @@ def check_statement(text: str, start: int, study: Study, sf: StudyFacts) -> Stat
         return _statement(text, start, "contradicted", versus[1], facts)
     if not clinical and versus is not None:
         return _statement(text, start, versus[0], versus[1], facts)
+    if lexicon().plan.search(text):  # "TEE recommended to assess for abscess": a plan, not a finding
+        return _statement(text, start, "not_factual", "a recommendation, not a finding of this study", facts)
     topics = unchecked_topics(text)
     if not clinical and topics:
         return _statement(text, start, "not_checked", f"no rule verifies {topics[0][0]}: "

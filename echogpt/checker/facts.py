@@ -101,11 +101,16 @@ def _sentence_facts(text: str, toks: list[Tok], out: list[Fact], carry: Subjects
     _set_polarity(toks, mentions, everything)
     for m in everything:
         _emit(m, out)
-    for t in reversed(toks):
-        subjects = subject_list(t)
-        if subjects:
-            return tuple(subjects)
-    return carry
+    # the next sentence takes the last chamber or valve named, and the last wall ("Mitral valve:
+    # anterior leaflet prolapse. Regurgitation: moderate." is mitral regurgitation)
+    handed: list[tuple[str, str | None]] = []
+    for want_wall in (False, True):
+        for t in reversed(toks):
+            subjects = subject_list(t)
+            if subjects and (t.kind == "wallterr") == want_wall:
+                handed += subjects
+                break
+    return tuple(handed) if handed else carry
 
 
 def _merge_grades(text: str, toks: list[Tok]) -> list[Tok]:

@@ -156,6 +156,7 @@ class FactRules(_Model):
     direction_ef_only: list[str] = Field(description="direction words that decide only for LVEF (a decreased "
                                          "effusion is better, a decreased EF worse)")
     not_checked: NotChecked
+    not_factual_cues: list[str] = Field(description="a recommendation or plan: no finding of this study")
     supported_by: SupportRules
 
 
@@ -197,6 +198,7 @@ class Lexicon:
     bubble: re.Pattern[str] | None = None
     direction: dict[str, re.Pattern[str]] = field(default_factory=dict)
     ef_only_direction: re.Pattern[str] = re.compile(r"(?!)")
+    plan: re.Pattern[str] = re.compile(r"(?!)")
     unchecked: dict[str, tuple[re.Pattern[str], bool]] = field(default_factory=dict)  # topic -> (cues, flags)
     scale_of: dict[str, dict[str, tuple[float, float]]] = field(default_factory=dict)
 
@@ -305,6 +307,7 @@ def lexicon() -> Lexicon:
     lex.direction = {k: re.compile("|".join(rf"(?<![A-Za-z0-9])(?:{_rx(x)})(?![A-Za-z0-9])" for x in v),
                                    re.IGNORECASE) for k, v in r.comparison_direction.items()}
     lex.ef_only_direction = rule_regex(r.direction_ef_only)
+    lex.plan = rule_regex(r.not_factual_cues)
     lex.unchecked = {k: (rule_regex(t.cues), t.flags) for k, t in r.not_checked.topics.items()}
     for scale in r.scales.values():
         if isinstance(scale, Scale):

@@ -101,3 +101,24 @@ SYNTHESES = [
 @pytest.mark.parametrize(("findings", "statement", "expected"), SYNTHESES)
 def test_clinical_syntheses(findings: str, statement: str, expected: str) -> None:
     assert verdict(findings, statement) == expected
+
+
+WORDS = [
+    ("There is mild bileaflet mitral valve prolapse with mild regurgitation. Mild aortic regurgitation.",
+     "Mild mitral regurgitation.", "supported"),
+    ("There is mild bileaflet mitral valve prolapse with mild regurgitation. Mild aortic regurgitation.",
+     "Severe mitral regurgitation.", "contradicted"),
+    ("Mitral valve: Anterior leaflet prolapse (A2)\nRegurgitation: Moderate, posteriorly directed",
+     "Anterior mitral leaflet prolapse with moderate mitral regurgitation.", "supported"),
+    ("With agitated saline there is no passage of bubbles across the interatrial septum.",
+     "No interatrial shunt on saline contrast.", "supported"),
+    ("Bubble study: neg at rest and w/ Valsalva.", "Neg bubble study, no intracardiac shunt.", "supported"),
+    ("Trivial tricuspid regurgitation. Insufficient TR to estimate PASP. Trivial MR.",
+     "No significant valvular disease.", "supported"),
+    ("No vegetation. No abscess.", "TEE recommended to assess for abscess.", "not_factual"),
+]
+
+
+@pytest.mark.parametrize(("findings", "statement", "expected"), WORDS)
+def test_words_real_reports_use(findings: str, statement: str, expected: str) -> None:
+    assert verdict(findings, statement) == expected
