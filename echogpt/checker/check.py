@@ -415,7 +415,10 @@ def check_statement(text: str, start: int, study: Study, sf: StudyFacts) -> Stat
         The StatementCheck; a statement with several facts takes its worst verdict.
     """
     facts = extract_facts(text, offset=start)
-    comparison = mentions_comparison(text)
+    topics = unchecked_topics(text)
+    stress = any(t[2] for t in topics)
+    # "new hypokinesis at peak" in a stress echo compares with rest, not with a prior study
+    comparison = mentions_comparison(text) and not (stress and study.study_type == StudyType.stress)
     if comparison and study.prior is None and not sf.prior_in_text:
         return _statement(text, start, "unsupported",
                           "compares with a prior study, but the study has no prior", facts)
@@ -427,7 +430,8 @@ def check_statement(text: str, start: int, study: Study, sf: StudyFacts) -> Stat
         return _statement(text, start, versus[0], versus[1], facts)
     if lexicon().plan.search(text):  # "TEE recommended to assess for abscess": a plan, not a finding
         return _statement(text, start, "not_factual", "a recommendation, not a finding of this study", facts)
-    topics = unchecked_topics(text)
+    if stress:  # a claim about the stress images is judged on them too
+        sf = sf.with_stress()
     if not clinical and topics:
         return _statement(text, start, "not_checked", f"no rule verifies {topics[0][0]}: "
                           f"'{topics[0][1]}'", facts)

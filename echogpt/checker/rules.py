@@ -156,6 +156,7 @@ class FactRules(_Model):
     direction_ef_only: list[str] = Field(description="direction words that decide only for LVEF (a decreased "
                                          "effusion is better, a decreased EF worse)")
     not_checked: NotChecked
+    stress_phase_cues: dict[str, str | list[str]]
     not_factual_cues: list[str] = Field(description="a recommendation or plan: no finding of this study")
     supported_by: SupportRules
 

@@ -27,7 +27,7 @@ from echogpt.checker.facts import sentence_facts
 from echogpt.checker.rules import rule_regex, rules
 from echogpt.guidelines.acceptance import acceptable_grades, needs_study
 from echogpt.guidelines.study import grade_study
-from echogpt.schemas import Fact, Measurements, Study, concept_vocabulary
+from echogpt.schemas import Fact, Measurements, Study, StudyType, concept_vocabulary
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,17 @@ class StudyFacts:
     conflicts: list[Conflict] = field(default_factory=list)
     by_concept: dict[str, list[Evidence]] = field(default_factory=dict)
     prior_in_text: bool = False  # the findings compare with a prior study ("previously moderate")
+    at_stress: list[Evidence] = field(default_factory=list)  # a stress echo's peak/recovery findings
+
+    def with_stress(self) -> StudyFacts:
+        """These facts with the stress images' findings added (for a claim about the stress images)."""
+        if not self.at_stress:
+            return self
+        by_concept = {k: list(v) for k, v in self.by_concept.items()}
+        for e in self.at_stress:
+            by_concept.setdefault(e.fact.concept, []).append(e)
+        return StudyFacts(self.study_id, self.evidence + self.at_stress, self.conflicts, by_concept,
+                          self.prior_in_text)
 
     @property
     def facts(self) -> list[Fact]:
@@ -326,19 +337,44 @@ def _prior_view(text: str, spans: list[tuple[int, int]]) -> str:
     return _blank(text, keep, keep=True)
 
 
-def _text(study: Study) -> tuple[list[Evidence], list[Evidence]]:
-    """Facts of the findings prose: this study's, and the prior study's where the prose compares."""
+@cache
+def _stress_cues() -> re.Pattern[str]:
+    cues = rules().stress_phase_cues["cues"]
+    return rule_regex(list(cues))
+
+
+def _stress_sentences(text: str) -> list[tuple[int, int]]:
+    """Spans of a stress echo's findings sentences about low-dose, peak or recovery images."""
+    cues = _stress_cues()
+    if cues.search(text) is None:
+        return []
+    spans, start = [], 0
+    for m in _SEGMENT_END.finditer(text):
+        if cues.search(text, start, m.end()):
+            spans.append((start, m.start()))
+        if m.end() >= len(text):
+            break
+        start = m.end()
+    return spans
+
+
+def _text(study: Study) -> tuple[list[Evidence], list[Evidence], list[Evidence]]:
+    """Facts of the findings prose: this study's (at rest), the prior study's where the prose compares,
+    and, in a stress echo, those of the stress images."""
     text = study.findings_text
     prior = _about_prior(text)
-    if not prior:
+    stress = _stress_sentences(text) if study.study_type == StudyType.stress else []
+    if not prior and not stress:
         return [Evidence(f, NO_GRADES, "text", (offset, text)) for offset, facts in sentence_facts(text)
-                for f in facts], []
+                for f in facts], [], []
     own = [Evidence(f, NO_GRADES, "text", (offset, text))
-           for offset, facts in sentence_facts(_blank(text, prior, keep=False)) for f in facts]
+           for offset, facts in sentence_facts(_blank(text, prior + stress, keep=False)) for f in facts]
     before = [Evidence(f, NO_GRADES, "prior", (offset, text))
               for offset, facts in sentence_facts(_prior_view(text, prior)) for f in facts
-              if any(a <= offset + (f.start or 0) < b for a, b in prior)]
-    return own, before
+              if any(a <= offset + (f.start or 0) < b for a, b in prior)] if prior else []
+    at_stress = [Evidence(f, NO_GRADES, "text", (offset, text))
+                 for offset, facts in sentence_facts(_blank(text, stress, keep=True)) for f in facts]
+    return own, before, at_stress
 
 
 def _prior_study(study: Study) -> Study | None:
@@ -371,7 +407,7 @@ def study_facts(study: Study, profile: str = "default") -> StudyFacts:
 @lru_cache(maxsize=256)  # the copilot checks each edit of a draft against the same study
 def _study_facts(study_json: str, profile: str) -> StudyFacts:
     study = Study.model_validate_json(study_json)
-    text, in_text = _text(study)
+    text, in_text, at_stress = _text(study)
     structured = _structured(study, profile, text)
     prior = _prior_study(study)
     prior_ev = list(in_text)
@@ -388,7 +424,7 @@ def _study_facts(study_json: str, profile: str) -> StudyFacts:
         by_concept.setdefault(e.fact.concept, []).append(e)
     compares = _prior_rx()[0].search(study.findings_text) is not None
     return StudyFacts(study.study_id, own + derived + prior_ev, conflicts=_conflicts(text, structured),
-                      by_concept=by_concept, prior_in_text=compares)
+                      by_concept=by_concept, prior_in_text=compares, at_stress=at_stress)
 
 
 def _conflicts(text: list[Evidence], structured: list[Evidence]) -> list[Conflict]:

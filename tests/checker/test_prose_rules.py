@@ -122,3 +122,25 @@ WORDS = [
 @pytest.mark.parametrize(("findings", "statement", "expected"), WORDS)
 def test_words_real_reports_use(findings: str, statement: str, expected: str) -> None:
     assert verdict(findings, statement) == expected
+
+
+STRESS_FINDINGS = ("Normal LV size. LVEF 55%. Normal regional wall motion at rest.\n"
+                   "New hypokinesis of the apical anterior wall and apex. LV cavity dilates at peak.\n"
+                   "Wall motion returns to baseline.")
+STRESS = [
+    (STRESS_FINDINGS, "Normal resting LV systolic function, no resting wall motion abnormality.",
+     "supported"),
+    (STRESS_FINDINGS, "Severely reduced LV systolic function at rest.", "contradicted"),
+    (STRESS_FINDINGS, "New apical anterior hypokinesis at peak stress.", "supported"),
+]
+
+
+@pytest.mark.parametrize(("findings", "statement", "expected"), STRESS)
+def test_stress_images_are_apart_from_rest(findings: str, statement: str, expected: str) -> None:
+    assert verdict(findings, statement, study_type="stress") == expected
+
+
+def test_stress_phase_findings_are_no_omission() -> None:
+    text = "LVEF 60%. Moderate mitral regurgitation.\nMitral regurgitation becomes severe."
+    study = Study.model_validate({"study_id": "S1", "study_type": "stress", "findings_text": text})
+    assert check("Moderate mitral regurgitation at rest.", study).omissions == []
