@@ -276,8 +276,10 @@ def _judge_unstated(claim: Fact, sf: StudyFacts) -> tuple[Status, str]:
         where = others[0].fact.location or "another site"
         return "unsupported", f"the study reports this at {where.replace('_', ' ')}, not " \
                               f"{claim.location.replace('_', ' ')}"
-    what = claim.concept.replace("_", " ") + (f" ({claim.location.replace('_', ' ')})" if claim.location else "")
-    return "unsupported", f"nothing in the study states it: no {what} in the findings text or the structured fields"
+    what = claim.concept.replace("_", " ")
+    if claim.location:
+        what += f" ({claim.location.replace('_', ' ')})"
+    return "unsupported", f"nothing in the study states it: no {what} in the findings or structured fields"
 
 
 def _judge_stated(claim: Fact, found: list[Evidence]) -> tuple[Status, str]:
