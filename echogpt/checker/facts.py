@@ -214,7 +214,10 @@ def _grade_target(text: str, toks: list[Tok], mentions: dict[int, _Mention],
 
 
 def _open(m: _Mention) -> bool:
-    """A mention that can still take a grade word (it lacks a degree or a direction)."""
+    """A mention that can still take a grade word (it lacks a degree or a direction); a phrase that
+    names fixed facts takes none ("spontaneous echo contrast in a moderately dilated LA")."""
+    if m.term is not None and not m.term.head:
+        return False
     return m.degree is None or m.direction is None
 
 

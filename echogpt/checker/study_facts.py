@@ -281,8 +281,14 @@ def _about_prior(text: str) -> list[tuple[int, int]]:
             for c in [*_CLAUSE_END.finditer(text, start, seg_end), None]:
                 b = c.start() if c is not None else seg_end
                 clause = exceptions.sub(lambda x: " " * len(x.group()), text[a:b])
-                # "Compared with 2024 (EF 50%)": the parenthesis says what the prior study showed
+                # "Compared with 2024 (EF 50%)", "the vegetation seen previously (1.2 cm)": the
+                # parenthesis says what the prior study showed
                 was_prior = bool(cues.search(clause)) or (opened and was_prior)
+                if not was_prior and c is not None and c.group() == "(" and cues.search(text, a, b):
+                    was_prior = True  # a parenthesis follows: mark it below, not this clause
+                    spans.append((b, b))
+                    opened, a = True, c.end()
+                    continue
                 if was_prior:
                     spans.append((a, b))
                 opened = c is not None and c.group() == "("

@@ -116,6 +116,17 @@ WORDS = [
     ("Trivial tricuspid regurgitation. Insufficient TR to estimate PASP. Trivial MR.",
      "No significant valvular disease.", "supported"),
     ("No vegetation. No abscess.", "TEE recommended to assess for abscess.", "not_factual"),
+    # a ratio names no chamber: "reduced function" is the RV's, the subject of its sentence
+    ("RV sev dilated, RV/LV >1, sev reduced fxn. LV small, EF 65%.",
+     "Severely reduced RV systolic function.", "supported"),
+    ("RV sev dilated, RV/LV >1, sev reduced fxn. LV small, EF 65%.", "Nl LV systolic fxn.", "supported"),
+    # a phrase naming fixed facts takes no grade: the grade is the atrium's
+    ("The left atrium is moderately dilated with spontaneous echo contrast.",
+     "Spontaneous echo contrast in a moderately dilated left atrium.", "supported"),
+    ("The left atrium is mildly dilated with spontaneous echo contrast.",
+     "Spontaneous echo contrast in a severely dilated left atrium.", "contradicted"),
+    ("The aortic valve vegetation seen previously (1.2 cm) now measures 0.4 cm.",
+     "Smaller residual aortic valve vegetation (0.4 cm, previously 1.2 cm).", "supported"),
 ]
 
 
