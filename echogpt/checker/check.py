@@ -453,7 +453,14 @@ def check_statement(text: str, start: int, study: Study, sf: StudyFacts) -> Stat
             worst = (status, reason)
     assert worst is not None
     outside = [t for t in topics if t[2]]
-    if worst[0] != "supported" and outside:  # e.g. a finding at peak stress: the rules judge rest
+    if worst[0] == "contradicted" and stress and study.study_type == StudyType.stress:
+        # a claim about the stress images is refuted only by them, never by the resting findings
+        alone = sf.stress_only()
+        if not any(_judge(f, study, alone, False)[0] == "contradicted" for f in clinical):
+            worst = ("unsupported", f"the resting findings differ ({worst[1]}); the stress findings do not "
+                                    "state it")
+    invented = worst[1].startswith(("nothing in the study states it", "the study reports this at"))
+    if worst[0] == "unsupported" and outside and not invented:  # the stress findings do not grade it
         return _statement(text, start, "not_checked", f"no rule verifies {outside[0][0]} "
                           f"('{outside[0][1]}'); {worst[1]}", facts)
     reason = worst[1]

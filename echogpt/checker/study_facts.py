@@ -60,7 +60,14 @@ class StudyFacts:
         for e in self.at_stress:
             by_concept.setdefault(e.fact.concept, []).append(e)
         return StudyFacts(self.study_id, self.evidence + self.at_stress, self.conflicts, by_concept,
-                          self.prior_in_text)
+                          self.prior_in_text, self.at_stress)
+
+    def stress_only(self) -> StudyFacts:
+        """The stress images' findings alone (rest does not refute a claim about peak stress)."""
+        by_concept: dict[str, list[Evidence]] = {}
+        for e in self.at_stress:
+            by_concept.setdefault(e.fact.concept, []).append(e)
+        return StudyFacts(self.study_id, list(self.at_stress), [], by_concept, self.prior_in_text)
 
     @property
     def facts(self) -> list[Fact]:

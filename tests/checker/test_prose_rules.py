@@ -28,9 +28,6 @@ NOT_CHECKED = [
     (NORMAL, "Innocent flow murmur likely.", "not_checked"),
     (NORMAL, "Technically limited study.", "not_factual"),
     (NORMAL, "Findings discussed with the referring team.", "not_factual"),
-    # a finding at peak stress is outside the rules; the same finding at rest is judged
-    ("Rest: normal wall motion. No regional wall motion abnormality.",
-     "Hypokinesis of the apex at peak stress.", "not_checked"),
     (NORMAL, "Moderate aortic stenosis.", "unsupported"),
     (NORMAL, "Severely reduced left ventricular systolic function.", "contradicted"),
 ]
@@ -116,6 +113,10 @@ WORDS = [
     ("Trivial tricuspid regurgitation. Insufficient TR to estimate PASP. Trivial MR.",
      "No significant valvular disease.", "supported"),
     ("No vegetation. No abscess.", "TEE recommended to assess for abscess.", "not_factual"),
+    # a change is no value: the gradient is 44, it rose by 18
+    ("Severe aortic stenosis, mean gradient 44 mmHg.", "Increase in mean gradient of 18 mmHg with exercise.",
+     "not_checked"),
+    ("Severe aortic stenosis, mean gradient 44 mmHg.", "Mean gradient 18 mmHg.", "contradicted"),
     # a ratio names no chamber: "reduced function" is the RV's, the subject of its sentence
     ("RV sev dilated, RV/LV >1, sev reduced fxn. LV small, EF 65%.",
      "Severely reduced RV systolic function.", "supported"),
@@ -143,6 +144,11 @@ STRESS = [
      "supported"),
     (STRESS_FINDINGS, "Severely reduced LV systolic function at rest.", "contradicted"),
     (STRESS_FINDINGS, "New apical anterior hypokinesis at peak stress.", "supported"),
+    # the resting findings do not refute a claim about peak stress; nothing at stress states it
+    ("Normal LV size and function. No regional wall motion abnormality.",
+     "Hypokinesis of the apex at peak stress.", "not_checked"),
+    ("Normal LV size and function at rest. No new wall motion abnormality at peak stress.",
+     "Hypokinesis of the apex at peak stress.", "contradicted"),
 ]
 
 
