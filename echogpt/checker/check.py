@@ -418,7 +418,8 @@ def check_statement(text: str, start: int, study: Study, sf: StudyFacts) -> Stat
         The StatementCheck; a statement with several facts takes its worst verdict.
     """
     facts = extract_facts(text, offset=start)
-    topics = unchecked_topics(text)
+    outside = lexicon().outside_rules.search(text) is not None
+    topics = unchecked_topics(text) if outside else []
     stress = any(t[2] for t in topics)
     # "new hypokinesis at peak" in a stress echo compares with rest, not with a prior study
     comparison = mentions_comparison(text) and not (stress and study.study_type == StudyType.stress)
@@ -431,7 +432,7 @@ def check_statement(text: str, start: int, study: Study, sf: StudyFacts) -> Stat
         return _statement(text, start, "contradicted", versus[1], facts)
     if not clinical and versus is not None:
         return _statement(text, start, versus[0], versus[1], facts)
-    if lexicon().plan.search(text):  # "TEE recommended to assess for abscess": a plan, not a finding
+    if outside and lexicon().plan.search(text):  # "TEE recommended to assess for abscess": a plan
         return _statement(text, start, "not_factual", "a recommendation, not a finding of this study", facts)
     if stress:  # a claim about the stress images is judged on them too
         sf = sf.with_stress()
@@ -452,7 +453,7 @@ def check_statement(text: str, start: int, study: Study, sf: StudyFacts) -> Stat
         if worst is None or rank[status] < rank[worst[0]]:
             worst = (status, reason)
     assert worst is not None
-    outside = [t for t in topics if t[2]]
+    beyond = [t for t in topics if t[2]]
     if worst[0] == "contradicted" and stress and study.study_type == StudyType.stress:
         # a claim about the stress images is refuted only by them, never by the resting findings
         alone = sf.stress_only()
@@ -460,9 +461,9 @@ def check_statement(text: str, start: int, study: Study, sf: StudyFacts) -> Stat
             worst = ("unsupported", f"the resting findings differ ({worst[1]}); the stress findings do not "
                                     "state it")
     invented = worst[1].startswith(("nothing in the study states it", "the study reports this at"))
-    if worst[0] == "unsupported" and outside and not invented:  # the stress findings do not grade it
-        return _statement(text, start, "not_checked", f"no rule verifies {outside[0][0]} "
-                          f"('{outside[0][1]}'); {worst[1]}", facts)
+    if worst[0] == "unsupported" and beyond and not invented:  # the stress findings do not grade it
+        return _statement(text, start, "not_checked", f"no rule verifies {beyond[0][0]} "
+                          f"('{beyond[0][1]}'); {worst[1]}", facts)
     reason = worst[1]
     clash = [c for c in sf.conflicts for f in clinical
              if c.concept == f.concept and locations_compatible(f.concept, f.location, c.location)]

@@ -121,12 +121,13 @@ def _merge_grades(text: str, toks: list[Tok]) -> list[Tok]:
             merged.append(t)
             continue
         prev = merged[-1] if merged else None
-        if (prev is not None and prev.kind == "grade" and _FROM.search(text, 0, prev.start)
-                and _TO.fullmatch(text, prev.end, t.start)):
+        if (prev is not None and prev.kind == "grade" and _TO.fullmatch(text, prev.end, t.start)
+                and _FROM.search(text, max(0, prev.start - 12), prev.start)):
             merged[-1] = t  # "from moderate to severe": the grade it became
             continue
         to = _TO.search(text, t.start, t.end)
-        if to is not None and _FROM.search(text, 0, t.start):  # one rule matched "moderate to severe"
+        # one rule matched "moderate to severe"
+        if to is not None and _FROM.search(text, max(0, t.start - 12), t.start):
             last = [x for x in tokens(text[to.end():t.end]) if x.kind == "grade"]
             if last:
                 x = last[-1]

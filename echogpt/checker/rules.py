@@ -181,7 +181,8 @@ def _rx(pattern: str) -> str:
 
 def rule_regex(patterns: list[str]) -> re.Pattern[str]:
     """Rule patterns as one case-insensitive regex of whole words (spaces match spaces or hyphens)."""
-    return re.compile("|".join(rf"(?<![A-Za-z0-9])(?:{_rx(x)})(?![A-Za-z0-9])" for x in patterns), re.I)
+    alternatives = "|".join(_rx(x) for x in patterns)
+    return re.compile(rf"(?<![A-Za-z0-9])(?:{alternatives})(?![A-Za-z0-9])", re.I)
 
 
 @dataclass
@@ -200,6 +201,7 @@ class Lexicon:
     direction: dict[str, re.Pattern[str]] = field(default_factory=dict)
     ef_only_direction: re.Pattern[str] = re.compile(r"(?!)")
     plan: re.Pattern[str] = re.compile(r"(?!)")
+    outside_rules: re.Pattern[str] = re.compile(r"(?!)")  # any plan or not_checked cue (a quick test)
     unchecked: dict[str, tuple[re.Pattern[str], bool]] = field(default_factory=dict)  # topic -> (cues, flags)
     scale_of: dict[str, dict[str, tuple[float, float]]] = field(default_factory=dict)
 
@@ -310,6 +312,8 @@ def lexicon() -> Lexicon:
     lex.ef_only_direction = rule_regex(r.direction_ef_only)
     lex.plan = rule_regex(r.not_factual_cues)
     lex.unchecked = {k: (rule_regex(t.cues), t.flags) for k, t in r.not_checked.topics.items()}
+    every_cue = [c for t in r.not_checked.topics.values() for c in t.cues]
+    lex.outside_rules = rule_regex(every_cue + r.not_factual_cues)
     for scale in r.scales.values():
         if isinstance(scale, Scale):
             for concept in scale.concepts:

@@ -309,17 +309,26 @@ def _about_prior(text: str) -> list[tuple[int, int]]:
 def _blank(text: str, spans: list[tuple[int, int]], keep: bool) -> str:
     """The text with the spans (``keep`` False) or everything but them blanked, offsets unchanged
     (line breaks and full stops that end a sentence stay)."""
-    inside = [False] * len(text)
-    for a, b in spans:
-        inside[a:b] = [True] * (b - a)
-    return "".join(ch if inside[i] == keep or _boundary(text, i) else " " for i, ch in enumerate(text))
+    blank = _NOT_BOUNDARY.sub(" ", text)
+    if "." in text:
+        chars = list(blank)
+        for m in _DECIMAL.finditer(text):
+            chars[m.start()] = " "
+        blank = "".join(chars)
+    inside, outside = (text, blank) if keep else (blank, text)
+    out, at = [], 0
+    for a, b in sorted(spans):
+        if b <= at:
+            continue
+        a = max(a, at)
+        out += [outside[at:a], inside[a:b]]
+        at = b
+    out.append(outside[at:])
+    return "".join(out)
 
 
-def _boundary(text: str, i: int) -> bool:
-    ch = text[i]
-    if ch == "\n":
-        return True
-    return ch == "." and not (0 < i < len(text) - 1 and text[i - 1].isdigit() and text[i + 1].isdigit())
+_NOT_BOUNDARY = re.compile(r"[^\n.]")
+_DECIMAL = re.compile(r"(?<=\d)\.(?=\d)")
 
 
 _NOT_PRIOR = ("grade", "num", "neg", "negsig", "negpost", "hedge", "hedgepost")

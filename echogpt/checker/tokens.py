@@ -182,7 +182,7 @@ def numbers(text: str, toks: list[Tok], carry: Subjects) -> list[Fact]:
     out = []
     for i, t in enumerate(toks):
         name = field_of(toks, i, carry) if t.kind in ("term", "subj") else None
-        if not name or _CHANGE_IN.search(text, 0, t.start):
+        if not name or _CHANGE_IN.search(text, max(0, t.start - 40), t.start):
             continue  # "an increase in mean gradient of 18 mmHg" gives a change, not the gradient
         for j in range(i + 1, len(toks)):
             n = toks[j]
