@@ -113,6 +113,11 @@ WORDS = [
     ("Trivial tricuspid regurgitation. Insufficient TR to estimate PASP. Trivial MR.",
      "No significant valvular disease.", "supported"),
     ("No vegetation. No abscess.", "TEE recommended to assess for abscess.", "not_factual"),
+    # "normal flow" qualifies the stenosis; it does not call the valve normal
+    ("AV Vmax 4.1 m/s, mean gradient 41 mmHg, AVA 0.8 cm2. SVi 38 mL/m2.",
+     "Severe aortic stenosis, normal flow (AV Vmax 4.1 m/s).", "supported"),
+    ("AV Vmax 2.1 m/s, mean gradient 8 mmHg.", "Severe aortic stenosis, normal flow.", "contradicted"),
+    ("Normal EF. Elevated filling pressures.", "Gr II DD w/ elevated filling pressures.", "supported"),
     # a change is no value: the gradient is 44, it rose by 18
     ("Severe aortic stenosis, mean gradient 44 mmHg.", "Increase in mean gradient of 18 mmHg with exercise.",
      "not_checked"),
