@@ -181,8 +181,11 @@ def _grade_target(text: str, toks: list[Tok], mentions: dict[int, _Mention],
     """The mention the grade at ``k`` belongs to, and whether it is a new (implied-head) one."""
     g = toks[k]
     j, subs, last = k + 1, [], g.end
+    if k + 2 < len(toks) and toks[k + 1].kind == "sep" and toks[k + 2].kind in SUBJ:
+        j = len(toks)  # "the LA is severely dilated and the appendage …": the grade ends its clause
     while (j < len(toks) and (toks[j].kind in _SUBJ_SEP or is_modifier(toks[j]))
-           and gap_ok(text, last, toks[j].start, comma=wall_list(toks, j))):
+           and (gap_ok(text, last, toks[j].start, comma=wall_list(toks, j))
+                or _stacked(text, last, toks[j].start))):
         if toks[j].kind in SUBJ:
             subs.append(j)
         last = toks[j].end
@@ -190,7 +193,8 @@ def _grade_target(text: str, toks: list[Tok], mentions: dict[int, _Mention],
     b = k - 1
     adjacent = (b >= 0 and (b in mentions or toks[b].kind in SUBJ)
                 and gap_ok(text, toks[b].end, g.start, 0, comma=False))
-    if j < len(toks) and j in mentions and gap_ok(text, last, toks[j].start, comma=False):
+    if j < len(toks) and j in mentions and (gap_ok(text, last, toks[j].start, comma=False)
+                                            or _stacked(text, last, toks[j].start)):
         mentions[j].grade_prefix = True
         return mentions[j], False
     if adjacent and b in mentions and _open(mentions[b]):
@@ -212,6 +216,15 @@ def _grade_target(text: str, toks: list[Tok], mentions: dict[int, _Mention],
         if toks[b].kind == "stop" and text[toks[b].start:toks[b].end].lower() in ("but", "however"):
             break
     return None, False
+
+
+def _stacked(text: str, a: int, b: int) -> bool:
+    """Adjectives stacked with commas between a grade and its head ("severe eccentric, anteriorly
+    directed MR"): each comma-separated part holds filler words only, and none is empty."""
+    gap = text[a:b]
+    if "," not in gap or any(c in gap for c in ";:()"):
+        return False
+    return all(part.strip() and gap_ok(part, 0, len(part), 0) for part in gap.split(","))
 
 
 def _open(m: _Mention) -> bool:
