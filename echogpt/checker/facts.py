@@ -245,6 +245,11 @@ def _distribute_prefix_grades(text: str, toks: list[Tok], mentions: dict[int, _M
                 and all(toks[x].kind in _SUBJ_SEP for x in range(a + 1, b))
                 and gap_ok(text, toks[a].end, toks[b].start, 0)):
             mb.degree, mb.direction, mb.grade_prefix = ma.degree, ma.direction, True
+        elif (ma.grade_prefix and ma.degree is not None and mb.degree is None and mb.term is not None
+              and mb.term.direction is not None and mb.direction == mb.term.direction
+              and toks[b - 1].kind == "sep" and all(toks[x].kind in _SUBJ_SEP for x in range(a + 1, b))
+              and gap_ok(text, toks[a].end, toks[b].start, 0)):
+            mb.degree = ma.degree  # "severe RV dilatation and dysfunction": a severe dysfunction
 
 
 def _find_subjects(text: str, toks: list[Tok], mentions: dict[int, _Mention], i: int,

@@ -126,6 +126,9 @@ WORDS = [
     ("Asymmetric septal hypertrophy. SAM (+), LVOT gradient 64 mmHg at rest.",
      "Resting LVOTO, peak gradient 64 mmHg.", "supported"),
     ("Asymmetric septal hypertrophy. LVOT gradient 12 mmHg at rest.", "Resting LVOTO.", "unsupported"),
+    ("RV sev dilated, sev reduced fxn. McConnell sign.",
+     "Acute RV pressure overload: sev RV dilation + dysfxn, McConnell sign.", "supported"),
+    ("RV sev dilated, mildly reduced fxn.", "Sev RV dilation and dysfxn.", "contradicted"),
     # a change is no value: the gradient is 44, it rose by 18
     ("Severe aortic stenosis, mean gradient 44 mmHg.", "Increase in mean gradient of 18 mmHg with exercise.",
      "not_checked"),
