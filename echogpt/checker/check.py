@@ -234,7 +234,8 @@ def _synthesis(claim: Fact, sf: StudyFacts) -> tuple[Status, str] | None:
 
 def _judge_normal_study(claim: Fact, sf: StudyFacts) -> tuple[Status, str]:
     """"Normal study": contradicted by any abnormal finding of this study."""
-    bad = [e for e in sf.evidence if e.origin != "prior" and abnormal(e)]
+    ignore = set(rules().structure_only_ignores) if claim.rule == "structural" else set()
+    bad = [e for e in sf.evidence if e.origin != "prior" and e.fact.concept not in ignore and abnormal(e)]
     if bad and claim.polarity != "absent":
         f = bad[0].fact
         return "contradicted", f"the study reports {(f.grade or '').replace('_', ' ')} " \

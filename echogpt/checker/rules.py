@@ -150,6 +150,8 @@ class FactRules(_Model):
     scales: dict[str, Scale | str]
     tolerances: Tolerances
     normal_study_allows: dict[str, float]
+    structure_only_ignores: list[str] = Field(description="function findings a 'structurally normal heart' "
+                                              "says nothing about (a hyperdynamic LV)")
     derived_facts: list[DerivedFact]
     families: dict[str, list[str] | str]
     comparison_direction: dict[str, list[str]]

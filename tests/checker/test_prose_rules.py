@@ -129,6 +129,14 @@ WORDS = [
     ("RV sev dilated, sev reduced fxn. McConnell sign.",
      "Acute RV pressure overload: sev RV dilation + dysfxn, McConnell sign.", "supported"),
     ("RV sev dilated, mildly reduced fxn.", "Sev RV dilation and dysfxn.", "contradicted"),
+    ("Hyperdynamic LV, EF 75%. Normal dimensions. Normal valves.", "Structurally normal heart.", "supported"),
+    ("Hyperdynamic LV, EF 75%. Moderate mitral regurgitation.", "Structurally normal heart.", "contradicted"),
+    ("Posterior loculated pericardial collection with diastolic compression of the left atrium.",
+     "Loculated pericardial collection with left atrial compression, in keeping with regional tamponade.",
+     "supported"),
+    ("The right atrium contains a mobile mass that prolapses through the tricuspid valve, consistent with "
+     "thrombus in transit. Normal mitral valve.",
+     "Mobile right atrial thrombus in transit prolapsing across the tricuspid valve.", "supported"),
     # a change is no value: the gradient is 44, it rose by 18
     ("Severe aortic stenosis, mean gradient 44 mmHg.", "Increase in mean gradient of 18 mmHg with exercise.",
      "not_checked"),
