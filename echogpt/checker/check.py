@@ -178,6 +178,8 @@ def _judge(claim: Fact, study: Study, sf: StudyFacts, comparison: bool) -> tuple
     if claim.concept == "normal_study":
         return _judge_normal_study(claim, sf)
     found = sf.about(claim.concept, claim.location)
+    if claim.rule == "valvular":  # "no valvular vegetation" says nothing of a lead or the heart's walls
+        found = [e for e in found if e.fact.location in (None, "aortic", "mitral", "tricuspid", "pulmonic")]
     if claim.concept == "shunt" and claim.polarity == "absent":
         found = sf.about("shunt", None)
     elif claim.location and claim.polarity != "absent" and any(

@@ -137,6 +137,10 @@ WORDS = [
     ("The right atrium contains a mobile mass that prolapses through the tricuspid valve, consistent with "
      "thrombus in transit. Normal mitral valve.",
      "Mobile right atrial thrombus in transit prolapsing across the tricuspid valve.", "supported"),
+    ("Pacemaker lead in the RA with a 0.8 cm mobile vegetation. Valves: no vegetation.",
+     "No valvular vegetation.", "supported"),
+    ("Mitral valve: 0.8 cm mobile vegetation on the anterior leaflet.", "No valvular vegetation.",
+     "contradicted"),
     # a change is no value: the gradient is 44, it rose by 18
     ("Severe aortic stenosis, mean gradient 44 mmHg.", "Increase in mean gradient of 18 mmHg with exercise.",
      "not_checked"),
@@ -185,3 +189,15 @@ def test_stress_phase_findings_are_no_omission() -> None:
     text = "LVEF 60%. Moderate mitral regurgitation.\nMitral regurgitation becomes severe."
     study = Study.model_validate({"study_id": "S1", "study_type": "stress", "findings_text": text})
     assert check("Moderate mitral regurgitation at rest.", study).omissions == []
+
+
+@pytest.mark.parametrize(("impression", "omitted"), [
+    ("Mobile right atrial thrombus in transit.", []),  # the mass, named for what it is
+    ("Dilated right ventricle with reduced systolic function.", ["intracardiac mass"]),
+])
+def test_a_mass_named_thrombus_is_stated(impression: str, omitted: list[str]) -> None:
+    text = ("The right atrium contains a large mobile mass, consistent with thrombus in transit. "
+            "The right ventricle is dilated with reduced function.")
+    study = Study.model_validate({"study_id": "S1", "findings_text": text})
+    found = [o.finding for o in check(impression, study).omissions]
+    assert [f for f in found if f == "intracardiac mass"] == omitted
