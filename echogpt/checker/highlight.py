@@ -17,6 +17,7 @@ VERDICT_STYLES: dict[str, tuple[str, str]] = {
     "contradicted": ("rgba(218, 54, 51, 0.30)", "contradicted"),
     "unsupported": ("rgba(210, 153, 34, 0.30)", "unsupported"),
     "not_factual": ("rgba(128, 128, 128, 0.15)", "no clinical fact"),
+    "not_checked": ("rgba(128, 128, 128, 0.30)", "not checked"),
 }
 
 
