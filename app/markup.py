@@ -1,0 +1,20 @@
+"""Text from data (studies, drafts, reasons, names, imported files, error lines that quote them)
+shown through Streamlit's markdown elements exactly as it is: no image is fetched, no link, HTML,
+colour, icon or formula is made of it. Pages pass every such piece through ``inert``.
+
+    st.warning("Previous draft rejected: " + inert(reason))
+"""
+
+from __future__ import annotations
+
+import re
+
+_MARKUP = re.compile(r"([\\`*_\[\]()!<>#|~$&{}]|:(?=\S)|(?<=www)\.)")
+"""What Markdown, GitHub's extensions and Streamlit's own (``:red[...]``, ``:material/x:``,
+emoji shortcodes, ``$math$``, ``http:`` and ``www.`` autolinks; a colon only where a word follows) build on;
+each is backslash-escaped, which Markdown shows as is."""
+
+
+def inert(text: object) -> str:
+    """``text`` escaped so that markdown shows it character for character."""
+    return _MARKUP.sub(r"\\\1", str(text))
