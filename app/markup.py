@@ -9,12 +9,17 @@ from __future__ import annotations
 
 import re
 
-_MARKUP = re.compile(r"([\\`*_\[\]()!<>#|~$&{}]|:(?=\S)|(?<=www)\.)")
+_MARKUP = re.compile(r"([\\`*_\[\]()!<>#|~$&{}]|:(?=\S))")
 """What Markdown, GitHub's extensions and Streamlit's own (``:red[...]``, ``:material/x:``,
-emoji shortcodes, ``$math$``, ``http:`` and ``www.`` autolinks; a colon only where a word follows) build on;
-each is backslash-escaped, which Markdown shows as is."""
+emoji shortcodes, ``$math$``; a colon only where a word follows) build on; each is
+backslash-escaped, which Markdown shows as is."""
+
+_AUTOLINK = re.compile(r"(?i)(?<=[a-z])(?=://)|(?<=\bwww)(?=\.)")
+"""Where a bare address (``http://…``, ``www.…``) starts: GitHub's markdown links those after
+escapes are read, so an invisible word joiner (U+2060) goes there instead."""
 
 
 def inert(text: object) -> str:
-    """``text`` escaped so that markdown shows it character for character."""
-    return _MARKUP.sub(r"\\\1", str(text))
+    """``text`` escaped so that markdown shows it character for character (bare addresses
+    carry an invisible word joiner that keeps them from becoming links)."""
+    return _MARKUP.sub(r"\\\1", _AUTOLINK.sub("\u2060", str(text)))
