@@ -557,3 +557,16 @@ def test_the_signature_covers_everything_the_report_issues(people):
     with p.db.engine.begin() as conn:
         conn.execute(text("UPDATE reports SET final_text = 'changed' WHERE id = :r"), {"r": signed.id})
     assert not p.db.verify_signature(p.doc, st.study_id)
+
+
+def test_regenerating_a_draft_replaced_since_is_refused(people):
+    p = people
+    st, d = drafted(p)
+    theirs = p.db.save_draft(p.doc2, st.study_id, "1. Theirs.", MODEL, None, "h", None,
+                             expected_version=d.version, replaces=d.id)
+    assert theirs.version == d.version  # only the draft id tells the two apart
+    with pytest.raises(ConflictError) as err:
+        p.db.save_draft(p.doc, st.study_id, "1. Mine.", MODEL, None, "h", None,
+                        expected_version=d.version, replaces=d.id)
+    assert err.value.current_text == "1. Theirs." and err.value.updated_by == p.doc2.name
+    assert p.db.current_draft(p.doc, st.study_id).text == "1. Theirs."
