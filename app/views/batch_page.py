@@ -9,6 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app import services, state
+from app.markup import inert
 from echogpt.batch import jobs as batch
 from echogpt.batch import worker
 
@@ -37,7 +38,7 @@ with st.expander("New batch job", expanded=not st.session_state.get("batch_job")
     outcome = st.session_state.get("batch_upload")
     if outcome is not None:
         if outcome.error:
-            st.error(outcome.error)
+            st.error(inert(outcome.error))
         if outcome.job_id is not None:
             st.success(f"Job {outcome.job_id} started with {outcome.accepted} studies.")
         if outcome.rejects:
@@ -61,9 +62,9 @@ st.session_state["batch_job"] = job_id
 @st.fragment(run_every=2 if next(j for j in jobs if j.id == job_id).worker_alive else None)
 def show_progress() -> None:
     job = batch.get_job(db, account, job_id)
-    st.progress(job.fraction, text=batch.progress_line(job))
+    st.progress(job.fraction, text=inert(batch.progress_line(job)))
     if job.error:
-        st.error(f"The job stopped: {job.error}")
+        st.error(f"The job stopped: {inert(job.error)}")
     if job.status != "done" and not job.worker_alive:
         st.caption("No worker is running this job.")
         if st.button("Resume", key="batch_resume"):
@@ -98,7 +99,7 @@ if services.may(account, "batch.send") and done:
     if st.button("Open", key="batch_open"):
         error = services.attempt(batch.send_to_worklist, db, account, job_id, [opened])
         if error:
-            st.error(error)
+            st.error(inert(error))
         else:
             state.open_study(opened)
             st.switch_page("views/draft_page.py")
