@@ -2,7 +2,11 @@
 view, and one function per review transition (generate, edit, approve, reject, notify, sign,
 addendum), each a call into ``echogpt.review.store`` with the checker run on every new text.
 
-    view = drafting.open_study(user, "S1"); drafting.approve(user, view.draft, confirmed=False)
+    view = drafting.open_study(user, "S1")
+    out = drafting.attempt(drafting.approve, user, view.draft.id, view.draft.version, False)
+
+Every transition names the version the user was shown; a stale one is refused with the text the
+study holds now (``Outcome.other_text``), as a conflicting edit is.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ class StudyView:
 
     study: Study
     status: str
+    version: int  # the study's version: what report actions (notify, sign, addendum) act on
     actions: list[str]  # echogpt.review.workflow.allowed_actions: the buttons to show
     draft: Any | None  # echogpt.review.database.DraftView
     report: Any | None  # echogpt.review.workflow.ReportView
@@ -42,7 +47,7 @@ def open_study(account: Any, study_id: str) -> StudyView:
     draft = db.current_draft(account, study_id) if item.draft_id is not None else None
     report = db.get_report(account, study_id) if item.report_id is not None else None
     rejection = db.rejection_reason(account, study_id) if draft is None else None
-    return StudyView(study=study, status=item.status.value,
+    return StudyView(study=study, status=item.status.value, version=item.version,
                      actions=[a.value for a in review.allowed_actions(account, item.status)],
                      draft=draft, report=report,
                      report_text=review.final_report_text(report) if report else None,
@@ -73,14 +78,15 @@ def stream_draft(account: Any, study: Study) -> Iterator[str]:
     return generator(account).stream(study)
 
 
-def save_generated(account: Any, study: Study, text: str, replaces: Any | None = None) -> None:
+def save_generated(account: Any, study: Study, text: str,
+                   replaces: tuple[int, int] | None = None) -> None:
     """Check a generated draft and store it with the model, adapter and prompt identity.
 
     Args:
         account: A cardiologist.
         study: The study drafted.
         text: The generated impression.
-        replaces: The draft being regenerated (its version guards against lost updates).
+        replaces: (id, version) of the draft shown when Regenerate was clicked (lost-update guard).
     """
     from echogpt.model.prompts import build_messages, prompt_hash
 
@@ -91,12 +97,14 @@ def save_generated(account: Any, study: Study, text: str, replaces: Any | None =
     store().save_draft(account, study.study_id, text.strip(), gen.bundle.base.label,
                        choice.adapter_label, prompt_hash(build_messages(study, gen.prompt)),
                        run_check(text.strip(), study),
-                       expected_version=replaces.version if replaces is not None else None)
+                       expected_version=replaces[1] if replaces else None,
+                       replaces=replaces[0] if replaces else None)
 
 
 @dataclass(frozen=True)
-class EditOutcome:
-    """A save of an edit: the new version, or why not (with the other reviewer's text)."""
+class Outcome:
+    """A transition's outcome: done (``error`` None, ``version`` of an edit), or why not; when
+    someone changed the study first, also the text it holds now."""
 
     version: int | None = None
     error: str | None = None
@@ -104,7 +112,20 @@ class EditOutcome:
     other_text: str | None = None
 
 
-def save_edit(account: Any, draft_id: int, expected_version: int, text: str) -> EditOutcome:
+def attempt(action: Any, *args: Any) -> Outcome:
+    """Run one transition; a stale version comes back with the other reviewer's text."""
+    from echogpt.review.database import ConflictError
+
+    try:
+        action(*args)
+    except ConflictError as exc:
+        return Outcome(error=str(exc), other_version=exc.current_version, other_text=exc.current_text)
+    except Exception as exc:  # noqa: BLE001 - one line on the page
+        return Outcome(error=describe(exc))
+    return Outcome()
+
+
+def save_edit(account: Any, draft_id: int, expected_version: int, text: str) -> Outcome:
     """Save an edit in place with the check re-run on the new text.
 
     Args:
@@ -116,41 +137,35 @@ def save_edit(account: Any, draft_id: int, expected_version: int, text: str) -> 
     Returns:
         The new version, or the refusal; on a conflict also the text another reviewer saved.
     """
-    from echogpt.review.database import ConflictError
-
-    try:
-        saved = store().edit_draft(account, draft_id, text, expected_version, run_check)
-    except ConflictError as exc:
-        return EditOutcome(error=str(exc), other_version=exc.current_version,
-                           other_text=exc.current_text)
-    except Exception as exc:  # noqa: BLE001 - one line on the page
-        return EditOutcome(error=describe(exc))
-    return EditOutcome(version=saved.version)
+    saved: list[Any] = []
+    out = attempt(lambda: saved.append(store().edit_draft(account, draft_id, text, expected_version,
+                                                          run_check)))
+    return Outcome(version=saved[0].version) if saved else out
 
 
-def approve(account: Any, draft: Any, confirmed: bool) -> None:
-    """Approve the draft's current text (``confirmed`` acknowledges its flags)."""
-    store().approve(account, draft.id, draft.version, confirm=confirmed)
+def approve(account: Any, draft_id: int, version: int, confirmed: bool) -> None:
+    """Approve the draft as shown at ``version`` (``confirmed`` acknowledges its flags)."""
+    store().approve(account, draft_id, version, confirm=confirmed)
 
 
-def reject(account: Any, draft: Any, reason: str) -> None:
-    """Reject the draft with a reason."""
-    store().reject(account, draft.id, reason)
+def reject(account: Any, draft_id: int, version: int, reason: str) -> None:
+    """Reject the draft as shown at ``version``, with a reason."""
+    store().reject(account, draft_id, reason, version)
 
 
-def notify(account: Any, study_id: str, finding: str, whom: str, at: datetime) -> None:
-    """Record who was told of a critical finding, and when (local time of the browser = UTC)."""
-    store().record_notification(account, study_id, finding, whom, at)
+def notify(account: Any, study_id: str, version: int, finding: str, whom: str, at: datetime) -> None:
+    """Record who was told of a critical finding, and when (a naive time is read as UTC)."""
+    store().record_notification(account, study_id, finding, whom, at, version)
 
 
-def sign(account: Any, report: Any) -> None:
-    """Sign and lock the approved report."""
-    store().sign(account, report.id)
+def sign(account: Any, report_id: int, version: int) -> None:
+    """Sign and lock the report as shown at study ``version``."""
+    store().sign(account, report_id, version)
 
 
-def add_addendum(account: Any, report: Any, text: str) -> None:
-    """Append an addendum to a signed report."""
-    store().add_addendum(account, report.id, text)
+def add_addendum(account: Any, report_id: int, version: int, text: str) -> None:
+    """Append an addendum to a signed report, as shown at study ``version``."""
+    store().add_addendum(account, report_id, text, version)
 
 
 def audit_rows(account: Any, study_id: str) -> list[dict[str, Any]]:

@@ -17,6 +17,7 @@ if str(ROOT) not in sys.path:  # `streamlit run app/main.py` puts only app/ on t
 import streamlit as st  # noqa: E402
 
 from app import services, state  # noqa: E402
+from app.markup import inert  # noqa: E402
 
 # url path -> (file, title, icon). The folder is views/, not pages/: Streamlit also lists a pages/
 # folder as old-style pages, and a deep link opened first after a server start then showed
@@ -71,10 +72,10 @@ state.init()
 account = state.user()
 navigation = st.navigation(navigation_for(pages_for(account)))
 if account is not None:
-    st.sidebar.caption(f"Signed in as **{account.name}** ({account.role})")
+    st.sidebar.caption(f"Signed in as **{inert(account.name)}** ({account.role})")
 state.show_flash()
 try:
     navigation.run()
 except Exception as exc:  # noqa: BLE001 - one line on the page, never a traceback
     services.log_failure("page", exc)
-    st.error(f"Something went wrong: {services.describe(exc)}")
+    st.error(f"Something went wrong: {inert(services.describe(exc))}")

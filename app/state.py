@@ -5,15 +5,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import streamlit as st
+
+from app.markup import inert
 
 DEFAULTS: dict[str, Any] = {
     "user": None,            # the signed-in account (echogpt.review.accounts user record) or None
     "study_id": None,        # study open on the draft page
     "flash": None,           # (kind, message) shown once at the top of the next page render
     "conflict_text": None,   # the other reviewer's text after a lost-update conflict
+    "shown": None,           # what the draft page last rendered (``Shown``): what a click acts on
     "edit_for": None,        # (draft id, version, text) the edit box's text started from
     "import_result": None,   # last file import: (accepted count, rejects JSONL text, reject rows)
     "feedback_export": None,  # last feedback export on the admin page (its report, or an error line)
@@ -70,6 +73,27 @@ def rebase_editor(draft_id: int, version: int, text: str) -> None:
     st.session_state["edit_for"] = (draft_id, version, text)
 
 
+class Shown(NamedTuple):
+    """The versions a render of the draft page showed: a button clicked on it acts on these."""
+
+    study_id: str
+    draft_id: int | None
+    draft_version: int | None
+    study_version: int
+
+
+def shown_before(now: Shown) -> Shown:
+    """Record what this render shows; return what the previous render of the same study showed.
+
+    A click reruns the page, which reads the study again: a transition must act on the versions
+    the user saw when clicking (the previous render), not on what the rerun read, or it would act
+    on another reviewer's text the user never saw. The store refuses stale versions.
+    """
+    before = st.session_state.get("shown")
+    st.session_state["shown"] = now
+    return before if before is not None and before.study_id == now.study_id else now
+
+
 def flash(kind: str, message: str) -> None:
     """Queue a message ("success" | "info" | "warning" | "error") for the next render."""
     st.session_state["flash"] = (kind, message)
@@ -80,5 +104,5 @@ def show_flash() -> None:
     queued = st.session_state.get("flash")
     if queued:
         kind, message = queued
-        getattr(st, kind, st.info)(message)
+        getattr(st, kind, st.info)(inert(message))  # messages quote study ids, names, findings
         st.session_state["flash"] = None

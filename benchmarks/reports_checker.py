@@ -2,7 +2,9 @@
 
 Each style folder of ``tests/fixtures/reports/`` is imported with ``import-reports``; every
 impression there is correct for its findings, so any statement the checker calls contradicted or
-unsupported, and any omission it reports, is a false alarm. With ``--recall`` the injected-error
+unsupported, and any omission it reports, is a false alarm; the share of statements it could not
+judge (``not_checked``) is reported beside it. ``--root`` points at another folder of style folders
+(a held-out set). With ``--recall`` the injected-error
 benchmark (``bench-checker``) also runs on each style's imported studies.
 
     python3 benchmarks/reports_checker.py                 # false alarms per style
@@ -72,7 +74,8 @@ def measure_style(folder: Path) -> dict[str, Any]:
             "impressions_flagged": alarmed, "false_alarm_impressions": alarmed / pairs if pairs else None,
             "statements": statements, "statements_flagged": flagged,
             "false_alarm_statements": flagged / statements if statements else None,
-            "omissions": omissions, "verdicts": dict(verdicts),
+            "omissions": omissions, "verdicts": dict(verdicts), "not_checked": verdicts["not_checked"],
+            "not_checked_statements": verdicts["not_checked"] / statements if statements else None,
             "agreement": agree / statements if statements else None, "alarms": alarms}
 
 
@@ -100,22 +103,25 @@ def _pct(x: float | None) -> str:
 def table(rows: list[dict[str, Any]]) -> str:
     """The per-style table: pairs, crashes, flagged impressions, statement false alarms, recall."""
     types = sorted({k for r in rows for k in r.get("recall", {})})
-    head = ["style", "pairs", "crashes", "impr. flagged", "stmt FA", "agree"] + [t[:12] for t in types]
+    head = ["style", "pairs", "crashes", "impr. flagged", "stmt FA", "not checked", "agree"]
+    head += [t[:12] for t in types]
     lines = [" | ".join(head), " | ".join("---" for _ in head)]
-    total = {"pairs": 0, "crashes": 0, "impressions_flagged": 0, "statements": 0, "statements_flagged": 0}
+    total = {"pairs": 0, "crashes": 0, "impressions_flagged": 0, "statements": 0, "statements_flagged": 0,
+             "not_checked": 0}
     for r in rows:
         for k in total:
             total[k] += r[k]
         cells = [r["style"], str(r["pairs"]), str(r["crashes"]),
                  f"{r['impressions_flagged']} ({_pct(r['false_alarm_impressions']).strip()})",
-                 _pct(r["false_alarm_statements"]), _pct(r["agreement"])]
+                 _pct(r["false_alarm_statements"]), _pct(r["not_checked_statements"]), _pct(r["agreement"])]
         cells += [_pct(r.get("recall", {}).get(t)) for t in types]
         lines.append(" | ".join(cells))
     p, s = total["pairs"], total["statements"]
     share = _pct(total["impressions_flagged"] / p if p else None).strip()
     flagged = f"{total['impressions_flagged']} ({share})"
     lines.append(" | ".join(["all", str(p), str(total["crashes"]), flagged,
-                             _pct(total["statements_flagged"] / s if s else None), ""] + ["" for _ in types]))
+                             _pct(total["statements_flagged"] / s if s else None),
+                             _pct(total["not_checked"] / s if s else None), ""] + ["" for _ in types]))
     return "\n".join(lines)
 
 

@@ -695,7 +695,7 @@ class Prediction(Strict):
     stopped: bool = Field(True, description="Ended on the end-of-turn token, not the token limit")
 
 
-Verdict = Literal["supported", "contradicted", "unsupported", "not_factual"]
+Verdict = Literal["supported", "contradicted", "unsupported", "not_factual", "not_checked"]
 
 
 class StatementCheck(Strict):
@@ -735,7 +735,7 @@ class CheckResult(Strict):
     @computed_field  # type: ignore[prop-decorator]
     @property
     def summary(self) -> dict[str, int]:
-        counts = {v: 0 for v in ("supported", "contradicted", "unsupported", "not_factual")}
+        counts = {v: 0 for v in ("supported", "contradicted", "unsupported", "not_factual", "not_checked")}
         for s in self.statements:
             counts[s.verdict] += 1
         counts["omissions"] = len(self.omissions)

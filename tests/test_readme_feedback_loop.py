@@ -79,7 +79,7 @@ def test_readme_feedback_loop_runs_verbatim(tmp_path, monkeypatch, tmp_path_fact
                           empty)
         d = db.edit_draft(doc, d.id, row["impression"], d.version, empty)
         report = db.approve(doc, d.id, d.version, confirm=True)
-        db.sign(doc, report.id)
+        db.sign(doc, report.id, report.version)
     db.dispose()
 
     runner = CliRunner()

@@ -5,11 +5,12 @@ from __future__ import annotations
 import streamlit as st
 
 from app import services, state
+from app.markup import inert
 
 account = state.user()
 st.title("Account")
 if account is not None:
-    st.write(f"Signed in as **{account.name}**, role **{account.role}**.")
+    st.markdown(f"Signed in as **{inert(account.name)}**, role **{account.role}**.")
     st.subheader("Change password")
     with st.form("change_password", clear_on_submit=True):
         current = st.text_input("Current password", type="password", key="password_current")
@@ -19,7 +20,7 @@ if account is not None:
         if st.form_submit_button("Change password", key="password_submit"):
             error = services.attempt(services.change_password, account, current, new, repeated)
             if error:
-                st.error(error)
+                st.error(inert(error))
             else:
                 state.flash("success", "Password changed.")
                 st.rerun()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app import services, state
+from app.markup import inert
 
 account = state.user()
 st.title("Admin")
@@ -21,7 +22,7 @@ with st.form("admin_add_user", clear_on_submit=True):
     if st.form_submit_button("Add user", key="new_user_submit"):
         error = services.attempt(services.add_user, account, name.strip(), role, password)
         if error:
-            st.error(error)
+            st.error(inert(error))
         else:
             state.flash("success", f"User {name.strip()} added.")
             st.rerun()
@@ -38,7 +39,7 @@ if adapters:
     if st.button("Make active", key="admin_adapter_activate", disabled=chosen == active):
         error = services.attempt(services.activate_adapter, account, chosen)
         if error:
-            st.error(error)
+            st.error(inert(error))
         else:
             state.flash("success", "Active adapter changed; new drafts use it.")
             st.rerun()
@@ -52,9 +53,9 @@ if st.button("Export feedback", key="admin_export"):
     st.session_state["feedback_export"] = services.export_feedback(account)
 exported = st.session_state.get("feedback_export")
 if isinstance(exported, str):
-    st.error(exported)
+    st.error(inert(exported))
 elif exported is not None:
-    st.success(f"Exported to {exported.out_dir}: SFT records {exported.sft_records}, preference "
+    st.success(f"Exported to {inert(exported.out_dir)}: SFT records {exported.sft_records}, preference "
                f"pairs {exported.preference_pairs}, held back {len(exported.held_back)}")
     if exported.held_back:
         st.dataframe([{"report": h.report_id, "record": h.record,
@@ -69,7 +70,7 @@ elif exported is not None:
         if st.button("Clear for export", key="admin_clear"):
             error = services.attempt(services.clear_for_export, account, report_id)
             if error:
-                st.error(error)
+                st.error(inert(error))
             else:
                 st.session_state["feedback_export"] = exported.model_copy(update={"held_back": [
                     h for h in exported.held_back if h.report_id != report_id]})

@@ -9,6 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app import services, state
+from app.markup import inert
 from echogpt.batch import jobs as batch
 from echogpt.batch import worker
 
@@ -42,7 +43,7 @@ with st.expander("New batch job", expanded=opened_first, key="batch_new", on_cha
     outcome = st.session_state.get("batch_upload")
     if outcome is not None:
         if outcome.error:
-            st.error(outcome.error)
+            st.error(inert(outcome.error))
         if outcome.job_id is not None:
             st.success(f"Job {outcome.job_id} started with {outcome.accepted} studies.")
         if outcome.rejects:
@@ -72,9 +73,9 @@ def show_progress() -> None:
     job = batch.get_job(db, account, job_id)
     if job.finished != seen.finished:
         st.rerun(scope="app")  # the job list, the selector and the actions below change with it
-    st.progress(job.fraction, text=f"({job.status}) " + batch.progress_line(job))
+    st.progress(job.fraction, text=inert(f"({job.status}) " + batch.progress_line(job)))
     if job.error:
-        st.error(f"The job stopped: {job.error}")
+        st.error(f"The job stopped: {inert(job.error)}")
     if job.starting:
         st.caption("A worker is starting for this job.")
     elif job.needs_resume:
@@ -117,7 +118,7 @@ if services.may(account, "batch.send") and done:
     if st.button("Open", key="batch_open"):
         error = services.attempt(batch.send_to_worklist, db, account, job_id, [opened])
         if error:
-            st.error(error)
+            st.error(inert(error))
         else:
             state.open_study(opened)
             st.switch_page("views/draft_page.py")

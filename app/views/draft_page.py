@@ -2,8 +2,9 @@
 approved or rejected, signed and locked; addenda after signing.
 
 The buttons shown are the actions ``echogpt.review.workflow.allowed_actions`` gives for the study's
-status and the user's role; each maps onto one transition (through ``app.drafting``) and reruns
-the page. The study is the one opened from the worklist (or the batch page).
+status and the user's role; each maps onto one transition (through ``app.drafting``), on the
+versions the user was shown (``state.shown_before``), and reruns the page. The study is the one
+opened from the worklist (or the batch page). Text from data goes through ``inert``.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from datetime import UTC, datetime
 import streamlit as st
 
 from app import drafting, services, state
+from app.markup import inert
 from echogpt.checker.highlight import highlight_impression, legend_html, omission_lines
 
 account = state.user()
@@ -24,7 +26,9 @@ if study_id is None:
     st.stop()
 view = drafting.open_study(account, study_id)
 study = view.study
-st.caption(f"Status: **{view.status}** · study {study.study_id} · patient {study.patient_id}"
+seen = state.shown_before(state.Shown(study_id, view.draft.id if view.draft else None,
+                                      view.draft.version if view.draft else None, view.version))
+st.caption(f"Status: **{view.status}** · study {inert(study.study_id)} · patient {inert(study.patient_id)}"
            + (f" · {study.study_date}" if study.study_date else ""))
 
 
@@ -32,7 +36,10 @@ def draft_now(done: str, replaces=None) -> None:
     """Stream a new draft into the page, then check and store it (one-line error if it fails)."""
     try:
         with st.container(key="draft_stream"):
-            text = st.write_stream(drafting.stream_draft(account, study))
+            shown, text = st.empty(), ""
+            for piece in drafting.stream_draft(account, study):  # model output: shown as text
+                text += piece
+                shown.text(text)
     except Exception as exc:  # noqa: BLE001 - e.g. a missing model or a mismatched adapter
         services.log_failure("generation", exc)
         state.flash("error", f"Drafting failed: {services.describe(exc)}")
@@ -41,9 +48,16 @@ def draft_now(done: str, replaces=None) -> None:
 
 
 def act(done: str, action, *args) -> None:
-    """Run one transition, queue its outcome (``done`` or the one-line refusal), rerun."""
-    error = services.attempt(action, *args)
-    state.flash("error", error) if error else state.flash("success", done)
+    """Run one transition, queue its outcome (``done`` or the one-line refusal), rerun; when someone
+    changed the study first, keep the text it holds now to show beside the refusal."""
+    out = drafting.attempt(action, *args)
+    if out.error is None:
+        st.session_state["conflict_text"] = None
+        state.flash("success", done)
+    else:
+        if out.other_text is not None:
+            st.session_state["conflict_text"] = out.other_text
+        state.flash("error", out.error)
     st.rerun()
 
 
@@ -52,14 +66,17 @@ with left:
     st.subheader("Study")
     for title, lines in drafting.study_sections(study):
         st.markdown(f"**{title}**")
-        st.markdown("\n".join(lines))
+        st.markdown("  \n".join(inert(line) for line in lines))
 
 with right:
     st.subheader("Impression")
+    if st.session_state.get("conflict_text"):
+        st.warning("Another reviewer changed this study after you opened it. What it holds now:\n\n"
+                   + inert(st.session_state["conflict_text"]))
     draft = view.draft
     if draft is None:
         if view.rejection:
-            st.warning(f"Previous draft rejected: {view.rejection}")
+            st.warning(f"Previous draft rejected: {inert(view.rejection)}")
         if "draft" in view.actions and st.button("Generate draft", key="generate", type="primary"):
             draft_now("Draft generated and checked.")
         st.stop()
@@ -67,18 +84,16 @@ with right:
     critical = omission_lines(draft.check, "critical")
     if critical:
         st.error("Critical findings missing from the impression:\n\n"
-                 + "\n".join(f"- {line}" for line in critical), icon=":material/warning:")
+                 + "\n".join(f"- {inert(line)}" for line in critical), icon=":material/warning:")
     st.markdown(highlight_impression(draft.text, draft.check), unsafe_allow_html=True)
     st.markdown(legend_html(), unsafe_allow_html=True)
-    st.caption(f"Draft by {draft.model}" + (f" with adapter {draft.adapter}" if draft.adapter else "")
+    st.caption(f"Draft by {inert(draft.model)}"
+               + (f" with adapter {inert(draft.adapter)}" if draft.adapter else "")
                + f" · version {draft.version}")
 
     if "edit" in view.actions:
         base = state.sync_editor(draft.id, draft.version, draft.text)
         st.text_area("Edit the impression", key="edit_text", height=180)
-        if st.session_state.get("conflict_text"):
-            st.warning("Another reviewer saved this draft first. Their version:\n\n"
-                       + st.session_state["conflict_text"])
         if st.button("Save edit and re-check", key="save_edit"):
             text = st.session_state["edit_text"]
             out = drafting.save_edit(account, draft.id, base, text)
@@ -97,26 +112,28 @@ with right:
     confirmed = False
     if needs_confirm:
         st.warning("Approving this draft needs your confirmation:\n\n"
-                   + "\n".join(f"- {flag}" for flag in view.flags))
+                   + "\n".join(f"- {inert(flag)}" for flag in view.flags))
         confirmed = st.checkbox("I have reviewed the flagged statements and omissions and "
                                 "approve this impression as it stands.", key="confirm_approve")
     if {"approve", "regenerate", "reject"} & set(view.actions):
         a, b, c = st.columns(3)
         if "approve" in view.actions and a.button("Approve", key="approve", type="primary",
                                                   disabled=needs_confirm and not confirmed):
-            act("Approved. Sign the report to lock it.", drafting.approve, account, draft, confirmed)
+            act("Approved. Sign the report to lock it.", drafting.approve, account, seen.draft_id,
+                seen.draft_version, confirmed)
         if "regenerate" in view.actions and b.button("Regenerate", key="regenerate"):
-            draft_now("New draft generated and checked.", draft)
+            draft_now("New draft generated and checked.", (seen.draft_id, seen.draft_version))
         if "reject" in view.actions:
             reason = c.text_input("Reason for rejecting", key="reject_reason")
             if c.button("Reject", key="reject"):
-                act("Draft rejected.", drafting.reject, account, draft, reason)
+                act("Draft rejected.", drafting.reject, account, seen.draft_id, seen.draft_version,
+                    reason)
 
     if services.may(account, "notification.record"):
         # Only a draft or an unsigned report can have findings nobody was told of: signing needs them.
         for i, finding in enumerate(view.unnotified):
             with st.container(border=True):
-                st.markdown(f"**Critical finding: {finding}.** Record who was notified and when "
+                st.markdown(f"**Critical finding: {inert(finding)}.** Record who was notified and when "
                             "(UTC); the report cannot be signed before.")
                 now = datetime.now(UTC)  # the store reads a naive time as UTC
                 c1, c2, c3 = st.columns(3)
@@ -126,19 +143,19 @@ with right:
                                    step=60, key=f"notified_time_{i}")
                 if st.button("Record notification", key=f"notify_{i}"):
                     act(f"Notification of {finding} recorded.", drafting.notify, account,
-                        study.study_id, finding, whom, datetime.combine(day, at))
+                        study.study_id, seen.study_version, finding, whom, datetime.combine(day, at))
 
     if view.report is not None:
         st.subheader("Final report" if view.report.signed_at else "Report (approved, unsigned)")
         st.code(view.report_text, language=None, wrap_lines=True)
         if "sign" in view.actions and st.button("Sign and lock", key="sign", type="primary",
                                                 disabled=bool(view.unnotified)):
-            act("Report signed and locked.", drafting.sign, account, view.report)
+            act("Report signed and locked.", drafting.sign, account, view.report.id, seen.study_version)
         if "addendum" in view.actions:
             st.text_area("Addendum", key="addendum_text", height=100)
             if st.button("Add addendum", key="add_addendum"):
-                act("Addendum added.", drafting.add_addendum, account, view.report,
-                    st.session_state.get("addendum_text", ""))
+                act("Addendum added.", drafting.add_addendum, account, view.report.id,
+                    seen.study_version, st.session_state.get("addendum_text", ""))
 
 with st.expander("Audit trail"):
     st.dataframe(drafting.audit_rows(account, study.study_id), hide_index=True, key="audit_table")

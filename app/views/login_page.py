@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app import services, state
+from app.markup import inert
 
 st.title("EchoGPT copilot")
 st.caption("Drafts of echocardiography impressions, checked statement by statement against the "
@@ -19,7 +20,7 @@ if submitted:
     except Exception as exc:  # noqa: BLE001 - too many failed sign-ins: one line saying how long to wait
         account, refusal = None, str(exc)
     if account is None:
-        st.error(refusal or "Unknown user name or wrong password.")
+        st.error(inert(refusal) if refusal else "Unknown user name or wrong password.")
     else:
         state.sign_in(account)
         st.rerun()

@@ -10,6 +10,7 @@ import tempfile
 import streamlit as st
 
 from app import services, state
+from app.markup import inert
 from echogpt.reader import admin as ra
 from echogpt.reader import design as rd
 from echogpt.reader import stats as reader_stats
@@ -48,7 +49,7 @@ if not studies:
 study = st.selectbox("Study", studies, index=len(studies) - 1, key="rs_pick")
 summary = rs.study_summary(db, account, study)
 d = summary.design
-st.caption(f"{summary.cases} cases · sources {', '.join(d.sources)} · pairs {d.pairs} · "
+st.caption(f"{summary.cases} cases · sources {inert(', '.join(d.sources))} · pairs {d.pairs} · "
            f"{'A-vs-B ' if d.preference else ''}{'Likert ' if d.likert else ''}· seed {summary.seed}")
 st.dataframe([{"reader": r, "answered": p.answered, "tasks": p.total}
               for r, p in summary.readers.items()], hide_index=True, key="rs_progress")

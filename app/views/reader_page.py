@@ -10,6 +10,7 @@ import time
 import streamlit as st
 
 from app import services, state
+from app.markup import inert
 from echogpt.reader import study as rs
 
 account = state.user()
@@ -38,10 +39,10 @@ shown.setdefault((study, task.position), time.monotonic())  # time on task start
 
 st.caption(f"Task {task.position} of {task.total}")
 st.markdown("**Findings**")
-st.markdown(task.findings_text)
+st.text(task.findings_text)
 columns = st.columns(len(task.reports))
 for col, report in zip(columns, task.reports, strict=True):
-    col.markdown(f"**{report.label}**")
+    col.markdown(f"**{inert(report.label)}**")
     col.code(report.text, language=None, wrap_lines=True)
 
 if task.kind == "ab":
@@ -50,7 +51,7 @@ answers = {}
 for dim in task.dimensions:
     prior = (task.answers or {}).get(dim)
     options = list(task.scale)
-    answers[dim] = st.radio(dim.replace("_", " ").capitalize(), options, horizontal=True,
+    answers[dim] = st.radio(inert(dim.replace("_", " ").capitalize()), options, horizontal=True,
                             index=options.index(prior) if prior in options else None,
                             format_func=lambda v, sc=task.scale: sc[v],
                             key=f"rate_{dim}_{study}_{task.position}")
@@ -66,7 +67,7 @@ if submit.button("Save answer", key="reader_submit", type="primary",
     error = services.attempt(rs.submit_answer, db, account, study, task.position, answers, comment,
                              seconds)
     if error:
-        st.error(error)
+        st.error(inert(error))
     else:
         st.session_state.setdefault("reader_pos", {})[study] = None  # back to the first unanswered
         state.flash("success", "Answer saved.")

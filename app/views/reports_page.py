@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app import services, state
+from app.markup import inert
 
 account = state.user()
 st.title("Signed reports")
@@ -24,7 +25,7 @@ try:
     fhir_json = bundle_json(services.store(), account, chosen.study_id)
     pdf_bytes = report_pdf(services.store(), account, chosen.study_id)
 except Exception as exc:  # noqa: BLE001 - one line on the page, never a traceback
-    st.warning(f"Downloads unavailable: {services.describe(exc)}")
+    st.warning(f"Downloads unavailable: {inert(services.describe(exc))}")
 else:
     fhir_col, pdf_col = st.columns(2)
     fhir_col.download_button("Download FHIR bundle (JSON)", fhir_json,

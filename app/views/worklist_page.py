@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app import services, state
+from app.markup import inert
 from echogpt.review.workflow import Status
 
 STATUSES = ["all", *(s.value for s in Status)]
@@ -34,7 +35,7 @@ with st.expander("Import a file (JSONL, CSV, Parquet or DICOM SR)"):
         st.rerun()
     outcome = st.session_state.get("import_result")
     if outcome is not None and outcome.error:
-        st.error(f"Nothing imported: {outcome.error}")
+        st.error(f"Nothing imported: {inert(outcome.error)}")
     elif outcome is not None:
         st.success(f"Imported {outcome.added} studies ({outcome.skipped} already on the worklist).")
         if outcome.rejects:
@@ -56,7 +57,7 @@ with st.expander("Enter a study"):
         if st.form_submit_button("Add study", key="form_submit"):
             error = services.add_study_from_form(account, fields)
             if error:
-                st.error(error)
+                st.error(inert(error))
             else:
                 state.flash("success", f"Study {fields['study_id'].strip()} added.")
                 st.rerun()

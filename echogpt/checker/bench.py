@@ -252,7 +252,7 @@ def run_benchmark(studies: Path | None = None, handwritten: Path | None = None, 
         out: Where to write the JSON report (optional).
 
     Returns:
-        ``{"recall": {type: r}, "counts": …, "precision": p, "false_alarm_rate": f,
+        ``{"recall": {type: r}, "counts": …, "precision": p, "false_alarm_rate": f, "not_checked_rate": n,
         "within_tolerance_flagged": w, "misses": […]}``.
     """
     rng = random.Random(seed)
@@ -274,6 +274,10 @@ def run_benchmark(studies: Path | None = None, handwritten: Path | None = None, 
         "precision": tp / flagged if flagged else None,
         "false_alarm_rate": score.alarms / score.statements if score.statements else None,
         "unmodified_statements": score.statements, "false_alarms": score.alarms,
+        # a claim the checker cannot judge is neither a flag nor a support: its share is reported
+        # beside recall and false alarms so that none of the three improves at another's expense
+        "not_checked": score.not_checked,
+        "not_checked_rate": score.not_checked / score.statements if score.statements else None,
         "within_tolerance_cases": score.near, "within_tolerance_flagged": score.near_flagged,
         "misses": score.misses,
     }
@@ -292,6 +296,7 @@ class _Score:
     total: dict[str, int] = field(default_factory=lambda: dict.fromkeys(ERROR_TYPES, 0))
     alarms: int = 0
     statements: int = 0
+    not_checked: int = 0
     near: int = 0
     near_flagged: int = 0
     misses: list[dict[str, Any]] = field(default_factory=list)
@@ -300,6 +305,7 @@ class _Score:
         """One case's check result (``omissions_count``: omissions of an unmodified case are alarms)."""
         if c.kind == "unmodified":
             self.statements += len(result.statements)
+            self.not_checked += sum(1 for s in result.statements if s.verdict == "not_checked")
             bad = [s for s in result.statements if s.verdict in FLAGS]
             self.alarms += len(bad) + (len(result.omissions) if omissions_count else 0)
             self.misses += [{"case": c.source, "kind": "false_alarm", "text": s.text, "reason": s.reason}
@@ -377,6 +383,9 @@ def format_report(report: dict[str, Any]) -> str:
     prec = report["precision"]
     lines.append(f"false alarms on unmodified statements: {report['false_alarms']}/"
                  f"{report['unmodified_statements']} ({0 if fa is None else fa:.2%})")
+    nc = report.get("not_checked_rate")
+    lines.append(f"not checked (no rule verifies them): {report.get('not_checked', 0)}/"
+                 f"{report['unmodified_statements']} ({0 if nc is None else nc:.2%})")
     lines.append(f"within-tolerance number changes flagged: {report['within_tolerance_flagged']}/"
                  f"{report['within_tolerance_cases']}")
     lines.append(f"precision: {'-' if prec is None else f'{prec:.3f}'}")

@@ -1,6 +1,7 @@
 """The hallucination check: every statement of an impression against the study it came from.
 
-Each statement gets a verdict (supported, contradicted, unsupported, not_factual) and a reason;
+Each statement gets a verdict (supported, contradicted, unsupported, not_factual, not_checked: a
+claim no rule verifies) and a reason;
 critical findings present in the study and absent from the impression are reported as omissions
 (rules in ``resources/critical_findings.json``).
 
@@ -177,6 +178,8 @@ def _judge(claim: Fact, study: Study, sf: StudyFacts, comparison: bool) -> tuple
     if claim.concept == "normal_study":
         return _judge_normal_study(claim, sf)
     found = sf.about(claim.concept, claim.location)
+    if claim.rule == "valvular":  # "no valvular vegetation" says nothing of a lead or the heart's walls
+        found = [e for e in found if e.fact.location in (None, "aortic", "mitral", "tricuspid", "pulmonic")]
     if claim.concept == "shunt" and claim.polarity == "absent":
         found = sf.about("shunt", None)
     elif claim.location and claim.polarity != "absent" and any(
@@ -189,9 +192,13 @@ def _judge(claim: Fact, study: Study, sf: StudyFacts, comparison: bool) -> tuple
         if global_grades and not regional:
             return "supported", "the wall motion abnormality is global, not regional"
         found = regional
-    if comparison:
-        found = found + [e for e in sf.evidence if e.origin == "prior" and e.fact.concept == claim.concept
-                         and locations_compatible(claim.concept, claim.location, e.fact.location)]
+    if comparison:  # the prior study's facts can support a claim about it, never refute one about now
+        before = [e for e in sf.evidence if e.origin == "prior" and e.fact.concept == claim.concept
+                  and locations_compatible(claim.concept, claim.location, e.fact.location)]
+        for e in before:
+            status, why = compare(claim, e)
+            if status == "supported":
+                return status, f"{why} in the prior study [{e.where()}]"
     if claim.concept == "measurement":
         return _judge_number(claim, found)
     tee_only = rules().tee_only_locations
@@ -203,9 +210,34 @@ def _judge(claim: Fact, study: Study, sf: StudyFacts, comparison: bool) -> tuple
     return _judge_stated(claim, found)
 
 
+def _synthesis(claim: Fact, sf: StudyFacts) -> tuple[Status, str] | None:
+    """Support for a claim through a clinical synthesis (``fact_rules.json`` ``supported_by``): the
+    study states what the guideline derives the claim from."""
+    if claim.polarity != "present":
+        return None
+    for r in rules().supported_by.rules:
+        want = r.claim
+        if want["concept"] != claim.concept or ("grades" in want and claim.grade not in want["grades"]):
+            continue
+        if r.unless and any(e.origin != "prior" and e.fact.grade in r.unless.get("grades", [])
+                            for e in sf.by_concept.get(r.unless["concept"], ())):
+            continue
+        cond = {k: v for k, v in r.if_.items() if k not in ("concept", "min_value")}
+        for e in sf.by_concept.get(r.if_["concept"], ()):
+            f = e.fact
+            if e.origin == "prior" or f.polarity != "present" or any(getattr(f, k) != v
+                                                                      for k, v in cond.items()):
+                continue
+            if "min_value" in r.if_ and (f.value is None or (f.value_max or f.value) < r.if_["min_value"]):
+                continue
+            return "supported", f"{r.source} [{e.where()}]"
+    return None
+
+
 def _judge_normal_study(claim: Fact, sf: StudyFacts) -> tuple[Status, str]:
     """"Normal study": contradicted by any abnormal finding of this study."""
-    bad = [e for e in sf.evidence if e.origin != "prior" and abnormal(e)]
+    ignore = set(rules().structure_only_ignores) if claim.rule == "structural" else set()
+    bad = [e for e in sf.evidence if e.origin != "prior" and e.fact.concept not in ignore and abnormal(e)]
     if bad and claim.polarity != "absent":
         f = bad[0].fact
         return "contradicted", f"the study reports {(f.grade or '').replace('_', ' ')} " \
@@ -247,7 +279,10 @@ def _judge_unstated(claim: Fact, sf: StudyFacts) -> tuple[Status, str]:
         where = others[0].fact.location or "another site"
         return "unsupported", f"the study reports this at {where.replace('_', ' ')}, not " \
                               f"{claim.location.replace('_', ' ')}"
-    return "unsupported", "nothing in the study states it"
+    what = claim.concept.replace("_", " ")
+    if claim.location:
+        what += f" ({claim.location.replace('_', ' ')})"
+    return "unsupported", f"nothing in the study states it: no {what} in the findings or structured fields"
 
 
 def _judge_stated(claim: Fact, found: list[Evidence]) -> tuple[Status, str]:
@@ -292,6 +327,9 @@ def _against_prior(text: str, facts: list[Fact], sf: StudyFacts) -> tuple[Status
     said = [k for k, rx in lex.direction.items() if rx.search(text)]
     if len(said) != 1:
         return None
+    # "decreased", "higher": the direction of the number, which is better or worse only for LVEF
+    ef_only = bool(lex.ef_only_direction.search(text)) and not any(
+        rx.search(lex.ef_only_direction.sub(" ", text)) for rx in lex.direction.values())
     concepts = {f.concept for f in facts if f.concept != "measurement"}
     if any(f.concept == "measurement" and f.location == "lvef" for f in facts):
         concepts.add("lv_systolic_function")
@@ -309,7 +347,7 @@ def _against_prior(text: str, facts: list[Fact], sf: StudyFacts) -> tuple[Status
         return ("contradicted" if wrong else "supported"), why
     for e in sf.evidence:
         wanted = not concepts or e.fact.concept in concepts
-        if e.origin != "prior" or e.fact.concept == "measurement" or not wanted:
+        if e.origin != "prior" or e.fact.concept == "measurement" or not wanted or ef_only:
             continue
         old = interval(e.fact)
         for c in sf.about(e.fact.concept, e.fact.location):
@@ -322,10 +360,13 @@ def _against_prior(text: str, facts: list[Fact], sf: StudyFacts) -> tuple[Status
         if moved != said[0] and not (moved == "same" and said[0] != "same"):
             return "contradicted", f"{what.replace('_', ' ')} is {moved} than in the prior study"
     if said[0] == "same":
+        named = {f.location for f in facts if f.concept == "measurement"}
         for e in sf.evidence:
             f = e.fact
             if e.origin != "prior" or f.concept != "measurement" or f.value is None:
                 continue
+            if (concepts or named) and f.location not in named:
+                continue  # "LV function unchanged" says nothing of the aortic velocity
             for c in sf.about("measurement", f.location):
                 status, _ = compare_number(c.fact, f)
                 if status == "contradicted":
@@ -343,6 +384,23 @@ def _no_bubble_study(text: str, study: Study) -> bool:
     ft = study.findings_text
     not_done = r"(?:bubble|saline)[^.]*not (?:performed|done|obtained)|no (?:bubble|agitated saline) study"
     return not bubble.search(ft) or bool(re.search(not_done, ft, re.I))
+
+
+def unchecked_topics(text: str) -> list[tuple[str, str, bool]]:
+    """Topics of a statement that no rule verifies (``fact_rules.json`` ``not_checked``).
+
+    Args:
+        text: The statement.
+
+    Returns:
+        (topic, the words that name it, whether a would-be flag becomes not_checked) per topic found.
+    """
+    out = []
+    for topic, (rx, flags) in lexicon().unchecked.items():
+        m = rx.search(text)
+        if m is not None:
+            out.append((topic, m.group(), flags))
+    return out
 
 
 def _statement(text: str, start: int, verdict: Status, reason: str, facts: list[Fact]) -> StatementCheck:
@@ -363,8 +421,12 @@ def check_statement(text: str, start: int, study: Study, sf: StudyFacts) -> Stat
         The StatementCheck; a statement with several facts takes its worst verdict.
     """
     facts = extract_facts(text, offset=start)
-    comparison = mentions_comparison(text)
-    if comparison and study.prior is None:
+    outside = lexicon().outside_rules.search(text) is not None
+    topics = unchecked_topics(text) if outside else []
+    stress = any(t[2] for t in topics)
+    # "new hypokinesis at peak" in a stress echo compares with rest, not with a prior study
+    comparison = mentions_comparison(text) and not (stress and study.study_type == StudyType.stress)
+    if comparison and study.prior is None and not sf.prior_in_text:
         return _statement(text, start, "unsupported",
                           "compares with a prior study, but the study has no prior", facts)
     clinical = [f for f in facts if f.concept != "image_quality"]
@@ -373,6 +435,13 @@ def check_statement(text: str, start: int, study: Study, sf: StudyFacts) -> Stat
         return _statement(text, start, "contradicted", versus[1], facts)
     if not clinical and versus is not None:
         return _statement(text, start, versus[0], versus[1], facts)
+    if outside and lexicon().plan.search(text):  # "TEE recommended to assess for abscess": a plan
+        return _statement(text, start, "not_factual", "a recommendation, not a finding of this study", facts)
+    if stress:  # a claim about the stress images is judged on them too
+        sf = sf.with_stress()
+    if not clinical and topics:
+        return _statement(text, start, "not_checked", f"no rule verifies {topics[0][0]}: "
+                          f"'{topics[0][1]}'", facts)
     if not clinical:
         return _statement(text, start, "not_factual", "states no clinical fact", facts)
     if any(f.concept == "shunt" for f in clinical) and _no_bubble_study(text, study):
@@ -382,9 +451,22 @@ def check_statement(text: str, start: int, study: Study, sf: StudyFacts) -> Stat
     rank = {"contradicted": 0, "unsupported": 1, "supported": 2}
     for f in clinical:
         status, reason = _judge(f, study, sf, comparison)
+        if status == "unsupported":
+            status, reason = _synthesis(f, sf) or (status, reason)
         if worst is None or rank[status] < rank[worst[0]]:
             worst = (status, reason)
     assert worst is not None
+    beyond = [t for t in topics if t[2]]
+    if worst[0] == "contradicted" and stress and study.study_type == StudyType.stress:
+        # a claim about the stress images is refuted only by them, never by the resting findings
+        alone = sf.stress_only()
+        if not any(_judge(f, study, alone, False)[0] == "contradicted" for f in clinical):
+            worst = ("unsupported", f"the resting findings differ ({worst[1]}); the stress findings do not "
+                                    "state it")
+    invented = worst[1].startswith(("nothing in the study states it", "the study reports this at"))
+    if worst[0] == "unsupported" and beyond and not invented:  # the stress findings do not grade it
+        return _statement(text, start, "not_checked", f"no rule verifies {beyond[0][0]} "
+                          f"('{beyond[0][1]}'); {worst[1]}", facts)
     reason = worst[1]
     clash = [c for c in sf.conflicts for f in clinical
              if c.concept == f.concept and locations_compatible(f.concept, f.location, c.location)]

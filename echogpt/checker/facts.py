@@ -51,6 +51,8 @@ class _Mention:
 _SUBJ_SEP = (*SUBJ, "sep")
 _SUBJ_SEP_GRADE = (*SUBJ, "sep", "grade")
 _GRADE_JOIN = re.compile(r"[\s\-]*(?:to\s+)?")  # "mildly to moderately", "mild-moderate"
+_FROM = re.compile(r"\bfrom\s*$", re.IGNORECASE)  # "progressed from moderate to severe"
+_TO = re.compile(r"\s+to\s+", re.IGNORECASE)
 _OF_THE = re.compile(r"\s*(?:of|in|involving|at|on|within|along|from)?\s*(?:the\s+)?", re.IGNORECASE)
 
 
@@ -99,11 +101,16 @@ def _sentence_facts(text: str, toks: list[Tok], out: list[Fact], carry: Subjects
     _set_polarity(toks, mentions, everything)
     for m in everything:
         _emit(m, out)
-    for t in reversed(toks):
-        subjects = subject_list(t)
-        if subjects:
-            return tuple(subjects)
-    return carry
+    # the next sentence takes the last chamber or valve named, and the last wall ("Mitral valve:
+    # anterior leaflet prolapse. Regurgitation: moderate." is mitral regurgitation)
+    handed: list[tuple[str, str | None]] = []
+    for want_wall in (False, True):
+        for t in reversed(toks):
+            subjects = subject_list(t)
+            if subjects and (t.kind == "wallterr") == want_wall:
+                handed += subjects
+                break
+    return tuple(handed) if handed else carry
 
 
 def _merge_grades(text: str, toks: list[Tok]) -> list[Tok]:
@@ -114,6 +121,17 @@ def _merge_grades(text: str, toks: list[Tok]) -> list[Tok]:
             merged.append(t)
             continue
         prev = merged[-1] if merged else None
+        if (prev is not None and prev.kind == "grade" and _TO.fullmatch(text, prev.end, t.start)
+                and _FROM.search(text, max(0, prev.start - 12), prev.start)):
+            merged[-1] = t  # "from moderate to severe": the grade it became
+            continue
+        to = _TO.search(text, t.start, t.end)
+        # one rule matched "moderate to severe"
+        if to is not None and _FROM.search(text, max(0, t.start - 12), t.start):
+            last = [x for x in tokens(text[to.end():t.end]) if x.kind == "grade"]
+            if last:
+                x = last[-1]
+                t = Tok("grade", to.end() + x.start, to.end() + x.end, x.payload, x.degree, x.direction)
         if (prev is not None and prev.kind == "grade"
                 and _GRADE_JOIN.fullmatch(text, prev.end, t.start)
                 and (prev.direction is None) != (t.direction is None)):
@@ -163,8 +181,11 @@ def _grade_target(text: str, toks: list[Tok], mentions: dict[int, _Mention],
     """The mention the grade at ``k`` belongs to, and whether it is a new (implied-head) one."""
     g = toks[k]
     j, subs, last = k + 1, [], g.end
+    if k + 2 < len(toks) and toks[k + 1].kind == "sep" and toks[k + 2].kind in SUBJ:
+        j = len(toks)  # "the LA is severely dilated and the appendage …": the grade ends its clause
     while (j < len(toks) and (toks[j].kind in _SUBJ_SEP or is_modifier(toks[j]))
-           and gap_ok(text, last, toks[j].start, comma=wall_list(toks, j))):
+           and (gap_ok(text, last, toks[j].start, comma=wall_list(toks, j))
+                or _stacked(text, last, toks[j].start))):
         if toks[j].kind in SUBJ:
             subs.append(j)
         last = toks[j].end
@@ -172,7 +193,8 @@ def _grade_target(text: str, toks: list[Tok], mentions: dict[int, _Mention],
     b = k - 1
     adjacent = (b >= 0 and (b in mentions or toks[b].kind in SUBJ)
                 and gap_ok(text, toks[b].end, g.start, 0, comma=False))
-    if j < len(toks) and j in mentions and gap_ok(text, last, toks[j].start, comma=False):
+    if j < len(toks) and j in mentions and (gap_ok(text, last, toks[j].start, comma=False)
+                                            or _stacked(text, last, toks[j].start)):
         mentions[j].grade_prefix = True
         return mentions[j], False
     if adjacent and b in mentions and _open(mentions[b]):
@@ -196,8 +218,20 @@ def _grade_target(text: str, toks: list[Tok], mentions: dict[int, _Mention],
     return None, False
 
 
+def _stacked(text: str, a: int, b: int) -> bool:
+    """Adjectives stacked with commas between a grade and its head ("severe eccentric, anteriorly
+    directed MR"): each comma-separated part holds filler words only, and none is empty."""
+    gap = text[a:b]
+    if "," not in gap or any(c in gap for c in ";:()"):
+        return False
+    return all(part.strip() and gap_ok(part, 0, len(part), 0) for part in gap.split(","))
+
+
 def _open(m: _Mention) -> bool:
-    """A mention that can still take a grade word (it lacks a degree or a direction)."""
+    """A mention that can still take a grade word (it lacks a degree or a direction); a phrase that
+    names fixed facts takes none ("spontaneous echo contrast in a moderately dilated LA")."""
+    if m.term is not None and not m.term.head:
+        return False
     return m.degree is None or m.direction is None
 
 
@@ -211,6 +245,11 @@ def _distribute_prefix_grades(text: str, toks: list[Tok], mentions: dict[int, _M
                 and all(toks[x].kind in _SUBJ_SEP for x in range(a + 1, b))
                 and gap_ok(text, toks[a].end, toks[b].start, 0)):
             mb.degree, mb.direction, mb.grade_prefix = ma.degree, ma.direction, True
+        elif (ma.grade_prefix and ma.degree is not None and mb.degree is None and mb.term is not None
+              and mb.term.direction is not None and mb.direction == mb.term.direction
+              and toks[b - 1].kind == "sep" and all(toks[x].kind in _SUBJ_SEP for x in range(a + 1, b))
+              and gap_ok(text, toks[a].end, toks[b].start, 0)):
+            mb.degree = ma.degree  # "severe RV dilatation and dysfunction": a severe dysfunction
 
 
 def _find_subjects(text: str, toks: list[Tok], mentions: dict[int, _Mention], i: int,

@@ -1,6 +1,7 @@
 """The checker's verdicts drawn onto an impression: each statement highlighted, its reason a tooltip.
 
-A pure function from text and ``CheckResult`` to escaped HTML; the copilot renders it as is.
+A pure function from text and ``CheckResult`` to escaped HTML (markdown's characters too: the
+copilot renders it through markdown); the copilot renders it as is.
 
     html = highlight_impression(text, check(text, study))
 """
@@ -17,11 +18,19 @@ VERDICT_STYLES: dict[str, tuple[str, str]] = {
     "contradicted": ("rgba(218, 54, 51, 0.30)", "contradicted"),
     "unsupported": ("rgba(210, 153, 34, 0.30)", "unsupported"),
     "not_factual": ("rgba(128, 128, 128, 0.15)", "no clinical fact"),
+    "not_checked": ("rgba(128, 128, 128, 0.30)", "not checked"),
 }
 
 
+_MARKDOWN = str.maketrans({c: f"&#{ord(c)};" for c in "\\`*_[]()!#|~$:{}"})
+"""Characters markdown or Streamlit would read as markup, as character references."""
+
+
 def _escape(text: str) -> str:
-    return html.escape(text, quote=True).replace("\n", "<br>")
+    # The HTML is rendered through markdown: a blank line (also of lone CRs) would end the HTML
+    # block and let what follows be read as markdown, so every line break becomes <br>.
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return html.escape(text, quote=True).translate(_MARKDOWN).replace("\n", "<br>")
 
 
 def _locate(text: str, s: StatementCheck, after: int) -> tuple[int, int] | None:
@@ -67,7 +76,7 @@ def highlight_impression(text: str, result: CheckResult | None) -> str:
         tip = f"{label}: {s.reason}" if s.reason else label
         out.append(
             f'<span class="verdict verdict-{html.escape(s.verdict)}" '
-            f'data-verdict="{html.escape(s.verdict)}" title="{html.escape(tip, quote=True)}" '
+            f'data-verdict="{html.escape(s.verdict)}" title="{_escape(tip.replace(chr(10), " "))}" '
             f'style="background:{colour};border-radius:3px;padding:0 2px">'
             f"{_escape(text[start:end])}</span>"
         )

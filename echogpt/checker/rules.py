@@ -88,6 +88,36 @@ class DerivedFact(_Model):
     source: str
 
 
+class SupportRule(_Model):
+    """A claim the study supports through what the guideline derives it from (``supported_by``)."""
+
+    claim: dict[str, Any]
+    if_: dict[str, Any] = Field(alias="if")
+    unless: dict[str, Any] | None = None
+    source: str
+
+
+class SupportRules(_Model):
+    """The clinical syntheses."""
+
+    about: str = Field(alias="_about")
+    rules: list[SupportRule]
+
+
+class NotCheckedTopic(_Model):
+    """Cues of a clinical topic the rules cannot verify; ``flags``: a would-be flag becomes not_checked."""
+
+    cues: list[str]
+    flags: bool = False
+
+
+class NotChecked(_Model):
+    """Topics outside the rules (``not_checked`` verdicts)."""
+
+    about: str = Field(alias="_about")
+    topics: dict[str, NotCheckedTopic]
+
+
 class FactRules(_Model):
     """The whole rule file. Allowed keys are exactly the fields below."""
 
@@ -110,6 +140,8 @@ class FactRules(_Model):
     comparison_cues: list[str]
     tee_only_locations: list[str]
     prior_sentence_cues: list[str]
+    prior_cue_exceptions: list[str]
+    prior_section: str
     ungraded_means_abnormal: list[str]
     bubble_study_cues: list[str]
     evidence_required: list[str]
@@ -118,9 +150,17 @@ class FactRules(_Model):
     scales: dict[str, Scale | str]
     tolerances: Tolerances
     normal_study_allows: dict[str, float]
+    structure_only_ignores: list[str] = Field(description="function findings a 'structurally normal heart' "
+                                              "says nothing about (a hyperdynamic LV)")
     derived_facts: list[DerivedFact]
     families: dict[str, list[str] | str]
     comparison_direction: dict[str, list[str]]
+    direction_ef_only: list[str] = Field(description="direction words that decide only for LVEF (a decreased "
+                                         "effusion is better, a decreased EF worse)")
+    not_checked: NotChecked
+    stress_phase_cues: dict[str, str | list[str]]
+    not_factual_cues: list[str] = Field(description="a recommendation or plan: no finding of this study")
+    supported_by: SupportRules
 
 
 @cache
@@ -141,6 +181,12 @@ def _rx(pattern: str) -> str:
     return pattern.replace(" ", r"[\s\-]+")
 
 
+def rule_regex(patterns: list[str]) -> re.Pattern[str]:
+    """Rule patterns as one case-insensitive regex of whole words (spaces match spaces or hyphens)."""
+    alternatives = "|".join(_rx(x) for x in patterns)
+    return re.compile(rf"(?<![A-Za-z0-9])(?:{alternatives})(?![A-Za-z0-9])", re.I)
+
+
 @dataclass
 class Lexicon:
     """Everything the extractor needs, compiled: one token pattern and lookup tables."""
@@ -155,6 +201,10 @@ class Lexicon:
     wall_parse: re.Pattern[str]
     bubble: re.Pattern[str] | None = None
     direction: dict[str, re.Pattern[str]] = field(default_factory=dict)
+    ef_only_direction: re.Pattern[str] = re.compile(r"(?!)")
+    plan: re.Pattern[str] = re.compile(r"(?!)")
+    outside_rules: re.Pattern[str] = re.compile(r"(?!)")  # any plan or not_checked cue (a quick test)
+    unchecked: dict[str, tuple[re.Pattern[str], bool]] = field(default_factory=dict)  # topic -> (cues, flags)
     scale_of: dict[str, dict[str, tuple[float, float]]] = field(default_factory=dict)
 
     @cached_property
@@ -261,6 +311,11 @@ def lexicon() -> Lexicon:
     lex.bubble = re.compile("|".join(_rx(x) for x in r.bubble_study_cues), re.IGNORECASE)
     lex.direction = {k: re.compile("|".join(rf"(?<![A-Za-z0-9])(?:{_rx(x)})(?![A-Za-z0-9])" for x in v),
                                    re.IGNORECASE) for k, v in r.comparison_direction.items()}
+    lex.ef_only_direction = rule_regex(r.direction_ef_only)
+    lex.plan = rule_regex(r.not_factual_cues)
+    lex.unchecked = {k: (rule_regex(t.cues), t.flags) for k, t in r.not_checked.topics.items()}
+    every_cue = [c for t in r.not_checked.topics.values() for c in t.cues]
+    lex.outside_rules = rule_regex(every_cue + r.not_factual_cues)
     for scale in r.scales.values():
         if isinstance(scale, Scale):
             for concept in scale.concepts:

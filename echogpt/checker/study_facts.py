@@ -24,10 +24,10 @@ from echogpt.checker.compare import (
     numbers_agree,
 )
 from echogpt.checker.facts import sentence_facts
-from echogpt.checker.rules import rules
+from echogpt.checker.rules import rule_regex, rules
 from echogpt.guidelines.acceptance import acceptable_grades, needs_study
 from echogpt.guidelines.study import grade_study
-from echogpt.schemas import Fact, Measurements, Study, concept_vocabulary
+from echogpt.schemas import Fact, Measurements, Study, StudyType, concept_vocabulary
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,25 @@ class StudyFacts:
     evidence: list[Evidence]
     conflicts: list[Conflict] = field(default_factory=list)
     by_concept: dict[str, list[Evidence]] = field(default_factory=dict)
+    prior_in_text: bool = False  # the findings compare with a prior study ("previously moderate")
+    at_stress: list[Evidence] = field(default_factory=list)  # a stress echo's peak/recovery findings
+
+    def with_stress(self) -> StudyFacts:
+        """These facts with the stress images' findings added (for a claim about the stress images)."""
+        if not self.at_stress:
+            return self
+        by_concept = {k: list(v) for k, v in self.by_concept.items()}
+        for e in self.at_stress:
+            by_concept.setdefault(e.fact.concept, []).append(e)
+        return StudyFacts(self.study_id, self.evidence + self.at_stress, self.conflicts, by_concept,
+                          self.prior_in_text, self.at_stress)
+
+    def stress_only(self) -> StudyFacts:
+        """The stress images' findings alone (rest does not refute a claim about peak stress)."""
+        by_concept: dict[str, list[Evidence]] = {}
+        for e in self.at_stress:
+            by_concept.setdefault(e.fact.concept, []).append(e)
+        return StudyFacts(self.study_id, list(self.at_stress), [], by_concept, self.prior_in_text)
 
     @property
     def facts(self) -> list[Fact]:
@@ -238,39 +257,146 @@ def _structured(study: Study, profile: str, text: list[Evidence] | None = None) 
 
 
 @cache
-def _prior_cues() -> re.Pattern[str]:
-    return re.compile("|".join(rf"\b{re.escape(c)}\b" for c in rules().prior_sentence_cues), re.I)
+def _prior_rx() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+    """The prior-study cues, the phrases that look like cues and are not ("the previously seen
+    thrombus" is a finding of this study), and a comparison section's heading."""
+    r = rules()
+    return (rule_regex(r.prior_sentence_cues), rule_regex(r.prior_cue_exceptions),
+            re.compile(r.prior_section, re.I | re.M))
+
+
+_CLAUSE_END = re.compile(r"[,;()]|\s(?:but|whereas|while)\s")
+_SEGMENT_END = re.compile(r"[;!?\n]|\.(?:(?<!\d\.)(?!\d)|(?<=\d\.)(?=\s|$))|$")  # as sentence_end
 
 
 def _about_prior(text: str) -> list[tuple[int, int]]:
-    """Spans of the sentences (or lines) of a findings text that describe the prior study: those in
-    which a cue is found."""
-    cues = _prior_cues()
+    """Spans of a findings text that describe the prior study: a comparison section's lines
+    ("Comparison: prior TTE 2023: moderate AS"), else the clauses of a sentence that hold a cue
+    ("Mild MR (previously moderate)", "LVEF 45%, previously 50%"); the rest of the sentence is this
+    study's."""
+    cues, exceptions, section = _prior_rx()
     if cues.search(text) is None:  # most texts: no cue anywhere
         return []
     spans, start = [], 0
     for m in _SEGMENT_END.finditer(text):
-        if cues.search(text[start:m.end()]):
-            spans.append((start, m.end()))
+        seg_end = m.start()
+        line_start = text.rfind("\n", 0, start) + 1
+        if section.match(text, line_start) and text.find("\n", line_start) in (-1, text.find("\n", start)):
+            spans.append((start, seg_end))  # a sentence of a comparison section
+        elif cues.search(text, start, m.end()):
+            a, was_prior, opened = start, False, False
+            for c in [*_CLAUSE_END.finditer(text, start, seg_end), None]:
+                b = c.start() if c is not None else seg_end
+                clause = exceptions.sub(lambda x: " " * len(x.group()), text[a:b])
+                # "Compared with 2024 (EF 50%)", "the vegetation seen previously (1.2 cm)": the
+                # parenthesis says what the prior study showed
+                was_prior = bool(cues.search(clause)) or (opened and was_prior)
+                if not was_prior and c is not None and c.group() == "(" and cues.search(text, a, b):
+                    was_prior = True  # a parenthesis follows: mark it below, not this clause
+                    spans.append((b, b))
+                    opened, a = True, c.end()
+                    continue
+                if was_prior:
+                    spans.append((a, b))
+                opened = c is not None and c.group() == "("
+                a = c.end() if c is not None else b
+        if m.end() >= len(text):
+            break
         start = m.end()
     return spans
 
 
-_SEGMENT_END = re.compile(r"(?<!\d)\.(?!\d)|\n|$")
+def _blank(text: str, spans: list[tuple[int, int]], keep: bool) -> str:
+    """The text with the spans (``keep`` False) or everything but them blanked, offsets unchanged
+    (line breaks and full stops that end a sentence stay)."""
+    blank = _NOT_BOUNDARY.sub(" ", text)
+    if "." in text:
+        chars = list(blank)
+        for m in _DECIMAL.finditer(text):
+            chars[m.start()] = " "
+        blank = "".join(chars)
+    inside, outside = (text, blank) if keep else (blank, text)
+    out, at = [], 0
+    for a, b in sorted(spans):
+        if b <= at:
+            continue
+        a = max(a, at)
+        out += [outside[at:a], inside[a:b]]
+        at = b
+    out.append(outside[at:])
+    return "".join(out)
 
 
-def _text(study: Study) -> list[Evidence]:
+_NOT_BOUNDARY = re.compile(r"[^\n.]")
+_DECIMAL = re.compile(r"(?<=\d)\.(?=\d)")
+
+
+_NOT_PRIOR = ("grade", "num", "neg", "negsig", "negpost", "hedge", "hedgepost")
+
+
+def _prior_view(text: str, spans: list[tuple[int, int]]) -> str:
+    """The prior clauses with the subject of their sentence: a sentence that holds a prior span keeps
+    its words but the grades, numbers and cues outside the span ("Mild MR (previously moderate)"
+    reads "     MR (previously moderate)"); the other sentences are blanked."""
+    from echogpt.checker.tokens import tokens
+
+    keep: list[tuple[int, int]] = []
+    start = 0
+    for m in _SEGMENT_END.finditer(text):
+        end = m.end()
+        inner = [sp for sp in spans if start <= sp[0] < end]
+        if inner:
+            a = start
+            for t in tokens(text[start:end]):
+                x, y = start + t.start, start + t.end
+                if t.kind in _NOT_PRIOR and not any(p <= x < q for p, q in inner):
+                    keep.append((a, x))
+                    a = y
+            keep.append((a, end))
+        if end >= len(text):
+            break
+        start = end
+    return _blank(text, keep, keep=True)
+
+
+@cache
+def _stress_cues() -> re.Pattern[str]:
+    cues = rules().stress_phase_cues["cues"]
+    return rule_regex(list(cues))
+
+
+def _stress_sentences(text: str) -> list[tuple[int, int]]:
+    """Spans of a stress echo's findings sentences about low-dose, peak or recovery images."""
+    cues = _stress_cues()
+    if cues.search(text) is None:
+        return []
+    spans, start = [], 0
+    for m in _SEGMENT_END.finditer(text):
+        if cues.search(text, start, m.end()):
+            spans.append((start, m.start()))
+        if m.end() >= len(text):
+            break
+        start = m.end()
+    return spans
+
+
+def _text(study: Study) -> tuple[list[Evidence], list[Evidence], list[Evidence]]:
+    """Facts of the findings prose: this study's (at rest), the prior study's where the prose compares,
+    and, in a stress echo, those of the stress images."""
     text = study.findings_text
-    out = []
     prior = _about_prior(text)
-    for offset, facts in sentence_facts(text):  # in text order
-        shift = (offset, text)  # one per sentence, shared by its facts
-        if prior:  # what the prior study showed is not a finding of this one
-            out += [Evidence(f, NO_GRADES, "text", shift) for f in facts
-                    if not any(a <= (f.start or 0) + offset < b for a, b in prior)]
-        else:
-            out += [Evidence(f, NO_GRADES, "text", shift) for f in facts]
-    return out
+    stress = _stress_sentences(text) if study.study_type == StudyType.stress else []
+    if not prior and not stress:
+        return [Evidence(f, NO_GRADES, "text", (offset, text)) for offset, facts in sentence_facts(text)
+                for f in facts], [], []
+    own = [Evidence(f, NO_GRADES, "text", (offset, text))
+           for offset, facts in sentence_facts(_blank(text, prior + stress, keep=False)) for f in facts]
+    before = [Evidence(f, NO_GRADES, "prior", (offset, text))
+              for offset, facts in sentence_facts(_prior_view(text, prior)) for f in facts
+              if any(a <= offset + (f.start or 0) < b for a, b in prior)] if prior else []
+    at_stress = [Evidence(f, NO_GRADES, "text", (offset, text))
+                 for offset, facts in sentence_facts(_blank(text, stress, keep=True)) for f in facts]
+    return own, before, at_stress
 
 
 def _prior_study(study: Study) -> Study | None:
@@ -303,14 +429,14 @@ def study_facts(study: Study, profile: str = "default") -> StudyFacts:
 @lru_cache(maxsize=256)  # the copilot checks each edit of a draft against the same study
 def _study_facts(study_json: str, profile: str) -> StudyFacts:
     study = Study.model_validate_json(study_json)
-    text = _text(study)
+    text, in_text, at_stress = _text(study)
     structured = _structured(study, profile, text)
     prior = _prior_study(study)
-    prior_ev = []
+    prior_ev = list(in_text)
     if prior is not None:
-        ptext = _text(prior)
-        prior_ev = [Evidence(e.fact, e._accepted, "prior", e._shift)
-                    for e in _structured(prior, profile, ptext) + ptext]
+        ptext = _text(prior)[0]
+        prior_ev += [Evidence(e.fact, e._accepted, "prior", e._shift)
+                     for e in _structured(prior, profile, ptext) + ptext]
     own = text + structured
     by_concept: dict[str, list[Evidence]] = {}
     for e in own:
@@ -318,8 +444,9 @@ def _study_facts(study_json: str, profile: str) -> StudyFacts:
     derived = _derived(by_concept)
     for e in derived:
         by_concept.setdefault(e.fact.concept, []).append(e)
+    compares = _prior_rx()[0].search(study.findings_text) is not None
     return StudyFacts(study.study_id, own + derived + prior_ev, conflicts=_conflicts(text, structured),
-                      by_concept=by_concept)
+                      by_concept=by_concept, prior_in_text=compares, at_stress=at_stress)
 
 
 def _conflicts(text: list[Evidence], structured: list[Evidence]) -> list[Conflict]:

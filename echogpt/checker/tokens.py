@@ -164,6 +164,10 @@ def field_of(toks: list[Tok], i: int, carry: Subjects) -> str | None:
     return f["*"]
 
 
+_CHANGE_IN = re.compile(r"\b(?:increase|decrease|rise|fall|drop|change|reduction)s?\s+(?:in|of)\s+"
+                        r"(?:the\s+)?$", re.IGNORECASE)
+
+
 def numbers(text: str, toks: list[Tok], carry: Subjects) -> list[Fact]:
     """A ``measurement`` fact for each measurement name followed by a number that fits its field.
 
@@ -178,8 +182,8 @@ def numbers(text: str, toks: list[Tok], carry: Subjects) -> list[Fact]:
     out = []
     for i, t in enumerate(toks):
         name = field_of(toks, i, carry) if t.kind in ("term", "subj") else None
-        if not name:
-            continue
+        if not name or _CHANGE_IN.search(text, max(0, t.start - 40), t.start):
+            continue  # "an increase in mean gradient of 18 mmHg" gives a change, not the gradient
         for j in range(i + 1, len(toks)):
             n = toks[j]
             if n.kind == "num":

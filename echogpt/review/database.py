@@ -67,6 +67,7 @@ class WorklistItem(BaseModel):
     study_date: str | None
     status: Status
     updated_at: datetime
+    version: int = 1  # the study's version (see ``ReportView.version``)
     draft_id: int | None = None
     draft_version: int | None = None
     report_id: int | None = None
@@ -288,6 +289,10 @@ class Database:
                                 None, None)
         s.refresh(study)
 
+    def touch(self, s: Session, study: StudyRow) -> None:
+        """A new version of the study without a change of status (a notification, an addendum)."""
+        self.set_status(s, study, Status(study.status))
+
     def user_name(self, s: Session, user_id: int | None) -> str:
         row = s.get(UserRow, user_id) if user_id is not None else None
         return row.name if row else "anonymous"
@@ -304,7 +309,7 @@ class Database:
         rep = s.scalars(select(ReportRow.id).where(ReportRow.study_pk == row.id)).first()
         return WorklistItem(study_id=row.study_id, patient_id=row.patient_id,
                             study_date=row.study_date, status=Status(row.status),
-                            updated_at=row.updated_at, draft_id=d.id if d else None,
+                            updated_at=row.updated_at, version=row.version, draft_id=d.id if d else None,
                             draft_version=d.version if d else None, report_id=rep)
 
     def current_draft_row(self, s: Session, study: StudyRow) -> DraftRow | None:
@@ -322,7 +327,8 @@ class Database:
         notes = s.scalars(select(NotificationRow).where(NotificationRow.study_pk == study.id)
                           .order_by(NotificationRow.id))
         return ReportView(
-            id=rep.id, study_id=study.study_id, status=Status(study.status), final_text=rep.final_text,
+            id=rep.id, study_id=study.study_id, status=Status(study.status), version=study.version,
+            final_text=rep.final_text,
             model=rep.model, adapter=rep.adapter, edited=d.model_text.strip() != rep.final_text.strip(),
             approved_by=self.user_name(s, rv.reviewer), approved_at=rv.at,
             signed_by=self.user_name(s, sig.signed_by) if sig else None,

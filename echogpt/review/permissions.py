@@ -46,8 +46,9 @@ PERMISSIONS: dict[Role, frozenset[str]] = {
         "study.create", "study.read", "draft.write", "draft.approve", "draft.reject", "report.sign",
         "report.addendum", "notification.record", "audit.read", "adapter.list", "batch.run",
         "batch.send", "reader.rate"}),
-    # Readers (reader studies) rate blinded reports and may read studies and signed reports.
-    Role.reader: frozenset({"study.read", "reader.rate"}),
+    # Readers rate blinded reports in reader studies and nothing else: the worklist, drafts and
+    # signed reports would unblind the cases they rate.
+    Role.reader: frozenset({"reader.rate"}),
     # Admins run the installation but do not report studies.
     Role.admin: frozenset({
         "study.create", "study.read", "audit.read", "adapter.register", "adapter.select",

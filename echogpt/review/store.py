@@ -15,7 +15,6 @@ optimistic locking: a stale ``expected_version`` raises ``ConflictError`` with t
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 from collections.abc import Iterable
@@ -24,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
 
 from echogpt.review import accounts, throttle
 from echogpt.review import workflow as review
@@ -234,7 +234,7 @@ class Store(Database):
 
     def save_draft(self, user: User, study_id: str, text: str, model: str, adapter: str | None,
                    prompt_hash: str | None, check: CheckResult | None,
-                   expected_version: int | None = None) -> DraftView:
+                   expected_version: int | None = None, replaces: int | None = None) -> DraftView:
         """Store a model draft: the first one (pending -> drafted) or a regeneration.
 
         Args:
@@ -247,6 +247,8 @@ class Store(Database):
             check: The checker's result on ``text``.
             expected_version: When regenerating, the version of the draft being replaced
                 (``ConflictError`` if someone saved it since).
+            replaces: When regenerating, the id of the draft being replaced (``ConflictError``
+                if another draft replaced it since, whatever its version).
 
         Returns:
             The new draft (version 1).
@@ -258,14 +260,19 @@ class Store(Database):
             action = Action.regenerate if old is not None else Action.draft
             nxt = review.transition(me, study.status, action)
             if old is not None:
+                if replaces is not None and replaces != old.id:
+                    other = self.user_name(s, old.updated_by)
+                    raise ConflictError(f"{other} drafted this study again after you opened it; it was "
+                                        "not regenerated",
+                                        old.version, old.text, other)
                 res = s.execute(update(DraftRow).where(DraftRow.id == old.id,
                                                        DraftRow.version == expected_version)
                                 .values(superseded=True, version=DraftRow.version + 1))
                 if res.rowcount != 1:
                     s.refresh(old)
-                    raise ConflictError(f"the draft was changed by {self.user_name(s, old.updated_by)} "
-                                        "before it was regenerated", old.version, old.text,
-                                        self.user_name(s, old.updated_by))
+                    other = self.user_name(s, old.updated_by)
+                    raise ConflictError(f"{other} changed this draft (version {old.version}) after you "
+                                        "opened it; it was not regenerated", old.version, old.text, other)
             d = DraftRow(study_pk=study.id, model_text=text, text=text, model=model, adapter=adapter,
                          prompt_hash=prompt_hash, check_json=dump_check(check), created_by=me.id,
                          updated_by=me.id)
@@ -381,20 +388,35 @@ class Store(Database):
             log.info("draft %d approved as report %d", d.id, rep.id)
             return self.report_view(s, rep)
 
-    def reject(self, user: User, draft_id: int, reason: str) -> None:
-        """Reject the draft with a reason (drafted -> rejected; a new draft may follow)."""
+    def reject(self, user: User, draft_id: int, reason: str, expected_version: int) -> None:
+        """Reject the draft with a reason (drafted -> rejected; a new draft may follow).
+
+        Args:
+            user: A cardiologist.
+            draft_id: The draft.
+            reason: Why (required).
+            expected_version: The version the reviewer saw (``ConflictError`` with the other
+                text if someone saved it since).
+        """
         if not reason or not reason.strip():
             raise ValueError("a rejection needs a reason")
         with self.transaction() as s:
             me = self.acting(s, user)
             d, study = self.draft_rows(s, draft_id)
             nxt = review.transition(me, study.status, Action.reject)
+            # Bumping the version makes a concurrent edit of this draft fail instead of landing.
+            res = s.execute(update(DraftRow).where(DraftRow.id == d.id,
+                                                   DraftRow.version == expected_version,
+                                                   DraftRow.superseded.is_(False))
+                            .values(superseded=True, version=DraftRow.version + 1))
+            if res.rowcount != 1:
+                s.refresh(d)
+                other = self.user_name(s, d.updated_by)
+                raise ConflictError(f"{other} changed this draft (version {d.version}) after you "
+                                    "opened it", d.version, d.text, other)
             seconds = (utcnow() - d.created_at).total_seconds()
             s.add(ReviewRow(draft_id=d.id, decision="rejected", reason=reason.strip(),
                             reviewer=me.id, seconds_to_decision=seconds))
-            # Bumping the version makes a concurrent edit of this draft fail instead of landing.
-            s.execute(update(DraftRow).where(DraftRow.id == d.id)
-                      .values(superseded=True, version=DraftRow.version + 1))
             self.set_status(s, study, nxt)
             self.audit(s, me, "draft.reject", study_id=study.study_id, entity="draft",
                        entity_id=d.id, detail=reason.strip())
@@ -428,24 +450,65 @@ class Store(Database):
         return review.final_report_text(rep)
 
     def record_notification(self, user: User, study_id: str, finding: str, notified: str,
-                            at: datetime) -> review.NotificationView:
-        """Record that ``notified`` was told of a critical ``finding`` at ``at`` (UTC if naive)."""
-        if not finding.strip() or not notified.strip():
+                            at: datetime, expected_version: int) -> review.NotificationView:
+        """Record that ``notified`` was told of a critical ``finding`` at ``at`` (UTC if naive).
+
+        Before signing the notification joins the report above the signature; after signing the
+        issued text changes only by addenda, so a late notification is appended as one.
+
+        Args:
+            user: A cardiologist.
+            study_id: The study (drafted, approved or signed).
+            finding: One of the critical findings of the study's current text
+                (``pending_notifications`` lists those still without a record).
+            notified: Who was told (name, role; at most 256 characters).
+            at: When: not before the study date, not in the future.
+            expected_version: The study version the user saw (``ReportView.version`` or
+                ``WorklistItem.version``); ``ConflictError`` with the current text if stale.
+
+        Returns:
+            The notification as the report states it (after signing, ``id`` is the addendum's).
+        """
+        finding, notified = finding.strip(), notified.strip()
+        if not finding or not notified:
             raise ValueError("a notification needs the finding and who was notified")
-        at = at.replace(tzinfo=UTC) if at.tzinfo is None else at
+        if len(notified) > 256:
+            raise ValueError("who was notified: at most 256 characters")
+        at = at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
         if at > utcnow():
             raise ValueError("the notification time is in the future")
         with self.transaction() as s:
             me = self.acting(s, user, "notification.record")
             study = self.study_row(s, study_id)
-            n = NotificationRow(study_pk=study.id, finding=finding.strip(), notified=notified.strip(),
-                                at=at, recorded_by=me.id)
-            s.add(n)
-            s.flush()
-            self.audit(s, me, "notification.record", study_id=study_id, entity="notification",
-                       entity_id=n.id, detail=f"{finding.strip()} -> {notified.strip()} at {at.isoformat()}")
-            return review.NotificationView(id=n.id, finding=n.finding, notified=n.notified, at=at,
+            signed = study.status == Status.signed.value
+            if signed:
+                review.transition(me, study.status, Action.addendum)
+            elif study.status not in (Status.drafted.value, Status.approved.value):
+                raise review.InvalidTransition(f"cannot record a notification for a study that is "
+                                               f"{study.status}: there is no impression to notify of")
+            self.expect_version(s, study, expected_version)
+            finding = self.critical_label(s, study, finding)
+            if study.study_date and at.date().isoformat() < study.study_date:
+                raise ValueError(f"the notification time is before the study ({study.study_date})")
+            view = review.NotificationView(id=0, finding=finding, notified=notified, at=at,
                                            recorded_by=me.name)
+            detail = f"{finding} -> {notified} at {at.isoformat()}"
+            if signed:
+                rep = s.scalars(select(ReportRow).where(ReportRow.study_pk == study.id)).one()
+                row = AddendumRow(report_id=rep.id, text=review.notification_line(view), author=me.id)
+                s.add(row)
+                s.flush()
+                self.audit(s, me, "report.addendum", study_id=study_id, entity="addendum",
+                           entity_id=row.id, edit=review.edit_entry("", row.text))
+            else:
+                row = NotificationRow(study_pk=study.id, finding=finding, notified=notified, at=at,
+                                      recorded_by=me.id)
+                s.add(row)
+                s.flush()
+            self.touch(s, study)
+            self.audit(s, me, "notification.record", study_id=study_id,
+                       entity="addendum" if signed else "notification", entity_id=row.id, detail=detail)
+            return view.model_copy(update={"id": row.id})
 
     def pending_notifications(self, user: User, study_id: str) -> list[str]:
         """Critical findings of the study's current text that have no notification record yet."""
@@ -453,8 +516,17 @@ class Store(Database):
             self.acting(s, user, "study.read")
             return self.unnotified(s, self.study_row(s, study_id))
 
-    def sign(self, user: User, report_id: int) -> ReportView:
+    def sign(self, user: User, report_id: int, expected_version: int) -> ReportView:
         """Sign an approved report (approved -> signed); it is read-only from then on.
+
+        The signature stores a hash of everything the report then issues
+        (``review.signature_digest``; ``verify_signature`` checks it).
+
+        Args:
+            user: A cardiologist.
+            report_id: The report.
+            expected_version: The version the signer saw (``ReportView.version``); ``ConflictError``
+                with the current text if a notification or anything else changed it since.
 
         ``review.NotificationRequired`` while a critical finding has no notification record.
         """
@@ -463,17 +535,43 @@ class Store(Database):
             rep = self.report_row(s, report_id)
             study = s.get(StudyRow, rep.study_pk)
             review.transition(me, study.status, Action.sign)
+            self.expect_version(s, study, expected_version)
             missing = self.unnotified(s, study)
             if missing:
                 raise review.NotificationRequired(missing)
-            s.add(SignatureRow(report_id=rep.id, signed_by=me.id,
-                               text_sha256=hashlib.sha256(rep.final_text.encode()).hexdigest()))
+            sig = SignatureRow(report_id=rep.id, signed_by=me.id, signed_at=utcnow().replace(microsecond=0),
+                               text_sha256="", hash_version=review.SIGNATURE_VERSION)
+            s.add(sig)
             self.set_status(s, study, Status.signed)
+            view = self.report_view(s, rep)
+            sig.text_sha256 = review.signature_digest(view, sig.hash_version)
             self.audit(s, me, "report.sign", study_id=study.study_id, entity="report", entity_id=rep.id)
-            return self.report_view(s, rep)
+            return view
 
-    def add_addendum(self, user: User, report_id: int, text: str) -> ReportView:
-        """Append an addendum to a signed report (the signed text itself never changes)."""
+    def verify_signature(self, user: User, study_id: str) -> bool:
+        """True when the signed report still issues what was signed (its stored hash matches).
+
+        Signatures made before hash version 2 are checked the way they were made (text only).
+        ``NotFound`` when the study has no signed report.
+        """
+        with self.transaction() as s:
+            me = self.acting(s, user, "study.read")
+            study = self.study_row(s, study_id)
+            rep = s.scalars(select(ReportRow).where(ReportRow.study_pk == study.id)).first()
+            sig = (s.scalars(select(SignatureRow).where(SignatureRow.report_id == rep.id)).first()
+                   if rep else None)
+            if sig is None:
+                raise NotFound(f"study '{study_id}' has no signed report")
+            ok = review.signature_digest(self.report_view(s, rep), sig.hash_version) == sig.text_sha256
+            self.audit(s, me, "report.verify", study_id=study_id, entity="report", entity_id=rep.id,
+                       detail="intact" if ok else "MISMATCH")
+            return ok
+
+    def add_addendum(self, user: User, report_id: int, text: str, expected_version: int) -> ReportView:
+        """Append an addendum to a signed report (the signed text itself never changes).
+
+        ``expected_version``: the version the author saw (``ConflictError`` if stale).
+        """
         if not text.strip():
             raise ValueError("an addendum needs text")
         with self.transaction() as s:
@@ -481,12 +579,41 @@ class Store(Database):
             rep = self.report_row(s, report_id)
             study = s.get(StudyRow, rep.study_pk)
             review.transition(me, study.status, Action.addendum)
+            self.expect_version(s, study, expected_version)
             a = AddendumRow(report_id=rep.id, text=text.strip(), author=me.id)
             s.add(a)
             s.flush()
+            self.touch(s, study)
             self.audit(s, me, "report.addendum", study_id=study.study_id, entity="addendum",
                        entity_id=a.id, edit=review.edit_entry("", text.strip()))
             return self.report_view(s, rep)
+
+    def expect_version(self, s: Session, study: StudyRow, expected: int) -> None:
+        """Refuse an action on a report the user no longer sees: ``ConflictError`` with the
+        current text and who changed it last."""
+        if study.version == expected:
+            return
+        rep = s.scalars(select(ReportRow).where(ReportRow.study_pk == study.id)).first()
+        d = self.current_draft_row(s, study)
+        text = review.final_report_text(self.report_view(s, rep)) if rep else (d.text if d else None)
+        other = s.scalars(select(AuditRow.user_name).where(
+            AuditRow.study_id == study.study_id, AuditRow.action.not_like("%.read"),
+            AuditRow.action != "report.verify").order_by(AuditRow.id.desc())).first()
+        raise ConflictError(f"{other or 'someone'} changed this study (version {study.version}) "
+                            "after you opened it; review the current text", study.version, text, other)
+
+    def critical_label(self, s: Session, study: StudyRow, finding: str) -> str:
+        """``finding`` as the study's current text names it; ``ValueError`` if it is not one of
+        its critical findings."""
+        rep = s.scalars(select(ReportRow).where(ReportRow.study_pk == study.id)).first()
+        d = s.get(DraftRow, rep.draft_id) if rep else self.current_draft_row(s, study)
+        labels = review.critical_findings(load_check(d.check_json)) if d else []
+        match = next((x for x in labels if x.lower() == finding.lower()), None)
+        if match is None:
+            known = ", ".join(labels) or "none"
+            raise ValueError(f"'{finding}' is not a critical finding of this study's impression "
+                             f"(critical findings: {known})")
+        return match
 
     # ------------------------------------------------------------ audit
 

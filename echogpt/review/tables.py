@@ -113,7 +113,10 @@ class SignatureRow(Base):
     report_id: Mapped[int] = mapped_column(ForeignKey("reports.id"), unique=True)
     signed_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
     signed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    text_sha256: Mapped[str] = mapped_column(String(64))  # of the signed text, to show it is unchanged
+    # Of what the signed report issues (``review.signature_digest``), to show it is unchanged;
+    # hash_version 1 (rows signed before 0003) covered the impression text alone.
+    text_sha256: Mapped[str] = mapped_column(String(64))
+    hash_version: Mapped[int] = mapped_column(Integer, default=2, server_default="1")
 
 
 class AddendumRow(Base):

@@ -10,6 +10,7 @@ Nothing here touches the database; ``echogpt.review.store`` applies these rules 
 from __future__ import annotations
 
 import difflib
+import hashlib
 import json
 from datetime import datetime
 from enum import StrEnum
@@ -252,6 +253,8 @@ class ReportView(BaseModel):
     id: int
     study_id: str
     status: Status
+    version: int = Field(default=1, description="The study's version: what sign, addendum and "
+                         "notification must name, so that they act on the report as shown")
     final_text: str
     model: str
     adapter: str | None
@@ -268,6 +271,42 @@ def _ts(t: datetime) -> str:
     return t.strftime("%Y-%m-%d %H:%M UTC")
 
 
+def notification_line(n: NotificationView) -> str:
+    """How the report states one critical-result communication."""
+    return f"Critical finding ({n.finding}) communicated to {n.notified} at {_ts(n.at)} by {n.recorded_by}."
+
+
+SIGNATURE_VERSION = 2
+"""What a new signature's hash covers (``signature_digest``); stored with each signature."""
+
+
+def signature_digest(report: ReportView, version: int = SIGNATURE_VERSION) -> str:
+    """The SHA-256 a signature stores, of what the signed report issues.
+
+    Version 2 covers everything the final report shows at signing (impression, notifications,
+    AI-assistance statement, approver, signer and the exact times); addenda come later and are
+    not covered. Version 1, of signatures made before it, covered the impression text alone.
+
+    Args:
+        report: The signed report (its addenda are ignored).
+        version: The hash version stored with the signature.
+
+    Returns:
+        The hex digest.
+    """
+    if version == 1:
+        return hashlib.sha256(report.final_text.encode()).hexdigest()
+    if version != 2:
+        raise ValueError(f"unknown signature hash version {version}")
+    issued = report.model_copy(update={"addenda": []})
+    payload = {"issued": final_report_text(issued), "final_text": report.final_text,
+               "signed_by": report.signed_by,
+               "signed_at": report.signed_at.isoformat() if report.signed_at else None,
+               "approved_at": report.approved_at.isoformat(),
+               "notifications": [n.model_dump(mode="json", exclude={"id"}) for n in report.notifications]}
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
 def final_report_text(report: ReportView) -> str:
     """The impression as issued: text, critical-result communication, AI-assistance statement,
     signature (or a preliminary notice) and addenda.
@@ -279,9 +318,7 @@ def final_report_text(report: ReportView) -> str:
         Plain text ready to paste into the reporting system.
     """
     lines = ["IMPRESSION", report.final_text.strip(), ""]
-    for n in report.notifications:
-        lines.append(f"Critical finding ({n.finding}) communicated to {n.notified} at {_ts(n.at)} "
-                     f"by {n.recorded_by}.")
+    lines += [notification_line(n) for n in report.notifications]
     adapter = report.adapter or "none (base model)"
     lines.append(f"This impression was drafted with AI assistance (EchoGPT; model {report.model}, "
                  f"adapter {adapter}) and was {'edited and ' if report.edited else ''}approved by "

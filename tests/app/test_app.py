@@ -64,8 +64,9 @@ def test_login_refuses_wrong_password_then_signs_in(copilot):
 
 @pytest.mark.parametrize(("who", "landing", "allowed", "refused"), [
     ("doc", "Worklist", ["views/draft_page.py", "views/reports_page.py"], ["views/admin_page.py"]),
-    ("reader", "Signed reports", ["views/reports_page.py"],
-     ["views/draft_page.py", "views/worklist_page.py", "views/admin_page.py"]),
+    ("reader", "Reader study", ["views/reader_page.py", "views/account_page.py"],
+     ["views/draft_page.py", "views/worklist_page.py", "views/reports_page.py", "views/batch_page.py",
+      "views/admin_page.py"]),
     ("boss", "Admin", ["views/worklist_page.py", "views/reports_page.py"], ["views/draft_page.py"]),
 ])
 def test_navigation_shows_pages_by_role(copilot, who, landing, allowed, refused):
@@ -258,13 +259,23 @@ def test_second_reviewer_gets_a_conflict_with_the_other_text(copilot):
 # ---------------------------------------------------------------- reports, admin
 
 
-def test_reader_reads_signed_reports_only(copilot):
+def test_reader_sees_reader_tasks_and_nothing_of_the_reports(copilot):
+    from app import drafting, services
+
     d = copilot.db.save_draft(copilot.doc, "S-NORMAL", GOOD, "m@1", None, None, None)
     rep = copilot.db.approve(copilot.doc, d.id, d.version, confirm=True)
-    copilot.db.sign(copilot.doc, rep.id)
+    copilot.db.sign(copilot.doc, rep.id, rep.version)
     at = new_app(copilot.reader).run()
-    assert [t.value for t in at.title] == ["Signed reports"]
-    assert GOOD in at.code[0].value and "Electronically signed by doc" in at.code[0].value
+    assert [t.value for t in at.title] == ["Reader study"] and GOOD not in texts(at)
+    for page in ("views/reports_page.py", "views/worklist_page.py"):
+        with pytest.raises(ValueError, match="not a registered page|Could not find"):
+            at.switch_page(page)
+    # Nor through the functions behind those pages: the library refuses the reader.
+    for call in (lambda: services.signed_reports(copilot.reader),
+                 lambda: drafting.open_study(copilot.reader, "S-NORMAL"),
+                 lambda: services.worklist(copilot.reader, None)):
+        error = services.attempt(call)
+        assert error and "may not read studies and reports" in error
 
 
 def _adapter_folder(folder, layout: str):
@@ -346,7 +357,7 @@ def test_other_sessions_render_while_a_draft_generates(copilot, monkeypatch, tmp
 def test_library_refuses_what_a_role_may_not_do_even_without_the_page(copilot):
     from app import drafting, services
 
-    study = copilot.db.get_study(copilot.reader, "S-NORMAL")
+    study = copilot.db.get_study(copilot.doc, "S-NORMAL")
     error = services.attempt(drafting.save_generated, copilot.reader, study, GOOD)
     assert error and "cardiologist" in error  # the refusal names the roles that may
     assert copilot.db.current_draft(copilot.doc, "S-NORMAL") is None

@@ -36,11 +36,11 @@ def _to(copilot, status: str) -> None:
     if status == "drafted":
         return
     if status == "rejected":
-        copilot.db.reject(copilot.doc, d.id, "wrong study")
+        copilot.db.reject(copilot.doc, d.id, "wrong study", d.version)
         return
     rep = copilot.db.approve(copilot.doc, d.id, d.version, confirm=True)
     if status == "signed":
-        copilot.db.sign(copilot.doc, rep.id)
+        copilot.db.sign(copilot.doc, rep.id, rep.version)
 
 
 @pytest.mark.parametrize("status", ["pending", "drafted", "approved", "signed", "rejected"])

@@ -216,3 +216,68 @@ def test_chromium_skip_reason_is_clear(monkeypatch):
     with pytest.raises(pytest.skip.Exception, match="install Debian's chromium"):
         _chromium()
     assert shutil.which("python3")
+
+
+def _sign_in(page, url: str, name: str) -> None:
+    page.goto(url)
+    page.locator(".st-key-login_name input").fill(name)
+    page.locator(".st-key-login_password input").fill(PASSWORDS[name])
+    page.locator(".st-key-login_submit button").click()
+
+
+def _open_study(page, study_id: str) -> None:
+    from playwright.sync_api import expect
+
+    expect(page.get_by_role("heading", name="Worklist")).to_be_visible()
+    picker = page.locator(".st-key-worklist_pick input")
+    picker.click()
+    picker.fill(study_id)
+    picker.press("Enter")
+    page.locator(".st-key-worklist_open button").click()
+    expect(page.get_by_role("heading", name="Draft")).to_be_visible()
+
+
+def test_two_reviewers_a_stale_approve_is_refused_and_shown_the_other_text(copilot, served_app):
+    """A saves an edit while B still shows version 1; B's Approve is refused with A's text, and the
+    image syntax in A's text is shown as text: the browser never fetches it."""
+    from playwright.sync_api import expect, sync_playwright
+
+    from app.services import run_check
+
+    first = "1. Normal study."
+    study = copilot.db.get_study(copilot.doc, "S-NORMAL")
+    copilot.db.save_draft(copilot.doc, "S-NORMAL", first, "m@1", None, None, run_check(first, study))
+    theirs = GOOD + " ![c](http://127.0.0.1:9/x.png)"
+    fetched: list[str] = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=_chromium(), args=CHROMIUM_ARGS)
+        a = browser.new_context().new_page()  # two contexts: two sessions, two cookies
+        b = browser.new_context().new_page()
+        for page in (a, b):
+            page.set_default_timeout(30_000)
+            page.on("request", lambda r: fetched.append(r.url) if ":9/" in r.url else None)
+        try:
+            _sign_in(b, served_app, "doc2")
+            _open_study(b, "S-NORMAL")
+            expect(b.locator(".st-key-approve button")).to_be_enabled()  # B shows version 1
+
+            _sign_in(a, served_app, "doc")
+            _open_study(a, "S-NORMAL")
+            editor = a.locator(".st-key-edit_text textarea")
+            editor.fill(theirs)
+            editor.press("Control+Enter")
+            a.locator(".st-key-save_edit button").click()
+            expect(a.get_by_text("Edit saved and re-checked.")).to_be_visible()
+
+            b.locator(".st-key-approve button").click()
+            expect(b.get_by_text("doc changed this draft (version 2) after you opened it")).to_be_visible()
+            warning = b.locator('[data-testid="stAlertContentWarning"]').filter(has_text="holds now")
+            expect(warning).to_contain_text("Normal left ventricular size")  # A's text, as text:
+            expect(warning).to_contain_text("![c](")  # the image syntax shows, and makes no image
+            expect(warning.locator("img, a")).to_have_count(0)  # nor a link
+            b.wait_for_timeout(1000)
+        finally:
+            browser.close()
+    assert copilot.db.get_report(copilot.doc, "S-NORMAL") is None
+    assert copilot.db.current_draft(copilot.doc, "S-NORMAL").text == theirs
+    assert fetched == [], f"the browser fetched {fetched}"

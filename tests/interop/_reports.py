@@ -51,5 +51,5 @@ def approved_world(tmp_path: Path, monkeypatch, sign: bool = True) -> World:
     d = db.save_draft(doc, st.study_id, IMPRESSION, MODEL, None, "h1", check)
     rep = db.approve(doc, d.id, d.version)
     if sign:
-        db.sign(doc, rep.id)
+        db.sign(doc, rep.id, rep.version)
     return World(db, doc, admin, st, rep.id)

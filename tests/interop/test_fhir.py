@@ -59,7 +59,8 @@ def test_signed_report_round_trips_through_the_bundle(tmp_path, monkeypatch):
 
 def test_addendum_makes_the_report_appended(tmp_path, monkeypatch):
     w = approved_world(tmp_path, monkeypatch)
-    w.db.add_addendum(w.doc, w.report_id, "Contrast images reviewed: no LV thrombus.")
+    w.db.add_addendum(w.doc, w.report_id, "Contrast images reviewed: no LV thrombus.",
+                      w.db.get_report(w.doc, w.study.study_id).version)
     bundle = report_bundle(load_report(w.db, w.doc, w.study.study_id))
     (dr,) = entries(bundle, "DiagnosticReport")
     assert dr["status"] == "appended" and dr["conclusion"] == IMPRESSION  # the signed text is unchanged

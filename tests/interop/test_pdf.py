@@ -26,8 +26,8 @@ def test_draft_watermark_until_signed_then_signature_and_addenda(tmp_path, monke
     draft = text_of(report_pdf(w.db, w.doc, w.study.study_id))
     assert "DRAFT" in draft and "APPROVED - NOT SIGNED" in draft and "PRELIMINARY: not yet signed." in draft
     assert "Signature: ____" in draft
-    w.db.sign(w.doc, w.report_id)
-    w.db.add_addendum(w.doc, w.report_id, "Contrast images reviewed: no LV thrombus.")
+    rep = w.db.sign(w.doc, w.report_id, w.db.get_report(w.doc, w.study.study_id).version)
+    w.db.add_addendum(w.doc, w.report_id, "Contrast images reviewed: no LV thrombus.", rep.version)
     signed = text_of(report_pdf(w.db, w.doc, w.study.study_id))
     assert "DRAFT" not in signed and "PRELIMINARY" not in signed
     assert "Electronically signed by dr-lee on" in signed

@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 EXPECTED = {  # action -> roles that may take it; the table must say exactly this
     "study.create": {"cardiologist", "admin"},
-    "study.read": {"cardiologist", "reader", "admin"},
+    "study.read": {"cardiologist", "admin"},  # readers would unblind the cases they rate
     "draft.write": {"cardiologist"}, "draft.approve": {"cardiologist"},
     "draft.reject": {"cardiologist"}, "report.sign": {"cardiologist"},
     "report.addendum": {"cardiologist"}, "notification.record": {"cardiologist"},
@@ -40,7 +40,9 @@ def test_the_table_grants_exactly_the_expected_roles():
 
 def test_require_names_the_roles_that_may():
     reader = User(id=1, name="rd", role=Role.reader)
-    require(reader, "study.read")
+    require(reader, "reader.rate")
+    with pytest.raises(PermissionDenied, match="may not read studies and reports"):
+        require(reader, "study.read")
     with pytest.raises(PermissionDenied,
                        match=r"^rd \(reader\) may not run batch jobs: needs the admin or cardiologist role$"):
         require(reader, "batch.run")

@@ -54,11 +54,11 @@ def test_full_flow_and_final_report(people):
     assert d2.version == d.version + 1 and d2.model_text == d.text
     rep = p.db.approve(p.doc, d2.id, d2.version)
     assert rep.status == Status.approved and rep.edited and rep.signed_by is None
-    rep = p.db.sign(p.doc, rep.id)
+    rep = p.db.sign(p.doc, rep.id, rep.version)
     assert rep.status == Status.signed and rep.signed_by == p.doc.name
     with pytest.raises(InvalidTransition, match="addendum"):
         p.db.edit_draft(p.doc, d2.id, "changed after signing", d2.version + 1, check(st.study_id))
-    p.db.add_addendum(p.doc, rep.id, "Contrast images reviewed: no thrombus.")
+    p.db.add_addendum(p.doc, rep.id, "Contrast images reviewed: no thrombus.", rep.version)
     final = p.db.final_report(p.doc, st.study_id)
     assert "1. Normal LV size and systolic function." in final
     assert "AI assistance" in final and MODEL in final and "adapters/a1" in final
@@ -77,11 +77,11 @@ def test_reads_are_audited(people):
     p = people
     st = study(p.tag)
     p.db.create_study(p.doc, st)
-    assert p.db.get_study(p.reader, st.study_id).findings_text == st.findings_text
-    item = p.db.worklist_item(p.reader, st.study_id)
+    assert p.db.get_study(p.doc2, st.study_id).findings_text == st.findings_text
+    item = p.db.worklist_item(p.doc2, st.study_id)
     assert (item.status, item.patient_id, item.draft_id) == (Status.pending, st.patient_id, None)
     reads = [a for a in p.db.audit_log(p.admin, st.study_id) if a.action == "study.read"]
-    assert len(reads) == 1 and reads[0].user == p.reader.name
+    assert len(reads) == 1 and reads[0].user == p.doc2.name
     with pytest.raises(NotFound):
         p.db.get_study(p.doc, "no-such-study")
 
@@ -111,10 +111,17 @@ def _calls(p, st, d, rep_id):
         "current_draft": lambda u: p.db.current_draft(u, st.study_id),
         "edit_draft": lambda u: p.db.edit_draft(u, d.id, "x", d.version, None),
         "approve": lambda u: p.db.approve(u, d.id, d.version),
-        "reject": lambda u: p.db.reject(u, d.id, "wrong study"),
-        "record_notification": lambda u: p.db.record_notification(u, st.study_id, "thrombus", "Dr X", now),
-        "sign": lambda u: p.db.sign(u, rep_id),
-        "add_addendum": lambda u: p.db.add_addendum(u, rep_id, "more"),
+        "reject": lambda u: p.db.reject(u, d.id, "wrong study", d.version),
+        "record_notification": lambda u: p.db.record_notification(u, st.study_id, "thrombus", "Dr X",
+                                                                   now, 2),
+        "sign": lambda u: p.db.sign(u, rep_id, 3),
+        "add_addendum": lambda u: p.db.add_addendum(u, rep_id, "more", 3),
+        "worklist_item": lambda u: p.db.worklist_item(u, st.study_id),
+        "get_report": lambda u: p.db.get_report(u, st.study_id),
+        "final_report": lambda u: p.db.final_report(u, st.study_id),
+        "verify_signature": lambda u: p.db.verify_signature(u, st.study_id),
+        "pending_notifications": lambda u: p.db.pending_notifications(u, st.study_id),
+        "rejection_reason": lambda u: p.db.rejection_reason(u, st.study_id),
         "audit_log": lambda u: p.db.audit_log(u, st.study_id),
         "register_adapter": lambda u: p.db.register_adapter(u, "/a", "sft"),
         "select_adapter": lambda u: p.db.select_adapter(u, "none"),
@@ -130,6 +137,11 @@ def _calls(p, st, d, rep_id):
 
 
 DENIED = {  # function -> roles that must be refused
+    # Readers see nothing of the clinical worklist, drafts or reports (they would unblind cases).
+    "get_study": ["reader"], "list_worklist": ["reader"], "current_draft": ["reader"],
+    "worklist_item": ["reader"], "get_report": ["reader"], "final_report": ["reader"],
+    "verify_signature": ["reader"], "pending_notifications": ["reader"],
+    "rejection_reason": ["reader"],
     "create_study": ["reader"], "save_draft": ["reader", "admin"], "edit_draft": ["reader", "admin"],
     "approve": ["reader", "admin"], "reject": ["reader", "admin"],
     "record_notification": ["reader", "admin"], "sign": ["reader", "admin"],
@@ -147,7 +159,7 @@ def test_every_function_enforces_the_role(people):
     other, d_other = drafted(p, 2)
     rep = p.db.approve(p.doc, d_other.id, d_other.version)
     calls = _calls(p, st, d, rep.id)
-    calls["sign"] = lambda u: p.db.sign(u, rep.id)
+    calls["sign"] = lambda u: p.db.sign(u, rep.id, rep.version)
     for name, roles in DENIED.items():
         for role in roles:
             with pytest.raises(PermissionDenied, match="needs the"):
@@ -289,13 +301,14 @@ def test_critical_finding_needs_notification_before_signing(people):
     rep = p.db.approve(p.doc, d.id, d.version)
     assert p.db.pending_notifications(p.doc, st.study_id) == ["tamponade physiology"]
     with pytest.raises(review.NotificationRequired, match="tamponade physiology"):
-        p.db.sign(p.doc, rep.id)
+        p.db.sign(p.doc, rep.id, rep.version)
     with pytest.raises(ValueError, match="future"):
         p.db.record_notification(p.doc, st.study_id, "tamponade physiology", "Dr. Ward",
-                                 datetime.now(UTC) + timedelta(hours=1))
+                                 datetime.now(UTC) + timedelta(hours=1), rep.version)
     at = datetime(2025, 1, 2, 14, 5, tzinfo=UTC)
-    p.db.record_notification(p.doc, st.study_id, "Tamponade physiology", "on-call resident", at)
-    rep = p.db.sign(p.doc, rep.id)
+    p.db.record_notification(p.doc, st.study_id, "Tamponade physiology", "on-call resident", at,
+                             rep.version)
+    rep = p.db.sign(p.doc, rep.id, rep.version + 1)
     assert rep.status == Status.signed and rep.notifications[0].at == at
     assert "communicated to on-call resident at 2025-01-02 14:05 UTC" in p.db.final_report(
         p.doc, st.study_id)
@@ -312,8 +325,8 @@ def test_regenerate_and_reject(people):
     with pytest.raises(ConflictError, match="replaced"):
         p.db.edit_draft(p.doc, d.id, "edit of the old draft", d.version + 1, None)
     with pytest.raises(ValueError, match="reason"):
-        p.db.reject(p.doc, d2.id, "  ")
-    p.db.reject(p.doc, d2.id, "Describes another patient's valve.")
+        p.db.reject(p.doc, d2.id, "  ", d2.version)
+    p.db.reject(p.doc, d2.id, "Describes another patient's valve.", d2.version)
     assert p.db.current_draft(p.doc, st.study_id) is None
     assert [i.status for i in p.db.list_worklist(p.doc, "rejected") if i.study_id == st.study_id]
     with pytest.raises(InvalidTransition):
@@ -322,7 +335,7 @@ def test_regenerate_and_reject(people):
     assert d3.version == 1
     entry = next(a for a in p.db.audit_log(p.admin, st.study_id) if a.action == "draft.reject")
     assert entry.detail == "Describes another patient's valve."
-    assert p.db.rejection_reason(p.reader, st.study_id) == "Describes another patient's valve."
+    assert p.db.rejection_reason(p.doc2, st.study_id) == "Describes another patient's valve."
 
 
 def test_edit_runs_a_checker_callable(people):
@@ -374,7 +387,7 @@ def test_no_identifiers_or_text_in_application_logs(people, caplog):
     with pytest.raises(ConflictError):
         p.db.edit_draft(p.doc2, d.id, "1. Bilby-marker.", d.version - 1, None)
     rep = p.db.approve(p.doc, d.id, d.version)
-    p.db.sign(p.doc, rep.id)
+    p.db.sign(p.doc, rep.id, rep.version)
     p.db.final_report(p.doc, st.study_id)
     assert caplog.records, "the flow should log something"
     logged = caplog.text + " ".join(str(r.args) for r in caplog.records)
@@ -430,3 +443,130 @@ def test_plain_postgres_urls_use_psycopg3():
     assert normalize_url("postgresql://u@h/db") == "postgresql+psycopg://u@h/db"
     assert normalize_url("postgres://u@h/db") == "postgresql+psycopg://u@h/db"
     assert normalize_url("sqlite:////tmp/x.sqlite") == "sqlite:////tmp/x.sqlite"
+
+
+# ---------------------------------------------------------------- every transition on the version shown
+
+
+def test_every_transition_refuses_a_stale_version_with_the_other_text(people):
+    p = people
+    st, d = drafted(p)
+    theirs = p.db.edit_draft(p.doc2, d.id, "1. Their wording.", d.version, check(st.study_id))
+    for act in (lambda: p.db.approve(p.doc, d.id, d.version),
+                lambda: p.db.reject(p.doc, d.id, "wrong patient", d.version),
+                lambda: p.db.save_draft(p.doc, st.study_id, "1. New draft.", MODEL, None, "h", None,
+                                        expected_version=d.version)):
+        with pytest.raises(ConflictError) as err:
+            act()
+        assert err.value.current_text == "1. Their wording." and err.value.updated_by == p.doc2.name
+    assert p.db.current_draft(p.doc, st.study_id).version == theirs.version  # nothing changed
+    assert [i.status for i in p.db.list_worklist(p.doc) if i.study_id == st.study_id] == [Status.drafted]
+
+
+def test_report_actions_refuse_a_report_changed_since_it_was_shown(people):
+    p = people
+    st = study(p.tag)
+    p.db.create_study(p.doc, st)
+    tamponade = Fact(concept="tamponade", polarity="present")
+    d = p.db.save_draft(p.doc, st.study_id, "1. Tamponade physiology.", MODEL, None, "h",
+                        check(st.study_id, facts=[tamponade]))
+    shown = p.db.approve(p.doc, d.id, d.version)  # what the signer has on screen
+    at = datetime(2025, 1, 2, 14, 5, tzinfo=UTC)
+    p.db.record_notification(p.doc2, st.study_id, "tamponade physiology", "Dr. Ward", at, shown.version)
+    with pytest.raises(ConflictError) as err:  # the report now states a notification not seen
+        p.db.sign(p.doc, shown.id, shown.version)
+    assert "communicated to Dr. Ward" in err.value.current_text and err.value.updated_by == p.doc2.name
+    with pytest.raises(ConflictError):
+        p.db.record_notification(p.doc, st.study_id, "tamponade physiology", "Dr. Lee", at, shown.version)
+    signed = p.db.sign(p.doc, shown.id, err.value.current_version)
+    p.db.add_addendum(p.doc2, signed.id, "Their addendum.", signed.version)
+    with pytest.raises(ConflictError) as err:
+        p.db.add_addendum(p.doc, signed.id, "Mine.", signed.version)
+    assert "Their addendum." in err.value.current_text
+    assert "Mine." not in p.db.final_report(p.doc, st.study_id)
+
+
+# ---------------------------------------------------------------- what a signed report issues
+
+
+def _signed_tamponade(p):
+    st = study(p.tag)
+    p.db.create_study(p.doc, st)
+    d = p.db.save_draft(p.doc, st.study_id, "1. Tamponade physiology.", MODEL, None, "h",
+                        check(st.study_id, facts=[Fact(concept="tamponade", polarity="present")]))
+    rep = p.db.approve(p.doc, d.id, d.version)
+    p.db.record_notification(p.doc, st.study_id, "tamponade physiology", "Dr. Ward",
+                             datetime(2025, 1, 2, 14, 5, tzinfo=UTC), rep.version)
+    return st, p.db.sign(p.doc, rep.id, rep.version + 1)
+
+
+def test_notifications_are_validated(people):
+    p = people
+    st = study(p.tag)
+    p.db.create_study(p.doc, st)
+    now = datetime.now(UTC)
+    with pytest.raises(InvalidTransition, match="pending"):
+        p.db.record_notification(p.doc, st.study_id, "tamponade physiology", "Dr. Ward", now, 1)
+    d = p.db.save_draft(p.doc, st.study_id, "1. Tamponade physiology.", MODEL, None, "h",
+                        check(st.study_id, facts=[Fact(concept="tamponade", polarity="present")]))
+    v = p.db.worklist_item(p.doc, st.study_id).version
+    cases = [("free text of anything", "Dr. Ward", now, "not a critical finding"),
+             ("tamponade physiology", "Dr. Ward", datetime(1900, 1, 1, tzinfo=UTC), "before the study"),
+             ("tamponade physiology", "Dr. Ward", now + timedelta(minutes=5), "future"),
+             ("tamponade physiology", "x" * 300, now, "256 characters"),
+             ("tamponade physiology", "  ", now, "who was notified")]
+    for finding, whom, at, message in cases:
+        with pytest.raises(ValueError, match=message):
+            p.db.record_notification(p.doc, st.study_id, finding, whom, at, v)
+    assert p.db.pending_notifications(p.doc, st.study_id) == ["tamponade physiology"]
+    assert d.version == 1
+
+
+def test_a_signed_report_changes_only_by_addenda(people):
+    p = people
+    st, signed = _signed_tamponade(p)
+    issued = p.db.final_report(p.doc, st.study_id)
+    assert p.db.verify_signature(p.doc, st.study_id)
+    late = datetime.now(UTC) - timedelta(minutes=1)
+    p.db.record_notification(p.doc, st.study_id, "Tamponade physiology", "Dr. Late (ICU)", late,
+                             signed.version)
+    after = p.db.final_report(p.doc, st.study_id)
+    assert after.startswith(issued)  # the signed text is untouched; the late call is an addendum
+    assert "communicated to Dr. Late (ICU)" in after.split("ADDENDUM", 1)[1]
+    assert p.db.verify_signature(p.doc, st.study_id)
+    changes = [a.action for a in p.db.audit_log(p.admin, st.study_id)
+               if not a.action.endswith((".read", ".verify"))]
+    assert changes[-3:] == ["report.sign", "report.addendum", "notification.record"]
+
+
+def test_the_signature_covers_everything_the_report_issues(people):
+    import hashlib
+
+    p = people
+    st, signed = _signed_tamponade(p)
+    assert p.db.verify_signature(p.doc, st.study_id)
+    with p.db.engine.begin() as conn:  # someone edits the notification under the signature
+        conn.execute(text("UPDATE notifications SET notified = 'Nobody' WHERE finding = :f"),
+                     {"f": "tamponade physiology"})
+    assert not p.db.verify_signature(p.doc, st.study_id)
+    # A signature made before hash version 2 covered the impression alone and still verifies.
+    with p.db.engine.begin() as conn:
+        conn.execute(text("UPDATE signatures SET hash_version = 1, text_sha256 = :h WHERE report_id = :r"),
+                     {"h": hashlib.sha256(b"1. Tamponade physiology.").hexdigest(), "r": signed.id})
+    assert p.db.verify_signature(p.doc, st.study_id)
+    with p.db.engine.begin() as conn:
+        conn.execute(text("UPDATE reports SET final_text = 'changed' WHERE id = :r"), {"r": signed.id})
+    assert not p.db.verify_signature(p.doc, st.study_id)
+
+
+def test_regenerating_a_draft_replaced_since_is_refused(people):
+    p = people
+    st, d = drafted(p)
+    theirs = p.db.save_draft(p.doc2, st.study_id, "1. Theirs.", MODEL, None, "h", None,
+                             expected_version=d.version, replaces=d.id)
+    assert theirs.version == d.version  # only the draft id tells the two apart
+    with pytest.raises(ConflictError) as err:
+        p.db.save_draft(p.doc, st.study_id, "1. Mine.", MODEL, None, "h", None,
+                        expected_version=d.version, replaces=d.id)
+    assert err.value.current_text == "1. Theirs." and err.value.updated_by == p.doc2.name
+    assert p.db.current_draft(p.doc, st.study_id).text == "1. Theirs."
