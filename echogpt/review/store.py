@@ -232,6 +232,19 @@ class Store(Database):
 
     # ------------------------------------------------------------ drafts
 
+    def _move_draft(self, s: Session, d: DraftRow, expected_version: int, refusal: str,
+                    **values: object) -> None:
+        """Move draft ``d`` on from the version the user was shown, setting ``values``; a draft that
+        changed since is refused with its current text (``refusal`` names ``{other}`` and ``{version}``).
+        """
+        res = s.execute(update(DraftRow).where(DraftRow.id == d.id, DraftRow.version == expected_version,
+                                               DraftRow.superseded.is_(False))
+                        .values(version=DraftRow.version + 1, **values))
+        if res.rowcount != 1:
+            s.refresh(d)
+            other = self.user_name(s, d.updated_by)
+            raise ConflictError(refusal.format(other=other, version=d.version), d.version, d.text, other)
+
     def save_draft(self, user: User, study_id: str, text: str, model: str, adapter: str | None,
                    prompt_hash: str | None, check: CheckResult | None,
                    expected_version: int | None = None, replaces: int | None = None) -> DraftView:
@@ -265,14 +278,8 @@ class Store(Database):
                     raise ConflictError(f"{other} drafted this study again after you opened it; it was "
                                         "not regenerated",
                                         old.version, old.text, other)
-                res = s.execute(update(DraftRow).where(DraftRow.id == old.id,
-                                                       DraftRow.version == expected_version)
-                                .values(superseded=True, version=DraftRow.version + 1))
-                if res.rowcount != 1:
-                    s.refresh(old)
-                    other = self.user_name(s, old.updated_by)
-                    raise ConflictError(f"{other} changed this draft (version {old.version}) after you "
-                                        "opened it; it was not regenerated", old.version, old.text, other)
+                self._move_draft(s, old, expected_version, "{other} changed this draft (version {version}) "
+                                 "after you opened it; it was not regenerated", superseded=True)
             d = DraftRow(study_pk=study.id, model_text=text, text=text, model=model, adapter=adapter,
                          prompt_hash=prompt_hash, check_json=dump_check(check), created_by=me.id,
                          updated_by=me.id)
@@ -321,16 +328,9 @@ class Store(Database):
                 raise ConflictError("this draft was replaced by a regenerated one", d.version,
                                     d.text, self.user_name(s, d.updated_by))
             before = d.text
-            res = s.execute(update(DraftRow).where(DraftRow.id == d.id,
-                                                   DraftRow.version == expected_version,
-                                                   DraftRow.superseded.is_(False))
-                            .values(text=text, check_json=dump_check(check), version=DraftRow.version + 1,
-                                    updated_by=me.id, updated_at=utcnow()))
-            if res.rowcount != 1:
-                s.refresh(d)
-                other = self.user_name(s, d.updated_by)
-                raise ConflictError(f"{other} saved this draft first (version {d.version}); "
-                                    "review their text and edit again", d.version, d.text, other)
+            self._move_draft(s, d, expected_version, "{other} saved this draft first (version {version}); "
+                             "review their text and edit again", text=text, check_json=dump_check(check),
+                             updated_by=me.id, updated_at=utcnow())
             s.refresh(d)
             self.audit(s, me, "draft.edit", study_id=study.study_id, entity="draft", entity_id=d.id,
                        edit=review.edit_entry(before, text))
@@ -361,15 +361,8 @@ class Store(Database):
                 flags = review.approval_flags(load_check(d.check_json))
                 if flags and not confirm:
                     raise review.ConfirmationRequired(flags)
-            res = s.execute(update(DraftRow).where(DraftRow.id == d.id,
-                                                   DraftRow.version == expected_version,
-                                                   DraftRow.superseded.is_(False))
-                            .values(version=DraftRow.version + 1))
-            if res.rowcount != 1:
-                s.refresh(d)
-                other = self.user_name(s, d.updated_by)
-                raise ConflictError(f"{other} changed this draft (version {d.version}) after you "
-                                    "opened it", d.version, d.text, other)
+            self._move_draft(s, d, expected_version, "{other} changed this draft (version {version}) after "
+                             "you opened it")
             s.refresh(d)
             self.set_status(s, study, Status.approved)
             seconds = (utcnow() - d.created_at).total_seconds()
@@ -405,15 +398,8 @@ class Store(Database):
             d, study = self.draft_rows(s, draft_id)
             nxt = review.transition(me, study.status, Action.reject)
             # Bumping the version makes a concurrent edit of this draft fail instead of landing.
-            res = s.execute(update(DraftRow).where(DraftRow.id == d.id,
-                                                   DraftRow.version == expected_version,
-                                                   DraftRow.superseded.is_(False))
-                            .values(superseded=True, version=DraftRow.version + 1))
-            if res.rowcount != 1:
-                s.refresh(d)
-                other = self.user_name(s, d.updated_by)
-                raise ConflictError(f"{other} changed this draft (version {d.version}) after you "
-                                    "opened it", d.version, d.text, other)
+            self._move_draft(s, d, expected_version, "{other} changed this draft (version {version}) after "
+                             "you opened it", superseded=True)
             seconds = (utcnow() - d.created_at).total_seconds()
             s.add(ReviewRow(draft_id=d.id, decision="rejected", reason=reason.strip(),
                             reviewer=me.id, seconds_to_decision=seconds))
