@@ -115,6 +115,7 @@ def test_sign_in_generate_edit_approve_sign(copilot, served_app, tmp_path):
             expect(page.get_by_text("Report signed and locked.")).to_be_visible()
             expect(page.locator(".st-key-addendum_text textarea")).to_be_visible()
             expect(page.locator(".st-key-edit_text")).to_have_count(0)
+            expect(page.locator(".st-key-sign")).to_have_count(0)  # a signed report offers no signing
             page.screenshot(path=str(shots / "signed_report.png"), full_page=True)
         finally:
             browser.close()
