@@ -17,7 +17,8 @@ from echogpt.review.store import Store
 def register_trained(out: str | Path, parent: str | Path | None = None,
                      metrics: dict[str, Any] | None = None, url: str | None = None) -> AdapterVersion:
     """Register a freshly trained adapter folder (its ``echogpt_adapter.json`` gives the method and
-    base) in the configured database, as the command line's admin; for ``echogpt train``.
+    base) in the configured database, as the command line's admin; for ``echogpt train``. The
+    version is named after the folder, so the copilot's list and the disk agree.
 
     Args:
         out: The adapter folder.
@@ -38,10 +39,21 @@ def register_trained(out: str | Path, parent: str | Path | None = None,
         if parent is not None:
             parent_name = next((v.name for v in db.list_adapters(user)
                                 if Path(v.path).resolve() == Path(parent).resolve()), None)
-        return db.register_adapter(user, Path(out).resolve(), meta.method, parent=parent_name,
+        name = _free_name(Path(out).name, {v.name for v in db.list_adapters(user)})
+        return db.register_adapter(user, Path(out).resolve(), meta.method, name=name, parent=parent_name,
                                    base_model=meta.base_model, metrics=metrics)
     finally:
         db.dispose()
+
+
+def _free_name(folder: str, taken: set[str]) -> str:
+    """The version's name: its folder's name (``runs/dpo-1`` is ``dpo-1``), with ``-2``, ``-3`` ...
+    added when another version already has it."""
+    name, n = folder, 1
+    while name in taken:
+        n += 1
+        name = f"{folder}-{n}"
+    return name
 
 
 def active_adapter_path(url: str | None = None) -> str | None:

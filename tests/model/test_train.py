@@ -208,7 +208,13 @@ def test_train_cli_registers_the_adapter_as_a_new_version(tiny, data, tmp_path):
     assert [Path(v.path).resolve() for v in versions] == [out.resolve()]
     assert versions[0].method == "sft" and versions[0].metrics["steps"] == 2 and not versions[0].active
     assert versions[0].parent is None  # a plain `train` starts a new LoRA
-    assert f"registered as adapter version {versions[0].name} (sft)" in res.output
+    assert versions[0].name == "run"  # named after its folder, so the list and the disk agree
+    assert "registered as adapter version run (sft)" in res.output
+    again = CliRunner().invoke(app, ["train", "--config", "tiny-test", "--out", str(out),
+                                     "--set", f"base_model={tiny}", "--set", f"train_file={data[0]}",
+                                     "--set", "val_file=null", "--set", "max_steps=2"])
+    assert again.exit_code == 0, again.output
+    assert "registered as adapter version run-2 (sft)" in again.output  # the folder's name was taken
 
 
 def test_train_cli_without_a_database_still_trains_and_says_so(tiny, data, tmp_path, monkeypatch):
