@@ -69,7 +69,7 @@ def study_sections(study: Study) -> list[tuple[str, list[str]]]:
         sections.append(("Structured findings", render_findings(study.findings)))
     if study.prior is not None and study.prior.impression:
         sections.append(("Prior impression", [study.prior.impression]))
-    sections.append(("Findings", [study.findings_text]))
+    sections.append(("Findings", study.findings_text.splitlines()))  # the report's own line breaks
     return [(title, lines) for title, lines in sections if lines]
 
 

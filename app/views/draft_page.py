@@ -85,6 +85,10 @@ with right:
     if critical:
         st.error("Critical findings missing from the impression:\n\n"
                  + "\n".join(f"- {inert(line)}" for line in critical), icon=":material/warning:")
+    high = omission_lines(draft.check, "high")
+    if high:
+        st.warning("Important findings missing from the impression:\n\n"
+                   + "\n".join(f"- {inert(line)}" for line in high), icon=":material/warning:")
     st.markdown(highlight_impression(draft.text, draft.check), unsafe_allow_html=True)
     st.markdown(legend_html(), unsafe_allow_html=True)
     st.caption(f"Draft by {inert(draft.model)}"

@@ -114,14 +114,16 @@ def transition(user: Actor, status: Status | str, action: Action | str) -> Statu
 def approval_flags(check: CheckResult | None) -> list[str]:
     """Why approving this draft needs explicit confirmation (empty: no confirmation needed).
 
-    Contradicted statements and critical omissions need it; unsupported statements are shown
-    to the reviewer but do not block.
+    Contradicted and unsupported statements, and critical and high-severity omissions (severe
+    aortic stenosis left out is "high"), need it; statements the checker could not judge
+    (``not_checked``) and moderate omissions are shown but do not ask.
     """
     if check is None:
         return ["the draft has not been checked"]
-    flags = [f"contradicted: {s.text}" for s in check.statements if s.verdict == "contradicted"]
-    flags += [f"omitted critical finding: {o.finding}" for o in check.omissions
-              if o.severity == "critical"]
+    flags = [f"{s.verdict}: {s.text}" for s in check.statements
+             if s.verdict in ("contradicted", "unsupported")]
+    flags += [f"omitted {o.severity} finding: {o.finding}" for o in check.omissions
+              if o.severity in ("critical", "high")]
     return flags
 
 

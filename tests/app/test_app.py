@@ -241,6 +241,23 @@ def test_omitted_critical_finding_shows_a_banner(copilot):
     assert banner and "tamponade physiology" in banner[0]
 
 
+def test_omitted_high_severity_finding_shows_a_warning_and_approval_asks(copilot):
+    at = _edit(_generated(copilot, copilot.doc, "S-TAMPONADE"), "1. Normal LV function.")
+    assert any("large pericardial effusion" in w.value for w in at.warning), texts(at)
+    from echogpt.review.workflow import approval_flags
+
+    draft = copilot.db.current_draft(copilot.doc, "S-TAMPONADE")
+    assert "omitted high finding: large pericardial effusion" in approval_flags(draft.check)
+
+
+def test_findings_keep_their_line_breaks():
+    from app import drafting
+    from echogpt.schemas import Study
+
+    study = Study(study_id="S", findings_text="LV: normal size.\nMV: mild MR.")
+    assert dict(drafting.study_sections(study))["Findings"] == ["LV: normal size.", "MV: mild MR."]
+
+
 def test_second_reviewer_gets_a_conflict_with_the_other_text(copilot):
     first = _generated(copilot, copilot.doc, "S-NORMAL")
     second = _open(new_app(copilot.doc2).run(), "S-NORMAL")

@@ -87,11 +87,14 @@ def _check(verdicts=("supported",), omissions=(), facts=()):
 
 
 def test_approval_flags():
-    assert review.approval_flags(_check(("supported", "unsupported", "not_factual"))) == []
+    assert review.approval_flags(_check(("supported", "not_checked", "not_factual"))) == []
     assert review.approval_flags(_check(("supported", "contradicted"))) == ["contradicted: s1"]
+    assert review.approval_flags(_check(("supported", "unsupported"))) == ["unsupported: s1"]
     omitted = Omission(finding="large pericardial effusion", severity="critical", evidence="x")
     assert review.approval_flags(_check(omissions=[omitted])) == [
         "omitted critical finding: large pericardial effusion"]
+    high = Omission(finding="severe aortic stenosis", severity="high", evidence="x")
+    assert review.approval_flags(_check(omissions=[high])) == ["omitted high finding: severe aortic stenosis"]
     moderate = Omission(finding="moderate MR", severity="moderate", evidence="x")
     assert review.approval_flags(_check(omissions=[moderate])) == []
     assert review.approval_flags(None) == ["the draft has not been checked"]
