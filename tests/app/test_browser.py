@@ -32,9 +32,11 @@ def _chromium() -> str:
         pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install -y "
                     "chromium chromium-driver) to run the browser test")
     try:
-        import playwright.sync_api  # noqa: F401
+        from playwright.sync_api import expect
     except ImportError:
         pytest.skip("the playwright Python package is missing (pip install playwright)")
+    # a rerun on a busy 2-core runner can take longer than expect's default 5 s
+    expect.set_options(timeout=30_000)
     return CHROMIUM
 
 
