@@ -308,3 +308,39 @@ def rollback(db: Database, user: User, seen: str) -> AdapterVersion:
         db.audit(s, me, "adapter.rollback", entity="adapter", entity_id=previous.id,
                  detail=json.dumps({"version": previous.name, "previous": active.name}))
         return db.adapter_view(s, previous)
+
+
+# ---------------------------------------------------------------- the admin page's table
+
+
+def _cell(ev: Evaluation | None, key: str) -> str:
+    if ev is None:
+        return "not evaluated"
+    if ev.status != "done":
+        return ev.status
+    cell = ev.metrics.get(key) or {}
+    if cell.get("mean") is None:
+        return "n/a"
+    return f"{cell['mean']:.3f} [{cell['ci_low']:.3f}, {cell['ci_high']:.3f}]"
+
+
+def table(view: Comparison) -> list[dict[str, Any]]:
+    """One row per version for the admin page: each measure as ``mean [95 % CI]`` ("pending",
+    "failed" or "not evaluated" until its evaluation is done), n, and how it compares."""
+    out = []
+    for r in view.rows:
+        ev = r.evaluation
+        row: dict[str, Any] = {"version": r.version.name, "method": r.version.method,
+                               "parent": r.version.parent or "",
+                               "state": "active" if r.version.active else (ev.status if ev else "not evaluated")}
+        row |= {m.label: _cell(ev, key) for key, m in MEASURES.items()}
+        row["n"] = ev.n if ev is not None and ev.status == "done" else None
+        if r.version.active:
+            row["vs active"] = "(active)"
+        elif r.worse_on:
+            row["vs active"] = "worse: " + "; ".join(r.worse_on)
+        else:
+            row["vs active"] = "not worse" if ev and ev.status == "done" and view.active else "-"
+        row["created"] = r.version.created_at.strftime("%Y-%m-%d")
+        out.append(row)
+    return out

@@ -6,8 +6,8 @@ A draft counts in the week (ISO, starting Monday, UTC) of its review decision, a
 rejected; drafts replaced by a regeneration were never decided and do not count. Its version is
 the adapter it was drafted with (the version's name, its "name (method)" label or its folder);
 "base model" when none. Flags are those approval asks to confirm (``workflow.approval_flags``) on
-the model's own text; a critical omission is caught when the model's draft omitted a critical
-finding that the approved final no longer omits.
+the model's own text (drafts stored unchecked are left out of that mean); a critical omission is
+caught when the model's draft omitted a critical finding that the approved final no longer omits.
 
     rows = weekly(db, admin); text = to_csv(rows)
 """
@@ -84,8 +84,9 @@ def weekly(db: Database, user: User) -> list[WeekRow]:
         for review, draft, report in s.execute(q):
             day = review.at.date()
             original = draft.model_check_json or draft.check_json
+            checked = load_check(original)
             item = {"approved": review.decision == "approved" and report is not None,
-                    "flags": len(workflow.approval_flags(load_check(original)))}
+                    "flags": len(workflow.approval_flags(checked)) if checked else None}
             if item["approved"]:
                 item["unedited"] = report.final_text.strip() == draft.model_text.strip()
                 item["distance"] = workflow.word_edit_distance(draft.model_text, report.final_text)
@@ -103,7 +104,8 @@ def _row(version: str, week: date, items: list[dict]) -> WeekRow:
                    approved_unedited=sum(i.get("unedited", False) for i in items) / n if n else None,
                    edit_distance=(sum(i["distance"] for i in approved) / len(approved)
                                   if approved else None),
-                   flags_per_draft=sum(i["flags"] for i in items) / n if n else None,
+                   flags_per_draft=(sum(i["flags"] for i in checked) / len(checked)
+                                    if (checked := [i for i in items if i["flags"] is not None]) else None),
                    critical_caught=sum(i.get("caught", 0) for i in approved))
 
 
