@@ -330,9 +330,9 @@ def table(view: Comparison) -> list[dict[str, Any]]:
     out = []
     for r in view.rows:
         ev = r.evaluation
+        state = "active" if r.version.active else (ev.status if ev else "not evaluated")
         row: dict[str, Any] = {"version": r.version.name, "method": r.version.method,
-                               "parent": r.version.parent or "",
-                               "state": "active" if r.version.active else (ev.status if ev else "not evaluated")}
+                               "parent": r.version.parent or "", "state": state}
         row |= {m.label: _cell(ev, key) for key, m in MEASURES.items()}
         row["n"] = ev.n if ev is not None and ev.status == "done" else None
         if r.version.active:

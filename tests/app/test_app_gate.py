@@ -73,7 +73,8 @@ def test_a_worse_version_needs_a_typed_reason_and_the_reason_is_audited(copilot,
     assert not at.error, [e.value for e in at.error]
     assert copilot.db.active_adapter(copilot.boss).name == "worse"
     entry = [e for e in copilot.db.audit_log(copilot.boss) if e.action == "adapter.select"][-1]
-    assert entry.user == "boss" and json.loads(entry.detail)["reason"] == "shorter impressions wanted by the lab"
+    assert entry.user == "boss"
+    assert json.loads(entry.detail)["reason"] == "shorter impressions wanted by the lab"
 
 
 def test_a_comparison_that_changed_after_the_page_was_drawn_is_refused(copilot, tmp_path):
