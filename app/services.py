@@ -331,12 +331,15 @@ def monitoring_chart(rows: list[Any], measure: str) -> Any:
     from echogpt.review.monitoring import MEASURES
 
     data = pd.DataFrame([r.model_dump() for r in rows])
-    data["week"] = pd.to_datetime(data["week"])
+    data["week"] = [f"{w:%d %b %Y}" for w in data["week"]]  # one tick per week, oldest first
+    share = measure == "approved_unedited"
     return (alt.Chart(data).mark_line(point=alt.OverlayMarkDef(size=80))
-            .encode(x=alt.X("week:T", title="Week (review decision)", axis=alt.Axis(format="%d %b %Y")),
-                    y=alt.Y(f"{measure}:Q", title=MEASURES[measure]),
-                    color=alt.Color("version:N", title="Version"),
-                    tooltip=["version", alt.Tooltip("week:T", format="%d %b %Y"), "drafts", measure])
+            .encode(x=alt.X("week:O", title="Week of the review decision (from Monday)", sort=None,
+                            axis=alt.Axis(labelAngle=0)),
+                    y=alt.Y(f"{measure}:Q", title=MEASURES[measure],
+                            scale=alt.Scale(domain=[0, 1]) if share else alt.Scale(zero=True)),
+                    color=alt.Color("version:N", title="Version", scale=alt.Scale(scheme="category10")),
+                    tooltip=["version", "week", "drafts", measure])
             .properties(height=320))
 
 

@@ -41,7 +41,11 @@ if view.rows:
                                    | {state.ROLLBACK: view.rollback_seen})
     rows = {r.version.name: r for r in view.rows if not r.version.active}
     if rows:
-        chosen = st.selectbox("Version to make active", list(rows), key="admin_adapter_pick")
+        # a reason typed for one version never carries over to another, nor to a later activation
+        if st.session_state.pop("admin_adapter_reason_clear", False):
+            st.session_state.pop("admin_adapter_reason", None)
+        chosen = st.selectbox("Version to make active", list(rows), key="admin_adapter_pick",
+                              on_change=lambda: st.session_state.pop("admin_adapter_reason", None))
         row = rows[chosen]
         reason = None
         if row.needs_reason:
@@ -55,6 +59,7 @@ if view.rows:
                 st.error(inert(error))
             else:
                 state.flash("success", f"{chosen} is active; new drafts use it.")
+                st.session_state["admin_adapter_reason_clear"] = True
                 st.rerun()
         if (row.evaluation is None or row.evaluation.status == "failed") and right.button(
                 "Evaluate on the held-out set", key="admin_adapter_evaluate"):

@@ -185,8 +185,10 @@ def _needs_reason(row: AdapterRow, ev: Evaluation | None, worse: list[str]) -> l
     if row.active:
         return []
     if ev is None or ev.status != "done":
-        return [f"its evaluation is {ev.status if ev else 'missing'}: it has not been judged"]
-    return [f"worse than the active version on {w}" for w in worse]
+        why = {"pending": "its evaluation is still running", "failed": "its evaluation failed"}
+        return [(why.get(ev.status, f"its evaluation is {ev.status}") if ev else "it was never evaluated")
+                + ": it has not been judged"]
+    return ["worse than the active version on " + ", ".join(worse)] if worse else []
 
 
 def _row(s: Session, db: Database, row: AdapterRow, active: AdapterRow | None) -> VersionRow:
@@ -330,17 +332,19 @@ def table(view: Comparison) -> list[dict[str, Any]]:
     out = []
     for r in view.rows:
         ev = r.evaluation
-        state = "active" if r.version.active else (ev.status if ev else "not evaluated")
-        row: dict[str, Any] = {"version": r.version.name, "method": r.version.method,
-                               "parent": r.version.parent or "", "state": state}
+        if r.version.active:
+            versus = "active"
+        elif r.worse_on:  # the figures are in their own columns: name the measures only
+            versus = "worse: " + ", ".join(m.label for m in MEASURES.values()
+                                           if any(w.startswith(m.label + " ") for w in r.worse_on))
+        elif ev is None or ev.status != "done":
+            versus = ev.status if ev else "not evaluated"
+        else:
+            versus = "not worse" if view.active else "no active version"
+        row: dict[str, Any] = {"version": r.version.name, "vs active": versus}
         row |= {m.label: _cell(ev, key) for key, m in MEASURES.items()}
         row["n"] = ev.n if ev is not None and ev.status == "done" else None
-        if r.version.active:
-            row["vs active"] = "(active)"
-        elif r.worse_on:
-            row["vs active"] = "worse: " + "; ".join(r.worse_on)
-        else:
-            row["vs active"] = "not worse" if ev and ev.status == "done" and view.active else "-"
-        row["created"] = r.version.created_at.strftime("%Y-%m-%d")
+        row |= {"method": r.version.method, "parent": r.version.parent or "",
+                "created": r.version.created_at.strftime("%Y-%m-%d")}
         out.append(row)
     return out

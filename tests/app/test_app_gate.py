@@ -50,10 +50,10 @@ def test_versions_are_shown_beside_the_active_one_with_cis(copilot, tmp_path):
     at = new_app(copilot.boss).run()
     assert not at.exception, at.exception
     rows = _table(at)
-    assert rows["live"]["state"] == "active" and rows["live"]["fact-F1"] == "0.800 [0.750, 0.850]"
+    assert rows["live"]["vs active"] == "active" and rows["live"]["fact-F1"] == "0.800 [0.750, 0.850]"
     assert rows["worse"]["fact-F1"] == "0.600 [0.550, 0.650]" and rows["worse"]["n"] == 40
-    assert rows["worse"]["vs active"] == "worse: fact-F1 0.600 < 0.800; critical omissions 0.100 > 0.000"
-    assert rows["pending"]["fact-F1"] == "pending" and rows["pending"]["state"] == "pending"
+    assert rows["worse"]["vs active"] == "worse: fact-F1, critical omissions"
+    assert rows["pending"]["fact-F1"] == "pending" and rows["pending"]["vs active"] == "pending"
     assert rows["failed"]["ROUGE-L"] == "failed"
     for label in ("hallucinated statements", "critical omissions", "high omissions", "ROUGE-L",
                   "stop rate"):
@@ -122,3 +122,15 @@ def test_monitoring_plot_and_csv_come_from_the_review_records(copilot, tmp_path)
     assert float(rows[0]["approved_unedited"]) == 0.5 and float(rows[0]["edit_distance"]) == 4.0
     at.selectbox(key="admin_monitor_measure").select("edit_distance").run()
     assert not at.exception, at.exception
+
+
+def test_a_reason_typed_for_one_version_is_not_kept_for_another(copilot, tmp_path):
+    versions(copilot, tmp_path)
+    at = new_app(copilot.boss).run()
+    at.selectbox(key="admin_adapter_pick").select("worse").run()
+    at.text_input(key="admin_adapter_reason").input("fine for worse").run()
+    at.selectbox(key="admin_adapter_pick").select("pending").run()
+    assert at.text_input(key="admin_adapter_reason").value == ""
+    at.button(key="admin_adapter_activate").click().run()
+    assert any("needs a typed reason" in e.value for e in at.error)
+    assert copilot.db.active_adapter(copilot.boss).name == "live"

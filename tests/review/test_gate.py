@@ -89,7 +89,8 @@ def test_a_worse_version_needs_a_typed_reason_which_is_audited(people):
     for reason in (None, "   "):
         with pytest.raises(gate.ReasonRequired) as refused:
             gate.activate(p.db, p.admin, bad, shown.seen, reason=reason)
-        assert "worse than the active version on fact-F1 0.600 < 0.800" in refused.value.reasons
+        assert refused.value.reasons == ["worse than the active version on fact-F1 0.600 < 0.800, "
+                                         "critical omissions 0.250 > 0.000"]
     assert p.db.active_adapter(p.admin).name == good
     gate.activate(p.db, p.admin, bad, shown.seen, reason="  the lab asked for shorter impressions ")
     assert p.db.active_adapter(p.admin).name == bad
@@ -105,7 +106,7 @@ def test_an_unjudged_version_needs_a_reason_too(people):
     j1, j2, _ = job_ids(p)
     evaluated(p, a, j1, figures(0.8))
     gate.record_evaluation(p.db, p.admin, b, j2, "held-out.jsonl", 4)
-    assert row(p, b).needs_reason == ["its evaluation is pending: it has not been judged"]
+    assert row(p, b).needs_reason == ["its evaluation is still running: it has not been judged"]
     with pytest.raises(gate.ReasonRequired):
         gate.activate(p.db, p.admin, b, row(p, b).seen)
     with pytest.raises(PermissionDenied):
