@@ -121,7 +121,10 @@ def score(studies: list[Study], predictions: list[Prediction], n_boot: int = 100
 
 def finish_evaluation(db: Database, job_id: int, job_status: str, job_error: str | None = None) -> None:
     """Score an ended job's drafts and store them with the version it evaluates (no-op for a job
-    that evaluates none); a failed job or scoring error marks the evaluation failed."""
+    that evaluates none, or whose evaluation is already stored); a failed job or scoring error
+    marks the evaluation failed."""
+    if not gate.awaits_scores(db, job_id):
+        return
     metrics, error = None, job_error
     if job_status == "done":
         try:

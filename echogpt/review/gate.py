@@ -140,16 +140,23 @@ def finish_evaluation(db: Database, job_id: int, metrics: dict[str, dict[str, An
                       error: str | None = None) -> tuple[str, Evaluation] | None:
     """Store the figures (or the failure) of the evaluation batch job ``job_id`` drafted; the
     worker's side, like ``batch.jobs.end_job``. Returns (version name, evaluation), or None when
-    the job evaluates no version (a plain batch job, or a superseded evaluation)."""
+    the job evaluates no pending evaluation (a plain batch job, a superseded or finished one)."""
     with db.transaction() as s:
         row = s.scalars(select(AdapterEvaluationRow).where(
-            AdapterEvaluationRow.job_id == job_id)).one_or_none()
-        if row is None:
+            AdapterEvaluationRow.job_id == job_id).with_for_update()).one_or_none()
+        if row is None or row.status != "pending":
             return None
         row.status = "done" if metrics is not None and error is None else "failed"
         row.metrics_json = json.dumps(metrics) if metrics is not None else None
         row.error, row.finished_at, row.revision = error, utcnow(), row.revision + 1
         return s.get(AdapterRow, row.adapter_id).name, _evaluation(row)
+
+
+def awaits_scores(db: Database, job_id: int) -> bool:
+    """True when batch job ``job_id`` drafts an evaluation that is still pending (the worker's side)."""
+    with db.transaction() as s:
+        return s.scalar(select(AdapterEvaluationRow.id).where(
+            AdapterEvaluationRow.job_id == job_id, AdapterEvaluationRow.status == "pending")) is not None
 
 
 def evaluation_of(db: Database, user: User, name: str) -> Evaluation | None:

@@ -134,3 +134,21 @@ def test_a_reason_typed_for_one_version_is_not_kept_for_another(copilot, tmp_pat
     at.button(key="admin_adapter_activate").click().run()
     assert any("needs a typed reason" in e.value for e in at.error)
     assert copilot.db.active_adapter(copilot.boss).name == "live"
+
+
+def test_evaluate_starts_a_gate_job_for_an_unjudged_version(copilot, tmp_path, monkeypatch):
+    from echogpt.batch import worker
+
+    started: list[int] = []
+    monkeypatch.setattr(worker, "start_worker", lambda _db, _user, job: started.append(job))
+    monkeypatch.setenv("ECHOGPT_GATE_N", "2")
+    versions(copilot, tmp_path)
+    at = new_app(copilot.boss).run()
+    at.selectbox(key="admin_adapter_pick").select("failed").run()
+    at.button(key="admin_adapter_evaluate").click().run()
+    assert not at.error, [e.value for e in at.error]
+    ev = gate.evaluation_of(copilot.db, copilot.boss, "failed")
+    assert (ev.status, ev.n, ev.job_id) == ("pending", 2, started[0])
+    assert _table(at)["failed"]["fact-F1"] == "pending"
+    at.selectbox(key="admin_adapter_pick").select("pending").run()
+    assert all(b.key != "admin_adapter_evaluate" for b in at.button)  # running: no second start

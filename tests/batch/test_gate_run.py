@@ -131,3 +131,23 @@ def test_the_tiny_model_drafts_a_gate_run_end_to_end(tmp_path, tmp_path_factory,
     assert done.status == "done", done.error
     assert {k: v["n"] for k, v in done.metrics.items()} == dict.fromkeys(gate.MEASURES, 2)
     assert 0.0 <= done.metrics["stopped"]["mean"] <= 1.0  # an untrained LoRA: any value
+
+
+def test_a_finished_gate_job_left_unscored_is_scored_by_a_rerun_once(people, tmp_path, monkeypatch):
+    """A worker killed between finishing the job and storing the figures: rerunning the worker
+    scores it; a further rerun changes nothing."""
+    p = people
+    version = p.db.register_adapter(p.admin, _adapter_folder(tmp_path / "b"), "sft", name=f"b-{p.tag}").name
+    monkeypatch.setenv("ECHOGPT_GATE_STUDIES", str(write_studies(tmp_path / "lab.jsonl", 2, "lab")))
+    monkeypatch.setattr(batch_worker, "_drafter", _echo_drafter())
+    job_id = batch_gate.queue_evaluation(p.db, p.admin, version)
+    real = batch_gate.finish_evaluation
+    monkeypatch.setattr(batch_gate, "finish_evaluation", lambda *a, **k: None)  # "killed" there
+    batch_worker.run_worker(job_id, p.db.url)
+    assert gate.evaluation_of(p.db, p.admin, version).status == "pending"
+    monkeypatch.setattr(batch_gate, "finish_evaluation", real)
+    assert batch_worker.run_worker(job_id, p.db.url).status == "done"
+    done = gate.evaluation_of(p.db, p.admin, version)
+    assert done.status == "done" and done.metrics["fact_f1"]["n"] == 2
+    batch_worker.run_worker(job_id, p.db.url)
+    assert gate.evaluation_of(p.db, p.admin, version).revision == done.revision
