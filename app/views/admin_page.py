@@ -42,10 +42,11 @@ if view.rows:
     rows = {r.version.name: r for r in view.rows if not r.version.active}
     if rows:
         # a reason typed for one version never carries over to another, nor to a later activation
+        # (set, not deleted: only a value set here reaches the browser's copy of the field)
         if st.session_state.pop("admin_adapter_reason_clear", False):
-            st.session_state.pop("admin_adapter_reason", None)
+            st.session_state["admin_adapter_reason"] = ""
         chosen = st.selectbox("Version to make active", list(rows), key="admin_adapter_pick",
-                              on_change=lambda: st.session_state.pop("admin_adapter_reason", None))
+                              on_change=lambda: st.session_state.update(admin_adapter_reason=""))
         row = rows[chosen]
         reason = None
         if row.needs_reason:
@@ -75,6 +76,7 @@ if view.rows:
             st.error(inert(error))
         else:
             state.flash("success", f"Rolled back: {view.previous} is active again.")
+            st.session_state["admin_adapter_reason_clear"] = True
             st.rerun()
 else:
     st.info("No adapter registered: drafts come from the base model alone.")

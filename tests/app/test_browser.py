@@ -330,6 +330,15 @@ def _seed_gate(copilot, tmp_path) -> None:
             review.at = review.at - timedelta(days=7 * weeks_ago)
 
 
+def _settled(page) -> None:
+    """Wait until the script run has finished (Streamlit shows a Stop button while it runs), so
+    a screenshot shows no element left over from the previous run."""
+    from playwright.sync_api import expect
+
+    expect(page.get_by_role("button", name="Stop")).to_have_count(0)
+    page.wait_for_timeout(500)
+
+
 def test_version_gate_asks_for_a_reason_then_rolls_back(copilot, served_app, tmp_path):
     """The admin picks a version worse than the active one: Make active is refused until a reason
     is typed; the reason is audited; one click rolls back. Screenshots of the comparison and the
@@ -350,6 +359,7 @@ def test_version_gate_asks_for_a_reason_then_rolls_back(copilot, served_app, tmp
             expect(page.get_by_role("heading", name="Admin")).to_be_visible()
             table = page.get_by_test_id("stDataFrame").nth(1)  # after the users table
             expect(table).to_be_visible()
+            _settled(page)
             table.scroll_into_view_if_needed()
             page.wait_for_timeout(1500)  # the data grid draws on a canvas after it appears
             table.screenshot(path=str(shots / "admin_comparison_table.png"))
@@ -366,6 +376,8 @@ def test_version_gate_asks_for_a_reason_then_rolls_back(copilot, served_app, tmp
             expect(page.get_by_text("Making worse active needs a reason")).to_be_visible()
             page.locator(".st-key-admin_adapter_activate button").click()
             expect(page.get_by_text("activation needs a typed reason")).to_be_visible()
+            _settled(page)
+            expect(page.locator(".st-key-admin_adapter_evaluate")).to_have_count(0)  # it was judged
             page.screenshot(path=str(shots / "admin_gate_confirmation.png"), full_page=True)
             reason = page.locator(".st-key-admin_adapter_reason input")
             reason.fill("DPO round asked for by the lab; watching monitoring")
@@ -376,6 +388,8 @@ def test_version_gate_asks_for_a_reason_then_rolls_back(copilot, served_app, tmp
             expect(rollback).to_have_text("Roll back to live")
             rollback.click()
             expect(page.get_by_text("Rolled back: live is active again.")).to_be_visible()
+            _settled(page)
+            expect(page.locator(".st-key-admin_adapter_reason input")).to_have_value("")  # not reused
             page.screenshot(path=str(shots / "admin_page.png"), full_page=True)
         finally:
             browser.close()
