@@ -104,6 +104,8 @@ def run_worker(job_id: int, url: str | None = None, *, chunk: int = CHUNK,
         taken, released = jobs.take_lease(db, job_id, token)
         if not taken:
             status = jobs.job_status(db, job_id)
+            if status == "done":  # a worker that died after finishing left its gate unscored
+                gate.finish_evaluation(db, job_id, status)
             return WorkerSummary(job_id=job_id, drafted=0, failed=0, released=0,
                                  status="busy" if status != "done" else "done")
         try:
