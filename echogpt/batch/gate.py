@@ -151,15 +151,16 @@ def finish_evaluation(db: Database, job_id: int, job_status: str, job_error: str
 def _write_card(folder: str, evaluation: gate.Evaluation | None, note: str | None) -> None:
     """Rewrite the adapter's model card with its gate figures (or a note); a folder that is not
     an ``echogpt train`` adapter keeps its card."""
+    from echogpt.evaluation.metrics import COLUMNS
     from echogpt.model.cards import write_model_card
 
     figures = None
     if evaluation is not None:
-        figures = {"held-out set": f"{evaluation.eval_set}, n={evaluation.n}"}
-        for key, m in gate.MEASURES.items():
+        figures = {"Held-out set (version gate)": f"{evaluation.eval_set}, n={evaluation.n}"}
+        for key in gate.MEASURES:
             cell = evaluation.metrics.get(key)
             if cell and cell.get("mean") is not None:
-                figures[m.label] = (f"{cell['mean']:.3f} (95% CI {cell['ci_low']:.3f}-"
+                figures[COLUMNS[key].label] = (f"{cell['mean']:.3f} (95% CI {cell['ci_low']:.3f}-"
                                     f"{cell['ci_high']:.3f}, n={cell['n']})")
     try:
         write_model_card(folder, figures, note=note)

@@ -61,8 +61,10 @@ def test_a_version_gate_job_is_scored_and_stored_with_cis(people, tmp_path, monk
     assert done.metrics["rougeL"]["mean"] == pytest.approx(1.0)
     assert done.metrics["stopped"]["mean"] == pytest.approx(2 / 3)  # lab001 ran to the token limit
     card = (folder / "README.md").read_text()
-    assert "| fact-F1 | 1.000 (95% CI 1.000-1.000, n=3) |" in card, card
-    assert f"| held-out set | {tmp_path / 'lab.jsonl'}, n=3 |" in card and "pending" not in card
+    assert "| Clinical-fact F1 | 1.000 (95% CI 1.000-1.000, n=3) |" in card, card
+    assert "| Stopped on end-of-turn (share) | 0.667 (95% CI " in card
+    assert f"| Held-out set (version gate) | {tmp_path / 'lab.jsonl'}, n=3 |" in card
+    assert "pending" not in card
 
 
 def test_a_failed_gate_job_marks_the_evaluation_failed(people, tmp_path, monkeypatch):
