@@ -109,7 +109,7 @@ def describe(exc: Exception) -> str:
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     known = ("PermissionDenied", "NotFound", "ConflictError", "InvalidTransition", "ValueError",
              "ConfirmationRequired", "NotificationRequired", "AuthenticationError", "FileError",
-             "ModelError")
+             "ModelError", "StaleComparison", "ReasonRequired")
     return text if type(exc).__name__ in known else f"{type(exc).__name__}: {text}"
 
 
@@ -278,9 +278,69 @@ def adapter_rows(account: Any) -> list[dict[str, Any]]:
             for a in store().list_adapters(account)]
 
 
-def activate_adapter(account: Any, name: str) -> None:
-    """Make an adapter version the one new drafts use (admins only)."""
-    store().select_adapter(account, name)
+def version_comparison(account: Any) -> Any:
+    """Every adapter version beside the active one with its gate figures (``review.gate``)."""
+    from echogpt.review.gate import comparison
+
+    return comparison(store(), account)
+
+
+def activate_adapter(account: Any, name: str, seen: str, reason: str | None = None) -> None:
+    """Make an adapter version the one new drafts use, as the admin saw it compared (admins only;
+    a worse or unjudged version needs ``reason``; audited)."""
+    from echogpt.review.gate import activate
+
+    activate(store(), account, name, seen, reason)
+
+
+def rollback_adapter(account: Any, seen: str) -> Any:
+    """Make the previously active version active again (admins only; audited)."""
+    from echogpt.review.gate import rollback
+
+    return rollback(store(), account, seen)
+
+
+def evaluate_adapter(account: Any, name: str) -> int:
+    """Start a version's gate evaluation in the background worker; returns its batch job id."""
+    from echogpt.batch.worker import start_gate
+
+    return start_gate(store(), account, name)
+
+
+def monitoring_rows(account: Any) -> list[Any]:
+    """Per version and week: drafts approved unedited, edit distance, flags, critical omissions
+    caught (``review.monitoring``)."""
+    from echogpt.review.monitoring import weekly
+
+    return weekly(store(), account)
+
+
+def monitoring_csv(account: Any) -> str:
+    """The monitoring table as CSV, read from the database when the download is clicked."""
+    from echogpt.review.monitoring import to_csv
+
+    return to_csv(monitoring_rows(account))
+
+
+def monitoring_chart(rows: list[Any], measure: str) -> Any:
+    """An Altair line chart of one monitoring measure per version over the weeks (points too, so
+    a version seen in a single week still shows)."""
+    import altair as alt
+    import pandas as pd
+
+    from echogpt.review.monitoring import MEASURES
+
+    data = pd.DataFrame([r.model_dump() for r in rows])
+    data["week"] = [f"{w:%d %b %Y}" for w in data["week"]]  # one tick per week, oldest first
+    share = measure == "approved_unedited"
+    return (alt.Chart(data).mark_line(point=alt.OverlayMarkDef(size=80))
+            .encode(x=alt.X("week:O", title="Week of the review decision (from Monday)", sort=None,
+                            axis=alt.Axis(labelAngle=0)),
+                    y=alt.Y(f"{measure}:Q", title=MEASURES[measure],
+                            scale=alt.Scale(domain=[0, 1]) if share else alt.Scale(zero=True)),
+                    color=alt.Color("version:N", title="Version", scale=alt.Scale(scheme="category10")),
+                    tooltip=["version", "week", "drafts", measure])
+            .properties(height=320))
 
 
 def export_feedback(account: Any) -> Any:

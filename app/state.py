@@ -94,6 +94,18 @@ def shown_before(now: Shown) -> Shown:
     return before if before is not None and before.study_id == now.study_id else now
 
 
+def gate_shown_before(now: dict[str, str]) -> dict[str, str]:
+    """Record the comparison tokens this render of the admin page shows (version name ->
+    ``VersionRow.seen``, and ``ROLLBACK`` -> ``Comparison.rollback_seen``); return the previous
+    render's, which a click acts on (see :func:`shown_before`)."""
+    before = st.session_state.get("gate_shown")
+    st.session_state["gate_shown"] = now
+    return before if before is not None else now
+
+
+ROLLBACK = "\x00rollback"  # the key of the rollback token (no version name starts with NUL)
+
+
 def flash(kind: str, message: str) -> None:
     """Queue a message ("success" | "info" | "warning" | "error") for the next render."""
     st.session_state["flash"] = (kind, message)

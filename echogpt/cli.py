@@ -128,6 +128,27 @@ def _register_trained(result: Any) -> None:
     parent = f", continuing {version.parent}" if version.parent else ""
     typer.echo(f"registered as adapter version {version.name} ({version.method}{parent}); "
                "inactive until an admin selects it in the copilot")
+    _start_gate(version.name)
+
+
+def _start_gate(name: str) -> None:
+    """Evaluate a registered version on the held-out set in the background (the version gate)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from echogpt.batch.worker import start_gate
+    from echogpt.review.store import Store
+
+    db = Store()
+    try:
+        job = start_gate(db, db.cli_user(), name)
+    except (SQLAlchemyError, OSError, ValueError) as err:
+        typer.secho(f"warning: the version gate could not start: {str(err).splitlines()[0]} "
+                    "(an admin can start it on the admin page)", err=True, fg=typer.colors.YELLOW)
+        return
+    finally:
+        db.dispose()
+    typer.echo(f"version gate: {name} is being evaluated on the held-out set in the background "
+               f"(batch job {job}); its figures appear on the admin page when it finishes")
 
 
 @app.command("generate")

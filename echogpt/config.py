@@ -1,6 +1,7 @@
 """Settings from the environment (paths, database, base model) and the per-run configs.
 
-    settings = Settings()          # reads ECHOGPT_HOME, ECHOGPT_DATABASE_URL, ECHOGPT_BASE_MODEL
+    settings = Settings()          # reads ECHOGPT_HOME, ECHOGPT_DATABASE_URL, ECHOGPT_BASE_MODEL,
+                                   # ECHOGPT_GATE_STUDIES and ECHOGPT_GATE_N (the version gate)
     settings.database_url          # sqlite:///<home>/echogpt.sqlite unless overridden
 """
 
@@ -26,6 +27,11 @@ class Settings(BaseSettings):
     base_model: str = Field(EMBEDDED_MODEL, description="Base model: embedded default, hub id or path")
     engine: Literal["auto", "torch", "llama.cpp"] = Field(
         "auto", description="Drafting engine (auto: llama.cpp for the embedded model on a CPU if installed)")
+    gate_studies: Path | None = Field(
+        None, description="The lab's held-out studies (JSONL/CSV/Parquet with reference impressions) "
+        "every new adapter version is evaluated on; unset: the synthetic test split")
+    gate_n: int = Field(40, ge=1, le=5000,
+                        description="Studies of the held-out set a version gate evaluates (the first n)")
 
     @model_validator(mode="after")
     def _defaults(self) -> Settings:

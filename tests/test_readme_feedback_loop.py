@@ -82,6 +82,9 @@ def test_readme_feedback_loop_runs_verbatim(tmp_path, monkeypatch, tmp_path_fact
         db.sign(doc, report.id, report.version)
     db.dispose()
 
+    started: list[int] = []  # the version gate's workers, recorded instead of spawned
+    monkeypatch.setattr("echogpt.batch.worker.start_worker", lambda _db, _u, job: started.append(job))
+    monkeypatch.setenv("ECHOGPT_GATE_N", "2")
     runner = CliRunner()
     for argv in readme_commands():
         if argv[1] == "train":  # a step cap and a tiny base keep it short
@@ -102,3 +105,13 @@ def test_readme_feedback_loop_runs_verbatim(tmp_path, monkeypatch, tmp_path_fact
         assert "r=4, alpha=8" in card and "r=8" not in card, card
         assert f"`{start}`: LoRA shape, weights and prompt settings of a SFT adapter" in card
         assert "source: review" in card and "More Information Needed" not in card
+        assert "Evaluation pending (batch job" in card  # the version gate runs in the background
+    db = Store()
+    try:
+        from echogpt.review.gate import evaluation_of
+
+        gates = [evaluation_of(db, db.cli_user(), v.name) for v in (sft, dpo)]
+    finally:
+        db.dispose()
+    assert [(g.status, g.n) for g in gates] == [("pending", 2), ("pending", 2)]
+    assert sorted(started) == sorted(g.job_id for g in gates)

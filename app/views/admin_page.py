@@ -1,5 +1,6 @@
-"""Admin page: accounts, adapter versions (select the active one), feedback export, and clearing
-records held back for likely identifiers once their texts have been read."""
+"""Admin page: accounts, adapter versions beside the active one with their gate figures (make one
+active, with a reason when it is worse or unjudged; roll back), monitoring per version over time,
+feedback export, and clearing records held back for likely identifiers once their texts were read."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import streamlit as st
 
 from app import services, state
 from app.markup import inert
+from echogpt.review import gate, monitoring
 
 account = state.user()
 st.title("Admin")
@@ -28,23 +30,68 @@ with st.form("admin_add_user", clear_on_submit=True):
             st.rerun()
 
 st.subheader("Adapter versions")
-adapters = services.adapter_rows(account)
-if adapters:
-    st.dataframe(adapters, hide_index=True, key="admin_adapters")
-    names = [a["name"] for a in adapters]
-    active = next((a["name"] for a in adapters if a["active"]), None)
-    chosen = st.selectbox("Active adapter", names,
-                          index=names.index(active) if active in names else 0,
-                          key="admin_adapter_pick")
-    if st.button("Make active", key="admin_adapter_activate", disabled=chosen == active):
-        error = services.attempt(services.activate_adapter, account, chosen)
+view = services.version_comparison(account)
+if view.rows:
+    st.caption("Each version is evaluated on the held-out set when it is registered (means with 95 % "
+               "bootstrap CIs). A version is worse when any clinical mean is worse than the active "
+               "version's: lower fact-F1, or more hallucinated statements, critical or high omissions. "
+               "Making a worse or unjudged version active needs a reason, which is audited.")
+    st.dataframe(gate.table(view), hide_index=True, key="admin_adapters")
+    seen = state.gate_shown_before({r.version.name: r.seen for r in view.rows}
+                                   | {state.ROLLBACK: view.rollback_seen})
+    rows = {r.version.name: r for r in view.rows if not r.version.active}
+    if rows:
+        # a reason typed for one version never carries over to another, nor to a later activation
+        # (set, not deleted: only a value set here reaches the browser's copy of the field)
+        if st.session_state.pop("admin_adapter_reason_clear", False):
+            st.session_state["admin_adapter_reason"] = ""
+        chosen = st.selectbox("Version to make active", list(rows), key="admin_adapter_pick",
+                              on_change=lambda: st.session_state.update(admin_adapter_reason=""))
+        row = rows[chosen]
+        reason = None
+        if row.needs_reason:
+            st.warning(inert(f"Making {chosen} active needs a reason: " + "; ".join(row.needs_reason)))
+            reason = st.text_input("Reason (required; audited)", key="admin_adapter_reason")
+        left, right = st.columns(2)
+        if left.button("Make active", key="admin_adapter_activate"):
+            error = services.attempt(services.activate_adapter, account, chosen,
+                                     seen.get(chosen, row.seen), reason)
+            if error:
+                st.error(inert(error))
+            else:
+                state.flash("success", f"{chosen} is active; new drafts use it.")
+                st.session_state["admin_adapter_reason_clear"] = True
+                st.rerun()
+        if (row.evaluation is None or row.evaluation.status == "failed") and right.button(
+                "Evaluate on the held-out set", key="admin_adapter_evaluate"):
+            error = services.attempt(services.evaluate_adapter, account, chosen)
+            if error:
+                st.error(inert(error))
+            else:
+                state.flash("success", f"{chosen} is being evaluated in the background.")
+                st.rerun()
+    if view.previous and st.button(f"Roll back to {view.previous}", key="admin_adapter_rollback"):
+        error = services.attempt(services.rollback_adapter, account, seen.get(state.ROLLBACK, ""))
         if error:
             st.error(inert(error))
         else:
-            state.flash("success", "Active adapter changed; new drafts use it.")
+            state.flash("success", f"Rolled back: {view.previous} is active again.")
+            st.session_state["admin_adapter_reason_clear"] = True
             st.rerun()
 else:
     st.info("No adapter registered: drafts come from the base model alone.")
+
+st.subheader("Monitoring")
+weeks = services.monitoring_rows(account)
+if weeks:
+    measure = st.selectbox("Measure", list(monitoring.MEASURES), format_func=monitoring.MEASURES.get,
+                           key="admin_monitor_measure")
+    st.altair_chart(services.monitoring_chart(weeks, measure), width="stretch",
+                    key="admin_monitor_chart")
+    st.download_button("Download CSV", lambda: services.monitoring_csv(account),
+                       file_name="monitoring.csv", mime="text/csv", key="admin_monitor_csv")
+else:
+    st.info("No reviewed drafts yet: monitoring starts with the first approval or rejection.")
 
 st.subheader("Feedback export")
 st.caption("Approved finals become fine-tuning records; edited drafts become preference pairs. "

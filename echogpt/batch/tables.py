@@ -57,6 +57,7 @@ class BatchItemRow(Base):
     model: Mapped[str | None] = mapped_column(String(256))
     prompt_hash: Mapped[str | None] = mapped_column(String(64))
     seconds: Mapped[float | None] = mapped_column(Float)
+    stopped: Mapped[bool | None] = mapped_column(Boolean)  # ended on end-of-turn (model modes)
     error: Mapped[str | None] = mapped_column(Text)
     sent: Mapped[bool] = mapped_column(Boolean, default=False)  # stored as a worklist draft
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,7 +1,8 @@
 """The batch worker: takes a job's lease, claims pending studies a few at a time, drafts them
 (template or model), checks them and stores each outcome, all through ``batch.jobs``. Killed at
-any point, a rerun releases the dead worker's claims and goes on. Also starts workers in the
-background, for the page's uploads and its Resume button.
+any point, a rerun releases the dead worker's claims and goes on. A version gate's job is scored
+when it ends (``batch.gate``). Also starts workers in the background, for the page's uploads, its
+Resume button and the version gate.
 
     run_worker(job_id)                         # what ``echogpt batch-worker --job ID`` runs
     start_worker(db, user, job_id)             # the same in a background process
@@ -21,7 +22,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
-from echogpt.batch import jobs
+from echogpt.batch import gate, jobs
 from echogpt.batch.tables import BatchJobRow
 from echogpt.review.accounts import User
 from echogpt.review.database import Database
@@ -54,8 +55,8 @@ def _check_values(text: str, check: CheckResult | None) -> dict:
             "flagged": bool(check.flagged) if check is not None else False}
 
 
-Drafter = Callable[[list[Study]], list[tuple[str, str, str | None, float]]]
-"""studies -> [(impression, model identity, prompt hash, seconds)] in order."""
+Drafter = Callable[[list[Study]], list[tuple]]
+"""studies -> [(impression, model identity, prompt hash, seconds[, stopped])] in order."""
 
 
 def _drafter(job: BatchJobRow) -> Drafter:
@@ -74,7 +75,7 @@ def _drafter(job: BatchJobRow) -> Drafter:
     gen = load_generator(job.base_model, job.adapter)
 
     def draft(studies: list[Study]) -> list[tuple[str, str, str | None, float]]:
-        return [(p.impression, p.base_model or "", p.prompt_hash, p.seconds or 0.0)
+        return [(p.impression, p.base_model or "", p.prompt_hash, p.seconds or 0.0, p.stopped)
                 for p in gen.generate_batch(studies, job.mode)]
     return draft
 
@@ -103,12 +104,16 @@ def run_worker(job_id: int, url: str | None = None, *, chunk: int = CHUNK,
         taken, released = jobs.take_lease(db, job_id, token)
         if not taken:
             status = jobs.job_status(db, job_id)
+            if status == "done":  # a worker that died after finishing left its gate unscored
+                gate.finish_evaluation(db, job_id, status)
             return WorkerSummary(job_id=job_id, drafted=0, failed=0, released=0,
                                  status="busy" if status != "done" else "done")
         try:
             draft = _drafter(jobs.job_settings(db, job_id))
         except Exception as exc:  # noqa: BLE001 - the job records why, in one line
-            jobs.end_job(db, job_id, token, "failed", f"{type(exc).__name__}: {str(exc)[:300]}")
+            why = f"{type(exc).__name__}: {str(exc)[:300]}"
+            jobs.end_job(db, job_id, token, "failed", why)
+            gate.finish_evaluation(db, job_id, "failed", why)
             return WorkerSummary(job_id=job_id, drafted=0, failed=0, released=released,
                                  status="failed")
         while (rows := jobs.claim(db, job_id, token, chunk)):
@@ -123,13 +128,14 @@ def run_worker(job_id: int, url: str | None = None, *, chunk: int = CHUNK,
                                           {"status": "failed", "error": f"{type(d).__name__}: {d}"[:500]})
                     failed += ok
                     continue
-                text, model, phash, seconds = d
+                text, model, phash, seconds, *stopped = d
                 try:
                     values = (_check_values(text, checker(text, st)) if text.strip() else
                               _check_values(text, None) | {"flagged": True, "error": "empty draft"})
                 except Exception as exc:  # noqa: BLE001 - keep the draft, say the check failed
                     values = _check_values(text, None) | {"error": f"check failed: {exc}"[:500]}
-                values |= {"model": model, "prompt_hash": phash, "seconds": round(seconds, 4)}
+                values |= {"model": model, "prompt_hash": phash, "seconds": round(seconds, 4),
+                           "stopped": stopped[0] if stopped else None}
                 drafted += jobs.finish_item(db, row.id, token, values)
             if progress:
                 progress(drafted + failed)
@@ -137,6 +143,8 @@ def run_worker(job_id: int, url: str | None = None, *, chunk: int = CHUNK,
             return WorkerSummary(job_id=job_id, drafted=drafted, failed=failed, released=released,
                                  status="lost")
         status = jobs.end_job(db, job_id, token, "done", None)
+        if status == "done":  # a version gate's job: score its drafts and store them
+            gate.finish_evaluation(db, job_id, status)
         return WorkerSummary(job_id=job_id, drafted=drafted, failed=failed, released=released,
                              status=status)
     finally:
@@ -173,6 +181,15 @@ def start_worker(db: Database, user: User, job_id: int) -> int | None:
                                 stdin=subprocess.DEVNULL, start_new_session=True)
     _CHILDREN[proc.pid] = proc
     return proc.pid
+
+
+def start_gate(db: Database, user: User, name: str, path: str | Path | None = None,
+               n: int | None = None) -> int:
+    """Evaluate adapter version ``name`` on the held-out set in the background (``batch.gate``):
+    queue its job and start a worker; returns the job's id at once."""
+    job_id = gate.queue_evaluation(db, user, name, path, n)
+    start_worker(db, user, job_id)
+    return job_id
 
 
 class Upload(BaseModel):

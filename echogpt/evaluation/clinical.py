@@ -179,6 +179,7 @@ def check_row(result: CheckResult) -> dict[str, Any]:
             "contradicted_rate": s["contradicted"] / n if n else 0.0,
             "unsupported_rate": s["unsupported"] / n if n else 0.0,
             "critical_omission": 1.0 if any(o.severity == "critical" for o in result.omissions) else 0.0,
+            "high_omission": 1.0 if any(o.severity == "high" for o in result.omissions) else 0.0,
             "omissions": len(result.omissions),
             "omitted": sorted({o.finding for o in result.omissions})}
 
@@ -197,7 +198,8 @@ def hallucination(references: Sequence[str], predictions: Sequence[Any],
 
     Returns:
         Per-sample ``hallucination_rate``, ``contradicted_rate``, ``unsupported_rate``,
-        ``critical_omission`` (1.0 when a critical finding is missing), ``omissions`` (count)
+        ``critical_omission`` (1.0 when a critical finding is missing), ``high_omission`` (1.0
+        when a high-severity finding is missing), ``omissions`` (count)
         and ``omitted`` (finding names); means of the numeric ones.
     """
     if studies is None:
@@ -214,7 +216,7 @@ def critical_omission(references: Sequence[str], predictions: Sequence[Any],
     """Share of predictions that leave out a critical finding of their study (see
     :func:`hallucination`, whose omission values this keeps)."""
     full = hallucination(references, predictions, studies, **options)
-    keep = ("critical_omission", "omissions", "omitted")
+    keep = ("critical_omission", "high_omission", "omissions", "omitted")
     per_sample = [{k: row[k] for k in keep} for row in full["per_sample"]]
     return {"aggregate": aggregate_means(per_sample), "per_sample": per_sample}
 

@@ -52,6 +52,7 @@ COLUMNS: dict[str, Column] = {
     "contradicted_rate": Column("Contradicted statements (share)", False, "0-1"),
     "unsupported_rate": Column("Unsupported statements (share)", False, "0-1"),
     "critical_omission": Column("Critical finding omitted (share of studies)", False, "0-1"),
+    "high_omission": Column("High-severity finding omitted (share of studies)", False, "0-1"),
     "omissions": Column("Critical findings omitted (count)", False, "count"),
     "rouge1": Column("ROUGE-1 F1", True, "0-1"),
     "rouge2": Column("ROUGE-2 F1", True, "0-1"),

@@ -138,12 +138,15 @@ def _card_rows(folder: Path, meta: SimpleNamespace) -> list[tuple[str, str]]:
                    ("Seed", str(meta.seed)), ("Command", f"`{meta.command or 'n/a'}`")]
 
 
-def model_card(folder: str | Path, evaluation: dict[str, Any] | None = None) -> str:
+def model_card(folder: str | Path, evaluation: dict[str, Any] | None = None,
+               note: str | None = None) -> str:
     """The model card of an adapter folder (see the module docstring for its sources).
 
     Args:
         folder: An adapter folder written by ``echogpt train`` (either method).
         evaluation: Metrics of the adapter on a held-out set (name -> value), if evaluated.
+        note: What the evaluation section says instead when there are no metrics yet (e.g. the
+            version gate's "evaluation pending (batch job 7 ...)").
 
     Returns:
         Markdown text.
@@ -156,6 +159,8 @@ def model_card(folder: str | Path, evaluation: dict[str, Any] | None = None) -> 
     if evaluation:
         scores = "\n".join(f"| {k} | {_fmt(v)} |" for k, v in evaluation.items())
         evaluated = f"| Metric | Value |\n|---|---|\n{scores}"
+    elif note:
+        evaluated = note[:1].upper() + note[1:] + "."
     else:
         evaluated = "Not evaluated yet: no held-out metrics are recorded with this folder."
     source = ("findings prose" if meta.prompt_settings.layout == "prose"
@@ -186,8 +191,11 @@ its studies). Trained only on the data named above; expect errors on studies unl
 """
 
 
-def write_model_card(folder: str | Path, evaluation: dict[str, Any] | None = None) -> Path:
-    """Write ``README.md`` into the adapter folder (replacing a generic one); returns its path."""
+def write_model_card(folder: str | Path, evaluation: dict[str, Any] | None = None,
+                     note: str | None = None) -> Path:
+    """Write ``README.md`` into the adapter folder (replacing a generic one); returns its path.
+    The version gate rewrites it when it starts ("evaluation pending") and when its evaluation
+    ends (the held-out figures with their confidence intervals)."""
     path = Path(folder) / "README.md"
-    path.write_text(model_card(folder, evaluation), encoding="utf-8")
+    path.write_text(model_card(folder, evaluation, note), encoding="utf-8")
     return path

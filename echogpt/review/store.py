@@ -281,7 +281,8 @@ class Store(Database):
                 self._move_draft(s, old, expected_version, "{other} changed this draft (version {version}) "
                                  "after you opened it; it was not regenerated", superseded=True)
             d = DraftRow(study_pk=study.id, model_text=text, text=text, model=model, adapter=adapter,
-                         prompt_hash=prompt_hash, check_json=dump_check(check), created_by=me.id,
+                         prompt_hash=prompt_hash, check_json=dump_check(check),
+                         model_check_json=dump_check(check), created_by=me.id,
                          updated_by=me.id)
             s.add(d)
             s.flush()

@@ -74,7 +74,8 @@ class DraftRow(Base):
     model: Mapped[str] = mapped_column(String(256))
     adapter: Mapped[str | None] = mapped_column(String(512))
     prompt_hash: Mapped[str | None] = mapped_column(String(64))
-    check_json: Mapped[str | None] = mapped_column(Text)
+    check_json: Mapped[str | None] = mapped_column(Text)  # of ``text``: re-checked on every edit
+    model_check_json: Mapped[str | None] = mapped_column(Text)  # of ``model_text``; never changes
     version: Mapped[int] = mapped_column(Integer, default=1)  # optimistic lock
     superseded: Mapped[bool] = mapped_column(Boolean, default=False)  # replaced by a regeneration
     created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
@@ -151,6 +152,24 @@ class AdapterRow(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=False)
     created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AdapterEvaluationRow(Base):
+    """The version gate's evaluation of an adapter version on the held-out set (one per version;
+    ``echogpt.review.gate`` reads and writes it, ``echogpt.batch.gate`` runs it as a batch job)."""
+
+    __tablename__ = "adapter_evaluations"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    adapter_id: Mapped[int] = mapped_column(ForeignKey("adapter_versions.id"), unique=True)
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | done | failed
+    job_id: Mapped[int | None] = mapped_column(Integer, index=True)  # the batch job drafting it
+    eval_set: Mapped[str] = mapped_column(String(1024))  # the lab's file, or the synthetic split
+    n: Mapped[int] = mapped_column(Integer)  # studies asked for
+    metrics_json: Mapped[str | None] = mapped_column(Text)  # {metric: {mean, ci_low, ci_high, n}}
+    error: Mapped[str | None] = mapped_column(Text)
+    revision: Mapped[int] = mapped_column(Integer, default=1)  # bumped by every change
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class ClearanceRow(Base):

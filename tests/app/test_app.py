@@ -326,7 +326,8 @@ def test_admin_manages_users_adapters_and_exports(copilot, tmp_path):
     at.button(key="new_user_submit").click().run()
     assert "dr-new" in set(at.dataframe[0].value["name"])
 
-    at.selectbox(key="admin_adapter_pick").select("dpo-b")
+    at.selectbox(key="admin_adapter_pick").select("dpo-b").run()
+    at.text_input(key="admin_adapter_reason").input("trying the DPO round")  # it was never evaluated
     at.button(key="admin_adapter_activate").click().run()
     assert copilot.db.active_adapter(copilot.boss).name == "dpo-b"
     at.button(key="admin_export").click().run()

@@ -284,3 +284,120 @@ def test_two_reviewers_a_stale_approve_is_refused_and_shown_the_other_text(copil
     assert copilot.db.get_report(copilot.doc, "S-NORMAL") is None
     assert copilot.db.current_draft(copilot.doc, "S-NORMAL").text == theirs
     assert fetched == [], f"the browser fetched {fetched}"
+
+
+def _seed_gate(copilot, tmp_path) -> None:
+    """Versions live (active) and worse (lower fact-F1, critical omissions), pending and failed
+    ones, and three weeks of reviewed drafts for the monitoring plot."""
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from echogpt.review import gate
+    from echogpt.review.tables import ReviewRow
+    from echogpt.schemas import CheckResult, Omission, StatementCheck, Study
+
+    db, boss, doc = copilot.db, copilot.boss, copilot.doc
+    cell = lambda m: {"mean": m, "ci_low": round(max(0.0, m - 0.06), 3),  # noqa: E731
+                      "ci_high": round(min(1.0, m + 0.05), 3), "n": 40}
+    for i, (name, f1, crit) in enumerate((("live", 0.81, 0.0), ("worse", 0.64, 0.1),
+                                          ("pending", None, None), ("failed", None, None)), start=1):
+        db.register_adapter(boss, tmp_path / name, "dpo" if name == "worse" else "sft", name=name)
+        gate.record_evaluation(db, boss, name, 900 + i, "synthetic test split", 40)
+        if f1 is not None:
+            gate.finish_evaluation(db, 900 + i, {
+                "fact_f1": cell(f1), "hallucination_rate": cell(0.12 if crit else 0.08),
+                "critical_omission": cell(crit), "high_omission": cell(0.05), "rougeL": cell(0.52),
+                "stopped": cell(0.97)})
+    gate.finish_evaluation(db, 904, None, "OSError: adapter weights missing")
+    gate.activate(db, boss, "live", next(r.seen for r in gate.comparison(db, boss).rows
+                                         if r.version.name == "live"))
+    omitted = [Omission(finding="cardiac tamponade", severity="critical", evidence="RV collapse")]
+    for i in range(12):
+        sid, version, weeks_ago = f"M-{i}", "worse (dpo)" if i >= 8 else "live (sft)", 2 - i // 4
+        db.import_studies(boss, [Study(study_id=sid, patient_id=f"PM{i}", findings_text="LVEF 60%.")])
+        bad = i % 3 == 0
+        chk = CheckResult(study_id=sid, statements=[StatementCheck(
+            text="Normal LV.", start=0, end=10, verdict="unsupported" if bad else "supported",
+            reason="seed", facts=[])], omissions=omitted if i % 4 == 1 else [])
+        d = db.save_draft(doc, sid, "1. Normal LV size.", "m@1", version, None, chk)
+        if i % 4 < 1 + i // 4:  # edited: 1 of 4 drafts in the first week, 2 in the next, 3 in the last
+            d = db.edit_draft(doc, d.id, "1. Normal LV size and systolic function, LVEF 60 %.",
+                              d.version, chk.model_copy(update={"omissions": []}))
+        db.approve(doc, d.id, d.version, confirm=True)
+        with db.transaction() as s:
+            review = s.scalars(select(ReviewRow).where(ReviewRow.draft_id == d.id)).one()
+            review.at = review.at - timedelta(days=7 * weeks_ago)
+
+
+def _settled(page) -> None:
+    """Wait until the script run has finished (Streamlit shows a Stop button while it runs), so
+    a screenshot shows no element left over from the previous run."""
+    from playwright.sync_api import expect
+
+    expect(page.get_by_role("button", name="Stop")).to_have_count(0)
+    page.wait_for_timeout(500)
+
+
+def test_version_gate_asks_for_a_reason_then_rolls_back(copilot, served_app, tmp_path):
+    """The admin picks a version worse than the active one: Make active is refused until a reason
+    is typed; the reason is audited; one click rolls back. Screenshots of the comparison and the
+    monitoring plot go to ECHOGPT_SCREENSHOT_DIR."""
+    import json
+
+    from playwright.sync_api import expect, sync_playwright
+
+    _seed_gate(copilot, tmp_path)
+    shots = Path(os.environ.get("ECHOGPT_SCREENSHOT_DIR") or tmp_path / "screenshots")
+    shots.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=_chromium(), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1500, "height": 1100})
+        page.set_default_timeout(30_000)
+        try:
+            _sign_in(page, served_app, "boss")
+            expect(page.get_by_role("heading", name="Admin")).to_be_visible()
+            table = page.get_by_test_id("stDataFrame").nth(1)  # after the users table
+            expect(table).to_be_visible()
+            _settled(page)
+            table.scroll_into_view_if_needed()
+            page.wait_for_timeout(1500)  # the data grid draws on a canvas after it appears
+            table.screenshot(path=str(shots / "admin_comparison_table.png"))
+            chart = page.get_by_test_id("stVegaLiteChart")
+            expect(chart.locator("canvas, svg").first).to_be_visible()
+            chart.scroll_into_view_if_needed()
+            page.wait_for_timeout(1000)
+            chart.screenshot(path=str(shots / "monitoring_plot.png"))
+
+            picker = page.locator(".st-key-admin_adapter_pick input")
+            picker.click()
+            picker.fill("worse")
+            picker.press("Enter")
+            expect(page.get_by_text("Making worse active needs a reason")).to_be_visible()
+            page.locator(".st-key-admin_adapter_activate button").click()
+            expect(page.get_by_text("activation needs a typed reason")).to_be_visible()
+            _settled(page)
+            expect(page.locator(".st-key-admin_adapter_evaluate")).to_have_count(0)  # it was judged
+            page.screenshot(path=str(shots / "admin_gate_confirmation.png"), full_page=True)
+            reason = page.locator(".st-key-admin_adapter_reason input")
+            reason.fill("DPO round asked for by the lab; watching monitoring")
+            reason.press("Enter")
+            page.locator(".st-key-admin_adapter_activate button").click()
+            expect(page.get_by_text("worse is active; new drafts use it.")).to_be_visible()
+            rollback = page.locator(".st-key-admin_adapter_rollback button")
+            expect(rollback).to_have_text("Roll back to live")
+            rollback.click()
+            expect(page.get_by_text("Rolled back: live is active again.")).to_be_visible()
+            _settled(page)
+            expect(page.locator(".st-key-admin_adapter_reason input")).to_have_value("")  # not reused
+            page.screenshot(path=str(shots / "admin_page.png"), full_page=True)
+        finally:
+            browser.close()
+    db = copilot.db
+    assert db.active_adapter(copilot.boss).name == "live"
+    audit = [a for a in db.audit_log(copilot.boss) if a.action in ("adapter.select", "adapter.rollback")]
+    assert [a.action for a in audit][-2:] == ["adapter.select", "adapter.rollback"]
+    chosen = json.loads(audit[-2].detail)
+    assert chosen["version"] == "worse" and chosen["previous"] == "live" and audit[-2].user == "boss"
+    assert chosen["reason"] == "DPO round asked for by the lab; watching monitoring"
+    assert chosen["worse_on"][0] == "fact-F1 0.640 < 0.810"
