@@ -403,6 +403,11 @@ def unchecked_topics(text: str) -> list[tuple[str, str, bool]]:
     return out
 
 
+def _clause_start(text: str, at: int) -> int:
+    """Where the clause holding offset ``at`` begins ("Severe AS; TAVR recommended" -> at 'TAVR')."""
+    return max(text.rfind(c, 0, at) for c in (";", ",", ":", " - ", "—", "(")) + 1
+
+
 def _statement(text: str, start: int, verdict: Status, reason: str, facts: list[Fact]) -> StatementCheck:
     return StatementCheck(text=text, start=start, end=start + len(text), verdict=verdict, reason=reason,
                           facts=facts)
@@ -424,19 +429,25 @@ def check_statement(text: str, start: int, study: Study, sf: StudyFacts) -> Stat
     outside = lexicon().outside_rules.search(text) is not None
     topics = unchecked_topics(text) if outside else []
     stress = any(t[2] for t in topics)
+    clinical = [f for f in facts if f.concept != "image_quality"]
+    said = text  # what the statement asserts: all of it, or what comes before its plan
+    plan = lexicon().plan.search(text) if outside else None
+    if plan is not None:  # "TEE recommended to assess for abscess": a plan; its clause states no finding
+        said = text[:_clause_start(text, plan.start())]
+        clinical = [f for f in clinical if (f.end or 0) <= start + len(said)]
+        if not clinical:
+            return _statement(text, start, "not_factual", "a recommendation, not a finding of this study",
+                              facts)
     # "new hypokinesis at peak" in a stress echo compares with rest, not with a prior study
-    comparison = mentions_comparison(text) and not (stress and study.study_type == StudyType.stress)
+    comparison = mentions_comparison(said) and not (stress and study.study_type == StudyType.stress)
     if comparison and study.prior is None and not sf.prior_in_text:
         return _statement(text, start, "unsupported",
                           "compares with a prior study, but the study has no prior", facts)
-    clinical = [f for f in facts if f.concept != "image_quality"]
     versus = _against_prior(text, clinical, sf) if comparison else None
     if versus is not None and versus[0] == "contradicted":
         return _statement(text, start, "contradicted", versus[1], facts)
     if not clinical and versus is not None:
         return _statement(text, start, versus[0], versus[1], facts)
-    if outside and lexicon().plan.search(text):  # "TEE recommended to assess for abscess": a plan
-        return _statement(text, start, "not_factual", "a recommendation, not a finding of this study", facts)
     if stress:  # a claim about the stress images is judged on them too
         sf = sf.with_stress()
     if not clinical and topics:

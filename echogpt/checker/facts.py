@@ -364,7 +364,8 @@ def _emit(m: _Mention, out: list[Fact]) -> None:
         grade = resolve_grade(concept, m.degree, m.direction)
         rule = "no-significant" if m.not_significant and polarity == "absent" else None
         if (m.direction == "normal" or grade == "normal") and concept in (
-                "valve_regurgitation", "valve_stenosis", "pericardial_effusion", "thrombus"):
+                "valve_regurgitation", "valve_stenosis", "valve_morphology", "pericardial_effusion",
+                "thrombus"):
             grade, polarity = None, "absent"
             rule = None if term is None else rule
         if term and term.drop_ungraded and grade is None:

@@ -187,7 +187,8 @@ def numbers(text: str, toks: list[Tok], carry: Subjects) -> list[Fact]:
         for j in range(i + 1, len(toks)):
             n = toks[j]
             if n.kind == "num":
-                fact = measure(name, text[n.start:n.end], t.start, n.end) if n.start - t.end <= 60 else None
+                near = n.start - t.end <= 60 and not units.indexed_for_raw(name, text[t.end:n.end + 6])
+                fact = measure(name, text[n.start:n.end], t.start, n.end) if near else None
                 if fact:
                     out.append(fact)
                 break

@@ -346,9 +346,23 @@ def _history_before_the_echo(chosen: list[Section]) -> list[tuple[int, str]]:
     return []
 
 
+def _unwrap(lines: list[str]) -> list[str]:
+    """Join lines a fixed width broke mid-sentence: a line that ends no sentence, followed by one that
+    starts in lower case ("Moderate functional mitral" / "regurgitation, centrally directed.")."""
+    out: list[str] = []
+    for line in lines:
+        if out and line[:1].islower() and not out[-1].endswith((".", "!", "?", ":")):
+            out[-1] = f"{out[-1]} {line}"
+        else:
+            out.append(line)
+    return out
+
+
 def _body(section: Section) -> str:
-    lines = [_MARKER.sub("", ln).strip() if section.kind != "impression" else ln.rstrip()
-             for ln in section.lines]
+    if section.kind == "impression":
+        lines = [ln.rstrip() for ln in section.lines]
+    else:
+        lines = _unwrap([_MARKER.sub("", ln).strip() for ln in section.lines if ln.strip()])
     text = "\n".join(ln for ln in lines if ln.strip())
     if section.kind == "comparison" and text:
         return f"Comparison with prior study: {text}"

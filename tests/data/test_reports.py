@@ -195,6 +195,23 @@ def test_prose_without_an_echo_paragraph_keeps_all_its_findings() -> None:
     assert parsed.findings_text.startswith("The LV is normal.")
 
 
+def test_lines_broken_mid_sentence_are_joined_in_the_findings() -> None:
+    parsed = parse_report("FINDINGS\nMitral Valve: Moderate functional mitral\nregurgitation, central.\n"
+                          "Aortic Valve: Normal.\nLVIDd 5.2 cm\nIVSd 1.0 cm\n\nIMPRESSION: Moderate MR.")
+    assert parsed.findings_text.splitlines() == [
+        "Mitral Valve: Moderate functional mitral regurgitation, central.", "Aortic Valve: Normal.",
+        "LVIDd 5.2 cm", "IVSd 1.0 cm"]
+
+
+@pytest.mark.parametrize(("line", "field"), [("LVESD index 1.9 cm/m2", None), ("LVIDs 4.0 cm", "lvids"),
+                                             ("LVIDs (indexed) 1.9 cm/m2", None), ("LVESD: 1.9 cm/m2", None),
+                                             ("Ascending aorta indexed 2.2 cm/m2", None),
+                                             ("LA volume index 34 mL/m2", "lavi"), ("LAVI 34 mL/m2", "lavi")])
+def test_an_indexed_value_is_not_read_as_the_raw_measurement(line: str, field: str | None) -> None:
+    readings = parse_report(f"MEASUREMENTS\n{line}\n\nFINDINGS: Normal LV.\nIMPRESSION: Normal.").readings
+    assert [r.field for r in readings] == ([field] if field else [])
+
+
 def test_header_lines_give_identifiers_and_the_patient() -> None:
     sections = split_sections("MRN: 123  Date: 2024-03-01\nAge: 67   Sex: F   Height: 1.62 m\nFINDINGS: ok")
     assert [s.kind for s in sections][:2] == ["header", "header"]

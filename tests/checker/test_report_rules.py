@@ -1,0 +1,85 @@
+"""Checker rules for whole reports read as hospitals write them: one clinical sentence per case.
+
+Each case is (findings text, impression statement, expected verdict): a structurally normal valve
+says nothing of its regurgitation, a plan is no finding, an indexed value is not the raw one.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from echogpt.checker.check import check
+from echogpt.schemas import Study
+
+
+def verdict(findings: str, statement: str, **kw: object) -> str:
+    study = Study.model_validate({"study_id": "S1", "findings_text": findings, **kw})
+    return check(statement, study).statements[0].verdict
+
+
+STRUCTURE = [
+    # structure is no word on the jet: the grade comes from the regurgitation sentence
+    ("Mitral valve: leaflets structurally normal with apical tethering. Moderate functional MR.",
+     "Moderate functional mitral regurgitation.", "supported"),
+    ("The aortic valve is structurally normal. Severe aortic regurgitation.", "Severe aortic regurgitation.",
+     "supported"),
+    ("Mitral valve: structurally normal.", "Moderate mitral regurgitation.", "unsupported"),
+    ("Tricuspid valve: normal leaflets. Mild tricuspid regurgitation.", "Mild tricuspid regurgitation.",
+     "supported"),
+    ("Mitral valve: structurally normal. Trace MR.", "Structurally normal mitral valve.", "supported"),
+    ("Rheumatic mitral valve with thickened leaflets. Mild MR.", "Structurally normal mitral valve.",
+     "contradicted"),
+    ("Rheumatic mitral valve. Mild MR.", "Structurally normal valves.", "contradicted"),
+    # a valve called normal, without "structurally", still has no significant regurgitation
+    ("Mitral valve: normal.", "Moderate mitral regurgitation.", "contradicted"),
+]
+
+
+@pytest.mark.parametrize(("findings", "statement", "expected"), STRUCTURE)
+def test_a_structurally_normal_valve_says_nothing_of_its_regurgitation(
+        findings: str, statement: str, expected: str) -> None:
+    assert verdict(findings, statement) == expected
+
+
+FINDINGS = ("Severe aortic stenosis, mean gradient 45 mmHg. Moderate mitral regurgitation. "
+            "No left ventricular thrombus.")
+PLANS = [
+    (FINDINGS, "Suggest repeat echo in 6 months.", "not_factual"),
+    (FINDINGS, "Clinical correlation recommended.", "not_factual"),
+    (FINDINGS, "Consider TEE to exclude left atrial appendage thrombus.", "not_factual"),
+    (FINDINGS, "CT angiography of the aorta advised to confirm the dimension.", "not_factual"),
+    (FINDINGS, "Follow-up echocardiogram in one year.", "not_factual"),
+    (FINDINGS, "Cardiac surgery has been notified.", "not_factual"),
+    (FINDINGS, "Discussed with the team: reduce the dose, consider repeat imaging tomorrow.", "not_factual"),
+    (FINDINGS, "We will see him again after the angiogram.", "not_factual"),
+    (FINDINGS, "Repeat imaging to compare with the prior study.", "not_factual"),
+    # the finding before the plan is still judged
+    (FINDINGS, "Severe aortic stenosis; referral for valve replacement recommended.", "supported"),
+    (FINDINGS, "Mild aortic stenosis; referral for valve replacement recommended.", "contradicted"),
+    (FINDINGS, "No left ventricular thrombus; TEE would be needed to exclude a small one.", "supported"),
+    # "suggest" that reads the findings is no plan
+    (FINDINGS, "Findings suggest severe aortic stenosis.", "supported"),
+]
+
+
+@pytest.mark.parametrize(("findings", "statement", "expected"), PLANS)
+def test_a_plan_or_recommendation_is_no_finding(findings: str, statement: str, expected: str) -> None:
+    assert verdict(findings, statement) == expected
+
+
+INDEXED = [
+    ("End-systolic dimension 4.0 cm (LVESD index 1.9 cm/m2). Normal LV function.", "LVESD 1.9 cm.",
+     "unsupported"),
+    ("Ascending aorta dilated at 4.7 cm (ascending aorta index 2.2 cm/m2).", "Ascending aorta 4.7 cm.",
+     "supported"),
+    ("Ascending aorta dilated at 4.7 cm (ascending aorta index 2.2 cm/m2).", "Ascending aorta 2.2 cm.",
+     "contradicted"),
+    ("LVIDd 5.8 cm (2.9 cm/m2).", "LVIDd 5.8 cm.", "supported"),
+    ("LA volume index 40 mL/m2.", "LAVI 40 mL/m2.", "supported"),
+    ("LAVI 40 mL/m2.", "LAVI 28 mL/m2.", "contradicted"),
+]
+
+
+@pytest.mark.parametrize(("findings", "statement", "expected"), INDEXED)
+def test_an_indexed_value_is_not_the_raw_one(findings: str, statement: str, expected: str) -> None:
+    assert verdict(findings, statement) == expected
