@@ -19,8 +19,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from echogpt.data.report_measurements import Reading, norm, read_measurements
 
-SECTION_KINDS = ("indication", "history", "procedure", "technique", "sedation", "findings", "anatomy",
-                 "measurements", "comparison", "impression", "recommendations", "header")
+SECTION_KINDS = ("indication", "history", "procedure", "technique", "sedation", "findings", "stage",
+                 "anatomy", "measurements", "comparison", "impression", "recommendations", "header")
 
 
 class SectionTable(BaseModel):
@@ -178,7 +178,7 @@ def split_sections(text: str) -> list[Section]:
             sections.append(Section(current.kind, current.heading))
             continue
         if kind == "anatomy":
-            if current.kind in ("findings", "measurements", "impression", "comparison"):
+            if current.kind in ("findings", "stage", "measurements", "impression", "comparison"):
                 current.rows.append((number, line))  # a sub-heading: the label stays in the text
                 continue
             sections.append(Section("findings", name, [(number, line.strip())]))
@@ -237,7 +237,7 @@ def detect_study_type(sections: list[Section], title: str = "") -> str:
     words = section_table().study_types
     named = [title] + [s.heading + " " + s.text for s in sections
                        if s.kind in ("preamble", "header", "procedure", "technique", "sedation")]
-    later = [s.text for s in sections if s.kind in ("findings", "anatomy")]
+    later = [s.text for s in sections if s.kind in ("findings", "stage", "anatomy")]
     for texts in (named, later):
         blob = " ".join(texts).lower()
         for kind in ("stress", "TEE"):
@@ -364,6 +364,8 @@ def _body(section: Section) -> str:
     else:
         lines = _unwrap([_MARKER.sub("", ln).strip() for ln in section.lines if ln.strip()])
     text = "\n".join(ln for ln in lines if ln.strip())
+    if section.kind == "stage" and text:  # "Peak stress: ...": one line that names its stage
+        return f"{section.heading}: {' '.join(lines)}"
     if section.kind == "comparison" and text:
         return f"Comparison with prior study: {text}"
     return text

@@ -83,3 +83,20 @@ INDEXED = [
 @pytest.mark.parametrize(("findings", "statement", "expected"), INDEXED)
 def test_an_indexed_value_is_not_the_raw_one(findings: str, statement: str, expected: str) -> None:
     assert verdict(findings, statement) == expected
+
+
+STAGES = [
+    # every sentence of a line labelled with a stress stage is about that stage, not about rest
+    ("Resting images: normal LV size and function, no RWMA.\nPost exercise images: mild hypokinesis of "
+     "the apical lateral segment only.",
+     "Normal resting LV function without regional wall motion abnormality.", "supported"),
+    ("Rest: normal wall motion.\nPeak stress: LV cavity smaller. Hypokinesis of the apex.",
+     "No regional wall motion abnormality at rest.", "supported"),
+    ("Rest: hypokinesis of the apex.\nPeak stress: all segments hyperdynamic.",
+     "No regional wall motion abnormality at rest.", "contradicted"),
+]
+
+
+@pytest.mark.parametrize(("findings", "statement", "expected"), STAGES)
+def test_a_stage_label_puts_its_line_at_that_stage(findings: str, statement: str, expected: str) -> None:
+    assert verdict(findings, statement, study_type="stress") == expected

@@ -47,7 +47,7 @@ def _write(tmp_path: Path, name: str, text: str) -> Path:
     ("M-MODE", "measurements", ""),
     ("2D/M-MODE", "measurements", ""),
     ("Findings (post-bypass):", "findings", ""),
-    ("PEAK (20 mcg/kg/min):", "findings", ""),
+    ("PEAK (20 mcg/kg/min):", "stage", ""),
     ("Mitral valve: mild MR.", "anatomy", "mild MR."),
     ("MITRAL VALVE", "anatomy", ""),
     ("1. Impression:", "impression", ""),
@@ -210,6 +210,13 @@ def test_lines_broken_mid_sentence_are_joined_in_the_findings() -> None:
 def test_an_indexed_value_is_not_read_as_the_raw_measurement(line: str, field: str | None) -> None:
     readings = parse_report(f"MEASUREMENTS\n{line}\n\nFINDINGS: Normal LV.\nIMPRESSION: Normal.").readings
     assert [r.field for r in readings] == ([field] if field else [])
+
+
+def test_stress_stage_headings_stay_as_labels_of_their_findings() -> None:
+    parsed = parse_report("STRESS ECHO\nRest images: Normal LV. EF 60%.\n\nPEAK STRESS\n"
+                          "New apical hypokinesis.\nCavity dilates.\n\nImpression: Inducible ischaemia.")
+    assert parsed.findings_text.splitlines() == ["Rest images: Normal LV. EF 60%.",
+                                                 "PEAK STRESS: New apical hypokinesis. Cavity dilates."]
 
 
 def test_header_lines_give_identifiers_and_the_patient() -> None:
