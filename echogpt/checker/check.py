@@ -253,8 +253,8 @@ def _judge_number(claim: Fact, found: list[Evidence]) -> tuple[Status, str]:
     for e in found:
         x = compare(claim, e)
         if x[0] == "supported":
-            return x
-        first = first or x
+            return x[0], f"{x[1]} [{e.where()}]"
+        first = first or (x[0], f"{x[1]} [{e.where()}]")
     assert first is not None
     return first
 
@@ -408,9 +408,21 @@ def _clause_start(text: str, at: int) -> int:
     return max(text.rfind(c, 0, at) for c in (";", ",", ":", " - ", "—", "(")) + 1
 
 
+_CITED = re.compile(r"\[(?:findings_text: (?P<quote>'[^\]]*')|(?P<field>[^\[\]]+))\]")
+
+
+def _evidence(reason: str) -> str | None:
+    """The study fact a reason cites in brackets ("[findings_text: 'Mild MR']",
+    "[LVEF 35 % (measurements.lvef)]"), worded for the reader: "study: 'Mild MR' (findings text)"."""
+    m = _CITED.search(reason)
+    if m is None:
+        return None
+    return f"study: {m['quote']} (findings text)" if m["quote"] else f"study: {m['field']}"
+
+
 def _statement(text: str, start: int, verdict: Status, reason: str, facts: list[Fact]) -> StatementCheck:
     return StatementCheck(text=text, start=start, end=start + len(text), verdict=verdict, reason=reason,
-                          facts=facts)
+                          facts=facts, evidence=_evidence(reason))
 
 
 def check_statement(text: str, start: int, study: Study, sf: StudyFacts) -> StatementCheck:

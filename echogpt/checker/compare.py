@@ -68,9 +68,21 @@ class Evidence:
         """Where the fact came from: a field path or the quoted findings text (``located().source``,
         worded without making the located fact)."""
         if self._shift is None or self._located is not None:
-            return self.located().source or self.origin
+            return _with_value(self.located()) or self.located().source or self.origin
         offset, text = self._shift
         return f"findings_text: '{text[(self.fact.start or 0) + offset:(self.fact.end or 0) + offset]}'"
+
+
+def _with_value(f: Fact) -> str | None:
+    """A structured measurement as the study gives it: "LVEF 35 % (measurements.lvef)"; None for
+    any other fact."""
+    source = f.source or ""
+    field = source.removeprefix("measurements.")
+    if f.value is None or not source.startswith("measurements.") or field not in units.table().fields:
+        return None
+    value = f"{f.value:g}" + (f"-{f.value_max:g}" if f.value_max is not None else "")
+    unit = units.spec(field).unit
+    return f"{units.spec(field).label} {value}{' ' + unit if unit else ''} ({f.source})"
 
 
 # concepts whose different location names can still refer to the same place
