@@ -125,8 +125,14 @@ def _rule_fields() -> tuple[tuple[CriticalRule, tuple[str, ...]], ...]:
 
 
 def critical_present(study_f: StudyFacts) -> list[tuple[str, CriticalRule, str | None, Evidence]]:
-    """The critical findings present in a study: (id, rule, location, first evidence)."""
+    """The critical findings present in a study: (id, rule, location, first evidence).
+
+    A valve the study describes as a prosthesis gets no stenosis grade from the native-valve
+    cut-offs on its gradient (ASE 2009 prosthetic valves, Zoghbi 2009: a mean gradient of 11 mmHg
+    across a mitral prosthesis is no 'severe mitral stenosis' the impression must name)."""
     out, seen = [], set()
+    prosthetic = {e.fact.location for e in study_f.by_concept.get("prosthetic_valve", ())
+                  if e.origin != "prior" and e.fact.polarity == "present"}
     measured: dict[str | None, list[Evidence]] = {}
     for e in study_f.by_concept.get("measurement", ()):
         measured.setdefault(e.fact.location, []).append(e)
@@ -141,6 +147,8 @@ def critical_present(study_f: StudyFacts) -> list[tuple[str, CriticalRule, str |
             f = e.fact
             if e.origin == "prior" or f.polarity == "uncertain" or not _hits(rule, f):
                 continue
+            if e.origin == "structured" and f.concept == "valve_stenosis" and f.location in prosthetic:
+                continue  # native cut-offs on a prosthesis's gradient: ASE 2009 judges it otherwise
             loc = f.location if f.concept != "measurement" else None
             key = rule_id(rule, loc)
             if key not in seen:
@@ -215,6 +223,10 @@ def _synthesis(claim: Fact, sf: StudyFacts) -> tuple[Status, str] | None:
     study states what the guideline derives the claim from."""
     if claim.polarity != "present":
         return None
+    here = [e for e in sf.by_concept.get(claim.concept, ()) if e.origin != "prior"
+            and e.fact.polarity == "present" and e.fact.location in (claim.location, None)]
+    if claim.location and not here:
+        return None  # a synthesis grades what the study states at the claim's site, never invents it
     for r in rules().supported_by.rules:
         want = r.claim
         if want["concept"] != claim.concept or ("grades" in want and claim.grade not in want["grades"]):

@@ -100,3 +100,60 @@ STAGES = [
 @pytest.mark.parametrize(("findings", "statement", "expected"), STAGES)
 def test_a_stage_label_puts_its_line_at_that_stage(findings: str, statement: str, expected: str) -> None:
     assert verdict(findings, statement, study_type="stress") == expected
+
+
+PROSTHESIS = ("Mechanical bileaflet mitral prosthesis. One leaflet shows reduced excursion with a 0.9 cm "
+              "mobile echodensity on the atrial aspect consistent with thrombus. Mean gradient 11 mmHg.")
+TEE = [
+    # a thrombus on a prosthesis is prosthetic valve thrombosis (ASE 2009), at the prosthesis's site
+    (PROSTHESIS, "Mechanical mitral prosthesis thrombosis.", "supported"),
+    (PROSTHESIS, "Mechanical aortic prosthesis thrombosis.", "unsupported"),
+    ("Mechanical mitral prosthesis with normal leaflet motion. Apical LV thrombus.",
+     "Mitral prosthesis thrombosis.", "contradicted"),
+    ("Mechanical aortic valve, mean gradient 12 mmHg, normal leaflet excursion.",
+     "Normally functioning mechanical aortic valve.", "supported"),
+    ("Self-expanding transcatheter valve in aortic position, well seated, normal leaflet mobility.",
+     "Normally functioning transcatheter aortic valve.", "supported"),
+    ("Well-seated mitral bioprosthesis with normal gradients.", "Normally functioning mitral bioprosthesis.",
+     "supported"),
+    # aortic atheroma grade: simple (grades I-III) or complex (>= 4 mm, mobile, ulcerated; IV-V)
+    ("Descending aorta: grade IV atheroma with a mobile component.", "Complex aortic atheroma.", "supported"),
+    ("Descending aorta: grade IV atheroma with a mobile component.", "Mild aortic atheroma.", "contradicted"),
+    ("Mild layered atheroma of the descending aorta.", "Simple aortic atheroma.", "supported"),
+    ("Mild layered atheroma of the descending aorta.", "Complex atheroma of the arch.", "contradicted"),
+    ("Normal LV. Mild MR.", "Complex aortic atheroma.", "unsupported"),
+    # the left atrial appendage, with and without thrombus
+    ("Left atrial appendage free of thrombus; emptying velocity 55 cm/s.", "No LAA thrombus.", "supported"),
+    ("Thrombus in the left atrial appendage.", "No LAA thrombus.", "contradicted"),
+]
+
+
+@pytest.mark.parametrize(("findings", "statement", "expected"), TEE)
+def test_tee_syntheses(findings: str, statement: str, expected: str) -> None:
+    assert verdict(findings, statement, study_type="TEE") == expected
+
+
+@pytest.mark.parametrize(("findings", "impression", "omitted"), [
+    # a summary term covers the finding: prosthesis thrombosis states the thrombus on it
+    (PROSTHESIS, "Mechanical mitral prosthesis thrombosis.", []),
+    # "the atrial aspect" of a leaflet is no atrium: no LA or right heart thrombus to name
+    (PROSTHESIS, "Mitral prosthesis with reduced leaflet excursion.", ["intracardiac thrombus"]),
+    # a thrombus that was excluded is not an omitted thrombus
+    ("Left atrial appendage without thrombus. Normal LV.", "Normal LV.", []),
+])
+def test_omissions_read_the_finding_in_other_words(findings: str, impression: str,
+                                                   omitted: list[str]) -> None:
+    study = Study.model_validate({"study_id": "S1", "findings_text": findings, "study_type": "TEE"})
+    assert [o.finding for o in check(impression, study).omissions] == omitted
+
+
+@pytest.mark.parametrize(("findings", "impression", "omitted"), [
+    # native cut-offs on a prosthesis's gradient give no 'severe mitral stenosis' to name
+    ("Bioprosthetic mitral valve with thickened leaflets.", "Bioprosthetic mitral valve stenosis.", []),
+    ("Thickened rheumatic mitral valve.", "Rheumatic mitral valve.", ["severe mitral stenosis"]),
+])
+def test_a_prosthesis_gradient_is_no_native_stenosis_to_name(findings: str, impression: str,
+                                                             omitted: list[str]) -> None:
+    study = Study.model_validate({"study_id": "S1", "findings_text": findings,
+                                  "measurements": {"mv_mean_gradient": 13}})
+    assert [o.finding for o in check(impression, study).omissions] == omitted
