@@ -211,6 +211,11 @@ def _compare_uncertain(claim: Fact, f: Fact) -> tuple[Status, str]:
 def _compare_unscaled(claim: Fact, ev: Evidence) -> tuple[Status, str]:
     """A concept without an ordinal scale: polarity, then the grade named as such."""
     f = ev.fact
+    # "no prosthesis thrombosis" denies the grade, not the valve
+    if claim.polarity == "absent" and claim.grade:
+        if f.polarity == "present" and f.grade == claim.grade:
+            return "contradicted", f"the study states {_word(f)}"
+        return "supported", f"the study states {_word(f)}"
     if claim.polarity != f.polarity:
         return "contradicted", f"the study states {_word(f)}"
     if claim.grade and f.grade and claim.grade != f.grade and claim.grade not in ev.accepted:

@@ -115,8 +115,9 @@ def _context(text: str) -> str | None:
 
 
 # Words that make a clause about the prior study: "previously dilated with TAPSE 1.2 cm".
-_PRIOR = re.compile(r"\b(?:previous(?:ly)?|prior|before|baseline|pre-?operative(?:ly)?|earlier|"
-                    r"last (?:study|echo\w*)|compared (?:with|to))\b", re.IGNORECASE)
+_PRIOR = re.compile(r"\b(?:previous(?:ly)?|prior|before|baseline|pre-?operative(?:ly)?|earlier|ago|"
+                    r"last (?:study|echo\w*|year|month|time|visit|review|scan)|compared (?:with|to))\b",
+                    re.IGNORECASE)
 
 
 def read_measurements(lines: list[tuple[int, str]], table: bool) -> list[Reading]:

@@ -157,3 +157,25 @@ def test_a_prosthesis_gradient_is_no_native_stenosis_to_name(findings: str, impr
     study = Study.model_validate({"study_id": "S1", "findings_text": findings,
                                   "measurements": {"mv_mean_gradient": 13}})
     assert [o.finding for o in check(impression, study).omissions] == omitted
+
+
+NORMAL_PROSTHESIS = ("Mitral valve: bileaflet mechanical prosthesis, leaflets open normally. "
+                     "No vegetation or thrombus.")
+DENIED = [
+    # "no prosthetic valve thrombus" denies the thrombus, never the prosthesis
+    (NORMAL_PROSTHESIS, "No prosthetic valve thrombus or obstruction evident.", "supported"),
+    (NORMAL_PROSTHESIS, "No prosthetic valve dysfunction.", "supported"),
+    (NORMAL_PROSTHESIS, "No echocardiographic evidence of prosthetic valve endocarditis.", "supported"),
+    ("Mechanical mitral prosthesis with a large thrombus on it and restricted leaflet motion.",
+     "No prosthetic valve thrombus.", "contradicted"),
+    ("Rheumatic mitral valve. Mild MR.", "No mitral valve prolapse.", "supported"),
+    ("Posterior mitral leaflet prolapse (P2). Mild MR.", "No mitral valve prolapse.", "contradicted"),
+    # a value of the prior study is no value of this one
+    ("Aortic valve area 1.1 cm2, mean gradient 29 mmHg. Last year the mean gradient was 15 mmHg.",
+     "Aortic mean gradient 15 mmHg.", "contradicted"),
+]
+
+
+@pytest.mark.parametrize(("findings", "statement", "expected"), DENIED)
+def test_a_denied_grade_and_a_prior_value(findings: str, statement: str, expected: str) -> None:
+    assert verdict(findings, statement) == expected

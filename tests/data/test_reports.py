@@ -219,6 +219,14 @@ def test_stress_stage_headings_stay_as_labels_of_their_findings() -> None:
                                                  "PEAK STRESS: New apical hypokinesis. Cavity dilates."]
 
 
+@pytest.mark.parametrize("prior", ["Last year the mean gradient was 25 mmHg.",
+                                   "Two years ago the mean gradient was 25 mmHg."])
+def test_a_value_of_an_earlier_study_is_not_read_as_this_one(prior: str) -> None:
+    report = f"FINDINGS: Aortic valve: mean gradient 29 mmHg. {prior}\nIMPRESSION: AS."
+    readings = parse_report(report).readings
+    assert [(r.field, r.raw) for r in readings] == [("av_mean_gradient", "29 mmHg")]
+
+
 def test_header_lines_give_identifiers_and_the_patient() -> None:
     sections = split_sections("MRN: 123  Date: 2024-03-01\nAge: 67   Sex: F   Height: 1.62 m\nFINDINGS: ok")
     assert [s.kind for s in sections][:2] == ["header", "header"]
