@@ -345,7 +345,10 @@ def _emit(m: _Mention, out: list[Fact]) -> None:
     r = rules()
     term = m.term
     pairs: list[tuple[str, str | None]] = []
-    heads = [term.head] if term and term.head else r.implied_heads.get(m.direction or "", [])
+    if term and term.facts and not term.head:
+        heads = []  # a phrase naming fixed facts ("septal flattening") implies no other finding
+    else:
+        heads = [term.head] if term and term.head else r.implied_heads.get(m.direction or "", [])
     for head in heads:
         table = r.head_concepts.get(head, {})
         subs = m.subjects or ([("*", None)] if "*" in table else [])

@@ -179,3 +179,26 @@ DENIED = [
 @pytest.mark.parametrize(("findings", "statement", "expected"), DENIED)
 def test_a_denied_grade_and_a_prior_value(findings: str, statement: str, expected: str) -> None:
     assert verdict(findings, statement) == expected
+
+
+READINGS = [
+    # "free wall" is the RV's, never a torrential grade or the LV's wall
+    ("RV: dilated, reduced free wall function. LV: normal size and function.",
+     "Dilated RV with reduced systolic function.", "supported"),
+    ("RV: dilated, reduced free wall function. LV: normal size and function.",
+     "Normal left ventricular systolic function.", "supported"),
+    ("Left atrial appendage free of thrombus.", "No left atrial appendage thrombus.", "supported"),
+    ("Free TR. Dilated RV.", "Torrential tricuspid regurgitation.", "supported"),
+    # a phrase naming a fixed finding takes no function from a grade before it
+    ("LV small and hyperdynamic. RV dilated with reduced function. Septal flattening.",
+     "Dilated RV with reduced function and septal flattening.", "supported"),
+    # "massive PE" in an RV-overload sentence is the embolism, not an effusion
+    ("No pericardial effusion. RV dilated with McConnell sign.",
+     "RV pressure overload, in keeping with submassive/massive PE.", "not_factual"),
+    ("Large circumferential pericardial effusion.", "Large PE.", "supported"),
+]
+
+
+@pytest.mark.parametrize(("findings", "statement", "expected"), READINGS)
+def test_words_that_name_another_thing(findings: str, statement: str, expected: str) -> None:
+    assert verdict(findings, statement) == expected
