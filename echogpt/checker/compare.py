@@ -75,13 +75,16 @@ class Evidence:
 
 def _with_value(f: Fact) -> str | None:
     """A structured measurement as the study gives it: "LVEF 35 % (measurements.lvef)"; None for
-    any other fact."""
+    any other fact, and for a fact graded from a field whose value is not the field's (the RAP of
+    an IVC diameter)."""
     source = f.source or ""
     field = source.removeprefix("measurements.")
     if f.value is None or not source.startswith("measurements.") or field not in units.table().fields:
         return None
-    value = f"{f.value:g}" + (f"-{f.value_max:g}" if f.value_max is not None else "")
     unit = units.spec(field).unit
+    if f.concept != "measurement" and (f.unit or "") != (unit or ""):
+        return None
+    value = f"{f.value:g}" + (f"-{f.value_max:g}" if f.value_max is not None else "")
     return f"{units.spec(field).label} {value}{' ' + unit if unit else ''} ({f.source})"
 
 

@@ -202,3 +202,22 @@ READINGS = [
 @pytest.mark.parametrize(("findings", "statement", "expected"), READINGS)
 def test_words_that_name_another_thing(findings: str, statement: str, expected: str) -> None:
     assert verdict(findings, statement) == expected
+
+
+IVC = [
+    # "collapses more than 50%" is the IVC's collapse: with a small IVC the RA pressure is normal
+    ("IVC: 1.6 cm, collapses more than 50%.", "Normal IVC.", "supported"),
+    ("IVC: 1.6 cm, collapses more than 50%.", "Plethoric IVC.", "contradicted"),
+    ("IVC 2.4 cm, collapses less than 50%.", "Plethoric IVC.", "supported"),
+]
+
+
+@pytest.mark.parametrize(("findings", "statement", "expected"), IVC)
+def test_the_ivc_collapse_read_from_prose(findings: str, statement: str, expected: str) -> None:
+    assert verdict(findings, statement) == expected
+
+
+def test_a_value_graded_from_another_field_is_not_cited_as_that_field() -> None:
+    study = Study.model_validate({"study_id": "S1", "findings_text": "IVC: 1.6 cm, collapses more than 50%."})
+    reason = check("Normal IVC.", study).statements[0].reason
+    assert "ivc_diameter" in reason and "3 cm" not in reason
