@@ -221,3 +221,14 @@ def test_a_value_graded_from_another_field_is_not_cited_as_that_field() -> None:
     study = Study.model_validate({"study_id": "S1", "findings_text": "IVC: 1.6 cm, collapses more than 50%."})
     reason = check("Normal IVC.", study).statements[0].reason
     assert "ivc_diameter" in reason and "3 cm" not in reason
+
+
+@pytest.mark.parametrize(("findings", "statement", "expected"), [
+    # "true apex" is the apex (segment 17): a list of walls with it takes the grade after it
+    ("The mid and apical anterior wall, apical septum and true apex are akinetic.",
+     "Akinesis of the mid-apical anterior wall, apical septum and apex.", "supported"),
+    ("The mid and apical anterior wall, apical septum and true apex are akinetic.",
+     "Hypokinesis of the mid anterior wall.", "contradicted"),
+])
+def test_a_list_of_walls_takes_its_grade(findings: str, statement: str, expected: str) -> None:
+    assert verdict(findings, statement) == expected
