@@ -69,7 +69,9 @@ def test_a_plan_or_recommendation_is_no_finding(findings: str, statement: str, e
 
 INDEXED = [
     ("End-systolic dimension 4.0 cm (LVESD index 1.9 cm/m2). Normal LV function.", "LVESD 1.9 cm.",
-     "unsupported"),
+     "contradicted"),
+    ("End-systolic dimension 4.0 cm (LVESD index 1.9 cm/m2). Normal LV function.", "LVESD 4.0 cm.",
+     "supported"),
     ("Ascending aorta dilated at 4.7 cm (ascending aorta index 2.2 cm/m2).", "Ascending aorta 4.7 cm.",
      "supported"),
     ("Ascending aorta dilated at 4.7 cm (ascending aorta index 2.2 cm/m2).", "Ascending aorta 2.2 cm.",
@@ -232,3 +234,24 @@ def test_a_value_graded_from_another_field_is_not_cited_as_that_field() -> None:
 ])
 def test_a_list_of_walls_takes_its_grade(findings: str, statement: str, expected: str) -> None:
     assert verdict(findings, statement) == expected
+
+
+@pytest.mark.parametrize(("findings", "statement", "expected"), [
+    # a valve's number is not read across another place ("across the defect", "in the LVOT")
+    ("Apical VSD with left-to-right flow; peak velocity across the defect 4.0 m/s.",
+     "Severe aortic stenosis.", "unsupported"),
+    ("Aortic valve: peak velocity across the valve 4.2 m/s.", "Peak aortic velocity 4.2 m/s.", "supported"),
+    # the descending aorta is not the ascending one
+    ("Normal descending aortic dimensions. Ascending aorta 4.0 cm, mildly dilated.",
+     "Mildly dilated ascending aorta, 4.0 cm.", "supported"),
+    ("The descending aorta is mildly dilated. Normal ascending aorta.", "Dilated ascending aorta.",
+     "contradicted"),
+])
+def test_a_number_or_grade_stays_with_its_place(findings: str, statement: str, expected: str) -> None:
+    assert verdict(findings, statement) == expected
+
+
+def test_the_velocity_across_a_defect_is_no_aortic_stenosis_to_name() -> None:
+    study = Study.model_validate({"study_id": "S1", "findings_text": "Apical VSD with left-to-right flow; "
+                                  "peak velocity across the defect 4.0 m/s."})
+    assert check("Post-infarction ventricular septal defect.", study).omissions == []
