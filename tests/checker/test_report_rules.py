@@ -255,3 +255,14 @@ def test_the_velocity_across_a_defect_is_no_aortic_stenosis_to_name() -> None:
     study = Study.model_validate({"study_id": "S1", "findings_text": "Apical VSD with left-to-right flow; "
                                   "peak velocity across the defect 4.0 m/s."})
     assert check("Post-infarction ventricular septal defect.", study).omissions == []
+
+
+@pytest.mark.parametrize(("findings", "statement", "expected"), [
+    # "X is normal and the Y is ..." : the grade ends its clause, Y keeps its own value
+    ("The right ventricle is normal and the PA systolic pressure is 42 mmHg.",
+     "Mildly elevated pulmonary artery systolic pressure.", "supported"),
+    ("The right ventricle is normal and the PA systolic pressure is 42 mmHg.", "Normal RV function.",
+     "supported"),
+])
+def test_a_grade_ends_its_clause(findings: str, statement: str, expected: str) -> None:
+    assert verdict(findings, statement) == expected
