@@ -266,3 +266,15 @@ def test_the_velocity_across_a_defect_is_no_aortic_stenosis_to_name() -> None:
 ])
 def test_a_grade_ends_its_clause(findings: str, statement: str, expected: str) -> None:
     assert verdict(findings, statement) == expected
+
+
+@pytest.mark.parametrize(("findings", "statement", "expected"), [
+    # the timing of a jet ("late systolic", "holosystolic") stands between its grade and its name
+    ("Posterior leaflet prolapse. Mild late systolic, anteriorly directed mitral regurgitation.",
+     "Mild mitral regurgitation.", "supported"),
+    ("Posterior leaflet prolapse. Mild late systolic, anteriorly directed mitral regurgitation.",
+     "Severe mitral regurgitation.", "contradicted"),
+    ("Moderate holosystolic MR.", "Moderate mitral regurgitation.", "supported"),
+])
+def test_the_timing_of_a_jet_keeps_its_grade(findings: str, statement: str, expected: str) -> None:
+    assert verdict(findings, statement) == expected
