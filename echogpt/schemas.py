@@ -707,6 +707,9 @@ class StatementCheck(Strict):
     verdict: Verdict
     reason: str
     facts: list[Fact] = Field(default_factory=list)
+    evidence: str | None = Field(None, description="what of the study the verdict rests on, in words: "
+                                 "\"study: LVEF 35 % (measurements.lvef)\", \"study: 'severe MR' (findings "
+                                 "text)\"; None when no fact of the study is cited")
 
 
 class Omission(Strict):

@@ -105,6 +105,17 @@ def split_value_unit(raw: Any) -> tuple[float, str | None]:
                               {"value": raw})
 
 
+# A value indexed to body size: "LVESD index 1.9 cm/m2", "LA volume (indexed) 34 mL/m²".
+_INDEXED = re.compile(r"\bindex(?:ed)?\b|\bper\s+(?:m2|m²|bsa)\b|/\s*(?:m2|m²|m\^2|bsa)(?![a-z0-9])",
+                      re.IGNORECASE)
+
+
+def indexed_for_raw(field: str, text: str) -> bool:
+    """Whether ``text`` (from a measurement's name to just past its value) gives a value indexed to
+    body size while ``field`` holds the raw one: "LVESD index 1.9 cm/m2" is no LVESD."""
+    return not (spec(field).unit or "").endswith("/m2") and bool(_INDEXED.search(text))
+
+
 def convert(field: str, value: float, unit: str | None) -> float:
     """Convert ``value`` in ``unit`` to the canonical unit of ``field``.
 

@@ -125,8 +125,14 @@ def _rule_fields() -> tuple[tuple[CriticalRule, tuple[str, ...]], ...]:
 
 
 def critical_present(study_f: StudyFacts) -> list[tuple[str, CriticalRule, str | None, Evidence]]:
-    """The critical findings present in a study: (id, rule, location, first evidence)."""
+    """The critical findings present in a study: (id, rule, location, first evidence).
+
+    A valve the study describes as a prosthesis gets no stenosis grade from the native-valve
+    cut-offs on its gradient (ASE 2009 prosthetic valves, Zoghbi 2009: a mean gradient of 11 mmHg
+    across a mitral prosthesis is no 'severe mitral stenosis' the impression must name)."""
     out, seen = [], set()
+    prosthetic = {e.fact.location for e in study_f.by_concept.get("prosthetic_valve", ())
+                  if e.origin != "prior" and e.fact.polarity == "present"}
     measured: dict[str | None, list[Evidence]] = {}
     for e in study_f.by_concept.get("measurement", ()):
         measured.setdefault(e.fact.location, []).append(e)
@@ -141,6 +147,8 @@ def critical_present(study_f: StudyFacts) -> list[tuple[str, CriticalRule, str |
             f = e.fact
             if e.origin == "prior" or f.polarity == "uncertain" or not _hits(rule, f):
                 continue
+            if e.origin == "structured" and f.concept == "valve_stenosis" and f.location in prosthetic:
+                continue  # native cut-offs on a prosthesis's gradient: ASE 2009 judges it otherwise
             loc = f.location if f.concept != "measurement" else None
             key = rule_id(rule, loc)
             if key not in seen:
@@ -215,6 +223,10 @@ def _synthesis(claim: Fact, sf: StudyFacts) -> tuple[Status, str] | None:
     study states what the guideline derives the claim from."""
     if claim.polarity != "present":
         return None
+    here = [e for e in sf.by_concept.get(claim.concept, ()) if e.origin != "prior"
+            and e.fact.polarity == "present" and e.fact.location in (claim.location, None)]
+    if claim.location and not here:
+        return None  # a synthesis grades what the study states at the claim's site, never invents it
     for r in rules().supported_by.rules:
         want = r.claim
         if want["concept"] != claim.concept or ("grades" in want and claim.grade not in want["grades"]):
@@ -253,8 +265,8 @@ def _judge_number(claim: Fact, found: list[Evidence]) -> tuple[Status, str]:
     for e in found:
         x = compare(claim, e)
         if x[0] == "supported":
-            return x
-        first = first or x
+            return x[0], f"{x[1]} [{e.where()}]"
+        first = first or (x[0], f"{x[1]} [{e.where()}]")
     assert first is not None
     return first
 
@@ -403,9 +415,26 @@ def unchecked_topics(text: str) -> list[tuple[str, str, bool]]:
     return out
 
 
+def _clause_start(text: str, at: int) -> int:
+    """Where the clause holding offset ``at`` begins ("Severe AS; TAVR recommended" -> at 'TAVR')."""
+    return max(text.rfind(c, 0, at) for c in (";", ",", ":", " - ", "—", "(")) + 1
+
+
+_CITED = re.compile(r"\[(?:findings_text: (?P<quote>'[^\]]*')|(?P<field>[^\[\]]+))\]")
+
+
+def _evidence(reason: str) -> str | None:
+    """The study fact a reason cites in brackets ("[findings_text: 'Mild MR']",
+    "[LVEF 35 % (measurements.lvef)]"), worded for the reader: "study: 'Mild MR' (findings text)"."""
+    m = _CITED.search(reason)
+    if m is None:
+        return None
+    return f"study: {m['quote']} (findings text)" if m["quote"] else f"study: {m['field']}"
+
+
 def _statement(text: str, start: int, verdict: Status, reason: str, facts: list[Fact]) -> StatementCheck:
     return StatementCheck(text=text, start=start, end=start + len(text), verdict=verdict, reason=reason,
-                          facts=facts)
+                          facts=facts, evidence=_evidence(reason))
 
 
 def check_statement(text: str, start: int, study: Study, sf: StudyFacts) -> StatementCheck:
@@ -424,19 +453,25 @@ def check_statement(text: str, start: int, study: Study, sf: StudyFacts) -> Stat
     outside = lexicon().outside_rules.search(text) is not None
     topics = unchecked_topics(text) if outside else []
     stress = any(t[2] for t in topics)
+    clinical = [f for f in facts if f.concept != "image_quality"]
+    said = text  # what the statement asserts: all of it, or what comes before its plan
+    plan = lexicon().plan.search(text) if outside else None
+    if plan is not None:  # "TEE recommended to assess for abscess": a plan; its clause states no finding
+        said = text[:_clause_start(text, plan.start())]
+        clinical = [f for f in clinical if (f.end or 0) <= start + len(said)]
+        if not clinical:
+            return _statement(text, start, "not_factual", "a recommendation, not a finding of this study",
+                              facts)
     # "new hypokinesis at peak" in a stress echo compares with rest, not with a prior study
-    comparison = mentions_comparison(text) and not (stress and study.study_type == StudyType.stress)
+    comparison = mentions_comparison(said) and not (stress and study.study_type == StudyType.stress)
     if comparison and study.prior is None and not sf.prior_in_text:
         return _statement(text, start, "unsupported",
                           "compares with a prior study, but the study has no prior", facts)
-    clinical = [f for f in facts if f.concept != "image_quality"]
     versus = _against_prior(text, clinical, sf) if comparison else None
     if versus is not None and versus[0] == "contradicted":
         return _statement(text, start, "contradicted", versus[1], facts)
     if not clinical and versus is not None:
         return _statement(text, start, versus[0], versus[1], facts)
-    if outside and lexicon().plan.search(text):  # "TEE recommended to assess for abscess": a plan
-        return _statement(text, start, "not_factual", "a recommendation, not a finding of this study", facts)
     if stress:  # a claim about the stress images is judged on them too
         sf = sf.with_stress()
     if not clinical and topics:

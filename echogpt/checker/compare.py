@@ -68,9 +68,24 @@ class Evidence:
         """Where the fact came from: a field path or the quoted findings text (``located().source``,
         worded without making the located fact)."""
         if self._shift is None or self._located is not None:
-            return self.located().source or self.origin
+            return _with_value(self.located()) or self.located().source or self.origin
         offset, text = self._shift
         return f"findings_text: '{text[(self.fact.start or 0) + offset:(self.fact.end or 0) + offset]}'"
+
+
+def _with_value(f: Fact) -> str | None:
+    """A structured measurement as the study gives it: "LVEF 35 % (measurements.lvef)"; None for
+    any other fact, and for a fact graded from a field whose value is not the field's (the RAP of
+    an IVC diameter)."""
+    source = f.source or ""
+    field = source.removeprefix("measurements.")
+    if f.value is None or not source.startswith("measurements.") or field not in units.table().fields:
+        return None
+    unit = units.spec(field).unit
+    if f.concept != "measurement" and (f.unit or "") != (unit or ""):
+        return None
+    value = f"{f.value:g}" + (f"-{f.value_max:g}" if f.value_max is not None else "")
+    return f"{units.spec(field).label} {value}{' ' + unit if unit else ''} ({f.source})"
 
 
 # concepts whose different location names can still refer to the same place
@@ -199,6 +214,11 @@ def _compare_uncertain(claim: Fact, f: Fact) -> tuple[Status, str]:
 def _compare_unscaled(claim: Fact, ev: Evidence) -> tuple[Status, str]:
     """A concept without an ordinal scale: polarity, then the grade named as such."""
     f = ev.fact
+    # "no prosthesis thrombosis" denies the grade, not the valve
+    if claim.polarity == "absent" and claim.grade:
+        if f.polarity == "present" and f.grade == claim.grade:
+            return "contradicted", f"the study states {_word(f)}"
+        return "supported", f"the study states {_word(f)}"
     if claim.polarity != f.polarity:
         return "contradicted", f"the study states {_word(f)}"
     if claim.grade and f.grade and claim.grade != f.grade and claim.grade not in ev.accepted:

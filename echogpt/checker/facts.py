@@ -53,6 +53,7 @@ _SUBJ_SEP_GRADE = (*SUBJ, "sep", "grade")
 _GRADE_JOIN = re.compile(r"[\s\-]*(?:to\s+)?")  # "mildly to moderately", "mild-moderate"
 _FROM = re.compile(r"\bfrom\s*$", re.IGNORECASE)  # "progressed from moderate to severe"
 _TO = re.compile(r"\s+to\s+", re.IGNORECASE)
+_ARTICLE = re.compile(r"\s*(?:the|an?)\s", re.IGNORECASE)  # a new clause: "and the ..."
 _OF_THE = re.compile(r"\s*(?:of|in|involving|at|on|within|along|from)?\s*(?:the\s+)?", re.IGNORECASE)
 
 
@@ -181,8 +182,11 @@ def _grade_target(text: str, toks: list[Tok], mentions: dict[int, _Mention],
     """The mention the grade at ``k`` belongs to, and whether it is a new (implied-head) one."""
     g = toks[k]
     j, subs, last = k + 1, [], g.end
-    if k + 2 < len(toks) and toks[k + 1].kind == "sep" and toks[k + 2].kind in SUBJ:
-        j = len(toks)  # "the LA is severely dilated and the appendage …": the grade ends its clause
+    if k + 2 < len(toks) and toks[k + 1].kind == "sep" and (
+            toks[k + 2].kind in SUBJ or (k + 2 in mentions and _ARTICLE.match(text, toks[k + 1].end))):
+        # "the LA is severely dilated and the appendage …", "the RV is normal and the PA systolic
+        # pressure is 40 mmHg": the grade ends its clause
+        j = len(toks)
     while (j < len(toks) and (toks[j].kind in _SUBJ_SEP or is_modifier(toks[j]))
            and (gap_ok(text, last, toks[j].start, comma=wall_list(toks, j))
                 or _stacked(text, last, toks[j].start))):
@@ -345,7 +349,10 @@ def _emit(m: _Mention, out: list[Fact]) -> None:
     r = rules()
     term = m.term
     pairs: list[tuple[str, str | None]] = []
-    heads = [term.head] if term and term.head else r.implied_heads.get(m.direction or "", [])
+    if term and term.facts and not term.head:
+        heads = []  # a phrase naming fixed facts ("septal flattening") implies no other finding
+    else:
+        heads = [term.head] if term and term.head else r.implied_heads.get(m.direction or "", [])
     for head in heads:
         table = r.head_concepts.get(head, {})
         subs = m.subjects or ([("*", None)] if "*" in table else [])
@@ -364,7 +371,8 @@ def _emit(m: _Mention, out: list[Fact]) -> None:
         grade = resolve_grade(concept, m.degree, m.direction)
         rule = "no-significant" if m.not_significant and polarity == "absent" else None
         if (m.direction == "normal" or grade == "normal") and concept in (
-                "valve_regurgitation", "valve_stenosis", "pericardial_effusion", "thrombus"):
+                "valve_regurgitation", "valve_stenosis", "valve_morphology", "pericardial_effusion",
+                "thrombus"):
             grade, polarity = None, "absent"
             rule = None if term is None else rule
         if term and term.drop_ungraded and grade is None:

@@ -9,6 +9,7 @@ copilot renders it through markdown); the copilot renders it as is.
 from __future__ import annotations
 
 import html
+import re
 
 from echogpt.schemas import CheckResult, StatementCheck
 
@@ -22,15 +23,17 @@ VERDICT_STYLES: dict[str, tuple[str, str]] = {
 }
 
 
-_MARKDOWN = str.maketrans({c: f"&#{ord(c)};" for c in "\\`*_[]()!#|~$:{}"})
-"""Characters markdown or Streamlit would read as markup, as character references."""
+_MARKDOWN = str.maketrans({c: f"&#{ord(c)};" for c in "\\`*_[]()!#|~$:{}"}
+                          | {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"})
+"""Characters HTML, markdown or Streamlit would read as markup, as character references (one pass:
+a reference is never escaped again)."""
 
 
 def _escape(text: str) -> str:
     # The HTML is rendered through markdown: a blank line (also of lone CRs) would end the HTML
     # block and let what follows be read as markdown, so every line break becomes <br>.
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return html.escape(text, quote=True).translate(_MARKDOWN).replace("\n", "<br>")
+    return text.translate(_MARKDOWN).replace("\n", "<br>")
 
 
 def _locate(text: str, s: StatementCheck, after: int) -> tuple[int, int] | None:
@@ -42,6 +45,16 @@ def _locate(text: str, s: StatementCheck, after: int) -> tuple[int, int] | None:
         return None
     found = text.find(s.text, after)
     return (found, found + len(s.text)) if found >= 0 else None
+
+
+def _tooltip(label: str, s: StatementCheck) -> str:
+    """The escaped tooltip of a statement: its verdict and reason, then, on a line of its own, the
+    study fact the verdict rests on ("study: LVEF 35 % (measurements.lvef)")."""
+    reason = re.sub(r"\s*\[[^\[\]]*\]", "", s.reason) if s.evidence else s.reason  # the cite, once
+    lines = [f"{label}: {reason}" if reason else label]
+    if s.evidence:
+        lines.append(s.evidence)
+    return "&#10;".join(_escape(line.replace("\n", " ")) for line in lines)
 
 
 def highlight_impression(text: str, result: CheckResult | None) -> str:
@@ -73,10 +86,9 @@ def highlight_impression(text: str, result: CheckResult | None) -> str:
     for start, end, s in spans:
         out.append(_escape(text[pos:start]))
         colour, label = VERDICT_STYLES.get(s.verdict, ("transparent", s.verdict))
-        tip = f"{label}: {s.reason}" if s.reason else label
         out.append(
             f'<span class="verdict verdict-{html.escape(s.verdict)}" '
-            f'data-verdict="{html.escape(s.verdict)}" title="{_escape(tip.replace(chr(10), " "))}" '
+            f'data-verdict="{html.escape(s.verdict)}" title="{_tooltip(label, s)}" '
             f'style="background:{colour};border-radius:3px;padding:0 2px">'
             f"{_escape(text[start:end])}</span>"
         )

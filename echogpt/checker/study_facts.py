@@ -365,14 +365,22 @@ def _stress_cues() -> re.Pattern[str]:
     return rule_regex(list(cues))
 
 
+# A line labelled with its stage: "Peak stress: ...", "Post exercise images: ...", "Stress: ...".
+_STAGE_LABEL = re.compile(r"^([^:\n]{1,40}):[^\n]*", re.MULTILINE)
+_STRESS_WORD = re.compile(r"\b(?:stress|peak)\b", re.IGNORECASE)
+
+
 def _stress_sentences(text: str) -> list[tuple[int, int]]:
-    """Spans of a stress echo's findings sentences about low-dose, peak or recovery images."""
+    """Spans of a stress echo's findings sentences about low-dose, peak or recovery images: those
+    with a stage cue, and every sentence of a line labelled with a stage other than rest."""
     cues = _stress_cues()
-    if cues.search(text) is None:
+    labelled = [(m.start(), m.end()) for m in _STAGE_LABEL.finditer(text)
+                if cues.search(m.group(1)) or _STRESS_WORD.search(m.group(1))]
+    if cues.search(text) is None and not labelled:
         return []
     spans, start = [], 0
     for m in _SEGMENT_END.finditer(text):
-        if cues.search(text, start, m.end()):
+        if cues.search(text, start, m.end()) or any(a <= start < b for a, b in labelled):
             spans.append((start, m.start()))
         if m.end() >= len(text):
             break

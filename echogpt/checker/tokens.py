@@ -164,8 +164,21 @@ def field_of(toks: list[Tok], i: int, carry: Subjects) -> str | None:
     return f["*"]
 
 
+def _valve_default(t: Tok, name: str) -> bool:
+    """Whether ``name`` is the default field of a name that depends on its valve ("peak velocity")."""
+    f = t.payload[1] if t.kind == "subj" else t.payload.field if t.kind == "term" else None
+    return isinstance(f, dict) and f.get("*") == name
+
+
 _CHANGE_IN = re.compile(r"\b(?:increase|decrease|rise|fall|drop|change|reduction)s?\s+(?:in|of)\s+"
                         r"(?:the\s+)?$", re.IGNORECASE)
+
+
+# "peak velocity across the defect", "gradient in the LVOT": a place named between a valve
+# measurement's name and its number that is no valve takes the number away from the valve
+_ACROSS = re.compile(r"\b(?:across|through|in|within|at)\s+(?:the\s+|a\s+)?(?!(?:aortic|mitral|tricuspid|"
+                     r"pulmon\w*|valve|valvular|prosthe\w*|bioprosthe\w*|av|mv|tv|pv|rest|peak|the|a)\b)[a-z]",
+                     re.IGNORECASE)
 
 
 def numbers(text: str, toks: list[Tok], carry: Subjects) -> list[Fact]:
@@ -187,7 +200,10 @@ def numbers(text: str, toks: list[Tok], carry: Subjects) -> list[Fact]:
         for j in range(i + 1, len(toks)):
             n = toks[j]
             if n.kind == "num":
-                fact = measure(name, text[n.start:n.end], t.start, n.end) if n.start - t.end <= 60 else None
+                near = n.start - t.end <= 60 and not units.indexed_for_raw(name, text[t.end:n.end + 6])
+                if near and _valve_default(toks[i], name) and _ACROSS.search(text, t.end, n.start):
+                    near = False
+                fact = measure(name, text[n.start:n.end], t.start, n.end) if near else None
                 if fact:
                     out.append(fact)
                 break

@@ -17,6 +17,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from echogpt import units
+
 
 def norm(text: str) -> str:
     """A name or heading as looked up: lower case, spaces, dots, hyphens and underscores as one space."""
@@ -37,8 +39,6 @@ class NameTable(BaseModel):
 @cache
 def name_table() -> NameTable:
     """The validated measurement-name table; every field must be a measurement field."""
-    from echogpt import units
-
     text = resources.files("echogpt.resources").joinpath("measurement_names.json").read_text("utf-8")
     tbl = NameTable.model_validate(json.loads(text))
     fields = set(units.table().fields)
@@ -115,8 +115,9 @@ def _context(text: str) -> str | None:
 
 
 # Words that make a clause about the prior study: "previously dilated with TAPSE 1.2 cm".
-_PRIOR = re.compile(r"\b(?:previous(?:ly)?|prior|before|baseline|pre-?operative(?:ly)?|earlier|"
-                    r"last (?:study|echo\w*)|compared (?:with|to))\b", re.IGNORECASE)
+_PRIOR = re.compile(r"\b(?:previous(?:ly)?|prior|before|baseline|pre-?operative(?:ly)?|earlier|ago|"
+                    r"last (?:study|echo\w*|year|month|time|visit|review|scan)|compared (?:with|to))\b",
+                    re.IGNORECASE)
 
 
 def read_measurements(lines: list[tuple[int, str]], table: bool) -> list[Reading]:
@@ -171,6 +172,8 @@ def _reading(line: str, m: re.Match[str], block: str | None, table: bool
     target = plain.get(name)
     if name in contextual:
         target = contextual[name].get(_context(line[:m.start()]) or block or "")
+    if target and units.indexed_for_raw(target, line[m.end():value.end() + 6]):
+        target = None  # "LVESD index 1.9 cm/m2" is the indexed value, not the LVESD: it binds to nothing
     raw = value.group("a").replace(",", ".")
     if value.group("b"):
         raw += "-" + value.group("b").replace(",", ".")

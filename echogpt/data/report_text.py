@@ -19,8 +19,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from echogpt.data.report_measurements import Reading, norm, read_measurements
 
-SECTION_KINDS = ("indication", "history", "procedure", "technique", "sedation", "findings", "anatomy",
-                 "measurements", "comparison", "impression", "recommendations", "header")
+SECTION_KINDS = ("indication", "history", "procedure", "technique", "sedation", "findings", "stage",
+                 "anatomy", "measurements", "comparison", "impression", "recommendations", "header")
 
 
 class SectionTable(BaseModel):
@@ -139,25 +139,35 @@ def split_sections(text: str) -> list[Section]:
     """Cut a report into sections by its headings; text before the first heading is 'preamble'.
 
     A header line ("MRN: 123") is a one-line section; an anatomy heading ("Mitral valve:") opens
-    findings unless the report is already in its findings, measurements or impression.
+    findings unless the report is already in its findings, measurements or impression. Text after
+    a blank line that ends a one-line section ("Views: A4C, subcostal." then a paragraph) is
+    unlabelled 'body'. After the impression, a sign-off line ("Electronically signed by ...",
+    "Sincerely,") opens a 'closing' section, and the plan after a numbered impression list is
+    'recommendations': neither is impression.
     """
     sections = [Section("preamble", "")]
     inline = False  # the current section was opened by "Heading: text" on one line
+    concluded = False  # the report has had its impression
     lines = [(n, piece) for n, line in enumerate(text.splitlines(), start=1)
              for piece in _split_inline(line).split("\n")]
     for number, line in lines:
         if _RULE.match(line):
             continue
-        found = heading_kind(line)
         current = sections[-1]
+        if concluded and current.kind != "closing" and _sentence_patterns("closing").search(line.strip()):
+            sections.append(Section("closing", "", [(number, line)]))
+            continue
+        found = heading_kind(line)
         if found is None:
             if inline and current.kind in _ONE_LINE and not line[:1].islower() and not line[:1].isspace():
-                # "Reason: chest pain." on one line: the next line is no longer the reason
-                sections.append(Section("preamble", ""))
+                # "Reason: chest pain." on one line: the next line is no longer the reason; after
+                # a blank line, what follows is unlabelled text of the report
+                sections.append(Section("body" if not line.strip() else "preamble", ""))
                 current = sections[-1]
             inline = False
             current.rows.append((number, line))
             continue
+        concluded = concluded or found[0] == "impression"
         inline = bool(found[2])
         kind, name, rest = found
         if kind == "header" and current.kind in (*section_table().findings_kinds, "impression"):
@@ -168,17 +178,38 @@ def split_sections(text: str) -> list[Section]:
             sections.append(Section(current.kind, current.heading))
             continue
         if kind == "anatomy":
-            if current.kind in ("findings", "measurements", "impression", "comparison"):
+            if current.kind in ("findings", "stage", "measurements", "impression", "comparison"):
                 current.rows.append((number, line))  # a sub-heading: the label stays in the text
                 continue
             sections.append(Section("findings", name, [(number, line.strip())]))
             continue
         sections.append(Section(kind, name, [(number, rest)] if rest else []))
-    sections = [s for s in sections if s.text or s.kind != "preamble"]
+    sections = [s for s in sections if s.text or s.kind not in ("preamble", "body")]
+    for i in range(len(sections) - 1, -1, -1):
+        if sections[i].kind == "impression":
+            _split_plan_after_list(sections, i)
     kinds = set(section_table().findings_kinds)
     if not any(s.kind in kinds or (s.kind == "preamble" and s.text) for s in sections):
         _split_first_sentence(sections)
     return sections
+
+
+def _split_plan_after_list(sections: list[Section], i: int) -> None:
+    """An impression written as a numbered or bulleted list ends with its list: a line after it that
+    is no item and no wrapped part of one (the item before it ends a sentence) starts
+    'recommendations' ("He can stop warfarin ...", "PE response team paged.")."""
+    rows = sections[i].rows
+    listed = previous = False
+    for j, (_, line) in enumerate(rows):
+        if not line.strip():
+            continue
+        item = bool(_MARKER.match(line))
+        if listed and not item and line.strip()[:1].isupper() and previous:
+            sections.insert(i + 1, Section("recommendations", "", rows[j:]))
+            sections[i].rows = rows[:j]
+            return
+        listed = listed or item
+        previous = line.rstrip().endswith((".", "!", "?"))
 
 
 def _split_first_sentence(sections: list[Section]) -> None:
@@ -206,7 +237,7 @@ def detect_study_type(sections: list[Section], title: str = "") -> str:
     words = section_table().study_types
     named = [title] + [s.heading + " " + s.text for s in sections
                        if s.kind in ("preamble", "header", "procedure", "technique", "sedation")]
-    later = [s.text for s in sections if s.kind in ("findings", "anatomy")]
+    later = [s.text for s in sections if s.kind in ("findings", "stage", "anatomy")]
     for texts in (named, later):
         blob = " ".join(texts).lower()
         for kind in ("stress", "TEE"):
@@ -302,10 +333,39 @@ def _move_reason(sections: list[Section]) -> str | None:
     return None
 
 
+def _history_before_the_echo(chosen: list[Section]) -> list[tuple[int, str]]:
+    """Prose without a findings heading (a clinic letter) turns to the echo with a paragraph such as
+    "His echocardiogram today shows ..."; the paragraphs before it (letterhead, history,
+    examination) are no findings: they are taken out and returned."""
+    for s in chosen:
+        for j, (_, line) in enumerate(s.rows):
+            starts = j > 0 and not s.rows[j - 1][1].strip() and line.strip()
+            if starts and _sentence_patterns("study_opening").search(line.strip()):
+                before, s.rows = s.rows[:j], s.rows[j:]
+                return [row for row in before if row[1].strip()]
+    return []
+
+
+def _unwrap(lines: list[str]) -> list[str]:
+    """Join lines a fixed width broke mid-sentence: a line that ends no sentence, followed by one that
+    starts in lower case ("Moderate functional mitral" / "regurgitation, centrally directed.")."""
+    out: list[str] = []
+    for line in lines:
+        if out and line[:1].islower() and not out[-1].endswith((".", "!", "?", ":")):
+            out[-1] = f"{out[-1]} {line}"
+        else:
+            out.append(line)
+    return out
+
+
 def _body(section: Section) -> str:
-    lines = [_MARKER.sub("", ln).strip() if section.kind != "impression" else ln.rstrip()
-             for ln in section.lines]
+    if section.kind == "impression":
+        lines = [ln.rstrip() for ln in section.lines]
+    else:
+        lines = _unwrap([_MARKER.sub("", ln).strip() for ln in section.lines if ln.strip()])
     text = "\n".join(ln for ln in lines if ln.strip())
+    if section.kind == "stage" and text:  # "Peak stress: ...": one line that names its stage
+        return f"{section.heading}: {' '.join(lines)}"
     if section.kind == "comparison" and text:
         return f"Comparison with prior study: {text}"
     return text
@@ -329,7 +389,13 @@ def parse_report(text: str, title: str = "") -> ParsedReport:
         # an unlabelled block of measurements ("LVIDd: 6.6 cm / IVSd: 0.8 cm") is a measurements table
         if s.kind == "preamble" and has_findings and len(read_measurements(s.rows, table=True)) >= 2:
             s.kind = "measurements"
-    chosen = [s for s in sections if s.kind in kinds or (s.kind == "preamble" and not has_findings)]
+    impression_at = next((i for i, s in enumerate(sections) if s.kind == "impression"), len(sections))
+    chosen = [s for i, s in enumerate(sections) if s.kind in kinds or (
+        s.kind in ("preamble", "body") and not has_findings) or (s.kind == "body" and i < impression_at)]
+    if not has_findings:
+        history = _history_before_the_echo(chosen)
+        if history:
+            sections.append(Section("history", "", history))
     for s in chosen:
         if s.kind == "preamble":  # a title line ("TRANSTHORACIC ECHOCARDIOGRAM") is no finding
             s.rows = [(n, ln) for n, ln in s.rows if not _TITLE.match(ln)]

@@ -335,10 +335,12 @@ def test_where_quotes_what_the_located_fact_says() -> None:
     from echogpt.checker.study_facts import study_facts
     from echogpt.synth.corpus import generate_corpus
 
-    quoted = 0
+    quoted = valued = 0
     for s in generate_corpus(30, seed=4):
         for e in study_facts(s).evidence:
-            said = e.where()
-            assert said == (e.located().source or e.origin)
+            said, source = e.where(), e.located().source or e.origin
+            # a structured measurement is cited with its value: "LVEF 35 % (measurements.lvef)"
+            valued += said.endswith(f" ({source})") and e.fact.value is not None
+            assert said == source or said.endswith(f" ({source})")
             quoted += said.startswith("findings_text: '")
-    assert quoted > 100
+    assert quoted > 100 and valued > 30

@@ -74,3 +74,29 @@ def test_omission_lines_and_legend():
     assert omission_lines(result) == ["Cardiac tamponade — study: RV diastolic collapse"]
     assert omission_lines(None) == []
     assert "contradicted" in legend_html()
+
+
+def test_the_tooltip_names_the_study_fact_the_verdict_rests_on():
+    from echogpt.checker.check import check
+    from echogpt.schemas import Study
+
+    study = Study.model_validate({"study_id": "S1", "findings_text": "The aortic valve is severely stenotic.",
+                                  "measurements": {"lvef": 35}})
+    text = "1. Normal LV systolic function.\n2. Mild aortic stenosis.\n3. Small pericardial effusion."
+    out = highlight_impression(text, check(text, study))
+    tips = [html.unescape(t) for t in re.findall(r'title="([^"]*)"', out)]
+    assert tips == [
+        "contradicted: the study states moderately reduced lv systolic function\n"
+        "study: LVEF 35 % (measurements.lvef)",
+        "contradicted: the study states severe valve stenosis (aortic)\n"
+        "study: 'severely stenotic' (findings text)",
+        "unsupported: nothing in the study states it: no pericardial effusion in the findings or "
+        "structured fields"]
+
+
+def test_quotes_in_a_tooltip_are_escaped_once():
+    text = "Mild MR."
+    result = CheckResult(study_id="S1",
+                         statements=[_st(text, text, "contradicted", "the study's 'MR' & <b>")])
+    tip = re.findall(r'title="([^"]*)"', highlight_impression(text, result))[0]
+    assert html.unescape(tip) == "contradicted: the study's 'MR' & <b>"

@@ -47,7 +47,7 @@ def _write(tmp_path: Path, name: str, text: str) -> Path:
     ("M-MODE", "measurements", ""),
     ("2D/M-MODE", "measurements", ""),
     ("Findings (post-bypass):", "findings", ""),
-    ("PEAK (20 mcg/kg/min):", "findings", ""),
+    ("PEAK (20 mcg/kg/min):", "stage", ""),
     ("Mitral valve: mild MR.", "anatomy", "mild MR."),
     ("MITRAL VALVE", "anatomy", ""),
     ("1. Impression:", "impression", ""),
@@ -146,6 +146,85 @@ def test_a_one_paragraph_report_after_a_history_heading_keeps_its_findings() -> 
     parsed = parse_report("Clinical history: hypertension. The LV is normal in size. Mild MR.\n\n"
                           "IMPRESSION: Mild MR.")
     assert parsed.findings_text == "The LV is normal in size. Mild MR."
+
+
+@pytest.mark.parametrize("one_line", ["Views: subcostal and apical only.", "Indication: shock.",
+                                      "Image quality: poor."])
+def test_a_paragraph_after_a_one_line_heading_stays_in_the_findings(one_line: str) -> None:
+    parsed = parse_report(f"BEDSIDE ECHO\n{one_line}\n\nModerate pericardial effusion.\nRV: normal size.\n"
+                          "\nImpression: Moderate effusion.")
+    assert parsed.findings_text.splitlines()[0] == "Moderate pericardial effusion."
+    assert one_line.split(": ")[1] not in parsed.findings_text
+
+
+def test_a_line_right_after_a_one_line_heading_is_still_no_finding() -> None:
+    parsed = parse_report("Indication: dyspnoea.\nReferred by the chest clinic.\nFINDINGS: Mild MR.\n"
+                          "IMPRESSION: Mild MR.")
+    assert parsed.findings_text == "Mild MR."
+
+
+@pytest.mark.parametrize("closing", ["Electronically signed by A. Reader, MD on 01/02/2026",
+                                     "Yours sincerely,\n\nB. Writer", "Reading physician: C. Smith",
+                                     "cc: Dr D. Jones, general practice"])
+def test_a_sign_off_after_the_impression_is_no_impression(closing: str) -> None:
+    parsed = parse_report(f"FINDINGS: Mild MR.\n\nIMPRESSION\nMild mitral regurgitation.\n\n{closing}\n"
+                          "Letterhead line")
+    assert parsed.impression == "Mild mitral regurgitation."
+    assert "Letterhead" not in parsed.findings_text
+
+
+@pytest.mark.parametrize("gap", ["\n", "\n\n"])
+def test_the_plan_after_a_numbered_impression_is_kept_aside(gap: str) -> None:
+    parsed = parse_report(f"FINDINGS: Severe AS. Mild MR.\n\nConclusions:\n1. Severe aortic stenosis.\n"
+                          f"2. Mild mitral\nregurgitation.{gap}Refer to the heart team for TAVR.")
+    assert parsed.impression == "1. Severe aortic stenosis.\n2. Mild mitral\nregurgitation."
+    assert [s.kind for s in parsed.sections][-1] == "recommendations"
+
+
+def test_a_letter_s_history_before_its_echo_paragraph_is_no_finding() -> None:
+    parsed = parse_report("Dear Dr Hale,\n\nShe was treated for severe aortic regurgitation in 2019.\n\n"
+                          "Her echocardiogram today shows mild aortic regurgitation.\n\n"
+                          "Conclusions:\n1. Mild aortic regurgitation.")
+    assert parsed.findings_text == "Her echocardiogram today shows mild aortic regurgitation."
+    assert any("2019" in s.text for s in parsed.sections if s.kind == "history")
+
+
+def test_prose_without_an_echo_paragraph_keeps_all_its_findings() -> None:
+    parsed = parse_report("The LV is normal.\n\nThe echo was otherwise normal apart from mild MR.\n\n"
+                          "IMPRESSION: Mild MR.")
+    assert parsed.findings_text.startswith("The LV is normal.")
+
+
+def test_lines_broken_mid_sentence_are_joined_in_the_findings() -> None:
+    parsed = parse_report("FINDINGS\nMitral Valve: Moderate functional mitral\nregurgitation, central.\n"
+                          "Aortic Valve: Normal.\nLVIDd 5.2 cm\nIVSd 1.0 cm\n\nIMPRESSION: Moderate MR.")
+    assert parsed.findings_text.splitlines() == [
+        "Mitral Valve: Moderate functional mitral regurgitation, central.", "Aortic Valve: Normal.",
+        "LVIDd 5.2 cm", "IVSd 1.0 cm"]
+
+
+@pytest.mark.parametrize(("line", "field"), [("LVESD index 1.9 cm/m2", None), ("LVIDs 4.0 cm", "lvids"),
+                                             ("LVIDs (indexed) 1.9 cm/m2", None), ("LVESD: 1.9 cm/m2", None),
+                                             ("Ascending aorta indexed 2.2 cm/m2", None),
+                                             ("LA volume index 34 mL/m2", "lavi"), ("LAVI 34 mL/m2", "lavi")])
+def test_an_indexed_value_is_not_read_as_the_raw_measurement(line: str, field: str | None) -> None:
+    readings = parse_report(f"MEASUREMENTS\n{line}\n\nFINDINGS: Normal LV.\nIMPRESSION: Normal.").readings
+    assert [r.field for r in readings] == ([field] if field else [])
+
+
+def test_stress_stage_headings_stay_as_labels_of_their_findings() -> None:
+    parsed = parse_report("STRESS ECHO\nRest images: Normal LV. EF 60%.\n\nPEAK STRESS\n"
+                          "New apical hypokinesis.\nCavity dilates.\n\nImpression: Inducible ischaemia.")
+    assert parsed.findings_text.splitlines() == ["Rest images: Normal LV. EF 60%.",
+                                                 "PEAK STRESS: New apical hypokinesis. Cavity dilates."]
+
+
+@pytest.mark.parametrize("prior", ["Last year the mean gradient was 25 mmHg.",
+                                   "Two years ago the mean gradient was 25 mmHg."])
+def test_a_value_of_an_earlier_study_is_not_read_as_this_one(prior: str) -> None:
+    report = f"FINDINGS: Aortic valve: mean gradient 29 mmHg. {prior}\nIMPRESSION: AS."
+    readings = parse_report(report).readings
+    assert [(r.field, r.raw) for r in readings] == [("av_mean_gradient", "29 mmHg")]
 
 
 def test_header_lines_give_identifiers_and_the_patient() -> None:
