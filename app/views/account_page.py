@@ -26,6 +26,7 @@ if account is not None and not st.session_state.get("via_oidc"):
             if error:
                 st.error(inert(error))
             else:
+                signin.after_password(account)  # the change ended every session: a new one here
                 state.flash("success", "Password changed.")
                 st.rerun()
 if st.button("Sign out", key="sign_out"):

@@ -9,6 +9,7 @@ been revoked (signing out revokes it) and its account is still active. The secre
     token = sessions.open_session(db, user)        # after a password sign-in: the cookie value
     user = sessions.resume(db, token)              # on a reload: the account, or None
     sessions.close_session(db, token)              # on sign-out
+    sessions.revoke_all(s, user_id)                # a password change ends every session
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import update
+from sqlalchemy.orm import Session
 
 from echogpt.review import accounts
 from echogpt.review.accounts import User
@@ -130,3 +132,11 @@ def close_session(db: Database, token: str | None, home: Path | None = None) -> 
         if user is not None:
             db.audit(s, accounts.to_user(user), "logout", entity="user", entity_id=user.id,
                      detail="session revoked")
+
+
+def revoke_all(s: Session, user_id: int) -> int:
+    """Inside a password change: end every open session of the account (a stolen cookie dies
+    with the old password); the number ended."""
+    done = s.execute(update(SessionRow).where(SessionRow.user_id == user_id, SessionRow.revoked_at.is_(None))
+                     .values(revoked_at=utcnow()))
+    return done.rowcount

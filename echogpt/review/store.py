@@ -25,7 +25,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from echogpt.review import accounts, edits, throttle
+from echogpt.review import accounts, edits, sessions, throttle
 from echogpt.review import workflow as review
 from echogpt.review.accounts import AuthenticationError, User
 from echogpt.review.database import (
@@ -137,7 +137,9 @@ class Store(Database):
                                                                              current_password):
                 raise AuthenticationError("the current password is wrong")
             row.password_hash = hashed
-            self.audit(s, me, "user.password", entity="user", entity_id=row.id)
+            ended = sessions.revoke_all(s, row.id)
+            self.audit(s, me, "user.password", entity="user", entity_id=row.id,
+                       detail=f"{ended} session(s) ended" if ended else None)
 
     def list_users(self, actor: User) -> list[User]:
         """All active accounts (admins only)."""

@@ -26,6 +26,13 @@ def test_without_a_provider_the_sign_in_page_is_the_local_one(copilot):
     assert sessions.resume(copilot.db, token) == copilot.doc  # the cookie's session is open
     assert at.session_state["cookie_pending"] is None  # and was sent to the browser once
     at.switch_page("views/account_page.py").run()
+    at.text_input(key="password_current").input(PASSWORDS["doc"])
+    at.text_input(key="password_new").input("a new password")
+    at.text_input(key="password_repeat").input("a new password")
+    at.button(key="password_submit").click().run()
+    assert sessions.resume(copilot.db, token) is None  # a password change ends the old session
+    token = at.session_state["session_token"]
+    assert sessions.resume(copilot.db, token) == copilot.doc  # and this browser gets a new one
     at.button(key="sign_out").click().run()
     assert sessions.resume(copilot.db, token) is None
 

@@ -71,3 +71,11 @@ def test_a_short_secret_file_is_an_error(tmp_path):
     sessions.secret_path(tmp_path).write_text("short")
     with pytest.raises(ValueError, match="no usable secret"):
         sessions.signing_key(tmp_path)
+
+
+def test_a_password_change_ends_every_session_of_the_account(people, tmp_path):
+    p = people
+    mine, other = sessions.open_session(p.db, p.doc, tmp_path), sessions.open_session(p.db, p.doc2, tmp_path)
+    p.db.set_password(p.doc, p.doc.name, "a new password", current_password="doc-password")
+    assert sessions.resume(p.db, mine, None, tmp_path) is None
+    assert sessions.resume(p.db, other, None, tmp_path) == p.doc2  # another account's goes on
