@@ -45,7 +45,8 @@ def restore() -> None:
             state.sign_in(account)
             st.session_state["session_token"] = token
             return
-    if st.session_state.get("sign_in_refusal") or not oidc_configured() or not st.user.is_logged_in:
+    if (st.session_state.get("sign_in_refusal") or st.session_state.get("oidc_signed_out")
+            or not oidc_configured() or not st.user.is_logged_in):
         return
     from echogpt.review import oidc
 
@@ -69,15 +70,19 @@ def after_password(account: Any) -> None:
 
 
 def sign_out() -> None:
-    """Sign out: revoke the local session (its cookie is refused from now on) and clear it in the
-    browser; a hospital identity is signed out with ``st.logout``."""
+    """Sign out and end the run: revoke the local session (its cookie is refused from now on),
+    clear it in the browser and rerun onto the sign-in page; a hospital identity is signed out
+    with ``st.logout``, which sends the browser to the provider's sign-out."""
     token, via_oidc = st.session_state.get("session_token"), st.session_state.get("via_oidc")
     if token:
         _attempt(lambda: _sessions().close_session(services.store(), token))
     state.sign_out()
     st.session_state["cookie_pending"] = ("clear", "")
     if via_oidc:
+        st.session_state["oidc_signed_out"] = True  # never signed in again by this session
         st.logout()
+        st.stop()  # a rerun now could drop the redirect st.logout queued
+    st.rerun()
 
 
 def write_cookie() -> None:

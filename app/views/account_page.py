@@ -31,4 +31,3 @@ if account is not None and not st.session_state.get("via_oidc"):
                 st.rerun()
 if st.button("Sign out", key="sign_out"):
     signin.sign_out()
-    st.rerun()

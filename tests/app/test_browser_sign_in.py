@@ -141,6 +141,16 @@ def test_hospital_sign_in_maps_the_user_to_their_role_and_refuses_an_unmapped_on
             ana.reload()  # the identity cookie st.login set keeps her signed in
             expect(ana.get_by_role("heading", name="Worklist")).to_be_visible()
             expect(ana.get_by_text("Signed in as")).to_contain_text("ana (cardiologist)")
+            ana.goto(hospital + "/account")
+            expect(ana.get_by_text("Signed in with your hospital account")).to_be_visible()
+            ana.locator(".st-key-sign_out button").click()
+            end = ana.get_by_role("button", name="End session")  # the provider's sign-out page
+            expect(end).to_be_visible()
+            end.click()
+            expect(ana.locator(".st-key-login_oidc button")).to_be_visible()
+            ana.reload()  # the identity cookie is gone
+            expect(ana.locator(".st-key-login_oidc button")).to_be_visible()
+            expect(ana.get_by_text("Signed in as")).to_have_count(0)
 
             _hospital_sign_in(dee, hospital, "dee-sub")
             refusal = dee.get_by_text("Hospital sign-in refused")
@@ -153,6 +163,7 @@ def test_hospital_sign_in_maps_the_user_to_their_role_and_refuses_an_unmapped_on
     users = {u.name: u.role.value for u in copilot.db.list_users(copilot.boss)}
     assert users.get("ana") == "cardiologist" and "dee" not in users
     log = copilot.db.audit_log(copilot.boss)
-    assert any(a.action == "login" and a.user == "ana" and "oidc sub=ana-sub" in a.detail for a in log)
+    logins = [a for a in log if a.action == "login" and a.user == "ana" and "oidc sub=ana-sub" in a.detail]
+    assert len(logins) == 3  # signing in, the reload, opening /account: none after signing out
     refused = [a for a in log if a.action == "login.refused"]
     assert len(refused) == 1 and "sub=dee-sub" in refused[0].detail and "groups=nurses" in refused[0].detail
