@@ -98,6 +98,16 @@ def write_cookie() -> None:
             "</script>", unsafe_allow_javascript=True, width="content")
 
 
+def send_typing_on_leave() -> None:
+    """Have the browser hand the focused text box's value to the server when the page is left
+    (reload, close): Streamlit sends a text box's value when it loses focus, so text typed and
+    not yet sent reaches the server (the draft page keeps it) before the page goes."""
+    st.html("<script>if (!window.echogptBlurOnLeave) { window.echogptBlurOnLeave = true;"
+            " window.addEventListener('beforeunload', () => { const a = document.activeElement;"
+            " if (a && a.tagName === 'TEXTAREA') a.blur(); }); }</script>",
+            unsafe_allow_javascript=True, width="content")
+
+
 def _cookie() -> str:
     return _sessions().COOKIE
 

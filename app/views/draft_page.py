@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 
 import streamlit as st
 
-from app import drafting, services, state
+from app import drafting, services, signin, state
 from app.markup import inert
 from echogpt.checker.highlight import highlight_impression, legend_html, omission_lines
 
@@ -119,6 +119,7 @@ with right:
         base_text = st.session_state["edit_for"][2]
         st.text_area("Edit the impression", key="edit_text", height=180, on_change=keep_typed,
                      args=(draft.id, base, base_text))
+        signin.send_typing_on_leave()
         if st.button("Save edit and re-check", key="save_edit"):
             text = st.session_state["edit_text"]
             out = drafting.save_edit(account, draft.id, base, text)
