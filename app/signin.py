@@ -94,8 +94,11 @@ def write_cookie() -> None:
     kind, token = pending
     age = int(_sessions().LIFETIME.total_seconds()) if kind == "set" else 0
     value = json.dumps(f"{_cookie()}={token}; Path=/; Max-Age={age}; SameSite=Strict")
-    st.html(f"<script>document.cookie = {value} + (location.protocol === 'https:' ? '; Secure' : '');"
-            "</script>", unsafe_allow_javascript=True, width="content")
+    # Signed in, the script goes last in the sidebar: in the main area it would shift the page's
+    # elements by one on the next run, and a widget remounted then (a file upload) can lose its value.
+    where = st.sidebar if kind == "set" else st
+    where.html(f"<script>document.cookie = {value} + (location.protocol === 'https:' ? '; Secure' : '');"
+               "</script>", unsafe_allow_javascript=True, width="content")
 
 
 def send_typing_on_leave() -> None:
