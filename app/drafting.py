@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from app.services import describe, generator, model_choice, run_check, store
+from app.services import describe, generator, log_failure, model_choice, run_check, store
 from echogpt.schemas import Study
 
 
@@ -79,7 +79,7 @@ def stream_draft(account: Any, study: Study) -> Iterator[str]:
 
 
 def save_generated(account: Any, study: Study, text: str,
-                   replaces: tuple[int, int] | None = None) -> None:
+                   replaces: tuple[int, int] | None = None, study_version: int | None = None) -> None:
     """Check a generated draft and store it with the model, adapter and prompt identity.
 
     Args:
@@ -87,6 +87,7 @@ def save_generated(account: Any, study: Study, text: str,
         study: The study drafted.
         text: The generated impression.
         replaces: (id, version) of the draft shown when Regenerate was clicked (lost-update guard).
+        study_version: The study's version shown when Generate was clicked (refused if stale).
     """
     from echogpt.model.prompts import build_messages, prompt_hash
 
@@ -98,7 +99,7 @@ def save_generated(account: Any, study: Study, text: str,
                        choice.adapter_label, prompt_hash(build_messages(study, gen.prompt)),
                        run_check(text.strip(), study),
                        expected_version=replaces[1] if replaces else None,
-                       replaces=replaces[0] if replaces else None)
+                       replaces=replaces[0] if replaces else None, study_version=study_version)
 
 
 @dataclass(frozen=True)
@@ -141,6 +142,39 @@ def save_edit(account: Any, draft_id: int, expected_version: int, text: str) -> 
     out = attempt(lambda: saved.append(store().edit_draft(account, draft_id, text, expected_version,
                                                           run_check)))
     return Outcome(version=saved[0].version) if saved else out
+
+
+def keep_edit(account: Any, draft_id: int, version: int, base_text: str, text: str) -> None:
+    """Keep the edit box's unsaved text on the server (so a reload does not lose it), or forget
+    it when the box is back to the draft's text; a failure only logs (the page goes on).
+
+    Args:
+        account: A cardiologist.
+        draft_id: The draft the text was typed on.
+        version: The draft version the edit started from.
+        base_text: That version's text.
+        text: What the edit box holds now.
+    """
+    from echogpt.review import edits
+
+    try:
+        if text == base_text:
+            edits.forget(store(), account, draft_id)
+        else:
+            edits.keep(store(), account, draft_id, version, text)
+    except Exception as exc:  # noqa: BLE001 - keeping is a convenience, never a page error
+        log_failure("keeping the edit", exc)
+
+
+def kept_edit(account: Any, study_id: str) -> Any | None:
+    """The user's unsaved edit of the study kept across a reload (``edits.KeptEdit``), or None."""
+    from echogpt.review import edits
+
+    try:
+        return edits.take(store(), account, study_id)
+    except Exception as exc:  # noqa: BLE001 - e.g. a reader's role: nothing to restore
+        log_failure("restoring the edit", exc)
+        return None
 
 
 def approve(account: Any, draft_id: int, version: int, confirmed: bool) -> None:

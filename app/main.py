@@ -16,7 +16,7 @@ if str(ROOT) not in sys.path:  # `streamlit run app/main.py` puts only app/ on t
 
 import streamlit as st  # noqa: E402
 
-from app import services, state  # noqa: E402
+from app import services, signin, state  # noqa: E402
 from app.markup import inert  # noqa: E402
 
 # url path -> (file, title, icon). The folder is views/, not pages/: Streamlit also lists a pages/
@@ -69,11 +69,13 @@ def navigation_for(names: list[str]) -> list:
 
 st.set_page_config(page_title="EchoGPT copilot", page_icon=":material/cardiology:", layout="wide")
 state.init()
+signin.restore()  # a reload keeps the user signed in (session cookie or hospital identity)
 account = state.user()
 navigation = st.navigation(navigation_for(pages_for(account)))
 if account is not None:
     st.sidebar.caption(f"Signed in as **{inert(account.name)}** ({account.role})")
 state.show_flash()
+signin.write_cookie()
 try:
     navigation.run()
 except Exception as exc:  # noqa: BLE001 - one line on the page, never a traceback

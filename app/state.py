@@ -20,6 +20,11 @@ DEFAULTS: dict[str, Any] = {
     "edit_for": None,        # (draft id, version, text) the edit box's text started from
     "import_result": None,   # last file import: (accepted count, rejects JSONL text, reject rows)
     "feedback_export": None,  # last feedback export on the admin page (its report, or an error line)
+    "edit_note": None,       # (draft id, note) about an unsaved edit kept across a reload
+    "session_token": None,   # the local sign-in session's cookie value (``app.signin``)
+    "via_oidc": False,       # signed in through the hospital's identity provider
+    "sign_in_refusal": None,  # why the hospital identity has no EchoGPT account (shown on sign-in)
+    "cookie_pending": None,  # ("set", token) | ("clear", "") for the browser, sent once
 }
 
 
@@ -66,6 +71,25 @@ def sync_editor(draft_id: int, version: int, text: str) -> int:
         st.session_state["edit_text"] = text
         return version
     return base[1]
+
+
+def restore_editor(draft_id: int, version: int, text: str, kept: Any) -> None:
+    """Put an unsaved edit kept across a reload (``echogpt.review.edits.KeptEdit``) back in the
+    edit box when it was typed on this draft version; else only note what it held.
+
+    Call before ``sync_editor``, once per opening of a draft.
+    """
+    if kept is None:
+        return
+    if kept.current and kept.draft_id == draft_id and kept.draft_version == version:
+        st.session_state["edit_for"] = (draft_id, version, text)
+        st.session_state["edit_text"] = kept.text
+        note = ("Your unsaved edit from before the page was reloaded is back in the edit box; "
+                "save it to keep it.")
+    else:
+        note = (f"Your unsaved edit was typed on version {kept.draft_version} of a draft that has "
+                "changed since, so it was not put back. What you had typed:\n\n" + inert(kept.text))
+    st.session_state["edit_note"] = (draft_id, note)
 
 
 def rebase_editor(draft_id: int, version: int, text: str) -> None:

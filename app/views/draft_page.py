@@ -4,7 +4,9 @@ approved or rejected, signed and locked; addenda after signing.
 The buttons shown are the actions ``echogpt.review.workflow.allowed_actions`` gives for the study's
 status and the user's role; each maps onto one transition (through ``app.drafting``), on the
 versions the user was shown (``state.shown_before``), and reruns the page. The study is the one
-opened from the worklist (or the batch page). Text from data goes through ``inert``.
+opened from the worklist (or the batch page), kept in the address (``?study=``) so that a reload
+reopens it, with the reviewer's unsaved edit (``echogpt.review.edits``). Text from data goes
+through ``inert``.
 """
 
 from __future__ import annotations
@@ -13,18 +15,23 @@ from datetime import UTC, datetime
 
 import streamlit as st
 
-from app import drafting, services, state
+from app import drafting, services, signin, state
 from app.markup import inert
 from echogpt.checker.highlight import highlight_impression, legend_html, omission_lines
 
 account = state.user()
 st.title("Draft")
 study_id = st.session_state.get("study_id")
+if study_id is None and st.query_params.get("study"):  # a reload: the address names the study
+    study_id = st.query_params["study"]
+    state.open_study(study_id)
 if study_id is None:
     st.info("Open a study from the worklist.")
     st.page_link("views/worklist_page.py", label="Worklist", icon=":material/list:")
     st.stop()
 view = drafting.open_study(account, study_id)
+if st.query_params.get("study") != study_id:
+    st.query_params["study"] = study_id  # so that a reload reopens it
 study = view.study
 seen = state.shown_before(state.Shown(study_id, view.draft.id if view.draft else None,
                                       view.draft.version if view.draft else None, view.version))
@@ -32,7 +39,7 @@ st.caption(f"Status: **{view.status}** · study {inert(study.study_id)} · patie
            + (f" · {study.study_date}" if study.study_date else ""))
 
 
-def draft_now(done: str, replaces=None) -> None:
+def draft_now(done: str, replaces=None, study_version=None) -> None:
     """Stream a new draft into the page, then check and store it (one-line error if it fails)."""
     try:
         with st.container(key="draft_stream"):
@@ -44,7 +51,7 @@ def draft_now(done: str, replaces=None) -> None:
         services.log_failure("generation", exc)
         state.flash("error", f"Drafting failed: {services.describe(exc)}")
         st.rerun()
-    act(done, drafting.save_generated, account, study, text, replaces)
+    act(done, drafting.save_generated, account, study, text, replaces, study_version)
 
 
 def act(done: str, action, *args) -> None:
@@ -59,6 +66,11 @@ def act(done: str, action, *args) -> None:
             st.session_state["conflict_text"] = out.other_text
         state.flash("error", out.error)
     st.rerun()
+
+
+def keep_typed(draft_id: int, version: int, base_text: str) -> None:
+    """The edit box changed: keep its unsaved text on the server, for this draft version."""
+    drafting.keep_edit(account, draft_id, version, base_text, st.session_state.get("edit_text", ""))
 
 
 left, right = st.columns([2, 3], gap="large")
@@ -78,7 +90,7 @@ with right:
         if view.rejection:
             st.warning(f"Previous draft rejected: {inert(view.rejection)}")
         if "draft" in view.actions and st.button("Generate draft", key="generate", type="primary"):
-            draft_now("Draft generated and checked.")
+            draft_now("Draft generated and checked.", None, seen.study_version)
         st.stop()
 
     critical = omission_lines(draft.check, "critical")
@@ -96,14 +108,25 @@ with right:
                + f" · version {draft.version}")
 
     if "edit" in view.actions:
+        opened = st.session_state.get("edit_for")
+        if opened is None or opened[0] != draft.id:  # first render of this draft (e.g. a reload)
+            state.restore_editor(draft.id, draft.version, draft.text,
+                                 drafting.kept_edit(account, study_id))
+        note = st.session_state.get("edit_note")
+        if note and note[0] == draft.id:
+            st.info(note[1], icon=":material/history:")
         base = state.sync_editor(draft.id, draft.version, draft.text)
-        st.text_area("Edit the impression", key="edit_text", height=180)
+        base_text = st.session_state["edit_for"][2]
+        st.text_area("Edit the impression", key="edit_text", height=180, on_change=keep_typed,
+                     args=(draft.id, base, base_text))
+        signin.send_typing_on_leave()
         if st.button("Save edit and re-check", key="save_edit"):
             text = st.session_state["edit_text"]
             out = drafting.save_edit(account, draft.id, base, text)
             if out.error is None:
                 state.rebase_editor(draft.id, out.version, text)
                 st.session_state["conflict_text"] = None
+                st.session_state["edit_note"] = None
                 state.flash("success", "Edit saved and re-checked.")
             else:
                 if out.other_version is not None:  # seen their text now: the next save may win

@@ -25,7 +25,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from echogpt.review import accounts, throttle
+from echogpt.review import accounts, edits, sessions, throttle
 from echogpt.review import workflow as review
 from echogpt.review.accounts import AuthenticationError, User
 from echogpt.review.database import (
@@ -137,7 +137,9 @@ class Store(Database):
                                                                              current_password):
                 raise AuthenticationError("the current password is wrong")
             row.password_hash = hashed
-            self.audit(s, me, "user.password", entity="user", entity_id=row.id)
+            ended = sessions.revoke_all(s, row.id)
+            self.audit(s, me, "user.password", entity="user", entity_id=row.id,
+                       detail=f"{ended} session(s) ended" if ended else None)
 
     def list_users(self, actor: User) -> list[User]:
         """All active accounts (admins only)."""
@@ -247,7 +249,8 @@ class Store(Database):
 
     def save_draft(self, user: User, study_id: str, text: str, model: str, adapter: str | None,
                    prompt_hash: str | None, check: CheckResult | None,
-                   expected_version: int | None = None, replaces: int | None = None) -> DraftView:
+                   expected_version: int | None = None, replaces: int | None = None,
+                   study_version: int | None = None) -> DraftView:
         """Store a model draft: the first one (pending -> drafted) or a regeneration.
 
         Args:
@@ -262,6 +265,8 @@ class Store(Database):
                 (``ConflictError`` if someone saved it since).
             replaces: When regenerating, the id of the draft being replaced (``ConflictError``
                 if another draft replaced it since, whatever its version).
+            study_version: The study's version the user was shown when asking for the draft
+                (``ConflictError`` with the text it holds now if it changed since); None skips it.
 
         Returns:
             The new draft (version 1).
@@ -269,6 +274,8 @@ class Store(Database):
         with self.transaction() as s:
             me = self.acting(s, user)
             study = self.study_row(s, study_id)
+            if study_version is not None:
+                self.expect_version(s, study, study_version)
             old = self.current_draft_row(s, study)
             action = Action.regenerate if old is not None else Action.draft
             nxt = review.transition(me, study.status, action)
@@ -333,6 +340,7 @@ class Store(Database):
                              "review their text and edit again", text=text, check_json=dump_check(check),
                              updated_by=me.id, updated_at=utcnow())
             s.refresh(d)
+            edits.discard(s, me.id, d.id)  # the kept unsaved edit, if any, is what was just saved
             self.audit(s, me, "draft.edit", study_id=study.study_id, entity="draft", entity_id=d.id,
                        edit=review.edit_entry(before, text))
             log.info("draft %d edited to version %d", d.id, d.version)
@@ -365,6 +373,7 @@ class Store(Database):
             self._move_draft(s, d, expected_version, "{other} changed this draft (version {version}) after "
                              "you opened it")
             s.refresh(d)
+            edits.discard(s, me.id, d.id)
             self.set_status(s, study, Status.approved)
             seconds = (utcnow() - d.created_at).total_seconds()
             r = ReviewRow(draft_id=d.id, decision="approved", confirmed=bool(flags), reviewer=me.id,

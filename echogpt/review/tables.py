@@ -1,5 +1,6 @@
 """Database tables of the copilot (SQLAlchemy 2 ORM): users, studies, drafts, reviews, reports,
-signatures, addenda, notifications, adapter versions, feedback clearances and the audit log.
+signatures, addenda, notifications, adapter versions, feedback clearances, the audit log, unsaved
+edits kept across a reload and the sign-in sessions of local accounts.
 
 ``echogpt.review.store`` queries these (``accounts`` and ``database`` read users and audit rows in its
 transactions); the schema itself is created by the Alembic migrations in ``echogpt/migrations``
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import Boolean, DateTime, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -200,3 +201,30 @@ class AuditRow(Base):
     edit_distance: Mapped[int | None] = mapped_column(Integer)  # words inserted/deleted/replaced
     seconds_to_approve: Mapped[float | None] = mapped_column(Float)
     detail: Mapped[str | None] = mapped_column(Text)
+
+
+class EditDraftRow(Base):
+    """A reviewer's typed, unsaved edit of a draft, kept across a page reload: one per user and
+    study, valid only for the draft version it was typed on (``echogpt.review.edits``)."""
+
+    __tablename__ = "edit_drafts"
+    __table_args__ = (UniqueConstraint("user_id", "study_pk"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    study_pk: Mapped[int] = mapped_column(ForeignKey("studies.id"))
+    draft_id: Mapped[int] = mapped_column(ForeignKey("drafts.id"))
+    draft_version: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SessionRow(Base):
+    """A signed-in browser session of a local account (``echogpt.review.sessions``): the cookie
+    names its id; signing out revokes it."""
+
+    __tablename__ = "sign_in_sessions"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

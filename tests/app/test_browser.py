@@ -10,6 +10,8 @@ import shutil
 import subprocess
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -43,13 +45,21 @@ def _chromium() -> str:
 @pytest.fixture
 def served_app(copilot, tmp_path):
     """The copilot served by ``streamlit run`` on a free port, on the test's database and model."""
-    from echogpt.quickstart import app_command, free_port
+    from echogpt.quickstart import free_port
 
     _chromium()  # skip before starting a server nobody will visit
-    port = free_port()
+    with serve(copilot, tmp_path, free_port()) as url:
+        yield url
+
+
+@contextmanager
+def serve(copilot, tmp_path: Path, port: int, args: tuple[str, ...] = ()) -> Iterator[str]:
+    """``streamlit run`` of the copilot on ``port`` (extra command-line ``args``); its URL."""
+    from echogpt.quickstart import app_command
+
     log = (tmp_path / "streamlit.log").open("w")
     env = dict(os.environ, ECHOGPT_BASE_MODEL=str(copilot.base_model), PYTHONUNBUFFERED="1")
-    proc = subprocess.Popen(app_command(port), env=env, stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen([*app_command(port), *args], env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
