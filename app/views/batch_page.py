@@ -22,13 +22,19 @@ jobs = batch.list_jobs(db, account)
 # state across reruns (choosing a file is one); open at first while there is no job yet.
 opened_first = st.session_state.setdefault("batch_new_initially", not jobs)
 with st.expander("New batch job", expanded=opened_first, key="batch_new", on_change="rerun"):
-    upload = st.file_uploader("Studies file (JSONL, CSV or Parquet)",
-                              type=["jsonl", "json", "csv", "parquet"], key="batch_file")
     choice = services.model_choice(account)
     modes = (["fine-tuned"] if choice.adapter_path else ["zero-shot"]) + ["template"]
-    mode = st.selectbox("Mode", modes, key="batch_mode",
-                        help="template: the guideline baseline, no model")
-    if st.button("Validate and start", key="batch_start", type="primary", disabled=upload is None):
+    # A form sends the file with the click: choosing a file starts no rerun of its own, which
+    # the progress fragment's timed reruns could otherwise overtake (the button stayed disabled).
+    with st.form("batch_form", border=False, enter_to_submit=False):
+        upload = st.file_uploader("Studies file (JSONL, CSV or Parquet)",
+                                  type=["jsonl", "json", "csv", "parquet"], key="batch_file")
+        mode = st.selectbox("Mode", modes, key="batch_mode",
+                            help="template: the guideline baseline, no model")
+        start = st.form_submit_button("Validate and start", key="batch_start", type="primary")
+    if start and upload is None:
+        st.warning("Choose a studies file first.")
+    elif start:
         made: dict = {}
         error = services.attempt(lambda: made.update(outcome=worker.submit_upload(
             db, account, upload.name, upload.getvalue(), mode, choice.base_model,

@@ -41,8 +41,7 @@ def test_batch_page_upload_run_filter_and_send_to_worklist(copilot):
     at.switch_page("views/batch_page.py").run()
     assert [t.value for t in at.title] == ["Batch generation"]
     at.file_uploader(key="batch_file").set_value(("studies.jsonl", data, "application/jsonl"))
-    at.run()
-    at.selectbox(key="batch_mode").select("template").run()
+    at.selectbox(key="batch_mode").select("template")  # a form: sent with the click
     at.button(key="batch_start").click().run()
     assert not at.exception, at.exception
     job_id = at.session_state["batch_job"]
@@ -201,8 +200,7 @@ def _download(at, files, key: str) -> str:
 
 def _start(at, name: str, row: dict) -> int:
     at.file_uploader(key="batch_file").set_value((name, _jsonl(row), "application/jsonl"))
-    at.run()
-    at.selectbox(key="batch_mode").select("template").run()
+    at.selectbox(key="batch_mode").select("template")  # a form: sent with the click
     at.button(key="batch_start").click().run()
     assert not at.exception, at.exception
     return at.session_state["batch_job"]
@@ -237,8 +235,7 @@ def test_batch_page_says_a_worker_is_starting_and_refreshes_until_the_job_is_fin
     at = new_app(copilot.doc).run()
     at.switch_page("views/batch_page.py").run()
     at.file_uploader(key="batch_file").set_value(("a.jsonl", _jsonl(TAMPONADE), "application/jsonl"))
-    at.run()
-    at.selectbox(key="batch_mode").select("template").run()
+    at.selectbox(key="batch_mode").select("template")  # a form: sent with the click
     at.button(key="batch_start").click().run()
     job_id = at.session_state["batch_job"]
     page = texts(at)
@@ -284,8 +281,7 @@ def test_batch_template_mode_with_an_active_adapter(copilot, tmp_path):
     at.switch_page("views/batch_page.py").run()
     assert at.selectbox(key="batch_mode").options == ["fine-tuned", "template"]
     at.file_uploader(key="batch_file").set_value(("a.jsonl", _jsonl(TAMPONADE), "application/jsonl"))
-    at.run()
-    at.selectbox(key="batch_mode").select("template").run()
+    at.selectbox(key="batch_mode").select("template")  # a form: sent with the click
     at.button(key="batch_start").click().run()
     assert not at.error, [e.value for e in at.error]
     job = batch.get_job(copilot.db, copilot.doc, at.session_state["batch_job"])
@@ -320,3 +316,12 @@ def test_batch_page_summarises_flags_by_type_with_omission_severity(copilot, mon
     assert batch.flag_line(rows.values()) in texts(at)
     table = at.dataframe[-1].value
     assert any("(high)" in (o or "") for o in table["omissions"])
+
+
+def test_starting_a_batch_without_a_file_asks_for_one(copilot):
+    at = new_app(copilot.doc).run()
+    at.switch_page("views/batch_page.py").run()
+    at.button(key="batch_start").click().run()
+    assert not at.exception, at.exception
+    assert "Choose a studies file first." in [w.value for w in at.warning]
+    assert "batch_job" not in at.session_state

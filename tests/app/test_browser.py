@@ -215,6 +215,11 @@ def test_batch_progress_updates_live_and_the_download_is_current(copilot, served
             expect(page.get_by_text("started with 3 studies")).to_be_visible()
             expect(page.locator(".st-key-batch_job_pick")).not_to_contain_text(f"#{old.id} ")
             expect(page.get_by_text("3/3 studies")).to_be_visible(timeout=60_000)  # no reload
+            # progress came live; the download is read in a settled page (a click during the
+            # rerun that the finish starts can be dropped), after a reload that keeps the session
+            page.reload()
+            expect(page.get_by_text("3/3 studies")).to_be_visible()
+            _settled(page)
             with page.expect_download() as info:
                 page.locator(".st-key-batch_csv button").click()
             rows = list(csv.DictReader(open(info.value.path(), encoding="utf-8")))
