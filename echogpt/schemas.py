@@ -725,6 +725,14 @@ class GuardIntervention(Strict):
     end: int = Field(description="Span end in the guarded text (start for a dropped statement)")
     candidates: int = Field(0, ge=0, description="Rewrites the model wrote for it")
 
+    def line(self) -> str:
+        """One line for the audit trail and the page's tooltip."""
+        was = f"'{self.original}'" if self.original else ""
+        now = f"'{self.text}'" if self.text else ""
+        change = {"repaired": f"{was} -> {now}", "replaced": f"{was} -> {now}", "dropped": f"{was} left out",
+                  "added": f"{now} added"}[self.kind]
+        return f"{self.kind}: {change} ({self.reason})"
+
 
 class GuardRecord(Strict):
     """What checker-guided drafting changed, kept with the draft; the text the model wrote unguarded

@@ -54,28 +54,31 @@ def _check_values(text: str, check: CheckResult | None) -> dict:
             "flagged": bool(check.flagged) if check is not None else False}
 
 
-Drafter = Callable[[list[Study]], list[tuple[str, str, str | None, float]]]
-"""studies -> [(impression, model identity, prompt hash, seconds)] in order."""
+Drafter = Callable[[list[Study]], list[tuple[str, str, str | None, float, str | None]]]
+"""studies -> [(impression, model identity, prompt hash, seconds, guard record JSON or None)] in order."""
 
 
 def _drafter(job: BatchJobRow) -> Drafter:
     if job.mode == "template":
         from echogpt.guidelines.template import template_impression
 
-        def draft(studies: list[Study]) -> list[tuple[str, str, str | None, float]]:
+        def draft(studies: list[Study]) -> list[tuple[str, str, str | None, float, str | None]]:
             out = []
             for st in studies:
                 t0 = time.perf_counter()
-                out.append((template_impression(st), "template", None, time.perf_counter() - t0))
+                out.append((template_impression(st), "template", None, time.perf_counter() - t0, None))
             return out
         return draft
     from echogpt.model.generate import load_generator
+    from echogpt.model.guard import guarded_prediction
 
     gen = load_generator(job.base_model, job.adapter)
 
-    def draft(studies: list[Study]) -> list[tuple[str, str, str | None, float]]:
-        return [(p.impression, p.base_model or "", p.prompt_hash, p.seconds or 0.0)
-                for p in gen.generate_batch(studies, job.mode)]
+    def draft(studies: list[Study]) -> list[tuple[str, str, str | None, float, str | None]]:
+        # checker-guided, one study at a time (the guard decodes statement by statement)
+        predictions = [guarded_prediction(gen, st, job.mode) for st in studies]
+        return [(p.impression, p.base_model or "", p.prompt_hash, p.seconds or 0.0,
+                 p.guard.model_dump_json() if p.guard else None) for p in predictions]
     return draft
 
 
@@ -123,13 +126,14 @@ def run_worker(job_id: int, url: str | None = None, *, chunk: int = CHUNK,
                                           {"status": "failed", "error": f"{type(d).__name__}: {d}"[:500]})
                     failed += ok
                     continue
-                text, model, phash, seconds = d
+                text, model, phash, seconds, guard = d
                 try:
                     values = (_check_values(text, checker(text, st)) if text.strip() else
                               _check_values(text, None) | {"flagged": True, "error": "empty draft"})
                 except Exception as exc:  # noqa: BLE001 - keep the draft, say the check failed
                     values = _check_values(text, None) | {"error": f"check failed: {exc}"[:500]}
-                values |= {"model": model, "prompt_hash": phash, "seconds": round(seconds, 4)}
+                values |= {"model": model, "prompt_hash": phash, "seconds": round(seconds, 4),
+                           "guard_json": guard}
                 drafted += jobs.finish_item(db, row.id, token, values)
             if progress:
                 progress(drafted + failed)

@@ -47,7 +47,7 @@ def _replacement(claim: Fact, text: str, study_f: StudyFacts) -> Repair | None:
     """The statement with ``claim``'s value or grade replaced by the first contradicting evidence's."""
     if claim.start is None or claim.end is None:
         return None
-    span = text[claim.start:claim.end]
+    span = text[claim.start : claim.end]
     for e in study_f.about(claim.concept, claim.location):
         if e.origin == "prior" or compare(claim, e)[0] != "contradicted":
             continue
@@ -66,7 +66,7 @@ def _replacement(claim: Fact, text: str, study_f: StudyFacts) -> Repair | None:
         else:
             continue
         at = claim.start + m.start()
-        return Repair(text[:at] + new + text[at + len(old):], old, new, e.where())
+        return Repair(text[:at] + new + text[at + len(old) :], old, new, e.where())
     return None
 
 
@@ -115,8 +115,12 @@ def _template_sentence(rule: CriticalRule, template: str, label: str) -> str:
     return label[0].upper() + label[1:] + "."
 
 
-def missing_findings(impression: str, study: Study, severities: tuple[str, ...] = ("critical", "high"),
-                     study_f: StudyFacts | None = None) -> list[MissingFinding]:
+def missing_findings(
+    impression: str,
+    study: Study,
+    severities: tuple[str, ...] = ("critical", "high"),
+    study_f: StudyFacts | None = None,
+) -> list[MissingFinding]:
     """The critical findings (of the given severities) that ``impression`` omits, with what to add.
 
     Args:
@@ -140,6 +144,9 @@ def missing_findings(impression: str, study: Study, severities: tuple[str, ...] 
             continue
         template = template if template is not None else template_impression(study)
         opening = label[0].upper() + label[1:] if not label[:2].isupper() else label
-        out.append(MissingFinding(label, rule.severity, rule, loc, opening,
-                                  _template_sentence(rule, template, label)))
+        out.append(
+            MissingFinding(
+                label, rule.severity, rule, loc, opening, _template_sentence(rule, template, label)
+            )
+        )
     return out

@@ -20,8 +20,14 @@ class TokenSource(Protocol):
 
     eos_id: int
 
-    def tokens(self, prefix: Sequence[int], *, max_new_tokens: int, ban_first: Sequence[int] = (),
-               seed: int | None = None) -> Iterator[int]:
+    def tokens(
+        self,
+        prefix: Sequence[int],
+        *,
+        max_new_tokens: int,
+        ban_first: Sequence[int] = (),
+        seed: int | None = None,
+    ) -> Iterator[int]:
         """Tokens after ``prefix``: greedy, or sampled with ``seed``; the first is never in ``ban_first``.
 
         Args:
@@ -36,8 +42,13 @@ class TokenSource(Protocol):
         ...
 
 
-def nucleus(logits: np.ndarray, rng: np.random.Generator | None, temperature: float, top_p: float,
-            banned: Sequence[int] = ()) -> int:
+def nucleus(
+    logits: np.ndarray,
+    rng: np.random.Generator | None,
+    temperature: float,
+    top_p: float,
+    banned: Sequence[int] = (),
+) -> int:
     """One token from logits: argmax (``rng`` None) or nucleus sampling, never a banned one."""
     z = logits.astype(np.float64)
     if banned:
@@ -58,12 +69,19 @@ class LlamaCppSource:
     def __init__(self, engine: Any, eos_id: int, temperature: float = 0.7, top_p: float = 0.9) -> None:
         self.engine, self.eos_id, self.temperature, self.top_p = engine, eos_id, temperature, top_p
 
-    def tokens(self, prefix: Sequence[int], *, max_new_tokens: int, ban_first: Sequence[int] = (),
-               seed: int | None = None) -> Iterator[int]:
+    def tokens(
+        self,
+        prefix: Sequence[int],
+        *,
+        max_new_tokens: int,
+        ban_first: Sequence[int] = (),
+        seed: int | None = None,
+    ) -> Iterator[int]:
         """See ``TokenSource.tokens``."""
         sampling = (self.temperature, self.top_p, seed) if seed is not None else None
-        run = self.engine.run([list(prefix)], max_new_tokens, {self.eos_id}, sampling=sampling,
-                              ban_first=list(ban_first))
+        run = self.engine.run(
+            [list(prefix)], max_new_tokens, {self.eos_id}, sampling=sampling, ban_first=list(ban_first)
+        )
         try:
             for _, token in run:
                 yield token
@@ -74,8 +92,9 @@ class LlamaCppSource:
 class TorchSource:
     """Tokens from a Hugging Face causal LM, one forward pass each, over a kept ``DynamicCache``."""
 
-    def __init__(self, model: Any, device: str, eos_id: int, temperature: float = 0.7,
-                 top_p: float = 0.9) -> None:
+    def __init__(
+        self, model: Any, device: str, eos_id: int, temperature: float = 0.7, top_p: float = 0.9
+    ) -> None:
         self.model, self.device, self.eos_id = model, device, eos_id
         self.temperature, self.top_p = temperature, top_p
         self.cache: Any = None
@@ -97,8 +116,14 @@ class TorchSource:
         self.cached = list(prefix[:n])
         return n
 
-    def tokens(self, prefix: Sequence[int], *, max_new_tokens: int, ban_first: Sequence[int] = (),
-               seed: int | None = None) -> Iterator[int]:
+    def tokens(
+        self,
+        prefix: Sequence[int],
+        *,
+        max_new_tokens: int,
+        ban_first: Sequence[int] = (),
+        seed: int | None = None,
+    ) -> Iterator[int]:
         """See ``TokenSource.tokens``."""
         import torch
 
@@ -136,5 +161,6 @@ def token_source(generator: Any) -> TokenSource:
     eos = generator.bundle.tokenizer.eos_token_id
     if generator.engine is not None:
         return LlamaCppSource(generator.engine, eos, generator.temperature, generator.top_p)
-    return TorchSource(generator.bundle.model, generator.bundle.device, eos, generator.temperature,
-                       generator.top_p)
+    return TorchSource(
+        generator.bundle.model, generator.bundle.device, eos, generator.temperature, generator.top_p
+    )

@@ -24,8 +24,8 @@ from echogpt.checker.check import check_statement
 from echogpt.checker.repair import PASSING, missing_findings, repair_statement
 from echogpt.checker.study_facts import study_facts
 from echogpt.model.decoding import TokenSource, token_source
-from echogpt.model.prompts import build_messages
-from echogpt.schemas import GuardIntervention, GuardRecord, StatementCheck, Study
+from echogpt.model.prompts import build_messages, prompt_hash
+from echogpt.schemas import GuardIntervention, GuardRecord, Prediction, StatementCheck, Study
 from echogpt.text import Statement, split_statements
 
 _NUMBERED = re.compile(r"\s*(\d{1,2})[.)]\s")
@@ -39,12 +39,18 @@ class GuardConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    candidates: int = Field(3, ge=1, le=16, description="Rewrites tried for a failing statement: the "
-                                                        "first greedy (failed first token banned), the rest sampled")
+    candidates: int = Field(
+        3,
+        ge=1,
+        le=16,
+        description="Rewrites tried for a failing statement: the "
+        "first greedy (failed first token banned), the rest sampled",
+    )
     repair: bool = Field(True, description="Repair a one-value or one-grade contradiction before rewriting")
     statement_tokens: int = Field(80, ge=8, description="Token bound of one rewritten or added statement")
-    add_severities: tuple[str, ...] = Field(("critical", "high"),
-                                            description="Omitted findings of these severities are added")
+    add_severities: tuple[str, ...] = Field(
+        ("critical", "high"), description="Omitted findings of these severities are added"
+    )
     max_drops: int = Field(2, ge=1, description="Statements dropped at one place before the draft ends there")
     seed: int = Field(0, description="Seed of the sampled candidates")
 
@@ -78,14 +84,15 @@ def _finished(text: str, after: int, final: bool) -> list[Statement]:
     found = [s for s in split_statements(text) if s.start >= after]
     if final:
         return found
-    return [s for i, s in enumerate(found) if i + 1 < len(found) or "\n" in text[s.end:]]
+    return [s for i, s in enumerate(found) if i + 1 < len(found) or "\n" in text[s.end :]]
 
 
 class _Run:
     """One guarded draft in progress: the prompt, the kept tokens, what was changed."""
 
-    def __init__(self, gen: Any, study: Study, source: TokenSource, config: GuardConfig,
-                 shots: list[Study] | None) -> None:
+    def __init__(
+        self, gen: Any, study: Study, source: TokenSource, config: GuardConfig, shots: list[Study] | None
+    ) -> None:
         self.tok, self.study, self.source, self.config = gen.bundle.tokenizer, study, source, config
         self.prompt: list[int] = gen._prompt_ids(build_messages(study, gen.prompt, shots=shots))
         self.sf = study_facts(study)
@@ -105,7 +112,7 @@ class _Run:
         while n and not text.startswith(self.text(self.ids[:n])):
             n -= 1
         head = self.ids[:n]
-        rest = text[len(self.text(head)):]
+        rest = text[len(self.text(head)) :]
         self.ids = head + (self.tok(rest, add_special_tokens=False)["input_ids"] if rest else [])
 
     def _seed(self) -> int:
@@ -117,8 +124,12 @@ class _Run:
 
     def write(self, ban: list[int]) -> Iterator[str]:
         """Let the model write on; return (first failing statement, its check, whether it ended)."""
-        stream = self.source.tokens(self.prompt + self.ids, max_new_tokens=max(1, self.limit - len(self.ids)),
-                                    ban_first=ban, seed=self._seed() if self.sample else None)
+        stream = self.source.tokens(
+            self.prompt + self.ids,
+            max_new_tokens=max(1, self.limit - len(self.ids)),
+            ban_first=ban,
+            seed=self._seed() if self.sample else None,
+        )
         try:
             for token in stream:
                 self.decoded += 1
@@ -151,8 +162,9 @@ class _Run:
     def statement(self, start: int, ban: list[int], seed: int | None) -> tuple[str, Statement | None, int]:
         """One statement written from the kept text: (text from ``start`` to its end, the statement
         relative to ``start``, its first token)."""
-        stream = self.source.tokens(self.prompt + self.ids, max_new_tokens=self.config.statement_tokens,
-                                    ban_first=ban, seed=seed)
+        stream = self.source.tokens(
+            self.prompt + self.ids, max_new_tokens=self.config.statement_tokens, ban_first=ban, seed=seed
+        )
         got: list[int] = []
         try:
             for token in stream:
@@ -168,7 +180,7 @@ class _Run:
         seg = self.text(self.ids + got)[start:]
         found = split_statements(seg)
         first = got[0] if got else self.source.eos_id
-        return (seg[:found[0].end], found[0], first) if found else (seg, None, first)
+        return (seg[: found[0].end], found[0], first) if found else (seg, None, first)
 
     def fix(self, s: Statement, verdict: StatementCheck, tail: str, ended: bool) -> Iterator[str]:
         """Repair, rewrite or drop a failing statement; return (tokens to ban next, whether to stop)."""
@@ -176,18 +188,26 @@ class _Run:
         if verdict.verdict == "contradicted" and self.config.repair:
             r = repair_statement(s.text, self.study, self.sf)
             if r is not None:
-                self.set_text(text[:s.start] + r.text + tail)
+                self.set_text(text[: s.start] + r.text + tail)
                 self.checked = s.start + len(r.text)
-                self.note("repaired", s, verdict, r.text, s.start, f"{verdict.reason}; '{r.claimed}' set to the "
-                          f"study's '{r.study_says}' [{r.evidence}]")
+                self.note(
+                    "repaired",
+                    s,
+                    verdict,
+                    r.text,
+                    s.start,
+                    f"{verdict.reason}; '{r.claimed}' set to the study's '{r.study_says}' [{r.evidence}]",
+                )
                 yield self.text()
                 return [], False
-        cut = len(text[:s.start].rstrip())
+        cut = len(text[: s.start].rstrip())
         self.set_text(text[:cut])
-        failed = self.tok(text[cut:s.end], add_special_tokens=False)["input_ids"][:1]
+        failed = self.tok(text[cut : s.end], add_special_tokens=False)["input_ids"][:1]
         best, firsts, passed = None, set(failed), 0
         for k in range(self.config.candidates):
-            piece, stmt, first = self.statement(cut, failed if k == 0 else [], None if k == 0 else self._seed())
+            piece, stmt, first = self.statement(
+                cut, failed if k == 0 else [], None if k == 0 else self._seed()
+            )
             firsts.add(first)
             if stmt is None:
                 continue
@@ -201,43 +221,71 @@ class _Run:
             piece, stmt, _ = best
             self.set_text(text[:cut] + piece + tail)
             self.checked = cut + stmt.end
-            self.note("replaced", s, verdict, stmt.text, cut + stmt.start,
-                      f"{why}; rewritten ({passed} of {self.config.candidates} rewrites passed)")
+            self.note(
+                "replaced",
+                s,
+                verdict,
+                stmt.text,
+                cut + stmt.start,
+                f"{why}; rewritten ({passed} of {self.config.candidates} rewrites passed)",
+            )
             yield self.text()
             return [], False
         final = yield from self.drop(s, verdict, text, cut, tail, ended, why)
         return sorted(firsts), final
 
-    def drop(self, s: Statement, verdict: StatementCheck, text: str, cut: int, tail: str, final: bool,
-             why: str) -> Iterator[str]:
+    def drop(
+        self, s: Statement, verdict: StatementCheck, text: str, cut: int, tail: str, final: bool, why: str
+    ) -> Iterator[str]:
         """Leave a statement out. Unless the draft ends here, the model writes another in its place
         (from the same list marker, the failed openings banned)."""
         self.drops[cut] = self.drops.get(cut, 0) + 1
         final = final or self.drops[cut] >= self.config.max_drops
         line = text.rfind("\n", 0, s.start) + 1
-        alone = _ONLY_MARKER.fullmatch(text[line:s.start]) is not None
+        alone = _ONLY_MARKER.fullmatch(text[line : s.start]) is not None
         keep = text[:line] if alone and (final or tail) else text[:cut]
         rest = tail.lstrip("\n") if alone else tail
         self.set_text(keep + rest if rest else keep.rstrip() if final else keep)
         self.checked = len(keep)
-        self.interventions.append(GuardIntervention(
-            kind="dropped", original=s.text, verdict=verdict.verdict, start=len(keep), end=len(keep),
-            reason=f"{why}; none of {self.config.candidates} rewrites passed the check",
-            candidates=self.config.candidates))
+        self.interventions.append(
+            GuardIntervention(
+                kind="dropped",
+                original=s.text,
+                verdict=verdict.verdict,
+                start=len(keep),
+                end=len(keep),
+                reason=f"{why}; none of {self.config.candidates} rewrites passed the check",
+                candidates=self.config.candidates,
+            )
+        )
         yield self.text()
         return final
 
-    def note(self, kind: str, s: Statement, verdict: StatementCheck, new: str, start: int, reason: str) -> None:
-        self.interventions.append(GuardIntervention(
-            kind=kind, original=s.text, text=new, verdict=verdict.verdict, reason=reason, start=start,
-            end=start + len(new), candidates=self.config.candidates if kind == "replaced" else 0))
+    def note(
+        self, kind: str, s: Statement, verdict: StatementCheck, new: str, start: int, reason: str
+    ) -> None:
+        self.interventions.append(
+            GuardIntervention(
+                kind=kind,
+                original=s.text,
+                text=new,
+                verdict=verdict.verdict,
+                reason=reason,
+                start=start,
+                end=start + len(new),
+                candidates=self.config.candidates if kind == "replaced" else 0,
+            )
+        )
 
     def add_missing(self) -> Iterator[str]:
         """Append each omitted critical finding, written from a forced opening or the template's."""
         tried: set[str] = set()
         while True:
-            gaps = [g for g in missing_findings(self.text(), self.study, self.config.add_severities, self.sf)
-                    if g.finding not in tried]
+            gaps = [
+                g
+                for g in missing_findings(self.text(), self.study, self.config.add_severities, self.sf)
+                if g.finding not in tried
+            ]
             if not gaps:
                 return
             gap = gaps[0]
@@ -252,17 +300,30 @@ class _Run:
             self.set_text(text + ("\n" if text else "") + marker + gap.opening)
             piece, stmt, _ = self.statement(start, [], None)
             how = "written by the model from a forced opening"
-            ok = stmt is not None and self._verdict(stmt, start).verdict in PASSING and not any(
-                m.finding == gap.finding for m in missing_findings(self.text()[:start] + piece, self.study,
-                                                                   (gap.severity,), self.sf))
+            ok = (
+                stmt is not None
+                and self._verdict(stmt, start).verdict in PASSING
+                and not any(
+                    m.finding == gap.finding
+                    for m in missing_findings(
+                        self.text()[:start] + piece, self.study, (gap.severity,), self.sf
+                    )
+                )
+            )
             if not ok:
                 piece, how = gap.template_sentence, "the template's sentence"
             added = split_statements(piece)[0].text if split_statements(piece) else piece.strip()
             self.set_text(text + ("\n" if text else "") + marker + piece.rstrip())
             self.checked = len(self.text())
-            self.interventions.append(GuardIntervention(
-                kind="added", text=added, start=start, end=start + len(added),
-                reason=f"{gap.severity} finding omitted by the draft: {gap.finding}; {how}"))
+            self.interventions.append(
+                GuardIntervention(
+                    kind="added",
+                    text=added,
+                    start=start,
+                    end=start + len(added),
+                    reason=f"{gap.severity} finding omitted by the draft: {gap.finding}; {how}",
+                )
+            )
             yield self.text()
 
 
@@ -283,8 +344,14 @@ def _unguarded(text: str, interventions: list[GuardIntervention]) -> str:
     return "\n".join(out)
 
 
-def guarded_stream(gen: Any, study: Study, *, shots: list[Study] | None = None,
-                   config: GuardConfig | None = None, source: TokenSource | None = None) -> Iterator[GuardProgress]:
+def guarded_stream(
+    gen: Any,
+    study: Study,
+    *,
+    shots: list[Study] | None = None,
+    config: GuardConfig | None = None,
+    source: TokenSource | None = None,
+) -> Iterator[GuardProgress]:
     """Draft with the guard, yielding the whole text each time it changes; the last progress
     carries the finished ``GuardedDraft``.
 
@@ -306,7 +373,7 @@ def guarded_stream(gen: Any, study: Study, *, shots: list[Study] | None = None,
         s, verdict, ended = yield from _progress(run, run.write(ban))
         ban = []
         while s is not None:
-            tail = run.text()[s.end:] if ended else ""
+            tail = run.text()[s.end :] if ended else ""
             ban, stop = yield from _progress(run, run.fix(s, verdict, tail, ended))
             if not (ended or stop):
                 break
@@ -320,9 +387,15 @@ def guarded_stream(gen: Any, study: Study, *, shots: list[Study] | None = None,
     shift = len(raw) - len(raw.lstrip())
     for i in run.interventions:
         i.start, i.end = max(0, i.start - shift), max(0, i.end - shift)
-    draft = GuardedDraft(text=text, unguarded_text=_unguarded(text, run.interventions),
-                         interventions=run.interventions, new_tokens=run.decoded, stopped=run.stopped,
-                         seconds=round(time.perf_counter() - started, 3), prompt_tokens=len(run.prompt))
+    draft = GuardedDraft(
+        text=text,
+        unguarded_text=_unguarded(text, run.interventions),
+        interventions=run.interventions,
+        new_tokens=run.decoded,
+        stopped=run.stopped,
+        seconds=round(time.perf_counter() - started, 3),
+        prompt_tokens=len(run.prompt),
+    )
     yield GuardProgress(text=text, interventions=len(run.interventions), draft=draft)
 
 
@@ -336,8 +409,45 @@ def _progress(run: _Run, texts: Iterator[str]) -> Iterator[GuardProgress]:
         yield GuardProgress(text=text, interventions=len(run.interventions))
 
 
-def guarded_generate(gen: Any, study: Study, *, shots: list[Study] | None = None,
-                     config: GuardConfig | None = None, source: TokenSource | None = None) -> GuardedDraft:
+def guarded_prediction(
+    gen: Any, study: Study, mode: str, shots: list[Study] | None = None, config: GuardConfig | None = None
+) -> Prediction:
+    """A guarded draft as a Prediction record (``guard`` holds the interventions and unguarded text).
+
+    Args:
+        gen: A loaded Generator.
+        study: The study.
+        mode: The generation mode recorded.
+        shots: Few-shot examples, if any.
+        config: Guard settings.
+
+    Returns:
+        The Prediction.
+    """
+    draft = guarded_generate(gen, study, shots=shots, config=config)
+    return Prediction(
+        study_id=study.study_id,
+        mode=mode,
+        impression=draft.text,
+        base_model=gen.bundle.base.label,
+        adapter=gen.bundle.adapter,
+        prompt_hash=prompt_hash(build_messages(study, gen.prompt, shots=shots)),
+        prompt_tokens=draft.prompt_tokens,
+        new_tokens=draft.new_tokens,
+        seconds=draft.seconds,
+        stopped=draft.stopped,
+        guard=draft.record(),
+    )
+
+
+def guarded_generate(
+    gen: Any,
+    study: Study,
+    *,
+    shots: list[Study] | None = None,
+    config: GuardConfig | None = None,
+    source: TokenSource | None = None,
+) -> GuardedDraft:
     """Draft one impression with the guard (``guarded_stream`` run to its end).
 
     Args:
@@ -350,8 +460,7 @@ def guarded_generate(gen: Any, study: Study, *, shots: list[Study] | None = None
     Returns:
         The GuardedDraft: ``text``, ``unguarded_text``, ``interventions`` and decoding counts.
     """
-    last = None
-    for last in guarded_stream(gen, study, shots=shots, config=config, source=source):
-        pass
-    assert last is not None and last.draft is not None
-    return last.draft
+    for progress in guarded_stream(gen, study, shots=shots, config=config, source=source):
+        if progress.draft is not None:
+            return progress.draft
+    raise AssertionError("the guarded stream ended without a draft")

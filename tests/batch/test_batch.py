@@ -84,7 +84,7 @@ def test_flagged_rows_filter_and_exports(people, monkeypatch):
 
     def drafter(_job):  # leaves the tamponade out of one draft: a critical omission
         return lambda sts: [("1. Normal left ventricular systolic function, LVEF 60%."
-                             if s.study_id == "tamp" else "1. Severe aortic stenosis.", "fake", None, 0.1)
+                             if s.study_id == "tamp" else "1. Severe aortic stenosis.", "fake", None, 0.1, None)
                             for s in sts]
 
     monkeypatch.setattr(batch_worker, "_drafter", drafter)
