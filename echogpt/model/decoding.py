@@ -111,10 +111,22 @@ class TorchSource:
             n += 1
         if self.cache is None or n == 0:
             self.cache, n = DynamicCache(), 0
-        else:
-            self.cache.crop(n)
+        elif self.cache.get_seq_length() > n:
+            self.cache.crop(n - self.cache.get_seq_length())  # a negative count: tokens off the end
         self.cached = list(prefix[:n])
         return n
+
+    def _cache_arg(self) -> str:
+        import inspect
+
+        return "cache" if "cache" in inspect.signature(self.model.forward).parameters else "past_key_values"
+
+    def _rules(self) -> tuple[list[int], bool, float | None]:
+        """What the model's generation config asks of every draft: tokens never written, no token
+        repeated (``no_repeat_ngram_size`` 1, within one call), a time bound in seconds."""
+        config = getattr(self.model, "generation_config", None)
+        suppress = list(getattr(config, "suppress_tokens", None) or [])
+        return suppress, getattr(config, "no_repeat_ngram_size", 0) == 1, getattr(config, "max_time", None)
 
     def tokens(
         self,
@@ -124,27 +136,32 @@ class TorchSource:
         ban_first: Sequence[int] = (),
         seed: int | None = None,
     ) -> Iterator[int]:
-        """See ``TokenSource.tokens``."""
+        """See ``TokenSource.tokens``; the model's generation config is honoured (``_rules``)."""
+        import time
+
         import torch
 
         if not prefix:
             raise ValueError("empty prompt")
         rng = np.random.default_rng(seed) if seed is not None else None
+        suppress, no_repeat, max_time = self._rules()
         n = self._reuse(prefix)
         feed = list(prefix[n:])
         self.computed = len(feed)
-        banned = list(ban_first)
+        banned, written, started = list(ban_first), [], time.perf_counter()
         for _ in range(max_new_tokens):
             with torch.inference_mode():
                 ids = torch.tensor([feed], device=self.device)
-                out = self.model(input_ids=ids, past_key_values=self.cache, use_cache=True)
-            self.cache = out.past_key_values
+                # the cache is updated in place (transformers 5 names it ``cache``, earlier ``past_key_values``)
+                out = self.model(input_ids=ids, use_cache=True, **{self._cache_arg(): self.cache})
             self.cached.extend(feed)
             logits = out.logits[0, -1].float().cpu().numpy()
-            token = nucleus(logits, rng, self.temperature, self.top_p, banned)
+            token = nucleus(logits, rng, self.temperature, self.top_p, [*banned, *suppress, *written])
             banned = []
+            if no_repeat:
+                written.append(token)
             yield token
-            if token == self.eos_id:
+            if token == self.eos_id or (max_time and time.perf_counter() - started > max_time):
                 return
             feed = [token]
 
