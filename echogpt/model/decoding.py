@@ -152,7 +152,7 @@ class TorchSource:
         for _ in range(max_new_tokens):
             with torch.inference_mode():
                 ids = torch.tensor([feed], device=self.device)
-                # the cache is updated in place (transformers 5 names it ``cache``, earlier ``past_key_values``)
+                # updated in place (transformers 5 names it ``cache``, earlier ``past_key_values``)
                 out = self.model(input_ids=ids, use_cache=True, **{self._cache_arg(): self.cache})
             self.cached.extend(feed)
             logits = out.logits[0, -1].float().cpu().numpy()
