@@ -132,7 +132,10 @@ class GuardRun:
         """One statement written from the kept text: (text from ``start`` to its end, the statement
         relative to ``start``, its first token)."""
         stream = self.source.tokens(
-            self.prompt + self.ids, max_new_tokens=self.config.statement_tokens, ban_first=ban, seed=seed
+            self.prompt + self.ids,
+            max_new_tokens=min(self.config.statement_tokens, self.limit),
+            ban_first=ban,
+            seed=seed,
         )
         got: list[int] = []
         try:
