@@ -22,15 +22,17 @@ VERDICT_STYLES: dict[str, tuple[str, str]] = {
 }
 
 
-_MARKDOWN = str.maketrans({c: f"&#{ord(c)};" for c in "\\`*_[]()!#|~$:{}"})
-"""Characters markdown or Streamlit would read as markup, as character references."""
+_MARKDOWN = str.maketrans({**{c: f"&#{ord(c)};" for c in "\\`*_[]()!#|~$:{}"},
+                           "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#x27;"})
+"""Characters HTML, markdown or Streamlit would read as markup, as character references (one pass:
+a reference made for one character is never escaped again)."""
 
 
 def _escape(text: str) -> str:
     # The HTML is rendered through markdown: a blank line (also of lone CRs) would end the HTML
     # block and let what follows be read as markdown, so every line break becomes <br>.
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return html.escape(text, quote=True).translate(_MARKDOWN).replace("\n", "<br>")
+    return text.translate(_MARKDOWN).replace("\n", "<br>")
 
 
 def _locate(text: str, s: StatementCheck, after: int) -> tuple[int, int] | None:
