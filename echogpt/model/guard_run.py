@@ -176,7 +176,11 @@ class GuardRun:
         self.set_text(text[:cut])
         failed = self.tok(text[cut : s.end], add_special_tokens=False)["input_ids"][:1]
         best, firsts, passed = None, set(failed), 0
+        tried = 0
         for k in range(self.config.candidates):
+            if best is not None and best[2].verdict == "supported":
+                break  # none can be better supported: the rest are not written
+            tried += 1
             piece, stmt, first = self.statement(
                 cut, failed if k == 0 else [], None if k == 0 else self._seed()
             )
@@ -199,7 +203,8 @@ class GuardRun:
                 verdict,
                 stmt.text,
                 cut + stmt.start,
-                f"{why}; rewritten ({passed} of {self.config.candidates} rewrites passed)",
+                f"{why}; rewritten ({passed} of {tried} rewrites passed)",
+                tried,
             )
             yield self.text()
             return [], False
@@ -234,7 +239,14 @@ class GuardRun:
         return final
 
     def note(
-        self, kind: str, s: Statement, verdict: StatementCheck, new: str, start: int, reason: str
+        self,
+        kind: str,
+        s: Statement,
+        verdict: StatementCheck,
+        new: str,
+        start: int,
+        reason: str,
+        candidates: int = 0,
     ) -> None:
         self.interventions.append(
             GuardIntervention(
@@ -245,7 +257,7 @@ class GuardRun:
                 reason=reason,
                 start=start,
                 end=start + len(new),
-                candidates=self.config.candidates if kind == "replaced" else 0,
+                candidates=candidates,
             )
         )
 

@@ -95,9 +95,13 @@ def test_a_wrong_value_is_repaired_to_the_study_s_own(gen):
 
 def test_a_contradiction_that_is_not_one_value_is_rewritten_from_the_same_prefix(gen):
     study = STUDIES["s001"]
-    source = Forced(
-        gen, {0: "1. No mitral regurgitation.\n", 1: " Moderate mitral regurgitation.\n", 4: "\n2. LVEF 25%."}
-    )
+    script = {
+        0: "1. No mitral regurgitation.\n",
+        1: " Severe mitral regurgitation.\n",  # the greedy rewrite still contradicts the study
+        2: " Moderate mitral regurgitation.\n",  # a sampled one is supported: kept, no third written
+        3: "\n2. LVEF 25%.",
+    }
+    source = Forced(gen, script)
     draft = guarded_generate(gen, study, source=source, config=GuardConfig(candidates=3, add_severities=()))
     assert draft.text == "1. Moderate mitral regurgitation.\n2. LVEF 25%."
     (fix,) = draft.interventions
@@ -105,17 +109,34 @@ def test_a_contradiction_that_is_not_one_value_is_rewritten_from_the_same_prefix
         "replaced",
         "No mitral regurgitation.",
         "Moderate mitral regurgitation.",
-        3,
+        2,
     )
-    assert fix.reason.startswith("contradicted: ") and draft.text[fix.start : fix.end] == fix.text
+    assert fix.reason.startswith("contradicted: ") and "(1 of 2 rewrites passed)" in fix.reason
+    assert draft.text[fix.start : fix.end] == fix.text
     prefix = source.calls[0][0]
     cut = prefix + gen.bundle.tokenizer("1.", add_special_tokens=False)["input_ids"]
-    # K candidates from the same prefix: greedy with the failed first token banned, then sampled
-    assert [c[0] for c in source.calls[1:4]] == [cut] * 3
+    # candidates from the same prefix: greedy with the failed first token banned, then sampled
+    assert [c[0] for c in source.calls[1:3]] == [cut] * 2
     assert source.calls[1][1:] == ([_first_token(gen, " No")], None)
-    assert [c[1] for c in source.calls[2:4]] == [[], []] and None not in [c[2] for c in source.calls[2:4]]
+    assert source.calls[2][1] == [] and source.calls[2][2] is not None
+    assert len(source.calls) == 4
     assert draft.unguarded_text.startswith("1. No mitral regurgitation.")
     assert _flags(draft.text, study) == (0, 0)
+
+
+def test_the_best_supported_rewrite_is_kept(gen):
+    study = STUDIES["s001"]
+    script = {
+        0: "1. No mitral regurgitation.\n",
+        1: " Calcified valve.\n",
+        2: " Moderate mitral regurgitation.\n",
+        3: "\n2. LVEF 25%.",
+    }
+    source = Forced(gen, script)
+    draft = guarded_generate(gen, study, source=source, config=GuardConfig(candidates=3, add_severities=()))
+    (fix,) = draft.interventions
+    assert fix.text == "Moderate mitral regurgitation."  # supported beats a statement of no fact
+    assert "(2 of 2 rewrites passed)" in fix.reason
 
 
 def test_an_impossible_statement_is_dropped_and_the_model_writes_another(gen):
@@ -253,9 +274,26 @@ def test_cli_generate_guard_on_and_off(tmp_path, tmp_path_factory, flag):
 
     tiny = shared_tiny_model(tmp_path_factory)
     out = tmp_path / "pred.jsonl"
-    res = CliRunner().invoke(app, ["generate", "--studies", str(write_studies(tmp_path / "s.jsonl", 3)),
-                                   "--out", str(out), "--mode", "zero-shot", "--base-model", str(tiny),
-                                   "--max-new-tokens", "16", "--engine", "torch", "--guard", flag])
+    res = CliRunner().invoke(
+        app,
+        [
+            "generate",
+            "--studies",
+            str(write_studies(tmp_path / "s.jsonl", 3)),
+            "--out",
+            str(out),
+            "--mode",
+            "zero-shot",
+            "--base-model",
+            str(tiny),
+            "--max-new-tokens",
+            "16",
+            "--engine",
+            "torch",
+            "--guard",
+            flag,
+        ],
+    )
     assert res.exit_code == 0, res.output
     rows = [Prediction.model_validate_json(line) for line in out.read_text().splitlines()]
     assert len(rows) == 3
@@ -272,6 +310,16 @@ def test_cli_generate_refuses_an_unknown_guard_value(tmp_path):
 
     from echogpt.cli import app
 
-    res = CliRunner().invoke(app, ["generate", "--studies", str(write_studies(tmp_path / "s.jsonl", 1)),
-                                   "--out", str(tmp_path / "p.jsonl"), "--guard", "maybe"])
+    res = CliRunner().invoke(
+        app,
+        [
+            "generate",
+            "--studies",
+            str(write_studies(tmp_path / "s.jsonl", 1)),
+            "--out",
+            str(tmp_path / "p.jsonl"),
+            "--guard",
+            "maybe",
+        ],
+    )
     assert res.exit_code == 2 and "--guard must be on or off" in res.output
