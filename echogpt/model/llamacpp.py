@@ -284,7 +284,7 @@ class LlamaCppEngine:
         self.lock = threading.Lock()
         self._ctx: Any = None
         self._shape = (0, 0)  # (sequences, tokens) the context holds
-        self._held: list[int] = []  # the prompt whose cache cells sequence 0 still holds
+        self._held: list[int] = []  # the tokens (a prompt and what followed) sequence 0's cells hold
         self.computed = 0  # prompt tokens the last call computed (the rest came from the cache)
         self.reuse = True  # compute a shared prompt beginning once (False: every prompt whole)
 
@@ -505,9 +505,10 @@ class LlamaCppEngine:
             raise ModelError(f"llama.cpp decode failed (code {rc})")
 
     def generate(self, prompts: Sequence[Sequence[int]], max_new_tokens: int, stop_ids: set[int],
-                 sampling: tuple[float, float, int] | None = None) -> list[list[int]]:
+                 sampling: tuple[float, float, int] | None = None,
+                 ban_first: Sequence[int] = ()) -> list[list[int]]:
         """New tokens of each prompt (a stop token included when reached); see ``run``."""
         out: list[list[int]] = [[] for _ in prompts]
-        for i, tok in self.run(prompts, max_new_tokens, stop_ids, sampling):
+        for i, tok in self.run(prompts, max_new_tokens, stop_ids, sampling, ban_first):
             out[i].append(tok)
         return out
