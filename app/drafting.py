@@ -73,19 +73,24 @@ def study_sections(study: Study) -> list[tuple[str, list[str]]]:
     return [(title, lines) for title, lines in sections if lines]
 
 
-def stream_draft(account: Any, study: Study) -> Iterator[str]:
-    """The draft impression, piece by piece, from the cached generator."""
-    return generator(account).stream(study)
+def stream_draft(account: Any, study: Study) -> Iterator[Any]:
+    """The guarded draft as it forms, from the cached generator: ``echogpt.model.guard.GuardProgress``
+    items, each with the whole text so far (a replaced statement already replaced); the last one
+    carries the finished ``GuardedDraft``."""
+    from echogpt.model.guard import guarded_stream
+
+    return guarded_stream(generator(account), study)
 
 
-def save_generated(account: Any, study: Study, text: str,
+def save_generated(account: Any, study: Study, draft: Any,
                    replaces: tuple[int, int] | None = None, study_version: int | None = None) -> None:
-    """Check a generated draft and store it with the model, adapter and prompt identity.
+    """Check a generated draft and store it with the model, adapter and prompt identity, and the
+    guard's record (interventions and the unguarded text) when it was drafted guarded.
 
     Args:
         account: A cardiologist.
         study: The study drafted.
-        text: The generated impression.
+        draft: The impression text, or an ``echogpt.model.guard.GuardedDraft``.
         replaces: (id, version) of the draft shown when Regenerate was clicked (lost-update guard).
         study_version: The study's version shown when Generate was clicked (refused if stale).
     """
@@ -93,13 +98,15 @@ def save_generated(account: Any, study: Study, text: str,
 
     gen = generator(account)
     choice = model_choice(account)
+    text, guard = (draft, None) if isinstance(draft, str) else (draft.text, draft.record())
     if not text.strip():
         raise ValueError("the model returned an empty draft; regenerate or write the impression")
     store().save_draft(account, study.study_id, text.strip(), gen.bundle.base.label,
                        choice.adapter_label, prompt_hash(build_messages(study, gen.prompt)),
                        run_check(text.strip(), study),
                        expected_version=replaces[1] if replaces else None,
-                       replaces=replaces[0] if replaces else None, study_version=study_version)
+                       replaces=replaces[0] if replaces else None, study_version=study_version,
+                       guard=guard)
 
 
 @dataclass(frozen=True)

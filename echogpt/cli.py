@@ -164,14 +164,20 @@ def generate_cmd(
     max_new_tokens: int = typer.Option(256, help="Token bound per impression"),
     engine: str = typer.Option("auto", help="auto | torch | llama.cpp (auto: llama.cpp for the embedded "
                                             "model on a CPU when installed)"),
+    guard: str = typer.Option("on", help="on | off: checker-guided drafting (each statement checked as it "
+                                         "is written; failing ones repaired, rewritten or dropped)"),
+    guard_candidates: int = typer.Option(3, help="Rewrites the guard tries for a failing statement"),
 ) -> None:
     """Draft impressions for a file of studies; rerunning resumes."""
     from echogpt.model.generate import generate_file
 
+    if guard not in ("on", "off"):
+        fail(f"--guard must be on or off, not {guard!r}")
     try:
         summary = generate_file(studies, out, mode=mode, adapter=adapter, shots=shots, train_file=train,
                                 base_model=base_model, batch_size=batch_size,
-                                max_new_tokens=max_new_tokens, engine=engine)
+                                max_new_tokens=max_new_tokens, engine=engine, guard=guard == "on",
+                                guard_candidates=guard_candidates)
     except ValueError as err:
         fail(str(err))
     typer.echo(summary.line(out))

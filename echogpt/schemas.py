@@ -693,6 +693,8 @@ class Prediction(Strict):
     new_tokens: int = 0
     seconds: float = 0.0
     stopped: bool = Field(True, description="Ended on the end-of-turn token, not the token limit")
+    guard: GuardRecord | None = Field(None, description="What the checker-guided drafting changed; "
+                                                        "None when drafted unguarded")
 
 
 Verdict = Literal["supported", "contradicted", "unsupported", "not_factual", "not_checked"]
@@ -710,6 +712,38 @@ class StatementCheck(Strict):
     evidence: str | None = Field(None, description="what of the study the verdict rests on, in words: "
                                  "\"study: LVEF 35 % (measurements.lvef)\", \"study: 'severe MR' (findings "
                                  "text)\"; None when no fact of the study is cited")
+
+
+class GuardIntervention(Strict):
+    """One change the guard made to a draft while the model wrote it."""
+
+    kind: Literal["repaired", "replaced", "dropped", "added"] = Field(
+        description="repaired: one value or grade set to the study's; replaced: rewritten by the model; "
+                    "dropped: no rewrite passed; added: an omitted critical finding appended")
+    original: str | None = Field(None, description="The statement as the model first wrote it (None: added)")
+    text: str | None = Field(None, description="The statement now in the draft (None: dropped)")
+    verdict: Verdict | None = Field(None, description="The checker's verdict on the original")
+    reason: str = Field(description="Why, in words, with the study's evidence")
+    start: int = Field(description="Span start in the guarded text (a dropped statement: where it was)")
+    end: int = Field(description="Span end in the guarded text (start for a dropped statement)")
+    candidates: int = Field(0, ge=0, description="Rewrites the model wrote for it")
+
+    def line(self) -> str:
+        """One line for the audit trail and the page's tooltip."""
+        was = f"'{self.original}'" if self.original else ""
+        now = f"'{self.text}'" if self.text else ""
+        change = {"repaired": f"{was} -> {now}", "replaced": f"{was} -> {now}", "dropped": f"{was} left out",
+                  "added": f"{now} added"}[self.kind]
+        return f"{self.kind}: {change} ({self.reason})"
+
+
+class GuardRecord(Strict):
+    """What checker-guided drafting changed, kept with the draft; the text the model wrote unguarded
+    stays readable."""
+
+    unguarded_text: str = Field(description="The draft as the model first wrote each statement: repairs "
+                                            "and rewrites undone, dropped statements back, additions out")
+    interventions: list[GuardIntervention] = Field(default_factory=list)
 
 
 class Omission(Strict):

@@ -43,15 +43,15 @@ def draft_now(done: str, replaces=None, study_version=None) -> None:
     """Stream a new draft into the page, then check and store it (one-line error if it fails)."""
     try:
         with st.container(key="draft_stream"):
-            shown, text = st.empty(), ""
-            for piece in drafting.stream_draft(account, study):  # model output: shown as text
-                text += piece
-                shown.text(text)
+            shown, draft = st.empty(), None
+            for progress in drafting.stream_draft(account, study):  # model output: shown as text
+                shown.text(progress.text)  # the whole draft so far: a replaced statement in place
+                draft = progress.draft
     except Exception as exc:  # noqa: BLE001 - e.g. a missing model or a mismatched adapter
         services.log_failure("generation", exc)
         state.flash("error", f"Drafting failed: {services.describe(exc)}")
         st.rerun()
-    act(done, drafting.save_generated, account, study, text, replaces, study_version)
+    act(done, drafting.save_generated, account, study, draft, replaces, study_version)
 
 
 def act(done: str, action, *args) -> None:
@@ -101,8 +101,14 @@ with right:
     if high:
         st.warning("Important findings missing from the impression:\n\n"
                    + "\n".join(f"- {inert(line)}" for line in high), icon=":material/warning:")
-    st.markdown(highlight_impression(draft.text, draft.check), unsafe_allow_html=True)
+    st.markdown(highlight_impression(draft.text, draft.check, draft.guard), unsafe_allow_html=True)
     st.markdown(legend_html(), unsafe_allow_html=True)
+    if draft.guard is not None:
+        n = len(draft.guard.interventions)
+        st.caption(f"Checker-guided draft: {n} statement{'s' if n != 1 else ''} changed while the model "
+                   "wrote (🛡 marks; hover for why).")
+        if st.toggle("Show unguarded text", key="show_unguarded"):
+            st.text(draft.guard.unguarded_text)  # model output: shown as text
     st.caption(f"Draft by {inert(draft.model)}"
                + (f" with adapter {inert(draft.adapter)}" if draft.adapter else "")
                + f" · version {draft.version}")

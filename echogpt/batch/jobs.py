@@ -33,7 +33,7 @@ from echogpt.review.accounts import User
 from echogpt.review.database import Database, NotFound
 from echogpt.review.store import Store
 from echogpt.review.tables import utcnow
-from echogpt.schemas import CheckResult, Study
+from echogpt.schemas import CheckResult, GuardRecord, Study
 
 JobMode = Literal["zero-shot", "fine-tuned", "template"]
 LEASE_SECONDS = 300  # a worker on another host that has not written for this long is presumed dead
@@ -269,8 +269,9 @@ def send_to_worklist(db: Database, user: User, job_id: int, study_ids: Iterable[
         item = store.worklist_item(user, study.study_id)
         if item.draft_id is None and item.status.value == "pending" and (r.impression or "").strip():
             check = CheckResult.model_validate_json(r.check_json) if r.check_json else None
+            guard = GuardRecord.model_validate_json(r.guard_json) if r.guard_json else None
             store.save_draft(user, study.study_id, r.impression or "", r.model or "template",
-                             adapter, r.prompt_hash, check)
+                             adapter, r.prompt_hash, check, guard=guard)
             sent += 1
         with db.transaction() as s:
             s.execute(update(BatchItemRow).where(BatchItemRow.id == r.id).values(sent=True))

@@ -49,6 +49,7 @@ class BatchItemRow(Base):
     claimed_by: Mapped[str | None] = mapped_column(String(64))
     impression: Mapped[str | None] = mapped_column(Text)
     check_json: Mapped[str | None] = mapped_column(Text)
+    guard_json: Mapped[str | None] = mapped_column(Text)  # schemas.GuardRecord; null: drafted unguarded
     supported: Mapped[int] = mapped_column(Integer, default=0)
     contradicted: Mapped[int] = mapped_column(Integer, default=0)
     unsupported: Mapped[int] = mapped_column(Integer, default=0)

@@ -56,27 +56,31 @@ def _check_values(text: str, check: CheckResult | None) -> dict:
 
 
 Drafter = Callable[[list[Study]], list[tuple]]
-"""studies -> [(impression, model identity, prompt hash, seconds[, stopped])] in order."""
+"""studies -> [(impression, model identity, prompt hash, seconds[, stopped[, guard record JSON
+or None]])] in order."""
 
 
 def _drafter(job: BatchJobRow) -> Drafter:
     if job.mode == "template":
         from echogpt.guidelines.template import template_impression
 
-        def draft(studies: list[Study]) -> list[tuple[str, str, str | None, float]]:
+        def draft(studies: list[Study]) -> list[tuple[str, str, str | None, float, str | None]]:
             out = []
             for st in studies:
                 t0 = time.perf_counter()
-                out.append((template_impression(st), "template", None, time.perf_counter() - t0))
+                out.append((template_impression(st), "template", None, time.perf_counter() - t0, None))
             return out
         return draft
     from echogpt.model.generate import load_generator
+    from echogpt.model.guard import guarded_prediction
 
     gen = load_generator(job.base_model, job.adapter)
 
-    def draft(studies: list[Study]) -> list[tuple[str, str, str | None, float]]:
-        return [(p.impression, p.base_model or "", p.prompt_hash, p.seconds or 0.0, p.stopped)
-                for p in gen.generate_batch(studies, job.mode)]
+    def draft(studies: list[Study]) -> list[tuple[str, str, str | None, float, bool, str | None]]:
+        # checker-guided, one study at a time (the guard decodes statement by statement)
+        predictions = [guarded_prediction(gen, st, job.mode) for st in studies]
+        return [(p.impression, p.base_model or "", p.prompt_hash, p.seconds or 0.0, p.stopped,
+                 p.guard.model_dump_json() if p.guard else None) for p in predictions]
     return draft
 
 
@@ -128,14 +132,15 @@ def run_worker(job_id: int, url: str | None = None, *, chunk: int = CHUNK,
                                           {"status": "failed", "error": f"{type(d).__name__}: {d}"[:500]})
                     failed += ok
                     continue
-                text, model, phash, seconds, *stopped = d
+                text, model, phash, seconds, *extra = d
+                stopped, guard = (list(extra) + [None, None])[:2]
                 try:
                     values = (_check_values(text, checker(text, st)) if text.strip() else
                               _check_values(text, None) | {"flagged": True, "error": "empty draft"})
                 except Exception as exc:  # noqa: BLE001 - keep the draft, say the check failed
                     values = _check_values(text, None) | {"error": f"check failed: {exc}"[:500]}
                 values |= {"model": model, "prompt_hash": phash, "seconds": round(seconds, 4),
-                           "stopped": stopped[0] if stopped else None}
+                           "stopped": stopped, "guard_json": guard}
                 drafted += jobs.finish_item(db, row.id, token, values)
             if progress:
                 progress(drafted + failed)

@@ -218,6 +218,21 @@ def _judge(claim: Fact, study: Study, sf: StudyFacts, comparison: bool) -> tuple
     return _judge_stated(claim, found)
 
 
+def judge_claim(claim: Fact, study: Study, sf: StudyFacts) -> tuple[Status, str]:
+    """The verdict on one claimed fact of a statement that compares with nothing (as ``check``).
+
+    Args:
+        claim: A fact of the impression.
+        study: The study.
+        sf: Its facts (``study_facts(study)``).
+
+    Returns:
+        (status, reason).
+    """
+    status, reason = _judge(claim, study, sf, False)
+    return _synthesis(claim, sf) or (status, reason) if status == "unsupported" else (status, reason)
+
+
 def _synthesis(claim: Fact, sf: StudyFacts) -> tuple[Status, str] | None:
     """Support for a claim through a clinical synthesis (``fact_rules.json`` ``supported_by``): the
     study states what the guideline derives the claim from."""

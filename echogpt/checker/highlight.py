@@ -11,7 +11,7 @@ from __future__ import annotations
 import html
 import re
 
-from echogpt.schemas import CheckResult, StatementCheck
+from echogpt.schemas import CheckResult, GuardRecord, StatementCheck
 
 VERDICT_STYLES: dict[str, tuple[str, str]] = {
     # verdict -> (background colour, label); colours chosen to stay readable in light and dark themes
@@ -57,22 +57,66 @@ def _tooltip(label: str, s: StatementCheck) -> str:
     return "&#10;".join(_escape(line.replace("\n", " ")) for line in lines)
 
 
-def highlight_impression(text: str, result: CheckResult | None) -> str:
+GUARD_MARKS: dict[str, str] = {"repaired": "🛡 repaired", "replaced": "🛡 rewritten", "dropped": "🛡 dropped",
+                                "added": "🛡 added"}
+
+
+def guard_marks(text: str, guard: GuardRecord | None) -> dict[int, list[str]]:
+    """The guard's marks by offset in ``text``: after each repaired, rewritten or added statement,
+    and where a dropped one was; each a small badge whose tooltip says what changed and why.
+
+    Args:
+        text: The impression as shown (an intervention whose statement was since edited away has no mark).
+        guard: The draft's guard record, or None.
+
+    Returns:
+        {offset: [HTML badge, ...]}.
+    """
+    marks: dict[int, list[str]] = {}
+    for i in guard.interventions if guard else []:
+        if i.kind == "dropped":
+            pos: int | None = min(i.start, len(text))
+        elif i.text and text[i.start:i.end] == i.text:
+            pos = i.end
+        else:
+            found = text.find(i.text) if i.text else -1
+            pos = found + len(i.text or "") if found >= 0 else None
+        if pos is not None:
+            marks.setdefault(pos, []).append(
+                f'<span class="guard-mark guard-{i.kind}" data-guard="{i.kind}" title="{_escape(i.line())}" '
+                'style="font-size:0.75em;border:1px solid rgba(56,139,253,0.8);border-radius:8px;'
+                f'padding:0 5px;margin:0 3px;white-space:nowrap">{_escape(GUARD_MARKS[i.kind])}</span>')
+    return marks
+
+
+def _plain(text: str, a: int, b: int, marks: dict[int, list[str]]) -> str:
+    """text[a:b] escaped, with the marks at offsets after ``a`` (at ``a`` too when ``a`` is 0) up to ``b``."""
+    cuts = sorted(p for p in marks if (a < p or p == a == 0) and p <= b)
+    out, pos = [], a
+    for p in cuts:
+        out.append(_escape(text[pos:p]) + "".join(marks[p]))
+        pos = p
+    return "".join(out) + _escape(text[pos:b])
+
+
+def highlight_impression(text: str, result: CheckResult | None, guard: GuardRecord | None = None) -> str:
     """HTML of an impression with each checked statement coloured by its verdict.
 
     Every character of ``text`` appears exactly once, escaped; line breaks become ``<br>``.
     Statements whose span no longer matches the text (and cannot be found) are left plain, and
-    overlapping spans keep the first.
+    overlapping spans keep the first. The guard's interventions are marked beside their statements.
 
     Args:
         text: The impression as shown to the reader.
         result: The checker's result for this text, or None (then the text is only escaped).
+        guard: The draft's guard record (``guard_marks``), or None.
 
     Returns:
         An HTML fragment: ``<span class="verdict verdict-…" title="reason">…</span>`` per statement.
     """
+    marks = guard_marks(text, guard)
     if result is None:
-        return f'<div class="echogpt-impression">{_escape(text)}</div>'
+        return f'<div class="echogpt-impression">{_plain(text, 0, len(text), marks)}</div>'
     spans: list[tuple[int, int, StatementCheck]] = []
     cursor = 0
     for s in sorted(result.statements, key=lambda x: x.start):
@@ -84,7 +128,7 @@ def highlight_impression(text: str, result: CheckResult | None) -> str:
     out: list[str] = []
     pos = 0
     for start, end, s in spans:
-        out.append(_escape(text[pos:start]))
+        out.append(_plain(text, pos, start, marks))
         colour, label = VERDICT_STYLES.get(s.verdict, ("transparent", s.verdict))
         out.append(
             f'<span class="verdict verdict-{html.escape(s.verdict)}" '
@@ -92,8 +136,9 @@ def highlight_impression(text: str, result: CheckResult | None) -> str:
             f'style="background:{colour};border-radius:3px;padding:0 2px">'
             f"{_escape(text[start:end])}</span>"
         )
+        out.append("".join(marks.get(end, [])))
         pos = end
-    out.append(_escape(text[pos:]))
+    out.append(_plain(text, pos, len(text), marks))
     return f'<div class="echogpt-impression" style="line-height:1.8">{"".join(out)}</div>'
 
 

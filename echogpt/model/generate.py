@@ -53,6 +53,10 @@ class GenerateConfig(BaseModel):
     engine: Engine = Field("auto", description="auto | torch | llama.cpp (auto: llama.cpp for the embedded "
                                                "model on a CPU when installed)")
     seed: int = Field(0, description="Seed for sampling and few-shot choice")
+    guard: bool = Field(True, description="Checker-guided drafting (echogpt.model.guard); template mode "
+                                          "needs none")
+    guard_candidates: int = Field(3, ge=1, le=16, description="Rewrites the guard tries for a failing "
+                                                              "statement")
 
     @model_validator(mode="after")
     def _consistent(self) -> GenerateConfig:
@@ -408,7 +412,8 @@ def _write_template(handle: Any, pending: list[Study], bar: Any) -> None:
 
 def _write_drafts(handle: Any, pending: list[Study], config: GenerateConfig, gen: Generator,
                   bar: Any) -> int:
-    """Draft in length-sorted batches (little compute lost to padding); returns how many stopped."""
+    """Draft in length-sorted batches (little compute lost to padding), or one study at a time with
+    the guard; returns how many stopped."""
     from echogpt.model.train import read_studies
 
     shots_fn = None
@@ -416,6 +421,17 @@ def _write_drafts(handle: Any, pending: list[Study], config: GenerateConfig, gen
         shots_fn = functools.partial(choose_shots, pool=read_studies(config.train_file), k=config.shots,
                                      seed=config.seed)
     stopped = 0
+    if config.guard:
+        from echogpt.model.guard import GuardConfig, guarded_prediction
+
+        guard = GuardConfig(candidates=config.guard_candidates, seed=config.seed)
+        for study in pending:
+            prediction = guarded_prediction(gen, study, config.mode, shots_fn(study) if shots_fn else None,
+                                            guard)
+            _append(handle, prediction)
+            stopped += prediction.stopped
+            bar.update(1)
+        return stopped
     pending = sorted(pending, key=lambda s: len(s.findings_text))
     for i in range(0, len(pending), config.batch_size):
         batch = pending[i: i + config.batch_size]

@@ -284,7 +284,7 @@ class LlamaCppEngine:
         self.lock = threading.Lock()
         self._ctx: Any = None
         self._shape = (0, 0)  # (sequences, tokens) the context holds
-        self._held: list[int] = []  # the prompt whose cache cells sequence 0 still holds
+        self._held: list[int] = []  # the tokens (a prompt and what followed) sequence 0's cells hold
         self.computed = 0  # prompt tokens the last call computed (the rest came from the cache)
         self.reuse = True  # compute a shared prompt beginning once (False: every prompt whole)
 
@@ -326,8 +326,11 @@ class LlamaCppEngine:
         return ctx
 
     def _pick(self, ctx: Any, index: int, rng: np.random.Generator | None, temperature: float,
-              top_p: float) -> int:
+              top_p: float, banned: Sequence[int] = ()) -> int:
         logits = np.ctypeslib.as_array(self.lib.llama_get_logits_ith(ctx, index), shape=(self.n_vocab,))
+        if banned:  # a copy: the context's own logits buffer stays as llama.cpp wrote it
+            logits = logits.copy()
+            logits[list(banned)] = -np.inf
         if rng is None:
             return int(logits.argmax())
         z = logits.astype(np.float64) / temperature  # nucleus sampling, as transformers does it
@@ -338,14 +341,20 @@ class LlamaCppEngine:
         return int(rng.choice(keep, p=probs[keep] / probs[keep].sum()))
 
     def run(self, prompts: Sequence[Sequence[int]], max_new_tokens: int, stop_ids: set[int],
-            sampling: tuple[float, float, int] | None = None) -> Iterator[tuple[int, int]]:
+            sampling: tuple[float, float, int] | None = None,
+            ban_first: Sequence[int] = ()) -> Iterator[tuple[int, int]]:
         """Tokens as they are decoded: (prompt index, token id) pairs.
+
+        Sequence 0's cache cells stay held after the call, its prompt and the tokens decoded after
+        it, so a next call whose first prompt continues them (the guard's next statement) computes
+        only what is new. Closing the iterator early keeps what was decoded.
 
         Args:
             prompts: Token ids of each prompt (decoded together, one sequence each).
             max_new_tokens: Bound per sequence.
             stop_ids: A sequence ends after one of these (yielded) or after ``max_new_tokens``.
             sampling: (temperature, top_p, seed) to sample; None for greedy decoding.
+            ban_first: Token ids the first new token of every sequence may not be.
 
         Returns:
             An iterator of (prompt index, token id).
@@ -365,9 +374,12 @@ class LlamaCppEngine:
                 def pick(j: int) -> int:
                     return self._pick(ctx, j, rng, temperature, top_p)
 
+                def pick_first(j: int) -> int:
+                    return self._pick(ctx, j, rng, temperature, top_p, ban_first)
+
                 shared = self._prefill_shared(ctx, batch, prompts)
-                nxt = self._prefill_rest(ctx, batch, prompts, shared, pick)
-                self._held = list(prompts[0])
+                nxt = self._prefill_rest(ctx, batch, prompts, shared, pick_first)
+                held = self._held = list(prompts[0])
                 pos_of = {i: len(p) for i, p in enumerate(prompts)}
                 produced = dict.fromkeys(range(n), 0)
                 active = list(range(n))
@@ -386,7 +398,13 @@ class LlamaCppEngine:
                         self._put(batch, j, nxt[i], pos_of[i], i, True)
                         pos_of[i] += 1
                     batch.n_tokens = len(active)
-                    self._decode(ctx, batch)
+                    try:
+                        self._decode(ctx, batch)
+                    except ModelError:
+                        self._held = []
+                        raise
+                    if active[0] == 0:
+                        held.append(nxt[0])  # now in sequence 0's cells
                     for j, i in enumerate(active):
                         nxt[i] = pick(j)
             finally:
@@ -487,9 +505,10 @@ class LlamaCppEngine:
             raise ModelError(f"llama.cpp decode failed (code {rc})")
 
     def generate(self, prompts: Sequence[Sequence[int]], max_new_tokens: int, stop_ids: set[int],
-                 sampling: tuple[float, float, int] | None = None) -> list[list[int]]:
+                 sampling: tuple[float, float, int] | None = None,
+                 ban_first: Sequence[int] = ()) -> list[list[int]]:
         """New tokens of each prompt (a stop token included when reached); see ``run``."""
         out: list[list[int]] = [[] for _ in prompts]
-        for i, tok in self.run(prompts, max_new_tokens, stop_ids, sampling):
+        for i, tok in self.run(prompts, max_new_tokens, stop_ids, sampling, ban_first):
             out[i].append(tok)
         return out

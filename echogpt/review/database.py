@@ -37,7 +37,7 @@ from echogpt.review.tables import (
     utcnow,
 )
 from echogpt.review.workflow import ReportView, Status
-from echogpt.schemas import CheckResult, Study
+from echogpt.schemas import CheckResult, GuardRecord, Study
 
 log = logging.getLogger(__name__)  # internal row ids only: never study ids, patient ids or text
 
@@ -87,6 +87,7 @@ class DraftView(BaseModel):
     updated_by: str
     updated_at: datetime
     created_at: datetime
+    guard: GuardRecord | None = None  # what checker-guided drafting changed, and the unguarded text
 
 
 class AuditView(BaseModel):
@@ -301,6 +302,7 @@ class Database:
         return DraftView(id=d.id, study_id=study.study_id, text=d.text, model_text=d.model_text,
                          model=d.model, adapter=d.adapter, prompt_hash=d.prompt_hash,
                          check=load_check(d.check_json), version=d.version,
+                         guard=GuardRecord.model_validate_json(d.guard_json) if d.guard_json else None,
                          updated_by=self.user_name(s, d.updated_by), updated_at=d.updated_at,
                          created_at=d.created_at)
 

@@ -58,7 +58,7 @@ from echogpt.review.tables import (
     utcnow,
 )
 from echogpt.review.workflow import Action, ConfirmationRequired, NotificationRequired, ReportView, Status
-from echogpt.schemas import CheckResult, Study
+from echogpt.schemas import CheckResult, GuardRecord, Study
 
 __all__ = ["AdapterVersion", "AuditView", "AuthenticationError", "ConfirmationRequired",
            "ConflictError", "DraftView", "FeedbackItem", "NotFound", "NotificationRequired",
@@ -250,7 +250,7 @@ class Store(Database):
     def save_draft(self, user: User, study_id: str, text: str, model: str, adapter: str | None,
                    prompt_hash: str | None, check: CheckResult | None,
                    expected_version: int | None = None, replaces: int | None = None,
-                   study_version: int | None = None) -> DraftView:
+                   study_version: int | None = None, guard: GuardRecord | None = None) -> DraftView:
         """Store a model draft: the first one (pending -> drafted) or a regeneration.
 
         Args:
@@ -267,6 +267,8 @@ class Store(Database):
                 if another draft replaced it since, whatever its version).
             study_version: The study's version the user was shown when asking for the draft
                 (``ConflictError`` with the text it holds now if it changed since); None skips it.
+            guard: What checker-guided drafting changed (kept with the draft, one audit entry per
+                intervention), None for an unguarded draft.
 
         Returns:
             The new draft (version 1).
@@ -290,12 +292,16 @@ class Store(Database):
             d = DraftRow(study_pk=study.id, model_text=text, text=text, model=model, adapter=adapter,
                          prompt_hash=prompt_hash, check_json=dump_check(check),
                          model_check_json=dump_check(check), created_by=me.id,
-                         updated_by=me.id)
+                         updated_by=me.id, guard_json=guard.model_dump_json() if guard else None)
             s.add(d)
             s.flush()
             self.set_status(s, study, nxt)
             self.audit(s, me, f"draft.{action.value}", study_id=study_id, entity="draft",
-                       entity_id=d.id, detail=f"model={model} adapter={adapter} prompt={prompt_hash}")
+                       entity_id=d.id, detail=f"model={model} adapter={adapter} prompt={prompt_hash}"
+                       + (f" guard={len(guard.interventions)} interventions" if guard else ""))
+            for i in guard.interventions if guard else []:
+                self.audit(s, me, f"draft.guard.{i.kind}", study_id=study_id, entity="draft", entity_id=d.id,
+                           detail=i.line())
             log.info("draft %d saved (%s)", d.id, action.value)
             return self.draft_view(s, d, study)
 

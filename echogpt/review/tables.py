@@ -77,6 +77,7 @@ class DraftRow(Base):
     prompt_hash: Mapped[str | None] = mapped_column(String(64))
     check_json: Mapped[str | None] = mapped_column(Text)  # of ``text``: re-checked on every edit
     model_check_json: Mapped[str | None] = mapped_column(Text)  # of ``model_text``; never changes
+    guard_json: Mapped[str | None] = mapped_column(Text)  # schemas.GuardRecord; null: drafted unguarded
     version: Mapped[int] = mapped_column(Integer, default=1)  # optimistic lock
     superseded: Mapped[bool] = mapped_column(Boolean, default=False)  # replaced by a regeneration
     created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))

@@ -6,6 +6,7 @@ another session's draft is generating. The tiny test model drafts; the real chec
 
 from __future__ import annotations
 
+import html
 import json
 import threading
 import time
@@ -179,6 +180,21 @@ def test_draft_edit_approve_sign_addendum(copilot):
     actions = _actions(copilot, "S-NORMAL")
     for expected in ("draft.draft", "draft.edit", "draft.approve", "report.sign", "report.addendum"):
         assert expected in actions
+
+
+def test_guarded_draft_marks_its_interventions_and_keeps_the_unguarded_text(copilot):
+    at = _generated(copilot, copilot.doc, "S-TAMPONADE")
+    draft = copilot.db.current_draft(copilot.doc, "S-TAMPONADE")
+    added = [i for i in draft.guard.interventions if i.kind == "added"]  # the model left tamponade out
+    assert any("tamponade" in i.reason for i in added)
+    page = "".join(m.value for m in at.markdown)
+    assert page.count('class="guard-mark guard-added"') == len(added)
+    shown = html.unescape(page)
+    assert 'title="added: ' in shown and "finding omitted by the draft" in shown  # the reason as tooltip
+    assert "draft.guard.added" in _actions(copilot, "S-TAMPONADE")
+    assert draft.guard.unguarded_text not in [t.value for t in at.text]
+    at.toggle(key="show_unguarded").set_value(True).run()
+    assert draft.guard.unguarded_text in [t.value for t in at.text]
 
 
 def test_drafting_failure_is_one_line_and_loses_nothing(copilot, monkeypatch, tmp_path):

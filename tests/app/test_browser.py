@@ -6,6 +6,7 @@ checked. A screenshot of the draft page goes to ECHOGPT_SCREENSHOT_DIR (default:
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -416,3 +417,28 @@ def test_version_gate_asks_for_a_reason_then_rolls_back(copilot, served_app, tmp
     assert chosen["version"] == "worse" and chosen["previous"] == "live" and audit[-2].user == "boss"
     assert chosen["reason"] == "DPO round asked for by the lab; watching monitoring"
     assert chosen["worse_on"][0] == "fact-F1 0.640 < 0.810"
+
+
+def test_a_guarded_draft_shows_its_guard_mark_and_the_unguarded_text(copilot, served_app):
+    """The model leaves the tamponade out; the guard adds it, and the page marks the added statement
+    (its reason in the tooltip) and shows the unguarded text on request."""
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=_chromium(), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.set_default_timeout(30_000)
+        try:
+            _sign_in(page, served_app, "doc")
+            _open_study(page, "S-TAMPONADE")
+            page.locator(".st-key-generate button").click()
+            mark = page.locator('span.guard-mark[data-guard="added"]').first
+            expect(mark).to_be_visible(timeout=60_000)
+            expect(mark).to_have_attribute("title", re.compile(r"^added: .*tamponade", re.I))
+            page.locator(".st-key-show_unguarded label").click()
+            unguarded = copilot.db.current_draft(copilot.doc, "S-TAMPONADE").guard.unguarded_text
+            first_line = (unguarded.splitlines() or [""])[0][:30]
+            shown = page.locator('[data-testid="stText"]').filter(has_text=first_line)
+            expect(shown.first).to_be_visible()
+        finally:
+            browser.close()

@@ -84,8 +84,8 @@ def test_flagged_rows_filter_and_exports(people, monkeypatch):
 
     def drafter(_job):  # leaves the tamponade out of one draft: a critical omission
         return lambda sts: [("1. Normal left ventricular systolic function, LVEF 60%."
-                             if s.study_id == "tamp" else "1. Severe aortic stenosis.", "fake", None, 0.1)
-                            for s in sts]
+                             if s.study_id == "tamp" else "1. Severe aortic stenosis.", "fake", None, 0.1,
+                             None) for s in sts]
 
     monkeypatch.setattr(batch_worker, "_drafter", drafter)
     batch_worker.run_worker(job.id, db.url)
@@ -228,3 +228,26 @@ def test_a_job_whose_worker_is_starting_is_followed_until_finished(people):
     batch_worker.run_worker(job.id, db.url)
     view = batch.get_job(db, people.doc, job.id)
     assert view.finished and not view.starting and view.refresh_seconds is None
+
+
+def test_a_model_job_drafts_guarded_and_the_worklist_draft_keeps_the_record(people, tmp_path):
+    """The worker drafts with the guard: each row keeps the guard's record, and a draft sent to the
+    worklist carries it (the aortic stenosis study's omitted finding is added)."""
+    from echogpt.schemas import GuardRecord
+
+    db = people.db
+    model = build_talking_model(tmp_path / "talking", 1.0)
+    sid = f"guard{people.tag}-002"
+    job = batch.create_job(db, people.doc, _studies(3, prefix=f"guard{people.tag}-"), mode="zero-shot",
+                           base_model=str(model))
+    assert batch_worker.run_worker(job.id, db.url).status == "done"
+    with db.transaction() as s:
+        rows = {r.study_id: r for r in s.scalars(select(BatchItemRow).where(BatchItemRow.job_id == job.id))}
+    assert all(r.guard_json for r in rows.values())
+    record = GuardRecord.model_validate_json(rows[sid].guard_json)
+    assert any(i.kind == "added" and "aortic stenosis" in i.reason for i in record.interventions)
+    assert batch.send_to_worklist(db, people.doc, job.id, [sid]) == 1
+    draft = db.current_draft(people.doc, sid)
+    assert draft.guard == record
+    trail = [a.action for a in db.audit_log(people.doc, sid)]
+    assert "draft.guard.added" in trail

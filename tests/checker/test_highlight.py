@@ -6,7 +6,7 @@ import html
 import re
 
 from echogpt.checker.highlight import highlight_impression, legend_html, omission_lines
-from echogpt.schemas import CheckResult, Omission, StatementCheck
+from echogpt.schemas import CheckResult, GuardIntervention, GuardRecord, Omission, StatementCheck
 
 TEXT = "1. Normal LV size.\n2. LVEF 35 %.\n3. Technically limited study."
 
@@ -100,3 +100,33 @@ def test_quotes_in_a_tooltip_are_escaped_once():
                          statements=[_st(text, text, "contradicted", "the study's 'MR' & <b>")])
     tip = re.findall(r'title="([^"]*)"', highlight_impression(text, result))[0]
     assert html.unescape(tip) == "contradicted: the study's 'MR' & <b>"
+
+
+def _guard() -> GuardRecord:
+    text = "LVEF 35 %."
+    start = TEXT.index(text)
+    return GuardRecord(unguarded_text="1. Normal LV size.\n2. LVEF 55 %.\n3. Severe AS.", interventions=[
+        GuardIntervention(kind="repaired", original="LVEF 55 %.", text=text, verdict="contradicted",
+                          reason='study says <35> "%"', start=start, end=start + len(text)),
+        GuardIntervention(kind="dropped", original="Severe AS.", verdict="unsupported", reason="no AS",
+                          start=len(TEXT), end=len(TEXT))])
+
+
+def test_guard_marks_sit_beside_their_statements_with_the_reason_as_tooltip():
+    out = highlight_impression(TEXT, _result(), _guard())
+    marks = re.findall(r'<span class="guard-mark guard-(\w+)" data-guard="\w+" title="([^"]*)"', out)
+    assert [(k, html.unescape(t)) for k, t in marks] == [
+        ("repaired", "repaired: 'LVEF 55 %.' -> 'LVEF 35 %.' (study says <35> \"%\")"),
+        ("dropped", "dropped: 'Severe AS.' left out (no AS)")]
+    # the repaired statement's mark follows its highlighted span; the dropped one ends the text
+    assert re.search(r"LVEF 35 %\.</span><span class=\"guard-mark guard-repaired\"", out)
+    assert out.endswith("</span></div>") and "<35>" not in out  # escaped
+    visible = _plain(out)
+    assert visible.replace("🛡 repaired", "").replace("🛡 dropped", "") == TEXT
+
+
+def test_guard_marks_without_a_check_and_after_an_edit():
+    out = highlight_impression(TEXT, None, _guard())
+    assert out.count('class="guard-mark') == 2
+    edited = TEXT.replace("LVEF 35 %.", "LVEF 30 %.")  # the repaired statement was edited away
+    assert 'guard-repaired' not in highlight_impression(edited, None, _guard())

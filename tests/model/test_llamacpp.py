@@ -264,3 +264,34 @@ def test_engine_computes_a_shared_prompt_beginning_once(engines, studies) -> Non
         assert engine.computed == len(ids[0]) + len(ids[1])
     finally:
         engine.reuse = True
+
+
+@pytest.mark.slow
+def test_engine_keeps_the_decoded_tokens_cells_and_bans_first_tokens(engines, studies) -> None:
+    """What the guard needs: going on from a prompt plus the tokens just decoded computes one token
+    and continues the same greedy draft; a banned first token is never the first new token."""
+    from echogpt.model.guard import guarded_generate
+    from echogpt.model.prompts import build_messages
+
+    fast, _ = engines
+    engine = fast.engine
+    eos = fast.bundle.tokenizer.eos_token_id
+    prompt = fast._prompt_ids(build_messages(studies[0], fast.prompt))
+    engine.forget()
+    whole = engine.generate([prompt], 24, {eos})[0]
+    engine.forget()
+    head = []
+    for _, token in engine.run([prompt], 24, {eos}):  # stopped after 10 tokens, as the guard does
+        head.append(token)
+        if len(head) == 10:
+            break
+    rest = engine.generate([prompt + head], 14, {eos})[0]
+    assert engine.computed == 1  # the prompt and 9 decoded tokens came from the cache
+    assert head + rest == whole
+    banned = engine.generate([prompt], 1, {eos}, ban_first=[whole[0]])[0]
+    assert banned[0] != whole[0]
+    draft = guarded_generate(fast, studies[0])
+    from echogpt.checker.check import check
+
+    summary = check(draft.text, studies[0]).summary
+    assert summary["contradicted"] == summary["unsupported"] == 0
