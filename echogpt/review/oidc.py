@@ -156,7 +156,7 @@ def _account(db: Database, s: Any, name: str, role: Role, claims: Mapping[str, A
         s.flush()
         db.audit(s, accounts.to_user(row), "user.add", entity="user", entity_id=row.id,
                  detail=f"role={role.value}; hospital sign-in")
-    elif row.role != role.value:
+    elif row.role != role.value:  # role sync from the mapping, not a permission check
         db.audit(s, accounts.to_user(row), "user.role", entity="user", entity_id=row.id,
                  detail=f"{row.role} -> {role.value}; from the sign-in role mapping")
         row.role = role.value

