@@ -167,6 +167,7 @@ def preference_pairs_cmd(
     top_p: float = typer.Option(None, help="Nucleus sampling mass (default: generate's)"),
     max_new_tokens: int = typer.Option(None, help="Token bound per draft"),
     seed: int = typer.Option(0, help="Sampling seed"),
+    batch_size: int = typer.Option(None, help="Studies drafted together (default 8)"),
     engine: str = typer.Option("auto", help="auto | torch | llama.cpp"),
 ) -> None:
     """Checker-ranked preference pairs (source: checker) for `echogpt train --method dpo`; resumable."""
@@ -177,7 +178,7 @@ def preference_pairs_cmd(
     try:
         summary = write_pairs_file(studies, out, adapter=adapter, samples=samples, guard=guard == "on",
                                    temperature=temperature, top_p=top_p, max_new_tokens=max_new_tokens,
-                                   seed=seed, engine=engine)
+                                   seed=seed, batch_size=batch_size, engine=engine)
     except ValueError as err:
         fail(str(err))
     if guard == "on" and not summary.guarded and summary.studies:
