@@ -167,7 +167,7 @@ def preference_pairs_cmd(
     top_p: float = typer.Option(None, help="Nucleus sampling mass (default: generate's)"),
     max_new_tokens: int = typer.Option(None, help="Token bound per draft"),
     seed: int = typer.Option(0, help="Sampling seed"),
-    batch_size: int = typer.Option(None, help="Studies drafted together (default 8)"),
+    batch_size: int = typer.Option(None, help="Studies drafted together (default 1; more on a GPU)"),
     engine: str = typer.Option("auto", help="auto | torch | llama.cpp"),
 ) -> None:
     """Checker-ranked preference pairs (source: checker) for `echogpt train --method dpo`; resumable."""

@@ -48,7 +48,8 @@ class PairsConfig(BaseModel):
     temperature: float = Field(_GEN["temperature"].default, gt=0, description="Sampling temperature")
     top_p: float = Field(_GEN["top_p"].default, gt=0, le=1, description="Nucleus sampling mass")
     max_new_tokens: int = Field(_GEN["max_new_tokens"].default, ge=1, description="Tokens per draft")
-    batch_size: int = Field(8, ge=1, description="Studies drafted together")
+    batch_size: int = Field(1, ge=1, description="Studies drafted together (1 on a CPU: a study's sampled "
+                                                 "drafts reuse the cells of its greedy draft's prompt)")
     seed: int = Field(0, description="Sampling seed")
     device: str = Field("auto", description="auto | cpu | cuda")
     engine: str = Field("auto", description="auto | torch | llama.cpp")
