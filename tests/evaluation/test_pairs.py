@@ -119,3 +119,37 @@ def test_draft_candidates_greedy_guarded_samples_in_order_without_repeats():
         [("greedy", "1. B.", True), ("sample-1", "1. B2.", True), ("sample-2", "1. B3.", True)]]
     no_samples = draft_candidates(studies, greedy, sampler, 0)
     assert [[c.origin for c in d] for d in no_samples] == [["greedy"], ["greedy"]]
+
+
+def test_load_guard_uses_the_installed_guard_module(monkeypatch):
+    import sys
+    import types
+
+    from echogpt.evaluation.pair_round import load_guard
+
+    monkeypatch.delitem(sys.modules, "echogpt.model.guard", raising=False)
+    monkeypatch.setattr(sys, "meta_path", [_NoGuardFinder(), *sys.meta_path])
+    assert load_guard(object()) is None  # not installed: no guarded draft
+
+    calls = []
+    fake = types.ModuleType("echogpt.model.guard")
+
+    def guarded_draft(gen, study):
+        calls.append((gen, study.study_id))
+        return types.SimpleNamespace(text="1. Guarded.", unguarded_text="1. Raw.", interventions=[])
+
+    fake.guarded_draft = guarded_draft
+    monkeypatch.setitem(sys.modules, "echogpt.model.guard", fake)
+    gen = object()
+    guard = load_guard(gen)
+    assert guard(Study(study_id="g1", findings_text="LVEF 60%.")) == "1. Guarded."
+    assert calls == [(gen, "g1")]
+
+
+class _NoGuardFinder:
+    """Hides any ``echogpt.model.guard`` so the test sees an installation without it."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name == "echogpt.model.guard":
+            raise ModuleNotFoundError(name)
+        return None
