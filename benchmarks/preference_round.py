@@ -59,8 +59,8 @@ def _dpo(pairs: Path, adapter: Path, out: Path, args: argparse.Namespace) -> Non
     if (out / "adapter_model.safetensors").is_file():
         return
     config = load_train_config("cpu-smollm2", method="dpo", train_file=str(pairs), init_adapter=str(adapter),
-                               val_file=None, epochs=args.epochs, max_steps=-1, batch_size=1,
-                               grad_accum=4, learning_rate=args.lr, warmup_ratio=0.1,
+                               val_file=None, epochs=args.epochs, max_steps=args.max_steps, batch_size=1,
+                               grad_accum=args.grad_accum, learning_rate=args.lr, warmup_ratio=0.1,
                                dpo_beta=args.beta, logging_steps=1, early_stopping_patience=0)
     print(train_dpo(config, out).summary())
 
@@ -106,6 +106,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0, help="Synthetic corpus seed")
     parser.add_argument("--max-pairs-minutes", type=float, default=None)
     parser.add_argument("--epochs", type=float, default=1.0)
+    parser.add_argument("--max-steps", type=int, default=-1, help="DPO optimizer steps (-1: --epochs)")
+    parser.add_argument("--grad-accum", type=int, default=4, help="Pairs per DPO optimizer step")
     parser.add_argument("--lr", type=float, default=1e-4)
     parser.add_argument("--beta", type=float, default=0.1)
     args = parser.parse_args()
@@ -116,9 +118,10 @@ def main() -> None:
     pairs = work / "pairs.jsonl"
     _pairs(train, args.adapter, pairs, args.samples, args.max_pairs_minutes)
     print("pairs:", _pair_stats(pairs))
-    _dpo(pairs, args.adapter, work / "dpo", args)
+    dpo = work / ("dpo" if args.max_steps < 0 else f"dpo-{args.max_steps}steps")
+    _dpo(pairs, args.adapter, dpo, args)
     _drafts(test, args.adapter, work / "before.jsonl")
-    _drafts(test, work / "dpo", work / "after.jsonl")
+    _drafts(test, dpo, work / "after.jsonl")
     from echogpt.model.generate import generate_file
 
     generate_file(test, work / "template.jsonl", mode="template")
