@@ -183,6 +183,37 @@ def generate_cmd(
     typer.echo(summary.line(out))
 
 
+@app.command("preference-pairs")
+def preference_pairs_cmd(
+    studies: Path = typer.Option(..., help="Training studies JSONL (with reference impressions)"),
+    adapter: str = typer.Option(..., help="Adapter folder that drafts (its prompt settings go in the pairs)"),
+    samples: int = typer.Option(2, help="Sampled drafts per study besides the greedy one"),
+    out: Path = typer.Option(..., help="Preference pairs JSONL (appended; studies already done skipped)"),
+    guard: str = typer.Option("on", help="on | off: add the guarded draft when the guard is installed"),
+    temperature: float = typer.Option(None, help="Sampling temperature (default: generate's)"),
+    top_p: float = typer.Option(None, help="Nucleus sampling mass (default: generate's)"),
+    max_new_tokens: int = typer.Option(None, help="Token bound per draft"),
+    seed: int = typer.Option(0, help="Sampling seed"),
+    batch_size: int = typer.Option(None, help="Studies drafted together (default 1; more on a GPU)"),
+    engine: str = typer.Option("auto", help="auto | torch | llama.cpp"),
+) -> None:
+    """Checker-ranked preference pairs (source: checker) for `echogpt train --method dpo`; resumable."""
+    from echogpt.evaluation.pair_round import write_pairs_file
+
+    if guard not in ("on", "off"):
+        fail(f"--guard must be on or off, not {guard!r}")
+    try:
+        summary = write_pairs_file(studies, out, adapter=adapter, samples=samples, guard=guard == "on",
+                                   temperature=temperature, top_p=top_p, max_new_tokens=max_new_tokens,
+                                   seed=seed, batch_size=batch_size, engine=engine)
+    except ValueError as err:
+        fail(str(err))
+    if guard == "on" and not summary.guarded and summary.studies:
+        typer.secho("warning: no guard installed (echogpt.model.guard): unguarded drafts only",
+                    err=True, fg=typer.colors.YELLOW)
+    typer.echo("\n".join(summary.lines(out)))
+
+
 @app.command("merge")
 def merge_cmd(
     adapter: Path = typer.Option(..., help="Adapter folder"),

@@ -89,3 +89,22 @@ def shared_tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if not (folder / "config.json").is_file():
         build_tiny_model(folder)
     return folder
+
+
+def start_adapter(base: Path, out: Path) -> Path:
+    """An SFT-style LoRA adapter on the tiny base (B = 0, default prompt), saved as train.py saves one."""
+    import torch
+    from peft import get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    from echogpt.model.adapters import ADAPTER_META, AdapterMeta
+    from echogpt.model.base import get_peft_config, resolve_base_model
+
+    ref = resolve_base_model(str(base))
+    model = get_peft_model(AutoModelForCausalLM.from_pretrained(base, dtype=torch.float32),
+                           get_peft_config(r=4, alpha=8, dropout=0.0))
+    model.save_pretrained(out)
+    meta = AdapterMeta(base_model=ref.identity, base_weights_hash=ref.weights_hash,
+                       base_model_hint=ref.path, method="sft")
+    (out / ADAPTER_META).write_text(meta.model_dump_json())
+    return out

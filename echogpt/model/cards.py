@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
+from collections import Counter
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -35,18 +36,25 @@ def _lora(config: dict[str, Any]) -> str:
 
 
 def data_source(path: str | Path | None) -> str:
-    """Where a training file came from: ``checker`` (checker-ranked pairs, records say so),
-    ``review`` (``echogpt export-feedback``: its manifest lies beside it) or ``file``."""
+    """Where a training file came from: ``checker`` (checker-ranked pairs) or ``review`` (the
+    copilot's export) as its records say, both (``checker 12 + review 3``) for a mixed file,
+    ``review`` when an export's manifest lies beside it, else ``file``."""
     if not path:
         return "n/a"
     p = Path(path)
+    sources: Counter[str] = Counter()
     try:
         with open(p, encoding="utf-8") as f:
-            first = json.loads(next((line for line in f if line.strip()), "{}"))
+            for line in f:
+                rec = json.loads(line) if line.strip() else None
+                if isinstance(rec, dict) and rec.get("source"):
+                    sources[str(rec["source"])] += 1
     except (OSError, ValueError):
-        first = {}
-    if isinstance(first, dict) and first.get("source"):
-        return str(first["source"])
+        pass
+    if len(sources) == 1:
+        return next(iter(sources))
+    if sources:
+        return " + ".join(f"{k} {n}" for k, n in sorted(sources.items()))
     manifest = p.with_name("manifest.json")
     try:
         if "prompt_fingerprint" in json.loads(manifest.read_text(encoding="utf-8")):

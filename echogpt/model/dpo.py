@@ -1,5 +1,8 @@
-"""Preference tuning (DPO, TRL's DPOTrainer) on the pairs ``echogpt export-feedback`` writes:
-chosen = the approved text, rejected = the model's draft. Training continues the adapter
+"""Preference tuning (DPO, TRL's DPOTrainer) on preference pairs: those ``echogpt export-feedback``
+writes (``source: review``; chosen = the approved text, rejected = the model's draft), those
+``echogpt preference-pairs`` writes (``source: checker``), or both in one file. Every record must
+have been rendered with the prompt settings of the adapter that trains (its ``prompt_fingerprint``,
+or the export's ``manifest.json`` beside the file); a mismatch is refused. Training continues the adapter
 ``init_adapter`` names (the reference policy is a frozen copy of it), else starts a new LoRA, and
 writes an adapter folder; ``echogpt train`` continues the active version and registers the result.
 
@@ -19,6 +22,9 @@ from typing import Any
 from echogpt.model.recipes import ConfigError, TrainConfig
 
 log = logging.getLogger(__name__)
+
+SOURCES = ("review", "checker")
+"""Where a pair came from: a cardiologist's edit (``review``) or the checker's ranking (``checker``)."""
 
 
 @dataclass
@@ -62,19 +68,41 @@ def read_pairs(path: str | Path) -> list[dict[str, Any]]:
         missing = {"prompt", "chosen", "rejected"} - set(rec)
         if missing:
             raise ConfigError(f"{path} row {row}: missing {', '.join(sorted(missing))}")
+        if rec.get("source", "review") not in SOURCES:
+            raise ConfigError(f"{path} row {row}: source {rec['source']!r} is not one of "
+                              f"{', '.join(SOURCES)}")
         pairs.append({k: rec[k] for k in ("prompt", "chosen", "rejected")})
     if not pairs:
         raise ConfigError(f"{path} has no preference pairs (no edited drafts were exported)")
     return pairs
 
 
-def _check_prompt(pairs_path: Path, prompt_fingerprint: str) -> None:
+def record_fingerprints(path: str | Path) -> dict[str, tuple[int, str]]:
+    """Prompt settings fingerprint -> (first row, its source) over the records that carry one."""
+    found: dict[str, tuple[int, str]] = {}
+    for row, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+        if line.strip():
+            rec = json.loads(line)
+            if rec.get("prompt_fingerprint"):
+                found.setdefault(rec["prompt_fingerprint"], (row, rec.get("source", "review")))
+    return found
+
+
+def check_prompt(pairs_path: Path, prompt_fingerprint: str) -> None:
+    """Refuse pairs rendered with other prompt settings than the training adapter's: those of the
+    export's ``manifest.json`` beside the file, and each record's own ``prompt_fingerprint``."""
     manifest = pairs_path.with_name("manifest.json")
     if manifest.is_file():
         exported = json.loads(manifest.read_text()).get("prompt_fingerprint")
         if exported and exported != prompt_fingerprint:
             raise ConfigError(f"the pairs were exported with prompt settings {exported}, the adapter "
                               f"uses {prompt_fingerprint}: export again with the adapter's prompt")
+    for fingerprint, (row, source) in record_fingerprints(pairs_path).items():
+        if fingerprint != prompt_fingerprint:
+            again = "echogpt export-feedback" if source == "review" else "echogpt preference-pairs"
+            raise ConfigError(f"{pairs_path} row {row} ({source}) was rendered with prompt settings "
+                              f"{fingerprint}, the adapter uses {prompt_fingerprint}: run {again} "
+                              "again with the adapter that trains")
 
 
 def _dpo_args(config: TrainConfig, out: Path, device: str) -> Any:
@@ -124,7 +152,7 @@ def train_dpo(config: TrainConfig, out: str | Path, *, resume: bool | str = Fals
     set_seed(config.seed)
     device = pick_device(config.device)
     config, parent = training_start(config.model_copy(update={"method": "dpo"}))
-    _check_prompt(Path(config.train_file), config.prompt.fingerprint())
+    check_prompt(Path(config.train_file), config.prompt.fingerprint())
     # With a parent adapter TRL copies it into a frozen "ref" adapter: the reference policy is the
     # current adapter, not the bare base model.
     model, tokenizer, peft_config, ref = load_for_training(config, parent, device)

@@ -9,8 +9,10 @@ active adapter version unless another adapter folder is named), so a DPO round a
 
 Files written: ``studies.jsonl`` (studies with the approved impression, for ``echogpt train
 --set train_file=...``), ``sft.jsonl`` (prompt/completion records as ``train.sft_records`` makes),
-``preferences.jsonl`` (TRL conversational prompt/chosen/rejected), ``held_back.jsonl`` (which
-records were held back and why, without their text) and ``manifest.json``.
+``preferences.jsonl`` (TRL conversational prompt/chosen/rejected, with ``source: review`` and
+the ``prompt_fingerprint`` they were rendered with, as ``echogpt preference-pairs`` writes them),
+``held_back.jsonl`` (which records were held back and why, without their text) and
+``manifest.json``.
 """
 
 from __future__ import annotations
@@ -199,7 +201,8 @@ def export_feedback(db: Store, user: User, out_dir: str | Path, prompt: PromptSe
         sft.append({"prompt": messages[:-1], "completion": messages[-1:]})
         if item.edited:
             pairs.append({"id": record, "prompt": messages[:-1], "chosen": messages[-1:],
-                          "rejected": [{"role": "assistant", "content": item.model_text.strip()}]})
+                          "rejected": [{"role": "assistant", "content": item.model_text.strip()}],
+                          "source": "review", "prompt_fingerprint": prompt.fingerprint()})
     _write(out / "studies.jsonl", studies)
     _write(out / "sft.jsonl", sft)
     _write(out / "preferences.jsonl", pairs)

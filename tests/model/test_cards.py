@@ -73,3 +73,11 @@ def test_data_source_of_a_plain_file(tmp_path):
     assert data_source(plain) == "file" and data_source(None) == "n/a"
     assert data_source(tmp_path / "missing.jsonl") == "file"
     assert model_card(DEMO_ADAPTER).startswith("# EchoGPT LoRA adapter (SFT, `smollm2-echo-demo`)")
+
+
+def test_data_source_of_a_mixed_pairs_file(tmp_path):
+    mixed = tmp_path / "pairs.jsonl"
+    mixed.write_text('{"source": "checker"}\n{"source": "review"}\n\n{"source": "checker"}\n')
+    assert data_source(mixed) == "checker 2 + review 1"
+    (tmp_path / "review.jsonl").write_text('{"source": "review"}\n{"source": "review"}\n')
+    assert data_source(tmp_path / "review.jsonl") == "review"

@@ -100,6 +100,9 @@ def test_export_sft_pairs_and_hold_back(filled, tmp_path):
     assert pairs[0]["prompt"] == expected[:-1]
     assert pairs[0]["chosen"] == [{"role": "assistant", "content": "1. Severe aortic stenosis."}]
     assert pairs[0]["rejected"] == [{"role": "assistant", "content": "1. Mild aortic stenosis."}]
+    # the shape `echogpt preference-pairs` writes too, so both train through one DPO path
+    assert pairs[0]["source"] == "review"
+    assert pairs[0]["prompt_fingerprint"] == report.prompt_fingerprint
     everything = "".join(p.read_text() for p in out.iterdir())
     for secret in ("ACC-1", "ACC-2", "ACC-3", "Dr. Smith", "2025-02-03", "2024-01-01"):
         assert secret not in everything
