@@ -39,14 +39,14 @@ def _heads(tok: Tok) -> list[str]:
     return []
 
 
-def _clause_subjects(text: str, toks: list[Tok], i: int) -> set[tuple[str, str | None]]:
-    """The subjects named in token ``i``'s clause (no comma, colon or bracket between them)."""
-    near = set()
+def _clause(text: str, toks: list[Tok], i: int) -> list[Tok]:
+    """The other tokens of token ``i``'s clause (no comma, colon or bracket between them)."""
+    out = []
     for j, t in enumerate(toks):
-        a, b = sorted((toks[i].end, t.start)) if j > i else sorted((t.end, toks[i].start))
+        a, b = (toks[i].end, t.start) if j > i else (t.end, toks[i].start)
         if j != i and not _CLAUSE.search(text[a:b]):
-            near.update(subject_list(t))
-    return near
+            out.append(t)
+    return out
 
 
 def _sentence_subjects(text: str, toks: list[Tok]) -> set[Subject]:
@@ -63,8 +63,10 @@ def _sentence_subjects(text: str, toks: list[Tok]) -> set[Subject]:
             subjects = {(t.payload.subject, None)}
         elif t.kind == "term":
             subjects = around | {("*", None)}
-        else:
-            subjects = _clause_subjects(text, toks, i)
+        else:  # a grade word names its own head only where its clause has none ("normal function")
+            clause = _clause(text, toks, i)
+            named_head = any(c.kind == "term" and c.payload.head for c in clause)
+            subjects = set() if named_head else {s for c in clause for s in subject_list(c)}
         for head in _heads(t):
             table = rules().head_concepts.get(head, {})
             for subject, wall in subjects:

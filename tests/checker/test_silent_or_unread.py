@@ -48,6 +48,7 @@ NAMED = [
     ("Right atrium normal.", "ra_size", None, True),
     ("Right atrium normal.", "lv_systolic_function", None, False),  # "normal" names only its clause
     ("Right heart: RV normal, TAPSE 25 mm.", "ra_size", None, False),  # a section label is no claim
+    ("Normal left ventricular function.", "lv_size", None, False),  # "normal" grades the function
     ("Mitral valve: mild regurgitation.", "valve_regurgitation", "mitral", True),
     ("Mitral valve: mild regurgitation.", "valve_regurgitation", "aortic", False),
     ("LVEF (Simpson's biplane) 62 %.", "measurement", "lvef", True),
