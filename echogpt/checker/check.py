@@ -148,8 +148,9 @@ def critical_present(study_f: StudyFacts) -> list[tuple[str, CriticalRule, str |
             f = e.fact
             if e.origin == "prior" or f.polarity == "uncertain" or not _hits(rule, f):
                 continue
-            if e.origin == "structured" and f.concept == "valve_stenosis" and f.location in prosthetic:
-                continue  # native cut-offs on a prosthesis's gradient: ASE 2009 judges it otherwise
+            if f.concept == "valve_stenosis" and f.location in prosthetic:
+                continue  # a replaced valve has no native stenosis: its gradient (ASE 2009) or the
+                # stenosis it was replaced for ("TAVI for severe AS") is no omission
             loc = f.location if f.concept != "measurement" else None
             key = rule_id(rule, loc)
             if key not in seen:
