@@ -34,6 +34,8 @@ class SectionTable(BaseModel):
     narrative_sentences: dict[str, Any]
     history_at_top: list[str] = Field(default_factory=list, description="impression headings that open "
                                       "history when they come before the findings ('Diagnosis:')")
+    impression_after_findings: list[str] = Field(default_factory=list, description="findings headings "
+                                                 "that open the impression after the findings")
 
 
 def _load(name: str) -> Any:
@@ -171,6 +173,8 @@ def split_sections(text: str) -> list[Section]:
             continue
         if found[0] == "impression" and _history_at_top(found[1], number, len(lines), sections):
             found = ("history", *found[1:])
+        elif found[0] == "findings" and _impression_after_findings(found[1], sections):
+            found = ("impression", *found[1:])
         concluded = concluded or found[0] == "impression"
         inline = bool(found[2])
         kind, name, rest = found
@@ -203,6 +207,13 @@ def _history_at_top(name: str, number: int, count: int, sections: list[Section])
     kinds = section_table().findings_kinds
     return (norm(name) in section_table().history_at_top and number <= max(3, count // 3)
             and not any(s.kind in kinds for s in sections))
+
+
+def _impression_after_findings(name: str, sections: list[Section]) -> bool:
+    """An 'Interpretation' heading after the findings opens the summary, not more findings."""
+    kinds = section_table().findings_kinds
+    return norm(name) in section_table().impression_after_findings and any(
+        s.kind in kinds and s.text for s in sections)
 
 
 def _split_plan_after_list(sections: list[Section], i: int) -> None:

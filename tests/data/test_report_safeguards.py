@@ -92,3 +92,14 @@ def test_an_ambiguous_date_is_reported_not_dropped(tmp_path: Path) -> None:
     result = read_reports(tmp_path)
     assert result.studies[0].study_date is None
     assert any(i.type == "bad_date" for i in result.issues)
+
+
+def test_interpretation_after_the_findings_is_the_summary() -> None:
+    parsed = parse_report(f"{FINDINGS}\n\nInterpretation\n1. Normal LV function.\n2. Mild MR.\n")
+    assert parsed.impression == "1. Normal LV function.\n2. Mild MR."
+
+
+def test_interpretation_before_any_findings_opens_the_findings() -> None:
+    parsed = parse_report("Interpretation:\nNormal LV size. Mild MR.\n\nImpression:\nMild MR.\n")
+    assert parsed.findings_text == "Normal LV size. Mild MR."
+    assert parsed.impression == "Mild MR."
