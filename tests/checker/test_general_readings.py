@@ -41,6 +41,9 @@ VERDICTS = [
     ("Well-positioned ASD occluder with no residual shunt.",
      "ASD occluder (24 mm) well positioned. No residual shunt on colour Doppler.", "supported"),
     ("Moderate mitral regurgitation.", "Mitral valve: MR: moderate, central jet.", "supported"),
+    ("No residual shunt.",
+     "Percutaneous closure of secundum ASD with a 24 mm device. No residual shunt on colour Doppler.",
+     "supported"),
 ]
 
 
