@@ -163,7 +163,8 @@ def split_sections(text: str) -> list[Section]:
             continue
         found = heading_kind(line)
         if found is None:
-            if inline and current.kind in _ONE_LINE and not line[:1].islower() and not line[:1].isspace():
+            wrapped = (line[:1].islower() or line[:1].isspace()) and not _new_paragraph(line, current)
+            if inline and current.kind in _ONE_LINE and not wrapped:
                 # "Reason: chest pain." on one line: the next line is no longer the reason; after
                 # a blank line, what follows is unlabelled text of the report
                 sections.append(Section("body" if not line.strip() else "preamble", ""))
@@ -200,6 +201,13 @@ def split_sections(text: str) -> list[Section]:
     if not any(s.kind in kinds or (s.kind == "preamble" and s.text) for s in sections):
         _split_first_sentence(sections)
     return sections
+
+
+def _new_paragraph(line: str, current: Section) -> bool:
+    """A lower-case line under a one-line section ("indication: fever") is a paragraph of its own,
+    not the section's wrapped tail, when it is long and far longer than what it would continue."""
+    before = current.rows[-1][1] if current.rows else ""
+    return len(line.strip()) >= 100 and len(line.strip()) > 2 * len(before.strip())
 
 
 def _history_at_top(name: str, number: int, count: int, sections: list[Section]) -> bool:

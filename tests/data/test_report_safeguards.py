@@ -103,3 +103,16 @@ def test_interpretation_before_any_findings_opens_the_findings() -> None:
     parsed = parse_report("Interpretation:\nNormal LV size. Mild MR.\n\nImpression:\nMild MR.\n")
     assert parsed.findings_text == "Normal LV size. Mild MR."
     assert parsed.impression == "Mild MR."
+
+
+@pytest.mark.parametrize(("after", "in_findings"), [
+    # a dictated paragraph right under the indication line is findings, not more indication
+    ("the left ventricle is normal in size with normal systolic function, ejection fraction 60 percent. "
+     "there is mild mitral regurgitation. no pericardial effusion.", True),
+    # a short lower-case tail is the indication's wrapped line
+    ("and dyspnoea on exertion", False),
+])
+def test_a_paragraph_under_a_one_line_indication(after: str, in_findings: bool) -> None:
+    parsed = parse_report(f"tte, dictated\nindication: chest pain\n{after}\nimpression: mild mr.\n")
+    assert (after in parsed.findings_text) is in_findings
+    assert (after in (parsed.indication or "")) is not in_findings
