@@ -26,11 +26,13 @@ READS = [
     ("AV: tricuspid, no regurgitation.", "valve_regurgitation", "aortic", "absent", None),
     ("Mitral prosthesis well seated, no dehiscence.", "prosthetic_valve", "mitral", "absent", "dehiscence"),
     ("Annuloplasty ring, well seated, no dehiscence.", "prosthetic_valve", "mitral", "absent", "dehiscence"),
+    # "no prosthetic obstruction" denies the obstruction, not the prosthesis
+    ("No prosthetic obstruction.", "prosthetic_valve", None, "absent", "dysfunction"),
 ]
 
 
 @pytest.mark.parametrize(("sentence", "concept", "location", "polarity", "grade"), READS)
-def test_reading(sentence: str, concept: str, location: str, polarity: str, grade: str | None) -> None:
+def test_reading(sentence: str, concept: str, location: str | None, polarity: str, grade: str | None) -> None:
     facts = [(f.concept, f.location, f.polarity, f.grade) for f in extract_facts(sentence)]
     assert (concept, location, polarity, grade) in facts, facts
 
