@@ -39,16 +39,27 @@ def test_reading(sentence: str, concept: str, location: str | None, polarity: st
 
 VERDICTS = [
     # (impression, findings, verdict)
-    ("No patient-prosthesis mismatch.",
-     "Aortic prosthesis: well seated, mean gradient 12 mmHg, EOAi 1.0 cm2/m2.", "not_checked"),
-    ("Moderate patient-prosthesis mismatch.",
-     "Aortic prosthesis: well seated, mean gradient 22 mmHg, EOAi 0.75 cm2/m2.", "not_checked"),
-    ("Well-positioned ASD occluder with no residual shunt.",
-     "ASD occluder (24 mm) well positioned. No residual shunt on colour Doppler.", "supported"),
+    (
+        "No patient-prosthesis mismatch.",
+        "Aortic prosthesis: well seated, mean gradient 12 mmHg, EOAi 1.0 cm2/m2.",
+        "not_checked",
+    ),
+    (
+        "Moderate patient-prosthesis mismatch.",
+        "Aortic prosthesis: well seated, mean gradient 22 mmHg, EOAi 0.75 cm2/m2.",
+        "not_checked",
+    ),
+    (
+        "Well-positioned ASD occluder with no residual shunt.",
+        "ASD occluder (24 mm) well positioned. No residual shunt on colour Doppler.",
+        "supported",
+    ),
     ("Moderate mitral regurgitation.", "Mitral valve: MR: moderate, central jet.", "supported"),
-    ("No residual shunt.",
-     "Percutaneous closure of secundum ASD with a 24 mm device. No residual shunt on colour Doppler.",
-     "supported"),
+    (
+        "No residual shunt.",
+        "Percutaneous closure of secundum ASD with a 24 mm device. No residual shunt on colour Doppler.",
+        "supported",
+    ),
 ]
 
 
@@ -60,12 +71,19 @@ def test_verdict(impression: str, findings: str, verdict: str) -> None:
 
 OMISSIONS = [
     # (findings, an omission that must not be reported)
-    ("Transfemoral TAVI, 23 mm, for severe AS with LVEF 40%.\nTranscatheter aortic valve: leaflets thin "
-     "and mobile, mean gradient 9 mmHg.", "severe aortic stenosis"),
-    ("Dimensions and mass: LVEDD 45 mm, IVSd 13 mm, LVMi 118 g/m2 - concentric hypertrophy.",
-     "intracardiac mass"),
-    ("Mitral valve repair with annuloplasty ring, well seated, no dehiscence, mean gradient 3 mmHg.",
-     "prosthetic valve dysfunction"),
+    (
+        "Transfemoral TAVI, 23 mm, for severe AS with LVEF 40%.\nTranscatheter aortic valve: leaflets thin "
+        "and mobile, mean gradient 9 mmHg.",
+        "severe aortic stenosis",
+    ),
+    (
+        "Dimensions and mass: LVEDD 45 mm, IVSd 13 mm, LVMi 118 g/m2 - concentric hypertrophy.",
+        "intracardiac mass",
+    ),
+    (
+        "Mitral valve repair with annuloplasty ring, well seated, no dehiscence, mean gradient 3 mmHg.",
+        "prosthetic valve dysfunction",
+    ),
 ]
 
 

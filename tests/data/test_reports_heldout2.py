@@ -52,6 +52,9 @@ def test_every_report_imports_and_its_annotation_covers_the_imported_impression(
             parsed = parse_report((HELDOUT2 / style / row["report"]).read_text("utf-8"))
             history = " ".join(sec.text for sec in parsed.sections if sec.kind in ("history", "indication"))
             kept = " ".join(_flat(t) for t in (study.impression, study.findings_text, history))
-            lost = [s["text"] for s in row["statements"] if s["expected"] == "supported"
-                    and _flat(s["text"]) not in kept]
+            lost = [
+                s["text"]
+                for s in row["statements"]
+                if s["expected"] == "supported" and _flat(s["text"]) not in kept
+            ]
             assert not lost, (row["report"], lost)
