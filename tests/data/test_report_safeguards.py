@@ -135,8 +135,8 @@ def test_interpretation_before_any_findings_opens_the_findings() -> None:
     [
         # a dictated paragraph right under the indication line is findings, not more indication
         (
-            "the left ventricle is normal in size with normal systolic function, ejection fraction 60 percent. "
-            "there is mild mitral regurgitation. no pericardial effusion.",
+            "the left ventricle is normal in size with normal systolic function, ejection fraction "
+            "60 percent. there is mild mitral regurgitation. no pericardial effusion.",
             True,
         ),
         # a short lower-case tail is the indication's wrapped line
