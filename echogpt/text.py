@@ -14,11 +14,14 @@ from dataclasses import dataclass
 _MARKER = re.compile(r"^\s*(?:\(?\d{1,2}[.)](?!\d)|[-*•·‣▪])\s*")
 # An inline list marker "... 2. Next" after a sentence end.
 _INLINE = re.compile(r"(?<=[.;:!?])\s+\(?\d{1,2}[.)]\s+(?=[A-Z(])")
-# Sentence end: ., ! or ? followed by space and a capital letter or digit; not after common
-# abbreviations and not inside decimals (the period must be followed by whitespace).
-_SENT_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(\"'])")
-_ABBREV = re.compile(r"(?:\b(?:vs|approx|Dr|Mr|Mrs|Ms|e\.g|i\.e|etc|cf|no|est|ca|St|sq|Fig)\.)$",
-                     re.IGNORECASE)
+# Sentence end: ., ! or ? followed by space and a capital letter or digit, or (dictation written in
+# lower case) a period followed by space and a lower-case word; never after a common abbreviation,
+# inside decimals (the period must be followed by whitespace) or inside brackets ("(max. 16 mm)").
+_SENT_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(\"'])|(?<=\.)\s+(?=[a-z])")
+# Titles keep their case ("Mr." is a title, "MR." mitral regurgitation at a sentence end); the other
+# abbreviations are read in any case.
+_ABBREV = re.compile(r"(?:\b(?:Dr|Mr|Mrs|Ms|St|(?i:vs|approx|e\.g|i\.e|etc|cf|no|est|ca|sq|fig|max|min|"
+                     r"incl|resp|pt|pts))\.)$")
 
 
 @dataclass(frozen=True)
@@ -37,7 +40,7 @@ def _pieces(text: str, start: int, end: int) -> list[tuple[int, int]]:
     for m in list(_INLINE.finditer(segment)) + list(_SENT_END.finditer(segment)):
         # an abbreviation just before the cut ("approx."): the last few characters are enough
         before = segment[max(0, m.start() - 16): m.start()]
-        if _ABBREV.search(before):
+        if _ABBREV.search(before) or segment.count("(", 0, m.start()) > segment.count(")", 0, m.start()):
             continue
         cuts.append(start + m.start())
     cuts = sorted(set(cuts)) + [end]

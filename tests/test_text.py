@@ -13,6 +13,17 @@ CASES = [
     ("1) Severe AS (AVA 0.8 cm2)\n\n2) No effusion", ["Severe AS (AVA 0.8 cm2)", "No effusion"]),
     ("", []),
     ("   \n 3. \n", []),
+    # "MR." at a sentence end is mitral regurgitation, not the title "Mr."
+    ("Mild MR. Aortic sclerosis without stenosis.", ["Mild MR.", "Aortic sclerosis without stenosis."]),
+    ("Moderate AR. Mild TR.", ["Moderate AR.", "Mild TR."]),
+    ("Seen by Mr. Jones.", ["Seen by Mr. Jones."]),
+    # lower-case dictation: a period and a lower-case word end a sentence, except after an abbreviation
+    ("normal lv size. mild mr. no effusion.", ["normal lv size.", "mild mr.", "no effusion."]),
+    ("ef approx. 35 percent. trace tr.", ["ef approx. 35 percent.", "trace tr."]),
+    ("septal hypertrophy vs. hcm. no sam.", ["septal hypertrophy vs. hcm.", "no sam."]),
+    # an abbreviation inside brackets never ends a sentence
+    ("Asymmetric septal hypertrophy (max. 16 mm). No SAM.",
+     ["Asymmetric septal hypertrophy (max. 16 mm).", "No SAM."]),
 ]
 
 

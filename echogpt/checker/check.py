@@ -32,6 +32,7 @@ from echogpt.checker.compare import (
 from echogpt.checker.facts import extract_facts, mentions_comparison
 from echogpt.checker.rules import family_of, lexicon, rules
 from echogpt.checker.study_facts import StudyFacts, study_facts
+from echogpt.checker.subjects import names_subject
 from echogpt.schemas import CheckResult, Fact, Omission, StatementCheck, Study, StudyType
 from echogpt.text import split_statements
 
@@ -147,8 +148,9 @@ def critical_present(study_f: StudyFacts) -> list[tuple[str, CriticalRule, str |
             f = e.fact
             if e.origin == "prior" or f.polarity == "uncertain" or not _hits(rule, f):
                 continue
-            if e.origin == "structured" and f.concept == "valve_stenosis" and f.location in prosthetic:
-                continue  # native cut-offs on a prosthesis's gradient: ASE 2009 judges it otherwise
+            if f.concept == "valve_stenosis" and f.location in prosthetic:
+                continue  # a replaced valve has no native stenosis: its gradient (ASE 2009) or the
+                # stenosis it was replaced for ("TAVI for severe AS") is no omission
             loc = f.location if f.concept != "measurement" else None
             key = rule_id(rule, loc)
             if key not in seen:
@@ -208,13 +210,13 @@ def _judge(claim: Fact, study: Study, sf: StudyFacts, comparison: bool) -> tuple
             if status == "supported":
                 return status, f"{why} in the prior study [{e.where()}]"
     if claim.concept == "measurement":
-        return _judge_number(claim, found)
+        return _unread(claim, study, _judge_number(claim, found))
     tee_only = rules().tee_only_locations
     if (claim.location in tee_only and study.study_type == StudyType.TTE
             and not any(e.fact.location in tee_only for e in found)):
         return "unsupported", f"{claim.location.upper()} findings need a TEE; this is a TTE"
     if not found:
-        return _judge_unstated(claim, sf)
+        return _unread(claim, study, _judge_unstated(claim, sf))
     return _judge_stated(claim, found)
 
 
@@ -231,6 +233,18 @@ def judge_claim(claim: Fact, study: Study, sf: StudyFacts) -> tuple[Status, str]
     """
     status, reason = _judge(claim, study, sf, False)
     return _synthesis(claim, sf) or (status, reason) if status == "unsupported" else (status, reason)
+
+
+def _unread(claim: Fact, study: Study, verdict: tuple[Status, str]) -> tuple[Status, str]:
+    """Unsupported only where the study is silent: where the findings name the claim's subject in
+    words the rules cannot read (no fact, no value), the claim is not_checked."""
+    status, reason = verdict
+    if status != "unsupported" or not names_subject(study.findings_text, claim.concept, claim.location):
+        return verdict
+    what = claim.location if claim.concept == "measurement" else claim.concept.replace("_", " ")
+    if claim.concept != "measurement" and claim.location:
+        what += f" ({claim.location.replace('_', ' ')})"
+    return "not_checked", f"the findings name {what}, but the checker cannot read what they say of it"
 
 
 def _synthesis(claim: Fact, sf: StudyFacts) -> tuple[Status, str] | None:
@@ -498,10 +512,10 @@ def check_statement(text: str, start: int, study: Study, sf: StudyFacts) -> Stat
         return _statement(text, start, "unsupported",
                           "cites an agitated-saline (bubble) study that was not done", facts)
     worst: tuple[Status, str] | None = None
-    rank = {"contradicted": 0, "unsupported": 1, "supported": 2}
+    rank = {"contradicted": 0, "unsupported": 1, "not_checked": 2, "supported": 3}
     for f in clinical:
         status, reason = _judge(f, study, sf, comparison)
-        if status == "unsupported":
+        if status in ("unsupported", "not_checked"):
             status, reason = _synthesis(f, sf) or (status, reason)
         if worst is None or rank[status] < rank[worst[0]]:
             worst = (status, reason)

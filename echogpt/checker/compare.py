@@ -17,7 +17,7 @@ from echogpt.checker.rules import lexicon, rules, segments_of, tolerance
 from echogpt.checker.tokens import relocated
 from echogpt.schemas import Fact
 
-Status = Literal["supported", "contradicted", "unsupported"]
+Status = Literal["supported", "contradicted", "unsupported", "not_checked"]
 NO_GRADES: frozenset[str] = frozenset()  # one shared empty set: a study holds hundreds of facts
 
 
@@ -181,7 +181,8 @@ def compare(claim: Fact, ev: Evidence) -> tuple[Status, str]:
     Returns:
         (status, reason): grades are compared on the concept's scale (overlapping intervals are
         compatible), a grade the profile accepts is supported, polarity flips are contradicted,
-        a severity word against an ungraded finding is unsupported.
+        a severity word against a finding whose grade is not read is not_checked (the study names the
+        subject; unsupported is for a study silent about it).
     """
     f = ev.fact
     if claim.concept == "measurement":
@@ -223,8 +224,8 @@ def _compare_unscaled(claim: Fact, ev: Evidence) -> tuple[Status, str]:
         return "contradicted", f"the study states {_word(f)}"
     if claim.grade and f.grade and claim.grade != f.grade and claim.grade not in ev.accepted:
         return "contradicted", f"the study states {_word(f)}"
-    if claim.grade and not f.grade and claim.polarity == "present":
-        return "unsupported", f"the study gives no grade for {claim.concept.replace('_', ' ')}"
+    if claim.grade and not f.grade and claim.polarity == "present":  # named, its grade not read
+        return "not_checked", f"the study gives no grade the checker reads for {_word(f)}"
     return "supported", f"the study states {_word(f)}"
 
 
@@ -254,7 +255,7 @@ def _compare_on_scale(claim: Fact, ev: Evidence, scale: dict[str, tuple[float, f
     if not stated:
         if claim.polarity == "absent" or ci == (0.0, 0.0):
             return "contradicted", f"the study reports {_word(f)}"
-        return "unsupported", f"the study gives no grade for {_word(f)}"
+        return "not_checked", f"the study gives no grade the checker reads for {_word(f)}"
     if any(_overlap(ci, iv) for iv in stated):
         return "supported", f"the study states {_word(f)}"
     return "contradicted", f"the study states {_word(f)}"

@@ -52,6 +52,7 @@ _SUBJ_SEP = (*SUBJ, "sep")
 _SUBJ_SEP_GRADE = (*SUBJ, "sep", "grade")
 _GRADE_JOIN = re.compile(r"[\s\-]*(?:to\s+)?")  # "mildly to moderately", "mild-moderate"
 _FROM = re.compile(r"\bfrom\s*$", re.IGNORECASE)  # "progressed from moderate to severe"
+_GRADE_NEGATORS = frozenset({"not", "no", "without"})
 _TO = re.compile(r"\s+to\s+", re.IGNORECASE)
 _ARTICLE = re.compile(r"\s*(?:the|an?)\s", re.IGNORECASE)  # a new clause: "and the ..."
 _OF_THE = re.compile(r"\s*(?:of|in|involving|at|on|within|along|from)?\s*(?:the\s+)?", re.IGNORECASE)
@@ -115,7 +116,8 @@ def _sentence_facts(text: str, toks: list[Tok], out: list[Fact], carry: Subjects
 
 
 def _merge_grades(text: str, toks: list[Tok]) -> list[Tok]:
-    """Adjacent grade words become one ("mildly" + "dilated"); "not" before a grade negates it."""
+    """Adjacent grade words become one ("mildly" + "dilated"); "not", "no" or "without" right before a
+    grade negates it ("well seated, no dehiscence": the prosthesis is there, its dehiscence is not)."""
     merged: list[Tok] = []
     for t in toks:
         if t.kind != "grade":  # only grades merge
@@ -140,8 +142,8 @@ def _merge_grades(text: str, toks: list[Tok]) -> list[Tok]:
             prev.degree = prev.degree or t.degree
             prev.end = t.end
             continue
-        if (prev is not None and prev.kind == "neg"
-                and text[prev.start:prev.end].lower() == "not" and not text[prev.end:t.start].strip()):
+        if (prev is not None and prev.kind == "neg" and text[prev.start:prev.end].lower() in _GRADE_NEGATORS
+                and not text[prev.end:t.start].strip()):
             t.negated = True
             merged[-1] = t
             continue

@@ -32,6 +32,10 @@ class SectionTable(BaseModel):
     headings: dict[str, list[str]]
     study_types: dict[str, Any]
     narrative_sentences: dict[str, Any]
+    history_at_top: list[str] = Field(default_factory=list, description="impression headings that open "
+                                      "history when they come before the findings ('Diagnosis:')")
+    impression_after_findings: list[str] = Field(default_factory=list, description="findings headings "
+                                                 "that open the impression after the findings")
 
 
 def _load(name: str) -> Any:
@@ -159,7 +163,8 @@ def split_sections(text: str) -> list[Section]:
             continue
         found = heading_kind(line)
         if found is None:
-            if inline and current.kind in _ONE_LINE and not line[:1].islower() and not line[:1].isspace():
+            wrapped = (line[:1].islower() or line[:1].isspace()) and not _new_paragraph(line, current)
+            if inline and current.kind in _ONE_LINE and not wrapped:
                 # "Reason: chest pain." on one line: the next line is no longer the reason; after
                 # a blank line, what follows is unlabelled text of the report
                 sections.append(Section("body" if not line.strip() else "preamble", ""))
@@ -167,6 +172,10 @@ def split_sections(text: str) -> list[Section]:
             inline = False
             current.rows.append((number, line))
             continue
+        if found[0] == "impression" and _history_at_top(found[1], number, len(lines), sections):
+            found = ("history", *found[1:])
+        elif found[0] == "findings" and _impression_after_findings(found[1], sections):
+            found = ("impression", *found[1:])
         concluded = concluded or found[0] == "impression"
         inline = bool(found[2])
         kind, name, rest = found
@@ -192,6 +201,27 @@ def split_sections(text: str) -> list[Section]:
     if not any(s.kind in kinds or (s.kind == "preamble" and s.text) for s in sections):
         _split_first_sentence(sections)
     return sections
+
+
+def _new_paragraph(line: str, current: Section) -> bool:
+    """A lower-case line under a one-line section ("indication: fever") is a paragraph of its own,
+    not the section's wrapped tail, when it is long and far longer than what it would continue."""
+    before = current.rows[-1][1] if current.rows else ""
+    return len(line.strip()) >= 100 and len(line.strip()) > 2 * len(before.strip())
+
+
+def _history_at_top(name: str, number: int, count: int, sections: list[Section]) -> bool:
+    """A 'Diagnosis:' line in the header block, before any findings, is the patient's history."""
+    kinds = section_table().findings_kinds
+    return (norm(name) in section_table().history_at_top and number <= max(3, count // 3)
+            and not any(s.kind in kinds for s in sections))
+
+
+def _impression_after_findings(name: str, sections: list[Section]) -> bool:
+    """An 'Interpretation' heading after the findings opens the summary, not more findings."""
+    kinds = section_table().findings_kinds
+    return norm(name) in section_table().impression_after_findings and any(
+        s.kind in kinds and s.text for s in sections)
 
 
 def _split_plan_after_list(sections: list[Section], i: int) -> None:
@@ -282,6 +312,16 @@ def header_fields(sections: list[Section]) -> dict[str, str]:
 
 
 _SALINE = r"(?:agitated[- ]saline|bubble (?:study|contrast)|saline contrast)"
+# "Date 28.10.2026", "Study date 29/10/2026", "Date of examination: 14.10.2026 | ..." (a colon is
+# optional; "Date of birth" is no study date)
+_DATED = re.compile(r"\b(?:(?:study|exam(?:ination)?|echo)\s+date|date(?:\s+of\s+(?:study|exam(?:ination)?|"
+                    r"echo))?)\s*:?\s*(\d{4}-\d{2}-\d{2}|\d{1,2}([./-])\d{1,2}\2\d{4})\b", re.IGNORECASE)
+
+
+def labelled_date(text: str, lines: int = 15) -> str | None:
+    """The study date after a date label in the report's first lines, as written; None if none."""
+    m = _DATED.search("\n".join(text.splitlines()[:lines]))
+    return m.group(1) if m else None
 
 
 @dataclass
@@ -296,6 +336,7 @@ class ParsedReport:
     header: dict[str, str]
     readings: list[Reading]
     agitated_saline: bool
+    summary_heading: str | None = None  # no impression found: the heading of a last block like one
 
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z(])")
@@ -371,6 +412,21 @@ def _body(section: Section) -> str:
     return text
 
 
+def unnamed_summary(text: str) -> str | None:
+    """The heading of a report's last block when it looks like an unrecognised summary heading: a
+    short title line ("REPORT", "Cardiologist report:") over a block that is under half the report."""
+    blocks = [b for b in re.split(r"\n\s*\n", text.strip()) if b.strip()]
+    if len(blocks) < 2:
+        return None
+    for block in blocks[-2:][::-1]:  # the last block, or the one before a sign-off
+        lines = [ln.strip() for ln in block.splitlines() if ln.strip()]
+        head = lines[0].rstrip(":").strip()
+        titled = _TITLE.match(head) is not None or (lines[0].endswith(":") and len(head.split()) <= 4)
+        if len(lines) >= 2 and titled and not re.search(r"\d", head) and len(block) < len(text) / 2:
+            return head
+    return None
+
+
 def parse_report(text: str, title: str = "") -> ParsedReport:
     """Cut a report into findings text, impression, indication, study type, header and measurements.
 
@@ -417,5 +473,10 @@ def parse_report(text: str, title: str = "") -> ParsedReport:
     evidence = " ".join(s.text for s in sections if s.kind in kinds | {"procedure", "technique"}).lower()
     saline = bool(re.search(_SALINE, evidence)) and not re.search(
         _SALINE + r"[^.]{0,20}\b(?:not (?:performed|done|given)|declined|deferred)", evidence)
+    header = header_fields(sections)
+    dated = labelled_date(text)
+    if dated:  # the date alone, not the rest of "Date: 07.10.2026 - 81 y, male"
+        header["study_date"] = dated
     return ParsedReport(sections, findings_text, impression, indication,
-                        detect_study_type(sections, title), header_fields(sections), readings, saline)
+                        detect_study_type(sections, title), header, readings, saline,
+                        None if impression else unnamed_summary(text))

@@ -225,10 +225,14 @@ def _date(raw: str) -> date:
             return datetime.strptime(raw, fmt).date()
         except ValueError:
             pass
-    m = re.fullmatch(r"(\d{1,2})[/.](\d{1,2})[/.](\d{4})", raw)
-    if m and (int(m.group(1)) > 12) != (int(m.group(2)) > 12):  # only when day and month are clear
-        day, month = sorted((int(m.group(1)), int(m.group(2))), reverse=True)
-        return date(int(m.group(3)), month, day)
+    m = re.fullmatch(r"(\d{1,2})([/.-])(\d{1,2})\2(\d{4})", raw)
+    if m:
+        a, sep, b, year = int(m.group(1)), m.group(2), int(m.group(3)), int(m.group(4))
+        if sep == ".":  # dotted dates are day.month.year by European convention
+            return date(year, b, a)
+        if a == b or (a > 12) != (b > 12):  # only when day and month are clear
+            day, month = sorted((a, b), reverse=True)
+            return date(year, month, day)
     raise ValueError(f"study date '{raw}' is not a date EchoGPT can read without guessing "
                      "(use YYYY-MM-DD)")
 
@@ -275,9 +279,26 @@ def build_study(parsed: ParsedReport, study_id: str, given: dict[str, Any]
     record["measurements"] = _measurements(readings, problems) or None
     record["patient"] = _patient(head, problems)
     if parsed.impression is None:
+        hint = (f"; the last block, under '{parsed.summary_heading}', may be a summary under a heading "
+                "EchoGPT does not know, and stays in the findings") if parsed.summary_heading else ""
         problems.append(("warning", "no_impression", "no impression section found: imported without a "
-                         "reference impression", None))
+                         f"reference impression{hint}", parsed.summary_heading))
+    problems += suspect_cut(parsed)
     return Study.model_validate(record), problems
+
+
+def suspect_cut(parsed: ParsedReport) -> list[tuple[str, str, str, Any]]:
+    """A warning when the report was probably cut at the wrong heading: an impression longer than the
+    findings, or findings of at most one line in a long report (a sanity check for any style)."""
+    findings = parsed.findings_text.strip()
+    whole = sum(len(sec.text) for sec in parsed.sections)
+    if parsed.impression and len(parsed.impression) > len(findings):
+        return [("warning", "suspect_cut", f"the impression ({len(parsed.impression)} characters) is longer "
+                 f"than the findings ({len(findings)}): check where the report's sections were cut", None)]
+    if len(findings) < 100 <= whole / 4:  # a title line or less of a long report
+        return [("warning", "suspect_cut", f"the findings are {len(findings)} characters of a "
+                 f"{whole}-character report: check where the report's sections were cut", None)]
+    return []
 
 
 def _patient_id(head: dict[str, str], problems: list[tuple[str, str, str, Any]]) -> str | None:

@@ -114,19 +114,20 @@ def _append(handle: Any, record: dict[str, Any]) -> None:
     os.fsync(handle.fileno())  # a kill leaves only whole lines behind
 
 
-def load_guard(gen: Generator) -> Guard | None:
-    """The installed guard (``echogpt.model.guard``) as a ``Guard`` for this generator, or None."""
-    try:
-        from echogpt.model import guard as guard_module  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    guarded_draft = getattr(guard_module, "guarded_draft", None)
-    if guarded_draft is None:
-        log.warning("echogpt.model.guard has no guarded_draft(): drafting without the guard")
-        return None
+def load_guard(gen: Generator, candidates: int = 3) -> Guard:
+    """The checker-guided drafting of ``echogpt.model.guard`` as a ``Guard`` for this generator.
+
+    Args:
+        gen: The loaded generator whose drafts are ranked.
+        candidates: Rewrites the guard tries for a failing statement (``GuardConfig.candidates``).
+
+    Returns:
+        study -> its guarded draft's text.
+    """
+    from echogpt.model.guard import GuardConfig, guarded_generate
 
     def guard(study: Study) -> str | None:
-        return guarded_draft(gen, study).text
+        return guarded_generate(gen, study, config=GuardConfig(candidates=candidates)).text
 
     return guard
 

@@ -85,9 +85,10 @@ def test_numeric_ef_when_only_qualitative_is_unsupported() -> None:
     assert verdicts("LVEF 60%.", s) == ["unsupported"]
 
 
-def test_severity_word_without_data_is_unsupported() -> None:
+def test_severity_word_without_data_is_not_checked() -> None:
+    # the study names the finding but gives no grade: the claim cannot be checked, it is not invented
     s = study(text="Mitral regurgitation is present; not quantified.")
-    assert verdicts("Severe mitral regurgitation.", s) == ["unsupported"]
+    assert verdicts("Severe mitral regurgitation.", s) == ["not_checked"]
 
 
 def test_mixed_study_uses_both_sources_and_reports_conflicts() -> None:

@@ -113,7 +113,8 @@ def test_draft_candidates_greedy_guarded_samples_in_order_without_repeats():
     studies = [Study(study_id=i, findings_text="LVEF 60%.") for i in ("a", "b")]
     greedy = _StubGenerator({"a": "1. A.", "b": "1. B."})
     sampler = _StubGenerator({}, samples=["1. A.", "1. A2.", "1. B2.", "1. B3."])
-    out = draft_candidates(studies, greedy, sampler, 2, guard=lambda s: None if s.study_id == "b" else "1. G.")
+    out = draft_candidates(studies, greedy, sampler, 2,
+                           guard=lambda s: None if s.study_id == "b" else "1. G.")
     assert [[(c.origin, c.text, c.model_written) for c in drafts] for drafts in out] == [
         [("greedy", "1. A.", True), ("guarded", "1. G.", False), ("sample-2", "1. A2.", True)],
         [("greedy", "1. B.", True), ("sample-1", "1. B2.", True), ("sample-2", "1. B3.", True)]]
@@ -121,35 +122,20 @@ def test_draft_candidates_greedy_guarded_samples_in_order_without_repeats():
     assert [[c.origin for c in d] for d in no_samples] == [["greedy"], ["greedy"]]
 
 
-def test_load_guard_uses_the_installed_guard_module(monkeypatch):
-    import sys
+def test_load_guard_drafts_through_the_guard(monkeypatch):
     import types
 
     from echogpt.evaluation.pair_round import load_guard
-
-    monkeypatch.delitem(sys.modules, "echogpt.model.guard", raising=False)
-    monkeypatch.setattr(sys, "meta_path", [_NoGuardFinder(), *sys.meta_path])
-    assert load_guard(object()) is None  # not installed: no guarded draft
+    from echogpt.model import guard as guard_module
 
     calls = []
-    fake = types.ModuleType("echogpt.model.guard")
 
-    def guarded_draft(gen, study):
-        calls.append((gen, study.study_id))
+    def guarded_generate(gen, study, *, config):
+        calls.append((gen, study.study_id, config.candidates))
         return types.SimpleNamespace(text="1. Guarded.", unguarded_text="1. Raw.", interventions=[])
 
-    fake.guarded_draft = guarded_draft
-    monkeypatch.setitem(sys.modules, "echogpt.model.guard", fake)
+    monkeypatch.setattr(guard_module, "guarded_generate", guarded_generate)
     gen = object()
-    guard = load_guard(gen)
+    guard = load_guard(gen, candidates=2)
     assert guard(Study(study_id="g1", findings_text="LVEF 60%.")) == "1. Guarded."
-    assert calls == [(gen, "g1")]
-
-
-class _NoGuardFinder:
-    """Hides any ``echogpt.model.guard`` so the test sees an installation without it."""
-
-    def find_spec(self, name, path=None, target=None):
-        if name == "echogpt.model.guard":
-            raise ModuleNotFoundError(name)
-        return None
+    assert calls == [(gen, "g1", 2)]

@@ -1,0 +1,98 @@
+"""The subjects a findings text names: what it talks about, whether or not the rules read what it says.
+
+A claim is ``unsupported`` only when the study is silent about its subject (concept and location);
+when the findings name the subject in words whose grade or value the rules cannot read ("LVEF
+(Simpson's biplane) 62 %", "MR: see comment"), the claim is ``not_checked``. This module answers the
+first question from the same word tables the fact extraction uses (``fact_rules.json`` terms,
+subjects, ``head_concepts``, ``implied_heads``), without binding grades or polarity.
+
+    ("measurement", "lvef") in named_subjects("LVEF (Simpson's biplane) 62 %")  # True
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from echogpt.checker.rules import rules
+from echogpt.checker.tokens import Tok, subject_list, tokens
+
+Subject = tuple[str, str | None]  # (concept, location); ("measurement", field) for a value
+_SENTENCE = re.compile(r"[^.;\n]+")
+_CLAUSE = re.compile(r"[,:;()]")
+
+
+def _fields(tok: Tok) -> list[str]:
+    """The measurement fields a token names (a valve-dependent name: every valve's)."""
+    f = tok.payload[1] if tok.kind == "subj" else tok.payload.field if tok.kind == "term" else None
+    if f is None:
+        return []
+    return [f] if isinstance(f, str) else list(f.values())
+
+
+def _heads(tok: Tok) -> list[str]:
+    """The heads (regurgitation, size, function ...) a term or a grade word implies."""
+    if tok.kind == "term":
+        return [tok.payload.head] if tok.payload.head else []
+    if tok.kind == "grade" and tok.direction:
+        return list(rules().implied_heads.get(tok.direction, []))
+    return []
+
+
+def _clause(text: str, toks: list[Tok], i: int) -> list[Tok]:
+    """The other tokens of token ``i``'s clause (no comma, colon or bracket between them)."""
+    out = []
+    for j, t in enumerate(toks):
+        a, b = (toks[i].end, t.start) if j > i else (t.end, toks[i].start)
+        if j != i and not _CLAUSE.search(text[a:b]):
+            out.append(t)
+    return out
+
+
+def _sentence_subjects(text: str, toks: list[Tok]) -> set[Subject]:
+    """A head term names its concept at every subject of its sentence; a grade word ("dilated",
+    "normal") only at the subjects of its own clause."""
+    named: set[Subject] = set()
+    around = {s for t in toks for s in subject_list(t)}
+    for i, t in enumerate(toks):
+        named.update(("measurement", f) for f in _fields(t))
+        if t.kind == "term":
+            for fact in t.payload.facts:
+                named.add((fact["concept"], fact.get("location")))
+        if t.kind == "term" and t.payload.subject:
+            subjects = {(t.payload.subject, None)}
+        elif t.kind == "term":
+            subjects = around | {("*", None)}
+        else:  # a grade word names its own head only where its clause has none ("normal function")
+            clause = _clause(text, toks, i)
+            named_head = any(c.kind == "term" and c.payload.head for c in clause)
+            subjects = set() if named_head else {s for c in clause for s in subject_list(c)}
+        for head in _heads(t):
+            table = rules().head_concepts.get(head, {})
+            for subject, wall in subjects:
+                if subject in table:
+                    concept, loc = table[subject]
+                    named.add((concept, wall if loc == "@wall" else loc))
+    return named
+
+
+@lru_cache(maxsize=256)
+def named_subjects(text: str) -> frozenset[Subject]:
+    """Every (concept, location) the text names, sentence by sentence, plus (concept, None) for each.
+
+    Args:
+        text: Findings prose.
+
+    Returns:
+        The subjects named, whatever the text says of them (present, absent, a grade the rules do not
+        read); measurement names as ("measurement", field).
+    """
+    named: set[Subject] = set()
+    for m in _SENTENCE.finditer(text):
+        named |= _sentence_subjects(m.group(), tokens(m.group()))
+    return frozenset(named | {(c, None) for c, _ in named})
+
+
+def names_subject(text: str, concept: str, location: str | None) -> bool:
+    """Whether the text names the subject (a location-less claim: the concept anywhere)."""
+    return (concept, location) in named_subjects(text)

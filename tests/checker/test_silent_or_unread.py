@@ -1,0 +1,60 @@
+"""Unsupported means the study is silent: a subject the findings name but the rules cannot read is
+not_checked; a subject the findings never name stays unsupported. One clinical sentence per case."""
+
+from __future__ import annotations
+
+import pytest
+
+from echogpt.checker.check import check
+from echogpt.checker.subjects import names_subject
+from echogpt.schemas import Study
+
+
+def verdict(impression: str, findings: str) -> tuple[str, str]:
+    s = Study.model_validate({"study_id": "S1", "findings_text": findings})
+    result = check(impression, s).statements[0]
+    return result.verdict, result.reason
+
+
+CASES = [
+    # (impression, findings, verdict): the findings name the subject, its grade or value unread
+    ("Severe mitral regurgitation.", "Mitral regurgitation is present; not quantified.", "not_checked"),
+    ("Moderate tricuspid regurgitation.", "TR seen, see images.", "not_checked"),
+    ("LVEF 62%.", "LVEF (Simpson's biplane, averaged over three beats) was calculated.", "not_checked"),
+    ("RVSP 45 mmHg.", "RVSP could not be obtained from the jet this time.", "not_checked"),
+    # the findings never name the subject: invented
+    ("Severe mitral regurgitation.", "The left ventricle is normal in size and function.", "unsupported"),
+    ("LVEF 62%.", "Mild aortic regurgitation.", "unsupported"),
+    ("Large LV apical thrombus.", "Normal right ventricle. Mild tricuspid regurgitation.", "unsupported"),
+    ("Severe aortic stenosis.", "Mild mitral regurgitation. Normal LV size.", "unsupported"),
+    # named at another site only: the claim's subject (concept and location) is not named
+    ("Moderate aortic regurgitation.", "Mitral regurgitation is present; not quantified.", "unsupported"),
+]
+
+
+@pytest.mark.parametrize(("impression", "findings", "expected"), CASES)
+def test_unsupported_only_when_the_study_is_silent(impression: str, findings: str, expected: str) -> None:
+    got, reason = verdict(impression, findings)
+    assert got == expected, reason
+
+
+def test_not_checked_reason_names_what_was_not_read() -> None:
+    _, reason = verdict("LVEF 62%.", "LVEF (Simpson's biplane, averaged over three beats) was calculated.")
+    assert "lvef" in reason and "cannot read" in reason
+
+
+NAMED = [
+    # (findings, concept, location, named)
+    ("Right atrium normal.", "ra_size", None, True),
+    ("Right atrium normal.", "lv_systolic_function", None, False),  # "normal" names only its clause
+    ("Right heart: RV normal, TAPSE 25 mm.", "ra_size", None, False),  # a section label is no claim
+    ("Normal left ventricular function.", "lv_size", None, False),  # "normal" grades the function
+    ("Mitral valve: mild regurgitation.", "valve_regurgitation", "mitral", True),
+    ("Mitral valve: mild regurgitation.", "valve_regurgitation", "aortic", False),
+    ("LVEF (Simpson's biplane) 62 %.", "measurement", "lvef", True),
+]
+
+
+@pytest.mark.parametrize(("findings", "concept", "location", "named"), NAMED)
+def test_names_subject(findings: str, concept: str, location: str | None, named: bool) -> None:
+    assert names_subject(findings, concept, location) is named
