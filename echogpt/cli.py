@@ -189,7 +189,7 @@ def preference_pairs_cmd(
     adapter: str = typer.Option(..., help="Adapter folder that drafts (its prompt settings go in the pairs)"),
     samples: int = typer.Option(2, help="Sampled drafts per study besides the greedy one"),
     out: Path = typer.Option(..., help="Preference pairs JSONL (appended; studies already done skipped)"),
-    guard: str = typer.Option("on", help="on | off: add the guarded draft when the guard is installed"),
+    guard: str = typer.Option("on", help="on | off: the guarded draft is one of the candidates"),
     temperature: float = typer.Option(None, help="Sampling temperature (default: generate's)"),
     top_p: float = typer.Option(None, help="Nucleus sampling mass (default: generate's)"),
     max_new_tokens: int = typer.Option(None, help="Token bound per draft"),
