@@ -25,6 +25,12 @@ NUMBERED = re.compile(r"\s*(\d{1,2})[.)]\s")
 _BULLET = re.compile(r"\s*([-*•])\s")
 _ONLY_MARKER = re.compile(r"\s*(?:\(?\d{1,2}[.)]|[-*•])?\s*")
 _RANK = {"supported": 0, "not_checked": 1, "not_factual": 2}
+_WORDS = re.compile(r"[a-z0-9]+")
+
+
+def _same_words(text: str) -> tuple[str, ...]:
+    """A statement's words, lower-cased, without its number or punctuation (to see a repetition)."""
+    return tuple(_WORDS.findall(_ONLY_MARKER.sub("", text, count=1).lower()))
 
 
 class GuardConfig(BaseModel):
@@ -89,7 +95,21 @@ class GuardRun:
         return self.seeds
 
     def _verdict(self, s: Statement, offset: int = 0) -> StatementCheck:
-        return check_statement(s.text, s.start + offset, self.study, self.sf)
+        """The checker's verdict on a statement, except that one saying again what the draft has
+        already said fails as unsupported: a repetition adds no support, only length."""
+        start = s.start + offset
+        earlier = self._repeated(s.text, start)
+        if earlier is not None:
+            return StatementCheck(text=s.text, start=start, end=start + len(s.text), verdict="unsupported",
+                                  reason=f"repeats an earlier statement of the draft ('{earlier}')")
+        return check_statement(s.text, start, self.study, self.sf)
+
+    def _repeated(self, text: str, start: int) -> str | None:
+        """The statement before ``start`` that ``text`` says again in the same words, if any."""
+        same = _same_words(text)
+        earlier = [t.text for t in split_statements(self.text()[:start])
+                   if same and _same_words(t.text) == same]
+        return earlier[0] if earlier else None
 
     def write(self, ban: list[int]) -> Iterator[str]:
         """Let the model write on; return (first failing statement, its check, whether it ended)."""
@@ -159,7 +179,7 @@ class GuardRun:
         text = self.text()
         if verdict.verdict == "contradicted" and self.config.repair:
             r = repair_statement(s.text, self.study, self.sf)
-            if r is not None:
+            if r is not None and self._repeated(r.text, s.start) is None:  # else rewritten below
                 self.set_text(text[: s.start] + r.text + tail)
                 self.checked = s.start + len(r.text)
                 self.note(

@@ -164,6 +164,24 @@ def test_an_impossible_statement_is_dropped_and_the_model_writes_another(gen):
     assert _flags(draft.text, study) == (0, 0)
 
 
+def test_a_repeated_statement_is_rewritten(gen):
+    study = STUDIES["s000"]
+    source = Forced(gen, {0: "1. Normal LV size.\n2. Normal LV size.\n", 1: " LVEF 60%.", 2: ""})
+    draft = guarded_generate(gen, study, source=source, config=GuardConfig(add_severities=()))
+    assert draft.text == "1. Normal LV size.\n2. LVEF 60%."
+    (rewrite,) = draft.interventions
+    assert (rewrite.kind, rewrite.original, rewrite.text) == ("replaced", "Normal LV size.", "LVEF 60%.")
+    assert "repeats an earlier statement" in rewrite.reason
+
+
+def test_a_repair_that_would_repeat_a_statement_is_rewritten_instead(gen):
+    study = STUDIES["s001"]  # LVEF 25 %, moderate MR
+    source = Forced(gen, {0: "1. LVEF 25%.\n2. LVEF 45%.\n", 1: " Moderate mitral regurgitation.", 2: ""})
+    draft = guarded_generate(gen, study, source=source, config=GuardConfig(add_severities=()))
+    assert draft.text == "1. LVEF 25%.\n2. Moderate mitral regurgitation."
+    assert [i.kind for i in draft.interventions] == ["replaced"]
+
+
 def test_a_statement_the_model_keeps_insisting_on_ends_the_draft(gen):
     study = STUDIES["s000"]
     wrong = " Severe aortic stenosis."
