@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import logging
 import math
 import os
 import re
@@ -290,3 +291,33 @@ def data_hash(path_or_records: str | Path | Iterable[Any]) -> str:
                                separators=(",", ":"), ensure_ascii=False, allow_nan=False)
         digest.update(canonical.encode("utf-8") + b"\n")
     return digest.hexdigest()
+
+
+def whole_lines(path: Path) -> str:
+    """The text of a file appended to line by line, with a torn last line (a write killed midway)
+    cut off the file first; "" when the file does not exist.
+
+    Args:
+        path: A JSONL output that a resumable command appends to.
+
+    Returns:
+        Its whole lines.
+    """
+    if not path.is_file():
+        return ""
+    data = path.read_bytes()
+    if data and not data.endswith(b"\n"):
+        cut = data.rfind(b"\n") + 1
+        logging.getLogger(__name__).warning("dropping a torn last line from %s", path)
+        with open(path, "r+b") as f:
+            f.truncate(cut)
+        data = data[:cut]
+    return data.decode("utf-8")
+
+
+def append_line(handle: Any, line: str) -> None:
+    """Write one line and flush it to disk, so that a kill leaves only whole lines behind."""
+    handle.write(line + "\n")
+    handle.flush()
+    os.fsync(handle.fileno())
+

@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -26,6 +25,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from echogpt.evaluation.pairs import SKIP_REASONS, Candidate, pair_record, rank, reference_facts, score
+from echogpt.files import append_line, whole_lines
 from echogpt.model.generate import GenerateConfig, Generator
 from echogpt.schemas import Study
 
@@ -87,19 +87,10 @@ def skipped_path(out: Path) -> Path:
 
 def done_ids(path: Path, key: str) -> set[str]:
     """The ``key`` values of a JSONL file; a torn last line (killed mid-write) is cut off first."""
-    if not path.is_file():
-        return set()
-    data = path.read_bytes()
-    if data and not data.endswith(b"\n"):
-        cut = data.rfind(b"\n") + 1
-        log.warning("dropping a torn last line from %s", path)
-        with open(path, "r+b") as f:
-            f.truncate(cut)
-        data = data[:cut]
     from echogpt.model.recipes import ConfigError
 
     ids = set()
-    for n, line in enumerate(data.decode("utf-8").splitlines(), start=1):
+    for n, line in enumerate(whole_lines(path).splitlines(), start=1):
         if line.strip():
             try:
                 ids.add(str(json.loads(line)[key]))
@@ -109,9 +100,7 @@ def done_ids(path: Path, key: str) -> set[str]:
 
 
 def _append(handle: Any, record: dict[str, Any]) -> None:
-    handle.write(json.dumps(record, ensure_ascii=False) + "\n")
-    handle.flush()
-    os.fsync(handle.fileno())  # a kill leaves only whole lines behind
+    append_line(handle, json.dumps(record, ensure_ascii=False))
 
 
 def load_guard(gen: Generator, candidates: int = 3) -> Guard:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import logging
-import os
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -21,6 +20,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from echogpt.files import append_line, whole_lines
 from echogpt.model.adapters import ModelBundle, load_bundle
 from echogpt.model.base import BaseModelRef
 from echogpt.model.prompts import PromptSettings, build_messages, prompt_hash
@@ -353,17 +353,8 @@ def load_generator(base_model: str | None = None, adapter: str | None = None, *,
 
 def read_done(out: Path) -> set[str]:
     """Study ids already in an output file; a torn last line (killed mid-write) is cut off first."""
-    if not out.is_file():
-        return set()
-    data = out.read_bytes()
-    if data and not data.endswith(b"\n"):
-        cut = data.rfind(b"\n") + 1
-        log.warning("dropping a torn last line from %s", out)
-        with open(out, "r+b") as f:
-            f.truncate(cut)
-        data = data[:cut]
     done = set()
-    for n, line in enumerate(data.decode("utf-8").splitlines(), start=1):
+    for n, line in enumerate(whole_lines(out).splitlines(), start=1):
         if line.strip():
             try:
                 done.add(Prediction.model_validate_json(line).study_id)
@@ -374,9 +365,7 @@ def read_done(out: Path) -> set[str]:
 
 
 def _append(handle: Any, prediction: Prediction) -> None:
-    handle.write(prediction.model_dump_json() + "\n")
-    handle.flush()
-    os.fsync(handle.fileno())  # a kill leaves only whole lines behind
+    append_line(handle, prediction.model_dump_json())
 
 
 @dataclass
