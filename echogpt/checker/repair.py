@@ -228,10 +228,13 @@ def unbacked_numbers(text: str, sf: StudyFacts) -> list[str]:
     Returns:
         The numbers as written, in text order (empty when every number is backed).
     """
-    out = []
-    for raw, f in bound_numbers(text):
-        backed = f is not None and any(e.fact.value is not None and compare(f, e)[0] == "supported"
-                                       for e in sf.about(f.concept, f.location))
-        if not backed:
-            out.append(raw)
-    return out
+    return [raw for raw, f in bound_numbers(text) if f is None or not _backed(f, sf)]
+
+
+def _backed(claim: Fact, sf: StudyFacts) -> bool:
+    """Whether a value of the study, or of its prior study as in the check ("LVEF 35% on the prior
+    study"), agrees with a fact that carries a number."""
+    prior = [e for e in sf.evidence if e.origin == "prior" and e.fact.concept == claim.concept
+             and locations_compatible(claim.concept, claim.location, e.fact.location)]
+    return any(e.fact.value is not None and compare(claim, e)[0] == "supported"
+               for e in sf.about(claim.concept, claim.location) + prior)

@@ -113,6 +113,14 @@ def test_a_lesion_size_is_backed_by_the_study_s_size():
     assert unbacked_numbers("Mitral valve vegetation (3.6 cm).", sf) == ["3.6 cm"]
 
 
+def test_the_prior_study_s_values_back_a_number_too():
+    study = Study.model_validate(
+        {"study_id": "P", "findings_text": "LVEF 55%.", "measurements": {"lvef": 55}, "prior": {"lvef": 35}}
+    )
+    assert unbacked_numbers("LVEF 35% on the prior study.", study_facts(study)) == []
+    assert unbacked_numbers("LVEF 45% on the prior study.", study_facts(study)) == ["45%"]
+
+
 RV = Study.model_validate(
     {
         "study_id": "RV",
