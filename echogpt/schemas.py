@@ -718,7 +718,8 @@ class GuardIntervention(Strict):
     """One change the guard made to a draft while the model wrote it."""
 
     kind: Literal["repaired", "replaced", "dropped", "added"] = Field(
-        description="repaired: one value or grade set to the study's; replaced: rewritten by the model; "
+        description="repaired: one value or grade set to the study's; replaced: rewritten by the model "
+                    "(or, when no rewrite on its subject passed, the template's sentence about it); "
                     "dropped: no rewrite passed; added: an omitted critical finding appended")
     original: str | None = Field(None, description="The statement as the model first wrote it (None: added)")
     text: str | None = Field(None, description="The statement now in the draft (None: dropped)")

@@ -22,6 +22,7 @@ from echogpt.checker.tokens import (
     Tok,
     gap_ok,
     is_modifier,
+    lesion_numbers,
     lesion_sizes,
     numbers,
     relocated,
@@ -416,21 +417,53 @@ def _sentence(sentence: str, carry: Subjects) -> tuple[tuple[Fact, ...], Subject
     return tuple(facts), tuple(after)
 
 
+def _sentences(text: str) -> Iterator[tuple[int, str]]:
+    """Each sentence of ``text`` that is not blank, with its offset."""
+    start = 0
+    for m in lexicon().sentence_end.finditer(text):
+        end = m.end()
+        if end > start and not text[start:end].isspace():
+            yield start, text[start:end]
+        start = max(start, end)
+    if len(text) > start and not text[start:].isspace():
+        yield start, text[start:]
+
+
 def sentence_facts(text: str) -> Iterator[tuple[int, tuple[Fact, ...]]]:
     """Each sentence's offset in ``text`` and its facts (spans relative to the sentence), in text
     order (by start, then concept): one sentence after the other, they are in text order throughout."""
     carry: Subjects = ()
-    start = 0
-    for m in lexicon().sentence_end.finditer(text):
-        end = m.end()
-        if end > start:
-            sentence = text[start:end]
-            if not sentence.isspace():
-                facts, carry = _sentence(sentence, carry)
-                yield start, facts
-        start = max(start, end)
-    if len(text) > start and not text[start:].isspace():
-        yield start, _sentence(text[start:], carry)[0]
+    for start, sentence in _sentences(text):
+        facts, carry = _sentence(sentence, carry)
+        yield start, facts
+
+
+def bound_numbers(text: str) -> list[tuple[str, Fact | None]]:
+    """Each number of a text and the fact that took it: a measurement its value, a lesion its size.
+
+    "Severe pulmonary hypertension (peak velocity 102 mmHg)." gives [("102 mmHg", None)]: no
+    measurement name before it takes mmHg. "LVEF 55%." gives [("55%", the LVEF measurement fact)].
+
+    Args:
+        text: Prose (an impression statement).
+
+    Returns:
+        (the number as written, the fact, spans relative to ``text``, or None), in text order.
+    """
+    out: list[tuple[str, Fact | None]] = []
+    carry: Subjects = ()
+    for start, sentence in _sentences(text):
+        facts, after = _sentence(sentence, carry)
+        nums = [(t.start, t.end) for t in tokens(sentence) if t.kind == "num"]
+        sized = {span: facts[k] for k, span in lesion_numbers(sentence, nums, list(facts)).items()}
+        measured = {f.end: f for f in facts if f.concept == "measurement"}
+        for a, b in nums:
+            f = measured.get(b) or sized.get((a, b))
+            if f is not None:
+                f = relocated(f, (f.start or 0) + start, (f.end or 0) + start)
+            out.append((sentence[a:b], f))
+        carry = after
+    return out
 
 
 def extract_facts(text: str, offset: int = 0) -> list[Fact]:

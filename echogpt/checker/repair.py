@@ -1,9 +1,12 @@
-"""What the guard may change without the model: a contradicted statement whose conflict is one
-value or grade, set to the study's own; and, for a critical finding an impression omits, the
-words that open a statement about it and the template's sentence for it.
+"""What the guard may change without the model, and what it asks of the model's text: a
+contradicted statement whose conflict is one value or grade, set to the study's own; for a critical
+finding an impression omits, the words that open a statement about it and the template's sentence
+for it; what a statement is about (its subjects) and the template's sentence about a subject; the
+numbers of a statement that no value of the study backs.
 
     fixed = repair_statement("Moderate aortic stenosis.", study, study_facts(study))
     for gap in missing_findings(impression, study): print(gap.opening, gap.template_sentence)
+    unbacked_numbers("Severe pulmonary hypertension (peak velocity 102 mmHg).", sf)  # ["102 mmHg"]
 """
 
 from __future__ import annotations
@@ -19,8 +22,8 @@ from echogpt.checker.check import (
     omissions,
     states_finding,
 )
-from echogpt.checker.compare import compare
-from echogpt.checker.facts import extract_facts
+from echogpt.checker.compare import abnormal, compare, locations_compatible
+from echogpt.checker.facts import bound_numbers, extract_facts
 from echogpt.checker.study_facts import StudyFacts, study_facts
 from echogpt.schemas import Fact, Study
 from echogpt.text import split_statements
@@ -150,3 +153,88 @@ def missing_findings(
             )
         )
     return out
+
+
+Subject = tuple[str, str | None]  # (concept, location), as ``echogpt.checker.subjects``
+_ABOUT_ALL = ("image_quality", "normal_study")  # about the whole study, no one structure
+
+
+def statement_subjects(text: str, sf: StudyFacts) -> set[Subject]:
+    """What a statement is about: the (concept, location) of each of its clinical facts; a measured
+    value is also about what the study grades from that measurement ("LVEF 45%." is about the LVEF
+    and LV systolic function).
+
+    Args:
+        text: The statement.
+        sf: The study's facts.
+
+    Returns:
+        The subjects (empty for a statement of no clinical fact or about the whole study).
+    """
+    out: set[Subject] = set()
+    for f in extract_facts(text):
+        if f.concept in _ABOUT_ALL:
+            continue
+        out.add((f.concept, f.location))
+        if f.concept == "measurement":
+            source = f"measurements.{f.location}"
+            out |= {(e.fact.concept, e.fact.location) for e in sf.evidence
+                    if e.fact.source == source and e.fact.concept != "measurement"}
+    return out
+
+
+def same_subject(a: set[Subject], b: set[Subject]) -> bool:
+    """Whether two sets of subjects share one (same concept, compatible locations; None: any)."""
+    return any(ca == cb and locations_compatible(ca, la, lb) for ca, la in a for cb, lb in b)
+
+
+def template_sentence_about(study: Study, subjects: set[Subject], sf: StudyFacts) -> str | None:
+    """The template impression's statement about one of ``subjects``, when the study has a finding
+    about them ("Dilated right ventricle with reduced right ventricular systolic function." for a
+    failed "Normal RV size and function." on a study with a dilated RV).
+
+    Args:
+        study: The study.
+        subjects: What the statement to replace was about.
+        sf: The study's facts.
+
+    Returns:
+        The template's first statement about a subject that passes the check; None when the study
+        has no abnormal finding about them or the template says nothing of them.
+    """
+    from echogpt.guidelines.template import template_impression
+
+    found = [e for e in sf.evidence if e.origin != "prior" and abnormal(e)
+             and same_subject({(e.fact.concept, e.fact.location)}, subjects)]
+    if not found:
+        return None
+    for s in split_statements(template_impression(study)):
+        if (same_subject(statement_subjects(s.text, sf), subjects)
+                and check_statement(s.text, 0, study, sf).verdict in PASSING):
+            return s.text
+    return None
+
+
+def unbacked_numbers(text: str, sf: StudyFacts) -> list[str]:
+    """The numbers of a statement that no value of the study backs: no fact took them
+    ("peak velocity 102 mmHg": mmHg is no velocity), or the fact that took one (a measurement, a
+    lesion's size) agrees with no value the study gives for it (a vegetation sized in the statement,
+    none in the study).
+
+    Args:
+        text: The statement.
+        sf: The study's facts.
+
+    Returns:
+        The numbers as written, in text order (empty when every number is backed).
+    """
+    return [raw for raw, f in bound_numbers(text) if f is None or not _backed(f, sf)]
+
+
+def _backed(claim: Fact, sf: StudyFacts) -> bool:
+    """Whether a value of the study, or of its prior study as in the check ("LVEF 35% on the prior
+    study"), agrees with a fact that carries a number."""
+    prior = [e for e in sf.evidence if e.origin == "prior" and e.fact.concept == claim.concept
+             and locations_compatible(claim.concept, claim.location, e.fact.location)]
+    return any(e.fact.value is not None and compare(claim, e)[0] == "supported"
+               for e in sf.about(claim.concept, claim.location) + prior)

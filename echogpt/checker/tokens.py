@@ -216,8 +216,8 @@ LESIONS = ("vegetation", "thrombus", "mass")
 _LENGTH = re.compile(r"(\d+(?:\.\d+)?)(?:\s*(?:x|×|by)\s*(\d+(?:\.\d+)?))?\s*(mm|cm)\b", re.IGNORECASE)
 
 
-def lesion_sizes(text: str, nums: list[tuple[int, int]], facts: list[Fact]) -> list[Fact]:
-    """Sizes of vegetations, thrombi and masses ("a 1.2 cm vegetation", "0.6 x 0.8 cm"), in cm.
+def lesion_numbers(text: str, nums: list[tuple[int, int]], facts: list[Fact]) -> dict[int, tuple[int, int]]:
+    """The number that sizes each vegetation, thrombus or mass ("a 1.2 cm vegetation", "0.6 x 0.8 cm").
 
     Args:
         text: The sentence.
@@ -225,23 +225,39 @@ def lesion_sizes(text: str, nums: list[tuple[int, int]], facts: list[Fact]) -> l
         facts: Its facts, measurements included (a number a measurement took is no lesion's size).
 
     Returns:
-        The facts, each sized lesion replaced by a copy with its size (the others as they are).
+        Index of each sized lesion fact -> the span of its number (a length in mm or cm, within 60
+        characters of the lesion's name: the nearest number no measurement took).
     """
     taken = {f.end for f in facts if f.concept == "measurement"}
     free = [n for n in nums if n[1] not in taken]
-    if not free:
-        return facts
-    out = list(facts)
-    for k, f in enumerate(out):
+    out: dict[int, tuple[int, int]] = {}
+    for k, f in enumerate(facts if free else []):
         if f.concept not in LESIONS or f.polarity == "absent":
             continue
         start, end = min(free, key=lambda n: abs(n[0] - (f.start or 0)))
+        if _LENGTH.search(text, start, end) is not None and abs(start - (f.start or 0)) <= 60:
+            out[k] = (start, end)
+    return out
+
+
+def lesion_sizes(text: str, nums: list[tuple[int, int]], facts: list[Fact]) -> list[Fact]:
+    """Sizes of vegetations, thrombi and masses (``lesion_numbers``), in cm.
+
+    Args:
+        text: The sentence.
+        nums: Spans of its number tokens.
+        facts: Its facts, measurements included.
+
+    Returns:
+        The facts, each sized lesion replaced by a copy with its size (the others as they are).
+    """
+    out = list(facts)
+    for k, (start, end) in lesion_numbers(text, nums, facts).items():
         m = _LENGTH.search(text, start, end)
-        if m is None or abs(start - (f.start or 0)) > 60:
-            continue
+        assert m is not None
         scale = 0.1 if m.group(3).lower() == "mm" else 1.0
         dims = sorted(float(x) * scale for x in m.groups()[:2] if x)
-        out[k] = with_changes(f, value=round(dims[0], 3),
+        out[k] = with_changes(out[k], value=round(dims[0], 3),
                               value_max=round(dims[-1], 3) if len(dims) > 1 else None, unit="cm")
     return out
 

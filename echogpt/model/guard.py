@@ -1,10 +1,13 @@
 """Checker-guided drafting: each statement is checked against the study as soon as the model
-finishes it. A contradicted statement whose conflict is one value or grade is repaired to the
-study's own; any other failing statement (contradicted or unsupported) is rewritten from the same
-prefix (K candidates: greedy with the failed first token banned, then sampled; the best-supported
-one kept) or dropped when none passes; the model then goes on from the kept text. Critical
-findings the draft omits are added at the end (the model writes them from a forced opening, else
-the template's sentence). Every change is recorded, and the unguarded text kept.
+finishes it (a repetition, or a number no value of the study backs, fails it as unsupported). A
+contradicted statement whose conflict is one value or grade is repaired to the study's own; any
+other failing statement (contradicted or unsupported) is rewritten from the same prefix (K
+candidates: greedy with the failed first token banned, then sampled; the best-supported one about
+the same subject kept), else replaced by the template's sentence about that subject when the study
+has a finding there, else dropped; the model then goes on from the kept text. Critical findings
+the draft omits are added at the end (the model writes them from a forced opening, kept when
+supported with every number backed, else the template's sentence). Every change is recorded, and
+the unguarded text kept.
 
     draft = guarded_generate(load_generator(adapter="echogpt/adapters/smollm2-echo-demo"), study)
     print(draft.text, draft.unguarded_text, draft.interventions)

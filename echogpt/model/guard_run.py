@@ -1,6 +1,8 @@
 """The guard's statement-by-statement loop over one draft (used by ``echogpt.model.guard``): the
-model writes on from the kept tokens; each finished statement is checked; a failing one is repaired,
-rewritten from the same prefix or dropped; omitted critical findings are added at the end.
+model writes on from the kept tokens; each finished statement is checked (a number the study does not
+back fails it); a failing one is repaired, rewritten from the same prefix (keeping its subject),
+replaced by the template's sentence about its subject or dropped; omitted critical findings are
+added at the end.
 
     run = GuardRun(generator, study, token_source(generator), GuardConfig(), shots=None)
 """
@@ -14,7 +16,16 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from echogpt.checker.check import check_statement
-from echogpt.checker.repair import PASSING, missing_findings, repair_statement
+from echogpt.checker.repair import (
+    PASSING,
+    Subject,
+    missing_findings,
+    repair_statement,
+    same_subject,
+    statement_subjects,
+    template_sentence_about,
+    unbacked_numbers,
+)
 from echogpt.checker.study_facts import study_facts
 from echogpt.model.decoding import TokenSource
 from echogpt.model.prompts import build_messages
@@ -26,6 +37,12 @@ _BULLET = re.compile(r"\s*([-*•])\s")
 _ONLY_MARKER = re.compile(r"\s*(?:\(?\d{1,2}[.)]|[-*•])?\s*")
 _RANK = {"supported": 0, "not_checked": 1, "not_factual": 2}
 _WORDS = re.compile(r"[a-z0-9]+")
+
+
+def _words(subject: Subject) -> str:
+    """A subject in words ("rv size", "valve regurgitation (mitral)")."""
+    concept, location = subject
+    return concept.replace("_", " ") + (f" ({location.replace('_', ' ')})" if location else "")
 
 
 def _same_words(text: str) -> tuple[str, ...]:
@@ -95,14 +112,22 @@ class GuardRun:
         return self.seeds
 
     def _verdict(self, s: Statement, offset: int = 0) -> StatementCheck:
-        """The checker's verdict on a statement, except that one saying again what the draft has
-        already said fails as unsupported: a repetition adds no support, only length."""
+        """The checker's verdict on a statement the model wrote, except that it fails as unsupported
+        when it says again what the draft has already said (a repetition adds no support, only
+        length) or carries a number no value of the study backs (a number in the wrong unit binds to
+        no fact and would pass the checker unseen)."""
         start = s.start + offset
         earlier = self._repeated(s.text, start)
         if earlier is not None:
             return StatementCheck(text=s.text, start=start, end=start + len(s.text), verdict="unsupported",
                                   reason=f"repeats an earlier statement of the draft ('{earlier}')")
-        return check_statement(s.text, start, self.study, self.sf)
+        verdict = check_statement(s.text, start, self.study, self.sf)
+        loose = unbacked_numbers(s.text, self.sf) if verdict.verdict in PASSING else []
+        if loose:
+            shown = ", ".join(f"'{n}'" for n in loose)
+            return verdict.model_copy(update={"verdict": "unsupported", "evidence": None,
+                                              "reason": f"a number the study does not back ({shown})"})
+        return verdict
 
     def _repeated(self, text: str, start: int) -> str | None:
         """The statement before ``start`` that ``text`` says again in the same words, if any."""
@@ -193,43 +218,71 @@ class GuardRun:
                 yield self.text()
                 return [], False
         cut = len(text[: s.start].rstrip())
+        keep = self._subjects_to_keep(s, text)
         self.set_text(text[:cut])
         failed = self.tok(text[cut : s.end], add_special_tokens=False)["input_ids"][:1]
-        best, firsts, passed = None, set(failed), 0
-        tried = 0
-        for k in range(self.config.candidates):
-            if best is not None and best[2].verdict == "supported":
-                break  # none can be better supported: the rest are not written
-            tried += 1
-            piece, stmt, first = self.statement(
-                cut, failed if k == 0 else [], None if k == 0 else self._seed()
-            )
-            firsts.add(first)
-            if stmt is None:
-                continue
-            v = self._verdict(stmt, cut)
-            if v.verdict in PASSING:
-                passed += 1
-                if best is None or _RANK[v.verdict] < _RANK[best[2].verdict]:
-                    best = (piece, stmt, v)
+        best, firsts, (tried, passed, refused) = self._rewrites(cut, failed, keep)
         why = f"{verdict.verdict}: {verdict.reason}"
         if best is not None:
-            piece, stmt, _ = best
+            piece, stmt = best
+            other = f", {refused} refused: about another subject" if refused else ""
             self.set_text(text[:cut] + piece + tail)
             self.checked = cut + stmt.end
-            self.note(
-                "replaced",
-                s,
-                verdict,
-                stmt.text,
-                cut + stmt.start,
-                f"{why}; rewritten ({passed} of {tried} rewrites passed)",
-                tried,
-            )
+            self.note("replaced", s, verdict, stmt.text, cut + stmt.start,
+                      f"{why}; rewritten ({passed} of {tried} rewrites passed{other})", tried)
+            yield self.text()
+            return [], False
+        why += f"; none of {self.config.candidates} rewrites passed the check" + (
+            f" and kept its subject ({refused} about another subject refused)" if refused else ""
+        )
+        sentence = template_sentence_about(self.study, keep, self.sf) if keep else None
+        if sentence is not None and self._repeated(sentence, s.start) is None:
+            gap = text[cut : s.start]  # the space after the list marker, or the line break
+            self.set_text(text[:cut] + gap + sentence + tail)
+            self.checked = cut + len(gap) + len(sentence)
+            about = ", ".join(sorted(_words(x) for x in keep))
+            self.note("replaced", s, verdict, sentence, cut + len(gap),
+                      f"{why}; the template's sentence about {about}", tried)
             yield self.text()
             return [], False
         final = yield from self.drop(s, verdict, text, cut, tail, ended, why)
         return sorted(firsts), final
+
+    def _rewrites(
+        self, cut: int, failed: list[int], keep: set[Subject]
+    ) -> tuple[tuple[str, Statement] | None, set[int], tuple[int, int, int]]:
+        """Write candidates from the kept text (cut at ``cut``): greedy with ``failed`` banned, then
+        sampled, until one is supported. One about none of ``keep`` is refused.
+
+        Returns:
+            The best passing candidate (its text from ``cut``, the statement), the first tokens
+            written, and the counts (written, passed, refused for another subject).
+        """
+        best, best_rank, firsts, passed, refused, tried = None, 99, set(failed), 0, 0, 0
+        for k in range(self.config.candidates):
+            if best_rank == 0:
+                break  # none can be better supported: the rest are not written
+            tried += 1
+            ban, seed = (failed, None) if k == 0 else ([], self._seed())
+            piece, stmt, first = self.statement(cut, ban, seed)
+            firsts.add(first)
+            if stmt is None:
+                continue
+            v = self._verdict(stmt, cut)
+            elsewhere = bool(keep) and not same_subject(statement_subjects(stmt.text, self.sf), keep)
+            if v.verdict in PASSING and elsewhere:
+                refused += 1  # "No pericardial effusion." for a failed "Normal RV size": the RV left unsaid
+            elif v.verdict in PASSING:
+                passed += 1
+                if _RANK[v.verdict] < best_rank:
+                    best, best_rank = (piece, stmt), _RANK[v.verdict]
+        return best, firsts, (tried, passed, refused)
+
+    def _subjects_to_keep(self, s: Statement, text: str) -> set[Subject]:
+        """What a failing statement was about that the draft before it has not said: a rewrite must
+        keep to one of them (none left, as for a repetition: any rewrite)."""
+        said = {x for t in split_statements(text[: s.start]) for x in statement_subjects(t.text, self.sf)}
+        return {x for x in statement_subjects(s.text, self.sf) if not same_subject({x}, said)}
 
     def drop(
         self, s: Statement, verdict: StatementCheck, text: str, cut: int, tail: str, final: bool, why: str
@@ -251,7 +304,7 @@ class GuardRun:
                 verdict=verdict.verdict,
                 start=len(keep),
                 end=len(keep),
-                reason=f"{why}; none of {self.config.candidates} rewrites passed the check",
+                reason=why,
                 candidates=self.config.candidates,
             )
         )
@@ -282,7 +335,8 @@ class GuardRun:
         )
 
     def add_missing(self) -> Iterator[str]:
-        """Append each omitted critical finding, written from a forced opening or the template's."""
+        """Append each omitted critical finding, written by the model from a forced opening when that
+        statement is supported with every number backed and states the finding, else the template's."""
         tried: set[str] = set()
         while True:
             gaps = [
@@ -304,9 +358,10 @@ class GuardRun:
             self.set_text(text + ("\n" if text else "") + marker + gap.opening)
             piece, stmt, _ = self.statement(start, [], None)
             how = "written by the model from a forced opening"
+            # anything but supported, every number backed (not_checked, not_factual too): the template's
             ok = (
                 stmt is not None
-                and self._verdict(stmt, start).verdict in PASSING
+                and self._verdict(stmt, start).verdict == "supported"
                 and not any(
                     m.finding == gap.finding
                     for m in missing_findings(

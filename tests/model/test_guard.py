@@ -8,13 +8,12 @@ writes scripted text on chosen calls and lets the real model write every other c
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-
 import pytest
+from _scripted import Forced
 from _tiny import shared_tiny_model, study_rows
 
 from echogpt.checker.check import check
-from echogpt.model.decoding import TorchSource, token_source
+from echogpt.model.decoding import TorchSource
 from echogpt.model.generate import Generator, load_generator
 from echogpt.model.guard import GuardConfig, guarded_generate, guarded_prediction, guarded_stream
 from echogpt.schemas import Study
@@ -31,36 +30,6 @@ STUDIES = {
 def gen(tmp_path_factory: pytest.TempPathFactory) -> Generator:
     tiny = shared_tiny_model(tmp_path_factory)
     return load_generator(str(tiny), dtype="float32", device="cpu", engine="torch", max_new_tokens=48)
-
-
-class Forced:
-    """The real tiny model's token source, except on the calls named in ``script``, which write that
-    text and then the end-of-turn token. Every call is recorded: (prefix, banned first tokens, seed)."""
-
-    def __init__(self, gen: Generator, script: dict[int, str]) -> None:
-        self.real = token_source(gen)
-        self.eos_id = self.real.eos_id
-        self.tok = gen.bundle.tokenizer
-        self.script = script
-        self.calls: list[tuple[list[int], list[int], int | None]] = []
-
-    def tokens(
-        self,
-        prefix: Sequence[int],
-        *,
-        max_new_tokens: int,
-        ban_first: Sequence[int] = (),
-        seed: int | None = None,
-    ) -> Iterator[int]:
-        n = len(self.calls)
-        self.calls.append((list(prefix), list(ban_first), seed))
-        if n not in self.script:
-            yield from self.real.tokens(prefix, max_new_tokens=max_new_tokens, ban_first=ban_first, seed=seed)
-            return
-        ids = self.tok(self.script[n], add_special_tokens=False)["input_ids"]
-        assert not set(ids[:1]) & set(ban_first), "the script writes a banned first token"
-        yield from ids[:max_new_tokens]
-        yield self.eos_id
 
 
 def _first_token(gen: Generator, text: str) -> int:
@@ -126,16 +95,16 @@ def test_a_contradiction_that_is_not_one_value_is_rewritten_from_the_same_prefix
 
 def test_the_best_supported_rewrite_is_kept(gen):
     study = STUDIES["s001"]
-    script = {
-        0: "1. No mitral regurgitation.\n",
+    script = {  # a repetition: its subject is said already, so a rewrite may be about anything
+        0: "1. Moderate mitral regurgitation.\n2. Moderate mitral regurgitation.\n",
         1: " Calcified valve.\n",
-        2: " Moderate mitral regurgitation.\n",
-        3: "\n2. LVEF 25%.",
+        2: " LVEF 25%.\n",
+        3: "",
     }
     source = Forced(gen, script)
     draft = guarded_generate(gen, study, source=source, config=GuardConfig(candidates=3, add_severities=()))
     (fix,) = draft.interventions
-    assert fix.text == "Moderate mitral regurgitation."  # supported beats a statement of no fact
+    assert fix.text == "LVEF 25%."  # supported beats a statement of no fact
     assert "(2 of 2 rewrites passed)" in fix.reason
 
 
