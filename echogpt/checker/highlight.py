@@ -57,7 +57,7 @@ def _tooltip(label: str, s: StatementCheck) -> str:
     return "&#10;".join(_escape(line.replace("\n", " ")) for line in lines)
 
 
-GUARD_MARKS: dict[str, str] = {"repaired": "🛡 repaired", "replaced": "🛡 rewritten", "dropped": "🛡 dropped",
+GUARD_MARKS: dict[str, str] = {"repaired": "🛡 repaired", "replaced": "🛡 replaced", "dropped": "🛡 dropped",
                                 "added": "🛡 added"}
 
 
