@@ -54,7 +54,7 @@ _UNIT = (r"(?:square centimet(?:re|er)s?|sq\.? ?cm|met(?:re|er)s per second|cent
 _VALUE = re.compile(
     r"(?P<cmp>[<>≤≥~]\s*)?(?P<a>\d+(?:[.,]\d+)?)(?:\s*%?\s*(?:-|–|to)\s*(?P<b>\d+(?:[.,]\d+)?))?"
     r"\s*(?P<unit>" + _UNIT + r")?", re.IGNORECASE)
-_LINK = re.compile(r"(?:\s*(?:\([a-z0-9' ]{1,16}\)|[:=]|is|was|of|at|now|measures?|measured|measuring|"
+_LINK = re.compile(r"(?:\s*(?:\([a-z0-9', ]{1,20}\)|[:=]|is|was|of|at|now|measures?|measured|measuring|"
                    r"estimated|calculated|approximately|approx\.?|about|by (?:biplane|simpson'?s?|visual"
                    r"|eyeball|3d|m-mode|pressure half[- ]time|pht|planimetry|continuity(?: equation)?|vti)"
                    r"(?: method)?)\s*)*\s*", re.IGNORECASE)

@@ -115,7 +115,7 @@ def heading_kind(line: str) -> tuple[str, str, str] | None:
         return None
     name, rest = m.group(1).strip(), m.group(2).strip()
     bare = re.sub(r"\s*\(.*\)\s*$", "", name)  # "Findings (post-bypass)", "Peak (20 mcg/kg/min)"
-    kind = next((_headings()[k] for k in (norm(name), norm(bare), norm(bare.rstrip("s")))
+    kind = next((_headings()[k] for k in (norm(name), norm(bare), norm(bare).rstrip("s"))
                  if k in _headings()), None)
     if kind is None:
         return None
@@ -187,6 +187,9 @@ def split_sections(text: str) -> list[Section]:
             sections.append(Section(current.kind, current.heading))
             continue
         if kind == "anatomy":
+            if current.kind == "impression" and _summary_ended(current, sections):
+                sections.append(Section("findings", name, [(number, line.strip())]))
+                continue
             if current.kind in ("findings", "stage", "measurements", "impression", "comparison"):
                 current.rows.append((number, line))  # a sub-heading: the label stays in the text
                 continue
@@ -208,6 +211,16 @@ def _new_paragraph(line: str, current: Section) -> bool:
     not the section's wrapped tail, when it is long and far longer than what it would continue."""
     before = current.rows[-1][1] if current.rows else ""
     return len(line.strip()) >= 100 and len(line.strip()) > 2 * len(before.strip())
+
+
+def _summary_ended(current: Section, sections: list[Section]) -> bool:
+    """A summary at the top of a report ends at a blank line: an anatomy line after it
+    ("Left Ventricle: The left ventricle is normal in size.") opens the findings, which such
+    reports write without a findings heading. A comparison line before the summary ("Prior Study:
+    05/2025 (moderate MR)") is no findings."""
+    filled = [line for _, line in current.rows if line.strip()]
+    return bool(filled) and not current.rows[-1][1].strip() and not any(
+        s.kind in ("findings", "anatomy", "stage") and s.text for s in sections)
 
 
 def _history_at_top(name: str, number: int, count: int, sections: list[Section]) -> bool:

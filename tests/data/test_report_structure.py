@@ -1,0 +1,57 @@
+"""Report structure the importer reads: a summary at the top over pick-list findings, summary
+headings in other words, sign-off lines that end the impression, values written as estimates."""
+
+from __future__ import annotations
+
+import pytest
+
+from echogpt.data.report_text import parse_report
+
+SUMMARY_FIRST = ("Indication: NSTEMI.\n\nSummary:\n- Mildly reduced LV function, EF 45%.\n- Mild MR.\n\n"
+                 "Left Ventricle: The left ventricle is normal in size. Biplane ejection fraction is 45%.\n"
+                 "Mitral Valve: Mild mitral regurgitation.\n\nMeasurements\nLVIDd 5.0 cm   IVSd 1.0 cm\n")
+
+
+def test_pick_list_findings_after_a_summary_at_the_top_are_the_findings() -> None:
+    parsed = parse_report(SUMMARY_FIRST)
+    assert parsed.impression == "- Mildly reduced LV function, EF 45%.\n- Mild MR."
+    assert parsed.findings_text.startswith("Left Ventricle: The left ventricle is normal in size.")
+    assert "Mitral Valve: Mild mitral regurgitation." in parsed.findings_text
+    assert any(r.field == "lvef" for r in parsed.readings)
+
+
+def test_a_comparison_line_before_the_summary_does_not_make_it_the_end_of_the_report() -> None:
+    parsed = parse_report("Prior Study: 05/2025 (moderate MR)\n\n" + SUMMARY_FIRST)
+    assert "Left Ventricle: The left ventricle is normal in size." in parsed.findings_text
+    assert "Left Ventricle" not in (parsed.impression or "")
+
+
+def test_anatomy_labels_inside_a_summary_at_the_end_stay_in_it() -> None:
+    parsed = parse_report("FINDINGS: Mild MR. Normal LV.\n\nIMPRESSION:\nLeft ventricle: normal.\n\n"
+                          "Mitral valve: mild MR.")
+    assert parsed.impression == "Left ventricle: normal.\nMitral valve: mild MR."
+
+
+@pytest.mark.parametrize("heading", ["FINAL IMPRESSIONS:", "Assessment/Plan:", "Prelim read:",
+                                     "CONCLUSIONS", "Assessment and plan:"])
+def test_summary_headings_in_other_words_open_the_impression(heading: str) -> None:
+    parsed = parse_report(f"FINDINGS:\nMild MR. Normal LV.\n\n{heading}\n1. Mild MR.\n")
+    assert parsed.impression == "1. Mild MR."
+
+
+@pytest.mark.parametrize("signature", [
+    "Dr. A. Reddy, DM (Cardiology)", "-- fellow T. Brennan", "\u2014 S. Ahmed, cardiology fellow",
+    "Prelim - A. Petrova (fellow), to be confirmed.", "Prelim: K. Mensah (fellow)",
+    "Prelim, fellow: C. Duarte", "Dr. Owen Price", "K. Obi, MD", "A. Nakamura, MD, Cardiomyopathy service",
+    "Consultant: Dr. S. Banerjee, DM", "Dr. T. Selvam, Senior Resident, Cardiology",
+    "Reviewed by: Dr. Colette Marchand, Heart Function Clinic", "Signed: L. Ferreira, MD (Cardiology - HF)"])
+def test_a_signature_line_ends_the_impression(signature: str) -> None:
+    parsed = parse_report(f"FINDINGS: Mild MR.\n\nIMPRESSION:\nMild MR.\nNo effusion.\n{signature}\n")
+    assert parsed.impression == "Mild MR.\nNo effusion."
+
+
+@pytest.mark.parametrize("line", ["Dr. Smith informed of the result.", "E. coli endocarditis suspected.",
+                                  "Discussed with PERT attending - intermediate-high risk."])
+def test_a_statement_that_names_a_person_is_no_signature(line: str) -> None:
+    parsed = parse_report(f"FINDINGS: Mild MR.\n\nIMPRESSION:\nMild MR.\n{line}\n")
+    assert parsed.impression == f"Mild MR.\n{line}"
