@@ -55,7 +55,7 @@ _VALUE = re.compile(
     r"(?P<cmp>[<>≤≥~]\s*)?(?P<a>\d+(?:[.,]\d+)?)(?:\s*%?\s*(?:-|–|to)\s*(?P<b>\d+(?:[.,]\d+)?))?"
     r"\s*(?P<unit>" + _UNIT + r")?", re.IGNORECASE)
 _LINK = re.compile(r"(?:\s*(?:\([a-z0-9', ]{1,20}\)|[:=]|is|was|of|at|now|measures?|measured|measuring|"
-                   r"estimated|calculated|approximately|approx\.?|about|by (?:biplane|simpson'?s?|visual"
+                   r"estimated|est\b\.?|visually|calculated|approximately|approx\.?|about|by (?:biplane|simpson'?s?|visual"
                    r"|eyeball|3d|m-mode|pressure half[- ]time|pht|planimetry|continuity(?: equation)?|vti)"
                    r"(?: method)?)\s*)*\s*", re.IGNORECASE)
 
@@ -128,7 +128,8 @@ def read_measurements(lines: list[tuple[int, str]], table: bool) -> list[Reading
         table: True for a measurements section, where table-only names ("LA 3.9") are read too.
 
     Returns:
-        One reading per name followed by a number. A comparator (">50%") is no value; a name in a
+        One reading per name followed by a number. "~60%" and "est 40-45%" are the estimate as
+        written (a range stays a range); a bound (">70%") is no value and stays in the text; a name in a
         clause about the prior study ("previously ... TAPSE 1.2 cm") is not this study's; names that
         no field stores ("E/e' 14") take their number so that it binds to nothing else.
     """
@@ -165,8 +166,10 @@ def _reading(line: str, m: re.Match[str], block: str | None, table: bool
     link = _LINK.match(line, m.end())
     value = _VALUE.match(line, link.end() if link else m.end())
     between = line[m.end():value.start()] if value else ""
-    if not value or value.group("cmp") or between.count("(") > between.count(")"):
+    if not value or between.count("(") > between.count(")"):
         return None
+    if value.group("cmp") and value.group("cmp").strip() != "~":
+        return None  # a bound (">70%") is no value a field can hold; "~60%" is the estimate 60
     if name in _table_only() and not table and ":" not in between:
         return None  # "a 1.2 cm mass", "E 80" in prose: such a name needs a table or a colon
     target = plain.get(name)

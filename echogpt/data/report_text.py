@@ -36,6 +36,8 @@ class SectionTable(BaseModel):
                                       "history when they come before the findings ('Diagnosis:')")
     impression_after_findings: list[str] = Field(default_factory=list, description="findings headings "
                                                  "that open the impression after the findings")
+    prior_labels: list[str] = Field(default_factory=list, description="patterns of a line that opens with "
+                                    "a label naming an earlier study ('Pre-BMV (10-05-2025): ...')")
 
 
 def _load(name: str) -> Any:
@@ -67,6 +69,12 @@ def _headings() -> dict[str, str]:
 
 
 @cache
+def _prior_label() -> re.Pattern[str]:
+    """One pattern of the labels that open a line about an earlier study ("Index echo 28/09/2026:")."""
+    return re.compile("|".join(f"(?:{p})" for p in section_table().prior_labels) or r"(?!)", re.IGNORECASE)
+
+
+@cache
 def _sentence_patterns(kind: str) -> re.Pattern[str]:
     """One pattern of the sentences of ``kind`` ('procedure', 'indication') that are no finding."""
     return re.compile("|".join(f"(?:{p})" for p in section_table().narrative_sentences[kind]), re.IGNORECASE)
@@ -82,6 +90,7 @@ _INLINE_HEAD = re.compile(r"(?<=[.!?;])\s+([A-Z][A-Z /&]{2,40}):\s*")
 _ONE_LINE = ("indication", "history", "technique", "header")
 _TITLE = re.compile(r"^\s*[A-Z][A-Z0-9 /&()'-]{2,60}\s*$")
 _RULE = re.compile(r"^\s*[-=_*~]{3,}\s*$")
+_AFTER_FINDINGS = ("impression", "recommendations", "closing")
 _MARKER = re.compile(r"^\s*(?:\(?\d{1,2}[.)](?!\d)|[-*•·‣▪])\s*")
 
 
@@ -162,6 +171,13 @@ def split_sections(text: str) -> list[Section]:
             sections.append(Section("closing", "", [(number, line)]))
             continue
         found = heading_kind(line)
+        if found is None and current.kind not in _AFTER_FINDINGS and _prior_label().match(line):
+            # "Pre-BMV (10-05-2025): MVA 0.8 cm2": the earlier study's numbers, a line of their own;
+            # after it the report goes on where it was (unlabelled text after a one-line section)
+            resume = ("preamble", "") if current.kind in _ONE_LINE else (current.kind, current.heading)
+            sections += [Section("comparison", "", [(number, line.strip())]), Section(*resume)]
+            inline = False
+            continue
         if found is None:
             wrapped = (line[:1].islower() or line[:1].isspace()) and not _new_paragraph(line, current)
             if inline and current.kind in _ONE_LINE and not wrapped:
@@ -453,7 +469,9 @@ def parse_report(text: str, title: str = "") -> ParsedReport:
     """
     sections = split_sections(text.replace("\r\n", "\n").replace("\r", "\n"))
     kinds = set(section_table().findings_kinds)
-    has_findings = any(s.kind in kinds for s in sections)
+    # a line about an earlier study is no findings section of this one: without a findings heading
+    # the unlabelled text is still the findings
+    has_findings = any(s.kind in kinds and (s.kind != "comparison" or s.heading) for s in sections)
     for s in sections:
         # an unlabelled block of measurements ("LVIDd: 6.6 cm / IVSd: 0.8 cm") is a measurements table
         if s.kind == "preamble" and has_findings and len(read_measurements(s.rows, table=True)) >= 2:
