@@ -55,8 +55,9 @@ _VALUE = re.compile(
     r"(?P<cmp>[<>≤≥~]\s*)?(?P<a>\d+(?:[.,]\d+)?)(?:\s*%?\s*(?:-|–|to)\s*(?P<b>\d+(?:[.,]\d+)?))?"
     r"\s*(?P<unit>" + _UNIT + r")?", re.IGNORECASE)
 _LINK = re.compile(r"(?:\s*(?:\([a-z0-9', ]{1,20}\)|[:=]|is|was|of|at|now|measures?|measured|measuring|"
-                   r"estimated|est\b\.?|visually|calculated|approximately|approx\.?|about|by (?:biplane|simpson'?s?|visual"
-                   r"|eyeball|3d|m-mode|pressure half[- ]time|pht|planimetry|continuity(?: equation)?|vti)"
+                   r"estimated|est\b\.?|visually|calculated|approximately|approx\.?|about|"
+                   r"by (?:biplane|simpson'?s?|visual|eyeball|3d|m-mode|pressure half[- ]time|pht|planimetry|"
+                   r"continuity(?: equation)?|vti)"
                    r"(?: method)?)\s*)*\s*", re.IGNORECASE)
 
 
