@@ -265,6 +265,7 @@ def _prior_rx() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
             re.compile(r.prior_section, re.I | re.M))
 
 
+_NOW = re.compile(r"\b(?:now|today|currently|at present)\b", re.IGNORECASE)
 _CLAUSE_END = re.compile(r"[,;()]|\s(?:but|whereas|while)\s")
 _SEGMENT_END = re.compile(r"[;!?\n]|\.(?:(?<!\d\.)(?!\d)|(?<=\d\.)(?=\s|$))|$")  # as sentence_end
 
@@ -284,13 +285,17 @@ def _about_prior(text: str) -> list[tuple[int, int]]:
         if section.match(text, line_start) and text.find("\n", line_start) in (-1, text.find("\n", start)):
             spans.append((start, seg_end))  # a sentence of a comparison section
         elif cues.search(text, start, m.end()):
-            a, was_prior, opened = start, False, False
+            a, was_prior, opened, inside = start, False, False, False
             for c in [*_CLAUSE_END.finditer(text, start, seg_end), None]:
                 b = c.start() if c is not None else seg_end
                 clause = exceptions.sub(lambda x: " " * len(x.group()), text[a:b])
+                cued = bool(cues.search(clause))
+                # "(was 3.1 m/s, RAP 8, RVSP 46 mmHg)": a parenthesis that opens with a cue is the
+                # prior's to its end
+                inside = (inside or (opened and cued)) and not _NOW.search(clause)
                 # "Compared with 2024 (EF 50%)", "the vegetation seen previously (1.2 cm)": the
                 # parenthesis says what the prior study showed
-                was_prior = bool(cues.search(clause)) or (opened and was_prior)
+                was_prior = cued or inside or (opened and was_prior)
                 if not was_prior and c is not None and c.group() == "(" and cues.search(text, a, b):
                     was_prior = True  # a parenthesis follows: mark it below, not this clause
                     spans.append((b, b))
@@ -298,6 +303,7 @@ def _about_prior(text: str) -> list[tuple[int, int]]:
                     continue
                 if was_prior:
                     spans.append((a, b))
+                inside = inside and c is not None and c.group() != ")"
                 opened = c is not None and c.group() == "("
                 a = c.end() if c is not None else b
         if m.end() >= len(text):

@@ -121,6 +121,12 @@ _PRIOR = re.compile(r"\b(?:previous(?:ly)?|prior|before|baseline|pre-?operative(
                     re.IGNORECASE)
 
 
+def _in_was(line: str, at: int) -> bool:
+    """The name at ``at`` is inside a parenthesis that gives the earlier value: "(was 3.1 m/s, RAP 8)"."""
+    opened = line.rfind("(", 0, at)
+    return opened > line.rfind(")", 0, at) and re.match(r"\s*was\b", line[opened + 1:], re.I) is not None
+
+
 def read_measurements(lines: list[tuple[int, str]], table: bool) -> list[Reading]:
     """Measurements named in text: "LVIDd 5.2 cm", "EF: 55-60%", "Aortic valve: mean gradient 42".
 
@@ -153,7 +159,7 @@ def read_measurements(lines: list[tuple[int, str]], table: bool) -> list[Reading
             end, target, raw = found
             taken = end
             clause = line[max(line.rfind(c, 0, m.start()) for c in ".;(") + 1:m.start()]
-            if target and not _PRIOR.search(clause):
+            if target and not _PRIOR.search(clause) and not _in_was(line, m.start()):
                 out.append(Reading(target, raw, number, line[m.start():end].strip()))
     return out
 

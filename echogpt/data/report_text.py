@@ -17,6 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from echogpt.data.report_columns import split_columns
 from echogpt.data.report_measurements import Reading, norm, read_measurements
 
 SECTION_KINDS = ("indication", "history", "procedure", "technique", "sedation", "findings", "stage",
@@ -90,6 +91,8 @@ _INLINE_HEAD = re.compile(r"(?<=[.!?;])\s+([A-Z][A-Z /&]{2,40}):\s*")
 _ONE_LINE = ("indication", "history", "technique", "header")
 _TITLE = re.compile(r"^\s*[A-Z][A-Z0-9 /&()'-]{2,60}\s*$")
 _RULE = re.compile(r"^\s*[-=_*~]{3,}\s*$")
+_DATE_ONLY = re.compile(r"^(?:\d{1,4}[./-]\d{1,2}(?:[./-]\d{2,4})?|\d{1,2} [A-Za-z]{3,9},? \d{4}|"
+                        r"[A-Za-z]{3,9} \d{1,2},? \d{4}|[A-Za-z]{3,9} \d{4})\.?$")
 _AFTER_FINDINGS = ("impression", "recommendations", "closing")
 _MARKER = re.compile(r"^\s*(?:\(?\d{1,2}[.)](?!\d)|[-*•·‣▪])\s*")
 
@@ -197,6 +200,12 @@ def split_sections(text: str) -> list[Section]:
         kind, name, rest = found
         if kind == "header" and current.kind in (*section_table().findings_kinds, "impression"):
             current.rows.append((number, line))  # "Rhythm: AF" inside the findings is a finding
+            continue
+        if kind == "comparison" and _DATE_ONLY.match(rest) and current.kind not in _AFTER_FINDINGS:
+            # "Previous echo: 11-14-2025": the date of the earlier study; the report goes on after it
+            resume = ("preamble", "") if current.kind in _ONE_LINE else (current.kind, current.heading)
+            sections += [Section("comparison", name, [(number, rest)]), Section(*resume)]
+            inline = False
             continue
         if kind == "header":
             sections.append(Section("header", name, [(number, rest)] if rest else []))
@@ -441,6 +450,23 @@ def _body(section: Section) -> str:
     return text
 
 
+def _read_columns(sections: list[Section], study_date: str | None) -> None:
+    """A comparison table ("IVSd  1.8 cm  1.7 cm" under "11-20-2026  11-14-2025"): this study's
+    column becomes a measurements block, the other columns one comparison line (report_columns)."""
+    kinds = {"preamble", "body", *section_table().findings_kinds}
+    for i in range(len(sections) - 1, -1, -1):
+        s = sections[i]
+        split = split_columns(s.rows, study_date) if s.kind in kinds else None
+        if split is None:
+            continue
+        first = min(split.taken)
+        rest = [row for row in s.rows if row[0] not in split.taken]
+        sections[i:i + 1] = [Section(s.kind, s.heading, [r for r in rest if r[0] < first]),
+                             Section("comparison", "", [(first, split.earlier)]),
+                             Section("measurements", "", split.current),
+                             Section(s.kind, s.heading, [r for r in rest if r[0] > first])]
+
+
 def unnamed_summary(text: str) -> str | None:
     """The heading of a report's last block when it looks like an unrecognised summary heading: a
     short title line ("REPORT", "Cardiologist report:") over a block that is under half the report."""
@@ -476,6 +502,11 @@ def parse_report(text: str, title: str = "") -> ParsedReport:
         # an unlabelled block of measurements ("LVIDd: 6.6 cm / IVSd: 0.8 cm") is a measurements table
         if s.kind == "preamble" and has_findings and len(read_measurements(s.rows, table=True)) >= 2:
             s.kind = "measurements"
+    header = header_fields(sections)
+    dated = labelled_date(text)
+    if dated:  # the date alone, not the rest of "Date: 07.10.2026 - 81 y, male"
+        header["study_date"] = dated
+    _read_columns(sections, header.get("study_date"))
     impression_at = next((i for i, s in enumerate(sections) if s.kind == "impression"), len(sections))
     chosen = [s for i, s in enumerate(sections) if s.kind in kinds or (
         s.kind in ("preamble", "body") and not has_findings) or (s.kind == "body" and i < impression_at)]
@@ -504,10 +535,6 @@ def parse_report(text: str, title: str = "") -> ParsedReport:
     evidence = " ".join(s.text for s in sections if s.kind in kinds | {"procedure", "technique"}).lower()
     saline = bool(re.search(_SALINE, evidence)) and not re.search(
         _SALINE + r"[^.]{0,20}\b(?:not (?:performed|done|given)|declined|deferred)", evidence)
-    header = header_fields(sections)
-    dated = labelled_date(text)
-    if dated:  # the date alone, not the rest of "Date: 07.10.2026 - 81 y, male"
-        header["study_date"] = dated
     return ParsedReport(sections, findings_text, impression, indication,
                         detect_study_type(sections, title), header, readings, saline,
                         None if impression else unnamed_summary(text))

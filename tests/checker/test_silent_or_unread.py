@@ -58,3 +58,21 @@ NAMED = [
 @pytest.mark.parametrize(("findings", "concept", "location", "named"), NAMED)
 def test_names_subject(findings: str, concept: str, location: str | None, named: bool) -> None:
     assert names_subject(findings, concept, location) is named
+
+
+@pytest.mark.parametrize(("impression", "findings"), [
+    ("Normally functioning TAVI.",
+     "Transcatheter aortic valve: stable position, no reduced leaflet motion seen."),
+    ("Successful mitral valve repair.",
+     "Repaired valve with annuloplasty ring, well seated, no dehiscence.")])
+def test_a_prosthesis_without_a_complication_is_still_there(impression: str, findings: str) -> None:
+    got, reason = verdict(impression, findings)
+    assert got == "supported", reason
+
+
+def test_a_bracket_that_opens_with_was_is_the_prior_to_its_end() -> None:
+    from echogpt.checker.study_facts import _about_prior
+
+    text = "RVSP 28 mmHg (was 3.1 m/s, RAP 8, RVSP 46 mmHg). LV size (previously dilated, now normal)."
+    assert [text[a:b].strip() for a, b in _about_prior(text) if b > a] == [
+        "was 3.1 m/s", "RAP 8", "RVSP 46 mmHg", "previously dilated"]
