@@ -386,9 +386,13 @@ def _against_prior(text: str, facts: list[Fact], sf: StudyFacts) -> tuple[Status
         wrong = {"better": delta < -5, "worse": delta > 5, "same": abs(delta) > 5}[said[0]]
         why = f"LVEF was {old_ef[0]:g} % and is {cur_ef[0]:g} % now"
         return ("contradicted" if wrong else "supported"), why
+    # "Moderate MR, unchanged" is about the mitral valve: the tricuspid's change says nothing of it
+    sites = {(f.concept, f.location) for f in facts if f.location}
     for e in sf.evidence:
         wanted = not concepts or e.fact.concept in concepts
         if e.origin != "prior" or e.fact.concept == "measurement" or not wanted or ef_only:
+            continue
+        if any(c == e.fact.concept for c, _ in sites) and (e.fact.concept, e.fact.location) not in sites:
             continue
         old = interval(e.fact)
         for c in sf.about(e.fact.concept, e.fact.location):

@@ -76,3 +76,25 @@ def test_a_bracket_that_opens_with_was_is_the_prior_to_its_end() -> None:
     text = "RVSP 28 mmHg (was 3.1 m/s, RAP 8, RVSP 46 mmHg). LV size (previously dilated, now normal)."
     assert [text[a:b].strip() for a, b in _about_prior(text) if b > a] == [
         "was 3.1 m/s", "RAP 8", "RVSP 46 mmHg", "previously dilated"]
+
+
+@pytest.mark.parametrize(("impression", "findings", "expected"), [
+    # E/e' names the filling pressure; alone it does not grade it (ASE/EACVI 2016)
+    ("Elevated filling pressures (E/e' 19).", "E/e' average 19. LAVi 55 ml/m2.", "not_checked"),
+    ("Elevated filling pressures.", "Mild MR. Normal LV size.", "unsupported"),
+    # a heading word that opens its line states nothing when the line goes on to say it
+    ("Resolution of the previously seen LV apical thrombus.",
+     "Thrombus: No LV thrombus identified with contrast. The previously seen apical thrombus has resolved.",
+     "supported"),
+    ("No LV thrombus.", "Thrombus: No LV thrombus identified with contrast.", "supported"),
+])
+def test_what_the_findings_name_and_what_they_say(impression: str, findings: str, expected: str) -> None:
+    got, reason = verdict(impression, findings)
+    assert got == expected, reason
+
+
+def test_an_unchanged_valve_is_compared_with_the_same_valve_of_the_prior() -> None:
+    findings = ("Comparison with prior study: 11/2025: mild TR, moderate MR.\n"
+                "Severe TR. Moderate functional MR.")
+    assert verdict("Moderate functional MR, unchanged.", findings)[0] == "supported"
+    assert verdict("Severe TR, unchanged.", findings)[0] == "contradicted"
