@@ -498,8 +498,10 @@ def check_statement(text: str, start: int, study: Study, sf: StudyFacts) -> Stat
     # "new hypokinesis at peak" in a stress echo compares with rest, not with a prior study
     comparison = mentions_comparison(said) and not (stress and study.study_type == StudyType.stress)
     if comparison and study.prior is None and not sf.prior_in_text:
-        return _statement(text, start, "unsupported",
-                          "compares with a prior study, but the study has no prior", facts)
+        verdict: Status = "not_checked" if study.unread else "unsupported"
+        return _statement(text, start, verdict, "compares with a prior study, but the study has no prior"
+                          + (f" (the import could not read all of the report: {study.unread[0]})"
+                             if study.unread else ""), facts)
     versus = _against_prior(text, clinical, sf) if comparison else None
     if versus is not None and versus[0] == "contradicted":
         return _statement(text, start, "contradicted", versus[1], facts)
@@ -532,6 +534,9 @@ def check_statement(text: str, start: int, study: Study, sf: StudyFacts) -> Stat
             worst = ("unsupported", f"the resting findings differ ({worst[1]}); the stress findings do not "
                                     "state it")
     invented = worst[1].startswith(("nothing in the study states it", "the study reports this at"))
+    if worst[0] == "unsupported" and study.unread:  # the study may state it where the import could not read
+        return _statement(text, start, "not_checked", f"{worst[1]}; but the import could not read all of "
+                          f"the report: {study.unread[0]}", facts)
     if worst[0] == "unsupported" and beyond and not invented:  # the stress findings do not grade it
         return _statement(text, start, "not_checked", f"no rule verifies {beyond[0][0]} "
                           f"('{beyond[0][1]}'); {worst[1]}", facts)

@@ -99,6 +99,7 @@ class ColumnSplit:
     current: list[tuple[int, str]] = field(default_factory=list)
     earlier: str = ""
     taken: set[int] = field(default_factory=set)
+    unread: str = ""  # a table left as written because its study's values could not be told apart
 
 
 def _expand(name: str, value: str) -> list[tuple[str, str]]:
@@ -117,18 +118,23 @@ def split_columns(rows: list[tuple[int, str]], study_date: str | None) -> Column
         study_date: the study date as written in the header, to tell two date columns apart.
 
     Returns:
-        The split, or None when the rows hold no table whose current column can be told.
+        The split; one with only ``unread`` set for a table whose current values cannot be told (date
+        columns that read either way, one row per study); None when the rows hold no such table.
     """
     for i, (number, line) in enumerate(rows):
         piped = line.count("|") >= 2
         cells = _cells(line, piped)
+        if piped and cells and cells[0].lower() in ("date", "study date", "echo date", "study"):
+            return ColumnSplit(unread=f"a serial table with one row per study (line {number}) is left as "
+                                      "written")
         labelled = [j for j, c in enumerate(cells) if _label(c)]
         if len(labelled) < 2 or labelled[-1] != len(cells) - 1 or len(cells) - labelled[0] != len(labelled):
             continue
         labels = cells[labelled[0]:]
         now = _current_column(labels, study_date)
         if now is None:
-            return None
+            return ColumnSplit(unread=f"a comparison table whose columns ({', '.join(labels)}) could not be "
+                                      f"told apart (line {number}) is left as written")
         out = ColumnSplit(taken={number})
         earlier: list[str] = []
         for n, body in rows[i + 1:]:

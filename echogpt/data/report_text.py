@@ -375,6 +375,7 @@ class ParsedReport:
     readings: list[Reading]
     agitated_saline: bool
     summary_heading: str | None = None  # no impression found: the heading of a last block like one
+    unread: list[str] = field(default_factory=list)  # parts of the findings the import could not read
 
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z(])")
@@ -450,14 +451,17 @@ def _body(section: Section) -> str:
     return text
 
 
-def _read_columns(sections: list[Section], study_date: str | None) -> None:
+def _read_columns(sections: list[Section], study_date: str | None) -> list[str]:
     """A comparison table ("IVSd  1.8 cm  1.7 cm" under "11-20-2026  11-14-2025"): this study's
-    column becomes a measurements block, the other columns one comparison line (report_columns)."""
+    column becomes a measurements block, the other columns one comparison line (report_columns).
+    Returns what could not be read: tables whose study's values could not be told apart."""
     kinds = {"preamble", "body", *section_table().findings_kinds}
+    unread = []
     for i in range(len(sections) - 1, -1, -1):
         s = sections[i]
         split = split_columns(s.rows, study_date) if s.kind in kinds else None
-        if split is None:
+        if split is None or split.unread:
+            unread += [split.unread] if split else []
             continue
         first = min(split.taken)
         rest = [row for row in s.rows if row[0] not in split.taken]
@@ -465,6 +469,7 @@ def _read_columns(sections: list[Section], study_date: str | None) -> None:
                              Section("comparison", "", [(first, split.earlier)]),
                              Section("measurements", "", split.current),
                              Section(s.kind, s.heading, [r for r in rest if r[0] > first])]
+    return unread
 
 
 def unnamed_summary(text: str) -> str | None:
@@ -506,7 +511,7 @@ def parse_report(text: str, title: str = "") -> ParsedReport:
     dated = labelled_date(text)
     if dated:  # the date alone, not the rest of "Date: 07.10.2026 - 81 y, male"
         header["study_date"] = dated
-    _read_columns(sections, header.get("study_date"))
+    unread = _read_columns(sections, header.get("study_date"))
     impression_at = next((i for i, s in enumerate(sections) if s.kind == "impression"), len(sections))
     chosen = [s for i, s in enumerate(sections) if s.kind in kinds or (
         s.kind in ("preamble", "body") and not has_findings) or (s.kind == "body" and i < impression_at)]
@@ -537,4 +542,4 @@ def parse_report(text: str, title: str = "") -> ParsedReport:
         _SALINE + r"[^.]{0,20}\b(?:not (?:performed|done|given)|declined|deferred)", evidence)
     return ParsedReport(sections, findings_text, impression, indication,
                         detect_study_type(sections, title), header, readings, saline,
-                        None if impression else unnamed_summary(text))
+                        None if impression else unnamed_summary(text), unread)

@@ -98,3 +98,13 @@ def test_an_unchanged_valve_is_compared_with_the_same_valve_of_the_prior() -> No
                 "Severe TR. Moderate functional MR.")
     assert verdict("Moderate functional MR, unchanged.", findings)[0] == "supported"
     assert verdict("Severe TR, unchanged.", findings)[0] == "contradicted"
+
+
+def test_a_claim_the_study_is_silent_on_is_not_checked_where_the_import_could_not_read() -> None:
+    unread = Study.model_validate({"study_id": "S1", "findings_text": "Mild MR.",
+                                   "unread": ["a comparison table left as written"]})
+    result = check("Severe aortic stenosis. Moderate MR.", unread).statements
+    assert result[0].verdict == "not_checked" and "could not read" in result[0].reason
+    assert result[1].verdict == "contradicted"  # what the study does state still refutes
+    whole = Study.model_validate({"study_id": "S2", "findings_text": "Mild MR."})
+    assert check("Severe aortic stenosis.", whole).statements[0].verdict == "unsupported"

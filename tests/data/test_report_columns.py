@@ -35,7 +35,9 @@ def test_dates_that_read_either_way_are_told_apart_by_the_study_date() -> None:
 
 
 def test_columns_that_cannot_be_told_apart_are_left_as_written() -> None:
-    assert split_columns(rows(PIPED), None) is None
+    split = split_columns(rows(PIPED), None)
+    assert split is not None and split.unread and not split.current and not split.taken
+    assert split_columns(rows(["LVEF 25%.", "TAPSE 1.5 cm."]), None) is None
 
 
 @pytest.mark.parametrize(("header", "value"), [("today | prior", "25%"), ("Baseline | Current", "35%")])
@@ -70,3 +72,11 @@ def test_a_value_in_brackets_after_was_is_the_prior_s() -> None:
                           "(was 3.1 m/s, RAP 8, RVSP 46 mmHg)\n\nIMPRESSION: RVSP 28 mmHg.")
     assert [(r.field, r.raw) for r in parsed.readings] == [("tr_vmax", "2.5 m/s"), ("rap", "3 mmHg"),
                                                           ("rvsp", "28 mmHg")]
+
+
+def test_a_table_whose_columns_cannot_be_told_apart_is_noted_as_unread() -> None:
+    parsed = parse_report("FINDINGS:\n" + "\n".join(PIPED) + "\n\nIMPRESSION:\nLVEF 25%.")
+    assert parsed.unread and "could not be told apart" in parsed.unread[0]
+    serial = parse_report("FINDINGS:\n| date | LVIDd |\n| 05/20/2026 | 6.2 cm |\n| 11/17/2026 | 5.9 cm |\n\n"
+                          "IMPRESSION:\nLV decompressed.")
+    assert serial.unread and "one row per study" in serial.unread[0]
