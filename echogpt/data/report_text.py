@@ -158,8 +158,9 @@ def split_sections(text: str) -> list[Section]:
     findings unless the report is already in its findings, measurements or impression. Text after
     a blank line that ends a one-line section ("Views: A4C, subcostal." then a paragraph) is
     unlabelled 'body'. After the impression, a sign-off line ("Electronically signed by ...",
-    "Sincerely,") opens a 'closing' section, and the plan after a numbered impression list is
-    'recommendations': neither is impression.
+    "Sincerely,", "Dr. A. Reddy, DM") opens a 'closing' section, never impression. The plan written
+    after a numbered impression ("Cath lab activated.") stays in the impression, where the checker
+    reads it as a plan (not_factual), so that no line of the summary is lost.
     """
     sections = [Section("preamble", "")]
     inline = False  # the current section was opened by "Heading: text" on one line
@@ -222,9 +223,6 @@ def split_sections(text: str) -> list[Section]:
             continue
         sections.append(Section(kind, name, [(number, rest)] if rest else []))
     sections = [s for s in sections if s.text or s.kind not in ("preamble", "body")]
-    for i in range(len(sections) - 1, -1, -1):
-        if sections[i].kind == "impression":
-            _split_plan_after_list(sections, i)
     kinds = set(section_table().findings_kinds)
     if not any(s.kind in kinds or (s.kind == "preamble" and s.text) for s in sections):
         _split_first_sentence(sections)
@@ -260,24 +258,6 @@ def _impression_after_findings(name: str, sections: list[Section]) -> bool:
     kinds = section_table().findings_kinds
     return norm(name) in section_table().impression_after_findings and any(
         s.kind in kinds and s.text for s in sections)
-
-
-def _split_plan_after_list(sections: list[Section], i: int) -> None:
-    """An impression written as a numbered or bulleted list ends with its list: a line after it that
-    is no item and no wrapped part of one (the item before it ends a sentence) starts
-    'recommendations' ("He can stop warfarin ...", "PE response team paged.")."""
-    rows = sections[i].rows
-    listed = previous = False
-    for j, (_, line) in enumerate(rows):
-        if not line.strip():
-            continue
-        item = bool(_MARKER.match(line))
-        if listed and not item and line.strip()[:1].isupper() and previous:
-            sections.insert(i + 1, Section("recommendations", "", rows[j:]))
-            sections[i].rows = rows[:j]
-            return
-        listed = listed or item
-        previous = line.rstrip().endswith((".", "!", "?"))
 
 
 def _split_first_sentence(sections: list[Section]) -> None:

@@ -108,3 +108,14 @@ def test_a_claim_the_study_is_silent_on_is_not_checked_where_the_import_could_no
     assert result[1].verdict == "contradicted"  # what the study does state still refutes
     whole = Study.model_validate({"study_id": "S2", "findings_text": "Mild MR."})
     assert check("Severe aortic stenosis.", whole).statements[0].verdict == "unsupported"
+
+
+@pytest.mark.parametrize("plan", [
+    "Full TTE to follow when stable.", "Cath lab activated per interventional attending.",
+    "Neurology informed.",
+    "Discussed with PERT attending - intermediate-high risk.", "CT surgery paged; IABP being placed.",
+    "He is a reasonable candidate for TAVR after coronary angiography.", "No change to her anticoagulation.",
+    "Primary-prevention ICD no longer indicated on current LVEF; continue GDMT."])
+def test_a_plan_line_after_the_impression_states_no_finding(plan: str) -> None:
+    got, reason = verdict(plan, "Mild MR. Normal LV size and function, LVEF 60%.")
+    assert got == "not_factual", reason
