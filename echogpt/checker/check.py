@@ -365,11 +365,13 @@ def _mid(f: Fact) -> float | None:
 def _against_prior(text: str, facts: list[Fact], sf: StudyFacts) -> tuple[Status, str] | None:
     """A comparison statement ("improved", "unchanged", "worse") against the prior study."""
     lex = lexicon()
-    said = [k for k, rx in lex.direction.items() if rx.search(text)]
+    # "not increased" says "the same": its "increased" is no direction of its own
+    plain = lex.direction["same"].sub(" ", text) if "same" in lex.direction else text
+    said = [k for k, rx in lex.direction.items() if rx.search(plain if k != "same" else text)]
     if len(said) != 1:
         return None
     # "decreased", "higher": the direction of the number, which is better or worse only for LVEF
-    ef_only = bool(lex.ef_only_direction.search(text)) and not any(
+    ef_only = bool(lex.ef_only_direction.search(plain)) and not any(
         rx.search(lex.ef_only_direction.sub(" ", text)) for rx in lex.direction.values())
     concepts = {f.concept for f in facts if f.concept != "measurement"}
     if any(f.concept == "measurement" and f.location == "lvef" for f in facts):

@@ -119,3 +119,22 @@ def test_a_claim_the_study_is_silent_on_is_not_checked_where_the_import_could_no
 def test_a_plan_line_after_the_impression_states_no_finding(plan: str) -> None:
     got, reason = verdict(plan, "Mild MR. Normal LV size and function, LVEF 60%.")
     assert got == "not_factual", reason
+
+
+@pytest.mark.parametrize(("impression", "findings", "expected"), [
+    ("Mild MR, not increased.", "Comparison with prior study: 2025: mild MR.\nMild MR.", "supported"),
+    # rheumatic features name the valve's morphology; whether they make it rheumatic is not read
+    ("Rheumatic heart disease.", "Mitral valve: AML thickened, doming in diastole. Commissural fusion.",
+     "not_checked"),
+    ("RHD - severe MR.", "MV: AML thickened, PML restricted. No commissural fusion. Severe MR.", "supported"),
+    ("Rheumatic mitral stenosis.", "Normal LV size and function.", "unsupported"),
+])
+def test_not_increased_and_rheumatic_features(impression: str, findings: str, expected: str) -> None:
+    got, reason = verdict(impression, findings)
+    assert got == expected, reason
+
+
+def test_not_increased_is_compared_with_the_prior() -> None:
+    findings = "Comparison with prior study: 2025: mild MR.\nModerate MR."
+    got, reason = verdict("Moderate MR, not increased.", findings)
+    assert (got, reason) == ("contradicted", "valve regurgitation is worse than in the prior study")
