@@ -202,7 +202,9 @@ def _judge(claim: Fact, study: Study, sf: StudyFacts, comparison: bool) -> tuple
         if global_grades and not regional:
             return "supported", "the wall motion abnormality is global, not regional"
         found = regional
-    if comparison:  # the prior study's facts can support a claim about it, never refute one about now
+    # the prior study's facts can support a claim about it, never refute one about now; "no X" in a
+    # comparison ("no effusion, new"?) speaks of now
+    if comparison and claim.polarity != "absent":
         before = [e for e in sf.evidence if e.origin == "prior" and e.fact.concept == claim.concept
                   and locations_compatible(claim.concept, claim.location, e.fact.location)]
         for e in before:
@@ -467,6 +469,17 @@ def _evidence(reason: str) -> str | None:
     return f"study: {m['quote']} (findings text)" if m["quote"] else f"study: {m['field']}"
 
 
+_FROM = re.compile(r"\s*,?\s*\(?\s*(?:(?:up|down|increased|decreased|improved|reduced) )?"
+                   r"(?:from|vs\.?|versus)\s+\d", re.IGNORECASE)
+
+
+def _now_of_from(text: str, f: Fact, start: int) -> bool:
+    """"LVEF 30%, from 25%", "TAPSE 1.1 from 1.6 cm": the value before "from" is this study's, never
+    the prior's, even in a statement that compares (``start``: the statement's offset, as the fact's)."""
+    return (f.concept == "measurement" and f.end is not None
+            and _FROM.match(text, f.end - start) is not None)
+
+
 def _statement(text: str, start: int, verdict: Status, reason: str, facts: list[Fact]) -> StatementCheck:
     return StatementCheck(text=text, start=start, end=start + len(text), verdict=verdict, reason=reason,
                           facts=facts, evidence=_evidence(reason))
@@ -522,7 +535,7 @@ def check_statement(text: str, start: int, study: Study, sf: StudyFacts) -> Stat
     worst: tuple[Status, str] | None = None
     rank = {"contradicted": 0, "unsupported": 1, "not_checked": 2, "supported": 3}
     for f in clinical:
-        status, reason = _judge(f, study, sf, comparison)
+        status, reason = _judge(f, study, sf, comparison and not _now_of_from(text, f, start))
         if status in ("unsupported", "not_checked"):
             status, reason = _synthesis(f, sf) or (status, reason)
         if worst is None or rank[status] < rank[worst[0]]:

@@ -224,7 +224,7 @@ def _compare_unscaled(claim: Fact, ev: Evidence) -> tuple[Status, str]:
     # grade, not the valve
     if f.polarity == "absent" and f.grade and claim.polarity == "present":
         if claim.grade == f.grade:
-            return "contradicted", f"the study states no {f.grade.replace('_', ' ')} of the {_word(f)[3:]}"
+            return "contradicted", f"the study states no {f.grade.replace('_', ' ')} {_word(f)[3:]}"
         return "supported", f"the study states {_word(f)[3:]} without {f.grade.replace('_', ' ')}"
     if claim.polarity != f.polarity:
         return "contradicted", f"the study states {_word(f)}"

@@ -123,11 +123,16 @@ def test_a_plan_line_after_the_impression_states_no_finding(plan: str) -> None:
 
 @pytest.mark.parametrize(("impression", "findings", "expected"), [
     ("Mild MR, not increased.", "Comparison with prior study: 2025: mild MR.\nMild MR.", "supported"),
-    # rheumatic features name the valve's morphology; whether they make it rheumatic is not read
+    # commissural fusion and a hockey-stick AML are rheumatic (ACC/AHA 2020 VHD); thickened leaflets
+    # only name the valve's morphology
     ("Rheumatic heart disease.", "Mitral valve: AML thickened, doming in diastole. Commissural fusion.",
-     "not_checked"),
+     "supported"),
+    ("Rheumatic heart disease.", "Mitral valve: AML thickened, PML restricted.", "not_checked"),
+    ("Rheumatic MS.", "Mitral valve: thickened, no doming or commissural fusion.", "contradicted"),
     ("RHD - severe MR.", "MV: AML thickened, PML restricted. No commissural fusion. Severe MR.", "supported"),
     ("Rheumatic mitral stenosis.", "Normal LV size and function.", "unsupported"),
+    ("Rheumatic heart disease.", "Mitral valve: thin leaflets. No AML thickening. No commissural fusion.",
+     "unsupported"),
 ])
 def test_not_increased_and_rheumatic_features(impression: str, findings: str, expected: str) -> None:
     got, reason = verdict(impression, findings)
@@ -138,3 +143,18 @@ def test_not_increased_is_compared_with_the_prior() -> None:
     findings = "Comparison with prior study: 2025: mild MR.\nModerate MR."
     got, reason = verdict("Moderate MR, not increased.", findings)
     assert (got, reason) == ("contradicted", "valve regurgitation is worse than in the prior study")
+
+
+@pytest.mark.parametrize(("impression", "expected"), [
+    ("Improved LV function: LVEF 30%, from 25% in January.", "contradicted"),
+    ("Improved LV function: LVEF 45%, from 25% in January.", "supported"),
+    ("Worse RV function (TAPSE 1.7 from 1.6 cm).", "contradicted")])
+def test_the_value_before_from_is_this_study_s(impression: str, expected: str) -> None:
+    findings = "Comparison with prior study: Index echo: LVEF 25%, TAPSE 1.6 cm.\nLVEF 45%. TAPSE 1.1 cm."
+    got, reason = verdict(impression, findings)
+    assert got == expected, reason
+
+
+def test_no_x_in_a_comparison_speaks_of_now() -> None:
+    findings = "Comparison with prior study: 2025: trace pericardial effusion.\nSmall pericardial effusion."
+    assert verdict("No pericardial effusion, new.", findings)[0] == "contradicted"
