@@ -360,7 +360,8 @@ def _word_rules(r: FactRules) -> list[Rule]:
 
 def _wall_rules(w: Walls, levels: str, names: str) -> list[Rule]:
     """Wall phrases ("basal and mid inferior wall"), coronary territories, global and basal words."""
-    wall = (rf"(?:(?:{levels})(?:\s*(?:,|and|/|-|to|&)\s*(?:{levels}))*[\s\-]+)?(?:{names})"
+    # "basal and mid", "mid/apical", "mid-to-apical": the levels of one wall
+    wall = (rf"(?:(?:{levels})(?:\s*(?:,|and|/|-\s*to\s*-|-|to|&)\s*(?:{levels}))*[\s\-]+)?(?:{names})"
             r"(?:[\s\-]+(?:walls?|segments?|regions?))?")
     walls: list[Rule] = [(wall, "wall", None),
                          (r"apical(?:[\s\-]+(?:walls?|segments?|regions?))?", "wall", None)]

@@ -158,3 +158,10 @@ def test_the_value_before_from_is_this_study_s(impression: str, expected: str) -
 def test_no_x_in_a_comparison_speaks_of_now() -> None:
     findings = "Comparison with prior study: 2025: trace pericardial effusion.\nSmall pericardial effusion."
     assert verdict("No pericardial effusion, new.", findings)[0] == "contradicted"
+
+
+def test_mid_to_apical_names_both_levels_of_the_wall() -> None:
+    from echogpt.checker.facts import extract_facts
+
+    facts = extract_facts("Hypokinesis of the mid-to-apical anterior wall.")
+    assert {f.location for f in facts if f.concept == "wall_motion"} == {"mid_anterior", "apical_anterior"}
