@@ -431,6 +431,21 @@ def _body(section: Section) -> str:
     return text
 
 
+def _prior_from_history(sections: list[Section]) -> None:
+    """A sentence of the history that gives an earlier study's values ("Mechanical AVR 2019.
+    Baseline post-op study 2019: Vmax 2.6 m/s, MG 14 mmHg.") is a comparison line: the checker
+    compares with it, and its numbers are never this study's."""
+    for i in range(len(sections) - 1, -1, -1):
+        s = sections[i]
+        if s.kind not in ("history", "indication"):
+            continue
+        moved = [(n, p) for n, line in s.rows for p in _SENTENCE.split(line) if _prior_label().match(p)]
+        if moved:
+            s.rows = [(n, " ".join(p for p in _SENTENCE.split(line) if not _prior_label().match(p)))
+                      for n, line in s.rows]
+            sections.insert(i + 1, Section("comparison", "", moved))
+
+
 def _read_columns(sections: list[Section], study_date: str | None) -> list[str]:
     """A comparison table ("IVSd  1.8 cm  1.7 cm" under "11-20-2026  11-14-2025"): this study's
     column becomes a measurements block, the other columns one comparison line (report_columns).
@@ -492,6 +507,7 @@ def parse_report(text: str, title: str = "") -> ParsedReport:
     if dated:  # the date alone, not the rest of "Date: 07.10.2026 - 81 y, male"
         header["study_date"] = dated
     unread = _read_columns(sections, header.get("study_date"))
+    _prior_from_history(sections)
     impression_at = next((i for i, s in enumerate(sections) if s.kind == "impression"), len(sections))
     chosen = [s for i, s in enumerate(sections) if s.kind in kinds or (
         s.kind in ("preamble", "body") and not has_findings) or (s.kind == "body" and i < impression_at)]

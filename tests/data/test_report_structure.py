@@ -85,3 +85,12 @@ def test_the_diagnosis_line_at_the_top_is_history() -> None:
     parsed = parse_report("Dx: Non-ischaemic DCM (LVEF 35% since 2023).\n\nLVEF 25%. Dilated LV.\n\n"
                           "Impression:\n- LVEF 25%.")
     assert [(r.field, r.raw) for r in parsed.readings] == [("lvef", "25 %")]
+
+
+def test_a_history_sentence_with_an_earlier_study_s_values_is_a_comparison_line() -> None:
+    parsed = parse_report("History: Mechanical AVR 2019. Baseline post-op study 2019: Vmax 2.6 m/s, "
+                          "MG 14 mmHg.\n\nFINDINGS:\nAortic prosthesis: Vmax 4.0 m/s, mean gradient 36 mmHg."
+                          "\n\n"
+                          "Conclusion: Increased gradients (mean 36 mmHg, previously 14 mmHg).")
+    assert "Comparison with prior study: Baseline post-op study 2019: Vmax 2.6 m/s" in parsed.findings_text
+    assert [s.text for s in parsed.sections if s.kind == "history"] == ["Mechanical AVR 2019."]
