@@ -53,10 +53,17 @@ def _cells(line: str, piped: bool) -> list[str]:
     return cells
 
 
+_NOW_WORD = re.compile(r"\((?:today|current|now|this study)\)", re.IGNORECASE)
+_YEAR = re.compile(r"^(?:19|20)\d\d\b")
+
+
 def _label(cell: str) -> str | None:
-    """'current', 'earlier' or 'date' for a column label; None for anything else."""
-    if _CURRENT.match(cell):
+    """'current', 'earlier' or 'date' for a column label ("11-20-2026", "today", "Measurements
+    (today)", "2024 (same lab)"); None for anything else."""
+    if _CURRENT.match(cell) or (len(cell) <= 30 and _NOW_WORD.search(cell)):
         return "current"
+    if _YEAR.match(cell) and not dates_of(cell):
+        return "earlier"  # a year alone beside this study's column
     if _EARLIER.match(cell):
         return "earlier"
     return "date" if dates_of(cell) else None

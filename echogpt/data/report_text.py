@@ -184,7 +184,11 @@ def split_sections(text: str) -> list[Section]:
             continue
         if found is None:
             wrapped = (line[:1].islower() or line[:1].isspace()) and not _new_paragraph(line, current)
-            if inline and current.kind in _ONE_LINE and not wrapped:
+            if inline and current.kind in ("procedure", "sedation") and not line.strip():
+                # "Symptoms: dyspnoea." then a blank line: what follows is the report again
+                sections.append(Section("body", ""))
+                current = sections[-1]
+            elif inline and current.kind in _ONE_LINE and not wrapped:
                 # "Reason: chest pain." on one line: the next line is no longer the reason; after
                 # a blank line, what follows is unlabelled text of the report
                 sections.append(Section("body" if not line.strip() else "preamble", ""))

@@ -80,3 +80,15 @@ def test_a_table_whose_columns_cannot_be_told_apart_is_noted_as_unread() -> None
     serial = parse_report("FINDINGS:\n| date | LVIDd |\n| 05/20/2026 | 6.2 cm |\n| 11/17/2026 | 5.9 cm |\n\n"
                           "IMPRESSION:\nLV decompressed.")
     assert serial.unread and "one row per study" in serial.unread[0]
+
+
+def test_a_one_line_symptoms_heading_ends_at_the_blank_line_and_today_marks_the_column() -> None:
+    text = ("Symptoms: progressive exertional dyspnoea.\n\nMeasurements (today)            2024 (same lab)\n"
+            "AV prosthesis Vmax  4.1 m/s     2.7 m/s\nLVEF (biplane)      56 %        60 %\n\n"
+            "Prosthetic aortic valve: thickened cusps.\n\nQuestion: rule out obstruction.\n\n"
+            "Impression:\nSVD.")
+    parsed = parse_report(text)
+    assert [(r.field, r.raw) for r in parsed.readings] == [("av_vmax", "4.1 m/s"), ("lvef", "56 %")]
+    assert "Prosthetic aortic valve: thickened cusps." in parsed.findings_text
+    assert "2024 (same lab): AV prosthesis Vmax 2.7 m/s; LVEF (biplane) 60 %" in parsed.findings_text
+    assert parsed.indication == "rule out obstruction."
