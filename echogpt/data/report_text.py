@@ -206,6 +206,9 @@ def split_sections(text: str) -> list[Section]:
         if kind == "header" and current.kind in (*section_table().findings_kinds, "impression"):
             current.rows.append((number, line))  # "Rhythm: AF" inside the findings is a finding
             continue
+        if kind == "technique" and rest and current.kind in section_table().findings_kinds:
+            current.rows.append((number, line))  # "Contrast (SonoVue): no apical thrombus." is a finding
+            continue
         if kind == "comparison" and _DATE_ONLY.match(rest) and current.kind not in _AFTER_FINDINGS:
             # "Previous echo: 11-14-2025": the date of the earlier study; the report goes on after it
             resume = ("preamble", "") if current.kind in _ONE_LINE else (current.kind, current.heading)
