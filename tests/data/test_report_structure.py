@@ -98,7 +98,8 @@ def test_a_history_sentence_with_an_earlier_study_s_values_is_a_comparison_line(
 
 def test_a_worksheet_with_an_effusion_label_is_the_findings_and_contrast_results_stay_in_them() -> None:
     parsed = parse_report("Indication: hypotension.\nHR 118 sinus tachycardia\n\n"
-                          "Worksheet (limited urgent study)\nPericardial effusion: circumferential, 2.6 cm posterior\nRA: systolic collapse\n"
+                          "Worksheet (limited urgent study)\n"
+                          "Pericardial effusion: circumferential, 2.6 cm posterior\nRA: systolic collapse\n"
                           "Contrast (SonoVue 1 ml): no apical thrombus.\n\nCARDIOLOGIST SUMMARY\nTamponade.")
     assert parsed.findings_text.startswith("Pericardial effusion: circumferential, 2.6 cm posterior")
     assert "Contrast (SonoVue 1 ml): no apical thrombus." in parsed.findings_text
