@@ -165,3 +165,11 @@ def test_mid_to_apical_names_both_levels_of_the_wall() -> None:
 
     facts = extract_facts("Hypokinesis of the mid-to-apical anterior wall.")
     assert {f.location for f in facts if f.concept == "wall_motion"} == {"mid_anterior", "apical_anterior"}
+
+
+def test_bubbles_in_the_left_atrium_are_a_shunt() -> None:
+    findings = ("No shunt by color Doppler at rest. With release of Valsalva, more than 20 microbubbles "
+                "appear in the left atrium within 3 cardiac cycles.")
+    assert verdict("Positive agitated saline study with Valsalva, consistent with a PFO.", findings)[0] == \
+        "supported"
+    assert verdict("No interatrial shunt.", findings)[0] == "contradicted"
