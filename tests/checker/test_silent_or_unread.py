@@ -173,3 +173,12 @@ def test_bubbles_in_the_left_atrium_are_a_shunt() -> None:
     assert verdict("Positive agitated saline study with Valsalva, consistent with a PFO.", findings)[0] == \
         "supported"
     assert verdict("No interatrial shunt.", findings)[0] == "contradicted"
+
+
+@pytest.mark.parametrize(("impression", "findings", "expected"), [
+    ("No intracardiac mass.", "No LV thrombus.", "supported"),  # a study that looked for masses
+    ("No intracardiac mass.", "Normal LV. Mild MR.", "unsupported"),
+    ("Large LA mass.", "No LV thrombus.", "unsupported")])
+def test_an_absent_mass_is_said_by_a_study_that_looked_for_thrombus(impression: str, findings: str,
+                                                                   expected: str) -> None:
+    assert verdict(impression, findings)[0] == expected
