@@ -30,8 +30,8 @@ from echogpt.checker.compare import (
     locations_compatible,
 )
 from echogpt.checker.facts import extract_facts, mentions_comparison
-from echogpt.checker.rules import family_of, lexicon, rules
-from echogpt.checker.study_facts import StudyFacts, study_facts
+from echogpt.checker.rules import family_of, lexicon, rule_regex, rules
+from echogpt.checker.study_facts import StudyFacts, about_prior, study_facts
 from echogpt.checker.subjects import names_subject
 from echogpt.schemas import CheckResult, Fact, Omission, StatementCheck, Study, StudyType
 from echogpt.text import split_statements
@@ -512,7 +512,11 @@ def check_statement(text: str, start: int, study: Study, sf: StudyFacts) -> Stat
                               facts)
     # "new hypokinesis at peak" in a stress echo compares with rest, not with a prior study
     comparison = mentions_comparison(said) and not (stress and study.study_type == StudyType.stress)
-    if comparison and study.prior is None and not sf.prior_in_text:
+    # the indication says an earlier study exists ("last study 2 years ago") but gives none of it: the
+    # comparison cannot be checked; what the statement says of now still can
+    mentioned = (comparison and study.prior is None and not sf.prior_in_text
+                 and rule_regex(rules().prior_mentioned).search(study.indication or "") is not None)
+    if comparison and study.prior is None and not sf.prior_in_text and not mentioned:
         verdict: Status = "not_checked" if study.unread else "unsupported"
         return _statement(text, start, verdict, "compares with a prior study, but the study has no prior"
                           + (f" (the import could not read all of the report: {study.unread[0]})"
@@ -532,6 +536,13 @@ def check_statement(text: str, start: int, study: Study, sf: StudyFacts) -> Stat
     if any(f.concept == "shunt" for f in clinical) and _no_bubble_study(text, study):
         return _statement(text, start, "unsupported",
                           "cites an agitated-saline (bubble) study that was not done", facts)
+    if mentioned:  # "(mean gradient 31 mmHg)" of "the prior study of 2024" is the prior's, not now
+        spans = [(start + a, start + b) for a, b in about_prior(text)]
+        now = [f for f in clinical if not any(a <= (f.start or 0) < b for a, b in spans)]
+        if not now:
+            return _statement(text, start, "not_checked", "compares with a prior study the report only "
+                              f"mentions ('{study.indication}')", facts)
+        clinical = now
     worst: tuple[Status, str] | None = None
     rank = {"contradicted": 0, "unsupported": 1, "not_checked": 2, "supported": 3}
     for f in clinical:
@@ -556,6 +567,9 @@ def check_statement(text: str, start: int, study: Study, sf: StudyFacts) -> Stat
         return _statement(text, start, "not_checked", f"no rule verifies {beyond[0][0]} "
                           f"('{beyond[0][1]}'); {worst[1]}", facts)
     reason = worst[1]
+    if mentioned and worst[0] == "supported":
+        return _statement(text, start, "not_checked", f"compares with a prior study the report only "
+                          f"mentions ('{study.indication}'); {reason}", facts)
     clash = [c for c in sf.conflicts for f in clinical
              if c.concept == f.concept and locations_compatible(f.concept, f.location, c.location)]
     if clash:  # never choose silently between the prose and the structured fields

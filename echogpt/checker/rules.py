@@ -142,6 +142,8 @@ class FactRules(_Model):
     prior_sentence_cues: list[str]
     prior_cue_exceptions: list[str]
     prior_section: str
+    prior_mentioned: list[str] = Field(default_factory=list, description="words of an indication that "
+                                       "say an earlier study exists ('last study 2 years ago', 'follow-up')")
     ungraded_means_abnormal: list[str]
     bubble_study_cues: list[str]
     evidence_required: list[str]

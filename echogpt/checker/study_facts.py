@@ -270,7 +270,7 @@ _CLAUSE_END = re.compile(r"[,;()]|\s(?:but|whereas|while)\s")
 _SEGMENT_END = re.compile(r"[;!?\n]|\.(?:(?<!\d\.)(?!\d)|(?<=\d\.)(?=\s|$))|$")  # as sentence_end
 
 
-def _about_prior(text: str) -> list[tuple[int, int]]:
+def about_prior(text: str) -> list[tuple[int, int]]:
     """Spans of a findings text that describe the prior study: a comparison section's lines
     ("Comparison: prior TTE 2023: moderate AS"), else the clauses of a sentence that hold a cue
     ("Mild MR (previously moderate)", "LVEF 45%, previously 50%"); the rest of the sentence is this
@@ -398,7 +398,7 @@ def _text(study: Study) -> tuple[list[Evidence], list[Evidence], list[Evidence]]
     """Facts of the findings prose: this study's (at rest), the prior study's where the prose compares,
     and, in a stress echo, those of the stress images."""
     text = study.findings_text
-    prior = _about_prior(text)
+    prior = about_prior(text)
     stress = _stress_sentences(text) if study.study_type == StudyType.stress else []
     if not prior and not stress:
         return [Evidence(f, NO_GRADES, "text", (offset, text)) for offset, facts in sentence_facts(text)

@@ -71,10 +71,10 @@ def test_a_prosthesis_without_a_complication_is_still_there(impression: str, fin
 
 
 def test_a_bracket_that_opens_with_was_is_the_prior_to_its_end() -> None:
-    from echogpt.checker.study_facts import _about_prior
+    from echogpt.checker.study_facts import about_prior
 
     text = "RVSP 28 mmHg (was 3.1 m/s, RAP 8, RVSP 46 mmHg). LV size (previously dilated, now normal)."
-    assert [text[a:b].strip() for a, b in _about_prior(text) if b > a] == [
+    assert [text[a:b].strip() for a, b in about_prior(text) if b > a] == [
         "was 3.1 m/s", "RAP 8", "RVSP 46 mmHg", "previously dilated"]
 
 
@@ -182,3 +182,15 @@ def test_bubbles_in_the_left_atrium_are_a_shunt() -> None:
 def test_an_absent_mass_is_said_by_a_study_that_looked_for_thrombus(impression: str, findings: str,
                                                                    expected: str) -> None:
     assert verdict(impression, findings)[0] == expected
+
+
+def test_a_prior_the_indication_only_mentions_makes_the_comparison_not_checked() -> None:
+    findings = "Aortic valve: severely calcified, Vmax 4.5 m/s, mean gradient 49 mmHg."
+    mentioned = Study.model_validate({"study_id": "S1", "findings_text": findings,
+                                      "indication": "Known aortic stenosis, last study 2 years ago."})
+    silent = Study.model_validate({"study_id": "S2", "findings_text": findings, "indication": "Murmur."})
+    claim = "Compared with the prior study of 2024 (mean gradient 31 mmHg) the stenosis has progressed."
+    assert check(claim, mentioned).statements[0].verdict == "not_checked"
+    assert check(claim, silent).statements[0].verdict == "unsupported"
+    wrong = "Severe aortic stenosis, worse than on the last study; moderate MR."
+    assert check(wrong, mentioned).statements[0].verdict == "unsupported"  # no MR in the findings
