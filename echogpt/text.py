@@ -42,6 +42,8 @@ def _pieces(text: str, start: int, end: int) -> list[tuple[int, int]]:
         before = segment[max(0, m.start() - 16): m.start()]
         if _ABBREV.search(before) or segment.count("(", 0, m.start()) > segment.count(")", 0, m.start()):
             continue
+        if not any(ch.isalnum() for ch in segment[:m.start()]):
+            continue  # a leading "?" ("4. ? Tubercular effusion") is a hedge, not a sentence end
         cuts.append(start + m.start())
     cuts = sorted(set(cuts)) + [end]
     return [(a, b) for a, b in zip(cuts, cuts[1:], strict=False) if a < b]

@@ -39,3 +39,9 @@ def test_number_statements_round_trip():
     text = number_statements(["Normal LV size.", "Mild MR."])
     assert text == "1. Normal LV size.\n2. Mild MR."
     assert [s.text for s in split_statements(text)] == ["Normal LV size.", "Mild MR."]
+
+
+def test_a_leading_question_mark_is_a_hedge_kept_with_its_statement():
+    text = "3. Normal LV.\n4. ? Tubercular pericardial effusion - correlate clinically.\n- ?LV thrombus"
+    assert [s.text for s in split_statements(text)] == [
+        "Normal LV.", "? Tubercular pericardial effusion - correlate clinically.", "?LV thrombus"]

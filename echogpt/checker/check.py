@@ -30,8 +30,8 @@ from echogpt.checker.compare import (
     locations_compatible,
 )
 from echogpt.checker.facts import extract_facts, mentions_comparison
-from echogpt.checker.rules import family_of, lexicon, rules
-from echogpt.checker.study_facts import StudyFacts, study_facts
+from echogpt.checker.rules import family_of, lexicon, rule_regex, rules
+from echogpt.checker.study_facts import StudyFacts, about_prior, study_facts
 from echogpt.checker.subjects import names_subject
 from echogpt.schemas import CheckResult, Fact, Omission, StatementCheck, Study, StudyType
 from echogpt.text import split_statements
@@ -202,7 +202,9 @@ def _judge(claim: Fact, study: Study, sf: StudyFacts, comparison: bool) -> tuple
         if global_grades and not regional:
             return "supported", "the wall motion abnormality is global, not regional"
         found = regional
-    if comparison:  # the prior study's facts can support a claim about it, never refute one about now
+    # the prior study's facts can support a claim about it, never refute one about now; "no X" in a
+    # comparison ("no effusion, new"?) speaks of now
+    if comparison and claim.polarity != "absent":
         before = [e for e in sf.evidence if e.origin == "prior" and e.fact.concept == claim.concept
                   and locations_compatible(claim.concept, claim.location, e.fact.location)]
         for e in before:
@@ -365,11 +367,13 @@ def _mid(f: Fact) -> float | None:
 def _against_prior(text: str, facts: list[Fact], sf: StudyFacts) -> tuple[Status, str] | None:
     """A comparison statement ("improved", "unchanged", "worse") against the prior study."""
     lex = lexicon()
-    said = [k for k, rx in lex.direction.items() if rx.search(text)]
+    # "not increased" says "the same": its "increased" is no direction of its own
+    plain = lex.direction["same"].sub(" ", text) if "same" in lex.direction else text
+    said = [k for k, rx in lex.direction.items() if rx.search(plain if k != "same" else text)]
     if len(said) != 1:
         return None
     # "decreased", "higher": the direction of the number, which is better or worse only for LVEF
-    ef_only = bool(lex.ef_only_direction.search(text)) and not any(
+    ef_only = bool(lex.ef_only_direction.search(plain)) and not any(
         rx.search(lex.ef_only_direction.sub(" ", text)) for rx in lex.direction.values())
     concepts = {f.concept for f in facts if f.concept != "measurement"}
     if any(f.concept == "measurement" and f.location == "lvef" for f in facts):
@@ -386,9 +390,13 @@ def _against_prior(text: str, facts: list[Fact], sf: StudyFacts) -> tuple[Status
         wrong = {"better": delta < -5, "worse": delta > 5, "same": abs(delta) > 5}[said[0]]
         why = f"LVEF was {old_ef[0]:g} % and is {cur_ef[0]:g} % now"
         return ("contradicted" if wrong else "supported"), why
+    # "Moderate MR, unchanged" is about the mitral valve: the tricuspid's change says nothing of it
+    sites = {(f.concept, f.location) for f in facts if f.location}
     for e in sf.evidence:
         wanted = not concepts or e.fact.concept in concepts
         if e.origin != "prior" or e.fact.concept == "measurement" or not wanted or ef_only:
+            continue
+        if any(c == e.fact.concept for c, _ in sites) and (e.fact.concept, e.fact.location) not in sites:
             continue
         old = interval(e.fact)
         for c in sf.about(e.fact.concept, e.fact.location):
@@ -461,6 +469,17 @@ def _evidence(reason: str) -> str | None:
     return f"study: {m['quote']} (findings text)" if m["quote"] else f"study: {m['field']}"
 
 
+_FROM = re.compile(r"\s*,?\s*\(?\s*(?:(?:up|down|increased|decreased|improved|reduced) )?"
+                   r"(?:from|vs\.?|versus)\s+\d", re.IGNORECASE)
+
+
+def _now_of_from(text: str, f: Fact, start: int) -> bool:
+    """"LVEF 30%, from 25%", "TAPSE 1.1 from 1.6 cm": the value before "from" is this study's, never
+    the prior's, even in a statement that compares (``start``: the statement's offset, as the fact's)."""
+    return (f.concept == "measurement" and f.end is not None
+            and _FROM.match(text, f.end - start) is not None)
+
+
 def _statement(text: str, start: int, verdict: Status, reason: str, facts: list[Fact]) -> StatementCheck:
     return StatementCheck(text=text, start=start, end=start + len(text), verdict=verdict, reason=reason,
                           facts=facts, evidence=_evidence(reason))
@@ -493,9 +512,15 @@ def check_statement(text: str, start: int, study: Study, sf: StudyFacts) -> Stat
                               facts)
     # "new hypokinesis at peak" in a stress echo compares with rest, not with a prior study
     comparison = mentions_comparison(said) and not (stress and study.study_type == StudyType.stress)
-    if comparison and study.prior is None and not sf.prior_in_text:
-        return _statement(text, start, "unsupported",
-                          "compares with a prior study, but the study has no prior", facts)
+    # the indication says an earlier study exists ("last study 2 years ago") but gives none of it: the
+    # comparison cannot be checked; what the statement says of now still can
+    mentioned = (comparison and study.prior is None and not sf.prior_in_text
+                 and rule_regex(rules().prior_mentioned).search(study.indication or "") is not None)
+    if comparison and study.prior is None and not sf.prior_in_text and not mentioned:
+        verdict: Status = "not_checked" if study.unread else "unsupported"
+        return _statement(text, start, verdict, "compares with a prior study, but the study has no prior"
+                          + (f" (the import could not read all of the report: {study.unread[0]})"
+                             if study.unread else ""), facts)
     versus = _against_prior(text, clinical, sf) if comparison else None
     if versus is not None and versus[0] == "contradicted":
         return _statement(text, start, "contradicted", versus[1], facts)
@@ -511,10 +536,17 @@ def check_statement(text: str, start: int, study: Study, sf: StudyFacts) -> Stat
     if any(f.concept == "shunt" for f in clinical) and _no_bubble_study(text, study):
         return _statement(text, start, "unsupported",
                           "cites an agitated-saline (bubble) study that was not done", facts)
+    if mentioned:  # "(mean gradient 31 mmHg)" of "the prior study of 2024" is the prior's, not now
+        spans = [(start + a, start + b) for a, b in about_prior(text)]
+        now = [f for f in clinical if not any(a <= (f.start or 0) < b for a, b in spans)]
+        if not now:
+            return _statement(text, start, "not_checked", "compares with a prior study the report only "
+                              f"mentions ('{study.indication}')", facts)
+        clinical = now
     worst: tuple[Status, str] | None = None
     rank = {"contradicted": 0, "unsupported": 1, "not_checked": 2, "supported": 3}
     for f in clinical:
-        status, reason = _judge(f, study, sf, comparison)
+        status, reason = _judge(f, study, sf, comparison and not _now_of_from(text, f, start))
         if status in ("unsupported", "not_checked"):
             status, reason = _synthesis(f, sf) or (status, reason)
         if worst is None or rank[status] < rank[worst[0]]:
@@ -528,10 +560,16 @@ def check_statement(text: str, start: int, study: Study, sf: StudyFacts) -> Stat
             worst = ("unsupported", f"the resting findings differ ({worst[1]}); the stress findings do not "
                                     "state it")
     invented = worst[1].startswith(("nothing in the study states it", "the study reports this at"))
+    if worst[0] == "unsupported" and study.unread:  # the study may state it where the import could not read
+        return _statement(text, start, "not_checked", f"{worst[1]}; but the import could not read all of "
+                          f"the report: {study.unread[0]}", facts)
     if worst[0] == "unsupported" and beyond and not invented:  # the stress findings do not grade it
         return _statement(text, start, "not_checked", f"no rule verifies {beyond[0][0]} "
                           f"('{beyond[0][1]}'); {worst[1]}", facts)
     reason = worst[1]
+    if mentioned and worst[0] == "supported":
+        return _statement(text, start, "not_checked", f"compares with a prior study the report only "
+                          f"mentions ('{study.indication}'); {reason}", facts)
     clash = [c for c in sf.conflicts for f in clinical
              if c.concept == f.concept and locations_compatible(f.concept, f.location, c.location)]
     if clash:  # never choose silently between the prose and the structured fields

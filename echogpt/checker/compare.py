@@ -220,6 +220,12 @@ def _compare_unscaled(claim: Fact, ev: Evidence) -> tuple[Status, str]:
         if f.polarity == "present" and f.grade == claim.grade:
             return "contradicted", f"the study states {_word(f)}"
         return "supported", f"the study states {_word(f)}"
+    # "TAVI: ..., no reduced leaflet motion", "annuloplasty ring, no dehiscence": the study denies the
+    # grade, not the valve
+    if f.polarity == "absent" and f.grade and claim.polarity == "present":
+        if claim.grade == f.grade:
+            return "contradicted", f"the study states no {f.grade.replace('_', ' ')} {_word(f)[3:]}"
+        return "supported", f"the study states {_word(f)[3:]} without {f.grade.replace('_', ' ')}"
     if claim.polarity != f.polarity:
         return "contradicted", f"the study states {_word(f)}"
     if claim.grade and f.grade and claim.grade != f.grade and claim.grade not in ev.accepted:

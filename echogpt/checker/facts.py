@@ -414,7 +414,21 @@ def _sentence(sentence: str, carry: Subjects) -> tuple[tuple[Fact, ...], Subject
     facts += numbers(sentence, toks, carry)
     facts = lesion_sizes(sentence, [(t.start, t.end) for t in toks if t.kind == "num"], facts)
     facts.sort(key=span_order)
-    return tuple(facts), tuple(after)
+    return tuple(_without_labels(sentence, facts)), tuple(after)
+
+
+def _without_labels(sentence: str, facts: list[Fact]) -> list[Fact]:
+    """A heading word that opens the sentence ("Thrombus: No LV thrombus identified") names what the
+    line is about; when the line goes on to say it, the label itself states nothing."""
+    out = []
+    for f in facts:
+        start, end = f.start or 0, f.end or 0
+        label = (f.polarity == "present" and f.grade is None and f.value is None
+                 and not sentence[:start].strip(" \t\n-*•") and sentence[end:].lstrip().startswith(":"))
+        if label and any(g.concept == f.concept and (g.start or 0) > end for g in facts):
+            continue
+        out.append(f)
+    return out
 
 
 def _sentences(text: str) -> Iterator[tuple[int, str]]:

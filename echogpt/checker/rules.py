@@ -142,6 +142,8 @@ class FactRules(_Model):
     prior_sentence_cues: list[str]
     prior_cue_exceptions: list[str]
     prior_section: str
+    prior_mentioned: list[str] = Field(default_factory=list, description="words of an indication that "
+                                       "say an earlier study exists ('last study 2 years ago', 'follow-up')")
     ungraded_means_abnormal: list[str]
     bubble_study_cues: list[str]
     evidence_required: list[str]
@@ -360,7 +362,8 @@ def _word_rules(r: FactRules) -> list[Rule]:
 
 def _wall_rules(w: Walls, levels: str, names: str) -> list[Rule]:
     """Wall phrases ("basal and mid inferior wall"), coronary territories, global and basal words."""
-    wall = (rf"(?:(?:{levels})(?:\s*(?:,|and|/|-|to|&)\s*(?:{levels}))*[\s\-]+)?(?:{names})"
+    # "basal and mid", "mid/apical", "mid-to-apical": the levels of one wall
+    wall = (rf"(?:(?:{levels})(?:\s*(?:,|and|/|-\s*to\s*-|-|to|&)\s*(?:{levels}))*[\s\-]+)?(?:{names})"
             r"(?:[\s\-]+(?:walls?|segments?|regions?))?")
     walls: list[Rule] = [(wall, "wall", None),
                          (r"apical(?:[\s\-]+(?:walls?|segments?|regions?))?", "wall", None)]

@@ -265,11 +265,12 @@ def _prior_rx() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
             re.compile(r.prior_section, re.I | re.M))
 
 
+_NOW = re.compile(r"\b(?:now|today|currently|at present)\b", re.IGNORECASE)
 _CLAUSE_END = re.compile(r"[,;()]|\s(?:but|whereas|while)\s")
 _SEGMENT_END = re.compile(r"[;!?\n]|\.(?:(?<!\d\.)(?!\d)|(?<=\d\.)(?=\s|$))|$")  # as sentence_end
 
 
-def _about_prior(text: str) -> list[tuple[int, int]]:
+def about_prior(text: str) -> list[tuple[int, int]]:
     """Spans of a findings text that describe the prior study: a comparison section's lines
     ("Comparison: prior TTE 2023: moderate AS"), else the clauses of a sentence that hold a cue
     ("Mild MR (previously moderate)", "LVEF 45%, previously 50%"); the rest of the sentence is this
@@ -284,13 +285,17 @@ def _about_prior(text: str) -> list[tuple[int, int]]:
         if section.match(text, line_start) and text.find("\n", line_start) in (-1, text.find("\n", start)):
             spans.append((start, seg_end))  # a sentence of a comparison section
         elif cues.search(text, start, m.end()):
-            a, was_prior, opened = start, False, False
+            a, was_prior, opened, inside = start, False, False, False
             for c in [*_CLAUSE_END.finditer(text, start, seg_end), None]:
                 b = c.start() if c is not None else seg_end
                 clause = exceptions.sub(lambda x: " " * len(x.group()), text[a:b])
+                cued = bool(cues.search(clause))
+                # "(was 3.1 m/s, RAP 8, RVSP 46 mmHg)": a parenthesis that opens with a cue is the
+                # prior's to its end
+                inside = (inside or (opened and cued)) and not _NOW.search(clause)
                 # "Compared with 2024 (EF 50%)", "the vegetation seen previously (1.2 cm)": the
                 # parenthesis says what the prior study showed
-                was_prior = bool(cues.search(clause)) or (opened and was_prior)
+                was_prior = cued or inside or (opened and was_prior)
                 if not was_prior and c is not None and c.group() == "(" and cues.search(text, a, b):
                     was_prior = True  # a parenthesis follows: mark it below, not this clause
                     spans.append((b, b))
@@ -298,6 +303,7 @@ def _about_prior(text: str) -> list[tuple[int, int]]:
                     continue
                 if was_prior:
                     spans.append((a, b))
+                inside = inside and c is not None and c.group() != ")"
                 opened = c is not None and c.group() == "("
                 a = c.end() if c is not None else b
         if m.end() >= len(text):
@@ -392,7 +398,7 @@ def _text(study: Study) -> tuple[list[Evidence], list[Evidence], list[Evidence]]
     """Facts of the findings prose: this study's (at rest), the prior study's where the prose compares,
     and, in a stress echo, those of the stress images."""
     text = study.findings_text
-    prior = _about_prior(text)
+    prior = about_prior(text)
     stress = _stress_sentences(text) if study.study_type == StudyType.stress else []
     if not prior and not stress:
         return [Evidence(f, NO_GRADES, "text", (offset, text)) for offset, facts in sentence_facts(text)

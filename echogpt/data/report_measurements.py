@@ -54,9 +54,10 @@ _UNIT = (r"(?:square centimet(?:re|er)s?|sq\.? ?cm|met(?:re|er)s per second|cent
 _VALUE = re.compile(
     r"(?P<cmp>[<>≤≥~]\s*)?(?P<a>\d+(?:[.,]\d+)?)(?:\s*%?\s*(?:-|–|to)\s*(?P<b>\d+(?:[.,]\d+)?))?"
     r"\s*(?P<unit>" + _UNIT + r")?", re.IGNORECASE)
-_LINK = re.compile(r"(?:\s*(?:\([a-z0-9' ]{1,16}\)|[:=]|is|was|of|at|now|measures?|measured|measuring|"
-                   r"estimated|calculated|approximately|approx\.?|about|by (?:biplane|simpson'?s?|visual"
-                   r"|eyeball|3d|m-mode|pressure half[- ]time|pht|planimetry|continuity(?: equation)?|vti)"
+_LINK = re.compile(r"(?:\s*(?:\([a-z0-9', ]{1,20}\)|[:=]|is|was|of|at|now|measures?|measured|measuring|"
+                   r"estimated|est\b\.?|visually|calculated|approximately|approx\.?|about|"
+                   r"by (?:biplane|simpson'?s?|visual|eyeball|3d|m-mode|pressure half[- ]time|pht|planimetry|"
+                   r"continuity(?: equation)?|vti)"
                    r"(?: method)?)\s*)*\s*", re.IGNORECASE)
 
 
@@ -120,6 +121,12 @@ _PRIOR = re.compile(r"\b(?:previous(?:ly)?|prior|before|baseline|pre-?operative(
                     re.IGNORECASE)
 
 
+def _in_was(line: str, at: int) -> bool:
+    """The name at ``at`` is inside a parenthesis that gives the earlier value: "(was 3.1 m/s, RAP 8)"."""
+    opened = line.rfind("(", 0, at)
+    return opened > line.rfind(")", 0, at) and re.match(r"\s*was\b", line[opened + 1:], re.I) is not None
+
+
 def read_measurements(lines: list[tuple[int, str]], table: bool) -> list[Reading]:
     """Measurements named in text: "LVIDd 5.2 cm", "EF: 55-60%", "Aortic valve: mean gradient 42".
 
@@ -128,7 +135,8 @@ def read_measurements(lines: list[tuple[int, str]], table: bool) -> list[Reading
         table: True for a measurements section, where table-only names ("LA 3.9") are read too.
 
     Returns:
-        One reading per name followed by a number. A comparator (">50%") is no value; a name in a
+        One reading per name followed by a number. "~60%" and "est 40-45%" are the estimate as
+        written (a range stays a range); a bound (">70%") is no value and stays in the text; a name in a
         clause about the prior study ("previously ... TAPSE 1.2 cm") is not this study's; names that
         no field stores ("E/e' 14") take their number so that it binds to nothing else.
     """
@@ -151,7 +159,7 @@ def read_measurements(lines: list[tuple[int, str]], table: bool) -> list[Reading
             end, target, raw = found
             taken = end
             clause = line[max(line.rfind(c, 0, m.start()) for c in ".;(") + 1:m.start()]
-            if target and not _PRIOR.search(clause):
+            if target and not _PRIOR.search(clause) and not _in_was(line, m.start()):
                 out.append(Reading(target, raw, number, line[m.start():end].strip()))
     return out
 
@@ -165,8 +173,10 @@ def _reading(line: str, m: re.Match[str], block: str | None, table: bool
     link = _LINK.match(line, m.end())
     value = _VALUE.match(line, link.end() if link else m.end())
     between = line[m.end():value.start()] if value else ""
-    if not value or value.group("cmp") or between.count("(") > between.count(")"):
+    if not value or between.count("(") > between.count(")"):
         return None
+    if value.group("cmp") and value.group("cmp").strip() != "~":
+        return None  # a bound (">70%") is no value a field can hold; "~60%" is the estimate 60
     if name in _table_only() and not table and ":" not in between:
         return None  # "a 1.2 cm mass", "E 80" in prose: such a name needs a table or a colon
     target = plain.get(name)

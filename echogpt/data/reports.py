@@ -283,7 +283,14 @@ def build_study(parsed: ParsedReport, study_id: str, given: dict[str, Any]
                 "EchoGPT does not know, and stays in the findings") if parsed.summary_heading else ""
         problems.append(("warning", "no_impression", "no impression section found: imported without a "
                          f"reference impression{hint}", parsed.summary_heading))
-    problems += suspect_cut(parsed)
+    cut = suspect_cut(parsed)
+    problems += cut + [("warning", "unread", f"{note}; claims it may hold are not checked", None)
+                       for note in parsed.unread]
+    # what the import could not read: a claim the study is silent on may lie there (not_checked)
+    # (findings of a line or less from a long report; an impression longer than its findings is often
+    # only a terse report, so it stays a warning)
+    lost = [message for _, _, message, _ in cut if message.startswith("the findings are")]
+    record["unread"] = lost + parsed.unread or None
     return Study.model_validate(record), problems
 
 

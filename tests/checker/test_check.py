@@ -144,9 +144,9 @@ def test_comparison_with_a_prior() -> None:
      ["Comparison: prior TTE 2023: moderate AS, Vmax 3.6 m/s"]),
 ])
 def test_prior_clauses(text: str, prior: list[str]) -> None:
-    from echogpt.checker.study_facts import _about_prior
+    from echogpt.checker.study_facts import about_prior
 
-    assert [text[a:b] for a, b in _about_prior(text) if b > a] == prior
+    assert [text[a:b] for a, b in about_prior(text) if b > a] == prior
 
 
 def test_omission_of_a_critical_finding() -> None:

@@ -174,11 +174,18 @@ def test_a_sign_off_after_the_impression_is_no_impression(closing: str) -> None:
 
 
 @pytest.mark.parametrize("gap", ["\n", "\n\n"])
-def test_the_plan_after_a_numbered_impression_is_kept_aside(gap: str) -> None:
+def test_the_plan_after_a_numbered_impression_stays_in_it_as_a_plan(gap: str) -> None:
+    from echogpt.checker.check import check
+    from echogpt.schemas import Study
+
     parsed = parse_report(f"FINDINGS: Severe AS. Mild MR.\n\nConclusions:\n1. Severe aortic stenosis.\n"
-                          f"2. Mild mitral\nregurgitation.{gap}Refer to the heart team for TAVR.")
-    assert parsed.impression == "1. Severe aortic stenosis.\n2. Mild mitral\nregurgitation."
-    assert [s.kind for s in parsed.sections][-1] == "recommendations"
+                          f"2. Mild mitral\nregurgitation.{gap}Refer to the heart team for TAVR.\n"
+                          "Cath lab activated per interventional attending.")
+    assert parsed.impression == ("1. Severe aortic stenosis.\n2. Mild mitral\nregurgitation.\n"
+                                 "Refer to the heart team for TAVR.\nCath lab activated per interventional "
+                                 "attending.")
+    study = Study.model_validate({"study_id": "S1", "findings_text": parsed.findings_text})
+    assert [s.verdict for s in check(parsed.impression, study).statements][-2:] == ["not_factual"] * 2
 
 
 def test_a_letter_s_history_before_its_echo_paragraph_is_no_finding() -> None:

@@ -29,8 +29,8 @@ def test_every_heldout_report_imports_with_its_impression_and_annotated_statemen
             cut = [s.text for s in split_statements(study.impression)]
             kept = set(cut)
             annotated = [s["text"] for s in row["statements"]]
-            # the annotation was written when the plan and sign-off after the summary were still
-            # cut into the impression; the import now keeps them aside, never a finding statement
+            # the annotation was written when the sign-off after the summary was still cut into the
+            # impression; the import now keeps it aside, never a finding statement
             assert cut == [t for t in annotated if t in cut], row["report"]
             dropped = [s for s in row["statements"] if s["text"] not in kept | SIGNATURE_LINES]
             assert all(s["expected"] != "supported" for s in dropped), (row["report"], dropped)

@@ -1,0 +1,164 @@
+"""Side-by-side comparison tables in a report: a header row of column labels (dates, "today",
+"prior") over rows "Name  value  value", or "Name | value | value"; which column is this study's.
+
+A report that compares with an earlier study often puts both in columns. The current study's column
+becomes "Name value" lines that are read like any finding; the other columns become one comparison
+line that the checker reads as the prior study. When the columns cannot be told apart (two dates that
+read either way and no study date to match), the table is left as written.
+
+    split = split_columns(rows, study_date="2026-12-01")  # None: no table in these rows
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+_CURRENT = re.compile(r"^(?:today|current|now|present|this (?:study|echo\w*)|latest)\b", re.IGNORECASE)
+_EARLIER = re.compile(r"^(?:prior|previous|baseline|index|pre\b|pre-\w+|before|last|earlier|initial|old)\b",
+                      re.IGNORECASE)
+_NUMERIC = re.compile(r"^(\d{1,2})([/.-])(\d{1,2})\2(\d{4})$")
+_FORMATS = ("%Y-%m-%d", "%d %B %Y", "%d %b %Y", "%B %d, %Y", "%b %d, %Y", "%B %d %Y", "%b %d %Y", "%Y/%m/%d")
+
+
+def dates_of(text: str) -> set[date]:
+    """Every date a label can mean: "06/02/2026" is 6 Feb or 2 Jun; "2026-11-20" is one date."""
+    raw = text.strip().rstrip(":")
+    m = _NUMERIC.match(raw)
+    if m:
+        a, b, year = int(m.group(1)), int(m.group(3)), int(m.group(4))
+        out = set()
+        for day, month in ((a, b), (b, a)):
+            try:
+                out.add(date(year, month, day))
+            except ValueError:
+                pass
+        return out
+    for fmt in _FORMATS:
+        try:
+            return {datetime.strptime(raw, fmt).date()}
+        except ValueError:
+            pass
+    return set()
+
+
+def _cells(line: str, piped: bool) -> list[str]:
+    parts = line.split("|") if piped else re.split(r"\s{2,}|\t", line)
+    cells = [c.strip() for c in parts]
+    while cells and not cells[0]:
+        cells.pop(0)
+    while cells and not cells[-1]:
+        cells.pop()
+    return cells
+
+
+_NOW_WORD = re.compile(r"\((?:today|current|now|this study)\)", re.IGNORECASE)
+_YEAR = re.compile(r"^(?:19|20)\d\d\b")
+
+
+def _label(cell: str) -> str | None:
+    """'current', 'earlier' or 'date' for a column label ("11-20-2026", "today", "Measurements
+    (today)", "2024 (same lab)"); None for anything else."""
+    if _CURRENT.match(cell) or (len(cell) <= 30 and _NOW_WORD.search(cell)):
+        return "current"
+    if _YEAR.match(cell) and not dates_of(cell):
+        return "earlier"  # a year alone beside this study's column
+    if _EARLIER.match(cell):
+        return "earlier"
+    return "date" if dates_of(cell) else None
+
+
+def _current_column(labels: list[str], study_date: str | None) -> int | None:
+    """The index of this study's column, or None when it cannot be told."""
+    kinds = [_label(c) for c in labels]
+    if kinds.count("current") == 1:
+        return kinds.index("current")
+    if "date" not in kinds:
+        return None
+    when = [dates_of(c) for c in labels]
+    studied = dates_of(study_date) if study_date else set()
+    if len(studied) == 1:
+        hits = [i for i, ds in enumerate(when) if studied & ds]
+        if len(hits) == 1:
+            return hits[0]
+    # the latest column, when every reading of the dates agrees on which it is
+    latest = {max(range(len(when)), key=lambda i, pick=pick: pick[i])  # type: ignore[misc]
+              for pick in _readings(when)}
+    return latest.pop() if len(latest) == 1 else None
+
+
+def _readings(when: list[set[date]]) -> list[list[date]]:
+    """Each column's dates read the same way (all day-first or all month-first), for every way."""
+    if any(not ds for ds in when):
+        return []
+    ways = []
+    for pick in (min, max):
+        ways.append([pick(ds) for ds in when])
+    return ways
+
+
+@dataclass
+class ColumnSplit:
+    """A comparison table split: this study's rows (line number, "Name value"), the earlier study's
+    row as one line, and the line numbers the table took."""
+
+    current: list[tuple[int, str]] = field(default_factory=list)
+    earlier: str = ""
+    taken: set[int] = field(default_factory=set)
+    unread: str = ""  # a table left as written because its study's values could not be told apart
+
+
+def _expand(name: str, value: str) -> list[tuple[str, str]]:
+    """ "TR Vmax / RVSP" with "3.0 m/s / 44" -> [("TR Vmax", "3.0 m/s"), ("RVSP", "44")]."""
+    names, values = [n.strip() for n in name.split(" / ")], [v.strip() for v in value.split(" / ")]
+    if len(names) > 1 and len(names) == len(values):
+        return list(zip(names, values, strict=True))
+    return [(name, value)]
+
+
+def split_columns(rows: list[tuple[int, str]], study_date: str | None) -> ColumnSplit | None:
+    """The first comparison table in ``rows``, split into this study's values and the earlier ones.
+
+    Args:
+        rows: (line number, line) of one section.
+        study_date: the study date as written in the header, to tell two date columns apart.
+
+    Returns:
+        The split; one with only ``unread`` set for a table whose current values cannot be told (date
+        columns that read either way, one row per study); None when the rows hold no such table.
+    """
+    for i, (number, line) in enumerate(rows):
+        piped = line.count("|") >= 2
+        cells = _cells(line, piped)
+        if piped and cells and cells[0].lower() in ("date", "study date", "echo date", "study"):
+            return ColumnSplit(unread=f"a serial table with one row per study (line {number}) is left as "
+                                      "written")
+        labelled = [j for j, c in enumerate(cells) if _label(c)]
+        if len(labelled) < 2 or labelled[-1] != len(cells) - 1 or len(cells) - labelled[0] != len(labelled):
+            continue
+        labels = cells[labelled[0]:]
+        now = _current_column(labels, study_date)
+        if now is None:
+            return ColumnSplit(unread=f"a comparison table whose columns ({', '.join(labels)}) could not be "
+                                      f"told apart (line {number}) is left as written")
+        out = ColumnSplit(taken={number})
+        earlier: list[str] = []
+        for n, body in rows[i + 1:]:
+            parts = _cells(body, piped)
+            if not body.strip():
+                break
+            if len(parts) < len(labels) + 1:
+                continue  # a row that does not fit the columns stays as written
+            name, values = " ".join(parts[:-len(labels)]), parts[-len(labels):]
+            out.taken.add(n)
+            out.current += [(n, f"{a} {v}") for a, v in _expand(name, values[now])]
+            for k, value in enumerate(values):
+                if k != now and value:
+                    earlier += [f"{a} {v}" for a, v in _expand(name, value)]
+        if not out.current:
+            return None
+        others = [c for k, c in enumerate(labels) if k != now]
+        out.earlier = f"{', '.join(others)}: {'; '.join(earlier)}"
+        return out
+    return None

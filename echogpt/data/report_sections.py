@@ -1,0 +1,279 @@
+"""The sections of one free-text echo report: headings as data, the cut into sections, signature
+lines, plans and earlier-study lines.
+
+Headings, sign-off patterns and prior-study labels are data (``resources/report_sections.json``).
+
+    sections = split_sections(text); [(s.kind, s.heading) for s in sections]
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from echogpt.data.report_measurements import norm
+
+SECTION_KINDS = ("indication", "history", "procedure", "technique", "sedation", "findings", "stage",
+                 "anatomy", "measurements", "comparison", "impression", "recommendations", "header")
+
+
+class SectionTable(BaseModel):
+    """``report_sections.json``: heading synonyms per section kind and study-type words."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    about: str = Field(alias="_about")
+    findings_kinds: list[str]
+    headings: dict[str, list[str]]
+    study_types: dict[str, Any]
+    narrative_sentences: dict[str, Any]
+    history_at_top: list[str] = Field(default_factory=list, description="impression headings that open "
+                                      "history when they come before the findings ('Diagnosis:')")
+    impression_after_findings: list[str] = Field(default_factory=list, description="findings headings "
+                                                 "that open the impression after the findings")
+    prior_labels: list[str] = Field(default_factory=list, description="patterns of a line that opens with "
+                                    "a label naming an earlier study ('Pre-BMV (10-05-2025): ...')")
+
+
+def _load(name: str) -> Any:
+    return json.loads(resources.files("echogpt.resources").joinpath(name).read_text("utf-8"))
+
+
+@cache
+def section_table() -> SectionTable:
+    """The validated heading table; every kind must be one of SECTION_KINDS."""
+    tbl = SectionTable.model_validate(_load("report_sections.json"))
+    unknown = set(tbl.headings) - set(SECTION_KINDS)
+    if unknown:
+        raise ValueError(f"report_sections.json: unknown section kinds {sorted(unknown)}; allowed: "
+                         f"{', '.join(SECTION_KINDS)}")
+    kinds_of: dict[str, set[str]] = {}
+    for kind, hs in tbl.headings.items():
+        for h in hs:
+            kinds_of.setdefault(norm(h), set()).add(kind)
+    twice = sorted(n for n, ks in kinds_of.items() if len(ks) > 1)
+    if twice:
+        raise ValueError(f"report_sections.json: headings under two kinds: {', '.join(twice)}")
+    return tbl
+
+
+@cache
+def _headings() -> dict[str, str]:
+    """Normalised heading -> section kind."""
+    return {norm(h): kind for kind, names in section_table().headings.items() for h in names}
+
+
+@cache
+def prior_label() -> re.Pattern[str]:
+    """One pattern of the labels that open a line about an earlier study ("Index echo 28/09/2026:")."""
+    return re.compile("|".join(f"(?:{p})" for p in section_table().prior_labels) or r"(?!)", re.IGNORECASE)
+
+
+@cache
+def sentence_patterns(kind: str) -> re.Pattern[str]:
+    """One pattern of the sentences of ``kind`` ('procedure', 'indication') that are no finding."""
+    return re.compile("|".join(f"(?:{p})" for p in section_table().narrative_sentences[kind]), re.IGNORECASE)
+
+
+# ---------------------------------------------------------------- sections
+
+# A heading line: "FINDINGS", "Findings:", "FINDINGS: text", "1. Impression:", "== Summary ==".
+_HEAD = re.compile(r"^\s*(?:\d{1,2}[.)]\s+)?[=*#\s]*([A-Za-z0-9][A-Za-z0-9 /&'()+-]{0,48}?)\s*[=*#]*\s*"
+                   r"(?::|\s-\s|$)\s*(.*)$")
+# A capitalised heading inside a line: "... normal. IMPRESSION: Normal study."
+_INLINE_HEAD = re.compile(r"(?<=[.!?;])\s+([A-Z][A-Z /&]{2,40}):\s*")
+ONE_LINE = ("indication", "history", "technique", "header")
+TITLE = re.compile(r"^\s*[A-Z][A-Z0-9 /&()'-]{2,60}\s*$")
+_RULE = re.compile(r"^\s*[-=_*~]{3,}\s*$")
+_DATE_ONLY = re.compile(r"^(?:\d{1,4}[./-]\d{1,2}(?:[./-]\d{2,4})?|\d{1,2} [A-Za-z]{3,9},? \d{4}|"
+                        r"[A-Za-z]{3,9} \d{1,2},? \d{4}|[A-Za-z]{3,9} \d{4})\.?$")
+_AFTER_FINDINGS = ("impression", "recommendations", "closing")
+MARKER = re.compile(r"^\s*(?:\(?\d{1,2}[.)](?!\d)|[-*•·‣▪])\s*")
+
+
+@dataclass
+class Section:
+    """One section of a report: its kind, heading as written and its lines (heading excluded),
+    each with its line number in the report."""
+
+    kind: str
+    heading: str
+    rows: list[tuple[int, str]] = field(default_factory=list)
+
+    @property
+    def lines(self) -> list[str]:
+        return [line for _, line in self.rows]
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.lines).strip()
+
+
+def heading_kind(line: str) -> tuple[str, str, str] | None:
+    """The section a line opens, as (kind, heading, rest of the line), or None for a body line.
+
+    A heading is a known name (``report_sections.json``) written in capitals with or without a
+    colon, or in any case with a colon, or alone on its line: "IMPRESSION", "Findings:",
+    "Reason for exam: chest pain".
+    """
+    m = _HEAD.match(line)
+    if not m:
+        return None
+    name, rest = m.group(1).strip(), m.group(2).strip()
+    bare = re.sub(r"\s*\(.*\)\s*$", "", name)  # "Findings (post-bypass)", "Peak (20 mcg/kg/min)"
+    kind = next((_headings()[k] for k in (norm(name), norm(bare), norm(bare).rstrip("s"))
+                 if k in _headings()), None)
+    if kind is None:
+        return None
+    sep = line[m.end(1):m.start(2)]
+    has_colon = ":" in sep or " - " in sep
+    if not (has_colon or not rest):
+        return None  # "LV normal in size" is a sentence, not the heading "LV"
+    if not has_colon and not (name.isupper() or len(line.strip()) <= 40):
+        return None
+    if not has_colon and kind in ("header", "anatomy") and not name.isupper():
+        return None  # "Left ventricle" alone is a heading only in capitals
+    return kind, name, rest
+
+
+def _split_inline(text: str) -> str:
+    """Put capitalised headings that follow a sentence on a line of their own."""
+
+    def cut(m: re.Match[str]) -> str:
+        return f"\n{m.group(1)}: " if norm(m.group(1)) in _headings() else m.group(0)
+
+    return _INLINE_HEAD.sub(cut, text)
+
+
+def split_sections(text: str) -> list[Section]:
+    """Cut a report into sections by its headings; text before the first heading is 'preamble'.
+
+    A header line ("MRN: 123") is a one-line section; an anatomy heading ("Mitral valve:") opens
+    findings unless the report is already in its findings, measurements or impression. Text after
+    a blank line that ends a one-line section ("Views: A4C, subcostal." then a paragraph) is
+    unlabelled 'body'. After the impression, a sign-off line ("Electronically signed by ...",
+    "Sincerely,", "Dr. A. Reddy, DM") opens a 'closing' section, never impression. The plan written
+    after a numbered impression ("Cath lab activated.") stays in the impression, where the checker
+    reads it as a plan (not_factual), so that no line of the summary is lost.
+    """
+    sections = [Section("preamble", "")]
+    inline = False  # the current section was opened by "Heading: text" on one line
+    concluded = False  # the report has had its impression
+    lines = [(n, piece) for n, line in enumerate(text.splitlines(), start=1)
+             for piece in _split_inline(line).split("\n")]
+    for number, line in lines:
+        if _RULE.match(line):
+            continue
+        current = sections[-1]
+        if concluded and current.kind != "closing" and sentence_patterns("closing").search(line.strip()):
+            sections.append(Section("closing", "", [(number, line)]))
+            continue
+        found = heading_kind(line)
+        if found is None and current.kind not in _AFTER_FINDINGS and prior_label().match(line):
+            # "Pre-BMV (10-05-2025): MVA 0.8 cm2": the earlier study's numbers, a line of their own;
+            # after it the report goes on where it was (unlabelled text after a one-line section)
+            resume = ("preamble", "") if current.kind in ONE_LINE else (current.kind, current.heading)
+            sections += [Section("comparison", "", [(number, line.strip())]), Section(*resume)]
+            inline = False
+            continue
+        if found is None:
+            wrapped = (line[:1].islower() or line[:1].isspace()) and not _new_paragraph(line, current)
+            if inline and current.kind in ("procedure", "sedation") and not line.strip():
+                # "Symptoms: dyspnoea." then a blank line: what follows is the report again
+                sections.append(Section("body", ""))
+                current = sections[-1]
+            elif inline and current.kind in ONE_LINE and not wrapped:
+                # "Reason: chest pain." on one line: the next line is no longer the reason; after
+                # a blank line, what follows is unlabelled text of the report
+                sections.append(Section("body" if not line.strip() else "preamble", ""))
+                current = sections[-1]
+            inline = False
+            current.rows.append((number, line))
+            continue
+        if found[0] == "impression" and _history_at_top(found[1], number, len(lines), sections):
+            found = ("history", *found[1:])
+        elif found[0] == "findings" and _impression_after_findings(found[1], sections):
+            found = ("impression", *found[1:])
+        concluded = concluded or found[0] == "impression"
+        inline = bool(found[2])
+        kind, name, rest = found
+        if kind == "header" and current.kind in (*section_table().findings_kinds, "impression"):
+            current.rows.append((number, line))  # "Rhythm: AF" inside the findings is a finding
+            continue
+        if kind == "technique" and rest and current.kind in section_table().findings_kinds:
+            current.rows.append((number, line))  # "Contrast (SonoVue): no apical thrombus." is a finding
+            continue
+        if kind == "comparison" and _DATE_ONLY.match(rest) and current.kind not in _AFTER_FINDINGS:
+            # "Previous echo: 11-14-2025": the date of the earlier study; the report goes on after it
+            resume = ("preamble", "") if current.kind in ONE_LINE else (current.kind, current.heading)
+            sections += [Section("comparison", name, [(number, rest)]), Section(*resume)]
+            inline = False
+            continue
+        if kind == "header":
+            sections.append(Section("header", name, [(number, rest)] if rest else []))
+            sections.append(Section(current.kind, current.heading))
+            continue
+        if kind == "anatomy":
+            if current.kind == "impression" and _summary_ended(current, sections):
+                sections.append(Section("findings", name, [(number, line.strip())]))
+                continue
+            if current.kind in ("findings", "stage", "measurements", "impression", "comparison"):
+                current.rows.append((number, line))  # a sub-heading: the label stays in the text
+                continue
+            sections.append(Section("findings", name, [(number, line.strip())]))
+            continue
+        sections.append(Section(kind, name, [(number, rest)] if rest else []))
+    sections = [s for s in sections if s.text or s.kind not in ("preamble", "body")]
+    kinds = set(section_table().findings_kinds)
+    if not any(s.kind in kinds or (s.kind == "preamble" and s.text) for s in sections):
+        _split_first_sentence(sections)
+    return sections
+
+
+def _new_paragraph(line: str, current: Section) -> bool:
+    """A lower-case line under a one-line section ("indication: fever") is a paragraph of its own,
+    not the section's wrapped tail, when it is long and far longer than what it would continue."""
+    before = current.rows[-1][1] if current.rows else ""
+    return len(line.strip()) >= 100 and len(line.strip()) > 2 * len(before.strip())
+
+
+def _summary_ended(current: Section, sections: list[Section]) -> bool:
+    """A summary at the top of a report ends at a blank line: an anatomy line after it
+    ("Left Ventricle: The left ventricle is normal in size.") opens the findings, which such
+    reports write without a findings heading. A comparison line before the summary ("Prior Study:
+    05/2025 (moderate MR)") is no findings."""
+    filled = [line for _, line in current.rows if line.strip()]
+    return bool(filled) and not current.rows[-1][1].strip() and not any(
+        s.kind in ("findings", "anatomy", "stage") and s.text for s in sections)
+
+
+def _history_at_top(name: str, number: int, count: int, sections: list[Section]) -> bool:
+    """A 'Diagnosis:' line in the header block, before any findings, is the patient's history."""
+    kinds = section_table().findings_kinds
+    return (norm(name) in section_table().history_at_top and number <= max(3, count // 3)
+            and not any(s.kind in kinds for s in sections))
+
+
+def _impression_after_findings(name: str, sections: list[Section]) -> bool:
+    """An 'Interpretation' heading after the findings opens the summary, not more findings."""
+    kinds = section_table().findings_kinds
+    return norm(name) in section_table().impression_after_findings and any(
+        s.kind in kinds and s.text for s in sections)
+
+
+def _split_first_sentence(sections: list[Section]) -> None:
+    """A report with no findings heading and no unlabelled text, written as one paragraph after
+    "Clinical history: ...": the first sentence is the history, the rest the findings."""
+    for i, s in enumerate(sections):
+        if s.kind in ("indication", "history") and s.rows:
+            number, first = s.rows[0]
+            head, _, rest = first.partition(". ")
+            if rest.strip():
+                sections.insert(i + 1, Section("preamble", "", [(number, rest), *s.rows[1:]]))
+                s.rows = [(number, head + ".")]
+                return
