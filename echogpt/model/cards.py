@@ -105,7 +105,8 @@ def _parent(meta: SimpleNamespace) -> tuple[str | None, SimpleNamespace | None]:
 def _card_rows(folder: Path, meta: SimpleNamespace) -> list[tuple[str, str]]:
     c, d = meta.config, meta.data
     saved = json.loads((folder / "adapter_config.json").read_text(encoding="utf-8"))
-    method = meta.method.upper() + (f" (beta {c['dpo_beta']})" if c.get("dpo_beta") is not None else "")
+    beta = c.get("dpo_beta") if meta.method == "dpo" else None  # SFT configs carry the default too
+    method = meta.method.upper() + (f" (beta {beta})" if beta is not None else "")
     rows = [("Base model", f"`{meta.base_model}` (weights `{meta.base_weights_hash}`)"),
             ("Method", method + f", 4-bit base: {c.get('quantize_4bit', 'n/a')}"),
             ("LoRA (as saved)", _lora(saved))]

@@ -33,7 +33,8 @@ def test_the_card_states_the_lora_as_saved_and_what_a_continuation_inherited(tmp
     child = _folder(tmp_path, "sft-2", AdapterMeta(
         base_model=parent_meta.base_model, base_weights_hash=parent_meta.base_weights_hash,
         method="sft", prompt_settings=parent_meta.prompt_settings,
-        config={"lora_r": 8, "lora_alpha": 16, "lora_top_layers": 8, "init_adapter": str(parent)},
+        config={"lora_r": 8, "lora_alpha": 16, "lora_top_layers": 8, "init_adapter": str(parent),
+                "dpo_beta": 0.1},
         data={"train_file": str(studies), "train_hash": "abc123", "train_examples": 3,
               "parent_adapter": str(parent)}, steps=2, seed=0, command="echogpt train ..."))
     (child / "losses.csv").write_text("step,epoch,train_loss,val_loss,learning_rate\n"
@@ -45,6 +46,7 @@ def test_the_card_states_the_lora_as_saved_and_what_a_continuation_inherited(tmp
     assert "| Optimizer steps | 2 (" in card
     assert "| Training loss, first / last logged | 1.2500 / 0.7500 |" in card
     assert "layout prose" in card and "Not evaluated yet" in card
+    assert "| Method | SFT, 4-bit base" in card  # an SFT config's default DPO beta is not shown
 
 
 def test_a_dpo_card_replaces_the_generic_template_and_shows_its_evaluation(tmp_path):
