@@ -334,9 +334,18 @@ class GuardRun:
             )
         )
 
+    def _names_the_site(self, text: str, gap: Any) -> bool:
+        """Whether a statement added for a finding at one site (a mitral vegetation) names that site
+        for it: "Vegetation on the aortic root (3.6 cm)." for a mitral vegetation binds no site to the
+        vegetation and its number to the aortic root, so the checker alone lets it pass."""
+        if gap.location is None:
+            return True
+        return (gap.rule.concept, gap.location) in statement_subjects(text, self.sf)
+
     def add_missing(self) -> Iterator[str]:
         """Append each omitted critical finding, written by the model from a forced opening when that
-        statement is supported with every number backed and states the finding, else the template's."""
+        statement is supported with every number backed, states the finding and names its site, else
+        the template's."""
         tried: set[str] = set()
         while True:
             gaps = [
@@ -362,6 +371,7 @@ class GuardRun:
             ok = (
                 stmt is not None
                 and self._verdict(stmt, start).verdict == "supported"
+                and self._names_the_site(stmt.text, gap)
                 and not any(
                     m.finding == gap.finding
                     for m in missing_findings(

@@ -132,3 +132,22 @@ def test_an_addition_that_is_not_clean_comes_from_the_template(gen, written):
     (add,) = draft.interventions
     assert add.kind == "added" and add.reason.endswith("the template's sentence")
     assert not check(draft.text, AS).omissions
+
+
+# a mitral vegetation in a study whose aortic root measures 3.6 cm
+VEG = Study(
+    study_id="veg",
+    findings_text="Mobile vegetation on the mitral valve, 1.3 cm. Aortic root 3.6 cm. No AR.",
+)
+
+
+def test_an_addition_at_another_site_comes_from_the_template(gen):
+    written = " in the aortic root (3.6 cm)."
+    source = Forced(gen, {0: "1. No aortic regurgitation.", 1: written})
+    draft = guarded_generate(gen, VEG, source=source)
+    (add,) = draft.interventions
+    opening = add.reason.split("omitted by the draft: ")[1].split(";")[0]
+    assert _flags(f"1. No aortic regurgitation.\n2. {opening.capitalize()}{written}", VEG) == (0, 0)
+    assert add.kind == "added" and add.reason.endswith("the template's sentence")
+    assert "aortic root (3.6" not in draft.text
+    assert not check(draft.text, VEG).omissions
