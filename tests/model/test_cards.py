@@ -29,14 +29,16 @@ def test_the_card_states_the_lora_as_saved_and_what_a_continuation_inherited(tmp
     studies.write_text('{"study_id": "fb-1", "findings_text": "LVEF 60%.", "impression": "1. Normal."}\n')
     (studies.parent / "manifest.json").write_text(json.dumps({"prompt_fingerprint": "0fc3cc2796d1"}))
     parent_meta = AdapterMeta.model_validate_json((parent / ADAPTER_META).read_text())
-    # the recipe (cpu-quick) asks for r=8, alpha=16, top 8 layers; the continued adapter keeps 16/32/12
+    # the recipe (cpu-quick) asks for r=8, alpha=16, top 8 layers; the continued adapter keeps its parent's
+    # 16/32/12
     child = _folder(tmp_path, "sft-2", AdapterMeta(
         base_model=parent_meta.base_model, base_weights_hash=parent_meta.base_weights_hash,
         method="sft", prompt_settings=parent_meta.prompt_settings,
         config={"lora_r": 8, "lora_alpha": 16, "lora_top_layers": 8, "init_adapter": str(parent),
                 "dpo_beta": 0.1},
         data={"train_file": str(studies), "train_hash": "abc123", "train_examples": 3,
-              "parent_adapter": str(parent)}, steps=2, seed=0, command="echogpt train ..."))
+              "parent_adapter": str(parent)}, steps=2, seed=0, command="echogpt train ..."),
+        lora={"layers_to_transform": list(range(18, 30))})  # as a parent trained on the top 12 saved it
     (child / "losses.csv").write_text("step,epoch,train_loss,val_loss,learning_rate\n"
                                       "1,0.5,1.25,,0.001\n2,1.0,0.75,,0.0005\n")
     card = write_model_card(child).read_text()
