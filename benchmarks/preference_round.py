@@ -18,6 +18,14 @@ did not fit (about 5 min per step of 4 pairs on this machine); a 3-step smoke ro
 (``--max-steps 3 --grad-accum 2 --lr 2e-4``, 6 pairs) changed nothing measurable on 40 test studies:
 contradicted 0.214 -> 0.206, unsupported 0.044 -> 0.058, critical omissions 0.075 -> 0.100,
 fact-F1 0.558 -> 0.560 (template: 0.000, 0.005, 0.025, 0.679).
+
+Measured 2026-12-05 on the retrained shipped adapter (``--train 200 --test 40 --samples 2
+--max-steps 30 --grad-accum 4 --lr 2e-4``, 2-core Zen 4): 125 pairs from 200 studies in 12 minutes (75
+skipped: nothing flagged), 30 DPO steps. Unguarded greedy drafts of the 40 test studies, before ->
+after: contradicted 0.132 -> 0.075, unsupported 0.011 -> 0.025, critical omissions 0.025 -> 0.175,
+fact-F1 0.726 -> 0.380. The round taught the model to say less ("1. Normal left ventricular size and
+systolic function." for most studies): fewer flags bought with omissions. Not shipped; a smaller lr,
+fewer steps or an SFT term on the chosen drafts are the next tries.
 """
 
 from __future__ import annotations
