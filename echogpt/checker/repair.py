@@ -25,6 +25,7 @@ from echogpt.checker.check import (
 from echogpt.checker.compare import abnormal, compare, locations_compatible
 from echogpt.checker.facts import bound_numbers, extract_facts
 from echogpt.checker.study_facts import StudyFacts, study_facts
+from echogpt.checker.subjects import Subject
 from echogpt.schemas import Fact, Study
 from echogpt.text import split_statements
 
@@ -155,7 +156,6 @@ def missing_findings(
     return out
 
 
-Subject = tuple[str, str | None]  # (concept, location), as ``echogpt.checker.subjects``
 _ABOUT_ALL = ("image_quality", "normal_study")  # about the whole study, no one structure
 
 
