@@ -106,7 +106,9 @@ def _card_rows(folder: Path, meta: SimpleNamespace) -> list[tuple[str, str]]:
     c, d = meta.config, meta.data
     saved = json.loads((folder / "adapter_config.json").read_text(encoding="utf-8"))
     beta = c.get("dpo_beta") if meta.method == "dpo" else None  # SFT configs carry the default too
-    method = meta.method.upper() + (f" (beta {beta})" if beta is not None else "")
+    sft = c.get("dpo_sft_weight") if meta.method == "dpo" else None
+    terms = ([f"beta {beta}"] if beta is not None else []) + ([f"SFT weight {sft}"] if sft else [])
+    method = meta.method.upper() + (f" ({', '.join(terms)})" if terms else "")
     rows = [("Base model", f"`{meta.base_model}` (weights `{meta.base_weights_hash}`)"),
             ("Method", method + f", 4-bit base: {c.get('quantize_4bit', 'n/a')}"),
             ("LoRA (as saved)", _lora(saved))]

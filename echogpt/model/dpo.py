@@ -108,8 +108,10 @@ def check_prompt(pairs_path: Path, prompt_fingerprint: str) -> None:
 def _dpo_args(config: TrainConfig, out: Path, device: str) -> Any:
     from trl import DPOConfig
 
+    losses = {"loss_type": ["sigmoid", "sft"], "loss_weights": [1.0, config.dpo_sft_weight]} \
+        if config.dpo_sft_weight > 0 else {"loss_type": ["sigmoid"]}
     return DPOConfig(
-        output_dir=str(out / "checkpoints"), beta=config.dpo_beta, max_length=config.max_length,
+        output_dir=str(out / "checkpoints"), beta=config.dpo_beta, max_length=config.max_length, **losses,
         per_device_train_batch_size=config.batch_size, gradient_accumulation_steps=config.grad_accum,
         num_train_epochs=config.epochs, max_steps=config.max_steps,
         learning_rate=config.learning_rate, lr_scheduler_type=config.lr_scheduler,

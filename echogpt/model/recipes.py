@@ -74,6 +74,9 @@ class TrainConfig(BaseModel):
         "float32", description="Dtype of the saved adapter weights (bf16 halves the file)")
     # Rafailov et al. 2023 and TRL's default
     dpo_beta: float = Field(0.1, gt=0, description="DPO: KL strength holding the policy near its reference")
+    # Pang et al. 2024 (RPO): an NLL term on the chosen drafts keeps their likelihood from falling
+    dpo_sft_weight: float = Field(0.0, ge=0, description="DPO: weight of an SFT loss on the chosen "
+                                  "drafts added to the preference loss (0 = preference loss alone)")
 
     @model_validator(mode="after")
     def _consistent(self) -> TrainConfig:

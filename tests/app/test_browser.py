@@ -205,6 +205,11 @@ def test_batch_progress_updates_live_and_the_download_is_current(copilot, served
             expect(page.get_by_role("heading", name="Batch generation")).to_be_visible()
             page.get_by_text("New batch job").click()
             page.locator(".st-key-batch_file input[type=file]").set_input_files(str(studies))
+            # as a user does, start once the file's chip shows it uploaded (a submit while the
+            # upload is in flight is answered "Choose a studies file first.")
+            chip = page.locator(".st-key-batch_file [data-testid=stFileChip]")
+            expect(chip).to_contain_text("studies.jsonl")
+            expect(chip.locator("[data-testid=stFileChipIconSpinner]")).to_have_count(0)
             start = page.locator(".st-key-batch_start button")
             expect(start).to_be_visible()
             expect(start).to_be_enabled()

@@ -85,3 +85,11 @@ def test_data_source_of_a_mixed_pairs_file(tmp_path):
     assert data_source(mixed) == "checker 2 + review 1"
     (tmp_path / "review.jsonl").write_text('{"source": "review"}\n{"source": "review"}\n')
     assert data_source(tmp_path / "review.jsonl") == "review"
+
+
+def test_a_dpo_card_names_the_sft_term_when_the_round_had_one(tmp_path):
+    folder = _folder(tmp_path, "dpo-2", AdapterMeta(
+        base_model="embedded:smollm2-135m-instruct", method="dpo",
+        config={"dpo_beta": 0.1, "dpo_sft_weight": 1.0}, data={}, steps=4), {"r": 4})
+    card = write_model_card(folder).read_text()
+    assert "DPO (beta 0.1, SFT weight 1.0)" in card

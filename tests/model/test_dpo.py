@@ -207,3 +207,13 @@ print(sorted(m for m in sys.modules if m.startswith("echogpt.review")))
     for run in ("sft", "dpo"):
         assert (tmp_path / run / "echogpt_adapter.json").is_file(), run
     assert not list(Path(os.environ["ECHOGPT_HOME"]).glob("**/*.sqlite"))  # nor made a database
+
+
+def test_an_sft_weight_adds_the_sft_loss_on_the_chosen_drafts(tmp_path):
+    from echogpt.model.dpo import _dpo_args
+    from echogpt.model.recipes import load_train_config
+
+    plain = _dpo_args(load_train_config("tiny-test", method="dpo"), tmp_path, "cpu")
+    rpo = _dpo_args(load_train_config("tiny-test", method="dpo", dpo_sft_weight=0.5), tmp_path, "cpu")
+    assert plain.loss_type == ["sigmoid"]
+    assert rpo.loss_type == ["sigmoid", "sft"] and rpo.loss_weights == [1.0, 0.5]
