@@ -78,7 +78,8 @@ def _dpo(pairs: Path, adapter: Path, out: Path, args: argparse.Namespace) -> Non
     config = load_train_config("cpu-smollm2", method="dpo", train_file=str(pairs), init_adapter=str(adapter),
                                val_file=None, epochs=args.epochs, max_steps=args.max_steps, batch_size=1,
                                grad_accum=args.grad_accum, learning_rate=args.lr, warmup_ratio=0.1,
-                               dpo_beta=args.beta, logging_steps=1, early_stopping_patience=0)
+                               dpo_beta=args.beta, dpo_sft_weight=args.sft_weight, logging_steps=1,
+                               early_stopping_patience=0)
     print(train_dpo(config, out).summary())
 
 
@@ -127,6 +128,8 @@ def main() -> None:
     parser.add_argument("--grad-accum", type=int, default=4, help="Pairs per DPO optimizer step")
     parser.add_argument("--lr", type=float, default=1e-4)
     parser.add_argument("--beta", type=float, default=0.1)
+    parser.add_argument("--sft-weight", type=float, default=0.0, help="SFT term on the chosen drafts (0: none)")
+    parser.add_argument("--dpo-out", default=None, help="Name of the DPO folder under --work")
     args = parser.parse_args()
 
     work = args.work
@@ -135,14 +138,14 @@ def main() -> None:
     pairs = work / "pairs.jsonl"
     _pairs(train, args.adapter, pairs, args.samples, args.max_pairs_minutes)
     print("pairs:", _pair_stats(pairs))
-    dpo = work / ("dpo" if args.max_steps < 0 else f"dpo-{args.max_steps}steps")
+    dpo = work / (args.dpo_out or ("dpo" if args.max_steps < 0 else f"dpo-{args.max_steps}steps"))
     _dpo(pairs, args.adapter, dpo, args)
     _drafts(test, args.adapter, work / "before.jsonl")
-    _drafts(test, dpo, work / "after.jsonl")
+    _drafts(test, dpo, work / f"after-{dpo.name}.jsonl")
     from echogpt.model.generate import generate_file
 
     generate_file(test, work / "template.jsonl", mode="template")
-    table = {name: _measure(test, work / f"{name}.jsonl") for name in ("before", "after", "template")}
+    table = {name: _measure(test, work / f"{name}.jsonl") for name in ("before", f"after-{dpo.name}", "template")}
     (work / "results.json").write_text(json.dumps(table, indent=2))
     print("| system | " + " | ".join(MEASURES) + " |")
     print("|---|" + "---|" * len(MEASURES))
