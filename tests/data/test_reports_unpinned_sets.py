@@ -1,4 +1,4 @@
-"""The third and fourth held-out report sets import without errors and their annotations are
+"""The third, fourth and fifth held-out report sets import without errors and their annotations are
 well-formed.
 
 Unlike the second set's test, this one does not pin how the importer cuts each impression today:
@@ -16,7 +16,8 @@ from echogpt.data.reports import read_reports
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 SETS = {"reports_heldout3": ["community", "hfclinic", "limited", "rhd"],
-        "reports_heldout4": ["bse", "icu", "oncology", "valveclinic"]}
+        "reports_heldout4": ["bse", "icu", "oncology", "valveclinic"],
+        "reports_heldout5": ["achd", "cmp", "mcs", "obstetric"]}
 LABELS = {"supported", "not_factual", "not_checked"}
 KEYS = {"report", "style", "correct", "impression_imported", "statements"}
 
