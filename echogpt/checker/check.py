@@ -33,7 +33,7 @@ from echogpt.checker.earlier import earlier_spans
 from echogpt.checker.facts import extract_facts, mentions_comparison
 from echogpt.checker.rules import family_of, lexicon, rule_regex, rules
 from echogpt.checker.study_facts import StudyFacts, study_facts
-from echogpt.checker.subjects import names_subject
+from echogpt.checker.subjects import names_subject, unread_note
 from echogpt.schemas import CheckResult, Fact, Omission, StatementCheck, Study, StudyType
 from echogpt.text import split_statements
 
@@ -570,9 +570,10 @@ def check_statement(text: str, start: int, study: Study, sf: StudyFacts) -> Stat
             worst = ("unsupported", f"the resting findings differ ({worst[1]}); the stress findings do not "
                                     "state it")
     invented = worst[1].startswith(("nothing in the study states it", "the study reports this at"))
-    if worst[0] == "unsupported" and study.unread:  # the study may state it where the import could not read
+    note = unread_note(study.unread, clinical) if worst[0] == "unsupported" else None
+    if note is not None:  # the study may state it where the import could not read
         return _statement(text, start, "not_checked", f"{worst[1]}; but the import could not read all of "
-                          f"the report: {study.unread[0]}", facts)
+                          f"the report: {note}", facts)
     if worst[0] == "unsupported" and beyond and not invented:  # the stress findings do not grade it
         return _statement(text, start, "not_checked", f"no rule verifies {beyond[0][0]} "
                           f"('{beyond[0][1]}'); {worst[1]}", facts)

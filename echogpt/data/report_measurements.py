@@ -116,8 +116,9 @@ def _context(text: str) -> str | None:
 
 
 # Words that make a clause about the prior study: "previously dilated with TAPSE 1.2 cm", "pre-TAVI LVEF 40%".
-_PRIOR = re.compile(r"\b(?:previous(?:ly)?|prior|before|baseline|pre-?operative(?:ly)?|pre-[a-z]+|earlier|"
-                    r"ago|last (?:study|echo\w*|year|month|time|visit|review|scan)|compared (?:with|to))\b",
+_PRIOR = re.compile(r"\b(?:previous(?:ly)?|prior|before|baseline|pre-?operative(?:ly)?|pre-[a-z]+|pre(?=:)|"
+                    r"earlier|ago|last (?:study|echo\w*|year|month|time|visit|review|scan)|"
+                    r"compared (?:with|to))\b",
                     re.IGNORECASE)
 
 

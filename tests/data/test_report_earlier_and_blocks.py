@@ -60,3 +60,17 @@ def test_an_indented_block_under_a_label_naming_an_earlier_study_is_no_findings_
     parsed = parse_report(TAVI.replace("Aortic prosthesis: well seated, normal leaflet motion.",
                                        "Previous echo 2025:"))
     assert "Vmax 2.1" not in parsed.findings_text
+
+
+def test_values_in_a_section_about_how_the_study_was_done_are_noted_as_unread() -> None:
+    parsed = parse_report("TTE\nProcedure: standard views.\nIVC 23 mm, RAP 15 mmHg, sPAP 53 mmHg.\n\n"
+                          "FINDINGS:\nLV normal, LVEF 60%.\n\nIMPRESSION:\n1. Normal LV.")
+    assert parsed.unread == ["values under 'Procedure' were not read as findings: "
+                             "\"IVC 23 mm, RAP 15 mmHg, sPAP 53 mmHg.\""]
+    assert "RAP 15" not in parsed.findings_text
+
+
+def test_a_procedure_without_values_of_the_heart_is_no_unread_part() -> None:
+    parsed = parse_report("TTE\nProcedure: TAVI 10/2025 for severe AS (pre: Vmax 4.5 m/s, AVA 0.7 cm2).\n\n"
+                          "FINDINGS:\nLV normal, LVEF 60%.\n\nIMPRESSION:\n1. Normal LV.")
+    assert parsed.unread == []
