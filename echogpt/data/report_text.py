@@ -244,6 +244,18 @@ def values_outside(sections: list[Section]) -> list[str]:
     return notes
 
 
+def unplaced_lines(sections: list[Section], chosen: list[Section]) -> list[str]:
+    """Notes of the lines no section claims and the findings leave out (text under no heading in a
+    report with a findings heading, title lines apart), each quoting its lines."""
+    notes = []
+    for s in sections:
+        rows = [line.strip() for line in s.lines if line.strip() and not TITLE.match(line)]
+        if s.kind == "preamble" and not any(s is c for c in chosen) and rows:
+            quote = " / ".join(rows)[:300].replace('"', "'")
+            notes.append(f"lines under no heading were not read as findings: \"{quote}\"")
+    return notes
+
+
 def unnamed_summary(text: str) -> str | None:
     """The heading of a report's last block when it looks like an unrecognised summary heading: a
     short title line ("REPORT", "Cardiologist report:") over a block that is under half the report."""
@@ -315,4 +327,5 @@ def parse_report(text: str, title: str = "") -> ParsedReport:
         _SALINE + r"[^.]{0,20}\b(?:not (?:performed|done|given)|declined|deferred)", evidence)
     return ParsedReport(sections, findings_text, impression, indication,
                         detect_study_type(sections, title), header, readings, saline,
-                        None if impression else unnamed_summary(text), unread + values_outside(sections))
+                        None if impression else unnamed_summary(text),
+                        unread + values_outside(sections) + unplaced_lines(sections, chosen))

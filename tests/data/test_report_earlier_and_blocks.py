@@ -74,3 +74,15 @@ def test_a_procedure_without_values_of_the_heart_is_no_unread_part() -> None:
     parsed = parse_report("TTE\nProcedure: TAVI 10/2025 for severe AS (pre: Vmax 4.5 m/s, AVA 0.7 cm2).\n\n"
                           "FINDINGS:\nLV normal, LVEF 60%.\n\nIMPRESSION:\n1. Normal LV.")
     assert parsed.unread == []
+
+
+def test_lines_under_no_heading_in_a_report_with_findings_are_noted_as_unread() -> None:
+    parsed = parse_report("VALVE CLINIC\nTEER 05/2026: 2 x MitraClip for severe MR.\n\nFINDINGS:\n"
+                          "Mitral valve: two clips, mild residual MR.\n\nIMPRESSION:\n1. Mild residual MR.")
+    assert parsed.unread == ["lines under no heading were not read as findings: "
+                             "\"TEER 05/2026: 2 x MitraClip for severe MR.\""]  # the title line is no part
+
+
+def test_a_report_without_findings_heading_reads_its_unlabelled_text_and_notes_nothing() -> None:
+    parsed = parse_report("Mild MR. Normal LV, LVEF 60%.\n\nIMPRESSION:\n1. Mild MR.")
+    assert parsed.unread == [] and parsed.findings_text.startswith("Mild MR.")
