@@ -29,7 +29,7 @@ from echogpt.checker.compare import (
     is_stated,
     locations_compatible,
 )
-from echogpt.checker.earlier import earlier_spans
+from echogpt.checker.earlier import earlier_spans, is_change
 from echogpt.checker.facts import extract_facts, mentions_comparison
 from echogpt.checker.rules import family_of, lexicon, rule_regex, rules
 from echogpt.checker.study_facts import StudyFacts, study_facts
@@ -486,6 +486,10 @@ def _now_of_from(text: str, f: Fact, start: int) -> bool:
             and _FROM.match(text, f.end - start) is not None)
 
 
+def _quote(text: str, f: Fact, start: int) -> str:
+    return text[(f.start or start) - start:(f.end or start) - start]
+
+
 def _statement(text: str, start: int, verdict: Status, reason: str, facts: list[Fact]) -> StatementCheck:
     return StatementCheck(text=text, start=start, end=start + len(text), verdict=verdict, reason=reason,
                           facts=facts, evidence=_evidence(reason))
@@ -508,6 +512,10 @@ def check_statement(text: str, start: int, study: Study, sf: StudyFacts) -> Stat
     topics = unchecked_topics(text) if outside else []
     stress = any(t[2] for t in topics)
     clinical = [f for f in facts if f.concept != "image_quality"]
+    # "Vmax +0.3 m/s/year": a change over time is no value of this study or the prior, and is not read
+    changes = [f for f in clinical if f.concept == "measurement"
+               and is_change(text, (f.start or start) - start, (f.end or start) - start)]
+    clinical = [f for f in clinical if f not in changes]
     said = text  # what the statement asserts: all of it, or what comes before its plan
     plan = lexicon().plan.search(text) if outside else None
     if plan is not None:  # "TEE recommended to assess for abscess": a plan; its clause states no finding
@@ -535,6 +543,10 @@ def check_statement(text: str, start: int, study: Study, sf: StudyFacts) -> Stat
                           "readable prior: the comparison is not checked", facts)
     if stress:  # a claim about the stress images is judged on them too
         sf = sf.with_stress()
+    if not clinical and changes:
+        said_change = _quote(text, changes[0], start)
+        return _statement(text, start, "not_checked", f"states a change over time ('{said_change}'), which "
+                          "the checker does not verify", facts)
     if not clinical and topics:
         return _statement(text, start, "not_checked", f"no rule verifies {topics[0][0]}: "
                           f"'{topics[0][1]}'", facts)
@@ -554,11 +566,13 @@ def check_statement(text: str, start: int, study: Study, sf: StudyFacts) -> Stat
         clinical = now
     worst: tuple[Status, str] | None = None
     rank = {"contradicted": 0, "unsupported": 1, "not_checked": 2, "supported": 3}
+    silent = []  # the claims nothing in the study states
     for f in clinical:
         status, reason = _judge(f, study, sf, comparison and not unread_prior
                                 and not _now_of_from(text, f, start))
         if status in ("unsupported", "not_checked"):
             status, reason = _synthesis(f, sf) or (status, reason)
+        silent += [f] if status == "unsupported" else []
         if worst is None or rank[status] < rank[worst[0]]:
             worst = (status, reason)
     assert worst is not None
@@ -570,8 +584,11 @@ def check_statement(text: str, start: int, study: Study, sf: StudyFacts) -> Stat
             worst = ("unsupported", f"the resting findings differ ({worst[1]}); the stress findings do not "
                                     "state it")
     invented = worst[1].startswith(("nothing in the study states it", "the study reports this at"))
-    note = unread_note(study.unread, clinical) if worst[0] == "unsupported" else None
-    if note is not None:  # the study may state it where the import could not read
+    # each claim the study is silent on may stand where the import could not read (a quoted part that
+    # names its subject, or an unquoted note)
+    notes = [unread_note(study.unread, [f]) for f in silent or clinical] if worst[0] == "unsupported" else []
+    note = notes[0] if notes and all(notes) else None
+    if note is not None:
         return _statement(text, start, "not_checked", f"{worst[1]}; but the import could not read all of "
                           f"the report: {note}", facts)
     if worst[0] == "unsupported" and beyond and not invented:  # the stress findings do not grade it

@@ -11,7 +11,7 @@ import re
 
 from echogpt.checker.study_facts import _NOW, _prior_rx
 
-# a prior's words end at the clause: a comma, semicolon, colon, a closing parenthesis or "but"
+# a prior's words end at the clause: a comma, semicolon, colon, a closing parenthesis, a full stop or "but"
 _END = re.compile(r"[,;:)]|\s(?:but|whereas|while)\s|\.(?!\d)")
 
 
@@ -23,8 +23,8 @@ def earlier_spans(text: str) -> list[tuple[int, int]]:
 
     Returns:
         (start, end) per prior-study cue ("compared with", "previously", "prior", "from", a year), from
-        the cue to its clause's end; a parenthesis that follows the span ("compared with 2024 (EF
-        50%)") belongs to it, and "now" ends it ("previously moderate, now mild").
+        the cue to its clause's end; a parenthesis opened in the span ("compared with 2024 (EF 50%)")
+        belongs to it, and "now" ends it ("previously moderate, now mild").
     """
     cues, exceptions, _ = _prior_rx()
     # "the previously seen thrombus" is this study's; "compared with the prior study of 2024 (MG 31
@@ -33,13 +33,27 @@ def earlier_spans(text: str) -> list[tuple[int, int]]:
                              else " " * len(x.group()), text)
     spans = []
     for m in cues.finditer(blanked):
+        if spans and m.start() < spans[-1][1]:
+            continue  # "the prior study of 2024": one span, whatever cues it holds
         end = _END.search(blanked, m.end())
         stop = end.start() if end is not None else len(text)
         now = _NOW.search(blanked, m.end(), stop)
-        stop = now.start() if now is not None else stop
-        after = re.match(r"\s*\(", blanked[stop:]) if now is None else None
-        if after is not None:  # "compared with 2024 (EF 50%)": the parenthesis says what it showed
-            close = blanked.find(")", stop)
-            stop = close if close >= 0 else len(text)
-        spans.append((m.start(), stop))
+        spans.append((m.start(), now.start() if now is not None else stop))
     return spans
+
+
+# "+0.3 m/s", "-5 points": a signed number is a change; "0.3 m/s/year", "per year": a rate of change
+_SIGNED = re.compile(r"[+±]\s*\d|(?<![\w/])[-−–]\s*\d+(?:\.\d+)?\s*(?:points?|%-?points?)\b")
+_RATE = re.compile(r"\s*(?:/\s*(?:year|yr|y|annum)|per\s+(?:year|annum)|a\s+year)\b", re.IGNORECASE)
+
+
+def is_change(text: str, start: int, end: int) -> bool:
+    """Whether the value of a measurement claim at ``text[start:end]`` is a change over time, not a
+    value of either study ("Vmax +0.3 m/s/year", "a fall of -15 points"): no study holds it.
+
+    Args:
+        text: The statement.
+        start: The claim's start in ``text``.
+        end: Its end in ``text``.
+    """
+    return _SIGNED.search(text, start, end) is not None or _RATE.match(text, end) is not None

@@ -26,3 +26,9 @@ def one(impression: str, unread: list[str]) -> str:
 ])
 def test_unread_text_excuses_only_what_it_names(statement: str, unread: list[str], verdict: str) -> None:
     assert one(statement, unread) == verdict
+
+
+def test_every_silent_claim_must_stand_in_the_unread_part() -> None:
+    # the RAP is named in the unread lines; the tricuspid regurgitation is not: still unsupported
+    assert one("Moderate tricuspid regurgitation, RAP 15 mmHg.", [QUOTED]) == "unsupported"
+    assert one("Dilated IVC, RAP 15 mmHg.", [QUOTED]) == "not_checked"
