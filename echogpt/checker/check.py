@@ -29,7 +29,7 @@ from echogpt.checker.compare import (
     is_stated,
     locations_compatible,
 )
-from echogpt.checker.earlier import earlier_spans, is_change
+from echogpt.checker.earlier import cannot_exclude, earlier_spans, is_change
 from echogpt.checker.facts import extract_facts, mentions_comparison
 from echogpt.checker.rules import family_of, lexicon, rule_regex, rules
 from echogpt.checker.study_facts import StudyFacts, study_facts
@@ -586,6 +586,10 @@ def check_statement(text: str, start: int, study: Study, sf: StudyFacts) -> Stat
     invented = worst[1].startswith(("nothing in the study states it", "the study reports this at"))
     # each claim the study is silent on may stand where the import could not read (a quoted part that
     # names its subject, or an unquoted note)
+    if worst[0] == "unsupported" and silent and all(f.polarity == "uncertain" for f in silent) \
+            and cannot_exclude(text):  # "LV thrombus cannot be excluded" where the study saw none either way
+        return _statement(text, start, "not_checked", f"{worst[1]}; the statement only says it could not be "
+                          "ruled out, which a study silent about it does not refute", facts)
     notes = [unread_note(study.unread, [f]) for f in silent or clinical] if worst[0] == "unsupported" else []
     note = notes[0] if notes and all(notes) else None
     if note is not None:

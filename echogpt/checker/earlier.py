@@ -1,6 +1,7 @@
-"""What a statement of an impression says of an earlier study: the words that follow a prior-study
-cue up to the end of their clause ("LVEF 32%, compared with baseline of 58%", "Mild MR (previously
-moderate)"). What comes before the cue is this study's ("New large effusion since the prior study").
+"""What a statement of an impression says beyond this study's findings: the words that follow a
+prior-study cue up to the end of their clause ("LVEF 32%, compared with baseline of 58%", "Mild MR
+(previously moderate)"; what comes before the cue is this study's), a change over time ("+0.3 m/s
+per year") and a finding that could not be ruled out ("LV thrombus cannot be excluded").
 
     spans = earlier_spans("LVEF 32%, compared with baseline of 58%.")  # [(10, 39)]
 """
@@ -8,7 +9,9 @@ moderate)"). What comes before the cue is this study's ("New large effusion sinc
 from __future__ import annotations
 
 import re
+from functools import cache
 
+from echogpt.checker.rules import rule_regex, rules
 from echogpt.checker.study_facts import _NOW, _prior_rx
 
 # a prior's words end at the clause: a comma, semicolon, colon, a closing parenthesis, a full stop or "but"
@@ -57,3 +60,17 @@ def is_change(text: str, start: int, end: int) -> bool:
         end: Its end in ``text``.
     """
     return _SIGNED.search(text, start, end) is not None or _RATE.match(text, end) is not None
+
+
+@cache
+def _exclusion() -> re.Pattern[str]:
+    """The hedges of ``fact_rules.json`` that say a finding could not be ruled out ("cannot be
+    excluded", "cannot rule out"), as opposed to those that say it is likely ("probable")."""
+    r = rules()
+    return rule_regex([h for h in r.hedge.pre + r.hedge.post if re.search(r"exclud|rule", h)])
+
+
+def cannot_exclude(text: str) -> bool:
+    """Whether a statement says that something could not be ruled out ("LV thrombus cannot be
+    excluded"): a claim a study silent about it does not refute (it saw nothing either way)."""
+    return _exclusion().search(text) is not None

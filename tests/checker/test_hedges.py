@@ -34,3 +34,18 @@ def test_a_hedge_is_not_flagged_by_a_finding_not_seen(statement: str, verdict: s
 def test_the_reason_says_what_was_not_checked() -> None:
     _, reason = one("Root abscess cannot be excluded on TTE.")
     assert "whether it can be excluded is not checked" in reason
+
+
+SILENT = "Normal LV size and systolic function. Mild MR. No pericardial effusion."
+
+
+@pytest.mark.parametrize(("statement", "verdict"), [
+    ("LV thrombus cannot be excluded.", "not_checked"),  # the study saw nothing either way
+    ("Cannot rule out a small PFO.", "not_checked"),
+    ("Probable LV thrombus.", "unsupported"),  # a likely finding needs the study to show something
+    ("LV apical thrombus.", "unsupported"),
+])
+def test_what_could_not_be_ruled_out_is_not_flagged_by_silence(statement: str, verdict: str) -> None:
+    s = Study.model_validate({"study_id": "S1", "findings_text": SILENT})
+    result = check(statement, s).statements[0]
+    assert result.verdict == verdict, result.reason
