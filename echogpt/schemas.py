@@ -585,8 +585,11 @@ class Study(Strict):
     findings_text: str = Field(min_length=1, description="The findings section as prose")
     impression: str | None = Field(None, description="Reference impression (training/evaluation)")
     unread: list[str] | None = Field(None, description="Parts of the source report the import could not "
-                                     "read (a suspect cut, table columns not told apart); a claim the "
-                                     "study is silent on is then not_checked, not unsupported")
+                                     "read (a suspect cut, table columns not told apart, lines under no "
+                                     "heading, values in a procedure section); a claim the study is silent "
+                                     "on is then not_checked, not unsupported; a note that ends with the "
+                                     "unread text in double quotes excuses only the claims whose subject "
+                                     "that text names")
     phenotype: str | None = Field(None, description="Synthetic label(s), for breakdowns only")
 
     @field_validator("study_id", "patient_id", mode="before")

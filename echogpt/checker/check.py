@@ -29,10 +29,11 @@ from echogpt.checker.compare import (
     is_stated,
     locations_compatible,
 )
+from echogpt.checker.earlier import cannot_exclude, earlier_spans, is_change
 from echogpt.checker.facts import extract_facts, mentions_comparison
 from echogpt.checker.rules import family_of, lexicon, rule_regex, rules
-from echogpt.checker.study_facts import StudyFacts, about_prior, study_facts
-from echogpt.checker.subjects import names_subject
+from echogpt.checker.study_facts import StudyFacts, study_facts
+from echogpt.checker.subjects import names_subject, unread_note
 from echogpt.schemas import CheckResult, Fact, Omission, StatementCheck, Study, StudyType
 from echogpt.text import split_statements
 
@@ -385,11 +386,16 @@ def _against_prior(text: str, facts: list[Fact], sf: StudyFacts) -> tuple[Status
               and e.fact.concept == "measurement"]
     if ("lv_systolic_function" in concepts or not concepts) and cur_ef and old_ef:
         # LVEF within 5 points counts as unchanged (inter-reader variability, ASE15); a stated
-        # direction is wrong only when the change goes clearly the other way
-        delta = (cur_ef[0] or 0) - (old_ef[0] or 0)
-        wrong = {"better": delta < -5, "worse": delta > 5, "same": abs(delta) > 5}[said[0]]
-        why = f"LVEF was {old_ef[0]:g} % and is {cur_ef[0]:g} % now"
-        return ("contradicted" if wrong else "supported"), why
+        # direction is wrong only when the change goes clearly the other way; with several earlier
+        # studies (a baseline and a last study) it is wrong only against every one of them
+        def wrong(old: float | None) -> bool:
+            delta = (cur_ef[0] or 0) - (old or 0)
+            return {"better": delta < -5, "worse": delta > 5, "same": abs(delta) > 5}[said[0]]
+
+        right = [old for old in dict.fromkeys(old_ef) if not wrong(old)]
+        old = right[0] if right else old_ef[0]
+        why = f"LVEF was {old:g} % and is {cur_ef[0]:g} % now"
+        return ("supported" if right else "contradicted"), why
     # "Moderate MR, unchanged" is about the mitral valve: the tricuspid's change says nothing of it
     sites = {(f.concept, f.location) for f in facts if f.location}
     for e in sf.evidence:
@@ -480,6 +486,10 @@ def _now_of_from(text: str, f: Fact, start: int) -> bool:
             and _FROM.match(text, f.end - start) is not None)
 
 
+def _quote(text: str, f: Fact, start: int) -> str:
+    return text[(f.start or start) - start:(f.end or start) - start]
+
+
 def _statement(text: str, start: int, verdict: Status, reason: str, facts: list[Fact]) -> StatementCheck:
     return StatementCheck(text=text, start=start, end=start + len(text), verdict=verdict, reason=reason,
                           facts=facts, evidence=_evidence(reason))
@@ -502,6 +512,10 @@ def check_statement(text: str, start: int, study: Study, sf: StudyFacts) -> Stat
     topics = unchecked_topics(text) if outside else []
     stress = any(t[2] for t in topics)
     clinical = [f for f in facts if f.concept != "image_quality"]
+    # "Vmax +0.3 m/s/year": a change over time is no value of this study or the prior, and is not read
+    changes = [f for f in clinical if f.concept == "measurement"
+               and is_change(text, (f.start or start) - start, (f.end or start) - start)]
+    clinical = [f for f in clinical if f not in changes]
     said = text  # what the statement asserts: all of it, or what comes before its plan
     plan = lexicon().plan.search(text) if outside else None
     if plan is not None:  # "TEE recommended to assess for abscess": a plan; its clause states no finding
@@ -516,18 +530,23 @@ def check_statement(text: str, start: int, study: Study, sf: StudyFacts) -> Stat
     # comparison cannot be checked; what the statement says of now still can
     mentioned = (comparison and study.prior is None and not sf.prior_in_text
                  and rule_regex(rules().prior_mentioned).search(study.indication or "") is not None)
-    if comparison and study.prior is None and not sf.prior_in_text and not mentioned:
-        verdict: Status = "not_checked" if study.unread else "unsupported"
-        return _statement(text, start, verdict, "compares with a prior study, but the study has no prior"
-                          + (f" (the import could not read all of the report: {study.unread[0]})"
-                             if study.unread else ""), facts)
+    # no readable prior at all: the comparison is not checked, what the statement says of now still is
+    unread_prior = comparison and study.prior is None and not sf.prior_in_text and not mentioned
+    mentioned = mentioned or unread_prior
     versus = _against_prior(text, clinical, sf) if comparison else None
     if versus is not None and versus[0] == "contradicted":
         return _statement(text, start, "contradicted", versus[1], facts)
     if not clinical and versus is not None:
         return _statement(text, start, versus[0], versus[1], facts)
+    if unread_prior and not clinical:  # "Unchanged since 2021."
+        return _statement(text, start, "not_checked", "compares with an earlier study, but the study has no "
+                          "readable prior: the comparison is not checked", facts)
     if stress:  # a claim about the stress images is judged on them too
         sf = sf.with_stress()
+    if not clinical and changes:
+        said_change = _quote(text, changes[0], start)
+        return _statement(text, start, "not_checked", f"states a change over time ('{said_change}'), which "
+                          "the checker does not verify", facts)
     if not clinical and topics:
         return _statement(text, start, "not_checked", f"no rule verifies {topics[0][0]}: "
                           f"'{topics[0][1]}'", facts)
@@ -536,19 +555,24 @@ def check_statement(text: str, start: int, study: Study, sf: StudyFacts) -> Stat
     if any(f.concept == "shunt" for f in clinical) and _no_bubble_study(text, study):
         return _statement(text, start, "unsupported",
                           "cites an agitated-saline (bubble) study that was not done", facts)
+    unchecked_comparison = (f"compares with a prior study the report only mentions ('{study.indication}')"
+                            if not unread_prior else "compares with an earlier study, but the study has "
+                            "no readable prior: the comparison is not checked")
     if mentioned:  # "(mean gradient 31 mmHg)" of "the prior study of 2024" is the prior's, not now
-        spans = [(start + a, start + b) for a, b in about_prior(text)]
+        spans = [(start + a, start + b) for a, b in earlier_spans(text)]
         now = [f for f in clinical if not any(a <= (f.start or 0) < b for a, b in spans)]
         if not now:
-            return _statement(text, start, "not_checked", "compares with a prior study the report only "
-                              f"mentions ('{study.indication}')", facts)
+            return _statement(text, start, "not_checked", unchecked_comparison, facts)
         clinical = now
     worst: tuple[Status, str] | None = None
     rank = {"contradicted": 0, "unsupported": 1, "not_checked": 2, "supported": 3}
+    silent = []  # the claims nothing in the study states
     for f in clinical:
-        status, reason = _judge(f, study, sf, comparison and not _now_of_from(text, f, start))
+        status, reason = _judge(f, study, sf, comparison and not unread_prior
+                                and not _now_of_from(text, f, start))
         if status in ("unsupported", "not_checked"):
             status, reason = _synthesis(f, sf) or (status, reason)
+        silent += [f] if status == "unsupported" else []
         if worst is None or rank[status] < rank[worst[0]]:
             worst = (status, reason)
     assert worst is not None
@@ -560,16 +584,26 @@ def check_statement(text: str, start: int, study: Study, sf: StudyFacts) -> Stat
             worst = ("unsupported", f"the resting findings differ ({worst[1]}); the stress findings do not "
                                     "state it")
     invented = worst[1].startswith(("nothing in the study states it", "the study reports this at"))
-    if worst[0] == "unsupported" and study.unread:  # the study may state it where the import could not read
+    # each claim the study is silent on may stand where the import could not read (a quoted part that
+    # names its subject, or an unquoted note)
+    if worst[0] == "unsupported" and silent and all(f.polarity == "uncertain" for f in silent) \
+            and cannot_exclude(text):  # "LV thrombus cannot be excluded" where the study saw none either way
+        return _statement(text, start, "not_checked", f"{worst[1]}; the statement only says it could not be "
+                          "ruled out, which a study silent about it does not refute", facts)
+    notes = [unread_note(study.unread, [f]) for f in silent or clinical] if worst[0] == "unsupported" else []
+    note = notes[0] if notes and all(notes) else None
+    if note is not None:
         return _statement(text, start, "not_checked", f"{worst[1]}; but the import could not read all of "
-                          f"the report: {study.unread[0]}", facts)
+                          f"the report: {note}", facts)
     if worst[0] == "unsupported" and beyond and not invented:  # the stress findings do not grade it
         return _statement(text, start, "not_checked", f"no rule verifies {beyond[0][0]} "
                           f"('{beyond[0][1]}'); {worst[1]}", facts)
     reason = worst[1]
-    if mentioned and worst[0] == "supported":
-        return _statement(text, start, "not_checked", f"compares with a prior study the report only "
-                          f"mentions ('{study.indication}'); {reason}", facts)
+    if mentioned and worst[0] in ("supported", "not_checked"):
+        return _statement(text, start, "not_checked", f"{unchecked_comparison}; what it says of now: "
+                          f"{reason}", facts)
+    if unread_prior:
+        reason += "; the comparison with an earlier study is not checked (no readable prior)"
     clash = [c for c in sf.conflicts for f in clinical
              if c.concept == f.concept and locations_compatible(f.concept, f.location, c.location)]
     if clash:  # never choose silently between the prose and the structured fields

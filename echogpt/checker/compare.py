@@ -204,8 +204,10 @@ def compare(claim: Fact, ev: Evidence) -> tuple[Status, str]:
 def _compare_uncertain(claim: Fact, f: Fact) -> tuple[Status, str]:
     """A possible finding on either side: a hedge is supported unless the study rules it out."""
     if claim.polarity == "uncertain":
-        if f.polarity == "absent":
-            return "unsupported", f"the study states {_word(f)}"
+        if f.polarity == "absent":  # "no abscess seen" does not rule out "abscess cannot be excluded":
+            # what the images could not show is not read (ESC 2023 endocarditis: a negative TTE does not
+            # exclude an abscess or a vegetation)
+            return "not_checked", f"the study states {_word(f)}; whether it can be excluded is not checked"
         return "supported", f"the study reports {_word(f)}"
     if claim.polarity == "present":
         return "unsupported", f"the study only suggests {_word(f)}"

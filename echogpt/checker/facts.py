@@ -443,10 +443,17 @@ def _sentences(text: str) -> Iterator[tuple[int, str]]:
         yield start, text[start:]
 
 
+# a person named by a title ("Mr. Oyelowo", "Mr T Osei", "Dr A. Reddy"): no finding ("Mr" is no MR);
+# written in title case only, so that "MR" and the lower case of dictated reports keep their sense
+_PERSON = re.compile(r"\b(?:Mr|Mrs|Ms|Dr|Prof)\.?\s+(?:[A-Z]\.?\s+){0,2}[A-Z][a-z'-]+")
+
+
 def sentence_facts(text: str) -> Iterator[tuple[int, tuple[Fact, ...]]]:
     """Each sentence's offset in ``text`` and its facts (spans relative to the sentence), in text
-    order (by start, then concept): one sentence after the other, they are in text order throughout."""
+    order (by start, then concept): one sentence after the other, they are in text order throughout.
+    A person named by a title is blanked first: it states nothing of the heart."""
     carry: Subjects = ()
+    text = _PERSON.sub(lambda m: " " * len(m.group()), text)
     for start, sentence in _sentences(text):
         facts, carry = _sentence(sentence, carry)
         yield start, facts

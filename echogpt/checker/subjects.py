@@ -16,6 +16,7 @@ from functools import lru_cache
 
 from echogpt.checker.rules import rules
 from echogpt.checker.tokens import Tok, subject_list, tokens
+from echogpt.schemas import Fact
 
 Subject = tuple[str, str | None]  # (concept, location); ("measurement", field) for a value
 _SENTENCE = re.compile(r"[^.;\n]+")
@@ -96,3 +97,24 @@ def named_subjects(text: str) -> frozenset[Subject]:
 def names_subject(text: str, concept: str, location: str | None) -> bool:
     """Whether the text names the subject (a location-less claim: the concept anywhere)."""
     return (concept, location) in named_subjects(text)
+
+
+_QUOTED = re.compile(r'"(.+)"\s*$')
+
+
+def unread_note(unread: list[str] | None, facts: list[Fact]) -> str | None:
+    """The first note of what the import could not read that may hold one of the claims.
+
+    Args:
+        unread: ``Study.unread``.
+        facts: The claims of a statement.
+
+    Returns:
+        A note that quotes text ("... not read as findings: \"RAP 15 mmHg\"") holds the claims whose
+        subject the quote names; a note without a quote (a suspect cut) may hold any claim; None.
+    """
+    for note in unread or []:
+        m = _QUOTED.search(note)
+        if m is None or any(names_subject(m.group(1), f.concept, f.location) for f in facts):
+            return note
+    return None

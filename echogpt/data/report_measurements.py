@@ -115,10 +115,18 @@ def _context(text: str) -> str | None:
     return best[1] if best else None
 
 
-# Words that make a clause about the prior study: "previously dilated with TAPSE 1.2 cm".
-_PRIOR = re.compile(r"\b(?:previous(?:ly)?|prior|before|baseline|pre-?operative(?:ly)?|earlier|ago|"
-                    r"last (?:study|echo\w*|year|month|time|visit|review|scan)|compared (?:with|to))\b",
+# Words that make a clause about the prior study: "previously dilated with TAPSE 1.2 cm", "pre-TAVI LVEF 40%".
+_PRIOR = re.compile(r"\b(?:previous(?:ly)?|prior|before|baseline|pre-?operative(?:ly)?|pre-[a-z]+|pre(?=:)|"
+                    r"earlier|ago|last (?:study|echo\w*|year|month|time|visit|review|scan)|"
+                    r"compared (?:with|to))\b",
                     re.IGNORECASE)
+
+
+def _clause_start(line: str, at: int) -> int:
+    """Where the clause holding offset ``at`` begins: after the last sentence stop, semicolon or
+    opening parenthesis; a decimal point ("Vmax 3.1 m/s, AVA 1.25") ends no clause."""
+    stops = [m.end() for m in re.finditer(r"\.(?!\d)|[;(]", line[:at])]
+    return stops[-1] if stops else 0
 
 
 def _in_was(line: str, at: int) -> bool:
@@ -158,7 +166,7 @@ def read_measurements(lines: list[tuple[int, str]], table: bool) -> list[Reading
                 continue
             end, target, raw = found
             taken = end
-            clause = line[max(line.rfind(c, 0, m.start()) for c in ".;(") + 1:m.start()]
+            clause = line[_clause_start(line, m.start()):m.start()]
             if target and not _PRIOR.search(clause) and not _in_was(line, m.start()):
                 out.append(Reading(target, raw, number, line[m.start():end].strip()))
     return out

@@ -166,7 +166,7 @@ def split_sections(text: str) -> list[Section]:
     concluded = False  # the report has had its impression
     lines = [(n, piece) for n, line in enumerate(text.splitlines(), start=1)
              for piece in _split_inline(line).split("\n")]
-    for number, line in lines:
+    for i, (number, line) in enumerate(lines):
         if _RULE.match(line):
             continue
         current = sections[-1]
@@ -174,11 +174,19 @@ def split_sections(text: str) -> list[Section]:
             sections.append(Section("closing", "", [(number, line)]))
             continue
         found = heading_kind(line)
-        if found is None and current.kind not in _AFTER_FINDINGS and prior_label().match(line):
+        # "Baseline (02/2026): LVEF 62%": a dated earlier study, not the resting stage of a stress echo
+        earlier = found is None or found[0] == "stage"
+        if earlier and current.kind not in _AFTER_FINDINGS and prior_label().match(line):
             # "Pre-BMV (10-05-2025): MVA 0.8 cm2": the earlier study's numbers, a line of their own;
             # after it the report goes on where it was (unlabelled text after a one-line section)
             resume = ("preamble", "") if current.kind in ONE_LINE else (current.kind, current.heading)
             sections += [Section("comparison", "", [(number, line.strip())]), Section(*resume)]
+            inline = False
+            continue
+        if found is None and current.kind not in (*_AFTER_FINDINGS, *section_table().findings_kinds) \
+                and _block_heading(line, lines[i + 1:i + 2]):
+            # "Aortic prosthesis:" over indented lines: a findings block, whatever came before it
+            sections.append(Section("findings", line.split(":", 1)[0].strip(), [(number, line.strip())]))
             inline = False
             continue
         if found is None:
@@ -233,6 +241,16 @@ def split_sections(text: str) -> list[Section]:
     if not any(s.kind in kinds or (s.kind == "preamble" and s.text) for s in sections):
         _split_first_sentence(sections)
     return sections
+
+
+_BLOCK_LABEL = re.compile(r"^(?=[^:]*[A-Za-z]{3})[A-Za-z][^:]{1,48}:(?:\s|$)")
+
+
+def _block_heading(line: str, following: list[tuple[int, str]]) -> bool:
+    """A label line ("Aortic prosthesis: well seated.", "At ECMO flow 3.5 L/min:") followed by an
+    indented line heads a block of findings; a label naming an earlier study does not."""
+    indented = bool(following) and following[0][1][:1] in (" ", "\t") and bool(following[0][1].strip())
+    return indented and _BLOCK_LABEL.match(line) is not None and prior_label().match(f"{line} x") is None
 
 
 def _new_paragraph(line: str, current: Section) -> bool:

@@ -226,6 +226,36 @@ def _read_columns(sections: list[Section], study_date: str | None) -> list[str]:
     return unread
 
 
+# sections about how the study was done: a value of the heart there is out of place, and not read
+_CONDUCT = ("procedure", "technique", "sedation")
+
+
+def values_outside(sections: list[Section]) -> list[str]:
+    """Notes of the values the findings do not hold because they stand in a section about how the study
+    was done ("Haemodynamics: IVC 23 mm, RAP 15 mmHg" read as a procedure heading), each quoting its
+    lines so that only a claim about what they name is left unchecked."""
+    notes = []
+    for s in sections:
+        rows = [line.strip() for n, line in s.rows if s.kind in _CONDUCT
+                and read_measurements([(n, line)], table=False)]
+        if rows:
+            quote = " / ".join(rows)[:300].replace('"', "'")
+            notes.append(f"values under '{s.heading or s.kind}' were not read as findings: \"{quote}\"")
+    return notes
+
+
+def unplaced_lines(sections: list[Section], chosen: list[Section]) -> list[str]:
+    """Notes of the lines no section claims and the findings leave out (text under no heading in a
+    report with a findings heading, title lines apart), each quoting its lines."""
+    notes = []
+    for s in sections:
+        rows = [line.strip() for line in s.lines if line.strip() and not TITLE.match(line)]
+        if s.kind == "preamble" and not any(s is c for c in chosen) and rows:
+            quote = " / ".join(rows)[:300].replace('"', "'")
+            notes.append(f"lines under no heading were not read as findings: \"{quote}\"")
+    return notes
+
+
 def unnamed_summary(text: str) -> str | None:
     """The heading of a report's last block when it looks like an unrecognised summary heading: a
     short title line ("REPORT", "Cardiologist report:") over a block that is under half the report."""
@@ -297,4 +327,5 @@ def parse_report(text: str, title: str = "") -> ParsedReport:
         _SALINE + r"[^.]{0,20}\b(?:not (?:performed|done|given)|declined|deferred)", evidence)
     return ParsedReport(sections, findings_text, impression, indication,
                         detect_study_type(sections, title), header, readings, saline,
-                        None if impression else unnamed_summary(text), unread)
+                        None if impression else unnamed_summary(text),
+                        unread + values_outside(sections) + unplaced_lines(sections, chosen))

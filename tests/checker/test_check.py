@@ -45,7 +45,7 @@ PROSE = study(text="The left ventricle is normal in size with mildly reduced sys
     ("Moderate aortic stenosis.", "unsupported"),  # nothing backs it
     ("Patent foramen ovale.", "unsupported"),  # no shunt assessment
     ("No left atrial appendage thrombus.", "unsupported"),  # TEE-only view on a TTE
-    ("LVEF unchanged compared with the prior study.", "unsupported"),  # no prior
+    ("LVEF unchanged compared with the prior study.", "not_checked"),  # no prior to compare with
     ("Clinical correlation is advised.", "not_factual"),
     ("Technically limited study.", "not_factual"),
 ])

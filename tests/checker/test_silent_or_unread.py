@@ -191,6 +191,7 @@ def test_a_prior_the_indication_only_mentions_makes_the_comparison_not_checked()
     silent = Study.model_validate({"study_id": "S2", "findings_text": findings, "indication": "Murmur."})
     claim = "Compared with the prior study of 2024 (mean gradient 31 mmHg) the stenosis has progressed."
     assert check(claim, mentioned).statements[0].verdict == "not_checked"
-    assert check(claim, silent).statements[0].verdict == "unsupported"
+    unread = check(claim, silent).statements[0]  # no prior at all: not checked either, said so
+    assert unread.verdict == "not_checked" and "no readable prior" in unread.reason
     wrong = "Severe aortic stenosis, worse than on the last study; moderate MR."
     assert check(wrong, mentioned).statements[0].verdict == "unsupported"  # no MR in the findings

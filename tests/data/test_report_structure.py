@@ -103,3 +103,10 @@ def test_a_worksheet_with_an_effusion_label_is_the_findings_and_contrast_results
                           "Contrast (SonoVue 1 ml): no apical thrombus.\n\nCARDIOLOGIST SUMMARY\nTamponade.")
     assert parsed.findings_text.startswith("Pericardial effusion: circumferential, 2.6 cm posterior")
     assert "Contrast (SonoVue 1 ml): no apical thrombus." in parsed.findings_text
+
+
+@pytest.mark.parametrize("line", ["Sonographer: Mr T Osei", "Sonographer: Ms K Barnes, BSE accredited",
+                                  "Reporter: Dr A. B. Pemberton"])
+def test_a_role_label_with_a_titled_name_ends_an_unnumbered_summary(line: str) -> None:
+    parsed = parse_report(f"FINDINGS: Mild MR.\n\nSummary:\nMild MR.\nNormal RV.\n\n{line}\n")
+    assert parsed.impression == "Mild MR.\nNormal RV."
