@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 from echogpt.data.report_columns import split_columns
+from echogpt.data.report_identity import labelled_date, labelled_patient_id
 from echogpt.data.report_measurements import Reading, norm, read_measurements
 from echogpt.data.report_sections import (
     MARKER,
@@ -28,7 +29,7 @@ from echogpt.data.report_sections import (
 )
 
 __all__ = ["SECTION_KINDS", "ParsedReport", "Reading", "Section", "SectionTable", "detect_study_type",
-           "header_fields", "heading_kind", "labelled_date", "parse_report", "section_table",
+           "header_fields", "heading_kind", "parse_report", "section_table",
            "split_sections", "unnamed_summary"]
 
 
@@ -89,18 +90,6 @@ def header_fields(sections: list[Section]) -> dict[str, str]:
 
 
 _SALINE = r"(?:agitated[- ]saline|bubble (?:study|contrast)|saline contrast)"
-# "Date 28.10.2026", "Study date 29/10/2026", "Date of examination: 14.10.2026 | ..." (a colon is
-# optional; "Date of birth" is no study date)
-_DATED = re.compile(r"\b(?:(?:study|exam(?:ination)?|echo)\s+date|date(?:\s+of\s+(?:study|exam(?:ination)?|"
-                    r"echo))?)\s*:?\s*(\d{4}-\d{2}-\d{2}|\d{1,2}([./-])\d{1,2}\2\d{4})\b", re.IGNORECASE)
-
-
-def labelled_date(text: str, lines: int = 15) -> str | None:
-    """The study date after a date label in the report's first lines, as written; None if none."""
-    m = _DATED.search("\n".join(text.splitlines()[:lines]))
-    return m.group(1) if m else None
-
-
 @dataclass
 class ParsedReport:
     """A report cut into what a Study needs."""
@@ -295,6 +284,10 @@ def parse_report(text: str, title: str = "") -> ParsedReport:
     dated = labelled_date(text)
     if dated:  # the date alone, not the rest of "Date: 07.10.2026 - 81 y, male"
         header["study_date"] = dated
+    if "patient_id" not in header:  # "Hosp no. K123456", "Name: J Doe | MRN 448812 | DOB ..."
+        number = labelled_patient_id(text)
+        if number:
+            header["patient_id"] = number
     unread = _read_columns(sections, header.get("study_date"))
     _prior_from_history(sections)
     impression_at = next((i for i, s in enumerate(sections) if s.kind == "impression"), len(sections))

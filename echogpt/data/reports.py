@@ -13,13 +13,14 @@ import csv
 import io
 import json
 import re
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from echogpt.data.report_identity import read_date
 from echogpt.data.report_text import ParsedReport, Reading, parse_report
 from echogpt.files import FileError, jsonable, write_jsonl
 from echogpt.schemas import Measurements, Patient, Study
@@ -218,25 +219,6 @@ def _table_rows(path: Path, fmt: str, mapping: ReportMapping) -> list[tuple[int,
 # ---------------------------------------------------------------- one report -> one study
 
 
-def _date(raw: str) -> date:
-    raw = raw.strip()
-    for fmt in ("%Y-%m-%d", "%d %B %Y", "%d %b %Y", "%B %d, %Y", "%b %d, %Y", "%d-%b-%Y", "%Y/%m/%d"):
-        try:
-            return datetime.strptime(raw, fmt).date()
-        except ValueError:
-            pass
-    m = re.fullmatch(r"(\d{1,2})([/.-])(\d{1,2})\2(\d{4})", raw)
-    if m:
-        a, sep, b, year = int(m.group(1)), m.group(2), int(m.group(3)), int(m.group(4))
-        if sep == ".":  # dotted dates are day.month.year by European convention
-            return date(year, b, a)
-        if a == b or (a > 12) != (b > 12):  # only when day and month are clear
-            day, month = sorted((a, b), reverse=True)
-            return date(year, month, day)
-    raise ValueError(f"study date '{raw}' is not a date EchoGPT can read without guessing "
-                     "(use YYYY-MM-DD)")
-
-
 def _one_field(model: type[BaseModel], name: str, raw: Any) -> tuple[Any, str | None, str | None]:
     """Validate one field alone: (value, None, None) or (None, error type, message)."""
     try:
@@ -270,7 +252,7 @@ def build_study(parsed: ParsedReport, study_id: str, given: dict[str, Any]
     raw_date = given.get("study_date") or head.get("study_date")
     if raw_date:
         try:
-            record["study_date"] = raw_date if isinstance(raw_date, date) else _date(str(raw_date))
+            record["study_date"] = raw_date if isinstance(raw_date, date) else read_date(str(raw_date))
         except ValueError as e:
             problems.append(("warning", "bad_date", str(e), raw_date))
     readings = list(parsed.readings)

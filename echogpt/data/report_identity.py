@@ -1,0 +1,117 @@
+"""Who and when a free-text report is about: the patient number and the study date from its first lines.
+
+A patient's reports are split together (train/validation/test are split by patient), so a report whose
+number is not read becomes a patient of its own and can leak into the test split beside its own earlier
+study. Hospitals write the header in many ways: "MRN: 448812", "Hosp no. K123456", "NHS No 943 476
+5919", "Name: J Doe | MRN 448812 | DOB 01/02/1950"; dates as "12/03/2026", "2 December 2026",
+"Dec 1, 2026", "3rd December 2026", "29/11/2026 03:15", labelled or alone on a line.
+
+    labelled_patient_id("Hosp no. K123456   Date: 27 Nov 2026")   # "K123456"
+    labelled_date("Hosp no. K123456   Date: 27 Nov 2026")         # "27 Nov 2026"
+    read_date("3rd December 2026")                                # date(2026, 12, 3)
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+
+HEADER_LINES = 15  # a header longer than this is findings
+
+_MONTH = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
+          r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)")
+_DAY = r"\d{1,2}(?:st|nd|rd|th)?"
+# one date as written: ISO, numeric with one separator, "2 December 2026", "Dec 1, 2026"
+DATE = (rf"(?:\d{{4}}-\d{{2}}-\d{{2}}|\d{{1,2}}([./-])\d{{1,2}}\1\d{{4}}|{_DAY}\s+{_MONTH}\.?,?\s+\d{{4}}|"
+        rf"{_MONTH}\.?\s+{_DAY},?\s+\d{{4}})")
+_DATE_RE = re.compile(rf"(?<![\w/.-]){DATE}(?![\w/-])", re.IGNORECASE)
+# "Date", "Study date", "Exam date", "Date of examination", "Echo date", "Study:" before the date
+_DATE_LABEL = re.compile(r"\b(?:(?:study|exam(?:ination)?|echo|scan)\s+date|date(?:\s+of\s+(?:study|"
+                         r"exam(?:ination)?|echo|scan))?|study)\s*[:.]?\s*$", re.IGNORECASE)
+# a date on a line with one of these words is not today's study
+_OTHER_DATE = re.compile(r"\b(?:dob|d\.o\.b|birth|born|previous|prior|last|baseline|pre-?op\w*|"
+                         r"referr\w*|admi\w+|surgery|implant\w*|transplant\w*|since|compar\w+)\b",
+                         re.IGNORECASE)
+# "MRN", "MR no.", "Medical record number", "Hospital number", "Hosp no.", "NHS No", "Patient ID",
+# "Pt ID", "URN", "UR no", "CR No.", "Health Card No.", "CHI", "ID" before the number
+_ID_LABEL = re.compile(r"(?<![\w])(?:mrn|mr\s*no\.?|medical\s+record\s+(?:number|no\.?)|hospital\s+"
+                       r"(?:number|no\.?)|hosp\.?\s*no\.?|nhs\s+(?:number|no\.?)|patient\s+(?:id|number|no\.?)|"
+                       r"pt\.?\s+id|urn|ur(?:\s*no\.?)?|cr\s*no\.?|health\s+card\s+(?:number|no\.?)|chi|(?<!study\s)(?<!exam\s)(?<!accession\s)id)"
+                       r"\s*(?:[:#]\s*|\s+)", re.IGNORECASE)
+# the number itself: letters and digits with -_/, or digit groups split by single spaces (NHS style)
+_ID = re.compile(r"(?:[A-Za-z]{1,4}\s)?\d{2,}(?:\s\d{2,})*(?![\w/-])|[A-Za-z0-9][A-Za-z0-9_/-]{0,63}")
+
+
+def _head(text: str) -> list[str]:
+    return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")[:HEADER_LINES]
+
+
+def _segments(line: str) -> list[tuple[str, str]]:
+    """Each date of a header line with the text before it back to the previous field ("|", a tab,
+    two spaces or the previous date)."""
+    out, start = [], 0
+    for m in _DATE_RE.finditer(line):
+        before = re.split(r"\s{2,}|\t|\|", line[start:m.start()])[-1]
+        out.append((before, m.group(0)))
+        start = m.end()
+    return out
+
+
+def labelled_date(text: str) -> str | None:
+    """The study date in the report's first lines, as written; None if none is clear.
+
+    A date after a date label wins. Else a date with no label is taken when it is the only one in
+    the header; a date about birth, an earlier study, admission or surgery is never taken.
+    """
+    alone: set[str] = set()
+    for line in _head(text):
+        for before, found in _segments(line):
+            if _OTHER_DATE.search(before):
+                continue
+            if _DATE_LABEL.search(before):
+                return found
+            if not re.search(r"\w\s*:\s*$", before):  # after some other field's label: not clear
+                alone.add(found)
+    return alone.pop() if len(alone) == 1 else None
+
+
+def labelled_patient_id(text: str) -> str | None:
+    """The patient's number after an identifier label in the report's first lines; None if none.
+
+    Digit groups split by single spaces ("943 476 5919") and a short letter prefix ("TR 30442") are
+    one number, kept without the spaces. A value with no digit ("MRN: John Smith") is no number.
+    """
+    for line in _head(text):
+        for label in _ID_LABEL.finditer(line):
+            m = _ID.match(line, label.end())
+            if m and re.search(r"\d", m.group(0)):
+                return re.sub(r"\s", "", m.group(0))
+    return None
+
+
+def read_date(raw: str) -> date:
+    """A date as written in a report, or ValueError when it cannot be read without guessing.
+
+    Ordinals ("3rd"), a weekday before it and a time after it are allowed. Dotted dates are
+    day.month.year; a slashed or dashed one is read only when day and month cannot be swapped.
+    """
+    text = re.sub(r"^(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?\s+", "", raw.strip(), flags=re.IGNORECASE)
+    text = re.sub(r"[,\s]+(?:at\s+)?\d{1,2}:\d{2}(?::\d{2})?(?:\s*[ap]\.?m\.?)?$", "", text, flags=re.IGNORECASE)
+    text = re.sub(r"(\d)(?:st|nd|rd|th)\b", r"\1", text, flags=re.IGNORECASE).replace(".,", ",")
+    text = re.sub(r"(?<=[A-Za-z])\.(?=\s)", "", text)  # "Dec. 1, 2026"
+    for fmt in ("%Y-%m-%d", "%d %B %Y", "%d %b %Y", "%B %d, %Y", "%b %d, %Y", "%B %d %Y", "%b %d %Y",
+                "%d %B, %Y", "%d %b, %Y", "%d-%b-%Y", "%d-%B-%Y", "%Y/%m/%d"):
+        try:
+            return datetime.strptime(text, fmt).date()
+        except ValueError:
+            pass
+    m = re.fullmatch(r"(\d{1,2})([/.-])(\d{1,2})\2(\d{4})", text)
+    if m:
+        a, sep, b, year = int(m.group(1)), m.group(2), int(m.group(3)), int(m.group(4))
+        if sep == ".":  # dotted dates are day.month.year by European convention
+            return date(year, b, a)
+        if a == b or (a > 12) != (b > 12):  # only when day and month are clear
+            day, month = sorted((a, b), reverse=True)
+            return date(year, month, day)
+    raise ValueError(f"study date '{raw}' is not a date EchoGPT can read without guessing "
+                     "(use YYYY-MM-DD)")

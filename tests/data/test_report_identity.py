@@ -1,0 +1,81 @@
+"""The patient number and the study date read from a free-text report's header lines."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from echogpt.data.report_identity import labelled_date, labelled_patient_id, read_date
+from echogpt.data.reports import read_reports
+
+
+@pytest.mark.parametrize("header, number", [
+    ("MRN: 448812", "448812"),
+    ("Name: J Doe | MRN 448812 | DOB 01/02/1950", "448812"),
+    ("Hosp no. K123456   Date: 27 Nov 2026", "K123456"),
+    ("NHS No: 943 476 5919", "9434765919"),       # digit groups are one number
+    ("Hospital number: TR 30442", "TR30442"),     # so is a short letter prefix
+    ("Pt: Smith, J  ID 77123", "77123"),
+    ("Study ID: ACC-1  Patient ID: P-77", "P-77"),  # the study's own id is not the patient's
+    ("URN 0034512", "0034512"),
+    ("Patient: [withheld]   UR: 5521907   DOB: [withheld]", "5521907"),
+    ("Age/Sex: 32 Y / F    CR No.: 2026/114582", "2026/114582"),
+    ("Health Card No.: 4482 113 906 ON", "4482113906"),
+])
+def test_the_patient_number_after_its_label(header: str, number: str) -> None:
+    assert labelled_patient_id(header + "\nFINDINGS: ok") == number
+
+
+@pytest.mark.parametrize("header", ["MRN: John Smith", "Study ID: ACC-1", "Findings: ID not known"])
+def test_no_number_without_a_label_and_a_digit(header: str) -> None:
+    assert labelled_patient_id(header) is None
+
+
+@pytest.mark.parametrize("header, written", [
+    ("Date of study: 12.03.2026", "12.03.2026"),
+    ("Name: X | DOB 01/02/1950 | Date 13/03/2026", "13/03/2026"),   # the birth date is skipped
+    ("Study date: 2 December 2026", "2 December 2026"),
+    ("Date: 3rd December 2026", "3rd December 2026"),
+    ("Prior study: 01/05/2025\nStudy: 2026-12-02", "2026-12-02"),  # the prior's date is skipped
+    ("ECHO REPORT\nPt: Smith, J  ID 77123\n29/11/2026 03:15", "29/11/2026"),  # alone on its line
+    ("Dec 1, 2026 | Pt: A", "Dec 1, 2026"),
+])
+def test_the_study_date_as_written(header: str, written: str) -> None:
+    assert labelled_date(header + "\nFINDINGS: ok") == written
+
+
+@pytest.mark.parametrize("header", [
+    "Previous echo 12/01/2025 showed a normal LV",         # an earlier study's date
+    "Clinic 28/11/2026\nWard 30/11/2026",                   # two dates, none labelled: not clear
+    "DOB: 01/02/1950",
+])
+def test_no_study_date_when_none_is_clearly_today(header: str) -> None:
+    assert labelled_date(header) is None
+
+
+@pytest.mark.parametrize("written, day", [
+    ("3rd December 2026", date(2026, 12, 3)), ("Dec 2nd, 2026", date(2026, 12, 2)),
+    ("Dec. 1, 2026", date(2026, 12, 1)), ("Tuesday, 1 Dec 2026", date(2026, 12, 1)),
+    ("29/11/2026 03:15", date(2026, 11, 29)), ("12.03.2026", date(2026, 3, 12)),
+    ("2026-12-02", date(2026, 12, 2)),
+])
+def test_dates_as_reports_write_them(written: str, day: date) -> None:
+    assert read_date(written) == day
+
+
+def test_a_date_that_reads_either_way_is_refused() -> None:
+    with pytest.raises(ValueError, match="without guessing"):
+        read_date("04/12/2026")
+
+
+def test_an_imported_report_is_its_patients_and_dated(tmp_path: Path) -> None:
+    (tmp_path / "r1.txt").write_text("Hosp no. K123456   Date: 27 Nov 2026\nFINDINGS: Normal LV size, LVEF 60%.\n"
+                                     "IMPRESSION: Normal LV function.\n")
+    (tmp_path / "r2.txt").write_text("NHS No: 943 476 5919\n3rd December 2026\nFINDINGS: Normal LV size, LVEF 55%.\n"
+                                     "IMPRESSION: Normal LV function.\n")
+    result = read_reports(tmp_path)
+    got = {s.study_id: (s.patient_id, s.study_date) for s in result.studies}
+    assert got == {"r1": ("K123456", date(2026, 11, 27)), "r2": ("9434765919", date(2026, 12, 3))}
+    assert not result.issues
