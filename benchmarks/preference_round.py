@@ -26,6 +26,21 @@ after: contradicted 0.132 -> 0.075, unsupported 0.011 -> 0.025, critical omissio
 fact-F1 0.726 -> 0.380. The round taught the model to say less ("1. Normal left ventricular size and
 systolic function." for most studies): fewer flags bought with omissions. Not shipped; a smaller lr,
 fewer steps or an SFT term on the chosen drafts are the next tries.
+
+Measured 2026-12-05 on a 2-core AVX2 EPYC, the round with a fourth of that lr and an SFT term on the
+chosen drafts (``--train 200 --test 40 --samples 2 --max-steps 30 --grad-accum 4 --lr 5e-5
+--sft-weight 1.0 --max-pairs-minutes 22``): 83 pairs from the first 133 studies in 22 minutes (50
+skipped: nothing flagged; every chosen draft unflagged, the rejected one the greedy draft in 51),
+30 DPO steps (1.4 epochs) in about 35 minutes. The 40 test studies, before -> after:
+
+| drafts | contradicted | unsupported | hallucinated | critical omitted | fact-F1 |
+|---|---|---|---|---|---|
+| unguarded | 0.123 -> 0.075 | 0.011 -> 0.000 | 0.134 -> 0.075 | 0.025 -> 0.025 | 0.736 -> 0.720 |
+| guarded | 0.000 -> 0.000 | 0.000 -> 0.000 | 0.000 -> 0.000 | 0.000 -> 0.000 | 0.790 -> 0.763 |
+| template | 0.000 | 0.005 | 0.005 | 0.025 | 0.681 |
+
+No collapse this time: the unguarded drafts lose half their flagged statements with the same critical
+omissions and a fact-F1 1.6 points lower; the guarded drafts lose 2.7 points of fact-F1.
 """
 
 from __future__ import annotations
@@ -83,10 +98,10 @@ def _dpo(pairs: Path, adapter: Path, out: Path, args: argparse.Namespace) -> Non
     print(train_dpo(config, out).summary())
 
 
-def _drafts(test: Path, adapter: Path, out: Path) -> None:
+def _drafts(test: Path, adapter: Path, out: Path, guard: bool) -> None:
     from echogpt.model.generate import generate_file
 
-    print(generate_file(test, out, mode="fine-tuned", adapter=str(adapter), batch_size=1).line(out))
+    print(generate_file(test, out, mode="fine-tuned", adapter=str(adapter), batch_size=1, guard=guard).line(out))
 
 
 def _measure(test: Path, predictions: Path) -> dict[str, float]:
@@ -140,12 +155,16 @@ def main() -> None:
     print("pairs:", _pair_stats(pairs))
     dpo = work / (args.dpo_out or ("dpo" if args.max_steps < 0 else f"dpo-{args.max_steps}steps"))
     _dpo(pairs, args.adapter, dpo, args)
-    _drafts(test, args.adapter, work / "before.jsonl")
-    _drafts(test, dpo, work / f"after-{dpo.name}.jsonl")
+    systems = []
+    for guard in (False, True):  # the round is judged unguarded; the guarded rows are what users get
+        suffix = "-guarded" if guard else ""
+        _drafts(test, args.adapter, work / f"before{suffix}.jsonl", guard)
+        _drafts(test, dpo, work / f"after-{dpo.name}{suffix}.jsonl", guard)
+        systems += [f"before{suffix}", f"after-{dpo.name}{suffix}"]
     from echogpt.model.generate import generate_file
 
     generate_file(test, work / "template.jsonl", mode="template")
-    table = {name: _measure(test, work / f"{name}.jsonl") for name in ("before", f"after-{dpo.name}", "template")}
+    table = {name: _measure(test, work / f"{name}.jsonl") for name in (*systems, "template")}
     (work / "results.json").write_text(json.dumps(table, indent=2))
     print("| system | " + " | ".join(MEASURES) + " |")
     print("|---|" + "---|" * len(MEASURES))
