@@ -44,7 +44,7 @@ def store() -> Any:
 def _generator(base_model: str | None, adapter: str | None) -> Any:
     from echogpt.model.generate import load_generator
 
-    return load_generator(base_model, adapter)
+    return load_generator(base_model, adapter, max_new_tokens=Settings().max_new_tokens)
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """Settings from the environment (paths, database, base model) and the per-run configs.
 
     settings = Settings()          # reads ECHOGPT_HOME, ECHOGPT_DATABASE_URL, ECHOGPT_BASE_MODEL,
-                                   # ECHOGPT_GATE_STUDIES and ECHOGPT_GATE_N (the version gate)
+                                   # ECHOGPT_GATE_STUDIES and ECHOGPT_GATE_N (the version gate),
+                                   # ECHOGPT_MAX_NEW_TOKENS (the copilot's longest draft)
     settings.database_url          # sqlite:///<home>/echogpt.sqlite unless overridden
 """
 
@@ -27,6 +28,8 @@ class Settings(BaseSettings):
     base_model: str = Field(EMBEDDED_MODEL, description="Base model: embedded default, hub id or path")
     engine: Literal["auto", "torch", "llama.cpp"] = Field(
         "auto", description="Drafting engine (auto: llama.cpp for the embedded model on a CPU if installed)")
+    max_new_tokens: int = Field(256, ge=8, le=4096,
+                                description="Longest draft the copilot writes, in tokens")
     gate_studies: Path | None = Field(
         None, description="The lab's held-out studies (JSONL/CSV/Parquet with reference impressions) "
         "every new adapter version is evaluated on; unset: the synthetic test split")

@@ -89,6 +89,9 @@ def copilot_fixture(talking_model: Path, monkeypatch: pytest.MonkeyPatch) -> Cop
     monkeypatch.setattr(accounts, "_HASHER", PasswordHasher(time_cost=1, memory_cost=1024,
                                                             parallelism=1))
     monkeypatch.setenv("ECHOGPT_BASE_MODEL", str(talking_model))
+    # a bounded salad: unbounded, a fast CPU writes enough of it in a second to spell "tamponade",
+    # which the guard rightly drops, leaving an empty draft
+    monkeypatch.setenv("ECHOGPT_MAX_NEW_TOKENS", "40")
     st.cache_resource.clear()
     db = Store()
     cli = db.cli_user()

@@ -235,10 +235,12 @@ def values_outside(sections: list[Section]) -> list[str]:
 
 def unplaced_lines(sections: list[Section], chosen: list[Section]) -> list[str]:
     """Notes of the lines no section claims and the findings leave out (text under no heading in a
-    report with a findings heading, title lines apart), each quoting its lines."""
+    report with a findings heading, title lines and the patient number and date lines apart), each
+    quoting its lines."""
     notes = []
     for s in sections:
-        rows = [line.strip() for line in s.lines if line.strip() and not TITLE.match(line)]
+        rows = [line.strip() for line in s.lines if line.strip() and not TITLE.match(line)
+                and not (labelled_patient_id(line) or labelled_date(line))]  # who and when: read
         if s.kind == "preamble" and not any(s is c for c in chosen) and rows:
             quote = " / ".join(rows)[:300].replace('"', "'")
             notes.append(f"lines under no heading were not read as findings: \"{quote}\"")
