@@ -101,7 +101,8 @@ def _dpo(pairs: Path, adapter: Path, out: Path, args: argparse.Namespace) -> Non
 def _drafts(test: Path, adapter: Path, out: Path, guard: bool) -> None:
     from echogpt.model.generate import generate_file
 
-    print(generate_file(test, out, mode="fine-tuned", adapter=str(adapter), batch_size=1, guard=guard).line(out))
+    summary = generate_file(test, out, mode="fine-tuned", adapter=str(adapter), batch_size=1, guard=guard)
+    print(summary.line(out))
 
 
 def _measure(test: Path, predictions: Path) -> dict[str, float]:
@@ -143,7 +144,8 @@ def main() -> None:
     parser.add_argument("--grad-accum", type=int, default=4, help="Pairs per DPO optimizer step")
     parser.add_argument("--lr", type=float, default=1e-4)
     parser.add_argument("--beta", type=float, default=0.1)
-    parser.add_argument("--sft-weight", type=float, default=0.0, help="SFT term on the chosen drafts (0: none)")
+    parser.add_argument("--sft-weight", type=float, default=0.0,
+                        help="SFT term on the chosen drafts (0: none)")
     parser.add_argument("--dpo-out", default=None, help="Name of the DPO folder under --work")
     args = parser.parse_args()
 

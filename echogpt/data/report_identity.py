@@ -96,7 +96,8 @@ def read_date(raw: str) -> date:
     day.month.year; a slashed or dashed one is read only when day and month cannot be swapped.
     """
     text = re.sub(r"^(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?\s+", "", raw.strip(), flags=re.IGNORECASE)
-    text = re.sub(r"[,\s]+(?:at\s+)?\d{1,2}:\d{2}(?::\d{2})?(?:\s*[ap]\.?m\.?)?$", "", text, flags=re.IGNORECASE)
+    time_of_day = r"[,\s]+(?:at\s+)?\d{1,2}:\d{2}(?::\d{2})?(?:\s*[ap]\.?m\.?)?$"
+    text = re.sub(time_of_day, "", text, flags=re.IGNORECASE)
     text = re.sub(r"(\d)(?:st|nd|rd|th)\b", r"\1", text, flags=re.IGNORECASE).replace(".,", ",")
     text = re.sub(r"(?<=[A-Za-z])\.(?=\s)", "", text)  # "Dec. 1, 2026"
     for fmt in ("%Y-%m-%d", "%d %B %Y", "%d %b %Y", "%B %d, %Y", "%b %d, %Y", "%B %d %Y", "%b %d %Y",

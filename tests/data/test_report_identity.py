@@ -71,10 +71,9 @@ def test_a_date_that_reads_either_way_is_refused() -> None:
 
 
 def test_an_imported_report_is_its_patients_and_dated(tmp_path: Path) -> None:
-    (tmp_path / "r1.txt").write_text("Hosp no. K123456   Date: 27 Nov 2026\nFINDINGS: Normal LV size, LVEF 60%.\n"
-                                     "IMPRESSION: Normal LV function.\n")
-    (tmp_path / "r2.txt").write_text("NHS No: 943 476 5919\n3rd December 2026\nFINDINGS: Normal LV size, LVEF 55%.\n"
-                                     "IMPRESSION: Normal LV function.\n")
+    body = "FINDINGS: Normal LV size, LVEF 60%.\nIMPRESSION: Normal LV function.\n"
+    (tmp_path / "r1.txt").write_text("Hosp no. K123456   Date: 27 Nov 2026\n" + body)
+    (tmp_path / "r2.txt").write_text("NHS No: 943 476 5919\n3rd December 2026\n" + body)
     result = read_reports(tmp_path)
     got = {s.study_id: (s.patient_id, s.study_date) for s in result.studies}
     assert got == {"r1": ("K123456", date(2026, 11, 27)), "r2": ("9434765919", date(2026, 12, 3))}
