@@ -12,7 +12,7 @@ import re
 from functools import cache
 
 from echogpt.checker.rules import rule_regex, rules
-from echogpt.checker.study_facts import _NOW, _prior_rx
+from echogpt.checker.study_facts import NOW_WORDS, prior_cues
 
 # a prior's words end at the clause: a comma, semicolon, colon, a closing parenthesis, a full stop or "but"
 _END = re.compile(r"[,;:)]|\s(?:but|whereas|while)\s|\.(?!\d)")
@@ -29,7 +29,7 @@ def earlier_spans(text: str) -> list[tuple[int, int]]:
         the cue to its clause's end; a parenthesis opened in the span ("compared with 2024 (EF 50%)")
         belongs to it, and "now" ends it ("previously moderate, now mild").
     """
-    cues, exceptions, _ = _prior_rx()
+    cues, exceptions, _ = prior_cues()
     # "the previously seen thrombus" is this study's; "compared with the prior study of 2024 (MG 31
     # mmHg)", an exception in the findings, opens the prior's words in a statement
     blanked = exceptions.sub(lambda x: x.group() if x.group().lower().startswith("compared")
@@ -40,7 +40,7 @@ def earlier_spans(text: str) -> list[tuple[int, int]]:
             continue  # "the prior study of 2024": one span, whatever cues it holds
         end = _END.search(blanked, m.end())
         stop = end.start() if end is not None else len(text)
-        now = _NOW.search(blanked, m.end(), stop)
+        now = NOW_WORDS.search(blanked, m.end(), stop)
         spans.append((m.start(), now.start() if now is not None else stop))
     return spans
 

@@ -257,7 +257,7 @@ def _structured(study: Study, profile: str, text: list[Evidence] | None = None) 
 
 
 @cache
-def _prior_rx() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+def prior_cues() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
     """The prior-study cues, the phrases that look like cues and are not ("the previously seen
     thrombus" is a finding of this study), and a comparison section's heading."""
     r = rules()
@@ -265,7 +265,7 @@ def _prior_rx() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
             re.compile(r.prior_section, re.I | re.M))
 
 
-_NOW = re.compile(r"\b(?:now|today|currently|at present)\b", re.IGNORECASE)
+NOW_WORDS = re.compile(r"\b(?:now|today|currently|at present)\b", re.IGNORECASE)
 _CLAUSE_END = re.compile(r"[,;()]|\s(?:but|whereas|while)\s")
 _SEGMENT_END = re.compile(r"[;!?\n]|\.(?:(?<!\d\.)(?!\d)|(?<=\d\.)(?=\s|$))|$")  # as sentence_end
 
@@ -275,7 +275,7 @@ def about_prior(text: str) -> list[tuple[int, int]]:
     ("Comparison: prior TTE 2023: moderate AS"), else the clauses of a sentence that hold a cue
     ("Mild MR (previously moderate)", "LVEF 45%, previously 50%"); the rest of the sentence is this
     study's."""
-    cues, exceptions, section = _prior_rx()
+    cues, exceptions, section = prior_cues()
     if cues.search(text) is None:  # most texts: no cue anywhere
         return []
     spans, start = [], 0
@@ -292,7 +292,7 @@ def about_prior(text: str) -> list[tuple[int, int]]:
                 cued = bool(cues.search(clause))
                 # "(was 3.1 m/s, RAP 8, RVSP 46 mmHg)": a parenthesis that opens with a cue is the
                 # prior's to its end
-                inside = (inside or (opened and cued)) and not _NOW.search(clause)
+                inside = (inside or (opened and cued)) and not NOW_WORDS.search(clause)
                 # "Compared with 2024 (EF 50%)", "the vegetation seen previously (1.2 cm)": the
                 # parenthesis says what the prior study showed
                 was_prior = cued or inside or (opened and was_prior)
@@ -458,7 +458,7 @@ def _study_facts(study_json: str, profile: str) -> StudyFacts:
     derived = _derived(by_concept)
     for e in derived:
         by_concept.setdefault(e.fact.concept, []).append(e)
-    compares = _prior_rx()[0].search(study.findings_text) is not None
+    compares = prior_cues()[0].search(study.findings_text) is not None
     return StudyFacts(study.study_id, own + derived + prior_ev, conflicts=_conflicts(text, structured),
                       by_concept=by_concept, prior_in_text=compares, at_stress=at_stress)
 
