@@ -1,5 +1,5 @@
-"""The third, fourth and fifth held-out report sets import without errors and their annotations are
-well-formed.
+"""The third, fourth, fifth and sixth held-out report sets import without errors and their
+annotations are well-formed.
 
 Unlike the second set's test, this one does not pin how the importer cuts each impression today:
 these sets exist to measure importer and checker changes, so a better import must not fail them.
@@ -17,7 +17,8 @@ from echogpt.data.reports import read_reports
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 SETS = {"reports_heldout3": ["community", "hfclinic", "limited", "rhd"],
         "reports_heldout4": ["bse", "icu", "oncology", "valveclinic"],
-        "reports_heldout5": ["achd", "cmp", "mcs", "obstetric"]}
+        "reports_heldout5": ["achd", "cmp", "mcs", "obstetric"],
+        "reports_heldout6": ["endocarditis", "masses", "pericardial", "renal"]}
 LABELS = {"supported", "not_factual", "not_checked"}
 KEYS = {"report", "style", "correct", "impression_imported", "statements"}
 
