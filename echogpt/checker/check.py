@@ -12,274 +12,16 @@ from __future__ import annotations
 
 import re
 
-from echogpt.checker.compare import (
-    Evidence,
-    Status,
-    abnormal,
-    compare,
-    compare_number,
-    interval,
-    is_normal_claim,
-    is_stated,
-    locations_compatible,
-)
-from echogpt.checker.earlier import cannot_exclude, earlier_spans, is_change
+from echogpt.checker.compare import Status, locations_compatible
+from echogpt.checker.earlier import against_prior, cannot_exclude, earlier_spans, is_change
 from echogpt.checker.facts import extract_facts, mentions_comparison
+from echogpt.checker.judge import judge, synthesis
 from echogpt.checker.omissions import omissions
-from echogpt.checker.rules import family_of, lexicon, rule_regex, rules
+from echogpt.checker.rules import lexicon, rule_regex, rules
 from echogpt.checker.study_facts import StudyFacts, study_facts
-from echogpt.checker.subjects import names_subject, unread_note
+from echogpt.checker.subjects import unread_note
 from echogpt.schemas import CheckResult, Fact, StatementCheck, Study, StudyType
 from echogpt.text import split_statements
-
-
-def _judge(claim: Fact, study: Study, sf: StudyFacts, comparison: bool) -> tuple[Status, str]:
-    """The verdict on one claimed fact: the evidence about it, then the first that decides."""
-    if claim.concept in ("image_quality",):
-        return "supported", "technical statement"
-    if claim.concept == "normal_study":
-        return _judge_normal_study(claim, sf)
-    found = sf.about(claim.concept, claim.location)
-    if claim.rule == "valvular":  # "no valvular vegetation" says nothing of a lead or the heart's walls
-        found = [e for e in found if e.fact.location in (None, "aortic", "mitral", "tricuspid", "pulmonic")]
-    if claim.concept == "shunt" and claim.polarity == "absent":
-        found = sf.about("shunt", None)
-    elif claim.location and claim.polarity != "absent" and any(
-            e.fact.location for e in sf.by_concept.get(claim.concept, [])):
-        found = [e for e in found if e.fact.location]
-    if claim.concept == "wall_motion" and claim.location is None and claim.polarity == "absent":
-        # "No regional wall motion abnormality" is not contradicted by global hypokinesis
-        global_grades = {e.fact.grade for e in found if e.fact.location == "global"}
-        regional = [e for e in found if e.fact.location != "global" and e.fact.grade not in global_grades]
-        if global_grades and not regional:
-            return "supported", "the wall motion abnormality is global, not regional"
-        found = regional
-    # the prior study's facts can support a claim about it, never refute one about now; "no X" in a
-    # comparison ("no effusion, new"?) speaks of now
-    if comparison and claim.polarity != "absent":
-        before = [e for e in sf.evidence if e.origin == "prior" and e.fact.concept == claim.concept
-                  and locations_compatible(claim.concept, claim.location, e.fact.location)]
-        for e in before:
-            status, why = compare(claim, e)
-            if status == "supported":
-                return status, f"{why} in the prior study [{e.where()}]"
-    if claim.concept == "measurement":
-        return _unread(claim, study, _judge_number(claim, found))
-    tee_only = rules().tee_only_locations
-    if (claim.location in tee_only and study.study_type == StudyType.TTE
-            and not any(e.fact.location in tee_only for e in found)):
-        return "unsupported", f"{claim.location.upper()} findings need a TEE; this is a TTE"
-    if not found:
-        return _unread(claim, study, _judge_unstated(claim, sf))
-    return _judge_stated(claim, found)
-
-
-def judge_claim(claim: Fact, study: Study, sf: StudyFacts) -> tuple[Status, str]:
-    """The verdict on one claimed fact of a statement that compares with nothing (as ``check``).
-
-    Args:
-        claim: A fact of the impression.
-        study: The study.
-        sf: Its facts (``study_facts(study)``).
-
-    Returns:
-        (status, reason).
-    """
-    status, reason = _judge(claim, study, sf, False)
-    return _synthesis(claim, sf) or (status, reason) if status == "unsupported" else (status, reason)
-
-
-def _unread(claim: Fact, study: Study, verdict: tuple[Status, str]) -> tuple[Status, str]:
-    """Unsupported only where the study is silent: where the findings name the claim's subject in
-    words the rules cannot read (no fact, no value), the claim is not_checked."""
-    status, reason = verdict
-    if status != "unsupported" or not names_subject(study.findings_text, claim.concept, claim.location):
-        return verdict
-    what = claim.location if claim.concept == "measurement" else claim.concept.replace("_", " ")
-    if claim.concept != "measurement" and claim.location:
-        what += f" ({claim.location.replace('_', ' ')})"
-    return "not_checked", f"the findings name {what}, but the checker cannot read what they say of it"
-
-
-def _synthesis(claim: Fact, sf: StudyFacts) -> tuple[Status, str] | None:
-    """Support for a claim through a clinical synthesis (``fact_rules.json`` ``supported_by``): the
-    study states what the guideline derives the claim from."""
-    if claim.polarity != "present":
-        return None
-    here = [e for e in sf.by_concept.get(claim.concept, ()) if e.origin != "prior"
-            and e.fact.polarity == "present" and e.fact.location in (claim.location, None)]
-    if claim.location and not here:
-        return None  # a synthesis grades what the study states at the claim's site, never invents it
-    for r in rules().supported_by.rules:
-        want = r.claim
-        if want["concept"] != claim.concept or ("grades" in want and claim.grade not in want["grades"]):
-            continue
-        if r.unless and any(e.origin != "prior" and e.fact.grade in r.unless.get("grades", [])
-                            for e in sf.by_concept.get(r.unless["concept"], ())):
-            continue
-        cond = {k: v for k, v in r.if_.items() if k not in ("concept", "min_value")}
-        for e in sf.by_concept.get(r.if_["concept"], ()):
-            f = e.fact
-            if e.origin == "prior" or f.polarity != "present" or any(getattr(f, k) != v
-                                                                      for k, v in cond.items()):
-                continue
-            if "min_value" in r.if_ and (f.value is None or (f.value_max or f.value) < r.if_["min_value"]):
-                continue
-            return "supported", f"{r.source} [{e.where()}]"
-    return None
-
-
-def _judge_normal_study(claim: Fact, sf: StudyFacts) -> tuple[Status, str]:
-    """"Normal study": contradicted by any abnormal finding of this study."""
-    ignore = set(rules().structure_only_ignores) if claim.rule == "structural" else set()
-    bad = [e for e in sf.evidence if e.origin != "prior" and e.fact.concept not in ignore and abnormal(e)]
-    if bad and claim.polarity != "absent":
-        f = bad[0].fact
-        return "contradicted", f"the study reports {(f.grade or '').replace('_', ' ')} " \
-                               f"{f.concept.replace('_', ' ')}".replace("  ", " ")
-    return "supported", "no abnormal finding in the study"
-
-
-def _judge_number(claim: Fact, found: list[Evidence]) -> tuple[Status, str]:
-    """A stated number: the first value of the study that supports it, else the first verdict."""
-    if not found:
-        return "unsupported", f"the study gives no {claim.location} value"
-    first = None
-    for e in found:
-        x = compare(claim, e)
-        if x[0] == "supported":
-            return x[0], f"{x[1]} [{e.where()}]"
-        first = first or (x[0], f"{x[1]} [{e.where()}]")
-    assert first is not None
-    return first
-
-
-def _judge_unstated(claim: Fact, sf: StudyFacts) -> tuple[Status, str]:
-    """A claim the study says nothing about at its site: a normal finding may go unsaid."""
-    r = rules()
-    if claim.concept in r.evidence_required:
-        return "unsupported", f"the study has no {claim.concept} assessment (e.g. no bubble study)"
-    others = [e for e in sf.by_concept.get(claim.concept, []) if e.fact.polarity == "present"]
-    if is_normal_claim(claim) and claim.concept in r.lenient_normal_concepts:
-        return "supported", "nothing in the study contradicts it"
-    if is_normal_claim(claim):
-        fam = family_of()
-        members = fam.get(f"{claim.concept}:{claim.location}") or fam.get(claim.concept, frozenset())
-        for member in sorted(members):  # a set: sorted, so the evidence quoted is reproducible
-            c, _, loc = member.partition(":")
-            near = [e for e in sf.about(c, loc or claim.location) if c != claim.concept or e.fact.location]
-            if near:
-                return "supported", f"the study describes this structure without it [{near[0].where()}]"
-    if others and claim.location:
-        where = others[0].fact.location or "another site"
-        return "unsupported", f"the study reports this at {where.replace('_', ' ')}, not " \
-                              f"{claim.location.replace('_', ' ')}"
-    what = claim.concept.replace("_", " ")
-    if claim.location:
-        what += f" ({claim.location.replace('_', ' ')})"
-    return "unsupported", f"nothing in the study states it: no {what} in the findings or structured fields"
-
-
-def _judge_stated(claim: Fact, found: list[Evidence]) -> tuple[Status, str]:
-    """A claim against the evidence about it, compared only until the verdict is known."""
-    coarse = {"dilated", "reduced", "increased", "elevated", "abnormal"}
-    if claim.grade and claim.grade not in coarse and any(e.fact.grade and e.fact.grade not in coarse
-                                                          for e in found):
-        found = [e for e in found if e.fact.grade not in coarse]  # "hypertrophy" says no severity
-    graded = [e for e in found if is_stated(e) and (e.fact.grade or e.fact.polarity == "absent")]
-    if graded and claim.grade and claim.polarity == "present":
-        found = graded  # a grade the reader wrote outranks the bands of a measured value
-    if is_normal_claim(claim):  # the first evidence against it, else the first evidence's reason
-        first = None
-        for e in found:
-            status, reason = compare(claim, e)
-            if status != "supported":
-                return status, f"{reason} [{e.where()}]"
-            if first is None:
-                first = reason, e
-        assert first is not None
-        return "supported", f"{first[0]} [{first[1].where()}]"
-    results = []
-    for e in found:  # the first support, else the first contradiction, else the first verdict
-        x = compare(claim, e)
-        if x[0] == "supported":
-            return x[0], f"{x[1]} [{e.where()}]"
-        results.append((x, e))
-    order = {"contradicted": 0, "unsupported": 1}
-    (status, reason), e = sorted(results, key=lambda x: order.get(x[0][0], 2))[0]
-    return status, f"{reason} [{e.where()}]"
-
-
-def _mid(f: Fact) -> float | None:
-    if f.value is None:
-        return None
-    return (f.value + (f.value_max if f.value_max is not None else f.value)) / 2
-
-
-def _against_prior(text: str, facts: list[Fact], sf: StudyFacts) -> tuple[Status, str] | None:
-    """A comparison statement ("improved", "unchanged", "worse") against the prior study."""
-    lex = lexicon()
-    # "not increased" says "the same": its "increased" is no direction of its own
-    plain = lex.direction["same"].sub(" ", text) if "same" in lex.direction else text
-    said = [k for k, rx in lex.direction.items() if rx.search(plain if k != "same" else text)]
-    if len(said) != 1:
-        return None
-    # "decreased", "higher": the direction of the number, which is better or worse only for LVEF
-    ef_only = bool(lex.ef_only_direction.search(plain)) and not any(
-        rx.search(lex.ef_only_direction.sub(" ", text)) for rx in lex.direction.values())
-    concepts = {f.concept for f in facts if f.concept != "measurement"}
-    if any(f.concept == "measurement" and f.location == "lvef" for f in facts):
-        concepts.add("lv_systolic_function")
-    pairs: list[tuple[str, float, float]] = []  # (what, prior position, current position)
-    cur_ef = [_mid(e.fact) for e in sf.evidence if e.origin != "prior" and e.fact.location == "lvef"
-              and e.fact.concept == "measurement"]
-    old_ef = [_mid(e.fact) for e in sf.evidence if e.origin == "prior" and e.fact.location == "lvef"
-              and e.fact.concept == "measurement"]
-    if ("lv_systolic_function" in concepts or not concepts) and cur_ef and old_ef:
-        # LVEF within 5 points counts as unchanged (inter-reader variability, ASE15); a stated
-        # direction is wrong only when the change goes clearly the other way; with several earlier
-        # studies (a baseline and a last study) it is wrong only against every one of them
-        def wrong(old: float | None) -> bool:
-            delta = (cur_ef[0] or 0) - (old or 0)
-            return {"better": delta < -5, "worse": delta > 5, "same": abs(delta) > 5}[said[0]]
-
-        right = [old for old in dict.fromkeys(old_ef) if not wrong(old)]
-        old = right[0] if right else old_ef[0]
-        why = f"LVEF was {old:g} % and is {cur_ef[0]:g} % now"
-        return ("supported" if right else "contradicted"), why
-    # "Moderate MR, unchanged" is about the mitral valve: the tricuspid's change says nothing of it
-    sites = {(f.concept, f.location) for f in facts if f.location}
-    for e in sf.evidence:
-        wanted = not concepts or e.fact.concept in concepts
-        if e.origin != "prior" or e.fact.concept == "measurement" or not wanted or ef_only:
-            continue
-        if any(c == e.fact.concept for c, _ in sites) and (e.fact.concept, e.fact.location) not in sites:
-            continue
-        old = interval(e.fact)
-        for c in sf.about(e.fact.concept, e.fact.location):
-            new = interval(c.fact)
-            if old is not None and new is not None and c.fact.location == e.fact.location:
-                pairs.append((e.fact.concept, abs(sum(old) / 2), abs(sum(new) / 2)))
-    for what, old_p, new_p in pairs:
-        moved = "worse" if new_p > old_p + 0.5 else "better" if new_p < old_p - 0.5 else "same"
-        # progression within a grade ("worse" with the same grade) is for the numbers to decide
-        if moved != said[0] and not (moved == "same" and said[0] != "same"):
-            return "contradicted", f"{what.replace('_', ' ')} is {moved} than in the prior study"
-    if said[0] == "same":
-        named = {f.location for f in facts if f.concept == "measurement"}
-        for e in sf.evidence:
-            f = e.fact
-            if e.origin != "prior" or f.concept != "measurement" or f.value is None:
-                continue
-            if (concepts or named) and f.location not in named:
-                continue  # "LV function unchanged" says nothing of the aortic velocity
-            for c in sf.about("measurement", f.location):
-                status, _ = compare_number(c.fact, f)
-                if status == "contradicted":
-                    return "contradicted", (f"{f.location} changed from {_mid(f):g} to {_mid(c.fact):g} "
-                                            "since the prior study")
-                pairs.append(("measurement", 0, 0))
-    return ("supported", "consistent with the prior study") if pairs else None
 
 
 def _no_bubble_study(text: str, study: Study) -> bool:
@@ -384,7 +126,7 @@ def check_statement(text: str, start: int, study: Study, sf: StudyFacts) -> Stat
     # no readable prior at all: the comparison is not checked, what the statement says of now still is
     unread_prior = comparison and study.prior is None and not sf.prior_in_text and not mentioned
     mentioned = mentioned or unread_prior
-    versus = _against_prior(text, clinical, sf) if comparison else None
+    versus = against_prior(text, clinical, sf) if comparison else None
     if versus is not None and versus[0] == "contradicted":
         return _statement(text, start, "contradicted", versus[1], facts)
     if not clinical and versus is not None:
@@ -419,10 +161,10 @@ def check_statement(text: str, start: int, study: Study, sf: StudyFacts) -> Stat
     rank = {"contradicted": 0, "unsupported": 1, "not_checked": 2, "supported": 3}
     silent = []  # the claims nothing in the study states
     for f in clinical:
-        status, reason = _judge(f, study, sf, comparison and not unread_prior
+        status, reason = judge(f, study, sf, comparison and not unread_prior
                                 and not _now_of_from(text, f, start))
         if status in ("unsupported", "not_checked"):
-            status, reason = _synthesis(f, sf) or (status, reason)
+            status, reason = synthesis(f, sf) or (status, reason)
         silent += [f] if status == "unsupported" else []
         if worst is None or rank[status] < rank[worst[0]]:
             worst = (status, reason)
@@ -431,7 +173,7 @@ def check_statement(text: str, start: int, study: Study, sf: StudyFacts) -> Stat
     if worst[0] == "contradicted" and stress and study.study_type == StudyType.stress:
         # a claim about the stress images is refuted only by them, never by the resting findings
         alone = sf.stress_only()
-        if not any(_judge(f, study, alone, False)[0] == "contradicted" for f in clinical):
+        if not any(judge(f, study, alone, False)[0] == "contradicted" for f in clinical):
             worst = ("unsupported", f"the resting findings differ ({worst[1]}); the stress findings do not "
                                     "state it")
     invented = worst[1].startswith(("nothing in the study states it", "the study reports this at"))
