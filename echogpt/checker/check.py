@@ -1,8 +1,11 @@
 """The hallucination check: every statement of an impression against the study it came from.
 
 Each statement gets a verdict (supported, contradicted, unsupported, not_factual, not_checked: a
-claim no rule verifies) and a reason;
-critical findings present in the study and absent from the impression are reported as omissions
+claim no rule verifies) and a reason, in the steps of ``check_statement``: what the statement
+asserts; what decides before any claim is judged (a plan, the comparison with the prior study, no
+clinical fact, a bubble study not done); each claim judged (``judge.py``), the worst verdict kept;
+an unsupported the checker cannot fairly judge turned into not_checked; notes added to the reason.
+Critical findings present in the study and absent from the impression are reported as omissions
 (``omissions.py``).
 
     result = check("1. Severe AS.\\n2. No pericardial effusion.", study)
@@ -11,6 +14,7 @@ critical findings present in the study and absent from the impression are report
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from echogpt.checker.compare import Status, locations_compatible
 from echogpt.checker.earlier import against_prior, cannot_exclude, earlier_spans, is_change
@@ -88,18 +92,27 @@ def _statement(text: str, start: int, verdict: Status, reason: str, facts: list[
                           facts=facts, evidence=_evidence(reason))
 
 
-def check_statement(text: str, start: int, study: Study, sf: StudyFacts) -> StatementCheck:
-    """The verdict on one statement.
+@dataclass(frozen=True)
+class _Said:
+    """What a statement asserts, read before any of its claims is judged."""
 
-    Args:
-        text: The statement.
-        start: Its offset in the impression (spans of the result and its facts use it).
-        study: The study.
-        sf: The study's facts (``study_facts(study)``).
+    text: str
+    start: int  # its offset in the impression (its facts' spans use it)
+    facts: list[Fact]  # every fact read from it
+    clinical: list[Fact]  # the claims to judge: no image quality, change over time or plan clause
+    changes: list[Fact]  # the changes over time it states ("Vmax +0.3 m/s/year"), which are not read
+    topics: list[tuple[str, str, bool]]  # the topics no rule verifies (``unchecked_topics``)
+    stress: bool  # a topic whose would-be flag becomes not_checked (the stress images)
+    plan: bool  # it holds a plan or recommendation; the claims of its clause were cut
+    comparison: bool  # it compares with an earlier study
+    mentioned: bool  # ... that the study only mentions, or of which it has no readable record
+    unread_prior: bool  # ... the study has no readable prior at all
 
-    Returns:
-        The StatementCheck; a statement with several facts takes its worst verdict.
-    """
+
+def _read_statement(text: str, start: int, study: Study, sf: StudyFacts) -> _Said:
+    """What a statement asserts: its facts less the changes over time and the clause of a plan
+    ("TEE recommended to assess for abscess"), the topics no rule verifies, and whether it
+    compares with an earlier study that the study gives, only mentions or does not have."""
     facts = extract_facts(text, offset=start)
     outside = lexicon().outside_rules.search(text) is not None
     topics = unchecked_topics(text) if outside else []
@@ -114,9 +127,6 @@ def check_statement(text: str, start: int, study: Study, sf: StudyFacts) -> Stat
     if plan is not None:  # "TEE recommended to assess for abscess": a plan; its clause states no finding
         said = text[:_clause_start(text, plan.start())]
         clinical = [f for f in clinical if (f.end or 0) <= start + len(said)]
-        if not clinical:
-            return _statement(text, start, "not_factual", "a recommendation, not a finding of this study",
-                              facts)
     # "new hypokinesis at peak" in a stress echo compares with rest, not with a prior study
     comparison = mentions_comparison(said) and not (stress and study.study_type == StudyType.stress)
     # the indication says an earlier study exists ("last study 2 years ago") but gives none of it: the
@@ -125,83 +135,168 @@ def check_statement(text: str, start: int, study: Study, sf: StudyFacts) -> Stat
                  and rule_regex(rules().prior_mentioned).search(study.indication or "") is not None)
     # no readable prior at all: the comparison is not checked, what the statement says of now still is
     unread_prior = comparison and study.prior is None and not sf.prior_in_text and not mentioned
-    mentioned = mentioned or unread_prior
-    versus = against_prior(text, clinical, sf) if comparison else None
+    return _Said(text=text, start=start, facts=facts, clinical=clinical, changes=changes, topics=topics,
+                 stress=stress, plan=plan is not None, comparison=comparison,
+                 mentioned=mentioned or unread_prior, unread_prior=unread_prior)
+
+
+def _recommendation(s: _Said) -> tuple[Status, str] | None:
+    """not_factual: a plan whose clause held every claim states no finding of this study."""
+    if s.plan and not s.clinical:
+        return "not_factual", "a recommendation, not a finding of this study"
+    return None
+
+
+def _versus_prior(s: _Said, sf: StudyFacts) -> tuple[Status, str] | None:
+    """The comparison with the prior study decides first: contradicted when the stated change
+    ("improved", "unchanged") is wrong, and its verdict whatever it is when the statement says
+    nothing else ("Unchanged from the prior study.")."""
+    versus = against_prior(s.text, s.clinical, sf) if s.comparison else None
     if versus is not None and versus[0] == "contradicted":
-        return _statement(text, start, "contradicted", versus[1], facts)
-    if not clinical and versus is not None:
-        return _statement(text, start, versus[0], versus[1], facts)
-    if unread_prior and not clinical:  # "Unchanged since 2021."
-        return _statement(text, start, "not_checked", "compares with an earlier study, but the study has no "
-                          "readable prior: the comparison is not checked", facts)
-    if stress:  # a claim about the stress images is judged on them too
-        sf = sf.with_stress()
-    if not clinical and changes:
-        said_change = _quote(text, changes[0], start)
-        return _statement(text, start, "not_checked", f"states a change over time ('{said_change}'), which "
-                          "the checker does not verify", facts)
-    if not clinical and topics:
-        return _statement(text, start, "not_checked", f"no rule verifies {topics[0][0]}: "
-                          f"'{topics[0][1]}'", facts)
-    if not clinical:
-        return _statement(text, start, "not_factual", "states no clinical fact", facts)
-    if any(f.concept == "shunt" for f in clinical) and _no_bubble_study(text, study):
-        return _statement(text, start, "unsupported",
-                          "cites an agitated-saline (bubble) study that was not done", facts)
-    unchecked_comparison = (f"compares with a prior study the report only mentions ('{study.indication}')"
-                            if not unread_prior else "compares with an earlier study, but the study has "
-                            "no readable prior: the comparison is not checked")
-    if mentioned:  # "(mean gradient 31 mmHg)" of "the prior study of 2024" is the prior's, not now
-        spans = [(start + a, start + b) for a, b in earlier_spans(text)]
-        now = [f for f in clinical if not any(a <= (f.start or 0) < b for a, b in spans)]
-        if not now:
-            return _statement(text, start, "not_checked", unchecked_comparison, facts)
-        clinical = now
+        return "contradicted", versus[1]
+    if not s.clinical and versus is not None:
+        return versus
+    return None
+
+
+def _no_clinical_fact(s: _Said) -> tuple[Status, str] | None:
+    """A statement with no claim to judge: not_checked when it compares with a prior the study does
+    not have, states only a change over time, or names a topic no rule verifies; else not_factual."""
+    if s.clinical:
+        return None
+    if s.unread_prior:  # "Unchanged since 2021."
+        return "not_checked", ("compares with an earlier study, but the study has no readable prior: the "
+                               "comparison is not checked")
+    if s.changes:
+        said_change = _quote(s.text, s.changes[0], s.start)
+        return "not_checked", (f"states a change over time ('{said_change}'), which the checker does not "
+                               "verify")
+    if s.topics:
+        return "not_checked", f"no rule verifies {s.topics[0][0]}: '{s.topics[0][1]}'"
+    return "not_factual", "states no clinical fact"
+
+
+def _bubble_study_not_done(s: _Said, study: Study) -> tuple[Status, str] | None:
+    """unsupported: a shunt claim that cites a bubble study the study never did."""
+    if any(f.concept == "shunt" for f in s.clinical) and _no_bubble_study(s.text, study):
+        return "unsupported", "cites an agitated-saline (bubble) study that was not done"
+    return None
+
+
+def _unchecked_comparison(s: _Said, study: Study) -> str:
+    """Why a comparison with an earlier study the study does not give is not checked."""
+    if not s.unread_prior:
+        return f"compares with a prior study the report only mentions ('{study.indication}')"
+    return ("compares with an earlier study, but the study has no readable prior: the comparison is not "
+            "checked")
+
+
+def _claims_of_now(s: _Said) -> list[Fact]:
+    """The claims to judge; where the earlier study is only mentioned, those outside the words about
+    it ("(mean gradient 31 mmHg)" of "the prior study of 2024" is the prior's, not now). None left:
+    the statement is not_checked."""
+    if not s.mentioned:
+        return s.clinical
+    spans = [(s.start + a, s.start + b) for a, b in earlier_spans(s.text)]
+    return [f for f in s.clinical if not any(a <= (f.start or 0) < b for a, b in spans)]
+
+
+_RANK = {"contradicted": 0, "unsupported": 1, "not_checked": 2, "supported": 3}
+
+
+def _worst_verdict(s: _Said, claims: list[Fact], study: Study, sf: StudyFacts
+                   ) -> tuple[tuple[Status, str], list[Fact]]:
+    """Each claim judged (a clinical synthesis may support what the study does not state), and the
+    worst verdict with the claims nothing in the study states. In a stress echo a claim about the
+    stress images that only the resting findings refute is unsupported, not contradicted."""
     worst: tuple[Status, str] | None = None
-    rank = {"contradicted": 0, "unsupported": 1, "not_checked": 2, "supported": 3}
     silent = []  # the claims nothing in the study states
-    for f in clinical:
-        status, reason = judge(f, study, sf, comparison and not unread_prior
-                                and not _now_of_from(text, f, start))
+    for f in claims:
+        status, reason = judge(f, study, sf, s.comparison and not s.unread_prior
+                               and not _now_of_from(s.text, f, s.start))
         if status in ("unsupported", "not_checked"):
             status, reason = synthesis(f, sf) or (status, reason)
         silent += [f] if status == "unsupported" else []
-        if worst is None or rank[status] < rank[worst[0]]:
+        if worst is None or _RANK[status] < _RANK[worst[0]]:
             worst = (status, reason)
     assert worst is not None
-    beyond = [t for t in topics if t[2]]
-    if worst[0] == "contradicted" and stress and study.study_type == StudyType.stress:
+    if worst[0] == "contradicted" and s.stress and study.study_type == StudyType.stress:
         # a claim about the stress images is refuted only by them, never by the resting findings
         alone = sf.stress_only()
-        if not any(judge(f, study, alone, False)[0] == "contradicted" for f in clinical):
+        if not any(judge(f, study, alone, False)[0] == "contradicted" for f in claims):
             worst = ("unsupported", f"the resting findings differ ({worst[1]}); the stress findings do not "
                                     "state it")
-    invented = worst[1].startswith(("nothing in the study states it", "the study reports this at"))
+    return worst, silent
+
+
+def _abstention(s: _Said, worst: tuple[Status, str], silent: list[Fact], claims: list[Fact],
+                study: Study) -> tuple[Status, str] | None:
+    """not_checked for an unsupported statement the checker cannot fairly judge: it only says the
+    finding could not be ruled out, the import could not read all of the report about each claim
+    the study is silent on, or a topic no rule verifies (the stress images) leaves it ungraded."""
+    if worst[0] != "unsupported":
+        return None
+    # "LV thrombus cannot be excluded" where the study saw none either way
+    if silent and all(f.polarity == "uncertain" for f in silent) and cannot_exclude(s.text):
+        return "not_checked", (f"{worst[1]}; the statement only says it could not be ruled out, which a "
+                               "study silent about it does not refute")
     # each claim the study is silent on may stand where the import could not read (a quoted part that
     # names its subject, or an unquoted note)
-    if worst[0] == "unsupported" and silent and all(f.polarity == "uncertain" for f in silent) \
-            and cannot_exclude(text):  # "LV thrombus cannot be excluded" where the study saw none either way
-        return _statement(text, start, "not_checked", f"{worst[1]}; the statement only says it could not be "
-                          "ruled out, which a study silent about it does not refute", facts)
-    notes = [unread_note(study.unread, [f]) for f in silent or clinical] if worst[0] == "unsupported" else []
+    notes = [unread_note(study.unread, [f]) for f in silent or claims]
     note = notes[0] if notes and all(notes) else None
     if note is not None:
-        return _statement(text, start, "not_checked", f"{worst[1]}; but the import could not read all of "
-                          f"the report: {note}", facts)
-    if worst[0] == "unsupported" and beyond and not invented:  # the stress findings do not grade it
-        return _statement(text, start, "not_checked", f"no rule verifies {beyond[0][0]} "
-                          f"('{beyond[0][1]}'); {worst[1]}", facts)
-    reason = worst[1]
-    if mentioned and worst[0] in ("supported", "not_checked"):
-        return _statement(text, start, "not_checked", f"{unchecked_comparison}; what it says of now: "
-                          f"{reason}", facts)
-    if unread_prior:
+        return "not_checked", f"{worst[1]}; but the import could not read all of the report: {note}"
+    beyond = [t for t in s.topics if t[2]]
+    invented = worst[1].startswith(("nothing in the study states it", "the study reports this at"))
+    if beyond and not invented:  # the stress findings do not grade it
+        return "not_checked", f"no rule verifies {beyond[0][0]} ('{beyond[0][1]}'); {worst[1]}"
+    return None
+
+
+def _noted(s: _Said, reason: str, claims: list[Fact], sf: StudyFacts) -> str:
+    """The reason, with what was not checked (the comparison, where no prior is readable) and where
+    the findings text and the structured fields disagree about a claim."""
+    if s.unread_prior:
         reason += "; the comparison with an earlier study is not checked (no readable prior)"
-    clash = [c for c in sf.conflicts for f in clinical
+    clash = [c for c in sf.conflicts for f in claims
              if c.concept == f.concept and locations_compatible(f.concept, f.location, c.location)]
     if clash:  # never choose silently between the prose and the structured fields
         reason += f"; note: the findings text and the structured fields disagree ({clash[0].reason})"
-    return _statement(text, start, worst[0], reason, facts)
+    return reason
+
+
+def check_statement(text: str, start: int, study: Study, sf: StudyFacts) -> StatementCheck:
+    """The verdict on one statement.
+
+    Args:
+        text: The statement.
+        start: Its offset in the impression (spans of the result and its facts use it).
+        study: The study.
+        sf: The study's facts (``study_facts(study)``).
+
+    Returns:
+        The StatementCheck; a statement with several facts takes its worst verdict.
+    """
+    s = _read_statement(text, start, study, sf)
+    # what decides before any claim is judged, in this order
+    early = (_recommendation(s) or _versus_prior(s, sf) or _no_clinical_fact(s)
+             or _bubble_study_not_done(s, study))
+    if early is not None:
+        return _statement(text, start, *early, s.facts)
+    claims = _claims_of_now(s)
+    if not claims:
+        return _statement(text, start, "not_checked", _unchecked_comparison(s, study), s.facts)
+    if s.stress:  # a claim about the stress images is judged on them too
+        sf = sf.with_stress()
+    worst, silent = _worst_verdict(s, claims, study, sf)
+    abstain = _abstention(s, worst, silent, claims, study)
+    if abstain is not None:
+        return _statement(text, start, *abstain, s.facts)
+    # what it says of now holds (or is not checked); its comparison is not checked
+    if s.mentioned and worst[0] in ("supported", "not_checked"):
+        return _statement(text, start, "not_checked", f"{_unchecked_comparison(s, study)}; what it says of "
+                          f"now: {worst[1]}", s.facts)
+    return _statement(text, start, worst[0], _noted(s, worst[1], claims, sf), s.facts)
 
 
 def check(impression: str, study: Study, profile: str = "default") -> CheckResult:
