@@ -18,8 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from echogpt.checker.check import check, critical_present, states_finding
+from echogpt.checker.check import check
 from echogpt.checker.facts import extract_facts
+from echogpt.checker.omissions import critical_present, states_finding
 from echogpt.checker.rules import tolerance
 from echogpt.checker.study_facts import study_facts
 from echogpt.schemas import Study

@@ -1,434 +1,31 @@
 """The hallucination check: every statement of an impression against the study it came from.
 
 Each statement gets a verdict (supported, contradicted, unsupported, not_factual, not_checked: a
-claim no rule verifies) and a reason;
-critical findings present in the study and absent from the impression are reported as omissions
-(rules in ``resources/critical_findings.json``).
+claim no rule verifies) and a reason, in the steps of ``check_statement``: what the statement
+asserts; what decides before any claim is judged (a plan, the comparison with the prior study, no
+clinical fact, a bubble study not done); each claim judged (``judge.py``), the worst verdict kept;
+an unsupported the checker cannot fairly judge turned into not_checked; notes added to the reason.
+Critical findings present in the study and absent from the impression are reported as omissions
+(``omissions.py``).
 
     result = check("1. Severe AS.\\n2. No pericardial effusion.", study)
 """
 
 from __future__ import annotations
 
-import json
 import re
-from functools import cache
-from importlib import resources
-from typing import Any, Literal
+from dataclasses import dataclass
 
-from pydantic import BaseModel, ConfigDict, Field
-
-from echogpt.checker.compare import (
-    Evidence,
-    Status,
-    abnormal,
-    compare,
-    compare_number,
-    interval,
-    is_normal_claim,
-    is_stated,
-    locations_compatible,
-)
-from echogpt.checker.earlier import cannot_exclude, earlier_spans, is_change
+from echogpt.checker.compare import Status, locations_compatible
+from echogpt.checker.earlier import against_prior, cannot_exclude, earlier_spans, is_change
 from echogpt.checker.facts import extract_facts, mentions_comparison
-from echogpt.checker.rules import family_of, lexicon, rule_regex, rules
+from echogpt.checker.judge import judge, synthesis
+from echogpt.checker.omissions import omissions
+from echogpt.checker.rules import lexicon, rule_regex, rules
 from echogpt.checker.study_facts import StudyFacts, study_facts
-from echogpt.checker.subjects import names_subject, unread_note
-from echogpt.schemas import CheckResult, Fact, Omission, StatementCheck, Study, StudyType
+from echogpt.checker.subjects import unread_note
+from echogpt.schemas import CheckResult, Fact, StatementCheck, Study, StudyType
 from echogpt.text import split_statements
-
-
-class ValueTrigger(BaseModel):
-    """A measurement cut that makes (or states) a critical finding."""
-
-    model_config = ConfigDict(extra="forbid")
-    field: str
-    below: float | None = None
-    above: float | None = None
-
-
-class CriticalRule(BaseModel):
-    """One critical finding (echo_reference.md section 6)."""
-
-    model_config = ConfigDict(extra="forbid")
-    id: str
-    label: str
-    concept: str
-    grades: list[str] = Field(default_factory=list)
-    locations: list[str] = Field(default_factory=list)
-    values: list[ValueTrigger] = Field(default_factory=list)
-    severity: Literal["critical", "high", "moderate"]
-    stated_by: list[dict[str, Any]] = Field(default_factory=list)
-    source: str
-
-
-class CriticalRules(BaseModel):
-    """The critical findings file."""
-
-    model_config = ConfigDict(extra="forbid")
-    about: str = Field(alias="_about")
-    rules: list[CriticalRule]
-
-
-@cache
-def critical_rules() -> CriticalRules:
-    """The validated critical-finding rules (cached)."""
-    text = resources.files("echogpt.resources").joinpath("critical_findings.json").read_text("utf-8")
-    return CriticalRules.model_validate(json.loads(text))
-
-
-def _hits(rule: CriticalRule, fact: Fact) -> bool:
-    """Whether a fact makes the critical finding present (grades, locations or a measured cut)."""
-    if fact.concept == "measurement":
-        for v in rule.values:
-            if fact.location != v.field or fact.value is None:
-                continue
-            hi = fact.value_max if fact.value_max is not None else fact.value
-            if (v.below is not None and hi < v.below) or (v.above is not None and fact.value > v.above):
-                return True
-        return False
-    if fact.concept != rule.concept or fact.polarity == "absent" or (rule.values and not rule.grades):
-        return False
-    if rule.grades and fact.grade not in rule.grades:
-        return False
-    return not rule.locations or (fact.location or "heart") in rule.locations
-
-
-def states_finding(rule: CriticalRule, fact: Fact) -> bool:
-    """Whether an impression fact states a critical finding.
-
-    Args:
-        rule: The critical finding.
-        fact: A fact of the impression.
-
-    Returns:
-        True when the fact asserts the finding at one of its grades (a wrong site still states it:
-        that error is the statement's, not an omission).
-    """
-    if fact.polarity == "absent":
-        return False
-    if _hits(rule, fact):
-        return True
-    extra = [s for s in rule.stated_by if s.get("concept") == fact.concept]
-    if any(not s.get("grades") or fact.grade in s["grades"] for s in extra):
-        return True
-    return fact.concept == rule.concept and (not rule.grades or fact.grade in rule.grades)
-
-
-def rule_id(rule: CriticalRule, location: str | None) -> str:
-    """The finding's id ("severe_aortic_stenosis" from "severe_{location}_stenosis")."""
-    return rule.id.replace("{location}", location or "valve")
-
-
-@cache
-def _rule_fields() -> tuple[tuple[CriticalRule, tuple[str, ...]], ...]:
-    """Each critical rule with the measurement fields that can trigger it."""
-    return tuple((r, tuple(dict.fromkeys(v.field for v in r.values))) for r in critical_rules().rules)
-
-
-def critical_present(study_f: StudyFacts) -> list[tuple[str, CriticalRule, str | None, Evidence]]:
-    """The critical findings present in a study: (id, rule, location, first evidence).
-
-    A valve the study describes as a prosthesis gets no stenosis grade from the native-valve
-    cut-offs on its gradient (ASE 2009 prosthetic valves, Zoghbi 2009: a mean gradient of 11 mmHg
-    across a mitral prosthesis is no 'severe mitral stenosis' the impression must name)."""
-    out, seen = [], set()
-    prosthetic = {e.fact.location for e in study_f.by_concept.get("prosthetic_valve", ())
-                  if e.origin != "prior" and e.fact.polarity == "present"}
-    measured: dict[str | None, list[Evidence]] = {}
-    for e in study_f.by_concept.get("measurement", ()):
-        measured.setdefault(e.fact.location, []).append(e)
-    for rule, fields in _rule_fields():
-        candidates = study_f.by_concept.get(rule.concept, [])
-        if len(fields) == 1:
-            candidates = candidates + measured.get(fields[0], [])
-        elif fields:
-            candidates = candidates + [e for e in study_f.by_concept.get("measurement", ())
-                                       if e.fact.location in fields]
-        for e in candidates:
-            f = e.fact
-            if e.origin == "prior" or f.polarity == "uncertain" or not _hits(rule, f):
-                continue
-            if f.concept == "valve_stenosis" and f.location in prosthetic:
-                continue  # a replaced valve has no native stenosis: its gradient (ASE 2009) or the
-                # stenosis it was replaced for ("TAVI for severe AS") is no omission
-            loc = f.location if f.concept != "measurement" else None
-            key = rule_id(rule, loc)
-            if key not in seen:
-                seen.add(key)
-                out.append((key, rule, loc, e))
-    return out
-
-
-def omissions(study_f: StudyFacts, stated: list[Fact]) -> list[Omission]:
-    """Critical findings present in the study that no statement states at their grade.
-
-    Args:
-        study_f: The study's facts.
-        stated: All facts of the impression.
-
-    Returns:
-        One Omission per missing finding (per location for located findings).
-    """
-    out: dict[str, Omission] = {}
-    for key, rule, loc, e in critical_present(study_f):
-        # a grade the lab profile accepts for the finding also states it (MVA 1.0-1.5: moderate or severe)
-        said = any(states_finding(rule, s) or (s.concept == e.fact.concept and s.polarity != "absent"
-                                               and s.grade is not None and s.grade in e.accepted)
-                   for s in stated)
-        if key not in out and not said:
-            label = rule.label.replace("{location}", loc or "valve")
-            out[key] = Omission(finding=label, severity=rule.severity, evidence=e.where())
-    return list(out.values())
-
-
-def _judge(claim: Fact, study: Study, sf: StudyFacts, comparison: bool) -> tuple[Status, str]:
-    """The verdict on one claimed fact: the evidence about it, then the first that decides."""
-    if claim.concept in ("image_quality",):
-        return "supported", "technical statement"
-    if claim.concept == "normal_study":
-        return _judge_normal_study(claim, sf)
-    found = sf.about(claim.concept, claim.location)
-    if claim.rule == "valvular":  # "no valvular vegetation" says nothing of a lead or the heart's walls
-        found = [e for e in found if e.fact.location in (None, "aortic", "mitral", "tricuspid", "pulmonic")]
-    if claim.concept == "shunt" and claim.polarity == "absent":
-        found = sf.about("shunt", None)
-    elif claim.location and claim.polarity != "absent" and any(
-            e.fact.location for e in sf.by_concept.get(claim.concept, [])):
-        found = [e for e in found if e.fact.location]
-    if claim.concept == "wall_motion" and claim.location is None and claim.polarity == "absent":
-        # "No regional wall motion abnormality" is not contradicted by global hypokinesis
-        global_grades = {e.fact.grade for e in found if e.fact.location == "global"}
-        regional = [e for e in found if e.fact.location != "global" and e.fact.grade not in global_grades]
-        if global_grades and not regional:
-            return "supported", "the wall motion abnormality is global, not regional"
-        found = regional
-    # the prior study's facts can support a claim about it, never refute one about now; "no X" in a
-    # comparison ("no effusion, new"?) speaks of now
-    if comparison and claim.polarity != "absent":
-        before = [e for e in sf.evidence if e.origin == "prior" and e.fact.concept == claim.concept
-                  and locations_compatible(claim.concept, claim.location, e.fact.location)]
-        for e in before:
-            status, why = compare(claim, e)
-            if status == "supported":
-                return status, f"{why} in the prior study [{e.where()}]"
-    if claim.concept == "measurement":
-        return _unread(claim, study, _judge_number(claim, found))
-    tee_only = rules().tee_only_locations
-    if (claim.location in tee_only and study.study_type == StudyType.TTE
-            and not any(e.fact.location in tee_only for e in found)):
-        return "unsupported", f"{claim.location.upper()} findings need a TEE; this is a TTE"
-    if not found:
-        return _unread(claim, study, _judge_unstated(claim, sf))
-    return _judge_stated(claim, found)
-
-
-def judge_claim(claim: Fact, study: Study, sf: StudyFacts) -> tuple[Status, str]:
-    """The verdict on one claimed fact of a statement that compares with nothing (as ``check``).
-
-    Args:
-        claim: A fact of the impression.
-        study: The study.
-        sf: Its facts (``study_facts(study)``).
-
-    Returns:
-        (status, reason).
-    """
-    status, reason = _judge(claim, study, sf, False)
-    return _synthesis(claim, sf) or (status, reason) if status == "unsupported" else (status, reason)
-
-
-def _unread(claim: Fact, study: Study, verdict: tuple[Status, str]) -> tuple[Status, str]:
-    """Unsupported only where the study is silent: where the findings name the claim's subject in
-    words the rules cannot read (no fact, no value), the claim is not_checked."""
-    status, reason = verdict
-    if status != "unsupported" or not names_subject(study.findings_text, claim.concept, claim.location):
-        return verdict
-    what = claim.location if claim.concept == "measurement" else claim.concept.replace("_", " ")
-    if claim.concept != "measurement" and claim.location:
-        what += f" ({claim.location.replace('_', ' ')})"
-    return "not_checked", f"the findings name {what}, but the checker cannot read what they say of it"
-
-
-def _synthesis(claim: Fact, sf: StudyFacts) -> tuple[Status, str] | None:
-    """Support for a claim through a clinical synthesis (``fact_rules.json`` ``supported_by``): the
-    study states what the guideline derives the claim from."""
-    if claim.polarity != "present":
-        return None
-    here = [e for e in sf.by_concept.get(claim.concept, ()) if e.origin != "prior"
-            and e.fact.polarity == "present" and e.fact.location in (claim.location, None)]
-    if claim.location and not here:
-        return None  # a synthesis grades what the study states at the claim's site, never invents it
-    for r in rules().supported_by.rules:
-        want = r.claim
-        if want["concept"] != claim.concept or ("grades" in want and claim.grade not in want["grades"]):
-            continue
-        if r.unless and any(e.origin != "prior" and e.fact.grade in r.unless.get("grades", [])
-                            for e in sf.by_concept.get(r.unless["concept"], ())):
-            continue
-        cond = {k: v for k, v in r.if_.items() if k not in ("concept", "min_value")}
-        for e in sf.by_concept.get(r.if_["concept"], ()):
-            f = e.fact
-            if e.origin == "prior" or f.polarity != "present" or any(getattr(f, k) != v
-                                                                      for k, v in cond.items()):
-                continue
-            if "min_value" in r.if_ and (f.value is None or (f.value_max or f.value) < r.if_["min_value"]):
-                continue
-            return "supported", f"{r.source} [{e.where()}]"
-    return None
-
-
-def _judge_normal_study(claim: Fact, sf: StudyFacts) -> tuple[Status, str]:
-    """"Normal study": contradicted by any abnormal finding of this study."""
-    ignore = set(rules().structure_only_ignores) if claim.rule == "structural" else set()
-    bad = [e for e in sf.evidence if e.origin != "prior" and e.fact.concept not in ignore and abnormal(e)]
-    if bad and claim.polarity != "absent":
-        f = bad[0].fact
-        return "contradicted", f"the study reports {(f.grade or '').replace('_', ' ')} " \
-                               f"{f.concept.replace('_', ' ')}".replace("  ", " ")
-    return "supported", "no abnormal finding in the study"
-
-
-def _judge_number(claim: Fact, found: list[Evidence]) -> tuple[Status, str]:
-    """A stated number: the first value of the study that supports it, else the first verdict."""
-    if not found:
-        return "unsupported", f"the study gives no {claim.location} value"
-    first = None
-    for e in found:
-        x = compare(claim, e)
-        if x[0] == "supported":
-            return x[0], f"{x[1]} [{e.where()}]"
-        first = first or (x[0], f"{x[1]} [{e.where()}]")
-    assert first is not None
-    return first
-
-
-def _judge_unstated(claim: Fact, sf: StudyFacts) -> tuple[Status, str]:
-    """A claim the study says nothing about at its site: a normal finding may go unsaid."""
-    r = rules()
-    if claim.concept in r.evidence_required:
-        return "unsupported", f"the study has no {claim.concept} assessment (e.g. no bubble study)"
-    others = [e for e in sf.by_concept.get(claim.concept, []) if e.fact.polarity == "present"]
-    if is_normal_claim(claim) and claim.concept in r.lenient_normal_concepts:
-        return "supported", "nothing in the study contradicts it"
-    if is_normal_claim(claim):
-        fam = family_of()
-        members = fam.get(f"{claim.concept}:{claim.location}") or fam.get(claim.concept, frozenset())
-        for member in sorted(members):  # a set: sorted, so the evidence quoted is reproducible
-            c, _, loc = member.partition(":")
-            near = [e for e in sf.about(c, loc or claim.location) if c != claim.concept or e.fact.location]
-            if near:
-                return "supported", f"the study describes this structure without it [{near[0].where()}]"
-    if others and claim.location:
-        where = others[0].fact.location or "another site"
-        return "unsupported", f"the study reports this at {where.replace('_', ' ')}, not " \
-                              f"{claim.location.replace('_', ' ')}"
-    what = claim.concept.replace("_", " ")
-    if claim.location:
-        what += f" ({claim.location.replace('_', ' ')})"
-    return "unsupported", f"nothing in the study states it: no {what} in the findings or structured fields"
-
-
-def _judge_stated(claim: Fact, found: list[Evidence]) -> tuple[Status, str]:
-    """A claim against the evidence about it, compared only until the verdict is known."""
-    coarse = {"dilated", "reduced", "increased", "elevated", "abnormal"}
-    if claim.grade and claim.grade not in coarse and any(e.fact.grade and e.fact.grade not in coarse
-                                                          for e in found):
-        found = [e for e in found if e.fact.grade not in coarse]  # "hypertrophy" says no severity
-    graded = [e for e in found if is_stated(e) and (e.fact.grade or e.fact.polarity == "absent")]
-    if graded and claim.grade and claim.polarity == "present":
-        found = graded  # a grade the reader wrote outranks the bands of a measured value
-    if is_normal_claim(claim):  # the first evidence against it, else the first evidence's reason
-        first = None
-        for e in found:
-            status, reason = compare(claim, e)
-            if status != "supported":
-                return status, f"{reason} [{e.where()}]"
-            if first is None:
-                first = reason, e
-        assert first is not None
-        return "supported", f"{first[0]} [{first[1].where()}]"
-    results = []
-    for e in found:  # the first support, else the first contradiction, else the first verdict
-        x = compare(claim, e)
-        if x[0] == "supported":
-            return x[0], f"{x[1]} [{e.where()}]"
-        results.append((x, e))
-    order = {"contradicted": 0, "unsupported": 1}
-    (status, reason), e = sorted(results, key=lambda x: order.get(x[0][0], 2))[0]
-    return status, f"{reason} [{e.where()}]"
-
-
-def _mid(f: Fact) -> float | None:
-    if f.value is None:
-        return None
-    return (f.value + (f.value_max if f.value_max is not None else f.value)) / 2
-
-
-def _against_prior(text: str, facts: list[Fact], sf: StudyFacts) -> tuple[Status, str] | None:
-    """A comparison statement ("improved", "unchanged", "worse") against the prior study."""
-    lex = lexicon()
-    # "not increased" says "the same": its "increased" is no direction of its own
-    plain = lex.direction["same"].sub(" ", text) if "same" in lex.direction else text
-    said = [k for k, rx in lex.direction.items() if rx.search(plain if k != "same" else text)]
-    if len(said) != 1:
-        return None
-    # "decreased", "higher": the direction of the number, which is better or worse only for LVEF
-    ef_only = bool(lex.ef_only_direction.search(plain)) and not any(
-        rx.search(lex.ef_only_direction.sub(" ", text)) for rx in lex.direction.values())
-    concepts = {f.concept for f in facts if f.concept != "measurement"}
-    if any(f.concept == "measurement" and f.location == "lvef" for f in facts):
-        concepts.add("lv_systolic_function")
-    pairs: list[tuple[str, float, float]] = []  # (what, prior position, current position)
-    cur_ef = [_mid(e.fact) for e in sf.evidence if e.origin != "prior" and e.fact.location == "lvef"
-              and e.fact.concept == "measurement"]
-    old_ef = [_mid(e.fact) for e in sf.evidence if e.origin == "prior" and e.fact.location == "lvef"
-              and e.fact.concept == "measurement"]
-    if ("lv_systolic_function" in concepts or not concepts) and cur_ef and old_ef:
-        # LVEF within 5 points counts as unchanged (inter-reader variability, ASE15); a stated
-        # direction is wrong only when the change goes clearly the other way; with several earlier
-        # studies (a baseline and a last study) it is wrong only against every one of them
-        def wrong(old: float | None) -> bool:
-            delta = (cur_ef[0] or 0) - (old or 0)
-            return {"better": delta < -5, "worse": delta > 5, "same": abs(delta) > 5}[said[0]]
-
-        right = [old for old in dict.fromkeys(old_ef) if not wrong(old)]
-        old = right[0] if right else old_ef[0]
-        why = f"LVEF was {old:g} % and is {cur_ef[0]:g} % now"
-        return ("supported" if right else "contradicted"), why
-    # "Moderate MR, unchanged" is about the mitral valve: the tricuspid's change says nothing of it
-    sites = {(f.concept, f.location) for f in facts if f.location}
-    for e in sf.evidence:
-        wanted = not concepts or e.fact.concept in concepts
-        if e.origin != "prior" or e.fact.concept == "measurement" or not wanted or ef_only:
-            continue
-        if any(c == e.fact.concept for c, _ in sites) and (e.fact.concept, e.fact.location) not in sites:
-            continue
-        old = interval(e.fact)
-        for c in sf.about(e.fact.concept, e.fact.location):
-            new = interval(c.fact)
-            if old is not None and new is not None and c.fact.location == e.fact.location:
-                pairs.append((e.fact.concept, abs(sum(old) / 2), abs(sum(new) / 2)))
-    for what, old_p, new_p in pairs:
-        moved = "worse" if new_p > old_p + 0.5 else "better" if new_p < old_p - 0.5 else "same"
-        # progression within a grade ("worse" with the same grade) is for the numbers to decide
-        if moved != said[0] and not (moved == "same" and said[0] != "same"):
-            return "contradicted", f"{what.replace('_', ' ')} is {moved} than in the prior study"
-    if said[0] == "same":
-        named = {f.location for f in facts if f.concept == "measurement"}
-        for e in sf.evidence:
-            f = e.fact
-            if e.origin != "prior" or f.concept != "measurement" or f.value is None:
-                continue
-            if (concepts or named) and f.location not in named:
-                continue  # "LV function unchanged" says nothing of the aortic velocity
-            for c in sf.about("measurement", f.location):
-                status, _ = compare_number(c.fact, f)
-                if status == "contradicted":
-                    return "contradicted", (f"{f.location} changed from {_mid(f):g} to {_mid(c.fact):g} "
-                                            "since the prior study")
-                pairs.append(("measurement", 0, 0))
-    return ("supported", "consistent with the prior study") if pairs else None
 
 
 def _no_bubble_study(text: str, study: Study) -> bool:
@@ -495,18 +92,27 @@ def _statement(text: str, start: int, verdict: Status, reason: str, facts: list[
                           facts=facts, evidence=_evidence(reason))
 
 
-def check_statement(text: str, start: int, study: Study, sf: StudyFacts) -> StatementCheck:
-    """The verdict on one statement.
+@dataclass(frozen=True)
+class _Said:
+    """What a statement asserts, read before any of its claims is judged."""
 
-    Args:
-        text: The statement.
-        start: Its offset in the impression (spans of the result and its facts use it).
-        study: The study.
-        sf: The study's facts (``study_facts(study)``).
+    text: str
+    start: int  # its offset in the impression (its facts' spans use it)
+    facts: list[Fact]  # every fact read from it
+    clinical: list[Fact]  # the claims to judge: no image quality, change over time or plan clause
+    changes: list[Fact]  # the changes over time it states ("Vmax +0.3 m/s/year"), which are not read
+    topics: list[tuple[str, str, bool]]  # the topics no rule verifies (``unchecked_topics``)
+    stress: bool  # a topic whose would-be flag becomes not_checked (the stress images)
+    plan: bool  # it holds a plan or recommendation; the claims of its clause were cut
+    comparison: bool  # it compares with an earlier study
+    mentioned: bool  # ... that the study only mentions, or of which it has no readable record
+    unread_prior: bool  # ... the study has no readable prior at all
 
-    Returns:
-        The StatementCheck; a statement with several facts takes its worst verdict.
-    """
+
+def _read_statement(text: str, start: int, study: Study, sf: StudyFacts) -> _Said:
+    """What a statement asserts: its facts less the changes over time and the clause of a plan
+    ("TEE recommended to assess for abscess"), the topics no rule verifies, and whether it
+    compares with an earlier study that the study gives, only mentions or does not have."""
     facts = extract_facts(text, offset=start)
     outside = lexicon().outside_rules.search(text) is not None
     topics = unchecked_topics(text) if outside else []
@@ -521,9 +127,6 @@ def check_statement(text: str, start: int, study: Study, sf: StudyFacts) -> Stat
     if plan is not None:  # "TEE recommended to assess for abscess": a plan; its clause states no finding
         said = text[:_clause_start(text, plan.start())]
         clinical = [f for f in clinical if (f.end or 0) <= start + len(said)]
-        if not clinical:
-            return _statement(text, start, "not_factual", "a recommendation, not a finding of this study",
-                              facts)
     # "new hypokinesis at peak" in a stress echo compares with rest, not with a prior study
     comparison = mentions_comparison(said) and not (stress and study.study_type == StudyType.stress)
     # the indication says an earlier study exists ("last study 2 years ago") but gives none of it: the
@@ -532,83 +135,168 @@ def check_statement(text: str, start: int, study: Study, sf: StudyFacts) -> Stat
                  and rule_regex(rules().prior_mentioned).search(study.indication or "") is not None)
     # no readable prior at all: the comparison is not checked, what the statement says of now still is
     unread_prior = comparison and study.prior is None and not sf.prior_in_text and not mentioned
-    mentioned = mentioned or unread_prior
-    versus = _against_prior(text, clinical, sf) if comparison else None
+    return _Said(text=text, start=start, facts=facts, clinical=clinical, changes=changes, topics=topics,
+                 stress=stress, plan=plan is not None, comparison=comparison,
+                 mentioned=mentioned or unread_prior, unread_prior=unread_prior)
+
+
+def _recommendation(s: _Said) -> tuple[Status, str] | None:
+    """not_factual: a plan whose clause held every claim states no finding of this study."""
+    if s.plan and not s.clinical:
+        return "not_factual", "a recommendation, not a finding of this study"
+    return None
+
+
+def _versus_prior(s: _Said, sf: StudyFacts) -> tuple[Status, str] | None:
+    """The comparison with the prior study decides first: contradicted when the stated change
+    ("improved", "unchanged") is wrong, and its verdict whatever it is when the statement says
+    nothing else ("Unchanged from the prior study.")."""
+    versus = against_prior(s.text, s.clinical, sf) if s.comparison else None
     if versus is not None and versus[0] == "contradicted":
-        return _statement(text, start, "contradicted", versus[1], facts)
-    if not clinical and versus is not None:
-        return _statement(text, start, versus[0], versus[1], facts)
-    if unread_prior and not clinical:  # "Unchanged since 2021."
-        return _statement(text, start, "not_checked", "compares with an earlier study, but the study has no "
-                          "readable prior: the comparison is not checked", facts)
-    if stress:  # a claim about the stress images is judged on them too
-        sf = sf.with_stress()
-    if not clinical and changes:
-        said_change = _quote(text, changes[0], start)
-        return _statement(text, start, "not_checked", f"states a change over time ('{said_change}'), which "
-                          "the checker does not verify", facts)
-    if not clinical and topics:
-        return _statement(text, start, "not_checked", f"no rule verifies {topics[0][0]}: "
-                          f"'{topics[0][1]}'", facts)
-    if not clinical:
-        return _statement(text, start, "not_factual", "states no clinical fact", facts)
-    if any(f.concept == "shunt" for f in clinical) and _no_bubble_study(text, study):
-        return _statement(text, start, "unsupported",
-                          "cites an agitated-saline (bubble) study that was not done", facts)
-    unchecked_comparison = (f"compares with a prior study the report only mentions ('{study.indication}')"
-                            if not unread_prior else "compares with an earlier study, but the study has "
-                            "no readable prior: the comparison is not checked")
-    if mentioned:  # "(mean gradient 31 mmHg)" of "the prior study of 2024" is the prior's, not now
-        spans = [(start + a, start + b) for a, b in earlier_spans(text)]
-        now = [f for f in clinical if not any(a <= (f.start or 0) < b for a, b in spans)]
-        if not now:
-            return _statement(text, start, "not_checked", unchecked_comparison, facts)
-        clinical = now
+        return "contradicted", versus[1]
+    if not s.clinical and versus is not None:
+        return versus
+    return None
+
+
+def _no_clinical_fact(s: _Said) -> tuple[Status, str] | None:
+    """A statement with no claim to judge: not_checked when it compares with a prior the study does
+    not have, states only a change over time, or names a topic no rule verifies; else not_factual."""
+    if s.clinical:
+        return None
+    if s.unread_prior:  # "Unchanged since 2021."
+        return "not_checked", ("compares with an earlier study, but the study has no readable prior: the "
+                               "comparison is not checked")
+    if s.changes:
+        said_change = _quote(s.text, s.changes[0], s.start)
+        return "not_checked", (f"states a change over time ('{said_change}'), which the checker does not "
+                               "verify")
+    if s.topics:
+        return "not_checked", f"no rule verifies {s.topics[0][0]}: '{s.topics[0][1]}'"
+    return "not_factual", "states no clinical fact"
+
+
+def _bubble_study_not_done(s: _Said, study: Study) -> tuple[Status, str] | None:
+    """unsupported: a shunt claim that cites a bubble study the study never did."""
+    if any(f.concept == "shunt" for f in s.clinical) and _no_bubble_study(s.text, study):
+        return "unsupported", "cites an agitated-saline (bubble) study that was not done"
+    return None
+
+
+def _unchecked_comparison(s: _Said, study: Study) -> str:
+    """Why a comparison with an earlier study the study does not give is not checked."""
+    if not s.unread_prior:
+        return f"compares with a prior study the report only mentions ('{study.indication}')"
+    return ("compares with an earlier study, but the study has no readable prior: the comparison is not "
+            "checked")
+
+
+def _claims_of_now(s: _Said) -> list[Fact]:
+    """The claims to judge; where the earlier study is only mentioned, those outside the words about
+    it ("(mean gradient 31 mmHg)" of "the prior study of 2024" is the prior's, not now). None left:
+    the statement is not_checked."""
+    if not s.mentioned:
+        return s.clinical
+    spans = [(s.start + a, s.start + b) for a, b in earlier_spans(s.text)]
+    return [f for f in s.clinical if not any(a <= (f.start or 0) < b for a, b in spans)]
+
+
+_RANK = {"contradicted": 0, "unsupported": 1, "not_checked": 2, "supported": 3}
+
+
+def _worst_verdict(s: _Said, claims: list[Fact], study: Study, sf: StudyFacts
+                   ) -> tuple[tuple[Status, str], list[Fact]]:
+    """Each claim judged (a clinical synthesis may support what the study does not state), and the
+    worst verdict with the claims nothing in the study states. In a stress echo a claim about the
+    stress images that only the resting findings refute is unsupported, not contradicted."""
     worst: tuple[Status, str] | None = None
-    rank = {"contradicted": 0, "unsupported": 1, "not_checked": 2, "supported": 3}
     silent = []  # the claims nothing in the study states
-    for f in clinical:
-        status, reason = _judge(f, study, sf, comparison and not unread_prior
-                                and not _now_of_from(text, f, start))
+    for f in claims:
+        status, reason = judge(f, study, sf, s.comparison and not s.unread_prior
+                               and not _now_of_from(s.text, f, s.start))
         if status in ("unsupported", "not_checked"):
-            status, reason = _synthesis(f, sf) or (status, reason)
+            status, reason = synthesis(f, sf) or (status, reason)
         silent += [f] if status == "unsupported" else []
-        if worst is None or rank[status] < rank[worst[0]]:
+        if worst is None or _RANK[status] < _RANK[worst[0]]:
             worst = (status, reason)
     assert worst is not None
-    beyond = [t for t in topics if t[2]]
-    if worst[0] == "contradicted" and stress and study.study_type == StudyType.stress:
+    if worst[0] == "contradicted" and s.stress and study.study_type == StudyType.stress:
         # a claim about the stress images is refuted only by them, never by the resting findings
         alone = sf.stress_only()
-        if not any(_judge(f, study, alone, False)[0] == "contradicted" for f in clinical):
+        if not any(judge(f, study, alone, False)[0] == "contradicted" for f in claims):
             worst = ("unsupported", f"the resting findings differ ({worst[1]}); the stress findings do not "
                                     "state it")
-    invented = worst[1].startswith(("nothing in the study states it", "the study reports this at"))
+    return worst, silent
+
+
+def _abstention(s: _Said, worst: tuple[Status, str], silent: list[Fact], claims: list[Fact],
+                study: Study) -> tuple[Status, str] | None:
+    """not_checked for an unsupported statement the checker cannot fairly judge: it only says the
+    finding could not be ruled out, the import could not read all of the report about each claim
+    the study is silent on, or a topic no rule verifies (the stress images) leaves it ungraded."""
+    if worst[0] != "unsupported":
+        return None
+    # "LV thrombus cannot be excluded" where the study saw none either way
+    if silent and all(f.polarity == "uncertain" for f in silent) and cannot_exclude(s.text):
+        return "not_checked", (f"{worst[1]}; the statement only says it could not be ruled out, which a "
+                               "study silent about it does not refute")
     # each claim the study is silent on may stand where the import could not read (a quoted part that
     # names its subject, or an unquoted note)
-    if worst[0] == "unsupported" and silent and all(f.polarity == "uncertain" for f in silent) \
-            and cannot_exclude(text):  # "LV thrombus cannot be excluded" where the study saw none either way
-        return _statement(text, start, "not_checked", f"{worst[1]}; the statement only says it could not be "
-                          "ruled out, which a study silent about it does not refute", facts)
-    notes = [unread_note(study.unread, [f]) for f in silent or clinical] if worst[0] == "unsupported" else []
+    notes = [unread_note(study.unread, [f]) for f in silent or claims]
     note = notes[0] if notes and all(notes) else None
     if note is not None:
-        return _statement(text, start, "not_checked", f"{worst[1]}; but the import could not read all of "
-                          f"the report: {note}", facts)
-    if worst[0] == "unsupported" and beyond and not invented:  # the stress findings do not grade it
-        return _statement(text, start, "not_checked", f"no rule verifies {beyond[0][0]} "
-                          f"('{beyond[0][1]}'); {worst[1]}", facts)
-    reason = worst[1]
-    if mentioned and worst[0] in ("supported", "not_checked"):
-        return _statement(text, start, "not_checked", f"{unchecked_comparison}; what it says of now: "
-                          f"{reason}", facts)
-    if unread_prior:
+        return "not_checked", f"{worst[1]}; but the import could not read all of the report: {note}"
+    beyond = [t for t in s.topics if t[2]]
+    invented = worst[1].startswith(("nothing in the study states it", "the study reports this at"))
+    if beyond and not invented:  # the stress findings do not grade it
+        return "not_checked", f"no rule verifies {beyond[0][0]} ('{beyond[0][1]}'); {worst[1]}"
+    return None
+
+
+def _noted(s: _Said, reason: str, claims: list[Fact], sf: StudyFacts) -> str:
+    """The reason, with what was not checked (the comparison, where no prior is readable) and where
+    the findings text and the structured fields disagree about a claim."""
+    if s.unread_prior:
         reason += "; the comparison with an earlier study is not checked (no readable prior)"
-    clash = [c for c in sf.conflicts for f in clinical
+    clash = [c for c in sf.conflicts for f in claims
              if c.concept == f.concept and locations_compatible(f.concept, f.location, c.location)]
     if clash:  # never choose silently between the prose and the structured fields
         reason += f"; note: the findings text and the structured fields disagree ({clash[0].reason})"
-    return _statement(text, start, worst[0], reason, facts)
+    return reason
+
+
+def check_statement(text: str, start: int, study: Study, sf: StudyFacts) -> StatementCheck:
+    """The verdict on one statement.
+
+    Args:
+        text: The statement.
+        start: Its offset in the impression (spans of the result and its facts use it).
+        study: The study.
+        sf: The study's facts (``study_facts(study)``).
+
+    Returns:
+        The StatementCheck; a statement with several facts takes its worst verdict.
+    """
+    s = _read_statement(text, start, study, sf)
+    # what decides before any claim is judged, in this order
+    early = (_recommendation(s) or _versus_prior(s, sf) or _no_clinical_fact(s)
+             or _bubble_study_not_done(s, study))
+    if early is not None:
+        return _statement(text, start, *early, s.facts)
+    claims = _claims_of_now(s)
+    if not claims:
+        return _statement(text, start, "not_checked", _unchecked_comparison(s, study), s.facts)
+    if s.stress:  # a claim about the stress images is judged on them too
+        sf = sf.with_stress()
+    worst, silent = _worst_verdict(s, claims, study, sf)
+    abstain = _abstention(s, worst, silent, claims, study)
+    if abstain is not None:
+        return _statement(text, start, *abstain, s.facts)
+    # what it says of now holds (or is not checked); its comparison is not checked
+    if s.mentioned and worst[0] in ("supported", "not_checked"):
+        return _statement(text, start, "not_checked", f"{_unchecked_comparison(s, study)}; what it says of "
+                          f"now: {worst[1]}", s.facts)
+    return _statement(text, start, worst[0], _noted(s, worst[1], claims, sf), s.facts)
 
 
 def check(impression: str, study: Study, profile: str = "default") -> CheckResult:

@@ -1,9 +1,11 @@
 """What a statement of an impression says beyond this study's findings: the words that follow a
 prior-study cue up to the end of their clause ("LVEF 32%, compared with baseline of 58%", "Mild MR
 (previously moderate)"; what comes before the cue is this study's), a change over time ("+0.3 m/s
-per year") and a finding that could not be ruled out ("LV thrombus cannot be excluded").
+per year"), a finding that could not be ruled out ("LV thrombus cannot be excluded"), and whether
+a stated direction ("improved", "unchanged", "worse") holds against the prior study.
 
     spans = earlier_spans("LVEF 32%, compared with baseline of 58%.")  # [(10, 39)]
+    verdict = against_prior("LVEF improved.", facts, study_facts(study))  # (status, reason) or None
 """
 
 from __future__ import annotations
@@ -11,8 +13,10 @@ from __future__ import annotations
 import re
 from functools import cache
 
-from echogpt.checker.rules import rule_regex, rules
-from echogpt.checker.study_facts import NOW_WORDS, prior_cues
+from echogpt.checker.compare import Status, compare_number, interval
+from echogpt.checker.rules import lexicon, rule_regex, rules
+from echogpt.checker.study_facts import NOW_WORDS, StudyFacts, prior_cues
+from echogpt.schemas import Fact
 
 # a prior's words end at the clause: a comma, semicolon, colon, a closing parenthesis, a full stop or "but"
 _END = re.compile(r"[,;:)]|\s(?:but|whereas|while)\s|\.(?!\d)")
@@ -74,3 +78,85 @@ def cannot_exclude(text: str) -> bool:
     """Whether a statement says that something could not be ruled out ("LV thrombus cannot be
     excluded"): a claim a study silent about it does not refute (it saw nothing either way)."""
     return _exclusion().search(text) is not None
+
+
+def _mid(f: Fact) -> float | None:
+    if f.value is None:
+        return None
+    return (f.value + (f.value_max if f.value_max is not None else f.value)) / 2
+
+
+def against_prior(text: str, facts: list[Fact], sf: StudyFacts) -> tuple[Status, str] | None:
+    """A comparison statement ("improved", "unchanged", "worse") against the prior study.
+
+    Args:
+        text: The statement.
+        facts: Its clinical facts.
+        sf: The study's facts, the prior's among them.
+
+    Returns:
+        (status, reason), or None where the statement states no single direction or nothing in the
+        prior study bears on it.
+    """
+    lex = lexicon()
+    # "not increased" says "the same": its "increased" is no direction of its own
+    plain = lex.direction["same"].sub(" ", text) if "same" in lex.direction else text
+    said = [k for k, rx in lex.direction.items() if rx.search(plain if k != "same" else text)]
+    if len(said) != 1:
+        return None
+    # "decreased", "higher": the direction of the number, which is better or worse only for LVEF
+    ef_only = bool(lex.ef_only_direction.search(plain)) and not any(
+        rx.search(lex.ef_only_direction.sub(" ", text)) for rx in lex.direction.values())
+    concepts = {f.concept for f in facts if f.concept != "measurement"}
+    if any(f.concept == "measurement" and f.location == "lvef" for f in facts):
+        concepts.add("lv_systolic_function")
+    pairs: list[tuple[str, float, float]] = []  # (what, prior position, current position)
+    cur_ef = [_mid(e.fact) for e in sf.evidence if e.origin != "prior" and e.fact.location == "lvef"
+              and e.fact.concept == "measurement"]
+    old_ef = [_mid(e.fact) for e in sf.evidence if e.origin == "prior" and e.fact.location == "lvef"
+              and e.fact.concept == "measurement"]
+    if ("lv_systolic_function" in concepts or not concepts) and cur_ef and old_ef:
+        # LVEF within 5 points counts as unchanged (inter-reader variability, ASE15); a stated
+        # direction is wrong only when the change goes clearly the other way; with several earlier
+        # studies (a baseline and a last study) it is wrong only against every one of them
+        def wrong(old: float | None) -> bool:
+            delta = (cur_ef[0] or 0) - (old or 0)
+            return {"better": delta < -5, "worse": delta > 5, "same": abs(delta) > 5}[said[0]]
+
+        right = [old for old in dict.fromkeys(old_ef) if not wrong(old)]
+        old = right[0] if right else old_ef[0]
+        why = f"LVEF was {old:g} % and is {cur_ef[0]:g} % now"
+        return ("supported" if right else "contradicted"), why
+    # "Moderate MR, unchanged" is about the mitral valve: the tricuspid's change says nothing of it
+    sites = {(f.concept, f.location) for f in facts if f.location}
+    for e in sf.evidence:
+        wanted = not concepts or e.fact.concept in concepts
+        if e.origin != "prior" or e.fact.concept == "measurement" or not wanted or ef_only:
+            continue
+        if any(c == e.fact.concept for c, _ in sites) and (e.fact.concept, e.fact.location) not in sites:
+            continue
+        old = interval(e.fact)
+        for c in sf.about(e.fact.concept, e.fact.location):
+            new = interval(c.fact)
+            if old is not None and new is not None and c.fact.location == e.fact.location:
+                pairs.append((e.fact.concept, abs(sum(old) / 2), abs(sum(new) / 2)))
+    for what, old_p, new_p in pairs:
+        moved = "worse" if new_p > old_p + 0.5 else "better" if new_p < old_p - 0.5 else "same"
+        # progression within a grade ("worse" with the same grade) is for the numbers to decide
+        if moved != said[0] and not (moved == "same" and said[0] != "same"):
+            return "contradicted", f"{what.replace('_', ' ')} is {moved} than in the prior study"
+    if said[0] == "same":
+        named = {f.location for f in facts if f.concept == "measurement"}
+        for e in sf.evidence:
+            f = e.fact
+            if e.origin != "prior" or f.concept != "measurement" or f.value is None:
+                continue
+            if (concepts or named) and f.location not in named:
+                continue  # "LV function unchanged" says nothing of the aortic velocity
+            for c in sf.about("measurement", f.location):
+                status, _ = compare_number(c.fact, f)
+                if status == "contradicted":
+                    return "contradicted", (f"{f.location} changed from {_mid(f):g} to {_mid(c.fact):g} "
+                                            "since the prior study")
+                pairs.append(("measurement", 0, 0))
+    return ("supported", "consistent with the prior study") if pairs else None

@@ -14,16 +14,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from echogpt.checker.check import (
-    CriticalRule,
-    check_statement,
-    critical_present,
-    judge_claim,
-    omissions,
-    states_finding,
-)
+from echogpt.checker.check import check_statement
 from echogpt.checker.compare import abnormal, compare, locations_compatible
 from echogpt.checker.facts import bound_numbers, extract_facts
+from echogpt.checker.judge import judge_claim
+from echogpt.checker.omissions import CriticalRule, critical_present, omissions, states_finding
 from echogpt.checker.study_facts import StudyFacts, study_facts
 from echogpt.checker.subjects import Subject
 from echogpt.schemas import Fact, Study

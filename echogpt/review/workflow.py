@@ -131,7 +131,7 @@ class CriticalRule(BaseModel):
     """The part of a ``resources/critical_findings.json`` entry the sign-off rule uses.
 
     The checker owns the file's full schema and validates it strictly
-    (``checker.check.CriticalRules``, unknown keys refused); this view reads only what deciding
+    (``checker.omissions.CriticalRules``, unknown keys refused); this view reads only what deciding
     "does this report state a critical finding" needs, so it keeps working as the file grows.
     """
 

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from echogpt.checker.check import check, critical_rules, read_impression
+from echogpt.checker.check import check, read_impression
+from echogpt.checker.omissions import critical_rules
 from echogpt.checker.study_facts import study_facts
 from echogpt.cli import app
 from echogpt.schemas import Study
