@@ -64,3 +64,13 @@ def test_a_grade_beside_strain_does_not_reach_the_ventricle() -> None:
 
 def test_a_statement_only_about_strain_is_not_checked() -> None:
     assert verdicts("Reduced GLS (-11 %).", "Normal LV size and function.") == ["not_checked"]
+
+
+@pytest.mark.parametrize("plan", [
+    "For discussion of transcatheter aortic valve intervention at the VAD MDT.",
+    "Discuss at the heart team regarding TAVI.",
+    "Severe aortic stenosis; for heart team review.",
+])
+def test_a_case_sent_for_discussion_is_a_plan(plan: str) -> None:
+    findings = "Severe aortic stenosis, mean gradient 48 mmHg, AVA 0.7 cm2."
+    assert verdicts(plan, findings) == (["supported"] if plan.startswith("Severe") else ["not_factual"])
