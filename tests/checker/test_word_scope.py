@@ -74,3 +74,15 @@ def test_a_statement_only_about_strain_is_not_checked() -> None:
 def test_a_case_sent_for_discussion_is_a_plan(plan: str) -> None:
     findings = "Severe aortic stenosis, mean gradient 48 mmHg, AVA 0.7 cm2."
     assert verdicts(plan, findings) == (["supported"] if plan.startswith("Severe") else ["not_factual"])
+
+
+@pytest.mark.parametrize(("impression", "findings"), [
+    ("Normal IVC.", "IVC diameter: not recorded on this system; see images."),
+    ("Mildly dilated LA.", "LA volume index (biplane area-length) pending, see worksheet."),
+])
+def test_a_measurement_named_without_a_value_speaks_of_what_it_grades(impression: str, findings: str) -> None:
+    assert verdicts(impression, findings) == ["not_checked"]
+
+
+def test_a_grade_whose_measurements_the_study_never_names_stays_unsupported() -> None:
+    assert verdicts("Mildly dilated LA.", "Normal LV size and function. No pericardial effusion.") == ["unsupported"]
