@@ -240,6 +240,12 @@ def _compare_unscaled(claim: Fact, ev: Evidence) -> tuple[Status, str]:
 def _compare_on_scale(claim: Fact, ev: Evidence, scale: dict[str, tuple[float, float]]) -> tuple[Status, str]:
     """Grades as intervals on the concept's scale; the lab profile's accepted grades count too."""
     f = ev.fact
+    denied, said = scale.get(claim.grade or "") if claim.polarity == "absent" else None, interval(f)
+    if denied is not None and denied[0] > 0 and said is not None:
+        # "no severe AS", "no apical aneurysm": denies that grade and worse, not a milder one
+        if f.polarity == "present" and said[0] >= denied[0]:
+            return "contradicted", f"the study states {_word(f)}"
+        return "supported", f"the study states {_word(f)}, not {(claim.grade or '').replace('_', ' ')}"
     ci = interval(claim)
     coarse = {"dilated", "reduced", "increased", "elevated", "abnormal"}
     if f.grade in coarse and ev.accepted:  # "dilated" from a measured value: its specific bands

@@ -101,7 +101,7 @@ def _sentence_facts(text: str, toks: list[Tok], out: list[Fact], carry: Subjects
         if m.term is not None and m.term.head:
             _find_subjects(text, toks, mentions, i, carry)
     everything = sorted(list(mentions.values()) + implied, key=lambda x: x.anchor)
-    _set_polarity(toks, mentions, everything)
+    _set_polarity(text, toks, mentions, everything)
     for m in everything:
         _emit(m, out)
     # the next sentence takes the last chamber or valve named, and the last wall ("Mitral valve:
@@ -322,10 +322,21 @@ def _subjects_after(text: str, toks: list[Tok], mentions: dict[int, _Mention],
     return chain
 
 
-def _set_polarity(toks: list[Tok], mentions: dict[int, _Mention], everything: list[_Mention]) -> None:
+def _prefix_of_unread_word(text: str, toks: list[Tok], k: int) -> bool:
+    """"non-restrictive VSD", "non-obstructive HCM": a "non" prefix negates the word it is joined to;
+    when no rule reads that word, it negates nothing the rules know of."""
+    t = toks[k]
+    if t.kind != "neg" or text[t.start:t.end].lower() != "non":
+        return False
+    return k + 1 == len(toks) or toks[k + 1].start > t.end + 1
+
+
+def _set_polarity(text: str, toks: list[Tok], mentions: dict[int, _Mention], everything: list[_Mention]) -> None:
     """Negation and hedge cues set the polarity of the mentions in their scope: a cue before reaches
     up to a stop word or the next grade, a cue after reaches back over coordinated mentions."""
     for k, t in enumerate(toks):
+        if _prefix_of_unread_word(text, toks, k):
+            continue
         if t.kind in ("neg", "negsig", "hedge"):
             pol = "uncertain" if t.kind == "hedge" else "absent"
             end = len(toks)

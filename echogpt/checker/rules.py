@@ -163,6 +163,9 @@ class FactRules(_Model):
     stress_phase_cues: dict[str, str | list[str]]
     not_factual_cues: list[str] = Field(description="a recommendation or plan: no finding of this study")
     supported_by: SupportRules
+    graded_from: dict[str, list[str] | str] = Field(
+        description="the measurement fields a concept's grade is derived from: findings that name one of "
+                    "them speak of the concept even where the rules read no value")
 
 
 @cache
@@ -175,6 +178,9 @@ def rules() -> FactRules:
         for subject, (concept, _loc) in table.items():
             if concept not in vocab:
                 raise ValueError(f"fact_rules.json head_concepts.{head}.{subject}: unknown concept {concept}")
+    for concept in data.graded_from:
+        if concept != "_about" and concept not in vocab:
+            raise ValueError(f"fact_rules.json graded_from: unknown concept {concept}")
     return data
 
 

@@ -86,11 +86,15 @@ def named_subjects(text: str) -> frozenset[Subject]:
 
     Returns:
         The subjects named, whatever the text says of them (present, absent, a grade the rules do not
-        read); measurement names as ("measurement", field).
+        read); measurement names as ("measurement", field), and the concept a named measurement grades
+        (``graded_from``: "LA volume index 38" names the LA's size).
     """
     named: set[Subject] = set()
     for m in _SENTENCE.finditer(text):
         named |= _sentence_subjects(m.group(), tokens(m.group()))
+    measured = {loc for c, loc in named if c == "measurement"}
+    named |= {(concept, None) for concept, fields in rules().graded_from.items()
+              if concept != "_about" and measured.intersection(fields)}
     return frozenset(named | {(c, None) for c, _ in named})
 
 

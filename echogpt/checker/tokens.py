@@ -181,6 +181,10 @@ _ACROSS = re.compile(r"\b(?:across|through|in|within|at)\s+(?:the\s+|a\s+)?(?!(?
                      re.IGNORECASE)
 
 
+# "2 of 4 criteria", "3 out of 4 variables": a count, never a measurement's value
+_COUNT = re.compile(r"\s*(?:of|out of)\s+\d", re.IGNORECASE)
+
+
 def numbers(text: str, toks: list[Tok], carry: Subjects) -> list[Fact]:
     """A ``measurement`` fact for each measurement name followed by a number that fits its field.
 
@@ -200,7 +204,8 @@ def numbers(text: str, toks: list[Tok], carry: Subjects) -> list[Fact]:
         for j in range(i + 1, len(toks)):
             n = toks[j]
             if n.kind == "num":
-                near = n.start - t.end <= 60 and not units.indexed_for_raw(name, text[t.end:n.end + 6])
+                near = n.start - t.end <= 60 and not units.indexed_for_raw(name, text[t.end:n.end + 6]) \
+                    and not _COUNT.match(text, n.end)
                 if near and _valve_default(toks[i], name) and _ACROSS.search(text, t.end, n.start):
                     near = False
                 fact = measure(name, text[n.start:n.end], t.start, n.end) if near else None

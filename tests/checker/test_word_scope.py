@@ -1,0 +1,88 @@
+"""How far a word reaches: a "non-" prefix negates only the word it is joined to, a count ("2 of 4
+criteria") is no measurement, a denied grade ("no severe AS") denies that grade and worse, and a
+grade written beside an index no rule models (GLS, FAC) binds to that index, not to the chamber."""
+
+from __future__ import annotations
+
+import pytest
+
+from echogpt.checker.check import check
+from echogpt.checker.facts import extract_facts
+from echogpt.schemas import Study
+
+
+def verdicts(impression: str, findings: str) -> list[str]:
+    study = Study.model_validate({"study_id": "S1", "findings_text": findings})
+    return [s.verdict for s in check(impression, study).statements]
+
+
+def facts(sentence: str) -> list[tuple]:
+    return [(f.concept, f.location, f.grade, f.polarity) for f in extract_facts(sentence)]
+
+
+@pytest.mark.parametrize(("sentence", "fact"), [
+    ("Large non-restrictive perimembranous VSD.", ("shunt", "vsd", None, "present")),
+    ("Non-obstructive hypertrophic cardiomyopathy.", ("other_finding", "hcm", None, "present")),
+    ("Apical LV thrombus, non mobile.", ("thrombus", "lv", None, "present")),
+])
+def test_a_non_prefix_negates_only_its_own_word(sentence: str, fact: tuple) -> None:
+    assert fact in facts(sentence)
+
+
+@pytest.mark.parametrize(("sentence", "fact"), [
+    ("Non-dilated LV.", ("lv_size", None, "normal", "present")),
+    ("Non LV thrombus.", ("thrombus", "lv", None, "absent")),
+])
+def test_a_non_joined_to_a_finding_still_negates_it(sentence: str, fact: tuple) -> None:
+    assert fact in facts(sentence)
+
+
+def test_a_count_of_criteria_is_no_measurement() -> None:
+    sentence = "Normal E/e' and TR velocity: diastolic function indeterminate (2 of 4 criteria)."
+    assert not [f for f in extract_facts(sentence) if f.concept == "measurement"]
+    assert [f.value for f in extract_facts("TR velocity: 2.9 m/s.")] == [2.9]
+
+
+@pytest.mark.parametrize(("impression", "findings", "verdict"), [
+    ("No severe aortic stenosis.", "Moderate aortic stenosis, mean gradient 30 mmHg.", "supported"),
+    ("No severe aortic stenosis.", "Severe aortic stenosis, mean gradient 52 mmHg.", "contradicted"),
+    ("No apical aneurysm.", "The apical segments are hypokinetic.", "supported"),
+    ("No apical aneurysm.", "Apical aneurysm with a wide neck.", "contradicted"),
+])
+def test_a_denied_grade_denies_that_grade_and_worse(impression: str, findings: str, verdict: str) -> None:
+    assert verdicts(impression, findings) == [verdict]
+
+
+def test_a_grade_beside_strain_does_not_reach_the_ventricle() -> None:
+    sentence = "Normal LV systolic function (EF 70 %) with reduced GLS (-14 %)."
+    assert ("lv_systolic_function", None, "reduced", "present") not in facts(sentence)
+    assert verdicts(sentence, "Normal LV systolic function, EF 70 %.") == ["supported"]
+    # the chamber's own grade, written before the index, still binds to the chamber
+    assert ("rv_systolic_function", None, "moderately_reduced", "present") in facts(
+        "RV function moderately impaired (FAC 28 %).")
+
+
+def test_a_statement_only_about_strain_is_not_checked() -> None:
+    assert verdicts("Reduced GLS (-11 %).", "Normal LV size and function.") == ["not_checked"]
+
+
+@pytest.mark.parametrize("plan", [
+    "For discussion of transcatheter aortic valve intervention at the VAD MDT.",
+    "Discuss at the heart team regarding TAVI.",
+    "Severe aortic stenosis; for heart team review.",
+])
+def test_a_case_sent_for_discussion_is_a_plan(plan: str) -> None:
+    findings = "Severe aortic stenosis, mean gradient 48 mmHg, AVA 0.7 cm2."
+    assert verdicts(plan, findings) == (["supported"] if plan.startswith("Severe") else ["not_factual"])
+
+
+@pytest.mark.parametrize(("impression", "findings"), [
+    ("Normal IVC.", "IVC diameter: not recorded on this system; see images."),
+    ("Mildly dilated LA.", "LA volume index (biplane area-length) pending, see worksheet."),
+])
+def test_a_measurement_named_without_a_value_speaks_of_what_it_grades(impression: str, findings: str) -> None:
+    assert verdicts(impression, findings) == ["not_checked"]
+
+
+def test_a_grade_whose_measurements_the_study_never_names_stays_unsupported() -> None:
+    assert verdicts("Mildly dilated LA.", "Normal LV size and function. No pericardial effusion.") == ["unsupported"]
