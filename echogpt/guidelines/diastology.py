@@ -117,9 +117,15 @@ def _criteria(m: Measurements, with_e_prime: bool) -> list[tuple[str, bool]]:
 
 
 def _myocardial_disease(study: Study) -> str | None:
-    """Structured evidence of myocardial disease (LVH, regional wall motion abnormality)."""
+    """Structured evidence of myocardial disease (LVH, regional wall motion abnormality).
+
+    Thick walls with a normal septal and lateral e' are no such evidence: relaxation is normal, as in
+    the athlete's heart, where E/A >= 2 is a normal finding and algorithm B would call it grade III."""
     m, f = study.measurements, study.findings
-    if m and (m.ivsd or m.lvpwd):
+    relaxes = (m is not None and m.e_prime_septal is not None and m.e_prime_lateral is not None
+               and m.e_prime_septal >= rule("dd_e_prime_septal")
+               and m.e_prime_lateral >= rule("dd_e_prime_lateral"))
+    if m and (m.ivsd or m.lvpwd) and not relaxes:
         thickest = max(v for v in (m.ivsd, m.lvpwd) if v is not None)
         if wall_thickness_grade(thickest, study.sex) != "normal":
             return f"LV wall thickness {thickest:g} cm (LVH)"

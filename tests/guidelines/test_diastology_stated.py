@@ -66,3 +66,13 @@ def test_a_stated_average_wins_over_one_site() -> None:
                                        e_e_prime_avg=16, lavi=40))
     assert "average E/e' (as stated) 16.0 (> 14 abnormal)" in result.reasons
     assert result.grade == "grade_2"
+
+
+def test_thick_walls_with_normal_e_prime_take_the_normal_ef_algorithm() -> None:
+    # Athlete's heart: IVSd 1.3 cm, e' 13/17 cm/s, E/A 2.0, E/e' 6, TRV 2.2, LAVI 38 -> 1 of 4 -> normal
+    athlete = dict(lvef=58, ivsd=1.3, e_a_ratio=2.0, e_prime_septal=13, e_prime_lateral=17, e_e_prime_avg=6,
+                   tr_vmax=2.2, lavi=38)
+    result = diastolic_function(_study(**athlete))
+    assert (result.algorithm, result.grade) == ("A", "normal")
+    # the same walls with a low septal e' are myocardial disease: algorithm B, E/A 2.0 -> grade III
+    assert diastolic_function(_study(**{**athlete, "e_prime_septal": 6})).grade == "grade_3"
