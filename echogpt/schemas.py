@@ -361,6 +361,8 @@ class Measurements(Strict):
     a_velocity: float | None = Field(None, description="Mitral A [cm/s]")
     e_prime_septal: float | None = Field(None, description="Septal e' [cm/s]")
     e_prime_lateral: float | None = Field(None, description="Lateral e' [cm/s]")
+    e_a_ratio: float | None = Field(None, description="Mitral E/A ratio, as stated")
+    e_e_prime_avg: float | None = Field(None, description="Average E/e', as stated")
     tr_vmax: float | None = Field(None, description="Peak TR velocity [m/s]")
     ivc_diameter: float | None = Field(None, description="IVC diameter [cm]")
     ivc_collapse: float | None = Field(None, description="IVC inspiratory collapse [%]")

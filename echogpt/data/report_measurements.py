@@ -19,10 +19,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from echogpt import units
 
+_PRIMES = str.maketrans({"′": "'", "’": "'"})
+
 
 def norm(text: str) -> str:
-    """A name or heading as looked up: lower case, spaces, dots, hyphens and underscores as one space."""
-    return re.sub(r"[\s._-]+", " ", text.strip().lower()).strip()
+    """A name or heading as looked up: lower case, spaces, dots, hyphens and underscores as one space,
+    a prime (e′, e’) as an apostrophe."""
+    return re.sub(r"[\s._-]+", " ", text.strip().lower().translate(_PRIMES)).strip()
 
 
 class NameTable(BaseModel):
@@ -34,6 +37,8 @@ class NameTable(BaseModel):
     in_context: dict[str, dict[str, Any]]
     not_stored: list[str]
     table_only: list[str]
+    table_only_in_context: dict[str, list[str]]
+    siblings: dict[str, dict[str, str]]
 
 
 @cache
@@ -43,6 +48,7 @@ def name_table() -> NameTable:
     tbl = NameTable.model_validate(json.loads(text))
     fields = set(units.table().fields)
     targets = set(tbl.names) | {f for m in tbl.in_context["names"].values() for f in m.values()}
+    targets |= {f for m in tbl.siblings.values() for pair in m.items() for f in pair}
     if targets - fields:
         raise ValueError(f"measurement_names.json: unknown fields {sorted(targets - fields)}")
     return tbl
@@ -86,8 +92,10 @@ class Reading:
 def _name_pattern() -> re.Pattern[str]:
     tbl = name_table()
     names = {n for ns in tbl.names.values() for n in ns} | set(tbl.in_context["names"]) | set(tbl.not_stored)
-    alts = sorted((re.escape(n).replace(r"\ ", r"[\s._-]*") for n in names), key=len, reverse=True)
-    return re.compile(r"(?<![A-Za-z0-9'/])(" + "|".join(alts) + r")(?![A-Za-z0-9'])", re.IGNORECASE)
+    names |= set(tbl.siblings)
+    alts = (re.escape(n).replace(r"\ ", r"[\s._-]*").replace("'", "['′’]")
+            for n in sorted(names, key=len, reverse=True))
+    return re.compile(r"(?<![A-Za-z0-9'′’/])(" + "|".join(alts) + r")(?![A-Za-z0-9'′’])", re.IGNORECASE)
 
 
 @cache
@@ -158,26 +166,36 @@ def read_measurements(lines: list[tuple[int, str]], table: bool) -> list[Reading
         if len(label) <= 40 and _context(label) and not _VALUE.search(label):
             block = _context(label)
         taken = 0  # the text up to here belongs to a name already read
+        last: tuple[int, str | None] = (-1, None)  # where the last name read began, and its field
         for m in _name_pattern().finditer(line):
             if m.start() < taken:
                 continue
-            found = _reading(line, m, block, table)
+            start = _clause_start(line, m.start())
+            found = _reading(line, m, block, table, last[1] if last[0] >= start else None)
             if found is None:
                 continue
             end, target, raw = found
-            taken = end
-            clause = line[_clause_start(line, m.start()):m.start()]
+            taken, last = end, (m.start(), target)
+            clause = line[start:m.start()]
             if target and not _PRIOR.search(clause) and not _in_was(line, m.start()):
                 out.append(Reading(target, raw, number, line[m.start():end].strip()))
     return out
 
 
-def _reading(line: str, m: re.Match[str], block: str | None, table: bool
+def _fits(field: str, unit: str | None) -> bool:
+    """Whether a value's written unit is one of the field's dimension ("8 cm/s" for an e')."""
+    dimension = units.spec(field).dimension
+    return unit is not None and units.normalise_unit(_unit(unit)) in units.table().units[dimension]
+
+
+def _reading(line: str, m: re.Match[str], block: str | None, table: bool, after: str | None
              ) -> tuple[int, str | None, str] | None:
     """The value after the name ``m`` matched: (its end, the field or None, raw value text), or None
-    when no value follows the name."""
+    when no value follows the name. ``after``: the field read last in the same clause, which a
+    sibling name ("e' septal 6 cm/s, lateral 8 cm/s") needs."""
     plain, contextual, _ = _lookup()
     name = norm(m.group(1))
+    tbl = name_table()
     link = _LINK.match(line, m.end())
     value = _VALUE.match(line, link.end() if link else m.end())
     between = line[m.end():value.start()] if value else ""
@@ -185,9 +203,20 @@ def _reading(line: str, m: re.Match[str], block: str | None, table: bool
         return None
     if value.group("cmp") and value.group("cmp").strip() != "~":
         return None  # a bound (">70%") is no value a field can hold; "~60%" is the estimate 60
-    if name in _table_only() and not table and ":" not in between:
-        return None  # "a 1.2 cm mass", "E 80" in prose: such a name needs a table or a colon
-    target = plain.get(name)
+    unit = value.group("unit")
+    if name in tbl.siblings:
+        target = tbl.siblings[name].get(after or "")
+        if target is None or (unit and not _fits(target, unit)):
+            return None  # "lateral wall", "basal septal 1.3 cm": no sibling of the last reading
+    elif name in _table_only() and not table and ":" not in between:
+        ctx = _context(line[:m.start()]) or block
+        field = plain.get(name)
+        if not (field and ctx in tbl.table_only_in_context.get(name, []) and _fits(field, unit)):
+            return None  # "a 1.2 cm mass", "E 80" in prose: such a name needs a table, a colon, or
+            # its context and a unit ("Mitral inflow: E 1.1 m/s, A 0.69 m/s")
+        target = field
+    else:
+        target = plain.get(name)
     if name in contextual:
         target = contextual[name].get(_context(line[:m.start()]) or block or "")
     if target and units.indexed_for_raw(target, line[m.end():value.end() + 6]):
@@ -195,5 +224,5 @@ def _reading(line: str, m: re.Match[str], block: str | None, table: bool
     raw = value.group("a").replace(",", ".")
     if value.group("b"):
         raw += "-" + value.group("b").replace(",", ".")
-    raw += (" " + _unit(value.group("unit"))) if value.group("unit") else ""
+    raw += (" " + _unit(unit)) if unit else ""
     return value.end(), target, raw

@@ -4,6 +4,11 @@ Algorithm A (normal LVEF, no myocardial disease) counts four abnormal variables;
 (reduced LVEF or myocardial disease, or A found dysfunction) grades by mitral inflow and three
 criteria. Not applied in AF/flutter, pacing, LBBB, significant mitral disease or tachycardia.
 
+A ratio the report states (``e_a_ratio``, ``e_e_prime_avg``) stands in for its components when they
+are missing, and each reason says the ratio was the stated one. Where both exist the components win
+(they are the primary measurements; a stated ratio is a rounded or separately measured copy), except
+that a stated average E/e' wins over an E/e' from one e' site, as ASE16 prefers the average.
+
     result = diastolic_function(study)   # DiastolicResult(grade="grade_2", filling_pressure="elevated", ...)
 """
 
@@ -64,16 +69,28 @@ def not_applicable_reason(study: Study) -> str | None:
 
 
 def _e_over_e_prime(m: Measurements) -> tuple[float, float, str] | None:
-    """(E/e', cut-off, label): average when both e' are known, else the single-site cut-off."""
+    """(E/e', cut-off, label): the average from E and both e'; else the stated average E/e'; else
+    the single-site ratio with its own cut-off."""
+    sep, lat = m.e_prime_septal, m.e_prime_lateral
+    if m.e_velocity is not None and sep is not None and lat is not None:
+        return m.e_velocity / ((sep + lat) / 2), rule("dd_e_over_e_prime_avg"), "average E/e'"
+    if m.e_e_prime_avg is not None:
+        return m.e_e_prime_avg, rule("dd_e_over_e_prime_avg"), "average E/e' (as stated)"
     if m.e_velocity is None:
         return None
-    sep, lat = m.e_prime_septal, m.e_prime_lateral
-    if sep is not None and lat is not None:
-        return m.e_velocity / ((sep + lat) / 2), rule("dd_e_over_e_prime_avg"), "average E/e'"
     if sep is not None:
         return m.e_velocity / sep, rule("dd_e_over_e_prime_septal"), "septal E/e'"
     if lat is not None:
         return m.e_velocity / lat, rule("dd_e_over_e_prime_lateral"), "lateral E/e'"
+    return None
+
+
+def _e_over_a(m: Measurements) -> tuple[float, str] | None:
+    """(E/A, label): from mitral E and A when both are known, else the stated E/A."""
+    if m.e_velocity is not None and m.a_velocity is not None:
+        return round_half_up(m.e_velocity / m.a_velocity, 2), "E/A"
+    if m.e_a_ratio is not None:
+        return m.e_a_ratio, "E/A (as stated)"
     return None
 
 
@@ -100,9 +117,15 @@ def _criteria(m: Measurements, with_e_prime: bool) -> list[tuple[str, bool]]:
 
 
 def _myocardial_disease(study: Study) -> str | None:
-    """Structured evidence of myocardial disease (LVH, regional wall motion abnormality)."""
+    """Structured evidence of myocardial disease (LVH, regional wall motion abnormality).
+
+    Thick walls with a normal septal and lateral e' are no such evidence: relaxation is normal, as in
+    the athlete's heart, where E/A >= 2 is a normal finding and algorithm B would call it grade III."""
     m, f = study.measurements, study.findings
-    if m and (m.ivsd or m.lvpwd):
+    relaxes = (m is not None and m.e_prime_septal is not None and m.e_prime_lateral is not None
+               and m.e_prime_septal >= rule("dd_e_prime_septal")
+               and m.e_prime_lateral >= rule("dd_e_prime_lateral"))
+    if m and (m.ivsd or m.lvpwd) and not relaxes:
         thickest = max(v for v in (m.ivsd, m.lvpwd) if v is not None)
         if wall_thickness_grade(thickest, study.sex) != "normal":
             return f"LV wall thickness {thickest:g} cm (LVH)"
@@ -122,15 +145,16 @@ def _reduced_ef(study: Study) -> bool | None:
 
 
 def _algorithm_b(m: Measurements, reasons: list[str]) -> DiastolicResult:
-    """Grade by mitral inflow (ASE16-DD figure 8B)."""
-    e, a = m.e_velocity, m.a_velocity
-    if e is None or a is None:
+    """Grade by mitral inflow (ASE16-DD figure 8B). E/A <= 0.8 needs E itself (E <= 50 cm/s is
+    grade I); without E such a study is grade I only where the three criteria say so too."""
+    e, inflow = m.e_velocity, _e_over_a(m)
+    if inflow is None:
         return DiastolicResult(applicable=True, grade="abnormal", filling_pressure="indeterminate",
                                algorithm="B", reasons=[*reasons, "no mitral E/A to grade"],
                                rule="ASE16-DD:dd-ungraded")
-    ea = round_half_up(e / a, 2)
-    reasons = [*reasons, f"E/A {ea:g}, E {e:g} cm/s"]
-    if ea <= rule("dd_ea_low") and e <= rule("dd_e_low"):
+    ea, label = inflow
+    reasons = [*reasons, f"{label} {ea:g}" + (f", E {e:g} cm/s" if e is not None else ", no mitral E")]
+    if ea <= rule("dd_ea_low") and e is not None and e <= rule("dd_e_low"):
         return DiastolicResult(applicable=True, grade="grade_1", filling_pressure="normal", algorithm="B",
                                reasons=reasons, rule="ASE16-DD:dd-b-inflow-grade1")
     if ea >= rule("dd_ea_high"):
@@ -146,6 +170,9 @@ def _algorithm_b(m: Measurements, reasons: list[str]) -> DiastolicResult:
         grade, lap = "grade_1", "normal"
     else:
         grade, lap = "indeterminate", "indeterminate"
+    if ea <= rule("dd_ea_low") and e is None and grade == "grade_2":
+        grade, lap = "indeterminate", "indeterminate"  # grade II only if E > 50 cm/s, and E is unknown
+        reasons.append("E/A <= 0.8 with no mitral E: grade I or II cannot be told apart")
     return DiastolicResult(applicable=True, grade=grade, filling_pressure=lap, algorithm="B",
                            reasons=reasons, rule=f"ASE16-DD:dd-b-{positive}of{len(crit)}")
 
@@ -173,8 +200,8 @@ def diastolic_function(study: Study, profile: str = "default") -> DiastolicResul
     reduced = _reduced_ef(study)
     if reduced or disease:
         lead = "reduced LVEF" if reduced else f"myocardial disease: {disease}"
-        if m.e_velocity is None or m.a_velocity is None:
-            return DiastolicResult(applicable=False, why_not=f"{lead}, but no mitral E and A to grade by")
+        if _e_over_a(m) is None:
+            return DiastolicResult(applicable=False, why_not=f"{lead}, but no mitral E/A to grade by")
         return _algorithm_b(m, [lead])
     crit = _criteria(m, with_e_prime=True)
     if len(crit) < 3:

@@ -305,7 +305,8 @@ def test_measurement_table_read_and_converted() -> None:
     assert (m.av_vmax, m.av_mean_gradient) == (2.1, 9)  # bound to the aortic valve named on the line
     assert (m.mv_mean_gradient, m.mva) == (4, 2.9)  # bound to the "Mitral valve" block
     assert m.ivc_collapse is None  # ">50%" is no value
-    assert m.e_prime_septal is None and m.e_prime_lateral is None  # "E/e' 14" binds to nothing
+    assert m.e_prime_septal is None and m.e_prime_lateral is None  # "E/e' 14" is no e'
+    assert m.e_e_prime_avg == 14  # an unqualified E/e' is the average
 
 
 def test_implausible_and_conflicting_values_are_warnings_with_their_line_and_stay_in_the_text(
