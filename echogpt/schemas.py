@@ -574,7 +574,8 @@ class Study(Strict):
                                    description="Splits are by patient; defaults to study_id")
     study_date: date | None = None
     study_type: StudyType = StudyType.TTE
-    indication: str | None = None
+    indication: str | None = Field(None, description="The reason for the study; a report import adds the "
+                                   "history and how the study was done, each labelled ('History: ...')")
     rhythm: Rhythm | None = None
     lbbb: bool = False
     ventilated: bool = Field(False, description="Mechanically ventilated (IVC-based RAP not valid)")

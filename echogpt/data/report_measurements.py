@@ -113,7 +113,13 @@ def _table_only() -> frozenset[str]:
 
 
 def _context(text: str) -> str | None:
-    """The valve or tract a piece of text last names ("Aortic valve: ..." -> aortic)."""
+    """The valve or tract a piece of text last names ("Aortic valve: ..." -> aortic); an aside in
+    parentheses names none when the text outside them names one ("Mitral (systemic AV) valve:" -> mitral)."""
+    outside = re.sub(r"\([^()]*\)", " ", text)
+    return _last_context(outside) if outside != text and _last_context(outside) else _last_context(text)
+
+
+def _last_context(text: str) -> str | None:
     _, _, contexts = _lookup()
     best: tuple[int, str] | None = None
     for word, ctx in contexts.items():

@@ -175,7 +175,9 @@ def _body(section: Section) -> str:
     if section.kind == "stage" and text:  # "Peak stress: ...": one line that names its stage
         return f"{section.heading}: {' '.join(lines)}"
     if section.kind == "comparison" and text:
-        return f"Comparison with prior study: {text}"
+        # "Previous echo (November 2025): ...": the heading dates the earlier study; it is kept
+        label = f"{section.heading}: " if re.search(r"\d", section.heading) else ""
+        return f"Comparison with prior study: {label}{text}"
     return text
 
 
@@ -192,6 +194,57 @@ def _prior_from_history(sections: list[Section]) -> None:
             s.rows = [(n, " ".join(p for p in _SENTENCE.split(line) if not prior_label().match(p)))
                       for n, line in s.rows]
             sections.insert(i + 1, Section("comparison", "", moved))
+
+
+def _paragraph_before_findings(sections: list[Section]) -> None:
+    """The paragraph under no heading at the top that runs into a findings block opened by a label
+    ("Subpulmonary (morphological left) ventricle: normal size." over "Atria: RA normal.") is findings:
+    labels the heading table does not know start the findings too. Title, patient-number and date lines
+    stay out."""
+    for i in range(len(sections) - 2, -1, -1):
+        s, nxt = sections[i], sections[i + 1]
+        if s.kind != "preamble" or not s.rows or not s.rows[-1][1].strip() \
+                or nxt.kind != "findings" or not nxt.rows or not nxt.heading \
+                or not nxt.rows[0][1].strip().startswith(nxt.heading) or nxt.rows[0][0] != s.rows[-1][0] + 1:
+            continue
+        found = heading_kind(f"{nxt.heading}:")
+        if found is not None and found[0] == "findings":  # "FINDINGS:": what comes before it is no finding
+            continue
+        blank = max((j for j, (_, line) in enumerate(s.rows) if not line.strip()), default=-1)
+        tail = [(n, line) for n, line in s.rows[blank + 1:] if not (labelled_patient_id(line) or
+                                                                    labelled_date(line))]
+        while tail and TITLE.match(tail[0][1]):  # a title over the paragraph; sub-headings in it stay
+            tail.pop(0)
+        if tail:
+            s.rows = s.rows[:blank + 1]
+            sections.insert(i + 1, Section("findings", "", tail))
+
+
+# sections the Study keeps in its indication, labelled: what is known of the patient and how the study
+# was done ("History: ...", "Procedure: ..."), never findings
+_CONTEXT = ("history", "procedure", "technique", "sedation")
+
+
+def context_lines(sections: list[Section]) -> list[str]:
+    """The history and the account of how the study was done, one labelled line per section."""
+    out = []
+    for s in sections:
+        text = " ".join(line.strip() for line in s.lines if line.strip())
+        if s.kind in _CONTEXT and text:
+            out.append(f"{s.heading or s.kind.capitalize()}: {text}")
+    return out
+
+
+def plan_lines(sections: list[Section]) -> list[str]:
+    """Notes of the recommendations (a plan the Study has no field for), each quoting its lines."""
+    notes = []
+    for s in sections:
+        rows = [line.strip() for line in s.lines if line.strip()]
+        if s.kind == "recommendations" and rows:
+            quote = " / ".join(rows).replace('"', "'")
+            where = s.heading or "recommendations"
+            notes.append(f"the plan under '{where}' was not read as findings: \"{quote}\"")
+    return notes
 
 
 def _read_columns(sections: list[Section], study_date: str | None) -> list[str]:
@@ -228,7 +281,7 @@ def values_outside(sections: list[Section]) -> list[str]:
         rows = [line.strip() for n, line in s.rows if s.kind in _CONDUCT
                 and read_measurements([(n, line)], table=False)]
         if rows:
-            quote = " / ".join(rows)[:300].replace('"', "'")
+            quote = " / ".join(rows).replace('"', "'")
             notes.append(f"values under '{s.heading or s.kind}' were not read as findings: \"{quote}\"")
     return notes
 
@@ -242,7 +295,7 @@ def unplaced_lines(sections: list[Section], chosen: list[Section]) -> list[str]:
         rows = [line.strip() for line in s.lines if line.strip() and not TITLE.match(line)
                 and not (labelled_patient_id(line) or labelled_date(line))]  # who and when: read
         if s.kind == "preamble" and not any(s is c for c in chosen) and rows:
-            quote = " / ".join(rows)[:300].replace('"', "'")
+            quote = " / ".join(rows).replace('"', "'")
             notes.append(f"lines under no heading were not read as findings: \"{quote}\"")
     return notes
 
@@ -292,6 +345,7 @@ def parse_report(text: str, title: str = "") -> ParsedReport:
             header["patient_id"] = number
     unread = _read_columns(sections, header.get("study_date"))
     _prior_from_history(sections)
+    _paragraph_before_findings(sections)
     impression_at = next((i for i, s in enumerate(sections) if s.kind == "impression"), len(sections))
     chosen = [s for i, s in enumerate(sections) if s.kind in kinds or (
         s.kind in ("preamble", "body") and not has_findings) or (s.kind == "body" and i < impression_at)]
@@ -308,7 +362,9 @@ def parse_report(text: str, title: str = "") -> ParsedReport:
         sections.append(Section("procedure", "", moved))
     findings_text = "\n".join(t for t in (_body(s) for s in chosen) if t)
     impression = "\n".join(t for t in (_body(s) for s in sections if s.kind == "impression") if t) or None
-    indication = " ".join(s.text for s in sections if s.kind == "indication").strip() or opening
+    # the reason, an opening sentence that gave it too, then the history and how the study was done
+    reasons = [s.text for s in sections if s.kind == "indication" and s.text]
+    indication = " ".join([*reasons, *([opening] if opening else []), *context_lines(sections)]) or None
     lines: list[tuple[int, str]] = []
     table_lines: list[tuple[int, str]] = []
     for s in chosen:
@@ -323,4 +379,5 @@ def parse_report(text: str, title: str = "") -> ParsedReport:
     return ParsedReport(sections, findings_text, impression, indication,
                         detect_study_type(sections, title), header, readings, saline,
                         None if impression else unnamed_summary(text),
-                        unread + values_outside(sections) + unplaced_lines(sections, chosen))
+                        unread + values_outside(sections) + unplaced_lines(sections, chosen)
+                        + plan_lines(sections))

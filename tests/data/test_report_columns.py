@@ -91,4 +91,4 @@ def test_a_one_line_symptoms_heading_ends_at_the_blank_line_and_today_marks_the_
     assert [(r.field, r.raw) for r in parsed.readings] == [("av_vmax", "4.1 m/s"), ("lvef", "56 %")]
     assert "Prosthetic aortic valve: thickened cusps." in parsed.findings_text
     assert "2024 (same lab): AV prosthesis Vmax 2.7 m/s; LVEF (biplane) 60 %" in parsed.findings_text
-    assert parsed.indication == "rule out obstruction."
+    assert parsed.indication == "rule out obstruction. Symptoms: progressive exertional dyspnoea."

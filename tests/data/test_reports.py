@@ -113,7 +113,10 @@ def test_indication_history_consent_sedation_and_procedure_never_become_findings
     for words in ("Evaluate", "stroke", "repair", "perforation", "Midazolam", "mcg", "probe", "200 J",
                   "anticoagulation", "TTE"):
         assert words not in parsed.findings_text
-    assert parsed.indication == "Atrial fibrillation. Evaluate for left atrial appendage thrombus."
+    # the reason first; the history and how the study was done follow it, labelled, lost nowhere
+    assert parsed.indication.startswith("Atrial fibrillation. Evaluate for left atrial appendage thrombus. "
+                                        "History: Prior stroke, mitral valve repair 2019.")
+    assert "Sedation: Midazolam 3 mg IV" in parsed.indication and "200 J" in parsed.indication
     assert parsed.study_type == "TEE"
     assert parsed.impression is not None and "Continue" not in parsed.impression
 
