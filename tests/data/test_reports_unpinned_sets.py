@@ -1,4 +1,4 @@
-"""The third, fourth, fifth and sixth held-out report sets import without errors and their
+"""The third, fourth, fifth, sixth and seventh held-out report sets import without errors and their
 annotations are well-formed.
 
 Unlike the second set's test, this one does not pin how the importer cuts each impression today:
@@ -18,7 +18,8 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 SETS = {"reports_heldout3": ["community", "hfclinic", "limited", "rhd"],
         "reports_heldout4": ["bse", "icu", "oncology", "valveclinic"],
         "reports_heldout5": ["achd", "cmp", "mcs", "obstetric"],
-        "reports_heldout6": ["endocarditis", "masses", "pericardial", "renal"]}
+        "reports_heldout6": ["endocarditis", "masses", "pericardial", "renal"],
+        "reports_heldout7": ["af", "aorta", "ph", "structured"]}
 LABELS = {"supported", "not_factual", "not_checked"}
 KEYS = {"report", "style", "correct", "impression_imported", "statements"}
 
