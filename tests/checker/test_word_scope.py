@@ -120,3 +120,20 @@ def test_a_spaced_dash_ends_a_negation() -> None:
 ])
 def test_bubble_studies_in_prose(impression: str, findings: str, verdict: str) -> None:
     assert verdicts(impression, findings) == [verdict]
+
+
+def test_a_mass_in_grams_is_the_lv_mass() -> None:
+    findings = "LVIDd 5.7 cm; IVSd 1.1 cm; LVPWd 1.0 cm; mass 241 g; LVMI 118 g/m2. No pericardial effusion."
+    study = Study.model_validate({"study_id": "S1", "findings_text": findings})
+    assert not check("Normal LV size.", study).omissions
+    assert ("mass", "la", None, "present") in facts("Mass 24 mm in the LA.")
+
+
+def test_a_mean_diastolic_gradient_is_mitral() -> None:
+    findings = "Severe MAC. Mean diastolic gradient 7 mmHg at a heart rate of 72 bpm. MVA 1.0 cm2."
+    assert verdicts("Functional mitral stenosis, mean gradient 7 mmHg.", findings) == ["supported"]
+
+
+def test_lv_geometry_is_graded_from_the_lv_dimensions() -> None:
+    findings = "LVIDd 5.7 cm, IVSd 1.1 cm, LVPWd 1.0 cm."
+    assert verdicts("Eccentric LV hypertrophy.", findings) == ["not_checked"]
