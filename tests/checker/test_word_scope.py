@@ -137,3 +137,13 @@ def test_a_mean_diastolic_gradient_is_mitral() -> None:
 def test_lv_geometry_is_graded_from_the_lv_dimensions() -> None:
     findings = "LVIDd 5.7 cm, IVSd 1.1 cm, LVPWd 1.0 cm."
     assert verdicts("Eccentric LV hypertrophy.", findings) == ["not_checked"]
+
+
+def test_a_chamber_described_in_words_no_rule_grades_is_not_checked() -> None:
+    assert verdicts("Mild LA enlargement.", "The left atrium looks bulky in all views.") == ["not_checked"]
+
+
+def test_a_chamber_whose_description_was_read_leaves_an_invented_grade_unsupported() -> None:
+    findings = "Normal left ventricular size and function, EF 60%. Normal valves."
+    assert verdicts("Mild LV hypertrophy.", findings) == ["unsupported"]
+    assert verdicts("Mild LA enlargement.", "Normal LV. No pericardial effusion.") == ["unsupported"]
