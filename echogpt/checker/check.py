@@ -33,8 +33,10 @@ def _no_bubble_study(text: str, study: Study) -> bool:
     bubble = lexicon().bubble
     if not bubble or not bubble.search(text) or study.agitated_saline:
         return False
-    ft = study.findings_text
     not_done = r"(?:bubble|saline)[^.]*not (?:performed|done|obtained)|no (?:bubble|agitated saline) study"
+    if re.search(not_done, text, re.I):  # "No bubble study performed, so a PFO has not been assessed"
+        return False
+    ft = study.findings_text
     return not bubble.search(ft) or bool(re.search(not_done, ft, re.I))
 
 

@@ -69,9 +69,10 @@ def is_change(text: str, start: int, end: int) -> bool:
 @cache
 def _exclusion() -> re.Pattern[str]:
     """The hedges of ``fact_rules.json`` that say a finding could not be ruled out ("cannot be
-    excluded", "cannot rule out"), as opposed to those that say it is likely ("probable")."""
+    excluded", "cannot rule out", "has not been assessed"), as opposed to those that say it is likely
+    ("probable")."""
     r = rules()
-    return rule_regex([h for h in r.hedge.pre + r.hedge.post if re.search(r"exclud|rule", h)])
+    return rule_regex([h for h in r.hedge.pre + r.hedge.post if re.search(r"exclud|rule|assess|evaluat", h)])
 
 
 def cannot_exclude(text: str) -> bool:

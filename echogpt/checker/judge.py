@@ -18,7 +18,7 @@ from echogpt.checker.compare import (
 )
 from echogpt.checker.rules import family_of, rules
 from echogpt.checker.study_facts import StudyFacts
-from echogpt.checker.subjects import names_subject
+from echogpt.checker.subjects import graded_structures, named_structures, names_subject
 from echogpt.schemas import Fact, Study, StudyType
 
 
@@ -63,13 +63,13 @@ def judge(claim: Fact, study: Study, sf: StudyFacts, comparison: bool) -> tuple[
             if status == "supported":
                 return status, f"{why} in the prior study [{e.where()}]"
     if claim.concept == "measurement":
-        return _unread(claim, study, _judge_number(claim, found))
+        return _unread(claim, study, sf, _judge_number(claim, found))
     tee_only = rules().tee_only_locations
     if (claim.location in tee_only and study.study_type == StudyType.TTE
             and not any(e.fact.location in tee_only for e in found)):
         return "unsupported", f"{claim.location.upper()} findings need a TEE; this is a TTE"
     if not found:
-        return _unread(claim, study, _judge_unstated(claim, sf))
+        return _unread(claim, study, sf, _judge_unstated(claim, sf))
     return _judge_stated(claim, found)
 
 
@@ -88,11 +88,31 @@ def judge_claim(claim: Fact, study: Study, sf: StudyFacts) -> tuple[Status, str]
     return synthesis(claim, sf) or (status, reason) if status == "unsupported" else (status, reason)
 
 
-def _unread(claim: Fact, study: Study, verdict: tuple[Status, str]) -> tuple[Status, str]:
+def _unread_chamber(claim: Fact, study: Study, sf: StudyFacts) -> str | None:
+    """The chamber a graded claim ("mild LA enlargement") is about, where the findings describe it
+    but the rules read no grade of it at all (no size, function or thickness): its description is in
+    words the rules do not read. A chamber the rules did read ("normal LV size and function") and
+    that says nothing of the claim leaves the claim unsupported."""
+    chambers = graded_structures().get(claim.concept, frozenset())
+    named = chambers & named_structures(study.findings_text)
+    if claim.location or not named:
+        return None
+    kin = {c for c, of in graded_structures().items() if of & named}
+    read = any(e.origin != "prior" for c in kin for e in sf.by_concept.get(c, ()))
+    return None if read else sorted(named)[0]
+
+
+def _unread(claim: Fact, study: Study, sf: StudyFacts, verdict: tuple[Status, str]) -> tuple[Status, str]:
     """Unsupported only where the study is silent: where the findings name the claim's subject in
     words the rules cannot read (no fact, no value), the claim is not_checked."""
     status, reason = verdict
-    if status != "unsupported" or not names_subject(study.findings_text, claim.concept, claim.location):
+    if status != "unsupported":
+        return verdict
+    chamber = _unread_chamber(claim, study, sf)
+    if chamber is not None:
+        return "not_checked", (f"the findings describe the {chamber.upper()}, but the checker reads no "
+                               f"grade of it: {reason}")
+    if not names_subject(study.findings_text, claim.concept, claim.location):
         return verdict
     what = claim.location if claim.concept == "measurement" else claim.concept.replace("_", " ")
     if claim.concept != "measurement" and claim.location:

@@ -98,6 +98,23 @@ def named_subjects(text: str) -> frozenset[Subject]:
     return frozenset(named | {(c, None) for c, _ in named})
 
 
+@lru_cache(maxsize=256)
+def named_structures(text: str) -> frozenset[str]:
+    """The chambers and vessels a findings text names ("lv", "la", "ivc"), whatever it says of them."""
+    return frozenset(s for m in _SENTENCE.finditer(text) for t in tokens(m.group()) for s, _ in subject_list(t))
+
+
+@lru_cache(maxsize=1)
+def graded_structures() -> dict[str, frozenset[str]]:
+    """The chambers each ``graded_from`` concept grades ("la_size": {"la"}), from ``head_concepts``."""
+    out: dict[str, set[str]] = {}
+    for table in rules().head_concepts.values():
+        for subject, (concept, _loc) in table.items():
+            if subject != "*" and concept in rules().graded_from:
+                out.setdefault(concept, set()).add(subject)
+    return {c: frozenset(s) for c, s in out.items()}
+
+
 def names_subject(text: str, concept: str, location: str | None) -> bool:
     """Whether the text names the subject (a location-less claim: the concept anywhere)."""
     return (concept, location) in named_subjects(text)

@@ -183,6 +183,8 @@ _ACROSS = re.compile(r"\b(?:across|through|in|within|at)\s+(?:the\s+|a\s+)?(?!(?
 
 # "2 of 4 criteria", "3 out of 4 variables": a count, never a measurement's value
 _COUNT = re.compile(r"\s*(?:of|out of)\s+\d", re.IGNORECASE)
+# "15 x 9 mm": the two dimensions of a lesion, never the value of one measurement
+_PAIR = re.compile(r"\d\s*(?:x|×|by)\s*\d", re.IGNORECASE)
 
 
 def numbers(text: str, toks: list[Tok], carry: Subjects) -> list[Fact]:
@@ -205,7 +207,7 @@ def numbers(text: str, toks: list[Tok], carry: Subjects) -> list[Fact]:
             n = toks[j]
             if n.kind == "num":
                 near = n.start - t.end <= 60 and not units.indexed_for_raw(name, text[t.end:n.end + 6]) \
-                    and not _COUNT.match(text, n.end)
+                    and not _COUNT.match(text, n.end) and not _PAIR.search(text, n.start, n.end)
                 if near and _valve_default(toks[i], name) and _ACROSS.search(text, t.end, n.start):
                     near = False
                 fact = measure(name, text[n.start:n.end], t.start, n.end) if near else None

@@ -86,3 +86,64 @@ def test_a_measurement_named_without_a_value_speaks_of_what_it_grades(impression
 
 def test_a_grade_whose_measurements_the_study_never_names_stays_unsupported() -> None:
     assert verdicts("Mildly dilated LA.", "Normal LV size and function. No pericardial effusion.") == ["unsupported"]
+
+
+def test_two_dimensions_are_a_lesion_size_not_a_measurement() -> None:
+    sentence = "Perivalvular (aortic root) abscess, 15 x 9 mm."
+    assert not [f for f in extract_facts(sentence) if f.concept == "measurement"]
+    assert verdicts(sentence, "Perivalvular abscess, 15 x 9 mm, beside the non-coronary sinus. "
+                              "Aortic root 3.6 cm.") == ["supported"]
+
+
+def test_a_negated_finding_keeps_the_valve_of_its_clause() -> None:
+    findings = "Sclerotic aortic valve, no aortic stenosis. Rheumatic mitral stenosis, MVA 1.0 cm2."
+    assert verdicts("Aortic sclerosis without stenosis.", findings) == ["supported"]
+
+
+def test_normal_leaflets_deny_no_regurgitation() -> None:
+    findings = "The mitral leaflets are thin and mobile, with mild MR."
+    assert verdicts("The mitral leaflets are normal.", findings) == ["supported"]
+
+
+def test_a_spaced_dash_ends_a_negation() -> None:
+    findings = "Echolucent space without colour flow into it - appearances of a perivalvular abscess."
+    assert verdicts("Perivalvular abscess.", findings) == ["supported"]
+
+
+@pytest.mark.parametrize(("impression", "findings", "verdict"), [
+    ("No right-to-left shunt.", "Bubble study: no bubbles in the left heart at rest or with Valsalva.",
+     "supported"),
+    ("No right-to-left shunt.", "Bubble study: bubbles crossed into the left atrium within 3 cycles.",
+     "contradicted"),
+    ("No bubble study performed, so a PFO has not been assessed.", "Agitated saline: not performed.",
+     "not_checked"),
+])
+def test_bubble_studies_in_prose(impression: str, findings: str, verdict: str) -> None:
+    assert verdicts(impression, findings) == [verdict]
+
+
+def test_a_mass_in_grams_is_the_lv_mass() -> None:
+    findings = "LVIDd 5.7 cm; IVSd 1.1 cm; LVPWd 1.0 cm; mass 241 g; LVMI 118 g/m2. No pericardial effusion."
+    study = Study.model_validate({"study_id": "S1", "findings_text": findings})
+    assert not check("Normal LV size.", study).omissions
+    assert ("mass", "la", None, "present") in facts("Mass 24 mm in the LA.")
+
+
+def test_a_mean_diastolic_gradient_is_mitral() -> None:
+    findings = "Severe MAC. Mean diastolic gradient 7 mmHg at a heart rate of 72 bpm. MVA 1.0 cm2."
+    assert verdicts("Functional mitral stenosis, mean gradient 7 mmHg.", findings) == ["supported"]
+
+
+def test_lv_geometry_is_graded_from_the_lv_dimensions() -> None:
+    findings = "LVIDd 5.7 cm, IVSd 1.1 cm, LVPWd 1.0 cm."
+    assert verdicts("Eccentric LV hypertrophy.", findings) == ["not_checked"]
+
+
+def test_a_chamber_described_in_words_no_rule_grades_is_not_checked() -> None:
+    assert verdicts("Mild LA enlargement.", "The left atrium looks bulky in all views.") == ["not_checked"]
+
+
+def test_a_chamber_whose_description_was_read_leaves_an_invented_grade_unsupported() -> None:
+    findings = "Normal left ventricular size and function, EF 60%. Normal valves."
+    assert verdicts("Mild LV hypertrophy.", findings) == ["unsupported"]
+    assert verdicts("Mild LA enlargement.", "Normal LV. No pericardial effusion.") == ["unsupported"]
