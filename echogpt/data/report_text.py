@@ -22,6 +22,7 @@ from echogpt.data.report_sections import (
     Section,
     SectionTable,
     heading_kind,
+    key_value_labels,
     prior_label,
     section_table,
     sentence_patterns,
@@ -54,7 +55,8 @@ def detect_study_type(sections: list[Section], title: str = "") -> str:
     return "TTE"
 
 
-_HEADER_KEYS = {"mrn": "patient_id", "patient id": "patient_id", "hospital number": "patient_id",
+_HEADER_KEYS = {"mrn": "patient_id", "patient id": "patient_id", "patient number": "patient_id",
+                "hospital number": "patient_id",
                 "nhs number": "patient_id", "id": "patient_id", "date": "study_date",
                 "study date": "study_date", "exam date": "study_date", "date of study": "study_date",
                 "date of exam": "study_date", "age": "patient.age", "sex": "patient.sex",
@@ -62,6 +64,15 @@ _HEADER_KEYS = {"mrn": "patient_id", "patient id": "patient_id", "hospital numbe
                 "bsa": "patient.bsa_m2", "accession": "study_id", "accession number": "study_id",
                 "study id": "study_id", "hr": "measurements.heart_rate",
                 "heart rate": "measurements.heart_rate"}
+
+
+def _paired(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """"Sex / age: F / 74": as many keys as values, each key with its value."""
+    out = []
+    for key, value in pairs:
+        keys, values = key.split("/"), value.split("/")
+        out += list(zip(keys, values, strict=True)) if 1 < len(keys) == len(values) else [(key, value)]
+    return out
 
 
 def header_fields(sections: list[Section]) -> dict[str, str]:
@@ -78,7 +89,7 @@ def header_fields(sections: list[Section]) -> dict[str, str]:
         parts = re.split(r"\s{2,}|\t|\s[|;,]\s", s.text)
         if len(parts) > 1:
             pairs = [(s.heading, parts[0])] + [tuple(p.split(":", 1)) for p in parts[1:] if ":" in p]
-        for key, value in pairs:
+        for key, value in _paired(pairs):
             target = _HEADER_KEYS.get(norm(key))
             value = value.strip().rstrip(".")
             if target and value and target not in out:
@@ -326,7 +337,8 @@ def parse_report(text: str, title: str = "") -> ParsedReport:
         The parsed report. Without any findings heading, the preamble (text before the first
         heading) is the findings; with no impression heading the impression is None.
     """
-    sections = split_sections(text.replace("\r\n", "\n").replace("\r", "\n"))
+    text = key_value_labels(text.replace("\r\n", "\n").replace("\r", "\n"))
+    sections = split_sections(text)
     kinds = set(section_table().findings_kinds)
     # a line about an earlier study is no findings section of this one: without a findings heading
     # the unlabelled text is still the findings

@@ -21,7 +21,7 @@ from echogpt.schemas import Study
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 SETS = ["reports", "reports_heldout", "reports_heldout2", "reports_heldout3", "reports_heldout4",
-        "reports_heldout5"]
+        "reports_heldout5", "reports_heldout6"]
 _MARKER = re.compile(r"^\s*(?:\(?\d{1,2}[.)]|[-*•])\s*")
 _LABEL = re.compile(r"^[^:]{1,40}:\s+(?=\S)")  # "Clinical details: ", "Plan: "
 _CELLS = re.compile(r"\s{2,}|\t|\s*\|\s*")
