@@ -100,7 +100,23 @@ def header_fields(sections: list[Section]) -> dict[str, str]:
 # ---------------------------------------------------------------- the whole report
 
 
-_SALINE = r"(?:agitated[- ]saline|bubble (?:study|contrast)|saline contrast)"
+# a bubble study done: "agitated saline", "bubble study with 2 injections", "contrast-saline study"
+_SALINE = (r"(?:agitated[- ]saline|bubbles? (?:stud(?:y|ies)|contrast|test|injections?)|saline[- ]contrast|"
+           r"contrast[- ]saline)")
+# one not done: "Agitated saline: not performed.", "no bubble study"
+_NO_SALINE = re.compile(rf"\bno {_SALINE}|{_SALINE}[^.]{{0,20}}\b"
+                        r"(?:not (?:performed|done|given)|declined|deferred)")
+
+
+def bubble_study(texts: list[str]) -> bool:
+    """Whether the findings or the account of the study say that agitated saline was given; a
+    mention that says it was not ("Agitated saline: not performed.") does not count.
+
+    Example: "bubble study with 2 injections at rest: no bubbles crossed" -> True."""
+    blob = _NO_SALINE.sub(" ", " ".join(texts).lower())
+    return re.search(_SALINE, blob) is not None
+
+
 @dataclass
 class ParsedReport:
     """A report cut into what a Study needs."""
@@ -385,9 +401,9 @@ def parse_report(text: str, title: str = "") -> ParsedReport:
         (table_lines if s.kind == "measurements" else lines).extend(s.rows + [(0, "")])
     readings = sorted(read_measurements(lines, table=False) + read_measurements(table_lines, table=True),
                       key=lambda r: r.line)
-    evidence = " ".join(s.text for s in sections if s.kind in kinds | {"procedure", "technique"}).lower()
-    saline = bool(re.search(_SALINE, evidence)) and not re.search(
-        _SALINE + r"[^.]{0,20}\b(?:not (?:performed|done|given)|declined|deferred)", evidence)
+    # the findings as read (unlabelled text too, when no heading names them), never an earlier study
+    saline = bubble_study([s.text for s in chosen if s.kind != "comparison"]
+                          + [s.text for s in sections if s.kind in ("procedure", "technique")])
     return ParsedReport(sections, findings_text, impression, indication,
                         detect_study_type(sections, title), header, readings, saline,
                         None if impression else unnamed_summary(text),
