@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from echogpt.data.report_columns import split_columns
+from echogpt.data.report_columns import pipe_table, split_columns
 from echogpt.data.report_identity import labelled_date, labelled_patient_id
 from echogpt.data.report_measurements import Reading, norm, read_measurements
 from echogpt.data.report_sections import (
@@ -276,13 +276,17 @@ def plan_lines(sections: list[Section]) -> list[str]:
 
 def _read_columns(sections: list[Section], study_date: str | None) -> list[str]:
     """A comparison table ("IVSd  1.8 cm  1.7 cm" under "11-20-2026  11-14-2025"): this study's
-    column becomes a measurements block, the other columns one comparison line (report_columns).
+    column becomes a measurements block, the other columns one comparison line (report_columns); a
+    pipe table of names and values ("| LVEF | 62 % |") becomes a measurements block of its own.
     Returns what could not be read: tables whose study's values could not be told apart."""
     kinds = {"preamble", "body", *section_table().findings_kinds}
     unread = []
     for i in range(len(sections) - 1, -1, -1):
         s = sections[i]
         split = split_columns(s.rows, study_date) if s.kind in kinds else None
+        if split is None and s.kind in kinds:
+            _read_pipe_tables(sections, i)
+            continue
         if split is None or split.unread:
             unread += [split.unread] if split else []
             continue
@@ -293,6 +297,20 @@ def _read_columns(sections: list[Section], study_date: str | None) -> list[str]:
                              Section("measurements", "", split.current),
                              Section(s.kind, s.heading, [r for r in rest if r[0] > first])]
     return unread
+
+
+def _read_pipe_tables(sections: list[Section], i: int) -> None:
+    """Each pipe table of names and values in section ``i`` ("| LVEF | 62 % |") becomes a measurements
+    section of "Name: value" lines in its place (report_columns.pipe_table)."""
+    s = sections[i]
+    table = pipe_table(s.rows)
+    if table is None:
+        return
+    first = min(table.taken)
+    after = Section(s.kind, s.heading, [r for r in s.rows if r[0] > max(table.taken)])
+    sections[i:i + 1] = [Section(s.kind, s.heading, [r for r in s.rows if r[0] < first]),
+                         Section("measurements", "", table.current), after]
+    _read_pipe_tables(sections, i + 2)
 
 
 # sections about how the study was done: a value of the heart there is out of place, and not read
