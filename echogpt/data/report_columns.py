@@ -1,5 +1,6 @@
-"""Side-by-side comparison tables in a report: a header row of column labels (dates, "today",
-"prior") over rows "Name  value  value", or "Name | value | value"; which column is this study's.
+"""Tables in a report: side-by-side comparison tables (a header row of column labels: dates,
+"today", "prior", over rows "Name  value  value" or "Name | value | value"; which column is this
+study's), and pipe tables of names and values ("| LVEF | 62 % | 52-72 % |").
 
 A report that compares with an earlier study often puts both in columns. The current study's column
 becomes "Name value" lines that are read like any finding; the other columns become one comparison
@@ -7,6 +8,7 @@ line that the checker reads as the prior study. When the columns cannot be told 
 read either way and no study date to match), the table is left as written.
 
     split = split_columns(rows, study_date="2026-12-01")  # None: no table in these rows
+    table = pipe_table(rows)  # "| LVEF | 62 % |" rows as "LVEF: 62 %" lines
 """
 
 from __future__ import annotations
@@ -162,3 +164,81 @@ def split_columns(rows: list[tuple[int, str]], study_date: str | None) -> Column
         out.earlier = f"{', '.join(others)}: {'; '.join(earlier)}"
         return out
     return None
+
+
+# ---------------------------------------------------------------- pipe tables of names and values
+
+_SEPARATOR = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)*\|?\s*$")  # "|---|:---:|"
+_VALUE_COLUMN = re.compile(r"^(?:value|values|result|measured|measurement value|today|current|this study)\b",
+                           re.IGNORECASE)
+_RANGE_COLUMN = re.compile(r"\b(?:normal|reference|ref|range|limits?)\b", re.IGNORECASE)
+_NUMBER = re.compile(r"^[<>≤≥~]?\s*\d")
+
+
+@dataclass
+class PipeTable:
+    """A pipe table of names and values: its rows as "Name: value" lines (line number, text), and
+    the line numbers it took (separator and column-header rows included)."""
+
+    current: list[tuple[int, str]] = field(default_factory=list)
+    taken: set[int] = field(default_factory=set)
+
+
+def _row(cells: list[str], columns: list[str]) -> str:
+    """One row as a finding line: "| AVA | 1.1 cm2 | > 2.0 |" under "Measurement | Value | Normal" ->
+    "AVA: 1.1 cm2 (reference range > 2.0)".
+
+    The value is the column headed 'Value' ('Result', 'Today'), else the first after the name; a
+    normal-range column is written as a reference range, never as the value."""
+    heads = columns[1:] + [""] * len(cells)
+    at = next((k for k, h in enumerate(heads[:len(cells) - 1]) if _VALUE_COLUMN.match(h)), 0)
+    values = cells[1:]
+    pairs = _expand(cells[0], values[at]) if values else [(cells[0], "")]
+    text = "; ".join(f"{name}: {value}" if value else name for name, value in pairs)
+    for k, value in enumerate(values):
+        if k != at and value:
+            head = heads[k]
+            text += f" (reference range {value})" if _RANGE_COLUMN.search(head) else \
+                f" ({head}: {value})" if head else f" ({value})"
+    return text
+
+
+def pipe_table(rows: list[tuple[int, str]]) -> PipeTable | None:
+    """The first pipe table of names and values in ``rows`` ("| Measurement | Value |" over
+    "|---|---|" over "| LVEF (biplane) | 62 % |"), as "Name: value" lines; None when there is none.
+
+    A separator row is skipped; a first row with no number names the columns and is no finding; a
+    table whose rows mostly give no number right after the name ("LVIDd 4.4 cm | IVSd 0.8 cm") is
+    another layout and left to the measurement reader.
+
+    Example: "| LVEF | 62 % | 52-72 % |" under "| Measurement | Value | Normal |" -> "LVEF: 62 %
+    (reference range 52-72 %)".
+    """
+    block: list[tuple[int, str]] = []
+    for number, line in rows + [(0, "")]:
+        if line.count("|") >= 2 or (_SEPARATOR.match(line) and "|" in line):
+            block.append((number, line))
+            continue
+        if block:
+            table = _read_block(block)
+            if table:
+                return table
+        block = []
+    return None
+
+
+def _read_block(block: list[tuple[int, str]]) -> PipeTable | None:
+    """One run of pipe rows read as a table of names and values, or None."""
+    body = [(n, _cells(line, True)) for n, line in block if not _SEPARATOR.match(line)]
+    columns: list[str] = []
+    if body and not any(re.search(r"\d", c) for c in body[0][1]):
+        columns = body[0][1]  # "Measurement | Value | Normal": names the columns
+        body = body[1:]
+    filled = [cells for _, cells in body if len(cells) >= 2]
+    named_value = any(_VALUE_COLUMN.match(h) for h in columns[1:])  # a 'Value' column: values in words too
+    numbered = [cells for cells in filled if named_value or _NUMBER.match(cells[1])]
+    if len(filled) < 2 or 2 * len(numbered) <= len(filled) or any(_NUMBER.match(c[0]) for c in filled):
+        return None  # no table of names and values: "LVIDd 4.4 cm | IVSd 0.8 cm", a row per date
+    out = PipeTable(taken={n for n, _ in block})
+    out.current = [(n, _row(cells, columns)) for n, cells in body if cells]
+    return out

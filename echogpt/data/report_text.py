@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from echogpt.data.report_columns import split_columns
+from echogpt.data.report_columns import pipe_table, split_columns
 from echogpt.data.report_identity import labelled_date, labelled_patient_id
 from echogpt.data.report_measurements import Reading, norm, read_measurements
 from echogpt.data.report_sections import (
@@ -22,6 +22,7 @@ from echogpt.data.report_sections import (
     Section,
     SectionTable,
     heading_kind,
+    key_value_labels,
     prior_label,
     section_table,
     sentence_patterns,
@@ -54,7 +55,8 @@ def detect_study_type(sections: list[Section], title: str = "") -> str:
     return "TTE"
 
 
-_HEADER_KEYS = {"mrn": "patient_id", "patient id": "patient_id", "hospital number": "patient_id",
+_HEADER_KEYS = {"mrn": "patient_id", "patient id": "patient_id", "patient number": "patient_id",
+                "hospital number": "patient_id",
                 "nhs number": "patient_id", "id": "patient_id", "date": "study_date",
                 "study date": "study_date", "exam date": "study_date", "date of study": "study_date",
                 "date of exam": "study_date", "age": "patient.age", "sex": "patient.sex",
@@ -62,6 +64,15 @@ _HEADER_KEYS = {"mrn": "patient_id", "patient id": "patient_id", "hospital numbe
                 "bsa": "patient.bsa_m2", "accession": "study_id", "accession number": "study_id",
                 "study id": "study_id", "hr": "measurements.heart_rate",
                 "heart rate": "measurements.heart_rate"}
+
+
+def _paired(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """"Sex / age: F / 74": as many keys as values, each key with its value."""
+    out = []
+    for key, value in pairs:
+        keys, values = key.split("/"), value.split("/")
+        out += list(zip(keys, values, strict=True)) if 1 < len(keys) == len(values) else [(key, value)]
+    return out
 
 
 def header_fields(sections: list[Section]) -> dict[str, str]:
@@ -78,7 +89,7 @@ def header_fields(sections: list[Section]) -> dict[str, str]:
         parts = re.split(r"\s{2,}|\t|\s[|;,]\s", s.text)
         if len(parts) > 1:
             pairs = [(s.heading, parts[0])] + [tuple(p.split(":", 1)) for p in parts[1:] if ":" in p]
-        for key, value in pairs:
+        for key, value in _paired(pairs):
             target = _HEADER_KEYS.get(norm(key))
             value = value.strip().rstrip(".")
             if target and value and target not in out:
@@ -89,7 +100,23 @@ def header_fields(sections: list[Section]) -> dict[str, str]:
 # ---------------------------------------------------------------- the whole report
 
 
-_SALINE = r"(?:agitated[- ]saline|bubble (?:study|contrast)|saline contrast)"
+# a bubble study done: "agitated saline", "bubble study with 2 injections", "contrast-saline study"
+_SALINE = (r"(?:agitated[- ]saline|bubbles? (?:stud(?:y|ies)|contrast|test|injections?)|saline[- ]contrast|"
+           r"contrast[- ]saline)")
+# one not done: "Agitated saline: not performed.", "no bubble study"
+_NO_SALINE = re.compile(rf"\bno {_SALINE}|{_SALINE}[^.]{{0,20}}\b"
+                        r"(?:not (?:performed|done|given)|declined|deferred)")
+
+
+def bubble_study(texts: list[str]) -> bool:
+    """Whether the findings or the account of the study say that agitated saline was given; a
+    mention that says it was not ("Agitated saline: not performed.") does not count.
+
+    Example: "bubble study with 2 injections at rest: no bubbles crossed" -> True."""
+    blob = _NO_SALINE.sub(" ", " ".join(texts).lower())
+    return re.search(_SALINE, blob) is not None
+
+
 @dataclass
 class ParsedReport:
     """A report cut into what a Study needs."""
@@ -249,13 +276,17 @@ def plan_lines(sections: list[Section]) -> list[str]:
 
 def _read_columns(sections: list[Section], study_date: str | None) -> list[str]:
     """A comparison table ("IVSd  1.8 cm  1.7 cm" under "11-20-2026  11-14-2025"): this study's
-    column becomes a measurements block, the other columns one comparison line (report_columns).
+    column becomes a measurements block, the other columns one comparison line (report_columns); a
+    pipe table of names and values ("| LVEF | 62 % |") becomes a measurements block of its own.
     Returns what could not be read: tables whose study's values could not be told apart."""
     kinds = {"preamble", "body", *section_table().findings_kinds}
     unread = []
     for i in range(len(sections) - 1, -1, -1):
         s = sections[i]
         split = split_columns(s.rows, study_date) if s.kind in kinds else None
+        if split is None and s.kind in kinds:
+            _read_pipe_tables(sections, i)
+            continue
         if split is None or split.unread:
             unread += [split.unread] if split else []
             continue
@@ -266,6 +297,20 @@ def _read_columns(sections: list[Section], study_date: str | None) -> list[str]:
                              Section("measurements", "", split.current),
                              Section(s.kind, s.heading, [r for r in rest if r[0] > first])]
     return unread
+
+
+def _read_pipe_tables(sections: list[Section], i: int) -> None:
+    """Each pipe table of names and values in section ``i`` ("| LVEF | 62 % |") becomes a measurements
+    section of "Name: value" lines in its place (report_columns.pipe_table)."""
+    s = sections[i]
+    table = pipe_table(s.rows)
+    if table is None:
+        return
+    first = min(table.taken)
+    after = Section(s.kind, s.heading, [r for r in s.rows if r[0] > max(table.taken)])
+    sections[i:i + 1] = [Section(s.kind, s.heading, [r for r in s.rows if r[0] < first]),
+                         Section("measurements", "", table.current), after]
+    _read_pipe_tables(sections, i + 2)
 
 
 # sections about how the study was done: a value of the heart there is out of place, and not read
@@ -326,7 +371,8 @@ def parse_report(text: str, title: str = "") -> ParsedReport:
         The parsed report. Without any findings heading, the preamble (text before the first
         heading) is the findings; with no impression heading the impression is None.
     """
-    sections = split_sections(text.replace("\r\n", "\n").replace("\r", "\n"))
+    text = key_value_labels(text.replace("\r\n", "\n").replace("\r", "\n"))
+    sections = split_sections(text)
     kinds = set(section_table().findings_kinds)
     # a line about an earlier study is no findings section of this one: without a findings heading
     # the unlabelled text is still the findings
@@ -373,9 +419,9 @@ def parse_report(text: str, title: str = "") -> ParsedReport:
         (table_lines if s.kind == "measurements" else lines).extend(s.rows + [(0, "")])
     readings = sorted(read_measurements(lines, table=False) + read_measurements(table_lines, table=True),
                       key=lambda r: r.line)
-    evidence = " ".join(s.text for s in sections if s.kind in kinds | {"procedure", "technique"}).lower()
-    saline = bool(re.search(_SALINE, evidence)) and not re.search(
-        _SALINE + r"[^.]{0,20}\b(?:not (?:performed|done|given)|declined|deferred)", evidence)
+    # the findings as read (unlabelled text too, when no heading names them), never an earlier study
+    saline = bubble_study([s.text for s in chosen if s.kind != "comparison"]
+                          + [s.text for s in sections if s.kind in ("procedure", "technique")])
     return ParsedReport(sections, findings_text, impression, indication,
                         detect_study_type(sections, title), header, readings, saline,
                         None if impression else unnamed_summary(text),

@@ -3,7 +3,8 @@ ends up in some field of its Study (findings, impression, indication, a comparis
 ``unread``), over every report set but the newest held-out one.
 
 A line counts as kept when its first words (after a list marker and a short "Label:") stand in the
-Study's text in that order; a table row when each of its cells does.
+Study's text in that order; a table row when each of its cells does (a pipe table's first row, when it
+only names the columns, need not).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from echogpt.schemas import Study
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 SETS = ["reports", "reports_heldout", "reports_heldout2", "reports_heldout3", "reports_heldout4",
-        "reports_heldout5"]
+        "reports_heldout5", "reports_heldout6"]
 _MARKER = re.compile(r"^\s*(?:\(?\d{1,2}[.)]|[-*•])\s*")
 _LABEL = re.compile(r"^[^:]{1,40}:\s+(?=\S)")  # "Clinical details: ", "Plan: "
 _CELLS = re.compile(r"\s{2,}|\t|\s*\|\s*")
@@ -44,6 +45,8 @@ def kept(line: str, blob: str) -> bool:
     sentence's first six words in order, or for a table row (reworded into "Name value" lines and a
     comparison line) every word of its values and of a first cell that holds a number."""
     cells = [c for c in _CELLS.split(_LABEL.sub("", line.strip(), count=1)) if c.strip()]
+    if _piped(line):  # "| IVSd / LVPWd | 1.1 / 1.0 cm |", reworded into "IVSd: 1.1; LVPWd: 1.0 cm"
+        return set(_words(" ".join(cells)).split()) <= set(blob.split())
     if len(cells) >= 3:
         cells = cells if re.search(r"\d", cells[0]) else cells[1:]  # "Parameter", a row's name
         return set(_words(" ".join(cells)).split()) <= set(blob.split())
@@ -52,6 +55,18 @@ def kept(line: str, blob: str) -> bool:
         if key and f" {key} " not in blob:
             return False
     return True
+
+
+def _piped(line: str) -> bool:
+    return line.strip().startswith("|") and line.count("|") >= 2
+
+
+def _column_names(lines: list[str], i: int) -> bool:
+    """The first row of a pipe table when it holds no number: it names the columns ("| Measurement |
+    Value |")."""
+    first = i == 0 or not _piped(lines[i - 1])
+    return _piped(lines[i]) and first and not re.search(r"\d", lines[i]) and i + 1 < len(lines) \
+        and _piped(lines[i + 1])
 
 
 def _heading_only(line: str) -> bool:
@@ -69,9 +84,12 @@ def lost_lines(text: str, study: Study) -> list[str]:
     blob = f" {_words(' '.join(_strings(study.model_dump(mode='json'))))} "
     apart = {n for s in parse_report(text).sections if s.kind in ("header", "closing") for n, _ in s.rows}
     lost = []
-    for n, line in enumerate(text.splitlines(), start=1):
-        if len(line.split()) < 4 or n in apart or not re.search(r"[a-z]", line) or _heading_only(line):
-            continue  # short lines, header and sign-off lines, titles in capitals, bare headings
+    lines = text.splitlines()
+    for n, line in enumerate(lines, start=1):
+        if len(line.split()) < 4 or n in apart or not re.search(r"[a-z]", line) or _heading_only(line) \
+                or _column_names(lines, n - 1):
+            continue  # short lines, header and sign-off lines, titles in capitals, bare headings, the
+            # column names of a table
         if labelled_patient_id(line) or labelled_date(line):
             continue  # who and when: read into the Study's identifiers
         if not kept(line, blob):
