@@ -183,6 +183,23 @@ _ACROSS = re.compile(r"\b(?:across|through|in|within|at)\s+(?:the\s+|a\s+)?(?!(?
 
 # "2 of 4 criteria", "3 out of 4 variables": a count, never a measurement's value
 _COUNT = re.compile(r"\s*(?:of|out of)\s+\d", re.IGNORECASE)
+# "18 -> 28 mmHg", "2.4 → 1.4 cm", "from 35 % to 50 %": the value now is the second
+_ARROW = re.compile(r"\s*(?:-+>|→|=>)")
+_FROM_TO = re.compile(r"\bfrom\s*$", re.IGNORECASE)
+_TO = re.compile(r"\s+to\s+", re.IGNORECASE)
+_TO_NUMBER = re.compile(r"\s+to\s+[<>~]?\d", re.IGNORECASE)
+
+
+def _value_now(text: str, n: Tok) -> str:
+    """A number's text without what an arrow or "from ... to" says was before."""
+    raw = text[n.start:n.end]
+    if raw.startswith(">") and text[max(0, n.start - 1):n.start] in ("-", "="):
+        return raw[1:]  # the ">" of "18 -> 28" is an arrow's head, not "more than"
+    if _FROM_TO.search(text, 0, n.start) and _TO.search(raw):
+        return _TO.split(raw)[-1]
+    return raw
+
+
 # "15 x 9 mm": the two dimensions of a lesion, never the value of one measurement
 _PAIR = re.compile(r"\d\s*(?:x|×|by)\s*\d", re.IGNORECASE)
 
@@ -205,12 +222,15 @@ def numbers(text: str, toks: list[Tok], carry: Subjects) -> list[Fact]:
             continue  # "an increase in mean gradient of 18 mmHg" gives a change, not the gradient
         for j in range(i + 1, len(toks)):
             n = toks[j]
+            if n.kind == "num" and (_ARROW.match(text, n.end) or (
+                    _TO_NUMBER.match(text, n.end) and _FROM_TO.search(text, 0, n.start))):
+                continue  # "18 -> 28 mmHg", "from 2.4 cm to 1.4 cm": the first value is the earlier one
             if n.kind == "num":
                 near = n.start - t.end <= 60 and not units.indexed_for_raw(name, text[t.end:n.end + 6]) \
                     and not _COUNT.match(text, n.end) and not _PAIR.search(text, n.start, n.end)
                 if near and _valve_default(toks[i], name) and _ACROSS.search(text, t.end, n.start):
                     near = False
-                fact = measure(name, text[n.start:n.end], t.start, n.end) if near else None
+                fact = measure(name, _value_now(text, n), t.start, n.end) if near else None
                 if fact:
                     out.append(fact)
                 break

@@ -147,3 +147,24 @@ def test_a_chamber_whose_description_was_read_leaves_an_invented_grade_unsupport
     findings = "Normal left ventricular size and function, EF 60%. Normal valves."
     assert verdicts("Mild LV hypertrophy.", findings) == ["unsupported"]
     assert verdicts("Mild LA enlargement.", "Normal LV. No pericardial effusion.") == ["unsupported"]
+
+
+@pytest.mark.parametrize(("sentence", "field", "value"), [
+    ("Mean gradient 18 -> 28 mmHg.", "av_mean_gradient", 28.0),
+    ("The IVC has fallen from 2.4 cm to 1.4 cm.", "ivc_diameter", 1.4),
+    ("LVEF improved from 35% to 50%.", "lvef", 50.0),
+    ("EF 30 → 45 %.", "lvef", 45.0),
+])
+def test_the_value_now_is_the_one_after_an_arrow_or_from_to(sentence: str, field: str, value: float) -> None:
+    values = [(f.location, f.value) for f in extract_facts(sentence) if f.concept == "measurement"]
+    assert values == [(field, value)]
+
+
+def test_a_range_and_a_more_than_are_still_read() -> None:
+    assert [(f.value, f.value_max) for f in extract_facts("LVEF 55 to 60%.")] == [(55.0, 60.0)]
+    assert [f.value for f in extract_facts("RVSP > 50 mmHg.")] == [50.0]
+
+
+def test_a_stenosis_denied_beside_mac_is_mitral() -> None:
+    findings = "Moderate posterior MAC, mean mitral gradient 3 mmHg. Moderate aortic stenosis, Vmax 3.5 m/s."
+    assert verdicts("Moderate MAC without stenosis.", findings) == ["supported"]
