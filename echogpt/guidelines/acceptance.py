@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 
+from echogpt.guidelines.grading import lv_mass_linear
 from echogpt.guidelines.tables import (
     LabProfile,
     grades_between,
@@ -118,6 +119,16 @@ def _aortic_stenosis(study: Study, p: LabProfile) -> set[str]:
     return out
 
 
+def _lv_mass(study: Study, p: LabProfile) -> set[str]:
+    """The LVH grade by the linear LV mass index, where the BSA is known: ASE15 grades LVH by mass,
+    so "severe LVH" with a severe mass index is right whatever the walls' own grade."""
+    m, bsa = study.measurements, study.patient.bsa_m2 if study.patient else None
+    if m is None or not (m.ivsd and m.lvidd and m.lvpwd and bsa):
+        return set()
+    lvmi = lv_mass_linear(m.ivsd, m.lvidd, m.lvpwd) / bsa
+    return _banded("lvmi", lvmi, lvmi, p, study.sex)
+
+
 def _ph(study: Study, fact: Fact) -> set[str]:
     from echogpt.guidelines.grading import ph_probability, rvsp
     from echogpt.guidelines.study import ph_signs
@@ -198,8 +209,8 @@ def _between_grades(concept: str, grades: set[str], measured: bool) -> set[str]:
 
 def needs_study(fact: Fact) -> bool:
     """Whether ``acceptable_grades`` reads more of the study than the patient's sex for this fact
-    (the multi-parameter grades: aortic stenosis, PH probability)."""
-    if fact.concept == "ph_probability":
+    (the multi-parameter grades: aortic stenosis, PH probability, LVH by the walls or the mass)."""
+    if fact.concept in ("ph_probability", "lv_wall_thickness"):
         return True
     return fact.concept == "valve_stenosis" and fact.location == "aortic"
 
@@ -246,6 +257,8 @@ def acceptable_grades(fact: Fact, profile: LabProfile | str = "default", *,
             out |= _banded(family, fact.value, high, p, sex)
         else:
             out |= _single_cut(fact)
+    if fact.concept == "lv_wall_thickness" and study is not None:
+        out |= _lv_mass(study, p)
     if fact.concept == "valve_stenosis" and "none" in out:
         out.add("sclerosis")  # aortic sclerosis is thickening without stenosis
     if fact.concept in ("rv_size", "ra_size", "rv_systolic_function") and fact.grade in _ALL:

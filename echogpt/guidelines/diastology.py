@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from echogpt.guidelines.grading import wall_thickness_grade
+from echogpt.guidelines.grading import lv_mass_linear, lvmi_grade, wall_thickness_grade
 from echogpt.guidelines.tables import load_profile, round_half_up, rule
 from echogpt.schemas import Measurements, RegurgitationGrade, Rhythm, StenosisGrade, Study
 
@@ -119,13 +119,20 @@ def _criteria(m: Measurements, with_e_prime: bool) -> list[tuple[str, bool]]:
 def _myocardial_disease(study: Study) -> str | None:
     """Structured evidence of myocardial disease (LVH, regional wall motion abnormality).
 
-    Thick walls with a normal septal and lateral e' are no such evidence: relaxation is normal, as in
-    the athlete's heart, where E/A >= 2 is a normal finding and algorithm B would call it grade III."""
+    LVH is judged by the LV mass index where the BSA is known (ASE15 bases LVH on mass: thick walls
+    with a normal mass are concentric remodelling), else by wall thickness. Thick walls with a normal
+    septal and lateral e' are no such evidence: relaxation is normal, as in the athlete's heart, where
+    E/A >= 2 is a normal finding and algorithm B would call it grade III."""
     m, f = study.measurements, study.findings
     relaxes = (m is not None and m.e_prime_septal is not None and m.e_prime_lateral is not None
                and m.e_prime_septal >= rule("dd_e_prime_septal")
                and m.e_prime_lateral >= rule("dd_e_prime_lateral"))
-    if m and (m.ivsd or m.lvpwd) and not relaxes:
+    bsa = study.patient.bsa_m2 if study.patient else None
+    if m and m.ivsd and m.lvidd and m.lvpwd and bsa and not relaxes:
+        lvmi = lv_mass_linear(m.ivsd, m.lvidd, m.lvpwd) / bsa
+        if lvmi_grade(lvmi, study.sex) != "normal":
+            return f"LV mass index {lvmi:.0f} g/m² (LVH)"
+    elif m and (m.ivsd or m.lvpwd) and not relaxes:
         thickest = max(v for v in (m.ivsd, m.lvpwd) if v is not None)
         if wall_thickness_grade(thickest, study.sex) != "normal":
             return f"LV wall thickness {thickest:g} cm (LVH)"

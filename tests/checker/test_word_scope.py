@@ -168,3 +168,13 @@ def test_a_range_and_a_more_than_are_still_read() -> None:
 def test_a_stenosis_denied_beside_mac_is_mitral() -> None:
     findings = "Moderate posterior MAC, mean mitral gradient 3 mmHg. Moderate aortic stenosis, Vmax 3.5 m/s."
     assert verdicts("Moderate MAC without stenosis.", findings) == ["supported"]
+
+
+def test_severe_lvh_by_the_mass_index_is_supported() -> None:
+    study = Study.model_validate({"study_id": "S1", "findings_text": "IVSd 1.4 cm, LVIDd 5.0 cm, LVPWd 1.3 cm.",
+                                  "measurements": {"ivsd": 1.4, "lvidd": 5.0, "lvpwd": 1.3},
+                                  "patient": {"sex": "male", "bsa_m2": 1.82}})
+    assert [s.verdict for s in check("Severe concentric LV hypertrophy.", study).statements] == ["supported"]
+    thin = study.model_copy(update={"measurements": study.measurements.model_copy(
+        update={"ivsd": 1.0, "lvpwd": 0.9, "lvidd": 4.8})})
+    assert [s.verdict for s in check("Severe concentric LV hypertrophy.", thin).statements] == ["contradicted"]

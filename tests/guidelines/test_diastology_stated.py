@@ -76,3 +76,16 @@ def test_thick_walls_with_normal_e_prime_take_the_normal_ef_algorithm() -> None:
     assert (result.algorithm, result.grade) == ("A", "normal")
     # the same walls with a low septal e' are myocardial disease: algorithm B, E/A 2.0 -> grade III
     assert diastolic_function(_study(**{**athlete, "e_prime_septal": 6})).grade == "grade_3"
+
+
+def test_lvh_is_judged_by_mass_index_where_the_bsa_is_known() -> None:
+    # Concentric remodelling: IVSd = LVPWd 1.1 cm (thick for a woman), LVIDd 4.4 cm, BSA 1.8 m2 ->
+    # linear LV mass 169 g, LVMI 94 g/m2 (normal, <= 95): no LVH, so algorithm A: 1 of 4 -> normal
+    m = dict(lvef=62, ivsd=1.1, lvpwd=1.1, lvidd=4.4, e_velocity=70, a_velocity=60, e_prime_septal=7,
+             e_prime_lateral=9, tr_vmax=2.4, lavi=30)
+    study = Study.model_validate({"study_id": "T1", "findings_text": "See measurements.", "rhythm": "sinus",
+                                  "patient": {"sex": "female", "bsa_m2": 1.8}, "measurements": m})
+    assert (diastolic_function(study).algorithm, diastolic_function(study).grade) == ("A", "normal")
+    # with no BSA the walls decide: mildly thick -> myocardial disease -> algorithm B -> grade I
+    no_bsa = study.model_copy(update={"patient": study.patient.model_copy(update={"bsa_m2": None})})
+    assert (diastolic_function(no_bsa).algorithm, diastolic_function(no_bsa).grade) == ("B", "grade_1")

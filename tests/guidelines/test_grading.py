@@ -762,3 +762,17 @@ def test_bands_need_only_the_sex_unless_the_grade_is_multi_parameter() -> None:
                 checked += 1
                 assert acceptable_grades(f, profile, study=s) == acceptable_grades(f, profile, sex=s.sex), f
     assert checked > 1000 and multi > 0
+
+
+def test_lvh_may_be_graded_by_the_mass_index_where_the_bsa_is_known() -> None:
+    # IVSd 1.4 cm (moderately thick for a man), LVIDd 5.0, LVPWd 1.3 cm, BSA 1.82 m2 -> linear LV mass
+    # 276 g, LVMI 152 g/m2: severe LVH by mass (ASE15, men >= 149)
+    m = {"ivsd": 1.4, "lvidd": 5.0, "lvpwd": 1.3}
+    walls = Fact(concept="lv_wall_thickness", grade="moderately_increased", value=1.4, unit="cm",
+                 source="measurements.ivsd")
+    with_bsa = Study.model_validate({"study_id": "T", "findings_text": "x", "measurements": m,
+                                     "patient": {"sex": "male", "bsa_m2": 1.82}})
+    assert "severely_increased" in acceptable_grades(walls, study=with_bsa)
+    no_bsa = Study.model_validate({"study_id": "T", "findings_text": "x", "measurements": m,
+                                   "patient": {"sex": "male"}})
+    assert "severely_increased" not in acceptable_grades(walls, study=no_bsa)
