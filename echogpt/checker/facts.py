@@ -331,7 +331,8 @@ def _prefix_of_unread_word(text: str, toks: list[Tok], k: int) -> bool:
     return k + 1 == len(toks) or toks[k + 1].start > t.end + 1
 
 
-def _set_polarity(text: str, toks: list[Tok], mentions: dict[int, _Mention], everything: list[_Mention]) -> None:
+def _set_polarity(text: str, toks: list[Tok], mentions: dict[int, _Mention],
+                  everything: list[_Mention]) -> None:
     """Negation and hedge cues set the polarity of the mentions in their scope: a cue before reaches
     up to a stop word or the next grade, a cue after reaches back over coordinated mentions."""
     for k, t in enumerate(toks):

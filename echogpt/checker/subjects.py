@@ -101,7 +101,8 @@ def named_subjects(text: str) -> frozenset[Subject]:
 @lru_cache(maxsize=256)
 def named_structures(text: str) -> frozenset[str]:
     """The chambers and vessels a findings text names ("lv", "la", "ivc"), whatever it says of them."""
-    return frozenset(s for m in _SENTENCE.finditer(text) for t in tokens(m.group()) for s, _ in subject_list(t))
+    return frozenset(s for m in _SENTENCE.finditer(text)
+                     for t in tokens(m.group()) for s, _ in subject_list(t))
 
 
 @lru_cache(maxsize=1)

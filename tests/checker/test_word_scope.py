@@ -85,7 +85,8 @@ def test_a_measurement_named_without_a_value_speaks_of_what_it_grades(impression
 
 
 def test_a_grade_whose_measurements_the_study_never_names_stays_unsupported() -> None:
-    assert verdicts("Mildly dilated LA.", "Normal LV size and function. No pericardial effusion.") == ["unsupported"]
+    silent = "Normal LV size and function. No pericardial effusion."
+    assert verdicts("Mildly dilated LA.", silent) == ["unsupported"]
 
 
 def test_two_dimensions_are_a_lesion_size_not_a_measurement() -> None:
@@ -171,10 +172,12 @@ def test_a_stenosis_denied_beside_mac_is_mitral() -> None:
 
 
 def test_severe_lvh_by_the_mass_index_is_supported() -> None:
-    study = Study.model_validate({"study_id": "S1", "findings_text": "IVSd 1.4 cm, LVIDd 5.0 cm, LVPWd 1.3 cm.",
+    findings = "IVSd 1.4 cm, LVIDd 5.0 cm, LVPWd 1.3 cm."
+    study = Study.model_validate({"study_id": "S1", "findings_text": findings,
                                   "measurements": {"ivsd": 1.4, "lvidd": 5.0, "lvpwd": 1.3},
                                   "patient": {"sex": "male", "bsa_m2": 1.82}})
     assert [s.verdict for s in check("Severe concentric LV hypertrophy.", study).statements] == ["supported"]
     thin = study.model_copy(update={"measurements": study.measurements.model_copy(
         update={"ivsd": 1.0, "lvpwd": 0.9, "lvidd": 4.8})})
-    assert [s.verdict for s in check("Severe concentric LV hypertrophy.", thin).statements] == ["contradicted"]
+    assert [s.verdict for s in check("Severe concentric LV hypertrophy.", thin).statements] == [
+        "contradicted"]
