@@ -18,9 +18,12 @@ import re
 from echogpt.data.report_identity import HEADER_LINES, labelled_date, labelled_patient_id
 from echogpt.data.report_sections import Section, prior_label, section_table
 
-# fields of a header line: "|", "::", a tab, two spaces or more, ";" and the end of a sentence
-_FIELD = re.compile(r"\s*(?:\||::)\s*|\t+|\s{2,}|;\s*|(?<=[a-z0-9)]\.)\s+(?=[A-Z0-9])")
-_LABEL = r"(?i:(?:patient|pt)\.?\s*[:.]?\s*)?"
+# fields of a header line: "|", "::", a tab, two spaces or more, " - ", ";" and the end of a sentence
+_FIELD = re.compile(r"\s*(?:\||::)\s*|\t+|\s{2,}|\s-\s|;\s*|(?<=[a-z0-9)]\.)\s+(?=[A-Z0-9])")
+# what may stand before the form: "Patient: M, 63", "Pt: 63M", "Clinical history: 54 year old man",
+# "Patient is an 81 year old female"
+_LABEL = (r"(?i:(?:(?:patient|pt|(?:clinical\s+)?history|hx|indication|age\s*/\s*sex)\.?\s*[:.]?\s*)|"
+          r"patient\s+is\s+an?\s+)?")
 _SEX = r"(?:male|female|man|woman|gentleman|lady|m|f)"
 _YEARS = r"(?:(?:years?|yrs?)[- ]old|years?|yrs?|yo|y/o|y)"
 # where the age ends: the field, a comma, a full stop, a bracket; "Female, 3 episodes" is no age
@@ -28,11 +31,13 @@ _END = r"(?=\s*(?:$|[,.;:()]))"
 # "Male, 64", "F, 38 y", "M 52", "Patient: male, 28 y", "M 61y"
 _SEX_AGE = re.compile(rf"^{_LABEL}(?P<sex>{_SEX})\b\.?,?\s*(?P<age>\d{{1,3}})(?:\s*{_YEARS}\b\.?)?{_END}",
                       re.IGNORECASE)
-# "52-year-old man", "64 yo F", "28 yo female", "59 yo man"
-_AGE_SEX = re.compile(rf"^{_LABEL}(?P<age>\d{{1,3}})\s*-?\s*{_YEARS}\b\.?,?\s*"
+# "52-year-old man", "64 yo F", "28 yo female", "59 yo man", "45 Y/F"
+_AGE_SEX = re.compile(rf"^{_LABEL}(?P<age>\d{{1,3}})\s*-?\s*{_YEARS}\b\.?,?\s*/?\s*"
                       rf"(?P<sex>{_SEX})\b", re.IGNORECASE)
 # "81F", "66M", "57 M": capitals only, the age first
 _AGE_LETTER = re.compile(rf"^{_LABEL}(?P<age>\d{{2,3}})\s?(?P<sex>[MF]){_END}")
+# "RAMIREZ, ELENA 68F", "Pt: KOVACS, ISTVAN, 63M": the compact form after a name, anywhere in a field
+_AGE_LETTER_AFTER_NAME = re.compile(r"(?<![\w/.-])(?P<age>\d{2,3})(?P<sex>[MF])(?![\w/-])")
 # "52-year-old" with no sex beside it
 _YEAR_OLD = re.compile(r"^(?P<age>\d{1,3})\s*-?\s*(?:(?:years?|yrs?)[- ]old|yo|y/o)\b", re.IGNORECASE)
 # "Sex: F", "Age: 34" written as fields of a line that is no header section ("MRN 5520193   Sex: F")
@@ -75,8 +80,8 @@ def header_block(text: str, sections: list[Section]) -> list[str]:
 
 
 def _sex_age(field: str) -> dict[str, str]:
-    for pattern in (_SEX_AGE, _AGE_SEX, _AGE_LETTER):
-        m = pattern.match(field)
+    for pattern in (_SEX_AGE, _AGE_SEX, _AGE_LETTER, _AGE_LETTER_AFTER_NAME):
+        m = pattern.match(field) if pattern is not _AGE_LETTER_AFTER_NAME else pattern.search(field)
         if m:
             return {"patient.sex": _SEX_WORD[m.group("sex").lower()], "patient.age": m.group("age")}
     if field.lower().rstrip(".,") in ("male", "female", "m", "f"):  # "Age 24 yrs   Male   Reg. No."

@@ -31,6 +31,12 @@ def _patient(header: str) -> dict[str, str]:
     ("hosp no 0391-5520 / date of scan: 29th november 2026\n39 yr old female. pleuritic.", "female", "39"),
     ("MRN 5520193     Exam date: Dec 1, 2026     Sex: F     Age: 34", "female", "34"),
     ("Name: X   Age 24 yrs   Male   Reg. No. 6621/26   Date 21/11/2026", "male", "24"),
+    ("Date: 07.10.2026 - 81 y, male - BSA 1.91 m²", "male", "81"),
+    ("Date: 10/14/2026   Age/sex: 71 M   BSA 1.96 m2", "male", "71"),
+    ("11/17/2026 19:05 | CCU bed 4 | RAMIREZ, ELENA 68F | MRN 3300912", "female", "68"),
+    ("Patient: Smt. Sunita Yadav    45 Y/F    UHID: 100233871    Date: 20.11.2026", "female", "45"),
+    ("Transthoracic echo. Indication aortic stenosis. Patient is an 81 year old female.", "female", "81"),
+    ("clinical history: 54 year old man with hypertension.", "male", "54"),
 ])
 def test_sex_and_age_written_in_the_header(header: str, sex: str, age: str) -> None:
     got = _patient(header)
