@@ -198,13 +198,17 @@ def split_sections(text: str) -> list[Section]:
     A header line ("MRN: 123") is a one-line section; an anatomy heading ("Mitral valve:") opens
     findings unless the report is already in its findings, measurements or impression. Text after
     a blank line that ends a one-line section ("Views: A4C, subcostal." then a paragraph) is
-    unlabelled 'body'. After the impression, a sign-off line ("Electronically signed by ...",
-    "Sincerely,", "Dr. A. Reddy, DM") opens a 'closing' section, never impression. The plan written
-    after a numbered impression ("Cath lab activated.") stays in the impression, where the checker
-    reads it as a plan (not_factual), so that no line of the summary is lost.
+    unlabelled 'body'; so is text after the blank line that ends a comparison opened on one line
+    ("Comparison: echo 14/03/2026 - effusion 12 mm." then today's findings paragraph), unless that
+    line ends in a colon and introduces the earlier values. After the impression, a sign-off line
+    ("Electronically signed by ...", "Sincerely,", "Dr. A. Reddy, DM") opens a 'closing' section,
+    never impression. The plan written after a numbered impression ("Cath lab activated.") stays in
+    the impression, where the checker reads it as a plan (not_factual), so that no line of the
+    summary is lost.
     """
     sections = [Section("preamble", "")]
     inline = False  # the current section was opened by "Heading: text" on one line
+    open_comparison = False  # ... and it is a comparison, which ends at the next blank line
     concluded = False  # the report has had its impression
     lines = [(n, piece) for n, line in enumerate(text.splitlines(), start=1)
              for piece in _split_inline(line).split("\n")]
@@ -233,7 +237,15 @@ def split_sections(text: str) -> list[Section]:
             continue
         if found is None:
             wrapped = (line[:1].islower() or line[:1].isspace()) and not _new_paragraph(line, current)
-            if inline and current.kind in ("procedure", "sedation") and not line.strip():
+            if open_comparison and current.kind == "comparison" and not line.strip() \
+                    and not current.text.endswith(":"):
+                # "Comparison: echo 14/03/2026 - effusion 12 mm." then a blank line: the earlier study
+                # was that paragraph; what follows is this study's report again (unless the line
+                # ended in a colon and introduced a list of the earlier values)
+                sections.append(Section("body", ""))
+                current = sections[-1]
+                open_comparison = False
+            elif inline and current.kind in ("procedure", "sedation") and not line.strip():
                 # "Symptoms: dyspnoea." then a blank line: what follows is the report again
                 sections.append(Section("body", ""))
                 current = sections[-1]
@@ -251,6 +263,7 @@ def split_sections(text: str) -> list[Section]:
             found = ("impression", *found[1:])
         concluded = concluded or found[0] == "impression"
         inline = bool(found[2])
+        open_comparison = inline and found[0] == "comparison"
         kind, name, rest = found
         if kind == "header" and current.kind in (*section_table().findings_kinds, "impression"):
             current.rows.append((number, line))  # "Rhythm: AF" inside the findings is a finding

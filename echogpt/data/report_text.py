@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 from echogpt.data.report_columns import pipe_table, split_columns
+from echogpt.data.report_demographics import prose_demographics
 from echogpt.data.report_identity import labelled_date, labelled_patient_id
 from echogpt.data.report_measurements import Reading, norm, read_measurements
 from echogpt.data.report_sections import (
@@ -382,6 +383,8 @@ def parse_report(text: str, title: str = "") -> ParsedReport:
         if s.kind == "preamble" and has_findings and len(read_measurements(s.rows, table=True)) >= 2:
             s.kind = "measurements"
     header = header_fields(sections)
+    for key, value in prose_demographics(text, sections).items():  # "Male, 64.   BSA 1.82 m2"
+        header.setdefault(key, value)
     dated = labelled_date(text)
     if dated:  # the date alone, not the rest of "Date: 07.10.2026 - 81 y, male"
         header["study_date"] = dated

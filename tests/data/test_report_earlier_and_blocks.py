@@ -86,3 +86,38 @@ def test_lines_under_no_heading_in_a_report_with_findings_are_noted_as_unread() 
 def test_a_report_without_findings_heading_reads_its_unlabelled_text_and_notes_nothing() -> None:
     parsed = parse_report("Mild MR. Normal LV, LVEF 60%.\n\nIMPRESSION:\n1. Mild MR.")
     assert parsed.unread == [] and parsed.findings_text.startswith("Mild MR.")
+
+
+def _fields(text: str) -> dict[str, str]:
+    return {r.field: r.raw for r in parse_report(text).readings}
+
+
+TODAY = "LV normal size (LVIDd 5.3 cm), biplane EF 61 %. No pericardial effusion.\n"
+SUMMARY = "\nConclusions:\n1) No pericardial effusion.\n"
+
+
+def test_a_one_line_comparison_ends_at_the_blank_line_and_the_findings_are_todays() -> None:
+    text = ("Patient no. 0042-88156 / date 22 Nov 2026\nM 52. BSA 2.11 m2.\n"
+            "Comparison: echo 14/03/2026 - moderate effusion 12 mm, LVIDd 5.9 cm.\n\n" + TODAY + SUMMARY)
+    parsed = parse_report(text)
+    assert _fields(text)["lvidd"] == "5.3 cm"  # today's, not the earlier study's 5.9
+    assert "LVIDd 5.3 cm" in parsed.findings_text
+    assert "Comparison with prior study: echo 14/03/2026" in parsed.findings_text
+    compared = [s for s in parsed.sections if s.kind == "comparison"]
+    assert [s.text for s in compared] == ["echo 14/03/2026 - moderate effusion 12 mm, LVIDd 5.9 cm."]
+
+
+def test_lines_right_under_a_one_line_comparison_continue_it() -> None:
+    text = ("MRN 448812  Date: 27 Nov 2026\nComparison: echo 14/03/2026 - LVEF 40 %,\n"
+            "LVIDd 5.9 cm.\n\n" + TODAY + SUMMARY)
+    assert _fields(text)["lvidd"] == "5.3 cm"
+    compared = [s for s in parse_report(text).sections if s.kind == "comparison"]
+    assert compared[0].text.endswith("LVIDd 5.9 cm.")
+
+
+def test_a_comparison_line_ending_in_a_colon_keeps_the_list_after_the_blank_line() -> None:
+    text = ("MRN 448812  Date: 27 Nov 2026\nComparison: echo of 14/03/2026:\n\n"
+            "- LVIDd 5.9 cm\n- LVEF 40 %\n\nFINDINGS:\n" + TODAY + SUMMARY)
+    assert _fields(text)["lvidd"] == "5.3 cm"
+    compared = [s for s in parse_report(text).sections if s.kind == "comparison"]
+    assert "LVIDd 5.9 cm" in compared[0].text
