@@ -36,6 +36,8 @@ class SectionTable(BaseModel):
                                       "history when they come before the findings ('Diagnosis:')")
     impression_after_findings: list[str] = Field(default_factory=list, description="findings headings "
                                                  "that open the impression after the findings")
+    alone_only: list[str] = Field(default_factory=list, description="headings that open a section only "
+                                  "on a line of their own ('Comment' over a paragraph, not 'Comment: ...')")
     prior_labels: list[str] = Field(default_factory=list, description="patterns of a line that opens with "
                                     "a label naming an earlier study ('Pre-BMV (10-05-2025): ...')")
 
@@ -172,6 +174,8 @@ def heading_kind(line: str) -> tuple[str, str, str] | None:
                  if k in _headings()), None)
     if kind is None:
         return None
+    if rest and any(k in section_table().alone_only for k in (norm(name), norm(bare))):
+        return None  # "Comment: the images were reviewed ..." is a line of its section
     sep = line[m.end(1):m.start(2)]
     has_colon = ":" in sep or " - " in sep
     if not (has_colon or not rest):
@@ -292,6 +296,7 @@ def split_sections(text: str) -> list[Section]:
             continue
         sections.append(Section(kind, name, [(number, rest)] if rest else []))
     sections = [s for s in sections if s.text or s.kind not in ("preamble", "body")]
+    _one_impression(sections)
     kinds = set(section_table().findings_kinds)
     if not any(s.kind in kinds or (s.kind == "preamble" and s.text) for s in sections):
         _split_first_sentence(sections)
@@ -323,6 +328,21 @@ def _summary_ended(current: Section, sections: list[Section]) -> bool:
     filled = [line for _, line in current.rows if line.strip()]
     return bool(filled) and not current.rows[-1][1].strip() and not any(
         s.kind in ("findings", "anatomy", "stage") and s.text for s in sections)
+
+
+def _one_impression(sections: list[Section]) -> None:
+    """A "Comments", "Interpretation" or "Key findings" block after the findings is the impression only
+    in a report with no impression heading of its own, and then only the last such block; beside an
+    impression heading, or before a later such block, it is more findings."""
+    after = set(section_table().impression_after_findings)
+    summaries = [s for s in sections if s.kind == "impression" and norm(s.heading) in after]
+    if any(s.kind == "impression" and norm(s.heading) not in after for s in sections):
+        keep = None
+    else:
+        keep = summaries[-1] if summaries else None
+    for s in summaries:
+        if s is not keep:
+            s.kind = "findings"
 
 
 def _history_at_top(name: str, number: int, count: int, sections: list[Section]) -> bool:

@@ -1,0 +1,37 @@
+"""Headings that open the impression: 'Comment:' and 'Key findings' after the findings, and 'Echo
+diagnosis:' anywhere; 'Comment:' before any finding stays a finding."""
+
+from __future__ import annotations
+
+import pytest
+
+from echogpt.data.report_text import parse_report
+
+FINDINGS = ("Left ventricle: normal size, LVEF 60 %.\nRight ventricle: normal.\n"
+            "Pericardium: small effusion, 6 mm.\n\n")
+
+
+@pytest.mark.parametrize("heading", ["Comment:", "Comments", "Key findings", "Echo diagnosis:",
+                                     "Echocardiographic diagnosis"])
+def test_a_summary_heading_after_the_findings_opens_the_impression(heading: str) -> None:
+    parsed = parse_report(FINDINGS + f"{heading}\nSmall pericardial effusion. Normal LV function.\n")
+    assert parsed.impression == "Small pericardial effusion. Normal LV function."
+    assert "Small pericardial effusion. Normal" not in parsed.findings_text
+
+
+def test_a_comment_before_any_finding_is_a_finding() -> None:
+    parsed = parse_report("Comment: technically difficult study.\n\nFindings:\nNormal LV size.\n\n"
+                          "Impression:\nNormal study.\n")
+    assert parsed.impression == "Normal study."
+
+
+def test_a_comment_beside_an_impression_heading_is_a_finding() -> None:
+    parsed = parse_report(FINDINGS + "Comment:\nMild TR.\n\nImpression:\nSmall pericardial effusion.\n")
+    assert parsed.impression == "Small pericardial effusion."
+    assert "Mild TR." in parsed.findings_text
+
+
+def test_of_two_summary_blocks_only_the_last_is_the_impression() -> None:
+    parsed = parse_report(FINDINGS + "Comments\nMild TR.\n\nInterpretation\n1. Small pericardial effusion.\n")
+    assert parsed.impression == "1. Small pericardial effusion."
+    assert "Mild TR." in parsed.findings_text
