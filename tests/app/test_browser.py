@@ -182,6 +182,7 @@ def test_batch_progress_updates_live_and_the_download_is_current(copilot, served
     import csv
     import json
 
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import expect, sync_playwright
 
     from echogpt.batch import jobs as batch
@@ -203,12 +204,22 @@ def test_batch_progress_updates_live_and_the_download_is_current(copilot, served
             page.locator(".st-key-login_password input").fill(PASSWORDS["doc"])
             page.locator(".st-key-login_submit button").click()
             expect(page.get_by_role("heading", name="Batch generation")).to_be_visible()
+            _settled(page)  # the run after signing in has drawn the whole page
             page.get_by_text("New batch job").click()
-            page.locator(".st-key-batch_file input[type=file]").set_input_files(str(studies))
+            uploader = page.locator(".st-key-batch_file")
+            expect(uploader.get_by_role("button", name="Upload", exact=True)).to_be_visible()  # form open
             # as a user does, start once the file's chip shows it uploaded (a submit while the
-            # upload is in flight is answered "Choose a studies file first.")
+            # upload is in flight is answered "Choose a studies file first."); a file chosen while
+            # the page was still drawing is lost, and a user chooses it again
             chip = page.locator(".st-key-batch_file [data-testid=stFileChip]")
-            expect(chip).to_contain_text("studies.jsonl")
+            for attempt in range(2):
+                page.locator(".st-key-batch_file input[type=file]").set_input_files(str(studies))
+                try:
+                    expect(chip).to_contain_text("studies.jsonl", timeout=15_000)
+                    break
+                except AssertionError:
+                    if attempt:
+                        raise
             expect(chip.locator("[data-testid=stFileChipIconSpinner]")).to_have_count(0)
             start = page.locator(".st-key-batch_start button")
             expect(start).to_be_visible()
@@ -225,9 +236,15 @@ def test_batch_progress_updates_live_and_the_download_is_current(copilot, served
             # rerun that the finish starts can be dropped), after a reload that keeps the session
             page.reload()
             expect(page.get_by_text("3/3 studies")).to_be_visible()
-            _settled(page)
-            with page.expect_download() as info:
-                page.locator(".st-key-batch_csv button").click()
+            for attempt in range(2):  # a click that lands in a rerun is dropped; a user clicks again
+                _settled(page)
+                try:
+                    with page.expect_download(timeout=30_000) as info:
+                        page.locator(".st-key-batch_csv button").click()
+                    break
+                except PlaywrightTimeout:
+                    if attempt:
+                        raise
             rows = list(csv.DictReader(open(info.value.path(), encoding="utf-8")))
         finally:
             browser.close()
