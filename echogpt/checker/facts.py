@@ -17,7 +17,9 @@ from functools import lru_cache
 
 from echogpt.checker.rules import Term, lexicon, resolve_grade, rules
 from echogpt.checker.tokens import (
+    FROM,
     SUBJ,
+    TO,
     Subjects,
     Tok,
     gap_ok,
@@ -52,9 +54,7 @@ class _Mention:
 _SUBJ_SEP = (*SUBJ, "sep")
 _SUBJ_SEP_GRADE = (*SUBJ, "sep", "grade")
 _GRADE_JOIN = re.compile(r"[\s\-]*(?:to\s+)?")  # "mildly to moderately", "mild-moderate"
-_FROM = re.compile(r"\bfrom\s*$", re.IGNORECASE)  # "progressed from moderate to severe"
 _GRADE_NEGATORS = frozenset({"not", "no", "without"})
-_TO = re.compile(r"\s+to\s+", re.IGNORECASE)
 _ARTICLE = re.compile(r"\s*(?:the|an?)\s", re.IGNORECASE)  # a new clause: "and the ..."
 _OF_THE = re.compile(r"\s*(?:of|in|involving|at|on|within|along|from)?\s*(?:the\s+)?", re.IGNORECASE)
 
@@ -125,13 +125,13 @@ def _merge_grades(text: str, toks: list[Tok]) -> list[Tok]:
             merged.append(t)
             continue
         prev = merged[-1] if merged else None
-        if (prev is not None and prev.kind == "grade" and _TO.fullmatch(text, prev.end, t.start)
-                and _FROM.search(text, max(0, prev.start - 12), prev.start)):
+        if (prev is not None and prev.kind == "grade" and TO.fullmatch(text, prev.end, t.start)
+                and FROM.search(text, max(0, prev.start - 12), prev.start)):
             merged[-1] = t  # "from moderate to severe": the grade it became
             continue
-        to = _TO.search(text, t.start, t.end)
+        to = TO.search(text, t.start, t.end)
         # one rule matched "moderate to severe"
-        if to is not None and _FROM.search(text, max(0, t.start - 12), t.start):
+        if to is not None and FROM.search(text, max(0, t.start - 12), t.start):
             last = [x for x in tokens(text[to.end():t.end]) if x.kind == "grade"]
             if last:
                 x = last[-1]

@@ -12,7 +12,7 @@ subjects, ``head_concepts``, ``implied_heads``), without binding grades or polar
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from echogpt.checker.rules import rules
 from echogpt.checker.tokens import Tok, subject_list, tokens
@@ -105,7 +105,7 @@ def named_structures(text: str) -> frozenset[str]:
                      for t in tokens(m.group()) for s, _ in subject_list(t))
 
 
-@lru_cache(maxsize=1)
+@cache
 def graded_structures() -> dict[str, frozenset[str]]:
     """The chambers each ``graded_from`` concept grades ("la_size": {"la"}), from ``head_concepts``."""
     out: dict[str, set[str]] = {}

@@ -185,8 +185,8 @@ _ACROSS = re.compile(r"\b(?:across|through|in|within|at)\s+(?:the\s+|a\s+)?(?!(?
 _COUNT = re.compile(r"\s*(?:of|out of)\s+\d", re.IGNORECASE)
 # "18 -> 28 mmHg", "2.4 → 1.4 cm", "from 35 % to 50 %": the value now is the second
 _ARROW = re.compile(r"\s*(?:-+>|→|=>)")
-_FROM_TO = re.compile(r"\bfrom\s*$", re.IGNORECASE)
-_TO = re.compile(r"\s+to\s+", re.IGNORECASE)
+FROM = re.compile(r"\bfrom\s*$", re.IGNORECASE)  # "from" just before: "from 35 % to 50 %", "from moderate"
+TO = re.compile(r"\s+to\s+", re.IGNORECASE)
 _TO_NUMBER = re.compile(r"\s+to\s+[<>~]?\d", re.IGNORECASE)
 
 
@@ -195,8 +195,8 @@ def _value_now(text: str, n: Tok) -> str:
     raw = text[n.start:n.end]
     if raw.startswith(">") and text[max(0, n.start - 1):n.start] in ("-", "="):
         return raw[1:]  # the ">" of "18 -> 28" is an arrow's head, not "more than"
-    if _FROM_TO.search(text, 0, n.start) and _TO.search(raw):
-        return _TO.split(raw)[-1]
+    if FROM.search(text, 0, n.start) and TO.search(raw):
+        return TO.split(raw)[-1]
     return raw
 
 
@@ -223,7 +223,7 @@ def numbers(text: str, toks: list[Tok], carry: Subjects) -> list[Fact]:
         for j in range(i + 1, len(toks)):
             n = toks[j]
             if n.kind == "num" and (_ARROW.match(text, n.end) or (
-                    _TO_NUMBER.match(text, n.end) and _FROM_TO.search(text, 0, n.start))):
+                    _TO_NUMBER.match(text, n.end) and FROM.search(text, 0, n.start))):
                 continue  # "18 -> 28 mmHg", "from 2.4 cm to 1.4 cm": the first value is the earlier one
             if n.kind == "num":
                 near = n.start - t.end <= 60 and not units.indexed_for_raw(name, text[t.end:n.end + 6]) \

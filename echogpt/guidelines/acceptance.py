@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from echogpt.guidelines.grading import lv_mass_linear
+from echogpt.guidelines.grading import lv_mass_index
 from echogpt.guidelines.tables import (
     LabProfile,
     grades_between,
@@ -123,10 +123,8 @@ def _lv_mass(study: Study, p: LabProfile) -> set[str]:
     """The LVH grade by the linear LV mass index, where the BSA is known: ASE15 grades LVH by mass,
     so "severe LVH" with a severe mass index is right whatever the walls' own grade."""
     m, bsa = study.measurements, study.patient.bsa_m2 if study.patient else None
-    if m is None or not (m.ivsd and m.lvidd and m.lvpwd and bsa):
-        return set()
-    lvmi = lv_mass_linear(m.ivsd, m.lvidd, m.lvpwd) / bsa
-    return _banded("lvmi", lvmi, lvmi, p, study.sex)
+    lvmi = lv_mass_index(m.ivsd, m.lvidd, m.lvpwd, bsa) if m else None
+    return set() if lvmi is None else _banded("lvmi", lvmi, lvmi, p, study.sex)
 
 
 def _ph(study: Study, fact: Fact) -> set[str]:

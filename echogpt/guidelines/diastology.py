@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from echogpt.guidelines.grading import lv_mass_linear, lvmi_grade, wall_thickness_grade
+from echogpt.guidelines.grading import lv_mass_index, lvmi_grade, wall_thickness_grade
 from echogpt.guidelines.tables import load_profile, round_half_up, rule
 from echogpt.schemas import Measurements, RegurgitationGrade, Rhythm, StenosisGrade, Study
 
@@ -128,8 +128,8 @@ def _myocardial_disease(study: Study) -> str | None:
                and m.e_prime_septal >= rule("dd_e_prime_septal")
                and m.e_prime_lateral >= rule("dd_e_prime_lateral"))
     bsa = study.patient.bsa_m2 if study.patient else None
-    if m and m.ivsd and m.lvidd and m.lvpwd and bsa and not relaxes:
-        lvmi = lv_mass_linear(m.ivsd, m.lvidd, m.lvpwd) / bsa
+    lvmi = lv_mass_index(m.ivsd, m.lvidd, m.lvpwd, bsa) if m else None
+    if lvmi is not None and not relaxes:
         if lvmi_grade(lvmi, study.sex) != "normal":
             return f"LV mass index {lvmi:.0f} g/m² (LVH)"
     elif m and (m.ivsd or m.lvpwd) and not relaxes:

@@ -27,7 +27,8 @@ from echogpt.schemas import Sex
 
 __all__ = [
     "LabProfile", "StenosisResult", "aortic_dilation", "aortic_stenosis_grade", "effusion_grade",
-    "la_diameter_grade", "la_size_grade", "load_profile", "lv_geometry", "lv_mass_linear", "lv_size_grade",
+    "la_diameter_grade", "la_size_grade", "load_profile", "lv_geometry", "lv_mass_index", "lv_mass_linear",
+    "lv_size_grade",
     "lvedvi_grade", "lvef_category", "lvmi_grade", "mitral_stenosis_grade", "pasp_grade", "ph_probability",
     "profile_names", "ra_size_grade", "rap_from_ivc", "rap_grade", "relative_wall_thickness",
     "rv_function_grade", "rv_size_grade", "rvsp", "wall_thickness_grade",
@@ -85,6 +86,15 @@ def lv_mass_linear(ivsd_cm: float, lvidd_cm: float, lvpwd_cm: float) -> float:
     LV mass = 0.8 × 1.04 × [(IVSd + LVIDd + LVPWd)³ − LVIDd³] + 0.6 g.
     """
     return 0.8 * 1.04 * ((ivsd_cm + lvidd_cm + lvpwd_cm) ** 3 - lvidd_cm ** 3) + 0.6
+
+
+def lv_mass_index(ivsd_cm: float | None, lvidd_cm: float | None, lvpwd_cm: float | None,
+                  bsa_m2: float | None) -> float | None:
+    """LV mass index in g/m²: the linear LV mass over the BSA (ASE15); None when a dimension or the
+    BSA is not known."""
+    if ivsd_cm is None or lvidd_cm is None or lvpwd_cm is None or not bsa_m2:
+        return None
+    return lv_mass_linear(ivsd_cm, lvidd_cm, lvpwd_cm) / bsa_m2
 
 
 def relative_wall_thickness(ivsd_cm: float | None, lvidd_cm: float, lvpwd_cm: float,

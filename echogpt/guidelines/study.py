@@ -109,8 +109,8 @@ def _lv(study: Study, m: Measurements, p: LabProfile) -> list[Fact]:
         field = max(walls, key=lambda k: walls[k])
         out.append(_scaled("lv_wall_thickness", "wall_thickness_ase2015",
                            g.wall_thickness_grade(walls[field], sex), walls[field], f"measurements.{field}"))
-    if m.ivsd is not None and m.lvidd is not None and m.lvpwd is not None and bsa:
-        lvmi = g.lv_mass_linear(m.ivsd, m.lvidd, m.lvpwd) / bsa
+    lvmi = g.lv_mass_index(m.ivsd, m.lvidd, m.lvpwd, bsa)
+    if lvmi is not None:
         rwt = g.relative_wall_thickness(m.ivsd, m.lvidd, m.lvpwd, p)
         out.append(Fact(concept="lv_geometry", grade=g.lv_geometry(rwt, lvmi, sex),
                         source="measurements.ivsd+lvidd+lvpwd", rule="ASE15:lv-geometry"))
