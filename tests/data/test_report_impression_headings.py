@@ -20,9 +20,15 @@ def test_a_summary_heading_after_the_findings_opens_the_impression(heading: str)
 
 
 def test_a_comment_before_any_finding_is_a_finding() -> None:
-    parsed = parse_report("Comment: technically difficult study.\n\nFindings:\nNormal LV size.\n\n"
-                          "Impression:\nNormal study.\n")
-    assert parsed.impression == "Normal study."
+    parsed = parse_report("Comment\nTechnically difficult study.\n\nFindings:\nNormal LV size.\n")
+    assert parsed.impression is None
+    assert "Technically difficult study." in parsed.findings_text
+
+
+def test_a_comment_with_text_on_its_line_opens_no_section() -> None:
+    parsed = parse_report("Procedure:\nComment: the images were reviewed with the worksheet.\n\n"
+                          "Findings:\nNormal LV size.\n")
+    assert "images were reviewed" not in parsed.findings_text
 
 
 def test_a_comment_beside_an_impression_heading_is_a_finding() -> None:
