@@ -1,5 +1,5 @@
-"""The third, fourth, fifth, sixth and seventh held-out report sets import without errors and their
-annotations are well-formed.
+"""The third to eighth held-out report sets import without errors and their annotations are
+well-formed.
 
 Unlike the second set's test, this one does not pin how the importer cuts each impression today:
 these sets exist to measure importer and checker changes, so a better import must not fail them.
@@ -19,7 +19,8 @@ SETS = {"reports_heldout3": ["community", "hfclinic", "limited", "rhd"],
         "reports_heldout4": ["bse", "icu", "oncology", "valveclinic"],
         "reports_heldout5": ["achd", "cmp", "mcs", "obstetric"],
         "reports_heldout6": ["endocarditis", "masses", "pericardial", "renal"],
-        "reports_heldout7": ["af", "aorta", "ph", "structured"]}
+        "reports_heldout7": ["af", "aorta", "ph", "structured"],
+        "reports_heldout8": ["athlete", "checkbox", "stroke", "transplant"]}
 LABELS = {"supported", "not_factual", "not_checked"}
 KEYS = {"report", "style", "correct", "impression_imported", "statements"}
 
