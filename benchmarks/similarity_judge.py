@@ -79,13 +79,17 @@ def closest_similarity(rows: list[dict[str, Any]]) -> None:
             hidden = encoder(**batch).last_hidden_state
         mask = batch["attention_mask"].unsqueeze(-1).float()
         pooled = torch.nn.functional.normalize((hidden * mask).sum(1) / mask.sum(1), dim=-1)
-        vectors.update(zip(texts[i:i + 64], pooled))
+        vectors.update(zip(texts[i:i + 64], pooled, strict=True))
     for r in rows:
         if not r["sentences"]:
             r["similarity"] = 0.0
             continue
         found = torch.stack([vectors[t] for t in r["sentences"]])
         r["similarity"] = float((found @ vectors[r["text"]]).max())
+
+
+def _quantile(values: list[float], q: float) -> float:
+    return values[min(len(values) - 1, int(q * len(values)))]
 
 
 def summary(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -96,8 +100,8 @@ def summary(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     out = {}
     for group, values in sorted(groups.items()):
         values.sort()
-        at = lambda q: values[min(len(values) - 1, int(q * len(values)))]  # noqa: E731
-        out[group] = {"n": len(values), "p25": at(0.25), "median": at(0.5), "p75": at(0.75),
+        out[group] = {"n": len(values), "p25": _quantile(values, 0.25), "median": _quantile(values, 0.5),
+                      "p75": _quantile(values, 0.75),
                       "max": values[-1],
                       "share_at_or_above": {t: sum(v >= t for v in values) / len(values)
                                             for t in THRESHOLDS}}
