@@ -593,6 +593,10 @@ class Study(Strict):
                                      "on is then not_checked, not unsupported; a note that ends with the "
                                      "unread text in double quotes excuses only the claims whose subject "
                                      "that text names")
+    recommendations: list[str] | None = Field(None, description="The report's own plan outside its "
+                                              "impression (recommendations, referrals, follow-up), one "
+                                              "labelled line per section as written; never findings, so "
+                                              "never evidence for or against a claim")
     phenotype: str | None = Field(None, description="Synthetic label(s), for breakdowns only")
 
     @field_validator("study_id", "patient_id", mode="before")

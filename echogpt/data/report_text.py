@@ -132,6 +132,7 @@ class ParsedReport:
     agitated_saline: bool
     summary_heading: str | None = None  # no impression found: the heading of a last block like one
     unread: list[str] = field(default_factory=list)  # parts of the findings the import could not read
+    recommendations: list[str] = field(default_factory=list)  # the plan outside the impression
 
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z(])")
@@ -264,15 +265,14 @@ def context_lines(sections: list[Section]) -> list[str]:
 
 
 def plan_lines(sections: list[Section]) -> list[str]:
-    """Notes of the recommendations (a plan the Study has no field for), each quoting its lines."""
-    notes = []
+    """The plan outside the impression, one labelled line per section ("Recommendations: Repeat
+    study in one year."): kept for the reader, never read as findings."""
+    out = []
     for s in sections:
-        rows = [line.strip() for line in s.lines if line.strip()]
-        if s.kind == "recommendations" and rows:
-            quote = " / ".join(rows).replace('"', "'")
-            where = s.heading or "recommendations"
-            notes.append(f"the plan under '{where}' was not read as findings: \"{quote}\"")
-    return notes
+        text = " ".join(line.strip() for line in s.lines if line.strip())
+        if s.kind == "recommendations" and text:
+            out.append(f"{s.heading or 'Recommendations'}: {text}")
+    return out
 
 
 def _read_columns(sections: list[Section], study_date: str | None) -> list[str]:
@@ -428,5 +428,5 @@ def parse_report(text: str, title: str = "") -> ParsedReport:
     return ParsedReport(sections, findings_text, impression, indication,
                         detect_study_type(sections, title), header, readings, saline,
                         None if impression else unnamed_summary(text),
-                        unread + values_outside(sections) + unplaced_lines(sections, chosen)
-                        + plan_lines(sections))
+                        unread + values_outside(sections) + unplaced_lines(sections, chosen),
+                        plan_lines(sections))

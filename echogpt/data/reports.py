@@ -273,6 +273,7 @@ def build_study(parsed: ParsedReport, study_id: str, given: dict[str, Any]
     # only a terse report, so it stays a warning)
     lost = [message for _, _, message, _ in cut if message.startswith("the findings are")]
     record["unread"] = lost + parsed.unread or None
+    record["recommendations"] = parsed.recommendations or None
     return Study.model_validate(record), problems
 
 

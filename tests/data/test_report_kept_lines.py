@@ -1,11 +1,13 @@
 """Lines the import once dropped are kept: a findings paragraph under labels the heading table does
 not know, a dated comparison heading, dated 'before'/'comparison' labels, history and procedure lines
-and an opening reason sentence (in the indication), a plan and long unplaced text (quoted in
-``unread``); a valve named in a label's parentheses binds no value."""
+and an opening reason sentence (in the indication), a plan (in ``recommendations``) and long
+unplaced text (quoted in ``unread``); a valve named in a label's parentheses binds no value."""
 
 from __future__ import annotations
 
+from echogpt.checker.check import check
 from echogpt.data.report_text import parse_report
+from echogpt.data.reports import build_study
 
 LABELS = ("CLINIC ECHO\n"
           "Posterior (venous) chamber: mildly dilated. Baffle patent.\n"
@@ -56,11 +58,24 @@ def test_history_and_how_the_study_was_done_go_to_the_indication_labelled() -> N
     assert [(r.field, r.raw) for r in parsed.readings] == [("lvef", "60 %")]
 
 
-def test_a_plan_is_quoted_in_unread() -> None:
+def test_a_plan_is_kept_as_recommendations_not_as_unread_findings() -> None:
     parsed = parse_report("FINDINGS:\nMild MR.\n\nIMPRESSION:\n1. Mild MR.\n\nRecommendations:\n"
                           "Repeat study in one year.")
-    assert parsed.unread == ["the plan under 'Recommendations' was not read as findings: "
-                             "\"Repeat study in one year.\""]
+    assert parsed.recommendations == ["Recommendations: Repeat study in one year."]
+    assert parsed.unread == []
+
+
+def test_a_plan_that_names_a_finding_excuses_no_invented_claim_about_it() -> None:
+    """"TOE to exclude vegetation" is a plan, not findings the import could not read: an impression
+    that invents a vegetation stays unsupported."""
+    plan = "TOE to exclude an aortic valve vegetation if fevers persist."
+    text = ("FINDINGS:\nNormal LV size and function, LVEF 60%. Trileaflet aortic valve, no regurgitation."
+            f"\n\nIMPRESSION:\n1. Normal study.\n\nRecommendations:\n{plan}")
+    study, _ = build_study(parse_report(text), "plan", {})
+    assert study.recommendations == [f"Recommendations: {plan}"]
+    assert not study.unread
+    verdict = check("Mobile vegetation on the aortic valve.", study).statements[0].verdict
+    assert verdict == "unsupported"
 
 
 def test_long_lines_under_no_heading_are_quoted_whole() -> None:
