@@ -24,20 +24,21 @@ from echogpt.checker.omissions import omissions
 from echogpt.checker.rules import lexicon, rule_regex, rules
 from echogpt.checker.study_facts import StudyFacts, study_facts
 from echogpt.checker.subjects import unread_note
+from echogpt.data.report_text import bubble_study
 from echogpt.schemas import CheckResult, Fact, StatementCheck, Study, StudyType
 from echogpt.text import split_statements
 
 
 def _no_bubble_study(text: str, study: Study) -> bool:
-    """The statement cites a bubble study that the study never did."""
+    """The statement cites a bubble study that the study never did: neither its field nor its
+    findings say agitated saline was given (the import's reading, ``bubble_study``)."""
     bubble = lexicon().bubble
     if not bubble or not bubble.search(text) or study.agitated_saline:
         return False
-    not_done = r"(?:bubble|saline)[^.]*not (?:performed|done|obtained)|no (?:bubble|agitated saline) study"
-    if re.search(not_done, text, re.I):  # "No bubble study performed, so a PFO has not been assessed"
+    if re.search(r"(?:bubble|saline)[^.]*not (?:performed|done|obtained)|no (?:bubble|agitated saline) study",
+                 text, re.I):  # "No bubble study performed, so a PFO has not been assessed"
         return False
-    ft = study.findings_text
-    return not bubble.search(ft) or bool(re.search(not_done, ft, re.I))
+    return not bubble_study([study.findings_text])
 
 
 def unchecked_topics(text: str) -> list[tuple[str, str, bool]]:

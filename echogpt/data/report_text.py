@@ -107,15 +107,21 @@ _SALINE = (r"(?:agitated[- ]saline|bubbles? (?:stud(?:y|ies)|contrast|test|injec
 # one not done: "Agitated saline: not performed.", "no bubble study"
 _NO_SALINE = re.compile(rf"\bno {_SALINE}|{_SALINE}[^.]{{0,20}}\b"
                         r"(?:not (?:performed|done|given)|declined|deferred)")
+# its result, which only a study done has: "Bubble: late appearance of bubbles in LA", "no bubbles crossed",
+# "microbubbles appear in the left atrium"
+_SALINE_RESULT = re.compile(r"\bbubbles?\s*:\s*\w|"
+                            r"\b(?:micro)?bubbles? (?:\w+ )?(?:in|into|across|cross\w*|seen|appear\w*)\b|"
+                            r"\b(?:appearance|passage|crossing) of (?:micro)?bubbles")
 
 
 def bubble_study(texts: list[str]) -> bool:
-    """Whether the findings or the account of the study say that agitated saline was given; a
-    mention that says it was not ("Agitated saline: not performed.") does not count.
+    """Whether the findings or the account of the study say that agitated saline was given, or give
+    its result; a mention that says it was not ("Agitated saline: not performed.") does not count.
 
     Example: "bubble study with 2 injections at rest: no bubbles crossed" -> True."""
-    blob = _NO_SALINE.sub(" ", " ".join(texts).lower())
-    return re.search(_SALINE, blob) is not None
+    blob = " ".join(texts).lower()
+    given = re.search(_SALINE, _NO_SALINE.sub(" ", blob)) is not None
+    return given or _SALINE_RESULT.search(blob) is not None
 
 
 @dataclass

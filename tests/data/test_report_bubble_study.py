@@ -19,6 +19,11 @@ from echogpt.data.report_text import parse_report
     ("FINDINGS:\nLV normal. No bubble study was done today.\n\nIMPRESSION:\n1. Normal LV.", False),
     ("FINDINGS:\nLV normal.\n\nComparison: bubble study in 2024 showed a PFO.\n\nIMPRESSION:\n1. Normal LV.",
      False),
+    # only its result is written, under a bare label or in prose
+    ("FINDINGS:\nLV normal.\nBubble: late (>3 beats) appearance of bubbles in LA.\n\n"
+     "IMPRESSION:\n1. Normal LV.", True),
+    ("FINDINGS:\nLV normal. No bubbles crossed to the left heart at rest or after Valsalva.\n\n"
+     "IMPRESSION:\n1. No shunt.", True),
 ])
 def test_a_bubble_study_is_flagged_only_when_it_was_done(text: str, done: bool) -> None:
     assert parse_report(text).agitated_saline is done
