@@ -162,8 +162,8 @@ def _judge_normal_study(claim: Fact, sf: StudyFacts) -> tuple[Status, str]:
     bad = [e for e in sf.evidence if e.origin != "prior" and e.fact.concept not in ignore and abnormal(e)]
     if bad and claim.polarity != "absent":
         f = bad[0].fact
-        return "contradicted", f"the study reports {(f.grade or '').replace('_', ' ')} " \
-                               f"{f.concept.replace('_', ' ')}".replace("  ", " ")
+        said = f"the study reports {(f.grade or '').replace('_', ' ')} {f.concept.replace('_', ' ')}"
+        return "contradicted", f"{said.replace('  ', ' ')} [{bad[0].where()}]"
     return "supported", "no abnormal finding in the study"
 
 
@@ -200,7 +200,7 @@ def _judge_unstated(claim: Fact, sf: StudyFacts) -> tuple[Status, str]:
     if others and claim.location:
         where = others[0].fact.location or "another site"
         return "unsupported", f"the study reports this at {where.replace('_', ' ')}, not " \
-                              f"{claim.location.replace('_', ' ')}"
+                              f"{claim.location.replace('_', ' ')} [{others[0].where()}]"
     what = claim.concept.replace("_", " ")
     if claim.location:
         what += f" ({claim.location.replace('_', ' ')})"

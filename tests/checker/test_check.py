@@ -346,3 +346,14 @@ def test_where_quotes_what_the_located_fact_says() -> None:
             assert said == source or said.endswith(f" ({source})")
             quoted += said.startswith("findings_text: '")
     assert quoted > 100 and valued > 30
+
+
+@pytest.mark.parametrize(("impression", "findings", "quoted"), [
+    ("Moderate aortic regurgitation.", "Trileaflet aortic valve. Moderate mitral regurgitation.",
+     "study: 'Moderate mitral regurgitation' (findings text)"),  # a claim at the wrong site
+    ("Normal study.", "Normal LV size and function. Moderately dilated left atrium.",
+     "study: 'Moderately dilated left atrium' (findings text)")])  # "normal" against an abnormal finding
+def test_a_flag_quotes_the_finding_it_rests_on(impression: str, findings: str, quoted: str) -> None:
+    s = check(impression, study(text=findings)).statements[0]
+    assert s.verdict in ("contradicted", "unsupported")
+    assert s.evidence == quoted
