@@ -101,26 +101,32 @@ def _pct(x: float | None) -> str:
 
 
 def table(rows: list[dict[str, Any]]) -> str:
-    """The per-style table: pairs, crashes, flagged impressions, statement false alarms, recall."""
+    """The per-style table: pairs, crashes, flagged impressions, statement false alarms (and which
+    flags: contradicted / unsupported / omissions, counts only, so a held-out set's texts stay
+    unread), recall."""
     types = sorted({k for r in rows for k in r.get("recall", {})})
-    head = ["style", "pairs", "crashes", "impr. flagged", "stmt FA", "not checked", "agree"]
+    head = ["style", "pairs", "crashes", "impr. flagged", "stmt FA", "c/u/o", "not checked", "agree"]
     head += [t[:12] for t in types]
     lines = [" | ".join(head), " | ".join("---" for _ in head)]
     total = {"pairs": 0, "crashes": 0, "impressions_flagged": 0, "statements": 0, "statements_flagged": 0,
-             "not_checked": 0}
+             "not_checked": 0, "contradicted": 0, "unsupported": 0, "omissions": 0}
     for r in rows:
+        kinds = {"contradicted": r["verdicts"].get("contradicted", 0),
+                 "unsupported": r["verdicts"].get("unsupported", 0), "omissions": r["omissions"]}
         for k in total:
-            total[k] += r[k]
+            total[k] += kinds[k] if k in kinds else r[k]
         cells = [r["style"], str(r["pairs"]), str(r["crashes"]),
                  f"{r['impressions_flagged']} ({_pct(r['false_alarm_impressions']).strip()})",
-                 _pct(r["false_alarm_statements"]), _pct(r["not_checked_statements"]), _pct(r["agreement"])]
+                 _pct(r["false_alarm_statements"]), "/".join(str(v) for v in kinds.values()),
+                 _pct(r["not_checked_statements"]), _pct(r["agreement"])]
         cells += [_pct(r.get("recall", {}).get(t)) for t in types]
         lines.append(" | ".join(cells))
     p, s = total["pairs"], total["statements"]
     share = _pct(total["impressions_flagged"] / p if p else None).strip()
     flagged = f"{total['impressions_flagged']} ({share})"
+    kinds = f"{total['contradicted']}/{total['unsupported']}/{total['omissions']}"
     lines.append(" | ".join(["all", str(p), str(total["crashes"]), flagged,
-                             _pct(total["statements_flagged"] / s if s else None),
+                             _pct(total["statements_flagged"] / s if s else None), kinds,
                              _pct(total["not_checked"] / s if s else None), ""] + ["" for _ in types]))
     return "\n".join(lines)
 
