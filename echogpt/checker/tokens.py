@@ -318,3 +318,24 @@ def measure(name: str, raw: str, start: int, end: int) -> Fact | None:
     return Fact(concept="measurement", location=name, value=round(lo, 4),
                 value_max=round(hi, 4) if hi != lo else None, unit=spec.unit or None,
                 source="text", start=start, end=end, rule=f"number:{name}")
+
+
+_LINE = re.compile(r"[^\n]+")
+_STATES = frozenset({"grade", "num", "neg", "negsig", "negpost", "hedge", "hedgepost"})
+
+
+def headings(text: str) -> list[tuple[int, int]]:
+    """Spans of a text's headings: a line in capitals alone, in a text that is not all capitals, with
+    no number, bullet, grade or negation, names a section or a clinic ("THROMBUS", "PULMONARY
+    HYPERTENSION SCREENING CLINIC - TRANSTHORACIC ECHO"), not a finding; it still names the subject of
+    the lines below it ("MITRAL VALVE" then "Regurgitation: moderate")."""
+    if not any(c.islower() for c in text):
+        return []
+    out = []
+    for m in _LINE.finditer(text):
+        line = m.group().strip()
+        if (not any(c.isalpha() for c in line) or any(c.islower() or c.isdigit() for c in line)
+                or line[0] in "-*•+>" or any(t.kind in _STATES for t in tokens(line))):
+            continue
+        out.append(m.span())
+    return out
