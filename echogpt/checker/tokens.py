@@ -75,6 +75,8 @@ def tokens(text: str) -> list[Tok]:
     for m in scan(text):
         kind, payload = payloads[m.lastgroup or ""]
         start, end = m.span()
+        if start and text[start - 1] == "?" and (start == 1 or not text[start - 2].isalnum()):
+            out.append(Tok("hedge", start - 1, start))  # "?aortic dissection": the question of the referral
         if kind == "term":
             if payload.ignore:
                 continue
