@@ -176,6 +176,12 @@ _CHANGE_IN = re.compile(r"\b(?:increase|decrease|rise|fall|drop|change|reduction
                         r"(?:the\s+)?$", re.IGNORECASE)
 
 
+# "Root growth 2 mm in 2 years", "51 mm at the sinuses, grown 4 mm": a word of change between a name
+# and a number makes the number a change, not the measurement
+_GROWTH = re.compile(r"\b(?:grow(?:n|th)|grew|enlarged by|increased by|expanded by|expansion|progression)\b",
+                     re.IGNORECASE)
+
+
 # "peak velocity across the defect", "gradient in the LVOT": a place named between a valve
 # measurement's name and its number that is no valve takes the number away from the valve
 _ACROSS = re.compile(r"\b(?:across|through|in|within|at)\s+(?:the\s+|a\s+)?(?!(?:aortic|mitral|tricuspid|"
@@ -229,7 +235,8 @@ def numbers(text: str, toks: list[Tok], carry: Subjects) -> list[Fact]:
                 continue  # "18 -> 28 mmHg", "from 2.4 cm to 1.4 cm": the first value is the earlier one
             if n.kind == "num":
                 near = n.start - t.end <= 60 and not units.indexed_for_raw(name, text[t.end:n.end + 6]) \
-                    and not _COUNT.match(text, n.end) and not _PAIR.search(text, n.start, n.end)
+                    and not _COUNT.match(text, n.end) and not _PAIR.search(text, n.start, n.end) \
+                    and not _GROWTH.search(text, t.end, n.start)
                 if near and _valve_default(toks[i], name) and _ACROSS.search(text, t.end, n.start):
                     near = False
                 fact = measure(name, _value_now(text, n), t.start, n.end) if near else None
