@@ -146,9 +146,14 @@ def _with_prose_numbers(study: Study, text: list[Evidence]) -> Study:
     given = m.model_dump(exclude_none=True) if m is not None else {}
     try:
         merged = Measurements.model_validate({**given, **extra})
-        return study.model_copy(update={"measurements": merged})
-    except ValueError:
-        return study
+    except ValueError:  # a value out of range (or at odds with another) is left out, not the rest
+        for name, value in extra.items():
+            try:
+                given = Measurements.model_validate({**given, name: value}).model_dump(exclude_none=True)
+            except ValueError:
+                continue
+        merged = Measurements.model_validate(given)
+    return study.model_copy(update={"measurements": merged})
 
 
 def _morphology(study: Study) -> list[Evidence]:
