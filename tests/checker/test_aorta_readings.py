@@ -62,3 +62,17 @@ def test_a_table_with_leader_dots_grades_the_valve() -> None:
     findings = ("Aortic valve: bicuspid.\nAV Vmax ........ 2.8 m/s\nMean gradient .... 17 mmHg\n"
                 "AVA (continuity) ... 2.0 cm2\n")
     assert verdicts("Mild aortic stenosis.", findings) == ["supported"]
+
+
+@pytest.mark.parametrize(("sentence", "fact"), [
+    ("aorta: root 39 mm, stj 33 mm, asc 34 mm.", ("measurement", "ascending_aorta")),
+    ("Dilated asc aorta.", ("aortic_dilation", "ascending")),
+    ("mild central ar (vc 0.2 cm).", ("valve_regurgitation", "aortic")),  # a report in lower case
+])
+def test_abbreviations_of_the_aorta_and_its_valve(sentence: str, fact: tuple) -> None:
+    assert fact in [(f.concept, f.location) for f in extract_facts(sentence)]
+
+
+def test_aortic_regurgitation_in_lower_case_is_not_read_as_tricuspid() -> None:
+    findings = "av: trileaflet, mild sclerosis, vmax 1.8 m/s. mild central ar (vc 0.2 cm). tr trace."
+    assert verdicts("Mild aortic regurgitation.", findings) == ["supported"]
