@@ -33,3 +33,30 @@ def test_a_number_out_of_range_leaves_the_others_graded() -> None:
     findings = "Native ascending aorta 31 mm. Mitral valve: PHT 700 ms."
     study = Study.model_validate({"study_id": "S1", "findings_text": findings})
     assert [s.verdict for s in check("Normal ascending aorta dimensions.", study).statements] == ["supported"]
+
+
+@pytest.mark.parametrize("sentence", [
+    "TR peak gradient: 92 mmHg",
+    "TR: moderate, Vmax 3.5 m/s, peak gradient 49 mmHg.",
+    "MV: peak gradient 24 mmHg, mean gradient 12 mmHg.",
+    "Early diastolic PR velocity 2.5 m/s.",
+    "MR: PISA radius 1.0 cm, MR Vmax 5.3 m/s.",
+])
+def test_a_gradient_or_velocity_of_another_valve_is_no_aortic_value(sentence: str) -> None:
+    assert not [f for f, _ in measured(sentence) if (f or "").startswith("av_")]
+
+
+@pytest.mark.parametrize(("sentence", "field", "value"), [
+    ("Mild MR, mild TR. AV Vmax 1.9 m/s.", "av_vmax", 1.9),
+    ("Left-sided valves: mild aortic sclerosis, Vmax 2.1 m/s; MV normal.", "av_vmax", 2.1),
+    ("Vmax 2.4 m/s, peak 23 mmHg, mean 12 mmHg.", "av_mean_gradient", 12.0),
+    ("Mitral stenosis: mean gradient 10 mmHg.", "mv_mean_gradient", 10.0),
+])
+def test_the_aortic_values_are_still_read(sentence: str, field: str, value: float) -> None:
+    assert (field, value) in measured(sentence)
+
+
+def test_a_tr_gradient_is_no_severe_aortic_stenosis() -> None:
+    findings = "TR peak velocity: 4.8 m/s\nTR peak gradient: 92 mmHg\nAortic valve: trileaflet, no AS."
+    study = Study.model_validate({"study_id": "S1", "findings_text": findings})
+    assert not check("Severe tricuspid regurgitation.", study).omissions
