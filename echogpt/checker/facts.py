@@ -165,6 +165,11 @@ def _bind_grades(text: str, toks: list[Tok], mentions: dict[int, _Mention]) -> l
         if new:
             implied.append(target)
         g.bound, g.owner = True, target
+        if (g.negated and g.direction is not None and target.direction not in (None, g.direction)
+                and (target.term is None or target.term.direction is None)):
+            # "prosthesis well seated, normal disc motion, no rocking": the denied direction agrees with
+            # the one a grade already bound; it does not deny the mention
+            continue
         target.degree = target.degree or g.degree
         target.direction = target.direction or g.direction
         target.start, target.end = min(target.start, g.start), max(target.end, g.end)
