@@ -267,6 +267,8 @@ def _compare_on_scale(claim: Fact, ev: Evidence, scale: dict[str, tuple[float, f
             return "contradicted", f"the study states {_word(f)}"
         return "supported", f"the study reports {_word(f)}"
     if not stated:
+        if claim.polarity == "absent" and ci[1] > 0:  # "no significant TR" against an ungraded "TR"
+            return "not_checked", f"the study gives no grade the checker reads for {_word(f)}"
         if claim.polarity == "absent" or ci == (0.0, 0.0):
             return "contradicted", f"the study reports {_word(f)}"
         return "not_checked", f"the study gives no grade the checker reads for {_word(f)}"
