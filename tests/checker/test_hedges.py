@@ -67,3 +67,10 @@ def test_a_referral_question_does_not_refute_a_finding_not_seen() -> None:
     s = Study.model_validate({"study_id": "S1", "findings_text": "Tearing chest pain. ?aortic dissection.\n"
                               "Aortic root 41 mm; no intimal flap visualised."})
     assert check("No dissection flap seen in the aortic root.", s).statements[0].verdict != "contradicted"
+
+
+@pytest.mark.parametrize("claim", ["Diastolic function not assessable in AF.",
+                                   "Diastolic function cannot be assessed in AF."])
+def test_not_assessable_agrees_with_not_assessed(claim: str) -> None:
+    s = Study.model_validate({"study_id": "S1", "findings_text": "EF 57 %. Diastolic function not assessed in AF."})
+    assert check(claim, s).statements[0].verdict == "supported"
