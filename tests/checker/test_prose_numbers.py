@@ -60,3 +60,12 @@ def test_a_tr_gradient_is_no_severe_aortic_stenosis() -> None:
     findings = "TR peak velocity: 4.8 m/s\nTR peak gradient: 92 mmHg\nAortic valve: trileaflet, no AS."
     study = Study.model_validate({"study_id": "S1", "findings_text": findings})
     assert not check("Severe tricuspid regurgitation.", study).omissions
+
+
+@pytest.mark.parametrize(("sentence", "expected"), [
+    ("LA: volume index 38 mL/m2, mildly dilated.", [("lavi", 38.0)]),
+    ("LA Vol Index (Biplane): 26 mL/m2", [("lavi", 26.0)]),
+    ("LV: EDV 150 mL, volume index 79 mL/m2.", []),  # the LV's, no field
+])
+def test_a_volume_index_under_the_la_is_the_lavi(sentence: str, expected: list) -> None:
+    assert [m for m in measured(sentence) if m[0] in ("lavi", "lvedv")] == expected
