@@ -84,12 +84,27 @@ def tokens(text: str) -> list[Tok]:
         elif kind == "grade":
             out.append(Tok(kind, start, end, payload, payload[0], payload[1]))
         elif kind == "wall":
-            out.append(Tok("wallterr", start, end, wall_locations(m.group())))
+            out.append(Tok("wallterr", start, end, wall_locations(_shared_levels(text, out, m.group()))))
         elif kind == "wallterr":
             out.append(Tok(kind, start, end, [payload]))
         else:
             out.append(Tok(kind, start, end, payload))
     return out
+
+
+_PLURAL_WALLS = re.compile(r"(?:walls|segments)$", re.IGNORECASE)
+
+
+def _shared_levels(text: str, before: list[Tok], phrase: str) -> str:
+    """A wall phrase with the levels of the wall coordinated before it, where it names none and
+    ends in a plural ("mid anterior and anteroseptal walls": the mid anteroseptal wall too)."""
+    parse = lexicon().wall_parse
+    if (len(before) < 2 or before[-1].kind != "sep" or before[-2].kind != "wallterr"
+            or not _PLURAL_WALLS.search(phrase) or any(m.group("lv") for m in parse.finditer(phrase))):
+        return phrase
+    prev = text[before[-2].start:before[-2].end]
+    levels = [m.group("lv") for m in parse.finditer(prev) if m.group("lv")]
+    return f"{' and '.join(levels)} {phrase}" if levels else phrase
 
 
 def gap_ok(text: str, a: int, b: int, max_words: int = 1, comma: bool = True) -> bool:
