@@ -69,3 +69,12 @@ def test_a_tr_gradient_is_no_severe_aortic_stenosis() -> None:
 ])
 def test_a_volume_index_under_the_la_is_the_lavi(sentence: str, expected: list) -> None:
     assert [m for m in measured(sentence) if m[0] in ("lavi", "lvedv")] == expected
+
+
+@pytest.mark.parametrize(("sentence", "field", "value"), [
+    ("AV Vmax: 3.5 m/s | AV Pmax: 49 mmHg | AV Pmean: 28 mmHg", "av_mean_gradient", 28.0),
+    ("AV Vmax: 3.5 m/s | AV Pmax: 49 mmHg | AV Pmean: 28 mmHg", "av_peak_gradient", 49.0),
+    ("MV Pmean 5 mmHg", "mv_mean_gradient", 5.0),
+])
+def test_pmean_and_pmax_are_the_gradients(sentence: str, field: str, value: float) -> None:
+    assert (field, value) in measured(sentence)
