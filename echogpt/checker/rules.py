@@ -329,8 +329,8 @@ def lexicon() -> Lexicon:
                                    re.IGNORECASE) for k, v in r.comparison_direction.items()}
     lex.ef_only_direction = rule_regex(r.direction_ef_only)
     lex.plan = rule_regex(r.not_factual_cues)
-    lex.property = re.compile(rf"[ \t]+(?:{'|'.join(_rx(x) for x in r.graded_properties) or '(?!)'})(?![A-Za-z0-9])",
-                              re.IGNORECASE)
+    properties = "|".join(_rx(x) for x in r.graded_properties) or "(?!)"
+    lex.property = re.compile(rf"[ \t]+(?:{properties})(?![A-Za-z0-9])", re.IGNORECASE)
     lex.unchecked = {k: (rule_regex(t.cues), t.flags) for k, t in r.not_checked.topics.items()}
     every_cue = [c for t in r.not_checked.topics.values() for c in t.cues]
     lex.outside_rules = rule_regex(every_cue + r.not_factual_cues)

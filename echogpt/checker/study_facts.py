@@ -273,7 +273,8 @@ def prior_cues() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
 
 NOW_WORDS = re.compile(r"\b(?:now|today|currently|at present)\b", re.IGNORECASE)
 _CLAUSE_END = re.compile(r"[,;()]|\s(?:but|whereas|while)\s")
-_SEGMENT_END = re.compile(r"[;!\n]|\?(?![A-Za-z])|(?<!\.)\.(?!\.)(?:(?<!\d\.)(?!\d)|(?<=\d\.)(?=\s|$))|$")  # as sentence_end
+# as Lexicon.sentence_end
+_SEGMENT_END = re.compile(r"[;!\n]|\?(?![A-Za-z])|(?<!\.)\.(?!\.)(?:(?<!\d\.)(?!\d)|(?<=\d\.)(?=\s|$))|$")
 
 
 def about_prior(text: str) -> list[tuple[int, int]]:

@@ -72,5 +72,6 @@ def test_a_referral_question_does_not_refute_a_finding_not_seen() -> None:
 @pytest.mark.parametrize("claim", ["Diastolic function not assessable in AF.",
                                    "Diastolic function cannot be assessed in AF."])
 def test_not_assessable_agrees_with_not_assessed(claim: str) -> None:
-    s = Study.model_validate({"study_id": "S1", "findings_text": "EF 57 %. Diastolic function not assessed in AF."})
+    findings = "EF 57 %. Diastolic function not assessed in AF."
+    s = Study.model_validate({"study_id": "S1", "findings_text": findings})
     assert check(claim, s).statements[0].verdict == "supported"

@@ -19,7 +19,7 @@ def test_no_prosthesis_patient_mismatch_denies_no_prosthesis() -> None:
 
 
 def test_a_prosthesis_without_mismatch_is_not_contradicted_by_its_own_valve() -> None:
-    findings = "Bioprosthetic aortic valve: well seated. Mean gradient 12 mmHg, EOA 1.8 cm2. Prosthetic valve."
+    findings = "Bioprosthetic aortic valve: well seated. Mean gradient 12 mmHg, EOA 1.8 cm2. Prosthetic."
     statement = "Normally functioning aortic bioprosthesis; no prosthesis-patient mismatch."
     assert "contradicted" not in verdicts(statement, findings)
 

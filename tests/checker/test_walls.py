@@ -14,7 +14,8 @@ def walls(sentence: str) -> list[str | None]:
 
 
 def test_a_level_before_coordinated_walls_is_each_wall_s_level() -> None:
-    assert walls("Akinesis of the mid anterior and anteroseptal walls.") == ["mid_anterior", "mid_anteroseptal"]
+    assert walls("Akinesis of the mid anterior and anteroseptal walls.") == [
+        "mid_anterior", "mid_anteroseptal"]
     assert walls("Basal inferior and inferolateral walls are akinetic.") == [
         "basal_inferior", "basal_inferolateral"]
 
