@@ -78,3 +78,11 @@ def test_a_volume_index_under_the_la_is_the_lavi(sentence: str, expected: list) 
 ])
 def test_pmean_and_pmax_are_the_gradients(sentence: str, field: str, value: float) -> None:
     assert (field, value) in measured(sentence)
+
+
+def test_the_velocity_of_a_septal_defect_is_no_aortic_stenosis() -> None:
+    findings = ("Residual VSD: small restrictive leak, peak velocity 4.5 m/s (gradient 81 mmHg).\n"
+                "Aortic valve: trileaflet, no AS.")
+    assert not [f for f, _ in measured(findings) if (f or "").startswith("av_")]
+    study = Study.model_validate({"study_id": "S1", "findings_text": findings})
+    assert not check("Small restrictive residual VSD.", study).omissions
