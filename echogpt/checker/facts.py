@@ -17,6 +17,7 @@ from functools import lru_cache
 
 from echogpt.checker.rules import Term, lexicon, resolve_grade, rules
 from echogpt.checker.tokens import (
+    CLAUSE,
     FROM,
     SUBJ,
     TO,
@@ -221,7 +222,10 @@ def _grade_target(text: str, toks: list[Tok], mentions: dict[int, _Mention],
         for x in subs:
             target.subjects += subject_list(toks[x])
             toks[x].owner = target
-        target.borrow = j < len(toks) and toks[j].kind == "grade"
+        # "severe right atrial and moderate right ventricular dilatation": the head after the next grade;
+        # "Small LV, good systolic function": a comma ends the borrowing
+        target.borrow = (j < len(toks) and toks[j].kind == "grade"
+                         and not CLAUSE.search(text, toks[subs[-1]].end, toks[j].start))
         return target, True
     for b in range(k - 1, -1, -1):
         if b in mentions and _open(mentions[b]):

@@ -58,3 +58,11 @@ def test_a_dilated_root_is_not_refuted_by_a_normal_aortic_valve() -> None:
     findings = "Sinuses of Valsalva 46 mm, dilated. Aortic valve: trileaflet, normal opening, trace AR."
     assert verdicts("Dilated aortic root, 46 mm.", findings) == ["supported"]
     assert verdicts("Dilated aorta.", "Aortic valve: trileaflet, normal.")[0] != "contradicted"
+
+
+def test_a_grade_borrows_no_head_across_a_comma() -> None:
+    # "Small LV, good systolic function": the LV is small, its function is not "small"
+    assert not [f for f in facts("Small LV, good systolic function.") if f[2] == "mildly_reduced"]
+    # coordinated without a comma the first grade still borrows the head
+    assert ("ra_size", None, "severely_dilated", "present") in facts(
+        "Severe right atrial and moderate right ventricular dilatation.")
