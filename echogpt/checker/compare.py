@@ -209,6 +209,10 @@ def _compare_uncertain(claim: Fact, f: Fact) -> tuple[Status, str]:
             # exclude an abscess or a vegetation)
             return "not_checked", f"the study states {_word(f)}; whether it can be excluded is not checked"
         return "supported", f"the study reports {_word(f)}"
+    if claim.polarity == "present" and claim.grade == "indeterminate":
+        # "diastolic function not assessable" against "diastolic function not assessed": both say it
+        # was not graded
+        return "supported", f"the study did not assess {f.concept.replace('_', ' ')}"
     if claim.polarity == "present":
         return "unsupported", f"the study only suggests {_word(f)}"
     return "supported", "the study does not confirm it"
@@ -267,6 +271,8 @@ def _compare_on_scale(claim: Fact, ev: Evidence, scale: dict[str, tuple[float, f
             return "contradicted", f"the study states {_word(f)}"
         return "supported", f"the study reports {_word(f)}"
     if not stated:
+        if claim.polarity == "absent" and ci[1] > 0:  # "no significant TR" against an ungraded "TR"
+            return "not_checked", f"the study gives no grade the checker reads for {_word(f)}"
         if claim.polarity == "absent" or ci == (0.0, 0.0):
             return "contradicted", f"the study reports {_word(f)}"
         return "not_checked", f"the study gives no grade the checker reads for {_word(f)}"

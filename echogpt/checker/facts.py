@@ -17,6 +17,7 @@ from functools import lru_cache
 
 from echogpt.checker.rules import Term, lexicon, resolve_grade, rules
 from echogpt.checker.tokens import (
+    CLAUSE,
     FROM,
     SUBJ,
     TO,
@@ -165,6 +166,11 @@ def _bind_grades(text: str, toks: list[Tok], mentions: dict[int, _Mention]) -> l
         if new:
             implied.append(target)
         g.bound, g.owner = True, target
+        if (g.negated and g.direction is not None and target.direction not in (None, g.direction)
+                and (target.term is None or target.term.direction is None)):
+            # "prosthesis well seated, normal disc motion, no rocking": the denied direction agrees with
+            # the one a grade already bound; it does not deny the mention
+            continue
         target.degree = target.degree or g.degree
         target.direction = target.direction or g.direction
         target.start, target.end = min(target.start, g.start), max(target.end, g.end)
@@ -206,20 +212,26 @@ def _grade_target(text: str, toks: list[Tok], mentions: dict[int, _Mention],
         return mentions[j], False
     if adjacent and b in mentions and _open(mentions[b]):
         return mentions[b], False
-    if adjacent and toks[b].kind in SUBJ:
+    # "trileaflet, normal opening": the opening is normal, not the valve (a head before it still takes
+    # the grade: "prosthesis well seated, normal disc motion")
+    of_property = lexicon().property.match(text, g.end) is not None
+    if adjacent and toks[b].kind in SUBJ and not of_property:
         return _postfix_subjects(text, toks, b, k), True
     if subs:
         target = _Mention(k, g.start, toks[subs[-1]].end, grade_prefix=True)
         for x in subs:
             target.subjects += subject_list(toks[x])
             toks[x].owner = target
-        target.borrow = j < len(toks) and toks[j].kind == "grade"
+        # "severe right atrial and moderate right ventricular dilatation": the head after the next grade;
+        # "Small LV, good systolic function": a comma ends the borrowing
+        target.borrow = (j < len(toks) and toks[j].kind == "grade"
+                         and not CLAUSE.search(text, toks[subs[-1]].end, toks[j].start))
         return target, True
     for b in range(k - 1, -1, -1):
         if b in mentions and _open(mentions[b]):
             return mentions[b], False
         if toks[b].kind in SUBJ:
-            return _postfix_subjects(text, toks, b, k), True
+            return (None, False) if of_property else (_postfix_subjects(text, toks, b, k), True)
         if toks[b].kind == "stop" and text[toks[b].start:toks[b].end].lower() in ("but", "however"):
             break
     return None, False
@@ -368,13 +380,15 @@ def _emit(m: _Mention, out: list[Fact]) -> None:
         heads = []  # a phrase naming fixed facts ("septal flattening") implies no other finding
     else:
         heads = [term.head] if term and term.head else r.implied_heads.get(m.direction or "", [])
+    # "Aortic valve: normal", "AV normal": a bare grade over a valve grades the valve, not the aorta
+    valves = set(r.head_concepts.get("valve", {})) if term is None and "valve" in heads else set()
     for head in heads:
         table = r.head_concepts.get(head, {})
         subs = m.subjects or ([("*", None)] if "*" in table else [])
         found = []
         for subject, wall in subs:
             key = subject if subject in table else ("*" if term and term.head and "*" in table else None)
-            if key is None:
+            if key is None or (subject in valves and head != "valve"):
                 continue
             concept, loc = table[key]
             found.append((concept, wall if loc == "@wall" else loc))

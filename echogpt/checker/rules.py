@@ -162,6 +162,11 @@ class FactRules(_Model):
     not_checked: NotChecked
     stress_phase_cues: dict[str, str | list[str]]
     not_factual_cues: list[str] = Field(description="a recommendation or plan: no finding of this study")
+    graded_properties: list[str] = Field(
+        default_factory=list,
+        description="words for a part or property no rule reads: a grade written right before one grades "
+                    "that property, not the chamber or valve named before it ('Aortic valve: trileaflet, "
+                    "normal opening' says nothing of regurgitation or the aorta)")
     supported_by: SupportRules
     graded_from: dict[str, list[str] | str] = Field(
         description="the measurement fields a concept's grade is derived from: findings that name one of "
@@ -211,6 +216,7 @@ class Lexicon:
     direction: dict[str, re.Pattern[str]] = field(default_factory=dict)
     ef_only_direction: re.Pattern[str] = re.compile(r"(?!)")
     plan: re.Pattern[str] = re.compile(r"(?!)")
+    property: re.Pattern[str] = re.compile(r"(?!)")  # a graded property right after a grade word
     outside_rules: re.Pattern[str] = re.compile(r"(?!)")  # any plan or not_checked cue (a quick test)
     unchecked: dict[str, tuple[re.Pattern[str], bool]] = field(default_factory=dict)  # topic -> (cues, flags)
     scale_of: dict[str, dict[str, tuple[float, float]]] = field(default_factory=dict)
@@ -310,9 +316,11 @@ def lexicon() -> Lexicon:
     cmp_src = "|".join(_rx(x) for x in r.comparison_cues)
     lex = Lexicon(
         by_first=by_first, others=others, payloads=payloads, parts=parts,
-        # a full stop ends a sentence unless it is a decimal point ("2.5"); the leading character
-        # class lets the regex engine skip ahead to candidate characters
-        sentence_end=re.compile(r"[;!?\n]|\.(?:(?<!\d\.)(?!\d)|(?<=\d\.)(?=\s|$))"),
+        # a full stop ends a sentence unless it is a decimal point ("2.5") or one of a row of leader
+        # dots ("AV Vmax ....... 2.8 m/s": a table's name and value), a question mark unless it
+        # asks of the word it is joined to ("?aortic dissection": a hedge, ``tokens``); the leading
+        # character class lets the regex engine skip ahead to candidate characters
+        sentence_end=re.compile(r"[;!\n]|\?(?![A-Za-z])|(?<!\.)\.(?!\.)(?:(?<!\d\.)(?!\d)|(?<=\d\.)(?=\s|$))"),
         filler=re.compile(rf"(?<![A-Za-z0-9])(?:{fill})(?![A-Za-z0-9])|[\s,:()\-–/.]+", re.IGNORECASE),
         comparison=re.compile(rf"(?<![A-Za-z0-9])(?:{cmp_src})(?![A-Za-z0-9])", re.IGNORECASE),
         wall_parse=re.compile(rf"(?P<lv>{levels})|(?P<nm>{names})", re.IGNORECASE))
@@ -321,6 +329,8 @@ def lexicon() -> Lexicon:
                                    re.IGNORECASE) for k, v in r.comparison_direction.items()}
     lex.ef_only_direction = rule_regex(r.direction_ef_only)
     lex.plan = rule_regex(r.not_factual_cues)
+    properties = "|".join(_rx(x) for x in r.graded_properties) or "(?!)"
+    lex.property = re.compile(rf"[ \t]+(?:{properties})(?![A-Za-z0-9])", re.IGNORECASE)
     lex.unchecked = {k: (rule_regex(t.cues), t.flags) for k, t in r.not_checked.topics.items()}
     every_cue = [c for t in r.not_checked.topics.values() for c in t.cues]
     lex.outside_rules = rule_regex(every_cue + r.not_factual_cues)

@@ -25,6 +25,7 @@ from echogpt.checker.compare import (
 )
 from echogpt.checker.facts import sentence_facts
 from echogpt.checker.rules import rule_regex, rules
+from echogpt.checker.tokens import headings
 from echogpt.guidelines.acceptance import acceptable_grades, needs_study
 from echogpt.guidelines.study import grade_study
 from echogpt.schemas import Fact, Measurements, Study, StudyType, concept_vocabulary
@@ -145,9 +146,14 @@ def _with_prose_numbers(study: Study, text: list[Evidence]) -> Study:
     given = m.model_dump(exclude_none=True) if m is not None else {}
     try:
         merged = Measurements.model_validate({**given, **extra})
-        return study.model_copy(update={"measurements": merged})
-    except ValueError:
-        return study
+    except ValueError:  # a value out of range (or at odds with another) is left out, not the rest
+        for name, value in extra.items():
+            try:
+                given = Measurements.model_validate({**given, name: value}).model_dump(exclude_none=True)
+            except ValueError:
+                continue
+        merged = Measurements.model_validate(given)
+    return study.model_copy(update={"measurements": merged})
 
 
 def _morphology(study: Study) -> list[Evidence]:
@@ -267,7 +273,8 @@ def prior_cues() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
 
 NOW_WORDS = re.compile(r"\b(?:now|today|currently|at present)\b", re.IGNORECASE)
 _CLAUSE_END = re.compile(r"[,;()]|\s(?:but|whereas|while)\s")
-_SEGMENT_END = re.compile(r"[;!?\n]|\.(?:(?<!\d\.)(?!\d)|(?<=\d\.)(?=\s|$))|$")  # as sentence_end
+# as Lexicon.sentence_end
+_SEGMENT_END = re.compile(r"[;!\n]|\?(?![A-Za-z])|(?<!\.)\.(?!\.)(?:(?<!\d\.)(?!\d)|(?<=\d\.)(?=\s|$))|$")
 
 
 def about_prior(text: str) -> list[tuple[int, int]]:
@@ -396,21 +403,24 @@ def _stress_sentences(text: str) -> list[tuple[int, int]]:
 
 def _text(study: Study) -> tuple[list[Evidence], list[Evidence], list[Evidence]]:
     """Facts of the findings prose: this study's (at rest), the prior study's where the prose compares,
-    and, in a stress echo, those of the stress images."""
+    and, in a stress echo, those of the stress images; a heading states nothing (``tokens.headings``)."""
     text = study.findings_text
     prior = about_prior(text)
     stress = _stress_sentences(text) if study.study_type == StudyType.stress else []
     if not prior and not stress:
-        return [Evidence(f, NO_GRADES, "text", (offset, text)) for offset, facts in sentence_facts(text)
-                for f in facts], [], []
-    own = [Evidence(f, NO_GRADES, "text", (offset, text))
-           for offset, facts in sentence_facts(_blank(text, prior + stress, keep=False)) for f in facts]
-    before = [Evidence(f, NO_GRADES, "prior", (offset, text))
-              for offset, facts in sentence_facts(_prior_view(text, prior)) for f in facts
-              if any(a <= offset + (f.start or 0) < b for a, b in prior)] if prior else []
-    at_stress = [Evidence(f, NO_GRADES, "text", (offset, text))
-                 for offset, facts in sentence_facts(_blank(text, stress, keep=True)) for f in facts]
+        return _stated(text, text, "text"), [], []
+    own = _stated(_blank(text, prior + stress, keep=False), text, "text")
+    before = [e for e in _stated(_prior_view(text, prior), text, "prior")
+              if any(a <= e.start < b for a, b in prior)] if prior else []
+    at_stress = _stated(_blank(text, stress, keep=True), text, "text")
     return own, before, at_stress
+
+
+def _stated(view: str, text: str, origin: str) -> list[Evidence]:
+    """The evidence of a view of the findings ``text`` (parts blanked), less the facts of its headings."""
+    skip = headings(text)
+    return [Evidence(f, NO_GRADES, origin, (offset, text)) for offset, facts in sentence_facts(view)
+            for f in facts if not any(a <= offset + (f.start or 0) < b for a, b in skip)]
 
 
 def _prior_study(study: Study) -> Study | None:

@@ -28,7 +28,7 @@ def _fields(tok: Tok) -> list[str]:
     f = tok.payload[1] if tok.kind == "subj" else tok.payload.field if tok.kind == "term" else None
     if f is None:
         return []
-    return [f] if isinstance(f, str) else list(f.values())
+    return [f] if isinstance(f, str) else [x for x in f.values() if x]
 
 
 def _heads(tok: Tok) -> list[str]:

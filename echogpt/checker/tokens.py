@@ -75,6 +75,8 @@ def tokens(text: str) -> list[Tok]:
     for m in scan(text):
         kind, payload = payloads[m.lastgroup or ""]
         start, end = m.span()
+        if start and text[start - 1] == "?" and (start == 1 or not text[start - 2].isalnum()):
+            out.append(Tok("hedge", start - 1, start))  # "?aortic dissection": the question of the referral
         if kind == "term":
             if payload.ignore:
                 continue
@@ -82,12 +84,27 @@ def tokens(text: str) -> list[Tok]:
         elif kind == "grade":
             out.append(Tok(kind, start, end, payload, payload[0], payload[1]))
         elif kind == "wall":
-            out.append(Tok("wallterr", start, end, wall_locations(m.group())))
+            out.append(Tok("wallterr", start, end, wall_locations(_shared_levels(text, out, m.group()))))
         elif kind == "wallterr":
             out.append(Tok(kind, start, end, [payload]))
         else:
             out.append(Tok(kind, start, end, payload))
     return out
+
+
+_PLURAL_WALLS = re.compile(r"(?:walls|segments)$", re.IGNORECASE)
+
+
+def _shared_levels(text: str, before: list[Tok], phrase: str) -> str:
+    """A wall phrase with the levels of the wall coordinated before it, where it names none and
+    ends in a plural ("mid anterior and anteroseptal walls": the mid anteroseptal wall too)."""
+    parse = lexicon().wall_parse
+    if (len(before) < 2 or before[-1].kind != "sep" or before[-2].kind != "wallterr"
+            or not _PLURAL_WALLS.search(phrase) or any(m.group("lv") for m in parse.finditer(phrase))):
+        return phrase
+    prev = text[before[-2].start:before[-2].end]
+    levels = [m.group("lv") for m in parse.finditer(prev) if m.group("lv")]
+    return f"{' and '.join(levels)} {phrase}" if levels else phrase
 
 
 def gap_ok(text: str, a: int, b: int, max_words: int = 1, comma: bool = True) -> bool:
@@ -174,6 +191,12 @@ _CHANGE_IN = re.compile(r"\b(?:increase|decrease|rise|fall|drop|change|reduction
                         r"(?:the\s+)?$", re.IGNORECASE)
 
 
+# "Root growth 2 mm in 2 years", "51 mm at the sinuses, grown 4 mm": a word of change between a name
+# and a number makes the number a change, not the measurement
+_GROWTH = re.compile(r"\b(?:grow(?:n|th)|grew|enlarged by|increased by|expanded by|expansion|progression)\b",
+                     re.IGNORECASE)
+
+
 # "peak velocity across the defect", "gradient in the LVOT": a place named between a valve
 # measurement's name and its number that is no valve takes the number away from the valve
 _ACROSS = re.compile(r"\b(?:across|through|in|within|at)\s+(?:the\s+|a\s+)?(?!(?:aortic|mitral|tricuspid|"
@@ -227,7 +250,8 @@ def numbers(text: str, toks: list[Tok], carry: Subjects) -> list[Fact]:
                 continue  # "18 -> 28 mmHg", "from 2.4 cm to 1.4 cm": the first value is the earlier one
             if n.kind == "num":
                 near = n.start - t.end <= 60 and not units.indexed_for_raw(name, text[t.end:n.end + 6]) \
-                    and not _COUNT.match(text, n.end) and not _PAIR.search(text, n.start, n.end)
+                    and not _COUNT.match(text, n.end) and not _PAIR.search(text, n.start, n.end) \
+                    and not _GROWTH.search(text, t.end, n.start)
                 if near and _valve_default(toks[i], name) and _ACROSS.search(text, t.end, n.start):
                     near = False
                 fact = measure(name, _value_now(text, n), t.start, n.end) if near else None
@@ -318,3 +342,24 @@ def measure(name: str, raw: str, start: int, end: int) -> Fact | None:
     return Fact(concept="measurement", location=name, value=round(lo, 4),
                 value_max=round(hi, 4) if hi != lo else None, unit=spec.unit or None,
                 source="text", start=start, end=end, rule=f"number:{name}")
+
+
+_LINE = re.compile(r"[^\n]+")
+_STATES = frozenset({"grade", "num", "neg", "negsig", "negpost", "hedge", "hedgepost"})
+
+
+def headings(text: str) -> list[tuple[int, int]]:
+    """Spans of a text's headings: a line in capitals alone, in a text that is not all capitals, with
+    no number, bullet, grade or negation, names a section or a clinic ("THROMBUS", "PULMONARY
+    HYPERTENSION SCREENING CLINIC - TRANSTHORACIC ECHO"), not a finding; it still names the subject of
+    the lines below it ("MITRAL VALVE" then "Regurgitation: moderate")."""
+    if not any(c.islower() for c in text):
+        return []
+    out = []
+    for m in _LINE.finditer(text):
+        line = m.group().strip()
+        if (not any(c.isalpha() for c in line) or any(c.islower() or c.isdigit() for c in line)
+                or line[0] in "-*•+>" or any(t.kind in _STATES for t in tokens(line))):
+            continue
+        out.append(m.span())
+    return out

@@ -143,6 +143,9 @@ def test_comparison_with_a_prior() -> None:
     ("EF 30%, unchanged from September 2024. Moderate MR.", [" unchanged from September 2024"]),
     ("LV normal.\nComparison: prior TTE 2023: moderate AS, Vmax 3.6 m/s.",
      ["Comparison: prior TTE 2023: moderate AS, Vmax 3.6 m/s"]),
+    # a line labelled "Previous:" is the prior's to its end, not only its first clause
+    ("Previous: 15 November 2023 - ascending aorta 45 mm, prosthetic mean gradient 12 mmHg.\nEF 60%.",
+     ["Previous: 15 November 2023 - ascending aorta 45 mm, prosthetic mean gradient 12 mmHg"]),
 ])
 def test_prior_clauses(text: str, prior: list[str]) -> None:
     from echogpt.checker.study_facts import about_prior

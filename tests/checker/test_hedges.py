@@ -49,3 +49,29 @@ def test_what_could_not_be_ruled_out_is_not_flagged_by_silence(statement: str, v
     s = Study.model_validate({"study_id": "S1", "findings_text": SILENT})
     result = check(statement, s).statements[0]
     assert result.verdict == verdict, result.reason
+
+
+@pytest.mark.parametrize(("sentence", "polarity"), [
+    ("CT not yet available. ?aortic dissection.", "uncertain"),  # the referral's question
+    ("?LV thrombus.", "uncertain"),
+    ("Is there an LV thrombus? No.", "present"),  # a question mark that ends a sentence hedges nothing
+])
+def test_a_question_mark_joined_to_a_finding_hedges_it(sentence: str, polarity: str) -> None:
+    from echogpt.checker.facts import extract_facts
+
+    found = [f for f in extract_facts(sentence) if f.concept in ("aortic_dissection", "thrombus")]
+    assert [f.polarity for f in found] == [polarity]
+
+
+def test_a_referral_question_does_not_refute_a_finding_not_seen() -> None:
+    s = Study.model_validate({"study_id": "S1", "findings_text": "Tearing chest pain. ?aortic dissection.\n"
+                              "Aortic root 41 mm; no intimal flap visualised."})
+    assert check("No dissection flap seen in the aortic root.", s).statements[0].verdict != "contradicted"
+
+
+@pytest.mark.parametrize("claim", ["Diastolic function not assessable in AF.",
+                                   "Diastolic function cannot be assessed in AF."])
+def test_not_assessable_agrees_with_not_assessed(claim: str) -> None:
+    findings = "EF 57 %. Diastolic function not assessed in AF."
+    s = Study.model_validate({"study_id": "S1", "findings_text": findings})
+    assert check(claim, s).statements[0].verdict == "supported"

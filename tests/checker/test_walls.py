@@ -1,0 +1,37 @@
+"""Walls in prose: a level written once before coordinated walls in the plural ("mid anterior and
+anteroseptal walls") is the level of each, and "all" joins a list of walls ("..., all apical segments
+and the apex are akinetic")."""
+
+from __future__ import annotations
+
+from echogpt.checker.check import check
+from echogpt.checker.facts import extract_facts
+from echogpt.schemas import Study
+
+
+def walls(sentence: str) -> list[str | None]:
+    return [f.location for f in extract_facts(sentence) if f.concept == "wall_motion" and f.grade]
+
+
+def test_a_level_before_coordinated_walls_is_each_wall_s_level() -> None:
+    assert walls("Akinesis of the mid anterior and anteroseptal walls.") == [
+        "mid_anterior", "mid_anteroseptal"]
+    assert walls("Basal inferior and inferolateral walls are akinetic.") == [
+        "basal_inferior", "basal_inferolateral"]
+
+
+def test_a_singular_wall_after_and_keeps_its_own_extent() -> None:
+    assert walls("Hypokinesis of the mid anterior and inferior wall.") == ["mid_anterior", "inferior"]
+
+
+def test_all_joins_a_list_of_walls() -> None:
+    sentence = "The mid anterior, mid anteroseptal, all apical segments and the apex are akinetic."
+    assert walls(sentence) == ["mid_anterior", "mid_anteroseptal", "apical", "apex"]
+
+
+def test_akinesis_of_the_lad_walls_is_supported_by_the_segments_listed() -> None:
+    findings = ("Regional wall motion abnormalities are present: the mid anterior, mid anteroseptal, "
+                "all apical segments and the apex are akinetic.")
+    study = Study.model_validate({"study_id": "S1", "findings_text": findings})
+    statement = "Akinesis of the mid anterior and anteroseptal walls, all apical segments and the apex."
+    assert [s.verdict for s in check(statement, study).statements] == ["supported"]
