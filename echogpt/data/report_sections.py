@@ -239,6 +239,12 @@ def split_sections(text: str) -> list[Section]:
             sections.append(Section("findings", line.split(":", 1)[0].strip(), [(number, line.strip())]))
             inline = False
             continue
+        if found is None and current.kind == "impression" and _anatomy_title(line) \
+                and _summary_ended(current, sections):
+            # "Interpretation Summary" first, then "Left Ventricle" alone on its line: the findings begin
+            sections.append(Section("findings", line.strip(), [(number, line.strip())]))
+            inline = False
+            continue
         if found is None:
             wrapped = (line[:1].islower() or line[:1].isspace()) and not _new_paragraph(line, current)
             if open_comparison and current.kind == "comparison" and not line.strip() \
@@ -311,6 +317,12 @@ def _block_heading(line: str, following: list[tuple[int, str]]) -> bool:
     indented line heads a block of findings; a label naming an earlier study does not."""
     indented = bool(following) and following[0][1][:1] in (" ", "\t") and bool(following[0][1].strip())
     return indented and _BLOCK_LABEL.match(line) is not None and prior_label().match(f"{line} x") is None
+
+
+def _anatomy_title(line: str) -> bool:
+    """A line that is only an anatomy heading in any case ("Left Ventricle", "Mitral Valve"): a heading of
+    the findings in exports that write their sections so."""
+    return _headings().get(norm(line.strip().rstrip(":"))) == "anatomy"
 
 
 def _new_paragraph(line: str, current: Section) -> bool:

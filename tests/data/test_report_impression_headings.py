@@ -41,3 +41,14 @@ def test_of_two_summary_blocks_only_the_last_is_the_impression() -> None:
     parsed = parse_report(FINDINGS + "Comments\nMild TR.\n\nInterpretation\n1. Small pericardial effusion.\n")
     assert parsed.impression == "1. Small pericardial effusion."
     assert "Mild TR." in parsed.findings_text
+
+
+def test_a_summary_before_the_findings_ends_at_their_first_section_heading() -> None:
+    # Epic-style export: the summary first, then the findings under headings in title case
+    parsed = parse_report("Indication: Murmur.\n\nInterpretation Summary\nSevere mitral regurgitation.\n"
+                          "Normal LV size and function.\n\nLeft Ventricle\nThe left ventricle is normal in "
+                          "size. LVEF (Biplane): 64 %.\nMitral Valve\nFlail P2. Regurgitation: severe.\n")
+    assert parsed.impression == "Severe mitral regurgitation.\nNormal LV size and function."
+    assert parsed.findings_text.startswith("Left Ventricle\nThe left ventricle is normal in size.")
+    assert "Regurgitation: severe." in parsed.findings_text
+    assert [r.field for r in parsed.readings] == ["lvef"]
