@@ -17,6 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from echogpt.data.report_columns import pipe_table
 from echogpt.data.report_measurements import norm
 
 SECTION_KINDS = ("indication", "history", "procedure", "technique", "sedation", "findings", "stage",
@@ -365,10 +366,20 @@ def _history_at_top(name: str, number: int, count: int, sections: list[Section])
 
 
 def _impression_after_findings(name: str, sections: list[Section]) -> bool:
-    """An 'Interpretation' heading after the findings opens the summary, not more findings."""
+    """An 'Interpretation' heading after the findings opens the summary, not more findings. Findings
+    written under no heading count when they give values ("LV normal, EF 60 %, TAPSE 21 mm." or a
+    pipe table, then "Comment:" over the summary)."""
     kinds = section_table().findings_kinds
     return norm(name) in section_table().impression_after_findings and any(
-        s.kind in kinds and s.text for s in sections)
+        (s.kind in kinds and s.text) or (s.kind in ("preamble", "body") and _gives_values(s.rows))
+        for s in sections)
+
+
+def _gives_values(rows: list[tuple[int, str]]) -> bool:
+    """Text that gives measurements: two values or more, or a pipe table of names and values."""
+    from echogpt.data.report_measurements import read_measurements
+
+    return len(read_measurements(rows, table=True)) >= 2 or pipe_table(rows) is not None
 
 
 def _split_first_sentence(sections: list[Section]) -> None:
