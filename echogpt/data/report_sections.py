@@ -138,6 +138,8 @@ _RULE = re.compile(r"^\s*[-=_*~]{3,}\s*$")
 _DATE_ONLY = re.compile(r"^(?:\d{1,4}[./-]\d{1,2}(?:[./-]\d{2,4})?|\d{1,2} [A-Za-z]{3,9},? \d{4}|"
                         r"[A-Za-z]{3,9} \d{1,2},? \d{4}|[A-Za-z]{3,9} \d{4})\.?$")
 _AFTER_FINDINGS = ("impression", "recommendations", "closing")
+# sections that a label opens on its line ("hx: ...", "Procedure: ..."): they cover that paragraph only
+_PARAGRAPH = ("indication", "history", "technique", "procedure", "sedation")
 MARKER = re.compile(r"^\s*(?:\(?\d{1,2}[.)](?!\d)|[-*•·‣▪])\s*")
 
 
@@ -214,6 +216,7 @@ def split_sections(text: str) -> list[Section]:
     sections = [Section("preamble", "")]
     inline = False  # the current section was opened by "Heading: text" on one line
     open_comparison = False  # ... and it is a comparison, which ends at the next blank line
+    paragraph = False  # ... and it is history or procedure, which ends at the next blank line
     concluded = False  # the report has had its impression
     lines = [(n, piece) for n, line in enumerate(text.splitlines(), start=1)
              for piece in _split_inline(line).split("\n")]
@@ -256,6 +259,12 @@ def split_sections(text: str) -> list[Section]:
                 sections.append(Section("body", ""))
                 current = sections[-1]
                 open_comparison = False
+            elif paragraph and current.kind in _PARAGRAPH and not line.strip():
+                # "hx: fibrotic NSIP ..." over its wrapped lines, then a blank line: the label covered
+                # its paragraph; what follows is the report again
+                sections.append(Section("body", ""))
+                current = sections[-1]
+                paragraph = False
             elif inline and current.kind in ("procedure", "sedation") and not line.strip():
                 # "Symptoms: dyspnoea." then a blank line: what follows is the report again
                 sections.append(Section("body", ""))
@@ -275,6 +284,7 @@ def split_sections(text: str) -> list[Section]:
         concluded = concluded or found[0] == "impression"
         inline = bool(found[2])
         open_comparison = inline and found[0] == "comparison"
+        paragraph = (inline and found[0] in _PARAGRAPH) or (paragraph and found[0] == "header")
         kind, name, rest = found
         if kind == "header" and current.kind in (*section_table().findings_kinds, "impression"):
             current.rows.append((number, line))  # "Rhythm: AF" inside the findings is a finding

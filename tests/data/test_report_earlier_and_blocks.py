@@ -52,13 +52,15 @@ def test_an_indented_block_under_a_label_line_is_findings_after_a_procedure_line
 
 
 def test_a_label_line_without_indented_lines_after_it_opens_no_block() -> None:
-    parsed = parse_report(TAVI.replace("  Vmax", "Vmax").replace("  Paravalvular", "Paravalvular"))
+    # inside the procedure's paragraph (no blank line before it): the label line stays there
+    parsed = parse_report(TAVI.replace("HR 66\n\n", "HR 66\n").replace("  Vmax", "Vmax")
+                          .replace("  Paravalvular", "Paravalvular"))
     assert "Aortic prosthesis" not in parsed.findings_text
 
 
 def test_an_indented_block_under_a_label_naming_an_earlier_study_is_no_findings_block() -> None:
-    parsed = parse_report(TAVI.replace("Aortic prosthesis: well seated, normal leaflet motion.",
-                                       "Previous echo 2025:"))
+    parsed = parse_report(TAVI.replace("HR 66\n\n", "HR 66\n").replace(
+        "Aortic prosthesis: well seated, normal leaflet motion.", "Previous echo 2025:"))
     assert "Vmax 2.1" not in parsed.findings_text
 
 
