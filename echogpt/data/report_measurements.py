@@ -149,6 +149,24 @@ def _in_was(line: str, at: int) -> bool:
     return opened > line.rfind(")", 0, at) and re.match(r"\s*was\b", line[opened + 1:], re.I) is not None
 
 
+# "EDV / ESV  100 / 42 mL", "LV EDV / ESV (Biplane): 90 / 27 mL": two names, then their two values in
+# the same order and one unit for both
+_PAIRED = re.compile(r"(?<![\w/])(?P<n1>[A-Za-z][A-Za-z0-9' ]{0,30}?)\s*/\s*(?P<n2>[A-Za-z][A-Za-z0-9']{0,15})"
+                     r"(?P<mid>\s*(?:\([^()/]*\))?\s*:?\s*)(?P<v1>\d+(?:\.\d+)?)\s*/\s*(?P<v2>\d+(?:\.\d+)?)"
+                     r"(?![\d/.])(?P<unit>\s*[A-Za-z%][\w/²]*)?")
+
+
+def unpair(line: str) -> str:
+    """Paired names with paired values written as one name and value each, in order
+    ("LV EDV / ESV (Biplane): 90 / 27 mL" -> "LV EDV (Biplane): 90 mL, ESV (Biplane): 27 mL")."""
+
+    def split(m: re.Match[str]) -> str:
+        mid, unit = m.group("mid"), m.group("unit") or ""
+        return f"{m.group('n1')}{mid}{m.group('v1')}{unit}, {m.group('n2')}{mid}{m.group('v2')}{unit}"
+
+    return _PAIRED.sub(split, line)
+
+
 def read_measurements(lines: list[tuple[int, str]], table: bool) -> list[Reading]:
     """Measurements named in text: "LVIDd 5.2 cm", "EF: 55-60%", "Aortic valve: mean gradient 42".
 
@@ -168,6 +186,7 @@ def read_measurements(lines: list[tuple[int, str]], table: bool) -> list[Reading
         if not line.strip():
             block = None
             continue
+        line = unpair(line)
         label = line.split(":", 1)[0] if ":" in line else line
         if len(label) <= 40 and _context(label) and not _VALUE.search(label):
             block = _context(label)
