@@ -151,8 +151,8 @@ def _in_was(line: str, at: int) -> bool:
 
 # "EDV / ESV  100 / 42 mL", "LV EDV / ESV (Biplane): 90 / 27 mL": two names, then their two values in
 # the same order and one unit for both
-_PAIRED = re.compile(r"(?<![\w/])(?P<n1>[A-Za-z][A-Za-z0-9' ]{0,30}?)\s*/\s*(?P<n2>[A-Za-z][A-Za-z0-9']{0,15})"
-                     r"(?P<mid>\s*(?:\([^()/]*\))?\s*:?\s*)(?P<v1>\d+(?:\.\d+)?)\s*/\s*(?P<v2>\d+(?:\.\d+)?)"
+_PAIRED = re.compile(r"(?<![\w/])(?P<n1>[A-Za-z][A-Za-z0-9' ]{0,30}?)\s*/\s*"
+                     r"(?P<n2>[A-Za-z][A-Za-z0-9']{0,15})(?P<mid>\s*(?:\([^()/]*\))?\s*:?\s*)(?P<v1>\d+(?:\.\d+)?)\s*/\s*(?P<v2>\d+(?:\.\d+)?)"
                      r"(?![\d/.])(?P<unit>\s*[A-Za-z%][\w/²]*)?")
 
 

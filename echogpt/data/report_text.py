@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from echogpt.data.report_columns import pipe_table, split_columns
 from echogpt.data.report_demographics import prose_demographics
+from echogpt.data.report_flags import bubble_study, study_flags
 from echogpt.data.report_identity import labelled_date, labelled_patient_id
 from echogpt.data.report_measurements import Reading, norm, read_measurements
 from echogpt.data.report_sections import (
@@ -101,23 +102,6 @@ def header_fields(sections: list[Section]) -> dict[str, str]:
 # ---------------------------------------------------------------- the whole report
 
 
-# a bubble study done: "agitated saline", "bubble study with 2 injections", "contrast-saline study"
-_SALINE = (r"(?:agitated[- ]saline|bubbles? (?:stud(?:y|ies)|contrast|test|injections?)|saline[- ]contrast|"
-           r"contrast[- ]saline)")
-# one not done: "Agitated saline: not performed.", "no bubble study"
-_NO_SALINE = re.compile(rf"\bno {_SALINE}|{_SALINE}[^.]{{0,20}}\b"
-                        r"(?:not (?:performed|done|given)|declined|deferred)")
-
-
-def bubble_study(texts: list[str]) -> bool:
-    """Whether the findings or the account of the study say that agitated saline was given; a
-    mention that says it was not ("Agitated saline: not performed.") does not count.
-
-    Example: "bubble study with 2 injections at rest: no bubbles crossed" -> True."""
-    blob = _NO_SALINE.sub(" ", " ".join(texts).lower())
-    return re.search(_SALINE, blob) is not None
-
-
 @dataclass
 class ParsedReport:
     """A report cut into what a Study needs."""
@@ -130,6 +114,8 @@ class ParsedReport:
     header: dict[str, str]
     readings: list[Reading]
     agitated_saline: bool
+    contrast: bool = False  # an ultrasound-enhancing agent was given
+    lbbb: bool = False  # left bundle branch block on the rhythm line
     summary_heading: str | None = None  # no impression found: the heading of a last block like one
     unread: list[str] = field(default_factory=list)  # parts of the findings the import could not read
 
@@ -427,6 +413,7 @@ def parse_report(text: str, title: str = "") -> ParsedReport:
                           + [s.text for s in sections if s.kind in ("procedure", "technique")])
     return ParsedReport(sections, findings_text, impression, indication,
                         detect_study_type(sections, title), header, readings, saline,
-                        None if impression else unnamed_summary(text),
-                        unread + values_outside(sections) + unplaced_lines(sections, chosen)
+                        **study_flags(sections),
+                        summary_heading=None if impression else unnamed_summary(text),
+                        unread=unread + values_outside(sections) + unplaced_lines(sections, chosen)
                         + plan_lines(sections))
