@@ -16,6 +16,7 @@ from echogpt.data.report_columns import pipe_table, split_columns
 from echogpt.data.report_demographics import prose_demographics
 from echogpt.data.report_flags import bubble_study, study_flags
 from echogpt.data.report_identity import labelled_date, labelled_patient_id
+from echogpt.data.report_key_values import key_value_labels
 from echogpt.data.report_measurements import Reading, norm, read_measurements
 from echogpt.data.report_sections import (
     MARKER,
@@ -24,7 +25,6 @@ from echogpt.data.report_sections import (
     Section,
     SectionTable,
     heading_kind,
-    key_value_labels,
     prior_label,
     section_table,
     sentence_patterns,
