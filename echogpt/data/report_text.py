@@ -30,6 +30,7 @@ from echogpt.data.report_sections import (
     sentence_patterns,
     split_sections,
 )
+from echogpt.data.report_unread import plan_lines, unplaced_lines, values_outside
 
 __all__ = ["SECTION_KINDS", "ParsedReport", "Reading", "Section", "SectionTable", "detect_study_type",
            "header_fields", "heading_kind", "parse_report", "section_table",
@@ -249,18 +250,6 @@ def context_lines(sections: list[Section]) -> list[str]:
     return out
 
 
-def plan_lines(sections: list[Section]) -> list[str]:
-    """Notes of the recommendations (a plan the Study has no field for), each quoting its lines."""
-    notes = []
-    for s in sections:
-        rows = [line.strip() for line in s.lines if line.strip()]
-        if s.kind == "recommendations" and rows:
-            quote = " / ".join(rows).replace('"', "'")
-            where = s.heading or "recommendations"
-            notes.append(f"the plan under '{where}' was not read as findings: \"{quote}\"")
-    return notes
-
-
 def _read_columns(sections: list[Section], study_date: str | None) -> list[str]:
     """A comparison table ("IVSd  1.8 cm  1.7 cm" under "11-20-2026  11-14-2025"): this study's
     column becomes a measurements block, the other columns one comparison line (report_columns); a
@@ -298,38 +287,6 @@ def _read_pipe_tables(sections: list[Section], i: int) -> None:
     sections[i:i + 1] = [Section(s.kind, s.heading, [r for r in s.rows if r[0] < first]),
                          Section("measurements", "", table.current), after]
     _read_pipe_tables(sections, i + 2)
-
-
-# sections about how the study was done: a value of the heart there is out of place, and not read
-_CONDUCT = ("procedure", "technique", "sedation")
-
-
-def values_outside(sections: list[Section]) -> list[str]:
-    """Notes of the values the findings do not hold because they stand in a section about how the study
-    was done ("Haemodynamics: IVC 23 mm, RAP 15 mmHg" read as a procedure heading), each quoting its
-    lines so that only a claim about what they name is left unchecked."""
-    notes = []
-    for s in sections:
-        rows = [line.strip() for n, line in s.rows if s.kind in _CONDUCT
-                and read_measurements([(n, line)], table=False)]
-        if rows:
-            quote = " / ".join(rows).replace('"', "'")
-            notes.append(f"values under '{s.heading or s.kind}' were not read as findings: \"{quote}\"")
-    return notes
-
-
-def unplaced_lines(sections: list[Section], chosen: list[Section]) -> list[str]:
-    """Notes of the lines no section claims and the findings leave out (text under no heading in a
-    report with a findings heading, title lines and the patient number and date lines apart), each
-    quoting its lines."""
-    notes = []
-    for s in sections:
-        rows = [line.strip() for line in s.lines if line.strip() and not TITLE.match(line)
-                and not (labelled_patient_id(line) or labelled_date(line))]  # who and when: read
-        if s.kind == "preamble" and not any(s is c for c in chosen) and rows:
-            quote = " / ".join(rows).replace('"', "'")
-            notes.append(f"lines under no heading were not read as findings: \"{quote}\"")
-    return notes
 
 
 def unnamed_summary(text: str) -> str | None:
