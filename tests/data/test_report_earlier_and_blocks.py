@@ -17,7 +17,7 @@ def _values(report: str) -> list[tuple[str, str]]:
                                    "Baseline (pre-sunitinib 02/2026):", "Post-TAVI baseline (12/2025):",
                                    "Pre-TAVI (2025):", "Previous (pre-BPA, 14/04/2026):",
                                    "Previous: TTE 20 Nov 2024 -", "Previous: 01/12/2024,",
-                                   "Prior: Nov 28, 2025 -"])
+                                   "Prior: Nov 28, 2025 -", "Previous screen (17 November 2025):"])
 def test_a_dated_line_about_an_earlier_study_is_a_comparison_line(label: str) -> None:
     parsed = parse_report(f"ECHO\nPatient: A  MRN 1\n{label} LVEF 40%, AVA 1.25 cm2.\n\nLV: LVEF 60%. "
                           "AVA 1.12 cm2.\n\nIMPRESSION:\n1. Normal LV.")
