@@ -24,7 +24,7 @@ from echogpt.checker.omissions import omissions
 from echogpt.checker.rules import lexicon, rule_regex, rules
 from echogpt.checker.study_facts import StudyFacts, study_facts
 from echogpt.checker.subjects import unread_note
-from echogpt.data.report_text import bubble_study
+from echogpt.data.report_flags import bubble_study
 from echogpt.schemas import CheckResult, Fact, StatementCheck, Study, StudyType
 from echogpt.text import split_statements
 

@@ -16,27 +16,38 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 
+from echogpt.data.report_sections import heading_kind
+
 HEADER_LINES = 15  # a header longer than this is findings
 
 _MONTH = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
           r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)")
 _DAY = r"\d{1,2}(?:st|nd|rd|th)?"
-# one date as written: ISO, numeric with one separator, "2 December 2026", "Dec 1, 2026"
-DATE = (rf"(?:\d{{4}}-\d{{2}}-\d{{2}}|\d{{1,2}}([./-])\d{{1,2}}\1\d{{4}}|{_DAY}\s+{_MONTH}\.?,?\s+\d{{4}}|"
-        rf"{_MONTH}\.?\s+{_DAY},?\s+\d{{4}})")
+# one date as written: ISO, "2026/11/30", numeric with one separator, "2 December 2026", "29-Nov-2026",
+# "Dec 1, 2026"
+DATE = (rf"(?:\d{{4}}-\d{{2}}-\d{{2}}|\d{{4}}/\d{{1,2}}/\d{{1,2}}|\d{{1,2}}([./-])\d{{1,2}}\1\d{{4}}|"
+        rf"{_DAY}\s+{_MONTH}\.?,?\s+\d{{4}}|\d{{1,2}}-{_MONTH}-\d{{4}}|{_MONTH}\.?\s+{_DAY},?\s+\d{{4}})")
+# the order a numeric date is written in, stated after it: "03/12/2026 (dd/mm/yyyy)"
+_ORDER = re.compile(r"\s*\(\s*((?:dd|mm)[/.-](?:dd|mm)[/.-]yy(?:yy)?)\s*\)", re.IGNORECASE)
 _DATE_RE = re.compile(rf"(?<![\w/.-]){DATE}(?![\w/-])", re.IGNORECASE)
-# "Date", "Study date", "Exam date", "Date of examination", "Echo date", "Study:" before the date
-_DATE_LABEL = re.compile(r"\b(?:(?:study|exam(?:ination)?|echo|scan)\s+date|date(?:\s+of\s+(?:study|"
-                         r"exam(?:ination)?|echo|scan))?|study)\s*[:.]?\s*$", re.IGNORECASE)
+# "Date", "Study date", "Exam date", "Encounter date", "Date of examination", "Date of service",
+# "Date/Time", "Scanned", "Datum" (German), "Study:" before the date
+_DATE_LABEL = re.compile(r"\b(?:(?:study|exam(?:ination)?|echo|scan)\s+date|date(?:\s+of\s+"
+                         r"(?:study|exam(?:ination)?|echo|scan|service))?|date\s*/\s*time|scanned|datum|study)"
+                         r"\s*[:.]?\s*$", re.IGNORECASE)
 # a date on a line with one of these words is not today's study
 _OTHER_DATE = re.compile(r"\b(?:dob|d\.o\.b|birth|born|previous|prior|last|baseline|pre-?op\w*|"
-                         r"referr\w*|admi\w+|surgery|implant\w*|transplant\w*|since|compar\w+)\b",
+                         r"referr\w*|admi\w+|surgery|implant\w*|transplant\w*|since|compar\w+|index)\b",
                          re.IGNORECASE)
 # "MRN", "MR no.", "Medical record number", "Hospital number", "Hosp no.", "NHS No", "Patient ID",
-# "Pt ID", "URN", "UR no", "CR No.", "Health Card No.", "CHI", "ID" before the number
+# "Pt ID", "URN", "UR no", "CR No.", "Health Card No.", "CHI", "Unit no.", "Reg. no", "ED No", "Acct #",
+# "Pat.-Nr." (German), "ID" before the number; "pt" only before a number of four digits or more
 _ID_LABEL = re.compile(r"(?<![\w])(?:mrn|mr\s*no\.?|medical\s+record\s+(?:number|no\.?)|hospital\s+"
                        r"(?:number|no\.?)|hosp\.?\s*no\.?|nhs\s+(?:number|no\.?)|patient\s+(?:id|number|no\.?)|"
-                       r"pt\.?\s+id|urn|ur(?:\s*no\.?)?|cr\s*no\.?|health\s+card\s+(?:number|no\.?)|chi|(?<!study\s)(?<!exam\s)(?<!accession\s)id)"
+                       r"unit\s+(?:number|no\.?)|reg(?:\.|istration)?\s*(?:number|no\.?)|ed\s+no\.?|"
+                       r"acct\.?\s*(?:#|no\.?)|pat\.?-?\s*(?:nr|id)\.?|pt\.?(?=\s+\d[\d-]{2,}\d(?![\w/]))|"
+                       r"pt\.?\s+id|urn|ur(?:\s*no\.?)?|cr\s*no\.?|health\s+card\s+(?:number|no\.?)|chi|"
+                       r"(?<!study\s)(?<!exam\s)(?<!accession\s)id)"
                        r"\s*(?:[:#]\s*|\s+)", re.IGNORECASE)
 # the number itself: letters and digits with -_/, or digit groups split by single spaces (NHS style)
 _ID = re.compile(r"(?:[A-Za-z]{1,4}\s)?\d{2,}(?:\s\d{2,})*(?![\w/-])|[A-Za-z0-9][A-Za-z0-9_/-]{0,63}")
@@ -48,23 +59,33 @@ def _head(text: str) -> list[str]:
 
 def _segments(line: str) -> list[tuple[str, str]]:
     """Each date of a header line with the text before it back to the previous field ("|", a tab,
-    two spaces or the previous date)."""
+    two spaces or the previous date); a stated order stays with its date ("03/12/2026 (dd/mm/yyyy)")."""
     out, start = [], 0
     for m in _DATE_RE.finditer(line):
         before = re.split(r"\s{2,}|\t|\|", line[start:m.start()])[-1]
-        out.append((before, m.group(0)))
+        order = _ORDER.match(line, m.end())
+        out.append((before, f"{m.group(0)} ({order.group(1)})" if order else m.group(0)))
         start = m.end()
     return out
+
+
+def _about_the_patient(line: str) -> bool:
+    """A line under an indication or history label ("Indication: ...", "Hx: ...")."""
+    found = heading_kind(line)
+    return found is not None and found[0] in ("indication", "history")
 
 
 def labelled_date(text: str) -> str | None:
     """The study date in the report's first lines, as written; None if none is clear.
 
     A date after a date label wins. Else a date with no label is taken when it is the only one in
-    the header; a date about birth, an earlier study, admission or surgery is never taken.
+    the header; a date about birth, an earlier study, admission or surgery, or on an indication or
+    history line, is never taken.
     """
     alone: set[str] = set()
     for line in _head(text):
+        if _about_the_patient(line):
+            continue  # "Indication: NSTEMI 11/28/2026": the date of an event, not of the study
         for before, found in _segments(line):
             if _OTHER_DATE.search(before):
                 continue
@@ -93,7 +114,8 @@ def read_date(raw: str) -> date:
     """A date as written in a report, or ValueError when it cannot be read without guessing.
 
     Ordinals ("3rd"), a weekday before it and a time after it are allowed. Dotted dates are
-    day.month.year; a slashed or dashed one is read only when day and month cannot be swapped.
+    day.month.year; a slashed or dashed one is read in the order stated after it ("03/12/2026
+    (dd/mm/yyyy)"), else only when day and month cannot be swapped.
     """
     text = re.sub(r"^(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?\s+", "", raw.strip(), flags=re.IGNORECASE)
     time_of_day = r"[,\s]+(?:at\s+)?\d{1,2}:\d{2}(?::\d{2})?(?:\s*[ap]\.?m\.?)?$"
@@ -106,9 +128,12 @@ def read_date(raw: str) -> date:
             return datetime.strptime(text, fmt).date()
         except ValueError:
             pass
-    m = re.fullmatch(r"(\d{1,2})([/.-])(\d{1,2})\2(\d{4})", text)
+    m = re.fullmatch(r"(\d{1,2})([/.-])(\d{1,2})\2(\d{4})(?:\s*\(\s*(dd|mm)\W+(?:dd|mm)\W+y+\s*\))?", text,
+                     re.IGNORECASE)
     if m:
         a, sep, b, year = int(m.group(1)), m.group(2), int(m.group(3)), int(m.group(4))
+        if m.group(5):  # the order stated: "03/12/2026 (dd/mm/yyyy)", "12/01/2026 (MM/DD/YYYY)"
+            return date(year, b, a) if m.group(5).lower() == "dd" else date(year, a, b)
         if sep == ".":  # dotted dates are day.month.year by European convention
             return date(year, b, a)
         if a == b or (a > 12) != (b > 12):  # only when day and month are clear

@@ -60,8 +60,9 @@ _UNIT = (r"(?:square centimet(?:re|er)s?|sq\.? ?cm|met(?:re|er)s per second|cent
 _VALUE = re.compile(
     r"(?P<cmp>[<>≤≥~]\s*)?(?P<a>\d+(?:[.,]\d+)?)(?:\s*%?\s*(?:-|–|to)\s*(?P<b>\d+(?:[.,]\d+)?))?"
     r"\s*(?P<unit>" + _UNIT + r")?", re.IGNORECASE)
-_LINK = re.compile(r"(?:\s*(?:\([a-z0-9', ]{1,20}\)|[:=]|is|was|of|at|now|measures?|measured|measuring|"
-                   r"estimated|est\b\.?|visually|calculated|approximately|approx\.?|about|"
+# between a name and its value: "LVEF: 60 %", "measured at", a dotted leader ("AV Vmax .... 2.8 m/s")
+_LINK = re.compile(r"(?:\s*(?:\([a-z0-9', ]{1,20}\)|[:=]|\.{3,}|is|was|of|at|now|measures?|measured|"
+                   r"measuring|estimated|est\b\.?|visually|calculated|approximately|approx\.?|about|"
                    r"by (?:biplane|simpson'?s?|visual|eyeball|3d|m-mode|pressure half[- ]time|pht|planimetry|"
                    r"continuity(?: equation)?|vti)"
                    r"(?: method)?)\s*)*\s*", re.IGNORECASE)
@@ -149,6 +150,24 @@ def _in_was(line: str, at: int) -> bool:
     return opened > line.rfind(")", 0, at) and re.match(r"\s*was\b", line[opened + 1:], re.I) is not None
 
 
+# "EDV / ESV  100 / 42 mL", "LV EDV / ESV (Biplane): 90 / 27 mL": two names, then their two values in
+# the same order and one unit for both
+_PAIRED = re.compile(r"(?<![\w/])(?P<n1>[A-Za-z][A-Za-z0-9' ]{0,30}?)\s*/\s*"
+                     r"(?P<n2>[A-Za-z][A-Za-z0-9']{0,15})(?P<mid>\s*(?:\([^()/]*\))?\s*:?\s*)(?P<v1>\d+(?:\.\d+)?)\s*/\s*(?P<v2>\d+(?:\.\d+)?)"
+                     r"(?![\d/.])(?P<unit>\s*[A-Za-z%][\w/²]*)?")
+
+
+def unpair(line: str) -> str:
+    """Paired names with paired values written as one name and value each, in order
+    ("LV EDV / ESV (Biplane): 90 / 27 mL" -> "LV EDV (Biplane): 90 mL, ESV (Biplane): 27 mL")."""
+
+    def split(m: re.Match[str]) -> str:
+        mid, unit = m.group("mid"), m.group("unit") or ""
+        return f"{m.group('n1')}{mid}{m.group('v1')}{unit}, {m.group('n2')}{mid}{m.group('v2')}{unit}"
+
+    return _PAIRED.sub(split, line)
+
+
 def read_measurements(lines: list[tuple[int, str]], table: bool) -> list[Reading]:
     """Measurements named in text: "LVIDd 5.2 cm", "EF: 55-60%", "Aortic valve: mean gradient 42".
 
@@ -168,6 +187,7 @@ def read_measurements(lines: list[tuple[int, str]], table: bool) -> list[Reading
         if not line.strip():
             block = None
             continue
+        line = unpair(line)
         label = line.split(":", 1)[0] if ":" in line else line
         if len(label) <= 40 and _context(label) and not _VALUE.search(label):
             block = _context(label)

@@ -17,6 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from echogpt.data.report_columns import pipe_table
 from echogpt.data.report_measurements import norm
 
 SECTION_KINDS = ("indication", "history", "procedure", "technique", "sedation", "findings", "stage",
@@ -82,48 +83,6 @@ def sentence_patterns(kind: str) -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{p})" for p in section_table().narrative_sentences[kind]), re.IGNORECASE)
 
 
-# ---------------------------------------------------------------- key = value exports
-
-# "lv_mass = 215 g", "patient_id = 31-44709", "sex / age = F / 74": a line of a key = value export
-_KEY_VALUE = re.compile(r"^(\s*)([A-Za-z][A-Za-z0-9]*(?:\s*[_/ ]\s*[A-Za-z0-9]+){0,5})\s*=\s*(?=\S)")
-# words of a key written as they are: joining words, and English words that measurement names use
-_PLAIN_WORDS = frozenset({"a", "an", "and", "as", "at", "by", "for", "in", "is", "no", "of", "on", "or",
-                          "per", "to", "age", "arch", "area", "root", "sinus", "pulse", "sept", "lat", "pat",
-                          "mets"})
-
-
-@cache
-def _abbreviations() -> frozenset[str]:
-    """Measurement names of one short word ("lvef", "tapse", "ivc"): abbreviations, written in capitals."""
-    from echogpt.data.report_measurements import name_table
-
-    tbl = name_table()
-    names = {n for ns in tbl.names.values() for n in ns} | set(tbl.in_context["names"]) | set(tbl.not_stored)
-    return frozenset(n for n in map(norm, names) if n.isalpha() and len(n) <= 5) - _PLAIN_WORDS
-
-
-def _readable_key(key: str) -> str:
-    """A key as a label: underscores as spaces, abbreviations in capitals ("lv_mass" -> "LV mass")."""
-    words = []
-    for word in re.split(r"[\s_]+", key.strip()):
-        short = len(word) <= 2 or not re.search(r"[aeiouy]", word) or word in _abbreviations()
-        words.append(word.upper() if word.islower() and word not in _PLAIN_WORDS and short else word)
-    text = " ".join(words)
-    return text[:1].upper() + text[1:]
-
-
-def key_value_labels(text: str) -> str:
-    """Write each ``key = value`` line of an export as the labelled line ``Key words: value``, so that
-    headings, header fields, identity, dates and measurements read it like any report
-    ("history = IVDU; ..." -> "History: IVDU; ...", "av_vmax = 4.3 m/s" -> "AV vmax: 4.3 m/s").
-    Line numbers do not change."""
-    out = []
-    for line in text.split("\n"):
-        m = _KEY_VALUE.match(line)
-        out.append(f"{m.group(1)}{_readable_key(m.group(2))}: {line[m.end():]}" if m else line)
-    return "\n".join(out)
-
-
 # ---------------------------------------------------------------- sections
 
 # A heading line: "FINDINGS", "Findings:", "FINDINGS: text", "1. Impression:", "== Summary ==".
@@ -137,6 +96,8 @@ _RULE = re.compile(r"^\s*[-=_*~]{3,}\s*$")
 _DATE_ONLY = re.compile(r"^(?:\d{1,4}[./-]\d{1,2}(?:[./-]\d{2,4})?|\d{1,2} [A-Za-z]{3,9},? \d{4}|"
                         r"[A-Za-z]{3,9} \d{1,2},? \d{4}|[A-Za-z]{3,9} \d{4})\.?$")
 _AFTER_FINDINGS = ("impression", "recommendations", "closing")
+# sections that a label opens on its line ("hx: ...", "Procedure: ..."): they cover that paragraph only
+_PARAGRAPH = ("indication", "history", "technique", "procedure", "sedation")
 MARKER = re.compile(r"^\s*(?:\(?\d{1,2}[.)](?!\d)|[-*•·‣▪])\s*")
 
 
@@ -213,6 +174,7 @@ def split_sections(text: str) -> list[Section]:
     sections = [Section("preamble", "")]
     inline = False  # the current section was opened by "Heading: text" on one line
     open_comparison = False  # ... and it is a comparison, which ends at the next blank line
+    paragraph = False  # ... and it is history or procedure, which ends at the next blank line
     concluded = False  # the report has had its impression
     lines = [(n, piece) for n, line in enumerate(text.splitlines(), start=1)
              for piece in _split_inline(line).split("\n")]
@@ -239,6 +201,12 @@ def split_sections(text: str) -> list[Section]:
             sections.append(Section("findings", line.split(":", 1)[0].strip(), [(number, line.strip())]))
             inline = False
             continue
+        if found is None and current.kind == "impression" and _anatomy_title(line) \
+                and _summary_ended(current, sections):
+            # "Interpretation Summary" first, then "Left Ventricle" alone on its line: the findings begin
+            sections.append(Section("findings", line.strip(), [(number, line.strip())]))
+            inline = False
+            continue
         if found is None:
             wrapped = (line[:1].islower() or line[:1].isspace()) and not _new_paragraph(line, current)
             if open_comparison and current.kind == "comparison" and not line.strip() \
@@ -249,6 +217,12 @@ def split_sections(text: str) -> list[Section]:
                 sections.append(Section("body", ""))
                 current = sections[-1]
                 open_comparison = False
+            elif paragraph and current.kind in _PARAGRAPH and not line.strip():
+                # "hx: fibrotic NSIP ..." over its wrapped lines, then a blank line: the label covered
+                # its paragraph; what follows is the report again
+                sections.append(Section("body", ""))
+                current = sections[-1]
+                paragraph = False
             elif inline and current.kind in ("procedure", "sedation") and not line.strip():
                 # "Symptoms: dyspnoea." then a blank line: what follows is the report again
                 sections.append(Section("body", ""))
@@ -268,6 +242,7 @@ def split_sections(text: str) -> list[Section]:
         concluded = concluded or found[0] == "impression"
         inline = bool(found[2])
         open_comparison = inline and found[0] == "comparison"
+        paragraph = (inline and found[0] in _PARAGRAPH) or (paragraph and found[0] == "header")
         kind, name, rest = found
         if kind == "header" and current.kind in (*section_table().findings_kinds, "impression"):
             current.rows.append((number, line))  # "Rhythm: AF" inside the findings is a finding
@@ -313,6 +288,12 @@ def _block_heading(line: str, following: list[tuple[int, str]]) -> bool:
     return indented and _BLOCK_LABEL.match(line) is not None and prior_label().match(f"{line} x") is None
 
 
+def _anatomy_title(line: str) -> bool:
+    """A line that is only an anatomy heading in any case ("Left Ventricle", "Mitral Valve"): a heading of
+    the findings in exports that write their sections so."""
+    return _headings().get(norm(line.strip().rstrip(":"))) == "anatomy"
+
+
 def _new_paragraph(line: str, current: Section) -> bool:
     """A lower-case line under a one-line section ("indication: fever") is a paragraph of its own,
     not the section's wrapped tail, when it is long and far longer than what it would continue."""
@@ -353,10 +334,20 @@ def _history_at_top(name: str, number: int, count: int, sections: list[Section])
 
 
 def _impression_after_findings(name: str, sections: list[Section]) -> bool:
-    """An 'Interpretation' heading after the findings opens the summary, not more findings."""
+    """An 'Interpretation' heading after the findings opens the summary, not more findings. Findings
+    written under no heading count when they give values ("LV normal, EF 60 %, TAPSE 21 mm." or a
+    pipe table, then "Comment:" over the summary)."""
     kinds = section_table().findings_kinds
     return norm(name) in section_table().impression_after_findings and any(
-        s.kind in kinds and s.text for s in sections)
+        (s.kind in kinds and s.text) or (s.kind in ("preamble", "body") and _gives_values(s.rows))
+        for s in sections)
+
+
+def _gives_values(rows: list[tuple[int, str]]) -> bool:
+    """Text that gives measurements: two values or more, or a pipe table of names and values."""
+    from echogpt.data.report_measurements import read_measurements
+
+    return len(read_measurements(rows, table=True)) >= 2 or pipe_table(rows) is not None
 
 
 def _split_first_sentence(sections: list[Section]) -> None:

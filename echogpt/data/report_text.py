@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 
 from echogpt.data.report_columns import pipe_table, split_columns
 from echogpt.data.report_demographics import prose_demographics
+from echogpt.data.report_flags import bubble_study, study_flags
 from echogpt.data.report_identity import labelled_date, labelled_patient_id
+from echogpt.data.report_key_values import key_value_labels
 from echogpt.data.report_measurements import Reading, norm, read_measurements
 from echogpt.data.report_sections import (
     MARKER,
@@ -23,12 +25,12 @@ from echogpt.data.report_sections import (
     Section,
     SectionTable,
     heading_kind,
-    key_value_labels,
     prior_label,
     section_table,
     sentence_patterns,
     split_sections,
 )
+from echogpt.data.report_unread import unplaced_lines, values_outside
 
 __all__ = ["SECTION_KINDS", "ParsedReport", "Reading", "Section", "SectionTable", "detect_study_type",
            "header_fields", "heading_kind", "parse_report", "section_table",
@@ -101,29 +103,6 @@ def header_fields(sections: list[Section]) -> dict[str, str]:
 # ---------------------------------------------------------------- the whole report
 
 
-# a bubble study done: "agitated saline", "bubble study with 2 injections", "contrast-saline study"
-_SALINE = (r"(?:agitated[- ]saline|bubbles? (?:stud(?:y|ies)|contrast|test|injections?)|saline[- ]contrast|"
-           r"contrast[- ]saline)")
-# one not done: "Agitated saline: not performed.", "no bubble study"
-_NO_SALINE = re.compile(rf"\bno {_SALINE}|{_SALINE}[^.]{{0,20}}\b"
-                        r"(?:not (?:performed|done|given)|declined|deferred)")
-# its result, which only a study done has: "Bubble: late appearance of bubbles in LA", "no bubbles crossed",
-# "microbubbles appear in the left atrium"
-_SALINE_RESULT = re.compile(r"\bbubbles?\s*:\s*\w|"
-                            r"\b(?:micro)?bubbles? (?:\w+ )?(?:in|into|across|cross\w*|seen|appear\w*)\b|"
-                            r"\b(?:appearance|passage|crossing) of (?:micro)?bubbles")
-
-
-def bubble_study(texts: list[str]) -> bool:
-    """Whether the findings or the account of the study say that agitated saline was given, or give
-    its result; a mention that says it was not ("Agitated saline: not performed.") does not count.
-
-    Example: "bubble study with 2 injections at rest: no bubbles crossed" -> True."""
-    blob = " ".join(texts).lower()
-    given = re.search(_SALINE, _NO_SALINE.sub(" ", blob)) is not None
-    return given or _SALINE_RESULT.search(blob) is not None
-
-
 @dataclass
 class ParsedReport:
     """A report cut into what a Study needs."""
@@ -136,6 +115,8 @@ class ParsedReport:
     header: dict[str, str]
     readings: list[Reading]
     agitated_saline: bool
+    contrast: bool = False  # an ultrasound-enhancing agent was given
+    lbbb: bool = False  # left bundle branch block on the rhythm line
     summary_heading: str | None = None  # no impression found: the heading of a last block like one
     unread: list[str] = field(default_factory=list)  # parts of the findings the import could not read
     recommendations: list[str] = field(default_factory=list)  # the plan outside the impression
@@ -272,7 +253,7 @@ def context_lines(sections: list[Section]) -> list[str]:
 
 def plan_lines(sections: list[Section]) -> list[str]:
     """The plan outside the impression, one labelled line per section ("Recommendations: Repeat
-    study in one year."): kept for the reader, never read as findings."""
+    study in one year."): kept for the reader (``Study.recommendations``), never read as findings."""
     out = []
     for s in sections:
         text = " ".join(line.strip() for line in s.lines if line.strip())
@@ -318,38 +299,6 @@ def _read_pipe_tables(sections: list[Section], i: int) -> None:
     sections[i:i + 1] = [Section(s.kind, s.heading, [r for r in s.rows if r[0] < first]),
                          Section("measurements", "", table.current), after]
     _read_pipe_tables(sections, i + 2)
-
-
-# sections about how the study was done: a value of the heart there is out of place, and not read
-_CONDUCT = ("procedure", "technique", "sedation")
-
-
-def values_outside(sections: list[Section]) -> list[str]:
-    """Notes of the values the findings do not hold because they stand in a section about how the study
-    was done ("Haemodynamics: IVC 23 mm, RAP 15 mmHg" read as a procedure heading), each quoting its
-    lines so that only a claim about what they name is left unchecked."""
-    notes = []
-    for s in sections:
-        rows = [line.strip() for n, line in s.rows if s.kind in _CONDUCT
-                and read_measurements([(n, line)], table=False)]
-        if rows:
-            quote = " / ".join(rows).replace('"', "'")
-            notes.append(f"values under '{s.heading or s.kind}' were not read as findings: \"{quote}\"")
-    return notes
-
-
-def unplaced_lines(sections: list[Section], chosen: list[Section]) -> list[str]:
-    """Notes of the lines no section claims and the findings leave out (text under no heading in a
-    report with a findings heading, title lines and the patient number and date lines apart), each
-    quoting its lines."""
-    notes = []
-    for s in sections:
-        rows = [line.strip() for line in s.lines if line.strip() and not TITLE.match(line)
-                and not (labelled_patient_id(line) or labelled_date(line))]  # who and when: read
-        if s.kind == "preamble" and not any(s is c for c in chosen) and rows:
-            quote = " / ".join(rows).replace('"', "'")
-            notes.append(f"lines under no heading were not read as findings: \"{quote}\"")
-    return notes
 
 
 def unnamed_summary(text: str) -> str | None:
@@ -433,6 +382,7 @@ def parse_report(text: str, title: str = "") -> ParsedReport:
                           + [s.text for s in sections if s.kind in ("procedure", "technique")])
     return ParsedReport(sections, findings_text, impression, indication,
                         detect_study_type(sections, title), header, readings, saline,
-                        None if impression else unnamed_summary(text),
-                        unread + values_outside(sections) + unplaced_lines(sections, chosen),
-                        plan_lines(sections))
+                        **study_flags(sections),
+                        summary_heading=None if impression else unnamed_summary(text),
+                        unread=unread + values_outside(sections) + unplaced_lines(sections, chosen),
+                        recommendations=plan_lines(sections))

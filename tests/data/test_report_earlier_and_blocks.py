@@ -15,12 +15,20 @@ def _values(report: str) -> list[tuple[str, str]]:
 
 @pytest.mark.parametrize("label", ["Baseline (02/2026):", "Previous 11/2025:", "Prior (08/26/2026):",
                                    "Baseline (pre-sunitinib 02/2026):", "Post-TAVI baseline (12/2025):",
-                                   "Pre-TAVI (2025):"])
+                                   "Pre-TAVI (2025):", "Previous (pre-BPA, 14/04/2026):",
+                                   "Previous: TTE 20 Nov 2024 -", "Previous: 01/12/2024,",
+                                   "Prior: Nov 28, 2025 -", "Previous screen (17 November 2025):"])
 def test_a_dated_line_about_an_earlier_study_is_a_comparison_line(label: str) -> None:
     parsed = parse_report(f"ECHO\nPatient: A  MRN 1\n{label} LVEF 40%, AVA 1.25 cm2.\n\nLV: LVEF 60%. "
                           "AVA 1.12 cm2.\n\nIMPRESSION:\n1. Normal LV.")
     assert [(r.field, r.raw) for r in parsed.readings] == [("lvef", "60 %"), ("ava", "1.12 cm2")]
     assert f"Comparison with prior study: {label} LVEF 40%" in parsed.findings_text
+
+
+@pytest.mark.parametrize("line", ["Previous: none available.", "Previous: not available, LVEF 40%."])
+def test_a_previous_label_without_a_date_opens_no_comparison(line: str) -> None:
+    parsed = parse_report(f"ECHO\n{line}\n\nLV: LVEF 60%.\n\nIMPRESSION:\n1. Normal LV.")
+    assert "Comparison with prior study" not in parsed.findings_text
 
 
 def test_baseline_without_a_date_stays_the_resting_stage_of_a_stress_echo() -> None:
@@ -52,13 +60,15 @@ def test_an_indented_block_under_a_label_line_is_findings_after_a_procedure_line
 
 
 def test_a_label_line_without_indented_lines_after_it_opens_no_block() -> None:
-    parsed = parse_report(TAVI.replace("  Vmax", "Vmax").replace("  Paravalvular", "Paravalvular"))
+    # inside the procedure's paragraph (no blank line before it): the label line stays there
+    parsed = parse_report(TAVI.replace("HR 66\n\n", "HR 66\n").replace("  Vmax", "Vmax")
+                          .replace("  Paravalvular", "Paravalvular"))
     assert "Aortic prosthesis" not in parsed.findings_text
 
 
 def test_an_indented_block_under_a_label_naming_an_earlier_study_is_no_findings_block() -> None:
-    parsed = parse_report(TAVI.replace("Aortic prosthesis: well seated, normal leaflet motion.",
-                                       "Previous echo 2025:"))
+    parsed = parse_report(TAVI.replace("HR 66\n\n", "HR 66\n").replace(
+        "Aortic prosthesis: well seated, normal leaflet motion.", "Previous echo 2025:"))
     assert "Vmax 2.1" not in parsed.findings_text
 
 

@@ -23,12 +23,21 @@ from echogpt.data.reports import read_reports
     ("Patient: [withheld]   UR: 5521907   DOB: [withheld]", "5521907"),
     ("Age/Sex: 32 Y / F    CR No.: 2026/114582", "2026/114582"),
     ("Health Card No.: 4482 113 906 ON", "4482113906"),
+    ("TTE report    Unit no. HF-30411    29-Nov-2026", "HF-30411"),
+    ("Unit number: 20-44189", "20-44189"),
+    ("Acct #: 4471290   Patient: [redacted]", "4471290"),
+    ("Pt: [redacted]   Reg. no: 55-10-2203", "55-10-2203"),
+    ("Surveillance echo | reg no 44-902118 | 16 November 2026", "44-902118"),
+    ("ED No: E-778201", "E-778201"),
+    ("Pat.-Nr.: 7781-0032", "7781-0032"),
+    ("ECHO (TTE) 02.12.2026   pt 66-1042   ILD clinic", "66-1042"),
 ])
 def test_the_patient_number_after_its_label(header: str, number: str) -> None:
     assert labelled_patient_id(header + "\nFINDINGS: ok") == number
 
 
-@pytest.mark.parametrize("header", ["MRN: John Smith", "Study ID: ACC-1", "Findings: ID not known"])
+@pytest.mark.parametrize("header", ["MRN: John Smith", "Study ID: ACC-1", "Findings: ID not known",
+                                    "pt 65 y, breathless"])
 def test_no_number_without_a_label_and_a_digit(header: str) -> None:
     assert labelled_patient_id(header) is None
 
@@ -41,6 +50,17 @@ def test_no_number_without_a_label_and_a_digit(header: str) -> None:
     ("Prior study: 01/05/2025\nStudy: 2026-12-02", "2026-12-02"),  # the prior's date is skipped
     ("ECHO REPORT\nPt: Smith, J  ID 77123\n29/11/2026 03:15", "29/11/2026"),  # alone on its line
     ("Dec 1, 2026 | Pt: A", "Dec 1, 2026"),
+    ("TTE report    Unit no. HF-30411    29-Nov-2026", "29-Nov-2026"),
+    ("Pat.-ID: 301-77245     Datum: 01.12.2026", "01.12.2026"),
+    ("EMERGENCY ECHO\nDate/Time: 2026-12-04 03:25", "2026-12-04"),
+    ("Patient MRN: 4410092-7    Study Date: 2026/11/30    Sex: M", "2026/11/30"),
+    ("Patient: NHS No. 485 221 9034\nScanned: 1 December 2026", "1 December 2026"),
+    ("Hosp No 5519023 | 03/12/2026 (dd/mm/yyyy) | Sinus", "03/12/2026 (dd/mm/yyyy)"),
+    ("Acct #: 4471290   Exam date: 12/01/2026 (MM/DD/YYYY)", "12/01/2026 (MM/DD/YYYY)"),
+    ("Patient ID: 1   Date of Service: Nov 30, 2026\nIndication: AF; cardioversion 10/01/2026.",
+     "Nov 30, 2026"),
+    ("MRN: 9   Encounter Date: 2026-12-02   Ordering Provider: X", "2026-12-02"),
+    ("tte 3 Dec 2026. mrn 3340172.\nindex echo 02/09/2026: rv dilated", "3 Dec 2026"),
 ])
 def test_the_study_date_as_written(header: str, written: str) -> None:
     assert labelled_date(header + "\nFINDINGS: ok") == written
@@ -50,6 +70,7 @@ def test_the_study_date_as_written(header: str, written: str) -> None:
     "Previous echo 12/01/2025 showed a normal LV",         # an earlier study's date
     "Clinic 28/11/2026\nWard 30/11/2026",                   # two dates, none labelled: not clear
     "DOB: 01/02/1950",
+    "MRN: 1\nIndication: NSTEMI 11/28/2026, circumflex lesion.",  # the date of an event in the history
 ])
 def test_no_study_date_when_none_is_clearly_today(header: str) -> None:
     assert labelled_date(header) is None
@@ -59,7 +80,9 @@ def test_no_study_date_when_none_is_clearly_today(header: str) -> None:
     ("3rd December 2026", date(2026, 12, 3)), ("Dec 2nd, 2026", date(2026, 12, 2)),
     ("Dec. 1, 2026", date(2026, 12, 1)), ("Tuesday, 1 Dec 2026", date(2026, 12, 1)),
     ("29/11/2026 03:15", date(2026, 11, 29)), ("12.03.2026", date(2026, 3, 12)),
-    ("2026-12-02", date(2026, 12, 2)),
+    ("2026-12-02", date(2026, 12, 2)), ("29-Nov-2026", date(2026, 11, 29)),
+    ("2026/11/30", date(2026, 11, 30)), ("03/12/2026 (dd/mm/yyyy)", date(2026, 12, 3)),
+    ("12/01/2026 (MM/DD/YYYY)", date(2026, 12, 1)),
 ])
 def test_dates_as_reports_write_them(written: str, day: date) -> None:
     assert read_date(written) == day
@@ -78,3 +101,11 @@ def test_an_imported_report_is_its_patients_and_dated(tmp_path: Path) -> None:
     got = {s.study_id: (s.patient_id, s.study_date) for s in result.studies}
     assert got == {"r1": ("K123456", date(2026, 11, 27)), "r2": ("9434765919", date(2026, 12, 3))}
     assert not result.issues
+
+
+def test_an_ambiguous_header_date_is_not_replaced_by_a_date_in_the_indication(tmp_path: Path) -> None:
+    (tmp_path / "r1.txt").write_text("MRN 11-702345   Date of Service: 12/01/2026\nIndication: NSTEMI "
+                                     "11/28/2026.\n\nFINDINGS: LVEF 48%.\nIMPRESSION: Mild LV dysfunction.\n")
+    result = read_reports(tmp_path)
+    assert result.studies[0].study_date is None
+    assert [(i.type, i.value) for i in result.issues if i.type == "bad_date"] == [("bad_date", "12/01/2026")]

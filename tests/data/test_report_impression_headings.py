@@ -41,3 +41,37 @@ def test_of_two_summary_blocks_only_the_last_is_the_impression() -> None:
     parsed = parse_report(FINDINGS + "Comments\nMild TR.\n\nInterpretation\n1. Small pericardial effusion.\n")
     assert parsed.impression == "1. Small pericardial effusion."
     assert "Mild TR." in parsed.findings_text
+
+
+def test_a_summary_before_the_findings_ends_at_their_first_section_heading() -> None:
+    # Epic-style export: the summary first, then the findings under headings in title case
+    parsed = parse_report("Indication: Murmur.\n\nInterpretation Summary\nSevere mitral regurgitation.\n"
+                          "Normal LV size and function.\n\nLeft Ventricle\nThe left ventricle is normal in "
+                          "size. LVEF (Biplane): 64 %.\nMitral Valve\nFlail P2. Regurgitation: severe.\n")
+    assert parsed.impression == "Severe mitral regurgitation.\nNormal LV size and function."
+    assert parsed.findings_text.startswith("Left Ventricle\nThe left ventricle is normal in size.")
+    assert "Regurgitation: severe." in parsed.findings_text
+    assert [r.field for r in parsed.readings] == ["lvef"]
+
+
+def test_a_comment_after_findings_under_no_heading_opens_the_impression() -> None:
+    parsed = parse_report("POST-PROCEDURE ECHO\nDate: 4 Dec 2026\n\nLV normal size, EF 60 %. TAPSE 21 mm. "
+                          "Small posterior effusion, 4 mm.\n\nComment:\nSmall pericardial effusion.\n"
+                          "Normal LV function.\n")
+    assert parsed.impression == "Small pericardial effusion.\nNormal LV function."
+    assert "EF 60 %" in parsed.findings_text and "Normal LV function" not in parsed.findings_text
+
+
+def test_a_numbered_interpretation_after_a_pipe_table_opens_the_impression() -> None:
+    parsed = parse_report("Indication: PH follow-up.\n\n| parameter | today |\n|---|---|\n"
+                          "| TR Vmax | 2.8 m/s |\n| TAPSE | 20 mm |\n\nInterpretation:\n"
+                          "1. Intermediate probability of PH.\n2. Continue therapy.\n")
+    assert parsed.impression == "1. Intermediate probability of PH.\n2. Continue therapy."
+    assert {r.field for r in parsed.readings} == {"tr_vmax", "tapse"}
+
+
+def test_a_comment_after_text_without_values_stays_a_finding() -> None:
+    parsed = parse_report("Indication: murmur.\n\nTechnically difficult study.\n\nComment:\n"
+                          "Normal LV size.\n")
+    assert parsed.impression is None
+    assert "Normal LV size." in parsed.findings_text

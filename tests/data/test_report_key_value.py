@@ -4,7 +4,7 @@ stays a readable line of its own."""
 
 from __future__ import annotations
 
-from echogpt.data.report_sections import key_value_labels
+from echogpt.data.report_key_values import key_value_labels
 from echogpt.data.report_text import parse_report
 from echogpt.data.reports import build_study
 

@@ -110,3 +110,23 @@ def test_a_worksheet_with_an_effusion_label_is_the_findings_and_contrast_results
 def test_a_role_label_with_a_titled_name_ends_an_unnumbered_summary(line: str) -> None:
     parsed = parse_report(f"FINDINGS: Mild MR.\n\nSummary:\nMild MR.\nNormal RV.\n\n{line}\n")
     assert parsed.impression == "Mild MR.\nNormal RV."
+
+
+def test_a_history_label_covers_its_paragraph_only() -> None:
+    # telegraphic: "hx:" over a wrapped line, then the findings after a blank line, no findings heading
+    parsed = parse_report("hx: fibrotic ILD, FVC 58 %, breathless.\nsinus tachy 104. poor windows.\n\n"
+                          "LV small-normal, EF vis 60 %.\nRV dilated, TAPSE 15 mm.\n\nImpression\n"
+                          "Reduced RV function.\n")
+    assert parsed.findings_text.startswith("LV small-normal, EF vis 60 %.")
+    assert "TAPSE 15 mm" not in (parsed.indication or "")
+    assert "sinus tachy 104" in (parsed.indication or "")
+    assert "tapse" in {r.field for r in parsed.readings}
+
+
+def test_findings_after_a_procedure_paragraph_are_findings() -> None:
+    parsed = parse_report("Procedure: Bentall 2022, mechanical conduit.\nOn warfarin.\n\n"
+                          "Prosthetic aortic valve: Vmax 2.6 m/s, mean gradient 14 mmHg.\n"
+                          "LV: EF 55 %.\n\nConclusion\nNormal prosthesis.\n")
+    assert "Vmax 2.6 m/s" in parsed.findings_text
+    assert {"av_vmax", "av_mean_gradient", "lvef"} <= {r.field for r in parsed.readings}
+    assert not parsed.unread

@@ -1,0 +1,118 @@
+"""The Study's flags read from a free-text echo report: a bubble study (``agitated_saline``), an
+ultrasound-enhancing agent (``contrast``) and left bundle branch block (``lbbb``).
+
+The words are data (``resources/report_flags.json``); the bubble-study words stay here, beside their use.
+
+    flags = study_flags(sections); flags["contrast"], flags["lbbb"]
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import cache
+from importlib import resources
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from echogpt.data.report_sections import Section
+
+# a bubble study done: "agitated saline", "bubble study with 2 injections", "contrast-saline study"
+_SALINE = (r"(?:agitated[- ]saline|bubbles? (?:stud(?:y|ies)|contrast|test|injections?)|saline[- ]contrast|"
+           r"contrast[- ]saline)")
+# one not done: "Agitated saline: not performed.", "no bubble study"
+_NO_SALINE = re.compile(rf"\bno {_SALINE}|{_SALINE}[^.]{{0,20}}\b"
+                        r"(?:not (?:performed|done|given)|declined|deferred)")
+# its result, which only a study done has: "Bubble: late appearance of bubbles in LA", "no bubbles crossed",
+# "microbubbles appear in the left atrium"
+_SALINE_RESULT = re.compile(r"\bbubbles?\s*:\s*\w|"
+                            r"\b(?:micro)?bubbles? (?:\w+ )?(?:in|into|across|cross\w*|seen|appear\w*)\b|"
+                            r"\b(?:appearance|passage|crossing) of (?:micro)?bubbles")
+# sections that say nothing of how this study was done: the reason, the history, the summary and plan,
+# an earlier study
+_NOT_THIS_STUDY = ("indication", "history", "impression", "recommendations", "closing", "comparison")
+
+
+class FlagWords(BaseModel):
+    """``report_flags.json``: the patterns that set the contrast and LBBB flags."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    about: str = Field(alias="_about")
+    contrast: list[str] = Field(description="an ultrasound-enhancing agent named or used")
+    contrast_label: str = Field(description="a 'Contrast:' label with text after it")
+    contrast_not_given: str = Field(description="a mention that no agent was given")
+    saline: str = Field(description="agitated saline, which is no enhancing agent")
+    lbbb: str = Field(description="left bundle branch block")
+    rhythm_line: str = Field(description="words of a line about the rhythm or ECG")
+    negated: str = Field(description="a mention that says LBBB is absent")
+
+
+@cache
+def flag_words() -> FlagWords:
+    """The validated flag patterns."""
+    text = resources.files("echogpt.resources").joinpath("report_flags.json").read_text("utf-8")
+    return FlagWords.model_validate(json.loads(text))
+
+
+@cache
+def _pattern(key: str) -> re.Pattern[str]:
+    value = getattr(flag_words(), key)
+    text = "|".join(f"(?:{p})" for p in value) if isinstance(value, list) else value
+    return re.compile(text, re.IGNORECASE)
+
+
+def bubble_study(texts: list[str]) -> bool:
+    """Whether the findings or the account of the study say that agitated saline was given, or give
+    its result; a mention that says it was not ("Agitated saline: not performed.") does not count.
+
+    Example: "bubble study with 2 injections at rest: no bubbles crossed" -> True."""
+    blob = " ".join(texts).lower()
+    given = re.search(_SALINE, _NO_SALINE.sub(" ", blob)) is not None
+    return given or _SALINE_RESULT.search(blob) is not None
+
+
+def _lines(sections: list[Section]) -> list[str]:
+    """The lines that may say how this study was done; the first of a section with its label
+    ("Rhythm: ...")."""
+    out = []
+    for s in sections:
+        if s.kind in _NOT_THIS_STUDY:
+            continue
+        lines = [line for line in s.lines if line.strip()] or [""]
+        out += [f"{s.heading}: {lines[0]}" if s.heading else lines[0], *lines[1:]]
+    return out
+
+
+def _contrast(line: str) -> bool:
+    """An enhancing agent given: "Contrast: Definity 1.3 mL IV", "SonoVue for LV opacification"; not
+    "Contrast: none" or "Contrast: agitated saline"."""
+    if _pattern("contrast_not_given").search(line):
+        return False
+    if _pattern("contrast").search(line):
+        return True
+    return _pattern("contrast_label").match(line) is not None and not _pattern("saline").search(line)
+
+
+def _lbbb(line: str) -> bool:
+    """LBBB where the rhythm is described, after the rhythm words of its sentence: "Rhythm: Sinus rhythm
+    with LBBB", "ECG: SR, LBBB"; not "sinus rhythm, no LBBB" nor the history "CRT for LBBB."."""
+    for sentence in re.split(r"(?<=[.;])\s+", line):
+        m = _pattern("lbbb").search(sentence)
+        if m and _pattern("rhythm_line").search(sentence[:m.start()]) \
+                and not _pattern("negated").search(sentence):
+            return True
+    return False
+
+
+def study_flags(sections: list[Section]) -> dict[str, bool]:
+    """The contrast and LBBB flags of a report cut into sections (``split_sections``).
+
+    Args:
+        sections: the report's sections; the indication, history, impression, plan and earlier
+            studies are not read.
+
+    Returns:
+        {"contrast": ..., "lbbb": ...}.
+    """
+    lines = _lines(sections)
+    return {"contrast": any(map(_contrast, lines)), "lbbb": any(map(_lbbb, lines))}

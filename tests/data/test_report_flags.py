@@ -1,0 +1,42 @@
+"""The Study's contrast and LBBB flags from a report: an enhancing agent given ('Contrast: Definity
+1.3 mL IV'), LBBB on the rhythm line ('Rhythm: Sinus rhythm with LBBB'); not when the report says
+none was given, when the 'contrast' is agitated saline, or when LBBB is only history or absent."""
+
+from __future__ import annotations
+
+import pytest
+
+from echogpt.data.report_text import parse_report
+from echogpt.data.reports import build_study
+
+END = "\n\nFINDINGS:\nLV mildly dilated, LVEF 40 %.\n\nIMPRESSION:\n1. Mildly reduced LV function."
+
+
+@pytest.mark.parametrize(("header", "given"), [
+    ("Contrast: Definity 1.3 mL IV for LV opacification.", True),
+    ("Study quality: poor; SonoVue 2 mL given.", True),
+    ("Contrast: ultrasound enhancing agent used.", True),
+    ("Contrast: none.", False),
+    ("Contrast: agitated saline, no shunt.", False),
+    ("Technically difficult; no contrast given.", False),
+    ("Indication: LV thrombus? Consider Definity.", False),
+])
+def test_contrast_is_set_when_an_enhancing_agent_was_given(header: str, given: bool) -> None:
+    parsed = parse_report(f"TTE\nMRN: 12345\n{header}{END}")
+    assert parsed.contrast is given
+    study, _ = build_study(parsed, "s1", {})
+    assert study is not None and study.contrast is given
+
+
+@pytest.mark.parametrize(("header", "lbbb"), [
+    ("Sex: Male   BSA: 1.95 m2   Heart rate: 84 bpm   Rhythm: Sinus rhythm with LBBB", True),
+    ("ECG: SR, left bundle branch block.", True),
+    ("Rhythm: sinus rhythm, no LBBB.", False),
+    ("CRT-P implanted for LBBB in 2025, paced rhythm today.", False),
+    ("Heart rate: 70 bpm", False),
+])
+def test_lbbb_is_set_from_the_rhythm_line(header: str, lbbb: bool) -> None:
+    parsed = parse_report(f"TTE\nMRN: 12345\n{header}{END}")
+    assert parsed.lbbb is lbbb
+    study, _ = build_study(parsed, "s1", {})
+    assert study is not None and study.lbbb is lbbb
