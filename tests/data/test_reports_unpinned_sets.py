@@ -1,4 +1,4 @@
-"""The third to eighth held-out report sets import without errors and their annotations are
+"""The third to ninth held-out report sets import without errors and their annotations are
 well-formed.
 
 Unlike the second set's test, this one does not pin how the importer cuts each impression today:
@@ -20,7 +20,8 @@ SETS = {"reports_heldout3": ["community", "hfclinic", "limited", "rhd"],
         "reports_heldout5": ["achd", "cmp", "mcs", "obstetric"],
         "reports_heldout6": ["endocarditis", "masses", "pericardial", "renal"],
         "reports_heldout7": ["af", "aorta", "ph", "structured"],
-        "reports_heldout8": ["athlete", "checkbox", "stroke", "transplant"]}
+        "reports_heldout8": ["athlete", "checkbox", "stroke", "transplant"],
+        "reports_heldout9": ["addenda", "murmur", "syncope", "vendor"]}
 LABELS = {"supported", "not_factual", "not_checked"}
 KEYS = {"report", "style", "correct", "impression_imported", "statements"}
 
