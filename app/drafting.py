@@ -57,7 +57,8 @@ def open_study(account: Any, study_id: str) -> StudyView:
 
 
 def study_sections(study: Study) -> list[tuple[str, list[str]]]:
-    """The study as titled blocks of markdown lines: measurements, findings, prior, prose."""
+    """The study as titled blocks of markdown lines: measurements, findings, prior, prose, and, for an
+    imported report, its own plan and what the import could not read (a grey verdict may cite it)."""
     from echogpt.model.prompts import render_findings, render_measurements
 
     sections = []
@@ -70,6 +71,8 @@ def study_sections(study: Study) -> list[tuple[str, list[str]]]:
     if study.prior is not None and study.prior.impression:
         sections.append(("Prior impression", [study.prior.impression]))
     sections.append(("Findings", study.findings_text.splitlines()))  # the report's own line breaks
+    sections.append(("Recommendations in the report", study.recommendations or []))
+    sections.append(("Not read by the import", study.unread or []))
     return [(title, lines) for title, lines in sections if lines]
 
 

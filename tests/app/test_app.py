@@ -274,6 +274,20 @@ def test_findings_keep_their_line_breaks():
     assert dict(drafting.study_sections(study))["Findings"] == ["LV: normal size.", "MV: mild MR."]
 
 
+def test_an_imported_report_shows_its_plan_and_what_was_not_read():
+    from app import drafting
+    from echogpt.schemas import Study
+
+    note = 'lines under no heading were not read as findings: "RAP 15 mmHg"'
+    study = Study(study_id="S", findings_text="Mild MR.", recommendations=["Recommendations: TOE."],
+                  unread=[note])
+    sections = dict(drafting.study_sections(study))
+    assert sections["Recommendations in the report"] == ["Recommendations: TOE."]
+    assert sections["Not read by the import"] == [note]
+    plain = dict(drafting.study_sections(Study(study_id="T", findings_text="x")))
+    assert "Not read by the import" not in plain
+
+
 def test_second_reviewer_gets_a_conflict_with_the_other_text(copilot):
     first = _generated(copilot, copilot.doc, "S-NORMAL")
     second = _open(new_app(copilot.doc2).run(), "S-NORMAL")
