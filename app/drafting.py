@@ -72,7 +72,7 @@ def study_sections(study: Study) -> list[tuple[str, list[str]]]:
         sections.append(("Prior impression", [study.prior.impression]))
     sections.append(("Findings", study.findings_text.splitlines()))  # the report's own line breaks
     sections.append(("Recommendations in the report", study.recommendations or []))
-    sections.append(("Not read by the import", study.unread or []))
+    sections.append(("Not read by the import", [n[:1].upper() + n[1:] for n in study.unread or []]))
     return [(title, lines) for title, lines in sections if lines]
 
 

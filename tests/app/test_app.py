@@ -283,7 +283,7 @@ def test_an_imported_report_shows_its_plan_and_what_was_not_read():
                   unread=[note])
     sections = dict(drafting.study_sections(study))
     assert sections["Recommendations in the report"] == ["Recommendations: TOE."]
-    assert sections["Not read by the import"] == [note]
+    assert sections["Not read by the import"] == ["L" + note[1:]]
     plain = dict(drafting.study_sections(Study(study_id="T", findings_text="x")))
     assert "Not read by the import" not in plain
 
