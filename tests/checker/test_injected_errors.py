@@ -1,0 +1,26 @@
+"""Errors injected by the checker benchmark that the rules must catch: one clinical sentence each."""
+
+from __future__ import annotations
+
+import pytest
+
+from echogpt.checker.check import check
+from echogpt.schemas import Study
+
+
+def verdicts(impression: str, findings: str) -> list[str]:
+    study = Study.model_validate({"study_id": "S1", "findings_text": findings})
+    return [x.verdict for x in check(impression, study).statements]
+
+
+@pytest.mark.parametrize(("impression", "findings", "verdict"), [
+    ("No trace AR.", "Aortic valve: trileaflet, normal opening, trace central AR.", "contradicted"),
+    ("No trivial pericardial effusion.", "Pericardium: trivial effusion.", "contradicted"),
+    ("No aortic sclerosis.", "Aortic sclerosis without significant stenosis (Vmax 1.9 m/s).", "contradicted"),
+    ("No trace AR.", "Aortic valve normal. Mild AR.", "contradicted"),
+    ("No aortic regurgitation.", "Trace central AR.", "supported"),
+    ("No trace AR.", "Aortic valve normal. No AR.", "supported"),
+])
+def test_a_denied_grade_below_significance_is_denied_as_named(impression: str, findings: str,
+                                                              verdict: str) -> None:
+    assert verdicts(impression, findings) == [verdict]
