@@ -163,6 +163,10 @@ class FactRules(_Model):
     stress_phase_cues: dict[str, str | list[str]]
     not_factual_cues: list[str] = Field(description="a recommendation or plan: no finding of this study")
     supported_by: SupportRules
+    not_describing: list[str] = Field(
+        default_factory=list, description="a chamber's name that describes something else: a rhythm "
+        "('atrial fibrillation'), a device or contrast in it ('lead in the RA', 'RA opacification'), a view "
+        "that did not show it")
     graded_from: dict[str, list[str] | str] = Field(
         description="the measurement fields a concept's grade is derived from: findings that name one of "
                     "them speak of the concept even where the rules read no value")

@@ -24,3 +24,17 @@ def verdicts(impression: str, findings: str) -> list[str]:
 def test_a_denied_grade_below_significance_is_denied_as_named(impression: str, findings: str,
                                                               verdict: str) -> None:
     assert verdicts(impression, findings) == [verdict]
+
+
+@pytest.mark.parametrize("findings", [
+    "The patient was in atrial fibrillation. The left atrium is severely dilated.",
+    "Pacing lead in RA and RV. LAVi 52 ml/m2, severely dilated LA.",
+    "Many bubbles appear in the LA after RA opacification. LA mildly dilated.",
+    "RA: Not well seen. LA: Mildly dilated.",
+])
+def test_a_chamber_named_for_something_else_leaves_a_grade_of_it_unsupported(findings: str) -> None:
+    assert verdicts("Mildly dilated right atrium.", findings) == ["unsupported"]
+
+
+def test_a_chamber_described_in_words_the_rules_cannot_read_is_still_not_checked() -> None:
+    assert verdicts("Mildly dilated right atrium.", "The right atrium looks bulky.") == ["not_checked"]
