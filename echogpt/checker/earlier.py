@@ -49,6 +49,27 @@ def earlier_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
+_CLAUSE_MARK = re.compile(r"[,;:()]|\s[-—]\s")
+
+
+def said_of_earlier(text: str, at: int, spans: list[tuple[int, int]]) -> bool:
+    """Whether the words at offset ``at`` of a statement speak of an earlier study: inside one of its
+    spans (``earlier_spans``), or in a clause that holds a prior-study cue ("Severe MR (moderate in
+    2023)": 'moderate' is 2023's); "..., with the valve now opening and mild MR" speaks of now.
+
+    Args:
+        text: One statement.
+        at: An offset in it (a claim's start).
+        spans: ``earlier_spans(text)``.
+    """
+    if any(a <= at < b for a, b in spans):
+        return True
+    marks = [m.start() for m in _CLAUSE_MARK.finditer(text)]
+    low = max((p for p in marks if p < at), default=-1)
+    high = min((p for p in marks if p >= at), default=len(text))
+    return any(low < a < high for a, _ in spans)
+
+
 # "+0.3 m/s", "-5 points": a signed number is a change; "0.3 m/s/year", "per year": a rate of change
 _SIGNED = re.compile(r"[+±]\s*\d|(?<![\w/])[-−–]\s*\d+(?:\.\d+)?\s*(?:points?|%-?points?)\b")
 _RATE = re.compile(r"\s*(?:/\s*(?:year|yr|y|annum)|per\s+(?:year|annum)|a\s+year)\b", re.IGNORECASE)

@@ -38,3 +38,18 @@ def test_a_chamber_named_for_something_else_leaves_a_grade_of_it_unsupported(fin
 
 def test_a_chamber_described_in_words_the_rules_cannot_read_is_still_not_checked() -> None:
     assert verdicts("Mildly dilated right atrium.", "The right atrium looks bulky.") == ["not_checked"]
+
+
+PRIOR = ("Comparison with prior study: echo 14 August 2025: LVIDd 5.9 cm, mild MR, AVA 1.1 cm2.\n"
+         "LV dilated, LVIDd 6.8 cm. MR moderate (vena contracta 0.5 cm). AVA 0.8 cm2.")
+
+
+@pytest.mark.parametrize(("impression", "verdict"), [
+    ("LV dilated since the prior study (LVIDd 6.8 cm, previously 5.9 cm), with mild MR.", "contradicted"),
+    ("LV larger than on the prior study, LVIDd 5.9 cm.", "contradicted"),
+    ("Moderate MR (mild on the prior study).", "supported"),
+    ("Moderate MR, previously mild.", "supported"),
+    ("LVIDd 6.8 cm, previously 5.9 cm.", "supported"),
+])
+def test_a_claim_about_now_in_a_comparison_is_judged_by_this_study(impression: str, verdict: str) -> None:
+    assert verdicts(impression, PRIOR) == [verdict]
