@@ -53,3 +53,13 @@ PRIOR = ("Comparison with prior study: echo 14 August 2025: LVIDd 5.9 cm, mild M
 ])
 def test_a_claim_about_now_in_a_comparison_is_judged_by_this_study(impression: str, verdict: str) -> None:
     assert verdicts(impression, PRIOR) == [verdict]
+
+
+@pytest.mark.parametrize(("impression", "verdict"), [
+    ("Normal left and right ventricular size and function.", "contradicted"),
+    ("Left and right ventricles are normal in size.", "contradicted"),
+    ("Normal left ventricular size and function.", "supported"),
+])
+def test_left_and_right_named_together_are_both_graded(impression: str, verdict: str) -> None:
+    findings = "The left ventricle is normal in size and function. The right ventricle is severely dilated."
+    assert verdicts(impression, findings) == [verdict]
