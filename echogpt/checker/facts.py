@@ -200,8 +200,8 @@ def _grade_target(text: str, toks: list[Tok], mentions: dict[int, _Mention],
     b = k - 1
     adjacent = (b >= 0 and (b in mentions or toks[b].kind in SUBJ)
                 and gap_ok(text, toks[b].end, g.start, 0, comma=False))
-    if j < len(toks) and j in mentions and (gap_ok(text, last, toks[j].start, comma=False)
-                                            or _stacked(text, last, toks[j].start)):
+    if j < len(toks) and j in mentions and _same_direction(mentions[j], g) and (
+            gap_ok(text, last, toks[j].start, comma=False) or _stacked(text, last, toks[j].start)):
         mentions[j].grade_prefix = True
         return mentions[j], False
     if adjacent and b in mentions and _open(mentions[b]):
@@ -216,7 +216,7 @@ def _grade_target(text: str, toks: list[Tok], mentions: dict[int, _Mention],
         target.borrow = j < len(toks) and toks[j].kind == "grade"
         return target, True
     for b in range(k - 1, -1, -1):
-        if b in mentions and _open(mentions[b]):
+        if b in mentions and _open(mentions[b]) and _same_direction(mentions[b], g):
             return mentions[b], False
         if toks[b].kind in SUBJ:
             return _postfix_subjects(text, toks, b, k), True
@@ -240,6 +240,12 @@ def _open(m: _Mention) -> bool:
     if m.term is not None and not m.term.head:
         return False
     return m.degree is None or m.direction is None
+
+
+def _same_direction(m: _Mention, g: Tok) -> bool:
+    """A grade word with a direction of its own never grades a finding of another direction, only
+    its degree: "The RV is hypertrophied and mildly dilated" is a mildly dilated RV, not a mild LVH."""
+    return m.direction is None or g.direction is None or m.direction == g.direction
 
 
 def _distribute_prefix_grades(text: str, toks: list[Tok], mentions: dict[int, _Mention]) -> None:

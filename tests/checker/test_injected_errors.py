@@ -63,3 +63,14 @@ def test_a_claim_about_now_in_a_comparison_is_judged_by_this_study(impression: s
 def test_left_and_right_named_together_are_both_graded(impression: str, verdict: str) -> None:
     findings = "The left ventricle is normal in size and function. The right ventricle is severely dilated."
     assert verdicts(impression, findings) == [verdict]
+
+
+@pytest.mark.parametrize(("impression", "verdict"), [
+    ("Severe RV dilatation.", "contradicted"),
+    ("Mild RV dilatation.", "supported"),
+])
+def test_a_grade_of_another_direction_does_not_grade_the_finding_before_it(impression: str,
+                                                                          verdict: str) -> None:
+    # "hypertrophied and mildly dilated": the RV is mildly dilated; "mildly" is no LVH grade
+    findings = "The RV is hypertrophied and mildly dilated, with preserved longitudinal function."
+    assert verdicts(impression, findings) == [verdict]
