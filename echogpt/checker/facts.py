@@ -55,6 +55,7 @@ _SUBJ_SEP = (*SUBJ, "sep")
 _SUBJ_SEP_GRADE = (*SUBJ, "sep", "grade")
 _GRADE_JOIN = re.compile(r"[\s\-]*(?:to\s+)?")  # "mildly to moderately", "mild-moderate"
 _GRADE_NEGATORS = frozenset({"not", "no", "without"})
+_PAREN = re.compile(r"\s*\([^()]*\)")  # a parenthesis right after a grade word
 _ARTICLE = re.compile(r"\s*(?:the|an?)\s", re.IGNORECASE)  # a new clause: "and the ..."
 _OF_THE = re.compile(r"\s*(?:of|in|involving|at|on|within|along|from)?\s*(?:the\s+)?", re.IGNORECASE)
 
@@ -190,6 +191,11 @@ def _grade_target(text: str, toks: list[Tok], mentions: dict[int, _Mention],
         # "the LA is severely dilated and the appendage …", "the RV is normal and the PA systolic
         # pressure is 40 mmHg": the grade ends its clause
         j = len(toks)
+    paren = _PAREN.match(text, g.end)  # "Small (5 mm) posterior effusion": the size is no clause of its own
+    if paren and j < len(toks) and all(t.kind == "num" for t in toks[j:] if t.start < paren.end()):
+        last = paren.end()
+        while j < len(toks) and toks[j].start < last:
+            j += 1
     while (j < len(toks) and (toks[j].kind in _SUBJ_SEP or is_modifier(toks[j]))
            and (gap_ok(text, last, toks[j].start, comma=wall_list(toks, j))
                 or _stacked(text, last, toks[j].start))):

@@ -74,3 +74,11 @@ def test_a_grade_of_another_direction_does_not_grade_the_finding_before_it(impre
     # "hypertrophied and mildly dilated": the RV is mildly dilated; "mildly" is no LVH grade
     findings = "The RV is hypertrophied and mildly dilated, with preserved longitudinal function."
     assert verdicts(impression, findings) == [verdict]
+
+
+@pytest.mark.parametrize(("impression", "verdict"), [
+    ("Large pericardial effusion.", "contradicted"),
+    ("Small pericardial effusion.", "supported"),
+])
+def test_a_size_in_brackets_after_a_grade_leaves_it_on_its_finding(impression: str, verdict: str) -> None:
+    assert verdicts(impression, "Small (5 mm) posterior pericardial effusion.") == [verdict]
