@@ -19,9 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from echogpt.checker.check import check
+from echogpt.checker.compare import interval
 from echogpt.checker.facts import extract_facts
 from echogpt.checker.omissions import critical_present, states_finding
-from echogpt.checker.rules import tolerance
+from echogpt.checker.rules import lexicon, tolerance
 from echogpt.checker.study_facts import study_facts
 from echogpt.schemas import Study
 from echogpt.text import number_statements, split_statements
@@ -52,6 +53,9 @@ _INVENTED = [("Large pericardial effusion with tamponade physiology.", "pericard
              ("Severe mitral regurgitation.", "valve_regurgitation")]
 _NEG = re.compile(r"^(?:there (?:is|are) )?(?:no|without)\s+(?:evidence of\s+)?", re.IGNORECASE)
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
+# a bound ("EF <40%", "> 50 % collapse"): moved, it may still hold of the study's value
+_BOUND = re.compile(r"[<>≤≥]|\b(?:less|greater|more) than\b|\b(?:below|above|under|over|up to|at least)\b",
+                    re.IGNORECASE)
 
 
 @dataclass
@@ -86,8 +90,12 @@ def _severity(text: str, rng: random.Random, study: Study) -> str | None:
     words = [w for w in _SEVERITY if re.search(rf"(?<![A-Za-z]){w}(?![A-Za-z])", text, re.IGNORECASE)]
     for w in rng.sample(words, len(words)):
         new = _word_sub(text, w, _SEVERITY[w])
-        if _changed(text, new):
-            return new
+        if not _changed(text, new):
+            continue
+        before, sf = {(f.concept, f.location, f.grade) for f in extract_facts(text)}, study_facts(study)
+        moved = [f for f in extract_facts(new) if (f.concept, f.location, f.grade) not in before]
+        if not all(_stated(f, sf) for f in moved):
+            return new  # else the study itself states the new grade (MS mild by its MVA, moderate by its MG)
     return None
 
 
@@ -96,7 +104,7 @@ def _number(text: str, rng: random.Random, study: Study, within: bool = False) -
     for f in rng.sample(facts, len(facts)):
         span = text[f.start or 0:f.end or 0]
         nums = list(_NUMBER.finditer(span))
-        if not nums or float(nums[0].group()) == 0:
+        if not nums or float(nums[0].group()) == 0 or _BOUND.search(span):
             continue
         ratio = float(nums[0].group()) / (f.value or 1.0)  # text unit per canonical unit (mm vs cm)
         tol = tolerance(f.location or "", f.value or 0.0)
@@ -127,6 +135,8 @@ _PRESENCE = {"valve_regurgitation", "valve_stenosis", "pericardial_effusion", "t
 
 
 def _negation(text: str, rng: random.Random, study: Study) -> str | None:
+    if lexicon().plan.search(text):
+        return None  # "No suggest CT aortogram": a plan negated states nothing
     m = _NEG.match(text)
     facts = extract_facts(text)
     if not m and re.search(r"\b(?:no|not|without|w/o)\b", text, re.IGNORECASE):
@@ -159,11 +169,22 @@ def _swap(text: str, rng: random.Random, study: Study) -> str | None:
     return None
 
 
+def _stated(f: Any, sf: Any) -> bool:
+    """Whether the study states the fact exactly (same polarity and grade at its site)."""
+    return any(e.fact.polarity == f.polarity and e.fact.grade == f.grade
+               for e in sf.about(f.concept, f.location))
+
+
 def _still_true(f: Any, sf: Any) -> bool:
     """Whether a swapped fact happens to be true: the study states it exactly, or it is a normal
     claim and nothing at the new site is abnormal."""
     found = sf.about(f.concept, f.location)
-    if any(e.fact.polarity == f.polarity and e.fact.grade == f.grade for e in found):
+    if _stated(f, sf):
+        return True
+    a = interval(f) if f.polarity == "present" and f.grade else None
+    if a is not None and any(e.origin != "prior" and e.fact.polarity == "present"  # a compatible grade:
+                             and (b := interval(e.fact)) is not None and a[0] <= b[1] and b[0] <= a[1]
+                             for e in found):  # its scale's intervals overlap (moderate, moderate-severe)
         return True
     normal = f.polarity == "absent" or f.grade == "normal"
     return normal and not any(e.fact.polarity == "present" and e.fact.grade not in (None, "normal", "none")

@@ -104,3 +104,21 @@ def test_cli(tmp_path: Path) -> None:
     ok = runner.invoke(app, ["bench-checker", "--handwritten", str(HANDWRITTEN), "--limit", "10",
                              "--out", str(tmp_path / "r.json")])
     assert ok.exit_code == 0 and "recall" in ok.output and (tmp_path / "r.json").exists()
+
+
+def test_a_moved_bound_is_no_number_change() -> None:
+    assert _number("EF <10%.", random.Random(0), STUDY) is None  # "EF <40%" still holds of 32%
+
+
+def test_a_plan_is_not_negated() -> None:
+    assert _negation("Continue surveillance of the aortic sclerosis.", random.Random(0), STUDY) is None
+
+
+def test_a_severity_the_study_states_is_no_error() -> None:
+    assert _severity("Severe MR.", random.Random(0), STUDY) is None  # the study states mild MR itself
+
+
+def test_a_swap_into_a_compatible_grade_is_no_error() -> None:
+    both = Study.model_validate({"study_id": "B3", "findings_text": "Moderate to severe mitral "
+                                 "regurgitation. Moderate tricuspid regurgitation."})
+    assert _swap("Moderate TR.", random.Random(0), both) is None  # beside moderate-to-severe MR
