@@ -34,7 +34,8 @@ class Term(_Model):
     subject: str | None = None
     direction: str | None = None
     degree: str | None = None
-    field: str | dict[str, str] | None = Field(None, description="measurement the next number belongs to")
+    field: str | dict[str, str] | None = Field(None, description="measurement the next number belongs to "
+                                               "(by the subject named before it; '': none of the rules')")
     facts: list[dict[str, Any]] = Field(default_factory=list)
     drop_ungraded: bool = Field(False, description="an ungraded mention only names a measurement")
     ignore: bool = Field(False, description="matched only to hide words from other rules")

@@ -82,3 +82,9 @@ def test_a_grade_of_another_direction_does_not_grade_the_finding_before_it(impre
 ])
 def test_a_size_in_brackets_after_a_grade_leaves_it_on_its_finding(impression: str, verdict: str) -> None:
     assert verdicts(impression, "Small (5 mm) posterior pericardial effusion.") == [verdict]
+
+
+def test_a_velocity_of_the_descending_aorta_is_no_aortic_valve_velocity() -> None:
+    findings = "Aortic valve: trileaflet, Vmax 2.1 m/s. Descending aorta peak velocity 1.6 m/s."
+    assert verdicts("Descending aortic velocity 2.2 m/s.", findings) == ["not_checked"]
+    assert verdicts("AV Vmax 1.6 m/s.", findings) == ["contradicted"]
