@@ -88,3 +88,8 @@ def test_a_velocity_of_the_descending_aorta_is_no_aortic_valve_velocity() -> Non
     findings = "Aortic valve: trileaflet, Vmax 2.1 m/s. Descending aorta peak velocity 1.6 m/s."
     assert verdicts("Descending aortic velocity 2.2 m/s.", findings) == ["not_checked"]
     assert verdicts("AV Vmax 1.6 m/s.", findings) == ["contradicted"]
+
+
+def test_a_velocity_named_after_the_aortic_valve_is_the_valves() -> None:
+    findings = "Mild TR, aortic valve peak velocity 2.0 m/s. TR velocity 2.6 m/s."
+    assert verdicts("AV Vmax 2.6 m/s.", findings) == ["contradicted"]
