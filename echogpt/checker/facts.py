@@ -289,8 +289,8 @@ def _find_subjects(text: str, toks: list[Tok], mentions: dict[int, _Mention], i:
     if not chain:
         for b in range(i - 1, -1, -1):
             cand = [s for s in subject_list(toks[b]) if s[0] in table]
-            if cand:
-                chain = cand
+            if cand:  # with the subjects coordinated before it ("MV/AV: no vegetation")
+                chain = _coordinated_before(text, toks, b, table) + cand
                 break
     if not chain and term.head == "function":
         # "bioprosthetic mitral prosthesis, normal function": the function of the prosthesis
@@ -301,6 +301,15 @@ def _find_subjects(text: str, toks: list[Tok], mentions: dict[int, _Mention], i:
     if not chain:
         chain = [s for s in carry if s[0] in table]
     m.subjects = chain
+
+
+def _coordinated_before(text: str, toks: list[Tok], b: int, table: dict) -> list[tuple[str, str | None]]:
+    """The subjects coordinated right before the subject at ``b`` ("mitral and [aortic]", "MV/[AV]")."""
+    out: list[tuple[str, str | None]] = []
+    while b > 0 and toks[b - 1].kind in _SUBJ_SEP and gap_ok(text, toks[b - 1].end, toks[b].start, 0):
+        b -= 1
+        out = [s for s in subject_list(toks[b]) if s[0] in table] + out
+    return out
 
 
 def _subjects_before(text: str, toks: list[Tok], i: int, m: _Mention) -> list[tuple[str, str | None]]:

@@ -93,3 +93,12 @@ def test_a_velocity_of_the_descending_aorta_is_no_aortic_valve_velocity() -> Non
 def test_a_velocity_named_after_the_aortic_valve_is_the_valves() -> None:
     findings = "Mild TR, aortic valve peak velocity 2.0 m/s. TR velocity 2.6 m/s."
     assert verdicts("AV Vmax 2.6 m/s.", findings) == ["contradicted"]
+
+
+@pytest.mark.parametrize("findings", [
+    "TV: mobile echodensity on the anterior leaflet, c/w vegetation. MV/AV: thin, no vegetation seen.",
+    "Tricuspid vegetation. Mitral and aortic valves thin and mobile, no vegetations seen on either.",
+])
+def test_a_negation_after_two_valves_named_together_covers_both(findings: str) -> None:
+    assert verdicts("Mitral valve vegetation.", findings) == ["contradicted"]
+    assert verdicts("Tricuspid valve vegetation.", findings) == ["supported"]
