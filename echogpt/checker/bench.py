@@ -145,11 +145,21 @@ def _negation(text: str, rng: random.Random, study: Study) -> str | None:
     if not m and (first is None or first.concept not in _PRESENCE or first.polarity != "present"
                   or first.grade == "normal"):
         return None  # only a finding that is present can be negated ("No normal RV" says nothing)
+    if not m and _graded_below(first, study_facts(study)):
+        return None  # "No severe MS" where the study grades it moderate (MVA 1.1 cm2) is true of it
     new = text[m.end():] if m else "No " + text[0].lower() + text[1:]
     new = new[0].upper() + new[1:] if new else new
     if m and "without" in text.lower():
         new = re.sub(r"\bwithout\b", "with", text, count=1, flags=re.IGNORECASE)
     return new if _changed(text, new) else None
+
+
+def _graded_below(f: Any, sf: Any) -> bool:
+    """Whether the study grades the finding, every grade of it milder than the fact's."""
+    a = interval(f)
+    grades = [interval(e.fact) for e in sf.about(f.concept, f.location)
+              if e.origin != "prior" and e.fact.polarity == "present" and e.fact.grade]
+    return a is not None and bool(grades) and all(b is not None and b[1] < a[0] for b in grades)
 
 
 def _swap(text: str, rng: random.Random, study: Study) -> str | None:

@@ -54,7 +54,7 @@ def test_number_change_keeps_the_text_unit() -> None:
 def test_negation_flip() -> None:
     rng = random.Random(0)
     assert _negation("No pericardial effusion.", rng, STUDY) == "Pericardial effusion."
-    assert _negation("Moderate MR.", rng, STUDY) == "No moderate MR."
+    assert _negation("Mild MR.", rng, STUDY) == "No mild MR."
     assert _negation("Normal RV size.", rng, STUDY) is None  # "No normal RV" asserts nothing
 
 
@@ -122,3 +122,7 @@ def test_a_swap_into_a_compatible_grade_is_no_error() -> None:
     both = Study.model_validate({"study_id": "B3", "findings_text": "Moderate to severe mitral "
                                  "regurgitation. Moderate tricuspid regurgitation."})
     assert _swap("Moderate TR.", random.Random(0), both) is None  # beside moderate-to-severe MR
+
+
+def test_a_grade_denied_where_the_study_grades_it_milder_is_no_error() -> None:
+    assert _negation("Severe MR.", random.Random(0), STUDY) is None  # the study states mild MR
