@@ -17,7 +17,14 @@ import re
 from dataclasses import dataclass
 
 from echogpt.checker.compare import Status, locations_compatible
-from echogpt.checker.earlier import against_prior, cannot_exclude, earlier_spans, is_change, said_of_earlier
+from echogpt.checker.earlier import (
+    against_prior,
+    cannot_exclude,
+    earlier_spans,
+    earlier_value_wrong,
+    is_change,
+    said_of_earlier,
+)
 from echogpt.checker.facts import extract_facts, mentions_comparison
 from echogpt.checker.judge import judge, synthesis
 from echogpt.checker.omissions import omissions
@@ -156,6 +163,9 @@ def _versus_prior(s: _Said, sf: StudyFacts) -> tuple[Status, str] | None:
     versus = against_prior(s.text, s.clinical, sf) if s.comparison else None
     if versus is not None and versus[0] == "contradicted":
         return "contradicted", versus[1]
+    wrong = earlier_value_wrong(s.text, s.clinical, sf, s.start)
+    if wrong is not None:
+        return "contradicted", wrong
     if not s.clinical and versus is not None:
         return versus
     return None

@@ -16,6 +16,7 @@ from functools import cache
 from echogpt.checker.compare import Status, compare_number, interval
 from echogpt.checker.rules import lexicon, rule_regex, rules
 from echogpt.checker.study_facts import NOW_WORDS, StudyFacts, prior_cues
+from echogpt.checker.tokens import measure
 from echogpt.schemas import Fact
 
 # a prior's words end at the clause: a comma, semicolon, colon, a closing parenthesis, a full stop or "but"
@@ -68,6 +69,40 @@ def said_of_earlier(text: str, at: int, spans: list[tuple[int, int]]) -> bool:
     low = max((p for p in marks if p < at), default=-1)
     high = min((p for p in marks if p >= at), default=len(text))
     return any(low < a < high for a, _ in spans)
+
+
+# "from 14 to 18 mm", "18 -> 28 mmHg": the earlier value, before the value now
+# ("40 to 45 %" is a range, not a change)
+_EARLIER = re.compile(r"(?:\bfrom\s+(?P<a>\d+(?:\.\d+)?)\s*(?P<u>%|[a-z/\d]*)\s+to"
+                      r"|(?P<b>\d+(?:\.\d+)?)\s*(?P<v>%|[a-z/\d]*)\s*(?:-+>|→|=>))\s*[<>~]?\d", re.IGNORECASE)
+
+
+def earlier_value_wrong(text: str, facts: list[Fact], sf: StudyFacts, start: int = 0) -> str | None:
+    """Why the earlier value of a "from A to B" measurement ("TAPSE has improved from 14 to 18 mm")
+    is wrong: it differs from every value the prior study gives for it; None where it matches one, or
+    the prior gives none.
+
+    Args:
+        text: The statement.
+        facts: Its claims (their spans are offset by ``start``).
+        sf: The study's facts, the prior's among them.
+        start: The statement's offset.
+    """
+    for f in facts:
+        if f.concept != "measurement" or f.start is None or f.end is None:
+            continue
+        span = text[f.start - start:f.end - start]
+        m = _EARLIER.search(span)
+        before = [e.fact for e in sf.evidence if e.origin == "prior" and e.fact.concept == "measurement"
+                  and e.fact.location == f.location and e.fact.value is not None]
+        if m is None or not before:
+            continue
+        value, unit = m["a"] or m["b"], m["u"] or m["v"] or span[m.end():].lstrip("0123456789. ")
+        said = measure(f.location or "", f"{value} {unit}", 0, 0)
+        if said is not None and all(compare_number(said, b)[0] == "contradicted" for b in before):
+            why = compare_number(said, before[0])[1].replace("the study's", "the prior study's")
+            return f"the earlier value is not the prior study's: {why}"
+    return None
 
 
 # "+0.3 m/s", "-5 points": a signed number is a change; "0.3 m/s/year", "per year": a rate of change

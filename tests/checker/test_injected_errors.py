@@ -102,3 +102,16 @@ def test_a_velocity_named_after_the_aortic_valve_is_the_valves() -> None:
 def test_a_negation_after_two_valves_named_together_covers_both(findings: str) -> None:
     assert verdicts("Mitral valve vegetation.", findings) == ["contradicted"]
     assert verdicts("Tricuspid valve vegetation.", findings) == ["supported"]
+
+
+@pytest.mark.parametrize(("impression", "verdict"), [
+    ("TAPSE has improved from 19 to 18 mm.", "contradicted"),
+    ("RVSP 60 -> 28 mmHg.", "contradicted"),
+    ("TAPSE has improved from 14 to 18 mm.", "supported"),
+    ("RVSP 48 -> 28 mmHg.", "supported"),
+    ("RVSP 25 to 30 mmHg.", "supported"),  # a range, no earlier value
+])
+def test_the_earlier_value_of_a_change_is_the_prior_studys(impression: str, verdict: str) -> None:
+    findings = ("Comparison with prior study: echo 12 May 2026: TAPSE 14 mm, RVSP 48 mmHg.\n"
+                "TAPSE 18 mm. RVSP 28 mmHg.")
+    assert verdicts(impression, findings) == [verdict]
