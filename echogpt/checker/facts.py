@@ -57,7 +57,9 @@ _GRADE_JOIN = re.compile(r"[\s\-]*(?:to\s+)?")  # "mildly to moderately", "mild-
 _GRADE_NEGATORS = frozenset({"not", "no", "without"})
 _PAREN = re.compile(r"\s*\([^()]*\)")  # a parenthesis right after a grade word
 _ARTICLE = re.compile(r"\s*(?:the|an?)\s", re.IGNORECASE)  # a new clause: "and the ..."
-_OF_THE = re.compile(r"\s*(?:of|in|involving|at|on|within|along|from)?\s*(?:the\s+)?", re.IGNORECASE)
+# "dilatation of the LV", "aneurysm of the mid ascending aorta"
+_OF_THE = re.compile(r"\s*(?:of|in|involving|at|on|within|along|from)?\s*(?:the\s+)?"
+                     r"(?:(?:mid|proximal|distal|tubular)\s+)?", re.IGNORECASE)
 
 
 def _postfix_subjects(text: str, toks: list[Tok], b: int, k: int) -> _Mention:

@@ -115,3 +115,9 @@ def test_the_earlier_value_of_a_change_is_the_prior_studys(impression: str, verd
     findings = ("Comparison with prior study: echo 12 May 2026: TAPSE 14 mm, RVSP 48 mmHg.\n"
                 "TAPSE 18 mm. RVSP 28 mmHg.")
     assert verdicts(impression, findings) == [verdict]
+
+
+def test_an_aneurysm_of_the_mid_ascending_aorta_is_the_aortas() -> None:
+    findings = "Mid ascending aorta 53 mm, aneurysmal. LV: normal size, no RWMA."
+    assert verdicts("Aneurysm of the mid ascending aorta (53 mm).", findings) == ["supported"]
+    assert verdicts("No aneurysm of the mid ascending aorta.", findings) == ["contradicted"]
