@@ -21,7 +21,7 @@ from typing import Any
 from echogpt.checker.check import check
 from echogpt.checker.compare import interval
 from echogpt.checker.facts import extract_facts
-from echogpt.checker.omissions import critical_present, states_finding
+from echogpt.checker.omissions import critical_present, says_finding
 from echogpt.checker.rules import lexicon, tolerance
 from echogpt.checker.study_facts import study_facts
 from echogpt.schemas import Study
@@ -229,8 +229,8 @@ def _inject(case: Case, kind: str, rng: random.Random) -> list[Case]:
         i = rng.randrange(len(st) + 1)
         return [Case(case.source, kind, study, st[:i] + [text] + st[i:], target=i)]
     facts = [extract_facts(s) for s in st]
-    for _key, rule, loc, _e in critical_present(sf):
-        stating = [i for i, fs in enumerate(facts) if any(states_finding(rule, f) for f in fs)]
+    for _key, rule, loc, e in critical_present(sf):  # every statement that says it goes
+        stating = [i for i, fs in enumerate(facts) if any(says_finding(rule, e, f) for f in fs)]
         if stating and len(stating) < len(st):
             kept = [s for i, s in enumerate(st) if i not in stating]
             label = rule.label.replace("{location}", loc or "valve")

@@ -126,3 +126,12 @@ def test_a_swap_into_a_compatible_grade_is_no_error() -> None:
 
 def test_a_grade_denied_where_the_study_grades_it_milder_is_no_error() -> None:
     assert _negation("Severe MR.", random.Random(0), STUDY) is None  # the study states mild MR
+
+
+def test_an_omission_removes_every_statement_that_says_the_finding() -> None:
+    study = Study.model_validate({"study_id": "B4", "measurements": {"rvsp": 72},
+                                  "findings_text": "Normal LV. TR Vmax 4.0 m/s, RVSP 72 mmHg."})
+    base = Case("B4", "unmodified", study, ["Severe pulmonary hypertension, RVSP 72 mmHg.",
+                                            "Refer to the pulmonary hypertension service.", "Normal LV."])
+    omission = _inject(base, "omitted_critical", random.Random(0))[0]
+    assert omission.statements == ["Normal LV."]  # "pulmonary hypertension" (elevated) is accepted for it
