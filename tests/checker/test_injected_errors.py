@@ -121,3 +121,9 @@ def test_an_aneurysm_of_the_mid_ascending_aorta_is_the_aortas() -> None:
     findings = "Mid ascending aorta 53 mm, aneurysmal. LV: normal size, no RWMA."
     assert verdicts("Aneurysm of the mid ascending aorta (53 mm).", findings) == ["supported"]
     assert verdicts("No aneurysm of the mid ascending aorta.", findings) == ["contradicted"]
+
+
+def test_an_estimate_said_to_be_probably_low_does_not_hedge_the_finding_after_it() -> None:
+    findings = "Severe TR, vena contracta 0.9 cm. RVSP 40 mmHg (likely underestimated given severe TR)."
+    assert verdicts("RVSP 40 mmHg, probably underestimated in mild TR.", findings) == ["contradicted"]
+    assert verdicts("RVSP 40 mmHg, probably underestimated in severe TR.", findings) == ["supported"]
