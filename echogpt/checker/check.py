@@ -23,6 +23,7 @@ from echogpt.checker.earlier import (
     earlier_spans,
     earlier_value_wrong,
     is_change,
+    recovery_unstated,
     said_of_earlier,
 )
 from echogpt.checker.facts import extract_facts, mentions_comparison
@@ -166,6 +167,9 @@ def _versus_prior(s: _Said, sf: StudyFacts) -> tuple[Status, str] | None:
     wrong = earlier_value_wrong(s.text, s.clinical, sf, s.start)
     if wrong is not None:
         return "contradicted", wrong
+    unstated = recovery_unstated(s.text, s.clinical, sf, s.start)
+    if unstated is not None:
+        return "unsupported", unstated
     if not s.clinical and versus is not None:
         return versus
     return None

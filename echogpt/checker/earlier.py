@@ -105,6 +105,38 @@ def earlier_value_wrong(text: str, facts: list[Fact], sf: StudyFacts, start: int
     return None
 
 
+_RECOVERY = re.compile(r"\brecover(?:ed|y|ing)\b", re.IGNORECASE)
+
+
+def recovery_unstated(text: str, facts: list[Fact], sf: StudyFacts, start: int = 0) -> str | None:
+    """Why a recovery is not supported: "RV function has recovered" says the RV was abnormal before, and
+    the prior study, which the study gives, says nothing of it (no fact of it, no value it is graded
+    from); None where the prior describes it, or no prior is given.
+
+    Args:
+        text: The statement.
+        facts: Its claims (their spans are offset by ``start``).
+        sf: The study's facts, the prior's among them.
+        start: The statement's offset.
+    """
+    cue = _RECOVERY.search(text)
+    before = [e.fact for e in sf.evidence if e.origin == "prior"]
+    if cue is None or not before:
+        return None
+    marks = [m.start() for m in _CLAUSE_MARK.finditer(text)]
+    low = max((p for p in marks if p < cue.start()), default=-1)
+    high = min((p for p in marks if p >= cue.end()), default=len(text))
+    for f in facts:
+        at = (f.start or start) - start  # only the finding the recovery is said of, in its clause
+        if f.concept == "measurement" or f.polarity != "present" or not low < at < high:
+            continue
+        fields = rules().graded_from.get(f.concept, [])
+        if not any(b.concept == f.concept or (b.concept == "measurement" and b.location in fields)
+                   for b in before):
+            return f"a recovery of {f.concept.replace('_', ' ')}, which the prior study does not describe"
+    return None
+
+
 # "+0.3 m/s", "-5 points": a signed number is a change; "0.3 m/s/year", "per year": a rate of change
 _SIGNED = re.compile(r"[+±]\s*\d|(?<![\w/])[-−–]\s*\d+(?:\.\d+)?\s*(?:points?|%-?points?)\b")
 _RATE = re.compile(r"\s*(?:/\s*(?:year|yr|y|annum)|per\s+(?:year|annum)|a\s+year)\b", re.IGNORECASE)

@@ -127,3 +127,14 @@ def test_an_estimate_said_to_be_probably_low_does_not_hedge_the_finding_after_it
     findings = "Severe TR, vena contracta 0.9 cm. RVSP 40 mmHg (likely underestimated given severe TR)."
     assert verdicts("RVSP 40 mmHg, probably underestimated in mild TR.", findings) == ["contradicted"]
     assert verdicts("RVSP 40 mmHg, probably underestimated in severe TR.", findings) == ["supported"]
+
+
+@pytest.mark.parametrize(("impression", "verdict"), [
+    ("Recovery of RV function: LVEF 55 % (prior 44 %).", "unsupported"),
+    ("Recovery of LV function: LVEF 55 % (prior 44 %).", "supported"),
+    ("LV function has recovered, LVEF 55 %; normal RV.", "supported"),
+])
+def test_a_recovery_needs_a_prior_that_describes_what_recovered(impression: str, verdict: str) -> None:
+    findings = ("Comparison with prior study: echo 26 August 2026: LVEF 44 %, LVIDd 5.6 cm.\n"
+                "LV normal size, LVEF 55 %. RV normal size and function.")
+    assert verdicts(impression, findings) == [verdict]
