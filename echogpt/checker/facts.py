@@ -488,10 +488,27 @@ def sentence_facts(text: str) -> Iterator[tuple[int, tuple[Fact, ...]]]:
     order (by start, then concept): one sentence after the other, they are in text order throughout.
     A person named by a title is blanked first: it states nothing of the heart."""
     carry: Subjects = ()
+    last: Fact | None = None
     text = _PERSON.sub(lambda m: " " * len(m.group()), text)
     for start, sentence in _sentences(text):
         facts, carry = _sentence(sentence, carry)
+        facts = facts or _lone_grade(sentence, last)
+        said = [f for f in facts if f.concept != "measurement" and f.polarity == "present"]
+        last = said[-1] if said else None
         yield start, facts
+
+
+def _lone_grade(sentence: str, last: Fact | None) -> tuple[Fact, ...]:
+    """A sentence that is a grade word alone grades the finding the sentence before named without one
+    ("Pulmonary regurgitation: wide jet filling the RVOT, flow reversal in the branch PAs. Severe.")."""
+    toks = tokens(sentence)
+    if last is None or last.grade is not None or len(toks) != 1 or toks[0].kind != "grade" \
+            or sentence.strip(" \t\n.;") != sentence[toks[0].start:toks[0].end]:
+        return ()
+    grade = resolve_grade(last.concept, toks[0].degree, toks[0].direction)
+    if grade is None:
+        return ()
+    return (last.model_copy(update={"grade": grade, "start": toks[0].start, "end": toks[0].end}),)
 
 
 def bound_numbers(text: str) -> list[tuple[str, Fact | None]]:

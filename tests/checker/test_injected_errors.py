@@ -138,3 +138,13 @@ def test_a_recovery_needs_a_prior_that_describes_what_recovered(impression: str,
     findings = ("Comparison with prior study: echo 26 August 2026: LVEF 44 %, LVIDd 5.6 cm.\n"
                 "LV normal size, LVEF 55 %. RV normal size and function.")
     assert verdicts(impression, findings) == [verdict]
+
+
+@pytest.mark.parametrize(("impression", "verdict"), [
+    ("Mild pulmonary regurgitation.", "contradicted"),
+    ("Severe pulmonary regurgitation.", "supported"),
+])
+def test_a_grade_alone_after_a_description_grades_what_it_describes(impression: str, verdict: str) -> None:
+    findings = ("Pulmonary regurgitation: wide jet filling the RVOT from the annulus, diastolic flow "
+                "reversal in both branch pulmonary arteries. Severe. No residual VSD.")
+    assert verdicts(impression, findings) == [verdict]
