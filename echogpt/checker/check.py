@@ -24,6 +24,7 @@ from echogpt.checker.earlier import (
     earlier_value_wrong,
     is_change,
     recovery_unstated,
+    resolved_grade_wrong,
     said_of_earlier,
 )
 from echogpt.checker.facts import extract_facts, mentions_comparison
@@ -164,7 +165,8 @@ def _versus_prior(s: _Said, sf: StudyFacts) -> tuple[Status, str] | None:
     versus = against_prior(s.text, s.clinical, sf) if s.comparison else None
     if versus is not None and versus[0] == "contradicted":
         return "contradicted", versus[1]
-    wrong = earlier_value_wrong(s.text, s.clinical, sf, s.start)
+    wrong = (earlier_value_wrong(s.text, s.clinical, sf, s.start)
+             or resolved_grade_wrong(s.text, s.clinical, sf))
     if wrong is not None:
         return "contradicted", wrong
     unstated = recovery_unstated(s.text, s.clinical, sf, s.start)

@@ -137,6 +137,34 @@ def recovery_unstated(text: str, facts: list[Fact], sf: StudyFacts, start: int =
     return None
 
 
+_RESOLVED = re.compile(r"\b(?:resolved|resolution)\b", re.IGNORECASE)
+
+
+def resolved_grade_wrong(text: str, facts: list[Fact], sf: StudyFacts) -> str | None:
+    """Why a resolved finding's grade is wrong: "the large effusion seen at baseline has resolved"
+    grades the prior study's effusion, and the prior gives it another grade; None where it gives that
+    grade, or none.
+
+    Args:
+        text: The statement.
+        facts: Its claims.
+        sf: The study's facts, the prior's among them.
+    """
+    if _RESOLVED.search(text) is None:
+        return None
+    for f in facts:
+        said = interval(f.model_copy(update={"polarity": "present"})) if f.polarity == "absent" else None
+        before = [e.fact for e in sf.evidence if e.origin == "prior" and e.fact.concept == f.concept
+                  and e.fact.polarity == "present" and interval(e.fact) is not None
+                  and (f.location is None or e.fact.location in (None, f.location))]
+        if said is None or not before:
+            continue
+        if not any((b := interval(e)) is not None and said[0] <= b[1] and b[0] <= said[1] for e in before):
+            grade = (before[0].grade or "").replace("_", " ")
+            return f"the prior study gives {grade} {f.concept.replace('_', ' ')}, not {f.grade}"
+    return None
+
+
 # "+0.3 m/s", "-5 points": a signed number is a change; "0.3 m/s/year", "per year": a rate of change
 _SIGNED = re.compile(r"[+±]\s*\d|(?<![\w/])[-−–]\s*\d+(?:\.\d+)?\s*(?:points?|%-?points?)\b")
 _RATE = re.compile(r"\s*(?:/\s*(?:year|yr|y|annum)|per\s+(?:year|annum)|a\s+year)\b", re.IGNORECASE)

@@ -148,3 +148,14 @@ def test_a_grade_alone_after_a_description_grades_what_it_describes(impression: 
     findings = ("Pulmonary regurgitation: wide jet filling the RVOT from the annulus, diastolic flow "
                 "reversal in both branch pulmonary arteries. Severe. No residual VSD.")
     assert verdicts(impression, findings) == [verdict]
+
+
+@pytest.mark.parametrize(("impression", "verdict"), [
+    ("The large pericardial effusion seen at baseline has resolved.", "contradicted"),
+    ("The small pericardial effusion seen at baseline has resolved.", "supported"),
+    ("The pericardial effusion seen at baseline has resolved.", "supported"),
+])
+def test_the_grade_of_a_resolved_finding_is_the_prior_studys(impression: str, verdict: str) -> None:
+    findings = ("Comparison with prior study: baseline echo 12 May 2026: small (6 mm) pericardial effusion.\n"
+                "No pericardial effusion.")
+    assert verdicts(impression, findings) == [verdict]
