@@ -186,15 +186,15 @@ def _stated(f: Any, sf: Any) -> bool:
 
 
 def _still_true(f: Any, sf: Any) -> bool:
-    """Whether a swapped fact happens to be true: the study states it exactly, or it is a normal
-    claim and nothing at the new site is abnormal."""
+    """Whether a swapped fact happens to be true: the study states it exactly or at a compatible
+    grade, or it is a normal claim and nothing at the new site is abnormal."""
     found = sf.about(f.concept, f.location)
     if _stated(f, sf):
         return True
     a = interval(f) if f.polarity == "present" and f.grade else None
-    if a is not None and any(e.origin != "prior" and e.fact.polarity == "present"  # a compatible grade:
+    if a is not None and any(e.origin != "prior" and e.fact.polarity == "present"  # intervals overlap:
                              and (b := interval(e.fact)) is not None and a[0] <= b[1] and b[0] <= a[1]
-                             for e in found):  # its scale's intervals overlap (moderate, moderate-severe)
+                             for e in found):  # moderate beside moderate-severe
         return True
     normal = f.polarity == "absent" or f.grade == "normal"
     return normal and not any(e.fact.polarity == "present" and e.fact.grade not in (None, "normal", "none")
