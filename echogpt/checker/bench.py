@@ -19,9 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from echogpt.checker.check import check
+from echogpt.checker.compare import interval
 from echogpt.checker.facts import extract_facts
-from echogpt.checker.omissions import critical_present, states_finding
-from echogpt.checker.rules import tolerance
+from echogpt.checker.omissions import critical_present, says_finding
+from echogpt.checker.rules import lexicon, tolerance
 from echogpt.checker.study_facts import study_facts
 from echogpt.schemas import Study
 from echogpt.text import number_statements, split_statements
@@ -52,6 +53,9 @@ _INVENTED = [("Large pericardial effusion with tamponade physiology.", "pericard
              ("Severe mitral regurgitation.", "valve_regurgitation")]
 _NEG = re.compile(r"^(?:there (?:is|are) )?(?:no|without)\s+(?:evidence of\s+)?", re.IGNORECASE)
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
+# a bound ("EF <40%", "> 50 % collapse"): moved, it may still hold of the study's value
+_BOUND = re.compile(r"[<>≤≥]|\b(?:less|greater|more) than\b|\b(?:below|above|under|over|up to|at least)\b",
+                    re.IGNORECASE)
 
 
 @dataclass
@@ -86,8 +90,12 @@ def _severity(text: str, rng: random.Random, study: Study) -> str | None:
     words = [w for w in _SEVERITY if re.search(rf"(?<![A-Za-z]){w}(?![A-Za-z])", text, re.IGNORECASE)]
     for w in rng.sample(words, len(words)):
         new = _word_sub(text, w, _SEVERITY[w])
-        if _changed(text, new):
-            return new
+        if not _changed(text, new):
+            continue
+        before, sf = {(f.concept, f.location, f.grade) for f in extract_facts(text)}, study_facts(study)
+        moved = [f for f in extract_facts(new) if (f.concept, f.location, f.grade) not in before]
+        if not all(_stated(f, sf) for f in moved):
+            return new  # else the study itself states the new grade (MS mild by its MVA, moderate by its MG)
     return None
 
 
@@ -96,7 +104,7 @@ def _number(text: str, rng: random.Random, study: Study, within: bool = False) -
     for f in rng.sample(facts, len(facts)):
         span = text[f.start or 0:f.end or 0]
         nums = list(_NUMBER.finditer(span))
-        if not nums or float(nums[0].group()) == 0:
+        if not nums or float(nums[0].group()) == 0 or _BOUND.search(span):
             continue
         ratio = float(nums[0].group()) / (f.value or 1.0)  # text unit per canonical unit (mm vs cm)
         tol = tolerance(f.location or "", f.value or 0.0)
@@ -127,6 +135,8 @@ _PRESENCE = {"valve_regurgitation", "valve_stenosis", "pericardial_effusion", "t
 
 
 def _negation(text: str, rng: random.Random, study: Study) -> str | None:
+    if lexicon().plan.search(text):
+        return None  # "No suggest CT aortogram": a plan negated states nothing
     m = _NEG.match(text)
     facts = extract_facts(text)
     if not m and re.search(r"\b(?:no|not|without|w/o)\b", text, re.IGNORECASE):
@@ -135,11 +145,21 @@ def _negation(text: str, rng: random.Random, study: Study) -> str | None:
     if not m and (first is None or first.concept not in _PRESENCE or first.polarity != "present"
                   or first.grade == "normal"):
         return None  # only a finding that is present can be negated ("No normal RV" says nothing)
+    if not m and _graded_below(first, study_facts(study)):
+        return None  # "No severe MS" where the study grades it moderate (MVA 1.1 cm2) is true of it
     new = text[m.end():] if m else "No " + text[0].lower() + text[1:]
     new = new[0].upper() + new[1:] if new else new
     if m and "without" in text.lower():
         new = re.sub(r"\bwithout\b", "with", text, count=1, flags=re.IGNORECASE)
     return new if _changed(text, new) else None
+
+
+def _graded_below(f: Any, sf: Any) -> bool:
+    """Whether the study grades the finding, every grade of it milder than the fact's."""
+    a = interval(f)
+    grades = [interval(e.fact) for e in sf.about(f.concept, f.location)
+              if e.origin != "prior" and e.fact.polarity == "present" and e.fact.grade]
+    return a is not None and bool(grades) and all(b is not None and b[1] < a[0] for b in grades)
 
 
 def _swap(text: str, rng: random.Random, study: Study) -> str | None:
@@ -159,11 +179,22 @@ def _swap(text: str, rng: random.Random, study: Study) -> str | None:
     return None
 
 
+def _stated(f: Any, sf: Any) -> bool:
+    """Whether the study states the fact exactly (same polarity and grade at its site)."""
+    return any(e.fact.polarity == f.polarity and e.fact.grade == f.grade
+               for e in sf.about(f.concept, f.location))
+
+
 def _still_true(f: Any, sf: Any) -> bool:
-    """Whether a swapped fact happens to be true: the study states it exactly, or it is a normal
-    claim and nothing at the new site is abnormal."""
+    """Whether a swapped fact happens to be true: the study states it exactly or at a compatible
+    grade, or it is a normal claim and nothing at the new site is abnormal."""
     found = sf.about(f.concept, f.location)
-    if any(e.fact.polarity == f.polarity and e.fact.grade == f.grade for e in found):
+    if _stated(f, sf):
+        return True
+    a = interval(f) if f.polarity == "present" and f.grade else None
+    if a is not None and any(e.origin != "prior" and e.fact.polarity == "present"  # intervals overlap:
+                             and (b := interval(e.fact)) is not None and a[0] <= b[1] and b[0] <= a[1]
+                             for e in found):  # moderate beside moderate-severe
         return True
     normal = f.polarity == "absent" or f.grade == "normal"
     return normal and not any(e.fact.polarity == "present" and e.fact.grade not in (None, "normal", "none")
@@ -198,8 +229,8 @@ def _inject(case: Case, kind: str, rng: random.Random) -> list[Case]:
         i = rng.randrange(len(st) + 1)
         return [Case(case.source, kind, study, st[:i] + [text] + st[i:], target=i)]
     facts = [extract_facts(s) for s in st]
-    for _key, rule, loc, _e in critical_present(sf):
-        stating = [i for i, fs in enumerate(facts) if any(states_finding(rule, f) for f in fs)]
+    for _key, rule, loc, e in critical_present(sf):  # every statement that says it goes
+        stating = [i for i, fs in enumerate(facts) if any(says_finding(rule, e, f) for f in fs)]
         if stating and len(stating) < len(st):
             kept = [s for i, s in enumerate(st) if i not in stating]
             label = rule.label.replace("{location}", loc or "valve")

@@ -17,7 +17,16 @@ import re
 from dataclasses import dataclass
 
 from echogpt.checker.compare import Status, locations_compatible
-from echogpt.checker.earlier import against_prior, cannot_exclude, earlier_spans, is_change
+from echogpt.checker.earlier import (
+    against_prior,
+    cannot_exclude,
+    earlier_spans,
+    earlier_value_wrong,
+    is_change,
+    recovery_unstated,
+    resolved_grade_wrong,
+    said_of_earlier,
+)
 from echogpt.checker.facts import extract_facts, mentions_comparison
 from echogpt.checker.judge import judge, synthesis
 from echogpt.checker.omissions import omissions
@@ -157,6 +166,13 @@ def _versus_prior(s: _Said, sf: StudyFacts) -> tuple[Status, str] | None:
     versus = against_prior(s.text, s.clinical, sf) if s.comparison else None
     if versus is not None and versus[0] == "contradicted":
         return "contradicted", versus[1]
+    wrong = (earlier_value_wrong(s.text, s.clinical, sf, s.start)
+             or resolved_grade_wrong(s.text, s.clinical, sf))
+    if wrong is not None:
+        return "contradicted", wrong
+    unstated = recovery_unstated(s.text, s.clinical, sf, s.start)
+    if unstated is not None:
+        return "unsupported", unstated
     if not s.clinical and versus is not None:
         return versus
     return None
@@ -214,9 +230,15 @@ def _worst_verdict(s: _Said, claims: list[Fact], study: Study, sf: StudyFacts
     stress images that only the resting findings refute is unsupported, not contradicted."""
     worst: tuple[Status, str] | None = None
     silent = []  # the claims nothing in the study states
+    spans = earlier_spans(s.text) if s.comparison else []
     for f in claims:
-        status, reason = judge(f, study, sf, s.comparison and not s.unread_prior
-                               and not _now_of_from(s.text, f, s.start))
+        compares = s.comparison and not s.unread_prior and not _now_of_from(s.text, f, s.start)
+        # a claim outside the words about the earlier study speaks of now: the prior may hold it only
+        # where this study is silent ("LV dilated compared with 2026 ... and mild MR": MR is now's)
+        now = compares and not said_of_earlier(s.text, (f.start or s.start) - s.start, spans)
+        status, reason = judge(f, study, sf, compares and not now)
+        if now and status in ("unsupported", "not_checked"):
+            status, reason = judge(f, study, sf, True)
         if status in ("unsupported", "not_checked"):
             status, reason = synthesis(f, sf) or (status, reason)
         silent += [f] if status == "unsupported" else []

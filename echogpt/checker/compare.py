@@ -250,6 +250,10 @@ def _compare_on_scale(claim: Fact, ev: Evidence, scale: dict[str, tuple[float, f
         if f.polarity == "present" and said[0] >= denied[0]:
             return "contradicted", f"the study states {_word(f)}"
         return "supported", f"the study states {_word(f)}, not {(claim.grade or '').replace('_', ' ')}"
+    if denied is not None and said is not None and f.polarity == "present" and said[1] >= denied[1] > 0:
+        # "no trace AR", "no aortic sclerosis": denies even the grade below significance that the
+        # study states ("No AR" beside trace AR stays supported: it names no grade)
+        return "contradicted", f"the study states {_word(f)}"
     ci = interval(claim)
     coarse = {"dilated", "reduced", "increased", "elevated", "abnormal"}
     if f.grade in coarse and ev.accepted:  # "dilated" from a measured value: its specific bands

@@ -16,6 +16,7 @@ from functools import cache
 from echogpt.checker.compare import Status, compare_number, interval
 from echogpt.checker.rules import lexicon, rule_regex, rules
 from echogpt.checker.study_facts import NOW_WORDS, StudyFacts, prior_cues
+from echogpt.checker.tokens import measure
 from echogpt.schemas import Fact
 
 # a prior's words end at the clause: a comma, semicolon, colon, a closing parenthesis, a full stop or "but"
@@ -47,6 +48,121 @@ def earlier_spans(text: str) -> list[tuple[int, int]]:
         now = NOW_WORDS.search(blanked, m.end(), stop)
         spans.append((m.start(), now.start() if now is not None else stop))
     return spans
+
+
+_CLAUSE_MARK = re.compile(r"[,;:()]|\s[-—]\s")
+
+
+def said_of_earlier(text: str, at: int, spans: list[tuple[int, int]]) -> bool:
+    """Whether the words at offset ``at`` of a statement speak of an earlier study: inside one of its
+    spans (``earlier_spans``), or in a clause that holds a prior-study cue ("Severe MR (moderate in
+    2023)": 'moderate' is 2023's); "..., with the valve now opening and mild MR" speaks of now.
+
+    Args:
+        text: One statement.
+        at: An offset in it (a claim's start).
+        spans: ``earlier_spans(text)``.
+    """
+    if any(a <= at < b for a, b in spans):
+        return True
+    marks = [m.start() for m in _CLAUSE_MARK.finditer(text)]
+    low = max((p for p in marks if p < at), default=-1)
+    high = min((p for p in marks if p >= at), default=len(text))
+    return any(low < a < high for a, _ in spans)
+
+
+# "from 14 to 18 mm", "18 -> 28 mmHg": the earlier value, before the value now
+# ("40 to 45 %" is a range, not a change)
+_EARLIER = re.compile(r"(?:\bfrom\s+(?P<a>\d+(?:\.\d+)?)\s*(?P<u>%|[a-z/\d]*)\s+to"
+                      r"|(?P<b>\d+(?:\.\d+)?)\s*(?P<v>%|[a-z/\d]*)\s*(?:-+>|→|=>))\s*[<>~]?\d", re.IGNORECASE)
+
+
+def earlier_value_wrong(text: str, facts: list[Fact], sf: StudyFacts, start: int = 0) -> str | None:
+    """Why the earlier value of a "from A to B" measurement ("TAPSE has improved from 14 to 18 mm")
+    is wrong: it differs from every value the prior study gives for it; None where it matches one, or
+    the prior gives none.
+
+    Args:
+        text: The statement.
+        facts: Its claims (their spans are offset by ``start``).
+        sf: The study's facts, the prior's among them.
+        start: The statement's offset.
+    """
+    for f in facts:
+        if f.concept != "measurement" or f.start is None or f.end is None:
+            continue
+        span = text[f.start - start:f.end - start]
+        m = _EARLIER.search(span)
+        before = [e.fact for e in sf.evidence if e.origin == "prior" and e.fact.concept == "measurement"
+                  and e.fact.location == f.location and e.fact.value is not None]
+        if m is None or not before:
+            continue
+        value, unit = m["a"] or m["b"], m["u"] or m["v"] or span[m.end():].lstrip("0123456789. ")
+        said = measure(f.location or "", f"{value} {unit}", 0, 0)
+        if said is not None and all(compare_number(said, b)[0] == "contradicted" for b in before):
+            why = compare_number(said, before[0])[1].replace("the study's", "the prior study's")
+            return f"the earlier value is not the prior study's: {why}"
+    return None
+
+
+_RECOVERY = re.compile(r"\brecover(?:ed|y|ing)\b", re.IGNORECASE)
+
+
+def recovery_unstated(text: str, facts: list[Fact], sf: StudyFacts, start: int = 0) -> str | None:
+    """Why a recovery is not supported: "RV function has recovered" says the RV was abnormal before, and
+    the prior study, which the study gives, says nothing of it (no fact of it, no value it is graded
+    from); None where the prior describes it, or no prior is given.
+
+    Args:
+        text: The statement.
+        facts: Its claims (their spans are offset by ``start``).
+        sf: The study's facts, the prior's among them.
+        start: The statement's offset.
+    """
+    cue = _RECOVERY.search(text)
+    before = [e.fact for e in sf.evidence if e.origin == "prior"]
+    if cue is None or not before:
+        return None
+    marks = [m.start() for m in _CLAUSE_MARK.finditer(text)]
+    low = max((p for p in marks if p < cue.start()), default=-1)
+    high = min((p for p in marks if p >= cue.end()), default=len(text))
+    for f in facts:
+        at = (f.start or start) - start  # only the finding the recovery is said of, in its clause
+        if f.concept == "measurement" or f.polarity != "present" or not low < at < high:
+            continue
+        fields = rules().graded_from.get(f.concept, [])
+        if not any(b.concept == f.concept or (b.concept == "measurement" and b.location in fields)
+                   for b in before):
+            return f"a recovery of {f.concept.replace('_', ' ')}, which the prior study does not describe"
+    return None
+
+
+_RESOLVED = re.compile(r"\b(?:resolved|resolution)\b", re.IGNORECASE)
+
+
+def resolved_grade_wrong(text: str, facts: list[Fact], sf: StudyFacts) -> str | None:
+    """Why a resolved finding's grade is wrong: "the large effusion seen at baseline has resolved"
+    grades the prior study's effusion, and the prior gives it another grade; None where it gives that
+    grade, or none.
+
+    Args:
+        text: The statement.
+        facts: Its claims.
+        sf: The study's facts, the prior's among them.
+    """
+    if _RESOLVED.search(text) is None:
+        return None
+    for f in facts:
+        said = interval(f.model_copy(update={"polarity": "present"})) if f.polarity == "absent" else None
+        before = [e.fact for e in sf.evidence if e.origin == "prior" and e.fact.concept == f.concept
+                  and e.fact.polarity == "present" and interval(e.fact) is not None
+                  and (f.location is None or e.fact.location in (None, f.location))]
+        if said is None or not before:
+            continue
+        if not any((b := interval(e)) is not None and said[0] <= b[1] and b[0] <= said[1] for e in before):
+            grade = (before[0].grade or "").replace("_", " ")
+            return f"the prior study gives {grade} {f.concept.replace('_', ' ')}, not {f.grade}"
+    return None
 
 
 # "+0.3 m/s", "-5 points": a signed number is a change; "0.3 m/s/year", "per year": a rate of change

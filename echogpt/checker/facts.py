@@ -56,8 +56,11 @@ _SUBJ_SEP = (*SUBJ, "sep")
 _SUBJ_SEP_GRADE = (*SUBJ, "sep", "grade")
 _GRADE_JOIN = re.compile(r"[\s\-]*(?:to\s+)?")  # "mildly to moderately", "mild-moderate"
 _GRADE_NEGATORS = frozenset({"not", "no", "without"})
+_PAREN = re.compile(r"\s*\([^()]*\)")  # a parenthesis right after a grade word
 _ARTICLE = re.compile(r"\s*(?:the|an?)\s", re.IGNORECASE)  # a new clause: "and the ..."
-_OF_THE = re.compile(r"\s*(?:of|in|involving|at|on|within|along|from)?\s*(?:the\s+)?", re.IGNORECASE)
+# "dilatation of the LV", "aneurysm of the mid ascending aorta"
+_OF_THE = re.compile(r"\s*(?:of|in|involving|at|on|within|along|from)?\s*(?:the\s+)?"
+                     r"(?:(?:mid|proximal|distal|tubular)\s+)?", re.IGNORECASE)
 
 
 def _postfix_subjects(text: str, toks: list[Tok], b: int, k: int) -> _Mention:
@@ -196,6 +199,11 @@ def _grade_target(text: str, toks: list[Tok], mentions: dict[int, _Mention],
         # "the LA is severely dilated and the appendage …", "the RV is normal and the PA systolic
         # pressure is 40 mmHg": the grade ends its clause
         j = len(toks)
+    paren = _PAREN.match(text, g.end)  # "Small (5 mm) posterior effusion": the size is no clause of its own
+    if paren and j < len(toks) and all(t.kind == "num" for t in toks[j:] if t.start < paren.end()):
+        last = paren.end()
+        while j < len(toks) and toks[j].start < last:
+            j += 1
     while (j < len(toks) and (toks[j].kind in _SUBJ_SEP or is_modifier(toks[j]))
            and (gap_ok(text, last, toks[j].start, comma=wall_list(toks, j))
                 or _stacked(text, last, toks[j].start))):
@@ -206,8 +214,8 @@ def _grade_target(text: str, toks: list[Tok], mentions: dict[int, _Mention],
     b = k - 1
     adjacent = (b >= 0 and (b in mentions or toks[b].kind in SUBJ)
                 and gap_ok(text, toks[b].end, g.start, 0, comma=False))
-    if j < len(toks) and j in mentions and (gap_ok(text, last, toks[j].start, comma=False)
-                                            or _stacked(text, last, toks[j].start)):
+    if j < len(toks) and j in mentions and _same_direction(mentions[j], g) and (
+            gap_ok(text, last, toks[j].start, comma=False) or _stacked(text, last, toks[j].start)):
         mentions[j].grade_prefix = True
         return mentions[j], False
     if adjacent and b in mentions and _open(mentions[b]):
@@ -228,7 +236,7 @@ def _grade_target(text: str, toks: list[Tok], mentions: dict[int, _Mention],
                          and not CLAUSE.search(text, toks[subs[-1]].end, toks[j].start))
         return target, True
     for b in range(k - 1, -1, -1):
-        if b in mentions and _open(mentions[b]):
+        if b in mentions and _open(mentions[b]) and _same_direction(mentions[b], g):
             return mentions[b], False
         if toks[b].kind in SUBJ:
             return (None, False) if of_property else (_postfix_subjects(text, toks, b, k), True)
@@ -252,6 +260,12 @@ def _open(m: _Mention) -> bool:
     if m.term is not None and not m.term.head:
         return False
     return m.degree is None or m.direction is None
+
+
+def _same_direction(m: _Mention, g: Tok) -> bool:
+    """A grade word with a direction of its own never grades a finding of another direction, only
+    its degree: "The RV is hypertrophied and mildly dilated" is a mildly dilated RV, not a mild LVH."""
+    return m.direction is None or g.direction is None or m.direction == g.direction
 
 
 def _distribute_prefix_grades(text: str, toks: list[Tok], mentions: dict[int, _Mention]) -> None:
@@ -289,8 +303,8 @@ def _find_subjects(text: str, toks: list[Tok], mentions: dict[int, _Mention], i:
     if not chain:
         for b in range(i - 1, -1, -1):
             cand = [s for s in subject_list(toks[b]) if s[0] in table]
-            if cand:
-                chain = cand
+            if cand:  # with the subjects coordinated before it ("MV/AV: no vegetation")
+                chain = _coordinated_before(text, toks, b, table) + cand
                 break
     if not chain and term.head == "function":
         # "bioprosthetic mitral prosthesis, normal function": the function of the prosthesis
@@ -301,6 +315,15 @@ def _find_subjects(text: str, toks: list[Tok], mentions: dict[int, _Mention], i:
     if not chain:
         chain = [s for s in carry if s[0] in table]
     m.subjects = chain
+
+
+def _coordinated_before(text: str, toks: list[Tok], b: int, table: dict) -> list[tuple[str, str | None]]:
+    """The subjects coordinated right before the subject at ``b`` ("mitral and [aortic]", "MV/[AV]")."""
+    out: list[tuple[str, str | None]] = []
+    while b > 0 and toks[b - 1].kind in _SUBJ_SEP and gap_ok(text, toks[b - 1].end, toks[b].start, 0):
+        b -= 1
+        out = [s for s in subject_list(toks[b]) if s[0] in table] + out
+    return out
 
 
 def _subjects_before(text: str, toks: list[Tok], i: int, m: _Mention) -> list[tuple[str, str | None]]:
@@ -479,10 +502,27 @@ def sentence_facts(text: str) -> Iterator[tuple[int, tuple[Fact, ...]]]:
     order (by start, then concept): one sentence after the other, they are in text order throughout.
     A person named by a title is blanked first: it states nothing of the heart."""
     carry: Subjects = ()
+    last: Fact | None = None
     text = _PERSON.sub(lambda m: " " * len(m.group()), text)
     for start, sentence in _sentences(text):
         facts, carry = _sentence(sentence, carry)
+        facts = facts or _lone_grade(sentence, last)
+        said = [f for f in facts if f.concept != "measurement" and f.polarity == "present"]
+        last = said[-1] if said else None
         yield start, facts
+
+
+def _lone_grade(sentence: str, last: Fact | None) -> tuple[Fact, ...]:
+    """A sentence that is a grade word alone grades the finding the sentence before named without one
+    ("Pulmonary regurgitation: wide jet filling the RVOT, flow reversal in the branch PAs. Severe.")."""
+    toks = tokens(sentence)
+    if last is None or last.grade is not None or len(toks) != 1 or toks[0].kind != "grade" \
+            or sentence.strip(" \t\n.;") != sentence[toks[0].start:toks[0].end]:
+        return ()
+    grade = resolve_grade(last.concept, toks[0].degree, toks[0].direction)
+    if grade is None:
+        return ()
+    return (last.model_copy(update={"grade": grade, "start": toks[0].start, "end": toks[0].end}),)
 
 
 def bound_numbers(text: str) -> list[tuple[str, Fact | None]]:

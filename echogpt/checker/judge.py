@@ -18,7 +18,7 @@ from echogpt.checker.compare import (
 )
 from echogpt.checker.rules import family_of, rules
 from echogpt.checker.study_facts import StudyFacts
-from echogpt.checker.subjects import graded_structures, named_structures, names_subject
+from echogpt.checker.subjects import described_structures, graded_structures, names_subject
 from echogpt.schemas import Fact, Study, StudyType
 
 
@@ -94,7 +94,7 @@ def _unread_chamber(claim: Fact, study: Study, sf: StudyFacts) -> str | None:
     words the rules do not read. A chamber the rules did read ("normal LV size and function") and
     that says nothing of the claim leaves the claim unsupported."""
     chambers = graded_structures().get(claim.concept, frozenset())
-    named = chambers & named_structures(study.findings_text)
+    named = chambers & described_structures(study.findings_text)
     if claim.location or not named:
         return None
     kin = {c for c, of in graded_structures().items() if of & named}

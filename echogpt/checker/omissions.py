@@ -96,6 +96,14 @@ def states_finding(rule: CriticalRule, fact: Fact) -> bool:
     return fact.concept == rule.concept and (not rule.grades or fact.grade in rule.grades)
 
 
+def says_finding(rule: CriticalRule, evidence: Evidence, fact: Fact) -> bool:
+    """Whether an impression fact says a critical finding the study shows by ``evidence``: it states
+    the finding (``states_finding``), or a grade the lab profile accepts for it (MVA 1.0-1.5: moderate
+    or severe)."""
+    return states_finding(rule, fact) or (fact.concept == evidence.fact.concept and fact.polarity != "absent"
+                                           and fact.grade is not None and fact.grade in evidence.accepted)
+
+
 def rule_id(rule: CriticalRule, location: str | None) -> str:
     """The finding's id ("severe_aortic_stenosis" from "severe_{location}_stenosis")."""
     return rule.id.replace("{location}", location or "valve")
@@ -153,10 +161,7 @@ def omissions(study_f: StudyFacts, stated: list[Fact]) -> list[Omission]:
     """
     out: dict[str, Omission] = {}
     for key, rule, loc, e in critical_present(study_f):
-        # a grade the lab profile accepts for the finding also states it (MVA 1.0-1.5: moderate or severe)
-        said = any(states_finding(rule, s) or (s.concept == e.fact.concept and s.polarity != "absent"
-                                               and s.grade is not None and s.grade in e.accepted)
-                   for s in stated)
+        said = any(says_finding(rule, e, s) for s in stated)
         if key not in out and not said:
             label = rule.label.replace("{location}", loc or "valve")
             out[key] = Omission(finding=label, severity=rule.severity, evidence=e.where())

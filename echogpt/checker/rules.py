@@ -34,7 +34,8 @@ class Term(_Model):
     subject: str | None = None
     direction: str | None = None
     degree: str | None = None
-    field: str | dict[str, str] | None = Field(None, description="measurement the next number belongs to")
+    field: str | dict[str, str] | None = Field(None, description="measurement the next number belongs to "
+                                               "(by the subject named before it; '': none of the rules')")
     facts: list[dict[str, Any]] = Field(default_factory=list)
     drop_ungraded: bool = Field(False, description="an ungraded mention only names a measurement")
     ignore: bool = Field(False, description="matched only to hide words from other rules")
@@ -168,6 +169,10 @@ class FactRules(_Model):
                     "that property, not the chamber or valve named before it ('Aortic valve: trileaflet, "
                     "normal opening' says nothing of regurgitation or the aorta)")
     supported_by: SupportRules
+    not_describing: list[str] = Field(
+        default_factory=list, description="a chamber's name that describes something else: a rhythm "
+        "('atrial fibrillation'), a device or contrast in it ('lead in the RA', 'RA opacification'), a view "
+        "that did not show it")
     graded_from: dict[str, list[str] | str] = Field(
         description="the measurement fields a concept's grade is derived from: findings that name one of "
                     "them speak of the concept even where the rules read no value")

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from functools import cache, lru_cache
 
-from echogpt.checker.rules import rules
+from echogpt.checker.rules import rule_regex, rules
 from echogpt.checker.tokens import Tok, subject_list, tokens
 from echogpt.schemas import Fact
 
@@ -103,6 +103,14 @@ def named_structures(text: str) -> frozenset[str]:
     """The chambers and vessels a findings text names ("lv", "la", "ivc"), whatever it says of them."""
     return frozenset(s for m in _SENTENCE.finditer(text)
                      for t in tokens(m.group()) for s, _ in subject_list(t))
+
+
+@lru_cache(maxsize=256)
+def described_structures(text: str) -> frozenset[str]:
+    """The chambers a findings text describes: those it names less the mentions that describe
+    something else (``fact_rules.json`` ``not_describing``: "atrial fibrillation", "lead in the RA")."""
+    blank = rule_regex(rules().not_describing).sub(lambda m: " " * len(m.group()), text)
+    return named_structures(blank)
 
 
 @cache

@@ -54,7 +54,7 @@ def test_number_change_keeps_the_text_unit() -> None:
 def test_negation_flip() -> None:
     rng = random.Random(0)
     assert _negation("No pericardial effusion.", rng, STUDY) == "Pericardial effusion."
-    assert _negation("Moderate MR.", rng, STUDY) == "No moderate MR."
+    assert _negation("Mild MR.", rng, STUDY) == "No mild MR."
     assert _negation("Normal RV size.", rng, STUDY) is None  # "No normal RV" asserts nothing
 
 
@@ -104,3 +104,34 @@ def test_cli(tmp_path: Path) -> None:
     ok = runner.invoke(app, ["bench-checker", "--handwritten", str(HANDWRITTEN), "--limit", "10",
                              "--out", str(tmp_path / "r.json")])
     assert ok.exit_code == 0 and "recall" in ok.output and (tmp_path / "r.json").exists()
+
+
+def test_a_moved_bound_is_no_number_change() -> None:
+    assert _number("EF <10%.", random.Random(0), STUDY) is None  # "EF <40%" still holds of 32%
+
+
+def test_a_plan_is_not_negated() -> None:
+    assert _negation("Continue surveillance of the aortic sclerosis.", random.Random(0), STUDY) is None
+
+
+def test_a_severity_the_study_states_is_no_error() -> None:
+    assert _severity("Severe MR.", random.Random(0), STUDY) is None  # the study states mild MR itself
+
+
+def test_a_swap_into_a_compatible_grade_is_no_error() -> None:
+    both = Study.model_validate({"study_id": "B3", "findings_text": "Moderate to severe mitral "
+                                 "regurgitation. Moderate tricuspid regurgitation."})
+    assert _swap("Moderate TR.", random.Random(0), both) is None  # beside moderate-to-severe MR
+
+
+def test_a_grade_denied_where_the_study_grades_it_milder_is_no_error() -> None:
+    assert _negation("Severe MR.", random.Random(0), STUDY) is None  # the study states mild MR
+
+
+def test_an_omission_removes_every_statement_that_says_the_finding() -> None:
+    study = Study.model_validate({"study_id": "B4", "measurements": {"rvsp": 72},
+                                  "findings_text": "Normal LV. TR Vmax 4.0 m/s, RVSP 72 mmHg."})
+    base = Case("B4", "unmodified", study, ["Severe pulmonary hypertension, RVSP 72 mmHg.",
+                                            "Refer to the pulmonary hypertension service.", "Normal LV."])
+    omission = _inject(base, "omitted_critical", random.Random(0))[0]
+    assert omission.statements == ["Normal LV."]  # "pulmonary hypertension" (elevated) is accepted for it
