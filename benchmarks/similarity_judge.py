@@ -31,8 +31,8 @@ THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.9)
 def unsupported_statements(sets: list[str], seed: int = 0) -> list[dict[str, Any]]:
     """Every statement called unsupported: false alarms on the correct impressions, and caught
     injected errors on the same studies; each with its study's findings sentences."""
-    from echogpt.checker.bench import ERROR_TYPES, Case, _inject
     from echogpt.checker.check import check
+    from echogpt.checker.injection import ERROR_TYPES, Case, inject
     from echogpt.data.reports import read_reports
     from echogpt.text import number_statements, split_statements
 
@@ -51,7 +51,7 @@ def unsupported_statements(sets: list[str], seed: int = 0) -> list[dict[str, Any
                 base = Case(study.study_id, "unmodified", study,
                             [s.text for s in split_statements(study.impression)])
                 for kind in ERROR_TYPES:
-                    for case in _inject(base, kind, rng):
+                    for case in inject(base, kind, rng):
                         if case.kind == "within_tolerance" or case.target is None:
                             continue
                         got = check(number_statements(case.statements), study).statements

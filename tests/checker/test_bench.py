@@ -8,18 +8,17 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from echogpt.checker.bench import (
+from echogpt.checker.bench import format_report, run_benchmark
+from echogpt.checker.facts import extract_facts
+from echogpt.checker.injection import (
     ERROR_TYPES,
     Case,
-    _inject,
-    _negation,
-    _number,
-    _severity,
-    _swap,
-    format_report,
-    run_benchmark,
+    change_number,
+    change_severity,
+    flip_negation,
+    inject,
+    swap_site,
 )
-from echogpt.checker.facts import extract_facts
 from echogpt.cli import app
 from echogpt.schemas import Study
 
@@ -31,13 +30,13 @@ STUDY = Study.model_validate({
 
 
 def test_severity_change_moves_a_full_grade() -> None:
-    assert _severity("Mild MR.", random.Random(0), STUDY) == "Severe MR."
-    assert _severity("Moderately to severely reduced function.", random.Random(0), STUDY) is None
+    assert change_severity("Mild MR.", random.Random(0), STUDY) == "Severe MR."
+    assert change_severity("Moderately to severely reduced function.", random.Random(0), STUDY) is None
 
 
 def test_number_change_outside_and_within_tolerance() -> None:
-    far = _number("LVEF 55%.", random.Random(0), STUDY)
-    near = _number("LVEF 55%.", random.Random(0), STUDY, within=True)
+    far = change_number("LVEF 55%.", random.Random(0), STUDY)
+    near = change_number("LVEF 55%.", random.Random(0), STUDY, within=True)
     far_v = next(f.value for f in extract_facts(far or "") if f.concept == "measurement")
     near_v = next(f.value for f in extract_facts(near or "") if f.concept == "measurement")
     assert abs(far_v - 55) > 5  # EF tolerance is 5 points
@@ -47,29 +46,29 @@ def test_number_change_outside_and_within_tolerance() -> None:
 def test_number_change_keeps_the_text_unit() -> None:
     s = Study.model_validate({"study_id": "B2", "findings_text": "TAPSE 18 mm.",
                               "measurements": {"tapse": 1.8}})
-    new = _number("TAPSE 18 mm.", random.Random(1), s) or ""
+    new = change_number("TAPSE 18 mm.", random.Random(1), s) or ""
     assert new.endswith(" mm.") and abs(float(new.split()[1]) - 18) == 6  # 3 x 0.2 cm = 6 mm
 
 
 def test_negation_flip() -> None:
     rng = random.Random(0)
-    assert _negation("No pericardial effusion.", rng, STUDY) == "Pericardial effusion."
-    assert _negation("Mild MR.", rng, STUDY) == "No mild MR."
-    assert _negation("Normal RV size.", rng, STUDY) is None  # "No normal RV" asserts nothing
+    assert flip_negation("No pericardial effusion.", rng, STUDY) == "Pericardial effusion."
+    assert flip_negation("Mild MR.", rng, STUDY) == "No mild MR."
+    assert flip_negation("Normal RV size.", rng, STUDY) is None  # "No normal RV" asserts nothing
 
 
 def test_swap_skips_a_swap_that_stays_true() -> None:
     rng = random.Random(0)
-    assert _swap("Mild TR.", rng, STUDY) is None  # mild MR is also present
-    assert _swap("Aortic valve vegetation.", rng, STUDY) == "Mitral valve vegetation."
+    assert swap_site("Mild TR.", rng, STUDY) is None  # mild MR is also present
+    assert swap_site("Aortic valve vegetation.", rng, STUDY) == "Mitral valve vegetation."
 
 
 def test_inject_every_type() -> None:
     base = Case("B1", "unmodified", STUDY, ["Aortic valve vegetation.", "Mild MR.", "LVEF 55%.",
                                              "No pericardial effusion."])
-    kinds = {c.kind for k in ERROR_TYPES for c in _inject(base, k, random.Random(3))}
+    kinds = {c.kind for k in ERROR_TYPES for c in inject(base, k, random.Random(3))}
     assert set(ERROR_TYPES) | {"within_tolerance"} <= kinds
-    omission = _inject(base, "omitted_critical", random.Random(0))[0]
+    omission = inject(base, "omitted_critical", random.Random(0))[0]
     assert omission.omission == "vegetation" and "Aortic valve vegetation." not in omission.statements
 
 
@@ -107,25 +106,25 @@ def test_cli(tmp_path: Path) -> None:
 
 
 def test_a_moved_bound_is_no_number_change() -> None:
-    assert _number("EF <10%.", random.Random(0), STUDY) is None  # "EF <40%" still holds of 32%
+    assert change_number("EF <10%.", random.Random(0), STUDY) is None  # "EF <40%" still holds of 32%
 
 
 def test_a_plan_is_not_negated() -> None:
-    assert _negation("Continue surveillance of the aortic sclerosis.", random.Random(0), STUDY) is None
+    assert flip_negation("Continue surveillance of the aortic sclerosis.", random.Random(0), STUDY) is None
 
 
 def test_a_severity_the_study_states_is_no_error() -> None:
-    assert _severity("Severe MR.", random.Random(0), STUDY) is None  # the study states mild MR itself
+    assert change_severity("Severe MR.", random.Random(0), STUDY) is None  # the study states mild MR itself
 
 
 def test_a_swap_into_a_compatible_grade_is_no_error() -> None:
     both = Study.model_validate({"study_id": "B3", "findings_text": "Moderate to severe mitral "
                                  "regurgitation. Moderate tricuspid regurgitation."})
-    assert _swap("Moderate TR.", random.Random(0), both) is None  # beside moderate-to-severe MR
+    assert swap_site("Moderate TR.", random.Random(0), both) is None  # beside moderate-to-severe MR
 
 
 def test_a_grade_denied_where_the_study_grades_it_milder_is_no_error() -> None:
-    assert _negation("Severe MR.", random.Random(0), STUDY) is None  # the study states mild MR
+    assert flip_negation("Severe MR.", random.Random(0), STUDY) is None  # the study states mild MR
 
 
 def test_an_omission_removes_every_statement_that_says_the_finding() -> None:
@@ -133,5 +132,5 @@ def test_an_omission_removes_every_statement_that_says_the_finding() -> None:
                                   "findings_text": "Normal LV. TR Vmax 4.0 m/s, RVSP 72 mmHg."})
     base = Case("B4", "unmodified", study, ["Severe pulmonary hypertension, RVSP 72 mmHg.",
                                             "Refer to the pulmonary hypertension service.", "Normal LV."])
-    omission = _inject(base, "omitted_critical", random.Random(0))[0]
+    omission = inject(base, "omitted_critical", random.Random(0))[0]
     assert omission.statements == ["Normal LV."]  # "pulmonary hypertension" (elevated) is accepted for it
