@@ -343,6 +343,13 @@ def _prefix_of_unread_word(text: str, toks: list[Tok], k: int) -> bool:
     return k + 1 == len(toks) or toks[k + 1].start > t.end + 1
 
 
+def _alternative(text: str, toks: list[Tok], j: int) -> bool:
+    """"No stenosis or significant regurgitation": a grade just after "or"/"nor" opens an alternative
+    that the negation before still covers (no A or B = neither A nor B)."""
+    prev = toks[j - 1]
+    return prev.kind == "sep" and text[prev.start:prev.end].lower() in ("or", "nor")
+
+
 def _set_polarity(text: str, toks: list[Tok], mentions: dict[int, _Mention],
                   everything: list[_Mention]) -> None:
     """Negation and hedge cues set the polarity of the mentions in their scope: a cue before reaches
@@ -354,7 +361,8 @@ def _set_polarity(text: str, toks: list[Tok], mentions: dict[int, _Mention],
             pol = "uncertain" if t.kind == "hedge" else "absent"
             end = len(toks)
             for j in range(k + 1, len(toks)):
-                if toks[j].kind == "stop" or (toks[j].kind == "grade" and j > k + 1):
+                if toks[j].kind == "stop" or (toks[j].kind == "grade" and j > k + 1
+                                               and not _alternative(text, toks, j)):
                     end = j
                     break
             for m in everything:

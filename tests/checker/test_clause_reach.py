@@ -1,0 +1,28 @@
+"""How far a negation, a subject or a number reaches across the joints of a clause: "or"/"nor" before
+a grade, a parenthesis, a phrase that names a cause, a ratio of two measurements."""
+
+from __future__ import annotations
+
+from echogpt.checker.check import check
+from echogpt.checker.facts import extract_facts
+from echogpt.schemas import Study
+
+
+def verdicts(impression: str, findings: str) -> list[str]:
+    study = Study.model_validate({"study_id": "S1", "findings_text": findings})
+    return [s.verdict for s in check(impression, study).statements]
+
+
+def facts(sentence: str) -> list[tuple]:
+    return [(f.concept, f.location, f.grade, f.polarity) for f in extract_facts(sentence)]
+
+
+def test_no_a_or_graded_b_denies_both() -> None:
+    found = facts("No valve stenosis or significant regurgitation.")
+    assert ("valve_regurgitation", None, "moderate", "absent") in found
+    assert verdicts("No valve stenosis or significant regurgitation.",
+                    "Aortic valve thin, opens well. No AR. Trivial MR.") == ["supported"]
+
+
+def test_a_grade_after_a_comma_still_opens_a_new_finding() -> None:
+    assert ("valve_regurgitation", "mitral", "severe", "present") in facts("No AS, severe MR.")
