@@ -26,3 +26,11 @@ def test_no_a_or_graded_b_denies_both() -> None:
 
 def test_a_grade_after_a_comma_still_opens_a_new_finding() -> None:
     assert ("valve_regurgitation", "mitral", "severe", "present") in facts("No AS, severe MR.")
+
+
+def test_a_denied_cause_does_not_deny_what_it_would_cause() -> None:
+    assert ("pasp", None, "elevated", "absent") not in facts(
+        "Normal LA size (no left-heart cause of pulmonary hypertension).")
+    assert verdicts("Normal LV function; no left-heart cause of pulmonary hypertension.",
+                    "Normal LV size and systolic function, LVEF 60 %. TR Vmax 4.2 m/s, RAP 8 mmHg, "
+                    "RVSP 79 mmHg. Severe pulmonary hypertension.") == ["supported"]
