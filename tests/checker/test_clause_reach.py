@@ -34,3 +34,9 @@ def test_a_denied_cause_does_not_deny_what_it_would_cause() -> None:
     assert verdicts("Normal LV function; no left-heart cause of pulmonary hypertension.",
                     "Normal LV size and systolic function, LVEF 60 %. TR Vmax 4.2 m/s, RAP 8 mmHg, "
                     "RVSP 79 mmHg. Severe pulmonary hypertension.") == ["supported"]
+
+
+def test_a_septum_said_to_be_flattened_is_septal_flattening() -> None:
+    assert verdicts("Dilated RV with systolic and diastolic septal flattening.",
+                    "The right ventricle is dilated, basal diameter 48 mm. The interventricular septum "
+                    "is flattened in systole and diastole.") == ["supported"]
