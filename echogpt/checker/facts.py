@@ -350,6 +350,19 @@ def _alternative(text: str, toks: list[Tok], j: int) -> bool:
     return prev.kind == "sep" and text[prev.start:prev.end].lower() in ("or", "nor")
 
 
+_CONDITION = re.compile(r"\s+(?:at|with|during|after|before|without|on release|post)\b", re.I)
+
+
+def _qualifying_aside(text: str, cue: Tok, after: int) -> bool:
+    """"Shunt provoked by Valsalva (none at rest)": a negation cue inside a parenthesis opened after
+    the finding and followed by a condition denies the finding under that condition only."""
+    opened = text.rfind("(", after, cue.start)
+    if opened < 0 or ")" in text[opened:cue.start]:
+        return False
+    closed = text.find(")", cue.end)
+    return closed > 0 and _CONDITION.match(text, cue.end, closed) is not None
+
+
 def _set_polarity(text: str, toks: list[Tok], mentions: dict[int, _Mention],
                   everything: list[_Mention]) -> None:
     """Negation and hedge cues set the polarity of the mentions in their scope: a cue before reaches
@@ -372,6 +385,8 @@ def _set_polarity(text: str, toks: list[Tok], mentions: dict[int, _Mention],
         elif t.kind in ("negpost", "hedgepost"):
             pol = "uncertain" if t.kind == "hedgepost" else "absent"
             before = [m for m in everything if m.anchor < k]
+            if before and _qualifying_aside(text, t, before[-1].end):
+                continue
             if before:
                 last_m = before[-1]
                 for m in before:

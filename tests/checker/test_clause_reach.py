@@ -40,3 +40,9 @@ def test_a_septum_said_to_be_flattened_is_septal_flattening() -> None:
     assert verdicts("Dilated RV with systolic and diastolic septal flattening.",
                     "The right ventricle is dilated, basal diameter 48 mm. The interventricular septum "
                     "is flattened in systole and diastole.") == ["supported"]
+
+
+def test_a_negation_under_a_condition_in_an_aside_leaves_the_finding() -> None:
+    assert ("shunt", None, None, "present") in facts(
+        "Large right-to-left shunt provoked by Valsalva (none at rest).")
+    assert ("valve_stenosis", "mitral", None, "absent") in facts("Mitral stenosis (not present).")
