@@ -46,3 +46,11 @@ def test_a_negation_under_a_condition_in_an_aside_leaves_the_finding() -> None:
     assert ("shunt", None, None, "present") in facts(
         "Large right-to-left shunt provoked by Valsalva (none at rest).")
     assert ("valve_stenosis", "mitral", None, "absent") in facts("Mitral stenosis (not present).")
+
+
+def test_an_aneurysmal_atrial_septum_is_no_lv_wall_motion() -> None:
+    assert ("other_finding", "atrial_septal_aneurysm", None, "present") in facts(
+        "Interatrial septum: hypermobile, aneurysmal, excursion 14 mm.")
+    assert verdicts("Normal LV wall motion. Atrial septal aneurysm.",
+                    "Normal LV size and wall motion, LVEF 62 %. Interatrial septum: hypermobile, "
+                    "aneurysmal, excursion 14 mm.") == ["supported", "supported"]
