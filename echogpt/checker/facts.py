@@ -463,7 +463,20 @@ def _sentence(sentence: str, carry: Subjects) -> tuple[tuple[Fact, ...], Subject
     facts += numbers(sentence, toks, carry)
     facts = lesion_sizes(sentence, [(t.start, t.end) for t in toks if t.kind == "num"], facts)
     facts.sort(key=span_order)
-    return tuple(_without_labels(sentence, facts)), tuple(after)
+    return tuple(_without_labels(sentence, _without_otherwise_normal(sentence, facts))), tuple(after)
+
+
+_OTHERWISE = re.compile(r"\botherwise\b", re.I)
+
+
+def _without_otherwise_normal(sentence: str, facts: list[Fact]) -> list[Fact]:
+    """"Otherwise structurally normal heart": normal apart from the findings named beside it, which
+    this sentence cannot see; the whole-study claim is dropped (its other facts are still read)."""
+    def otherwise(f: Fact) -> bool:
+        start, end = f.start or 0, f.end or 0
+        return bool(_OTHERWISE.search(sentence, max(0, start - 25), start)
+                    or _OTHERWISE.match(sentence.lower(), end + 1))
+    return [f for f in facts if not (f.concept == "normal_study" and otherwise(f))]
 
 
 def _without_labels(sentence: str, facts: list[Fact]) -> list[Fact]:

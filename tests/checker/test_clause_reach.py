@@ -54,3 +54,11 @@ def test_an_aneurysmal_atrial_septum_is_no_lv_wall_motion() -> None:
     assert verdicts("Normal LV wall motion. Atrial septal aneurysm.",
                     "Normal LV size and wall motion, LVEF 62 %. Interatrial septum: hypermobile, "
                     "aneurysmal, excursion 14 mm.") == ["supported", "supported"]
+
+
+def test_otherwise_normal_leaves_out_the_findings_named_beside_it() -> None:
+    findings = ("Normal LV size and systolic function, LVEF 62 %. Agitated saline: 8 microbubbles in "
+                "the left atrium within 3 cycles after Valsalva.")
+    assert verdicts("Otherwise structurally normal heart with normal LV size and function.",
+                    findings) == ["supported"]
+    assert verdicts("Structurally normal heart.", findings) == ["contradicted"]
