@@ -111,10 +111,16 @@ def _sentence_facts(text: str, toks: list[Tok], out: list[Fact], carry: Subjects
     for want_wall in (False, True):
         for t in reversed(toks):
             subjects = subject_list(t)
-            if subjects and (t.kind == "wallterr") == want_wall:
+            if subjects and (t.kind == "wallterr") == want_wall and not _in_aside(text, t.start):
                 handed += subjects
                 break
     return tuple(handed) if handed else carry
+
+
+def _in_aside(text: str, at: int) -> bool:
+    """Whether ``at`` lies in a parenthesis: "(post-pericardiotomy / RV pressure)" is an aside, and
+    the next sentence does not take its subject."""
+    return text.rfind("(", 0, at) > text.rfind(")", 0, at)
 
 
 def _merge_grades(text: str, toks: list[Tok]) -> list[Tok]:

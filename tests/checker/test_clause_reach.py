@@ -62,3 +62,11 @@ def test_otherwise_normal_leaves_out_the_findings_named_beside_it() -> None:
     assert verdicts("Otherwise structurally normal heart with normal LV size and function.",
                     findings) == ["supported"]
     assert verdicts("Structurally normal heart.", findings) == ["contradicted"]
+
+
+def test_a_subject_in_an_aside_is_not_handed_to_the_next_sentence() -> None:
+    assert ("rv_systolic_function", None, None, "absent") not in facts(
+        "Paradoxical septal motion (post-pericardiotomy / RV pressure). No RWMA.")
+    assert verdicts("Dilated RV with reduced systolic function.",
+                    "LV: normal size, LVEF 65 %. Paradoxical septal motion (RV pressure). No RWMA.\n"
+                    "RV: dilated, reduced systolic function, TAPSE 11 mm.") == ["supported"]
