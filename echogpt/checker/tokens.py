@@ -243,6 +243,9 @@ def numbers(text: str, toks: list[Tok], carry: Subjects) -> list[Fact]:
         name = field_of(toks, i, carry) if t.kind in ("term", "subj") else None
         if not name or _CHANGE_IN.search(text, max(0, t.start - 40), t.start):
             continue  # "an increase in mean gradient of 18 mmHg" gives a change, not the gradient
+        if i and toks[i - 1].kind in ("term", "subj", "wallterr") \
+                and text[toks[i - 1].end:t.start].strip() == "/":
+            continue  # "septum/posterior wall 1.4", "TAPSE/sPAP 0.19": a ratio's value, not the name's
         for j in range(i + 1, len(toks)):
             n = toks[j]
             if n.kind == "num" and (_ARROW.match(text, n.end) or (

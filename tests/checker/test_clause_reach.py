@@ -70,3 +70,10 @@ def test_a_subject_in_an_aside_is_not_handed_to_the_next_sentence() -> None:
     assert verdicts("Dilated RV with reduced systolic function.",
                     "LV: normal size, LVEF 65 %. Paradoxical septal motion (RV pressure). No RWMA.\n"
                     "RV: dilated, reduced systolic function, TAPSE 11 mm.") == ["supported"]
+
+
+def test_a_name_after_a_slash_divides_a_ratio_and_takes_no_value() -> None:
+    assert not [f for f in extract_facts("Septal hypertrophy (septum/posterior wall 1.4).")
+                if f.concept == "measurement"]
+    assert not [f for f in extract_facts("TAPSE/sPAP 0.19 mm/mmHg.") if f.concept == "measurement"]
+    assert [f.location for f in extract_facts("LVIDd 4.8 cm/LVIDs 3.2 cm.")] == ["lvidd", "lvids"]
