@@ -77,3 +77,10 @@ def test_a_name_after_a_slash_divides_a_ratio_and_takes_no_value() -> None:
                 if f.concept == "measurement"]
     assert not [f for f in extract_facts("TAPSE/sPAP 0.19 mm/mmHg.") if f.concept == "measurement"]
     assert [f.location for f in extract_facts("LVIDd 4.8 cm/LVIDs 3.2 cm.")] == ["lvidd", "lvids"]
+
+
+def test_increased_trabeculation_is_no_wall_thickness() -> None:
+    assert not facts("Increased LV trabeculation (apical) with NC/C ratio 1.6.")
+    assert verdicts("Increased LV trabeculation (apical) with NC/C ratio 1.6.",
+                    "IVS 9 mm, PW 9 mm, normal wall thickness. Prominent apical trabeculae, NC/C 1.6."
+                    ) == ["not_checked"]
