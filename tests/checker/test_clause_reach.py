@@ -84,3 +84,12 @@ def test_increased_trabeculation_is_no_wall_thickness() -> None:
     assert verdicts("Increased LV trabeculation (apical) with NC/C ratio 1.6.",
                     "IVS 9 mm, PW 9 mm, normal wall thickness. Prominent apical trabeculae, NC/C 1.6."
                     ) == ["not_checked"]
+
+
+def test_a_septal_segment_with_a_thickness_names_the_septal_thickness() -> None:
+    assert ("measurement", "ivsd", None, "present") in facts(
+        "Asymmetric septal hypertrophy, basal anteroseptum 19 mm, posterior wall 11 mm.")
+    assert not facts("GLS -15 %, basal septum -10 %.")
+    assert verdicts("Asymmetric septal hypertrophy consistent with hypertrophic cardiomyopathy.",
+                    "Asymmetric septal hypertrophy, basal anteroseptum 19 mm, posterior wall 11 mm."
+                    ) == ["supported"]
