@@ -93,3 +93,12 @@ def test_a_septal_segment_with_a_thickness_names_the_septal_thickness() -> None:
     assert verdicts("Asymmetric septal hypertrophy consistent with hypertrophic cardiomyopathy.",
                     "Asymmetric septal hypertrophy, basal anteroseptum 19 mm, posterior wall 11 mm."
                     ) == ["supported"]
+
+
+def test_a_value_after_from_is_the_earlier_one() -> None:
+    def lvef(sentence: str) -> list[float | None]:
+        return [f.value for f in extract_facts(sentence) if f.location == "lvef"]
+    assert lvef("Decline from LVEF 58 % before pacemaker implantation.") == []
+    assert lvef("EF fell from 58 % in 2023.") == []
+    assert lvef("Improved from LVEF 30 % to 45 %.") == [45.0]
+    assert lvef("LVEF improved from 30 % to 45 %.") == [45.0]
