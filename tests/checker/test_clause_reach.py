@@ -102,3 +102,11 @@ def test_a_value_after_from_is_the_earlier_one() -> None:
     assert lvef("EF fell from 58 % in 2023.") == []
     assert lvef("Improved from LVEF 30 % to 45 %.") == [45.0]
     assert lvef("LVEF improved from 30 % to 45 %.") == [45.0]
+
+
+def test_bubble_study_stock_phrases_are_read() -> None:
+    assert ("shunt", None, None, "absent") in facts("IAS: intact; saline contrast negative at rest.")
+    assert ("shunt", None, None, "absent") in facts("Agitated saline: no left-sided bubbles at rest.")
+    assert verdicts("No interatrial shunt on saline contrast.",
+                    "IAS: intact; saline contrast negative at rest and with Valsalva.") == ["supported"]
+
