@@ -110,3 +110,8 @@ def test_bubble_study_stock_phrases_are_read() -> None:
     assert verdicts("No interatrial shunt on saline contrast.",
                     "IAS: intact; saline contrast negative at rest and with Valsalva.") == ["supported"]
 
+
+
+def test_a_grade_of_tissue_doppler_e_prime_is_no_wall_motion() -> None:
+    assert not facts("Reduced septal and lateral e' (6 and 9 cm/s).")
+    assert ("wall_motion", "septal", "hypokinetic", "present") in facts("Reduced septal wall motion.")
