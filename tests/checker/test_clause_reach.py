@@ -115,3 +115,11 @@ def test_bubble_study_stock_phrases_are_read() -> None:
 def test_a_grade_of_tissue_doppler_e_prime_is_no_wall_motion() -> None:
     assert not facts("Reduced septal and lateral e' (6 and 9 cm/s).")
     assert ("wall_motion", "septal", "hypokinetic", "present") in facts("Reduced septal wall motion.")
+
+
+def test_rises_to_marks_a_stress_stage_sentence() -> None:
+    findings = ("REST\nLV dilated, LVIDd 6.3 cm. EF 50 %, mild diffuse hypokinesis.\n\n"
+                "EXERCISE (bicycle, 250 W)\nEF rises to 65 %, all segments hyperkinetic.")
+    study = Study.model_validate({"study_id": "S1", "study_type": "stress", "findings_text": findings})
+    checked = check("Dilated LV with mildly reduced systolic function, EF 50 % at rest.", study)
+    assert [s.verdict for s in checked.statements] == ["supported"]
