@@ -123,3 +123,10 @@ def test_rises_to_marks_a_stress_stage_sentence() -> None:
     study = Study.model_validate({"study_id": "S1", "study_type": "stress", "findings_text": findings})
     checked = check("Dilated LV with mildly reduced systolic function, EF 50 % at rest.", study)
     assert [s.verdict for s in checked.statements] == ["supported"]
+
+
+def test_a_flail_leaflet_supports_severe_regurgitation_of_its_own_valve() -> None:
+    findings = ("Mitral valve: flail P2 segment with ruptured chordae. Eccentric jet, regurgitant volume "
+                "72 mL. Tricuspid regurgitation is seen.")
+    assert verdicts("Severe mitral regurgitation due to a flail P2 segment.", findings) == ["supported"]
+    assert verdicts("Severe tricuspid regurgitation.", findings) != ["supported"]
