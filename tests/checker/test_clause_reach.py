@@ -130,3 +130,9 @@ def test_a_flail_leaflet_supports_severe_regurgitation_of_its_own_valve() -> Non
                 "72 mL. Tricuspid regurgitation is seen.")
     assert verdicts("Severe mitral regurgitation due to a flail P2 segment.", findings) == ["supported"]
     assert verdicts("Severe tricuspid regurgitation.", findings) != ["supported"]
+
+
+def test_rather_than_denies_what_follows() -> None:
+    assert ("other_finding", "hcm", None, "absent") in facts(
+        "The regression favours physiological hypertrophy rather than HCM.")
+    assert ("valve_regurgitation", "mitral", "mild", "present") in facts("Mild MR rather than moderate.")
