@@ -192,6 +192,9 @@ def _bind_grades(text: str, toks: list[Tok], mentions: dict[int, _Mention]) -> l
     return implied
 
 
+_CELL_GAP = re.compile(r" {3,}|\t")
+
+
 def _grade_target(text: str, toks: list[Tok], mentions: dict[int, _Mention],
                   k: int) -> tuple[_Mention | None, bool]:
     """The mention the grade at ``k`` belongs to, and whether it is a new (implied-head) one."""
@@ -202,6 +205,8 @@ def _grade_target(text: str, toks: list[Tok], mentions: dict[int, _Mention],
         # "the LA is severely dilated and the appendage …", "the RV is normal and the PA systolic
         # pressure is 40 mmHg": the grade ends its clause
         j = len(toks)
+    if j < len(toks) and _CELL_GAP.search(text, g.end, toks[j].start):
+        j = len(toks)  # "Mid anterior: Akinetic       Apical anterior: …": the grade ends its table cell
     while (j < len(toks) and (toks[j].kind in _SUBJ_SEP or is_modifier(toks[j]))
            and (gap_ok(text, last, toks[j].start, comma=wall_list(toks, j))
                 or _stacked(text, last, toks[j].start))):

@@ -136,3 +136,9 @@ def test_rather_than_denies_what_follows() -> None:
     assert ("other_finding", "hcm", None, "absent") in facts(
         "The regression favours physiological hypertrophy rather than HCM.")
     assert ("valve_regurgitation", "mitral", "mild", "present") in facts("Mild MR rather than moderate.")
+
+
+def test_a_grade_ends_its_table_cell() -> None:
+    found = facts("  Mid anterior: Akinetic       Apical anterior: Akinetic")
+    assert ("wall_motion", "mid_anterior", "akinetic", "present") in found
+    assert ("wall_motion", "apical_anterior", "akinetic", "present") in found
