@@ -142,3 +142,10 @@ def test_a_grade_ends_its_table_cell() -> None:
     found = facts("  Mid anterior: Akinetic       Apical anterior: Akinetic")
     assert ("wall_motion", "mid_anterior", "akinetic", "present") in found
     assert ("wall_motion", "apical_anterior", "akinetic", "present") in found
+
+
+def test_an_echodensity_is_a_mass_unless_its_sentence_names_what_it_is() -> None:
+    assert verdicts("Small mobile mass on the aortic side of the non-coronary cusp.",
+                    "A 6 x 4 mm mobile, pedunculated echodensity on the non-coronary cusp.") == ["supported"]
+    assert not [f for f in extract_facts("A 9 mm mobile echodensity consistent with thrombus.")
+                if f.concept == "mass"]
