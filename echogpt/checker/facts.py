@@ -114,10 +114,16 @@ def _sentence_facts(text: str, toks: list[Tok], out: list[Fact], carry: Subjects
     for want_wall in (False, True):
         for t in reversed(toks):
             subjects = subject_list(t)
-            if subjects and (t.kind == "wallterr") == want_wall:
+            if subjects and (t.kind == "wallterr") == want_wall and not _in_aside(text, t.start):
                 handed += subjects
                 break
     return tuple(handed) if handed else carry
+
+
+def _in_aside(text: str, at: int) -> bool:
+    """Whether ``at`` lies in a parenthesis: "(post-pericardiotomy / RV pressure)" is an aside, and
+    the next sentence does not take its subject."""
+    return text.rfind("(", 0, at) > text.rfind(")", 0, at)
 
 
 def _merge_grades(text: str, toks: list[Tok]) -> list[Tok]:
@@ -189,6 +195,9 @@ def _bind_grades(text: str, toks: list[Tok], mentions: dict[int, _Mention]) -> l
     return implied
 
 
+_CELL_GAP = re.compile(r" {3,}|\t")
+
+
 def _grade_target(text: str, toks: list[Tok], mentions: dict[int, _Mention],
                   k: int) -> tuple[_Mention | None, bool]:
     """The mention the grade at ``k`` belongs to, and whether it is a new (implied-head) one."""
@@ -204,6 +213,8 @@ def _grade_target(text: str, toks: list[Tok], mentions: dict[int, _Mention],
         last = paren.end()
         while j < len(toks) and toks[j].start < last:
             j += 1
+    if j < len(toks) and _CELL_GAP.search(text, g.end, toks[j].start):
+        j = len(toks)  # "Mid anterior: Akinetic       Apical anterior: …": the grade ends its table cell
     while (j < len(toks) and (toks[j].kind in _SUBJ_SEP or is_modifier(toks[j]))
            and (gap_ok(text, last, toks[j].start, comma=wall_list(toks, j))
                 or _stacked(text, last, toks[j].start))):
@@ -366,6 +377,26 @@ def _prefix_of_unread_word(text: str, toks: list[Tok], k: int) -> bool:
     return k + 1 == len(toks) or toks[k + 1].start > t.end + 1
 
 
+def _alternative(text: str, toks: list[Tok], j: int) -> bool:
+    """"No stenosis or significant regurgitation": a grade just after "or"/"nor" opens an alternative
+    that the negation before still covers (no A or B = neither A nor B)."""
+    prev = toks[j - 1]
+    return prev.kind == "sep" and text[prev.start:prev.end].lower() in ("or", "nor")
+
+
+_CONDITION = re.compile(r"\s+(?:at|with|during|after|before|without|on release|post)\b", re.I)
+
+
+def _qualifying_aside(text: str, cue: Tok, after: int) -> bool:
+    """"Shunt provoked by Valsalva (none at rest)": a negation cue inside a parenthesis opened after
+    the finding and followed by a condition denies the finding under that condition only."""
+    opened = text.rfind("(", after, cue.start)
+    if opened < 0 or ")" in text[opened:cue.start]:
+        return False
+    closed = text.find(")", cue.end)
+    return closed > 0 and _CONDITION.match(text, cue.end, closed) is not None
+
+
 def _set_polarity(text: str, toks: list[Tok], mentions: dict[int, _Mention],
                   everything: list[_Mention]) -> None:
     """Negation and hedge cues set the polarity of the mentions in their scope: a cue before reaches
@@ -377,7 +408,8 @@ def _set_polarity(text: str, toks: list[Tok], mentions: dict[int, _Mention],
             pol = "uncertain" if t.kind == "hedge" else "absent"
             end = len(toks)
             for j in range(k + 1, len(toks)):
-                if toks[j].kind == "stop" or (toks[j].kind == "grade" and j > k + 1):
+                if toks[j].kind == "stop" or (toks[j].kind == "grade" and j > k + 1
+                                               and not _alternative(text, toks, j)):
                     end = j
                     break
             for m in everything:
@@ -387,6 +419,8 @@ def _set_polarity(text: str, toks: list[Tok], mentions: dict[int, _Mention],
         elif t.kind in ("negpost", "hedgepost"):
             pol = "uncertain" if t.kind == "hedgepost" else "absent"
             before = [m for m in everything if m.anchor < k]
+            if before and _qualifying_aside(text, t, before[-1].end):
+                continue
             if before:
                 last_m = before[-1]
                 for m in before:
@@ -463,7 +497,20 @@ def _sentence(sentence: str, carry: Subjects) -> tuple[tuple[Fact, ...], Subject
     facts += numbers(sentence, toks, carry)
     facts = lesion_sizes(sentence, [(t.start, t.end) for t in toks if t.kind == "num"], facts)
     facts.sort(key=span_order)
-    return tuple(_without_labels(sentence, facts)), tuple(after)
+    return tuple(_without_labels(sentence, _without_otherwise_normal(sentence, facts))), tuple(after)
+
+
+_OTHERWISE = re.compile(r"\botherwise\b", re.I)
+
+
+def _without_otherwise_normal(sentence: str, facts: list[Fact]) -> list[Fact]:
+    """"Otherwise structurally normal heart": normal apart from the findings named beside it, which
+    this sentence cannot see; the whole-study claim is dropped (its other facts are still read)."""
+    def otherwise(f: Fact) -> bool:
+        start, end = f.start or 0, f.end or 0
+        return bool(_OTHERWISE.search(sentence, max(0, start - 25), start)
+                    or _OTHERWISE.match(sentence.lower(), end + 1))
+    return [f for f in facts if not (f.concept == "normal_study" and otherwise(f))]
 
 
 def _without_labels(sentence: str, facts: list[Fact]) -> list[Fact]:

@@ -139,7 +139,8 @@ def synthesis(claim: Fact, sf: StudyFacts) -> tuple[Status, str] | None:
         return None  # a synthesis grades what the study states at the claim's site, never invents it
     for r in rules().supported_by.rules:
         want = r.claim
-        if want["concept"] != claim.concept or ("grades" in want and claim.grade not in want["grades"]):
+        if want["concept"] != claim.concept or ("grades" in want and claim.grade not in want["grades"]) \
+                or want.get("location", claim.location) != claim.location:
             continue
         if r.unless and any(e.origin != "prior" and e.fact.grade in r.unless.get("grades", [])
                             for e in sf.by_concept.get(r.unless["concept"], ())):

@@ -213,12 +213,13 @@ TO = re.compile(r"\s+to\s+", re.IGNORECASE)
 _TO_NUMBER = re.compile(r"\s+to\s+[<>~]?\d", re.IGNORECASE)
 
 
-def _value_now(text: str, n: Tok) -> str:
-    """A number's text without what an arrow or "from ... to" says was before."""
+def _value_now(text: str, n: Tok, since: bool) -> str:
+    """A number's text without what an arrow or "from ... to" (``since``: "from" before it or its
+    name) says was before."""
     raw = text[n.start:n.end]
     if raw.startswith(">") and text[max(0, n.start - 1):n.start] in ("-", "="):
         return raw[1:]  # the ">" of "18 -> 28" is an arrow's head, not "more than"
-    if FROM.search(text, 0, n.start) and TO.search(raw):
+    if since and TO.search(raw):
         return TO.split(raw)[-1]
     return raw
 
@@ -243,18 +244,23 @@ def numbers(text: str, toks: list[Tok], carry: Subjects) -> list[Fact]:
         name = field_of(toks, i, carry) if t.kind in ("term", "subj") else None
         if not name or _CHANGE_IN.search(text, max(0, t.start - 40), t.start):
             continue  # "an increase in mean gradient of 18 mmHg" gives a change, not the gradient
+        if i and toks[i - 1].kind in ("term", "subj", "wallterr") \
+                and text[toks[i - 1].end:t.start].strip() == "/":
+            continue  # "septum/posterior wall 1.4", "TAPSE/sPAP 0.19": a ratio's value, not the name's
         for j in range(i + 1, len(toks)):
             n = toks[j]
-            if n.kind == "num" and (_ARROW.match(text, n.end) or (
-                    _TO_NUMBER.match(text, n.end) and FROM.search(text, 0, n.start))):
+            since = n.kind == "num" and bool(FROM.search(text, 0, n.start) or FROM.search(text, 0, t.start))
+            if n.kind == "num" and (_ARROW.match(text, n.end) or (_TO_NUMBER.match(text, n.end) and since)):
                 continue  # "18 -> 28 mmHg", "from 2.4 cm to 1.4 cm": the first value is the earlier one
+            if since and not TO.search(text[n.start:n.end]):
+                break  # "decline from LVEF 58 %", "EF fell from 58 %": only the earlier value is given
             if n.kind == "num":
                 near = n.start - t.end <= 60 and not units.indexed_for_raw(name, text[t.end:n.end + 6]) \
                     and not _COUNT.match(text, n.end) and not _PAIR.search(text, n.start, n.end) \
                     and not _GROWTH.search(text, t.end, n.start)
                 if near and _valve_default(toks[i], name) and _ACROSS.search(text, t.end, n.start):
                     near = False
-                fact = measure(name, _value_now(text, n), t.start, n.end) if near else None
+                fact = measure(name, _value_now(text, n, since), t.start, n.end) if near else None
                 if fact:
                     out.append(fact)
                 break
