@@ -30,6 +30,7 @@ from echogpt.data.report_sections import (
     sentence_patterns,
     split_sections,
 )
+from echogpt.data.report_ticks import tick_lines
 from echogpt.data.report_unread import unplaced_lines, values_outside
 
 __all__ = ["SECTION_KINDS", "ParsedReport", "Reading", "Section", "SectionTable", "detect_study_type",
@@ -327,7 +328,7 @@ def parse_report(text: str, title: str = "") -> ParsedReport:
         The parsed report. Without any findings heading, the preamble (text before the first
         heading) is the findings; with no impression heading the impression is None.
     """
-    text = key_value_labels(text.replace("\r\n", "\n").replace("\r", "\n"))
+    text = tick_lines(key_value_labels(text.replace("\r\n", "\n").replace("\r", "\n")))
     sections = split_sections(text)
     kinds = set(section_table().findings_kinds)
     # a line about an earlier study is no findings section of this one: without a findings heading
