@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from echogpt.data.report_addenda import take_addenda
 from echogpt.data.report_columns import pipe_table, split_columns
 from echogpt.data.report_demographics import prose_demographics
 from echogpt.data.report_flags import bubble_study, study_flags
@@ -338,6 +339,7 @@ def parse_report(text: str, title: str = "") -> ParsedReport:
         # an unlabelled block of measurements ("LVIDd: 6.6 cm / IVSd: 0.8 cm") is a measurements table
         if s.kind == "preamble" and has_findings and len(read_measurements(s.rows, table=True)) >= 2:
             s.kind = "measurements"
+    replaced = take_addenda(sections)
     header = header_fields(sections)
     for key, value in prose_demographics(text, sections).items():  # "Male, 64.   BSA 1.82 m2"
         header.setdefault(key, value)
@@ -376,8 +378,10 @@ def parse_report(text: str, title: str = "") -> ParsedReport:
         if s.kind == "comparison":
             continue  # a prior study's numbers are not this study's measurements
         (table_lines if s.kind == "measurements" else lines).extend(s.rows + [(0, "")])
+    # an addendum's values correct the report's: they come first, and the first value of a field is kept
+    amended = {n for s in sections if s.heading == "Addendum" for n, _ in s.rows}
     readings = sorted(read_measurements(lines, table=False) + read_measurements(table_lines, table=True),
-                      key=lambda r: r.line)
+                      key=lambda r: (r.line not in amended, r.line))
     # the findings as read (unlabelled text too, when no heading names them), never an earlier study
     saline = bubble_study([s.text for s in chosen if s.kind != "comparison"]
                           + [s.text for s in sections if s.kind in ("procedure", "technique")])
@@ -385,5 +389,5 @@ def parse_report(text: str, title: str = "") -> ParsedReport:
                         detect_study_type(sections, title), header, readings, saline,
                         **study_flags(sections),
                         summary_heading=None if impression else unnamed_summary(text),
-                        unread=unread + values_outside(sections) + unplaced_lines(sections, chosen),
+                        unread=replaced + unread + values_outside(sections) + unplaced_lines(sections, chosen),
                         recommendations=plan_lines(sections))
