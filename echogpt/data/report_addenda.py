@@ -67,18 +67,20 @@ def take_addenda(sections: list[Section]) -> list[str]:
     taken = set(where)
     for a, s in enumerate(sections):
         s.rows = [row for k, row in enumerate(s.rows) if (a, k) not in taken]
-    found, impression, replaces = [], [], False
+    found, impression, replaces, aside = [], [], False, []
     closing = sentence_patterns("closing")
     in_impression = False
     for number, line in rows:
         m = _REISSUE.match(line)
         if m:
             in_impression, replaces = True, replaces or bool(m.group(1))
+            aside.append((number, line))
             if m.group(3).strip():
                 impression.append((number, m.group(3).strip()))
             continue
         if not line.strip() or closing.search(line.strip()):
             in_impression = False  # the re-issued impression ends at a blank or signature line
+            aside.append((number, line))
             continue
         (impression if in_impression else found).append((number, superseded_out(line.strip())))
     notes = []
@@ -88,7 +90,7 @@ def take_addenda(sections: list[Section]) -> list[str]:
                 quote = " / ".join(ln.strip() for ln in s.lines if ln.strip()).replace('"', "'")
                 notes.append(f"the first impression, replaced by the addendum's: \"{quote}\"")
                 s.kind = "superseded"
-    sections.append(Section("findings", "Addendum", found))
+    sections += [Section("findings", "Addendum", found), Section("closing", "addendum", aside)]
     if impression:
         sections.append(Section("impression", "Addendum impression", impression))
     return notes

@@ -32,7 +32,7 @@ from echogpt.data.report_sections import (
     split_sections,
 )
 from echogpt.data.report_ticks import tick_lines
-from echogpt.data.report_unread import unplaced_lines, values_outside
+from echogpt.data.report_unread import dropped_lines, unplaced_lines, values_outside
 
 __all__ = ["SECTION_KINDS", "ParsedReport", "Reading", "Section", "SectionTable", "detect_study_type",
            "header_fields", "heading_kind", "parse_report", "section_table",
@@ -389,5 +389,6 @@ def parse_report(text: str, title: str = "") -> ParsedReport:
                         detect_study_type(sections, title), header, readings, saline,
                         **study_flags(sections),
                         summary_heading=None if impression else unnamed_summary(text),
-                        unread=replaced + unread + values_outside(sections) + unplaced_lines(sections, chosen),
+                        unread=replaced + unread + values_outside(sections) + unplaced_lines(sections, chosen)
+                        + dropped_lines(text, sections, chosen),
                         recommendations=plan_lines(sections))
