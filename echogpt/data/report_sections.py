@@ -207,6 +207,12 @@ def split_sections(text: str) -> list[Section]:
             sections.append(Section("findings", line.strip(), [(number, line.strip())]))
             inline = False
             continue
+        if found is None and not line.strip() and current.kind == "impression" and current.text \
+                and _impression_at_top(sections):
+            # "IMPRESSION: ..." first, then a blank line: what follows is the report, not more summary
+            sections.append(Section("findings", ""))
+            inline = False
+            continue
         if found is None:
             wrapped = (line[:1].islower() or line[:1].isspace()) and not _new_paragraph(line, current)
             if open_comparison and current.kind == "comparison" and not line.strip() \
@@ -269,7 +275,9 @@ def split_sections(text: str) -> list[Section]:
                 continue
             sections.append(Section("findings", name, [(number, line.strip())]))
             continue
-        sections.append(Section(kind, name, [(number, rest)] if rest else []))
+        # "Regional wall motion: Abnormal": the label is what the word is said of; it stays in the text
+        said_of = kind == "findings" and "wall motion" in norm(name)
+        sections.append(Section(kind, name, [(number, line.strip() if said_of else rest)] if rest else []))
     sections = [s for s in sections if s.text or s.kind not in ("preamble", "body")]
     _one_impression(sections)
     kinds = set(section_table().findings_kinds)
@@ -309,6 +317,16 @@ def _summary_ended(current: Section, sections: list[Section]) -> bool:
     filled = [line for _, line in current.rows if line.strip()]
     return bool(filled) and not current.rows[-1][1].strip() and not any(
         s.kind in ("findings", "anatomy", "stage") and s.text for s in sections)
+
+
+def _impression_at_top(sections: list[Section]) -> bool:
+    """The impression opened before the findings: above it only title, identity, demographic and
+    indication lines (a few short lines under no heading, no findings section, no second impression)."""
+    before = sections[:-1]
+    if any(s.kind not in ("preamble", "body", "header", "indication", "history") for s in before):
+        return False
+    loose = [line for s in before if s.kind in ("preamble", "body") for line in s.lines if line.strip()]
+    return len(loose) <= 4 and all(len(line) < 120 for line in loose)
 
 
 def _one_impression(sections: list[Section]) -> None:

@@ -354,15 +354,19 @@ def parse_report(text: str, title: str = "") -> ParsedReport:
     _prior_from_history(sections)
     _paragraph_before_findings(sections)
     impression_at = next((i for i, s in enumerate(sections) if s.kind == "impression"), len(sections))
+    # an impression at the top ("IMPRESSION: ..." over the report): the text after it is the report's
+    at_top = all(s.kind in ("preamble", "header", "indication", "history") for s in sections[:impression_at])
     chosen = [s for i, s in enumerate(sections) if s.kind in kinds or (
-        s.kind in ("preamble", "body") and not has_findings) or (s.kind == "body" and i < impression_at)]
+        s.kind in ("preamble", "body") and not has_findings) or (s.kind == "body" and (i < impression_at or at_top))]
     if not has_findings:
         history = _history_before_the_echo(chosen)
         if history:
             sections.append(Section("history", "", history))
     for s in chosen:
-        if s.kind == "preamble":  # a title line ("TRANSTHORACIC ECHOCARDIOGRAM") is no finding
-            s.rows = [(n, ln) for n, ln in s.rows if not TITLE.match(ln)]
+        if s.kind == "preamble" or (s.kind == "findings" and not s.heading):
+            # a title line ("TRANSTHORACIC ECHOCARDIOGRAM") is no finding, nor who and when
+            s.rows = [(n, ln) for n, ln in s.rows if not TITLE.match(ln) and not (
+                s.kind == "findings" and (labelled_patient_id(ln) or labelled_date(ln)))]
     opening = _move_reason(chosen[:1])
     moved = _move_procedure(chosen)
     if moved:

@@ -61,7 +61,8 @@ def dropped_lines(text: str, sections: list[Section], chosen: list[Section]) -> 
                if closing.search(line.strip()) or _sign_off(line) or s.heading == "addendum"}
     rows = [line.strip() for n, line in enumerate(text.split("\n"), start=1)
             if n not in placed and line.strip() and not _RULE.match(line) and not TITLE.match(line)
-            and not _bare_heading(line) and not _column_names(line)]
+            and not _bare_heading(line) and not _column_names(line)
+            and not (labelled_patient_id(line) or labelled_date(line))]
     if not rows:
         return []
     quote = " / ".join(rows).replace('"', "'")
