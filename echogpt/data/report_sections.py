@@ -95,7 +95,7 @@ TITLE = re.compile(r"^\s*[A-Z][A-Z0-9 /&()'-]{2,60}\s*$")
 _RULE = re.compile(r"^\s*[-=_*~]{3,}\s*$")
 _DATE_ONLY = re.compile(r"^(?:\d{1,4}[./-]\d{1,2}(?:[./-]\d{2,4})?|\d{1,2} [A-Za-z]{3,9},? \d{4}|"
                         r"[A-Za-z]{3,9} \d{1,2},? \d{4}|[A-Za-z]{3,9} \d{4})\.?$")
-_AFTER_FINDINGS = ("impression", "recommendations", "closing")
+_AFTER_FINDINGS = ("impression", "recommendations", "closing", "letter")
 # sections that a label opens on its line ("hx: ...", "Procedure: ..."): they cover that paragraph only
 _PARAGRAPH = ("indication", "history", "technique", "procedure", "sedation")
 MARKER = re.compile(r"^\s*(?:\(?\d{1,2}[.)](?!\d)|[-*•·‣▪])\s*")
@@ -184,6 +184,11 @@ def split_sections(text: str) -> list[Section]:
         current = sections[-1]
         if concluded and current.kind != "closing" and sentence_patterns("closing").search(line.strip()):
             sections.append(Section("closing", "", [(number, line)]))
+            continue
+        if concluded and current.kind not in ("closing", "letter") \
+                and sentence_patterns("letter").search(line.strip()):
+            # "Dear Dr Patel, ..." after the impression: a letter to the referrer, kept with the plan
+            sections.append(Section("letter", "Letter", [(number, line)]))
             continue
         found = heading_kind(line)
         # "Baseline (02/2026): LVEF 62%": a dated earlier study, not the resting stage of a stress echo

@@ -259,7 +259,7 @@ def plan_lines(sections: list[Section]) -> list[str]:
     out = []
     for s in sections:
         text = " ".join(line.strip() for line in s.lines if line.strip())
-        if s.kind == "recommendations" and text:
+        if s.kind in ("recommendations", "letter") and text:
             out.append(f"{s.heading or 'Recommendations'}: {text}")
     return out
 

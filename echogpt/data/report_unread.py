@@ -48,7 +48,7 @@ def unplaced_lines(sections: list[Section], chosen: list[Section]) -> list[str]:
 
 # sections whose lines the Study keeps (findings apart, which are the chosen sections)
 _PLACED = ("superseded", "impression", "indication", "history", "procedure", "technique", "sedation", "header",
-           "comparison", "recommendations", "preamble")
+           "comparison", "recommendations", "letter", "preamble")
 
 
 def dropped_lines(text: str, sections: list[Section], chosen: list[Section]) -> list[str]:
