@@ -1,0 +1,37 @@
+"""Values named in the ways clinic and template reports write them: the posterior wall beside the septum,
+"e' sep", a unit in the row label, a ratio of VTIs, and a shunt's jet velocity."""
+
+from __future__ import annotations
+
+from echogpt.data.report_measurements import read_measurements
+
+
+def _read(line: str, table: bool = False) -> dict[str, str]:
+    return {r.field: r.raw for r in read_measurements([(1, line)], table=table)}
+
+
+def test_pw_beside_the_septum_is_the_posterior_wall() -> None:
+    assert _read("LVEDD 62 mm, IVS 10 mm, PW 9 mm.")["lvpwd"] == "9 mm"
+    assert "lvpwd" not in _read("PW Doppler of the mitral inflow: 0.8 m/s")
+
+
+def test_e_prime_sep_is_the_septal_e_prime() -> None:
+    assert _read("e' lat 8 cm/s, e' sep 6 cm/s")["e_prime_septal"] == "6 cm/s"
+
+
+def test_the_unit_in_the_row_label_is_the_value_s_unit() -> None:
+    assert _read("TAPSE (mm)      20      17", table=True)["tapse"] == "20 mm"
+    assert _read("TR Vmax (m/s)   2.5     2.9", table=True)["tr_vmax"] == "2.5 m/s"
+    assert _read("LVEF biplane (%)   45", table=True)["lvef"] == "45 %"
+
+
+def test_a_vti_ratio_is_never_an_lvot_diameter() -> None:
+    assert "lvot_diameter" not in _read("VTI prosthesis / VTI LVOT: 1.9")
+    assert _read("LVOT 2.0 cm")["lvot_diameter"] == "2.0 cm"
+
+
+def test_a_shunt_jet_velocity_is_never_the_tr_velocity() -> None:
+    line = ("Small perimembranous VSD partly covered by tricuspid leaflet tissue. Left-to-right flow, "
+            "peak velocity 5.0 m/s.")
+    assert "tr_vmax" not in _read(line)
+    assert _read("Tricuspid valve: mild TR, peak velocity 2.8 m/s")["tr_vmax"] == "2.8 m/s"
