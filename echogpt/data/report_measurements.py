@@ -133,7 +133,9 @@ def _last_context(text: str) -> str | None:
 # Words that make a clause about the prior study: "previously dilated with TAPSE 1.2 cm", "pre-TAVI LVEF 40%".
 _PRIOR = re.compile(r"\b(?:previous(?:ly)?|prior|before|baseline|pre-?operative(?:ly)?|pre-[a-z]+|pre(?=:)|"
                     r"earlier|ago|last (?:study|echo\w*|year|month|time|visit|review|scan)|"
-                    r"compared (?:with|to))\b",
+                    r"compared (?:with|to)|"
+                    # a past month or year in the clause: "In 08/2026 screening found IVS 13 mm", "(echo 2024: ..."
+                    r"in (?:\d{1,2}/)?(?:19|20)\d{2}(?![./-]?\d)|(?:echo\w*|study|scan|tte) (?:19|20)\d{2}(?![./-]?\d))\b",
                     re.IGNORECASE)
 
 

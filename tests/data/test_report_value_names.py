@@ -35,3 +35,12 @@ def test_a_shunt_jet_velocity_is_never_the_tr_velocity() -> None:
             "peak velocity 5.0 m/s.")
     assert "tr_vmax" not in _read(line)
     assert _read("Tricuspid valve: mild TR, peak velocity 2.8 m/s")["tr_vmax"] == "2.8 m/s"
+
+
+def test_a_value_in_a_clause_dated_in_the_past_is_no_value_of_this_study() -> None:
+    def values(line: str, field: str) -> list[str]:
+        return [r.raw for r in read_measurements([(1, line)], table=False) if r.field == field]
+
+    assert values("In 08/2026 screening found IVS 13 mm. Now IVS 11 mm.", "ivsd") == ["11 mm"]
+    assert values("aortic stenosis (echo 2024: AV Vmax 3.1 m/s). AV Vmax 3.5 m/s.", "av_vmax") == ["3.5 m/s"]
+    assert values("Echo 20/11/2026: LVEF 55 %", "lvef") == ["55 %"]
