@@ -250,7 +250,7 @@ def _reading(line: str, m: re.Match[str], block: str | None, table: bool, after:
         target = plain.get(name)
     if name in contextual and not sibling:
         target = contextual[name].get(_context(line[:m.start()]) or block or "")
-    if re.search(r"/\s*(?:[A-Za-z']+\s+)?$", line[:m.start()]):
+    if re.search(r"\s/\s*(?:[A-Za-z']+\s+)?$", line[:m.start()]):
         target = None  # "VTI prosthesis / VTI LVOT: 1.9": the value of a ratio, not the LVOT's
     if target and units.indexed_for_raw(target, line[m.end():value.end() + 6]):
         target = None  # "LVESD index 1.9 cm/m2" is the indexed value, not the LVESD: it binds to nothing

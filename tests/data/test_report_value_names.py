@@ -44,3 +44,8 @@ def test_a_value_in_a_clause_dated_in_the_past_is_no_value_of_this_study() -> No
     assert values("In 08/2026 screening found IVS 13 mm. Now IVS 11 mm.", "ivsd") == ["11 mm"]
     assert values("aortic stenosis (echo 2024: AV Vmax 3.1 m/s). AV Vmax 3.5 m/s.", "av_vmax") == ["3.5 m/s"]
     assert values("Echo 20/11/2026: LVEF 55 %", "lvef") == ["55 %"]
+
+
+def test_a_unit_with_a_slash_makes_no_ratio() -> None:
+    read = _read("E 0.7 m/s   A 0.6 m/s   septal e' 7 cm/s   lateral e' 9 cm/s", table=True)
+    assert read["a_velocity"] == "0.6 m/s" and read["e_prime_septal"] == "7 cm/s"
