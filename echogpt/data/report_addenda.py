@@ -24,7 +24,8 @@ _OPENS = re.compile(r"^\s*(?:\*+\s*)?(?:physician\s+)?(?:addendum|correction|cor
 _REISSUE = re.compile(r"^\s*(?:(revised|amended|final|updated|corrected|new)|(additional|addendum))\s+"
                       r"(?:impression|conclusions?|summary|interpretation)\b[^:]*:?\s*(.*)$", re.IGNORECASE)
 # the superseded value of a correction: ", not 55 % as first reported", "(not 36)", "typed as 6.1 cm"
-_SUPERSEDED = re.compile(r",\s*not\s+[^,.;:()]*?(?=\s*(?:[,.;:()]|$))|\s*\(not\s+[^()]*\)|\s*\bwas (?:typed|entered) as\s+[^;]*;\s*the correct "
+_SUPERSEDED = re.compile(r",\s*not\s+[^,.;:()]*?(?=\s*(?:[,.;:()]|$))|\s*\(not\s+[^()]*\)"
+                         r"|\s*\bwas (?:typed|entered) as\s+[^;]*;\s*the correct "
                          r"value is\b|\s*\bwas (?:typed|entered) as\s+[\d.]+\s*[a-z%/0-9]*"
                          r"|,?\s*as (?:first )?(?:typed|reported|entered) above", re.IGNORECASE)
 _FINDINGS = ("findings", "measurements", "anatomy", "stage", "impression")
@@ -43,7 +44,8 @@ def _block(sections: list[Section]) -> list[tuple[int, int]] | None:
         for j, (_, line) in enumerate(s.rows):
             if _OPENS.match(line) and not (s.kind == "impression" and j == 0 and not s.heading):
                 positions = [(i, k) for k in range(j, len(s.rows))]
-                positions += [(a, k) for a in range(i + 1, len(sections)) for k in range(len(sections[a].rows))]
+                positions += [(a, k) for a in range(i + 1, len(sections))
+                              for k in range(len(sections[a].rows))]
                 if seen_findings:
                     return positions
                 end = next((n for n, (a, k) in enumerate(positions) if not sections[a].rows[k][1].strip()),

@@ -61,7 +61,8 @@ _VALUE = re.compile(
     r"(?P<cmp>[<>≤≥~]\s*)?(?P<a>\d+(?:[.,]\d+)?)(?:\s*%?\s*(?:-|–|to)\s*(?P<b>\d+(?:[.,]\d+)?))?"
     r"\s*(?P<unit>" + _UNIT + r")?", re.IGNORECASE)
 # between a name and its value: "LVEF: 60 %", "measured at", a dotted leader ("AV Vmax .... 2.8 m/s")
-_LINK = re.compile(r"(?:\s*(?:\([a-z0-9'%/², ]{1,20}\)|[:=]|\.{3,}|is|was|of|at|now|measures?|measured|biplane|"
+_LINK = re.compile(r"(?:\s*(?:\([a-z0-9'%/², ]{1,20}\)|[:=]|\.{3,}|is|was|of|at|now|measures?|measured|"
+                   r"biplane|"
                    r"measuring|estimated|est\b\.?|visually|calculated|approximately|approx\.?|about|"
                    r"by (?:biplane|simpson'?s?|visual|eyeball|3d|m-mode|pressure half[- ]time|pht|planimetry|"
                    r"continuity(?: equation)?|vti)"
@@ -134,8 +135,10 @@ def _last_context(text: str) -> str | None:
 _PRIOR = re.compile(r"\b(?:previous(?:ly)?|prior|before|baseline|pre-?operative(?:ly)?|pre-[a-z]+|pre(?=:)|"
                     r"earlier|ago|last (?:study|echo\w*|year|month|time|visit|review|scan)|"
                     r"compared (?:with|to)|"
-                    # a past month or year in the clause: "In 08/2026 screening found IVS 13 mm", "(echo 2024: ..."
-                    r"in (?:\d{1,2}/)?(?:19|20)\d{2}(?![./-]?\d)|(?:echo\w*|study|scan|tte) (?:19|20)\d{2}(?![./-]?\d))\b",
+                    # a past month or year in the clause: "In 08/2026 screening found IVS 13 mm",
+                    # "(echo 2024: ..."
+                    r"in (?:\d{1,2}/)?(?:19|20)\d{2}(?![./-]?\d)|"
+                    r"(?:echo\w*|study|scan|tte) (?:19|20)\d{2}(?![./-]?\d))\b",
                     re.IGNORECASE)
 
 

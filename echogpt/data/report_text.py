@@ -19,6 +19,7 @@ from echogpt.data.report_flags import bubble_study, study_flags
 from echogpt.data.report_identity import labelled_date, labelled_patient_id
 from echogpt.data.report_key_values import key_value_labels
 from echogpt.data.report_measurements import Reading, norm, read_measurements
+from echogpt.data.report_priors import prior_asides, prior_from_history
 from echogpt.data.report_sections import (
     MARKER,
     SECTION_KINDS,
@@ -26,7 +27,6 @@ from echogpt.data.report_sections import (
     Section,
     SectionTable,
     heading_kind,
-    prior_label,
     section_table,
     sentence_patterns,
     split_sections,
@@ -199,21 +199,6 @@ def _body(section: Section) -> str:
     return text
 
 
-def _prior_from_history(sections: list[Section]) -> None:
-    """A sentence of the history that gives an earlier study's values ("Mechanical AVR 2019.
-    Baseline post-op study 2019: Vmax 2.6 m/s, MG 14 mmHg.") is a comparison line: the checker
-    compares with it, and its numbers are never this study's."""
-    for i in range(len(sections) - 1, -1, -1):
-        s = sections[i]
-        if s.kind not in ("history", "indication"):
-            continue
-        moved = [(n, p) for n, line in s.rows for p in _SENTENCE.split(line) if prior_label().match(p)]
-        if moved:
-            s.rows = [(n, " ".join(p for p in _SENTENCE.split(line) if not prior_label().match(p)))
-                      for n, line in s.rows]
-            sections.insert(i + 1, Section("comparison", "", moved))
-
-
 def _paragraph_before_findings(sections: list[Section]) -> None:
     """The paragraph under no heading at the top that runs into a findings block opened by a label
     ("Subpulmonary (morphological left) ventricle: normal size." over "Atria: RA normal.") is findings:
@@ -351,13 +336,15 @@ def parse_report(text: str, title: str = "") -> ParsedReport:
         if number:
             header["patient_id"] = number
     unread = _read_columns(sections, header.get("study_date"))
-    _prior_from_history(sections)
+    prior_from_history(sections)
+    prior_asides(sections)
     _paragraph_before_findings(sections)
     impression_at = next((i for i, s in enumerate(sections) if s.kind == "impression"), len(sections))
     # an impression at the top ("IMPRESSION: ..." over the report): the text after it is the report's
     at_top = all(s.kind in ("preamble", "header", "indication", "history") for s in sections[:impression_at])
     chosen = [s for i, s in enumerate(sections) if s.kind in kinds or (
-        s.kind in ("preamble", "body") and not has_findings) or (s.kind == "body" and (i < impression_at or at_top))]
+        s.kind in ("preamble", "body") and not has_findings)
+        or (s.kind == "body" and (i < impression_at or at_top))]
     if not has_findings:
         history = _history_before_the_echo(chosen)
         if history:

@@ -26,7 +26,8 @@ _OPTION_END = re.compile(rf"(?={_TICKED}|{_UNTICKED})|\s{{2,}}|$")
 _YES = {"y", "yes", "present", "positive"}
 _NO = {"n", "no", "absent", "negative"}
 # a column head of a checklist: "Y    N", "Yes   No   Value", "Present  Absent"
-_COLUMN_HEAD = re.compile(r"(?i)(?:^|\s{2,})(?P<yes>y|yes|present)\s{2,}(?P<no>n|no|absent)(?:\s{2,}\S.*)?\s*$")
+_COLUMN_HEAD = re.compile(r"(?i)(?:^|\s{2,})(?P<yes>y|yes|present)\s{2,}(?P<no>n|no|absent)"
+                          r"(?:\s{2,}\S.*)?\s*$")
 _MARK = re.compile(r"(?<=\s)[xX✔✓√](?=\s|$)")
 
 

@@ -47,7 +47,8 @@ def unplaced_lines(sections: list[Section], chosen: list[Section]) -> list[str]:
 
 
 # sections whose lines the Study keeps (findings apart, which are the chosen sections)
-_PLACED = ("superseded", "impression", "indication", "history", "procedure", "technique", "sedation", "header",
+_PLACED = ("superseded", "impression", "indication", "history", "procedure", "technique", "sedation",
+           "header",
            "comparison", "recommendations", "letter", "preamble")
 
 

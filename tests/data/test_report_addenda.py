@@ -49,6 +49,7 @@ def test_an_addendum_before_the_title_is_findings() -> None:
 
 def test_an_added_impression_joins_the_first() -> None:
     text = ("Findings: LVEF 35 %.\n\nImpression:\nReduced LV function.\n\nDr A. Bell, 01/12/2026\n\n"
-            "Addendum: prior echo 06/2025 LVEF 60 %.\nAdditional impression: New LV dysfunction since 06/2025.\n")
+            "Addendum: prior echo 06/2025 LVEF 60 %.\n"
+            "Additional impression: New LV dysfunction since 06/2025.\n")
     parsed = parse_report(text)
     assert parsed.impression == "Reduced LV function.\nNew LV dysfunction since 06/2025."

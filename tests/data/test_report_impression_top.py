@@ -55,7 +55,8 @@ def test_the_wall_motion_label_stays_with_its_word() -> None:
                                      "Dear Dr Patel,\nThe heart is normal. Kind regards.",
                                      "To Dr O'Neill: the heart is normal."])
 def test_a_letter_after_the_impression_is_no_impression_statement(opening: str) -> None:
-    text = FINDINGS + "Impression:\nNormal study.\n\n" + opening + "\n\nDr H. Okafor, Consultant Cardiologist\n"
+    text = (FINDINGS + "Impression:\nNormal study.\n\n" + opening
+            + "\n\nDr H. Okafor, Consultant Cardiologist\n")
     parsed = parse_report(text)
     assert parsed.impression == "Normal study."
     assert any("the heart is normal" in line.lower() for line in parsed.recommendations)

@@ -23,7 +23,8 @@ def test_unticked_options_are_no_finding_and_ticked_ones_read_as_stated() -> Non
     assert tick_lines("Size: [x] Normal  [ ] Mildly dilated  [ ] Severely dilated") == "Size: Normal"
     assert tick_lines("☐ Reduced systolic function   ☑ Normal systolic function") == \
         "Normal systolic function"
-    assert tick_lines("Geometry: ( ) Normal  (•) Concentric remodelling") == "Geometry: Concentric remodelling"
+    assert tick_lines("Geometry: ( ) Normal  (•) Concentric remodelling") == \
+        "Geometry: Concentric remodelling"
     assert tick_lines("AR: [ ] None [ ] Mild [x] Moderate [ ] Severe") == "AR: Moderate"
 
 

@@ -49,3 +49,12 @@ def test_a_value_in_a_clause_dated_in_the_past_is_no_value_of_this_study() -> No
 def test_a_unit_with_a_slash_makes_no_ratio() -> None:
     read = _read("E 0.7 m/s   A 0.6 m/s   septal e' 7 cm/s   lateral e' 9 cm/s", table=True)
     assert read["a_velocity"] == "0.6 m/s" and read["e_prime_septal"] == "7 cm/s"
+
+
+def test_an_earlier_study_in_brackets_is_a_comparison_line() -> None:
+    from echogpt.data.report_text import parse_report
+
+    parsed = parse_report("TTE\n81-year-old man, known AS (echo 2024: AV Vmax 3.1 m/s, mean gradient 21 mmHg).\n\n"
+                          "Findings: AV Vmax 3.5 m/s, mean gradient 28 mmHg.\n\nConclusion:\nModerate AS.")
+    assert "Comparison with prior study: echo 2024: AV Vmax 3.1 m/s" in parsed.findings_text
+    assert [r.raw for r in parsed.readings if r.field == "av_vmax"] == ["3.5 m/s"]
