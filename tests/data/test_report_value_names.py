@@ -55,6 +55,7 @@ def test_an_earlier_study_in_brackets_is_a_comparison_line() -> None:
     from echogpt.data.report_text import parse_report
 
     parsed = parse_report("TTE\n81-year-old man, known AS (echo 2024: AV Vmax 3.1 m/s, mean gradient "
-                          "21 mmHg).\n\nFindings: AV Vmax 3.5 m/s, mean gradient 28 mmHg.\n\nConclusion:\nModerate AS.")
+                          "21 mmHg).\n\nFindings: AV Vmax 3.5 m/s, mean gradient 28 mmHg.\n\n"
+                          "Conclusion:\nModerate AS.")
     assert "Comparison with prior study: echo 2024: AV Vmax 3.1 m/s" in parsed.findings_text
     assert [r.raw for r in parsed.readings if r.field == "av_vmax"] == ["3.5 m/s"]
