@@ -60,3 +60,9 @@ def test_a_letter_after_the_impression_is_no_impression_statement(opening: str) 
     parsed = parse_report(text)
     assert parsed.impression == "Normal study."
     assert any("the heart is normal" in line.lower() for line in parsed.recommendations)
+
+
+def test_a_sonographer_and_cardiologist_line_signs_the_report_off() -> None:
+    text = FINDINGS + ("Impression:\n1) Normal study.\n"
+                       "Sonographer: L. Grant. Reporting cardiologist: Dr D. Fitzpatrick.\n")
+    assert parse_report(text).impression == "1) Normal study."
