@@ -45,6 +45,8 @@ class FlagWords(BaseModel):
     lbbb: str = Field(description="left bundle branch block")
     rhythm_line: str = Field(description="words of a line about the rhythm or ECG")
     negated: str = Field(description="a mention that says LBBB is absent")
+    lbbb_stated: str = Field(description="LBBB stated as this study's: the ECG or rhythm word after it, "
+                                         "or the septal motion it explains")
 
 
 @cache
@@ -98,8 +100,9 @@ def _lbbb(line: str) -> bool:
     with LBBB", "ECG: SR, LBBB"; not "sinus rhythm, no LBBB" nor the history "CRT for LBBB."."""
     for sentence in re.split(r"(?<=[.;])\s+", line):
         m = _pattern("lbbb").search(sentence)
-        if m and _pattern("rhythm_line").search(sentence[:m.start()]) \
-                and not _pattern("negated").search(sentence):
+        stated = m and (_pattern("rhythm_line").search(sentence[:m.start()])
+                        or _pattern("lbbb_stated").search(sentence))
+        if stated and not _pattern("negated").search(sentence):
             return True
     return False
 

@@ -25,7 +25,7 @@ _MONTH = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|
 _DAY = r"\d{1,2}(?:st|nd|rd|th)?"
 # one date as written: ISO, "2026/11/30", numeric with one separator, "2 December 2026", "29-Nov-2026",
 # "Dec 1, 2026"
-DATE = (rf"(?:\d{{4}}-\d{{2}}-\d{{2}}|\d{{4}}/\d{{1,2}}/\d{{1,2}}|\d{{1,2}}([./-])\d{{1,2}}\1\d{{4}}|"
+DATE = (rf"(?:\d{{4}}-\d{{2}}-\d{{2}}|\d{{4}}([/.])\d{{1,2}}\1\d{{1,2}}|\d{{1,2}}([./-])\d{{1,2}}\2\d{{4}}|"
         rf"{_DAY}\s+{_MONTH}\.?,?\s+\d{{4}}|\d{{1,2}}-{_MONTH}-\d{{4}}|{_MONTH}\.?\s+{_DAY},?\s+\d{{4}})")
 # the order a numeric date is written in, stated after it: "03/12/2026 (dd/mm/yyyy)"
 _ORDER = re.compile(r"\s*\(\s*((?:dd|mm)[/.-](?:dd|mm)[/.-]yy(?:yy)?)\s*\)", re.IGNORECASE)
@@ -33,7 +33,8 @@ _DATE_RE = re.compile(rf"(?<![\w/.-]){DATE}(?![\w/-])", re.IGNORECASE)
 # "Date", "Study date", "Exam date", "Encounter date", "Date of examination", "Date of service",
 # "Date/Time", "Scanned", "Datum" (German), "Study:" before the date
 _DATE_LABEL = re.compile(r"\b(?:(?:study|exam(?:ination)?|echo|scan)\s+date|date(?:\s+of\s+"
-                         r"(?:study|exam(?:ination)?|echo|scan|service))?|date\s*/\s*time|scanned|datum|study)"
+                         r"(?:study|exam(?:ination)?|echo|scan|service|test))?|date\s*/\s*time|scanned|datum|"
+                         r"study|exam(?:ination)?|dos)"
                          r"\s*[:.]?\s*$", re.IGNORECASE)
 # a date on a line with one of these words is not today's study
 _OTHER_DATE = re.compile(r"\b(?:dob|d\.o\.b|birth|born|previous|prior|last|baseline|pre-?op\w*|"
@@ -47,10 +48,12 @@ _ID_LABEL = re.compile(r"(?<![\w])(?:mrn|mr\s*no\.?|medical\s+record\s+(?:number
                        r"unit\s+(?:number|no\.?)|reg(?:\.|istration)?\s*(?:number|no\.?)|ed\s+no\.?|"
                        r"acct\.?\s*(?:#|no\.?)|pat\.?-?\s*(?:nr|id)\.?|pt\.?(?=\s+\d[\d-]{2,}\d(?![\w/]))|"
                        r"pt\.?\s+id|urn|ur(?:\s*no\.?)?|cr\s*no\.?|health\s+card\s+(?:number|no\.?)|chi|"
+                       r"medical\s+record\s+#|empi|pat\.?\s*n\.?|id\s+atleta|codice|n\.?\s*cartella|"
+                       r"(?:athlete|patient)\s+(?:id|code)|player\s+ref|"
                        r"(?<!study\s)(?<!exam\s)(?<!accession\s)id)"
                        r"\s*(?:[:#]\s*|\s+)", re.IGNORECASE)
 # the number itself: letters and digits with -_/, or digit groups split by single spaces (NHS style)
-_ID = re.compile(r"(?:[A-Za-z]{1,4}\s)?\d{2,}(?:\s\d{2,})*(?![\w/-])|[A-Za-z0-9][A-Za-z0-9_/-]{0,63}")
+_ID = re.compile(r"(?:[A-Za-z]{1,4}\s)?\d{2,}(?:\s\d+)*(?![\w/-])|[A-Za-z0-9][A-Za-z0-9_/-]{0,63}")
 
 
 def _head(text: str) -> list[str]:
@@ -123,7 +126,7 @@ def read_date(raw: str) -> date:
     text = re.sub(r"(\d)(?:st|nd|rd|th)\b", r"\1", text, flags=re.IGNORECASE).replace(".,", ",")
     text = re.sub(r"(?<=[A-Za-z])\.(?=\s)", "", text)  # "Dec. 1, 2026"
     for fmt in ("%Y-%m-%d", "%d %B %Y", "%d %b %Y", "%B %d, %Y", "%b %d, %Y", "%B %d %Y", "%b %d %Y",
-                "%d %B, %Y", "%d %b, %Y", "%d-%b-%Y", "%d-%B-%Y", "%Y/%m/%d"):
+                "%d %B, %Y", "%d %b, %Y", "%d-%b-%Y", "%d-%B-%Y", "%Y/%m/%d", "%Y.%m.%d"):
         try:
             return datetime.strptime(text, fmt).date()
         except ValueError:

@@ -61,7 +61,8 @@ _VALUE = re.compile(
     r"(?P<cmp>[<>≤≥~]\s*)?(?P<a>\d+(?:[.,]\d+)?)(?:\s*%?\s*(?:-|–|to)\s*(?P<b>\d+(?:[.,]\d+)?))?"
     r"\s*(?P<unit>" + _UNIT + r")?", re.IGNORECASE)
 # between a name and its value: "LVEF: 60 %", "measured at", a dotted leader ("AV Vmax .... 2.8 m/s")
-_LINK = re.compile(r"(?:\s*(?:\([a-z0-9', ]{1,20}\)|[:=]|\.{3,}|is|was|of|at|now|measures?|measured|"
+_LINK = re.compile(r"(?:\s*(?:\([a-z0-9'%/², ]{1,20}\)|[:=]|\.{3,}|is|was|of|at|now|measures?|measured|"
+                   r"biplane|"
                    r"measuring|estimated|est\b\.?|visually|calculated|approximately|approx\.?|about|"
                    r"by (?:biplane|simpson'?s?|visual|eyeball|3d|m-mode|pressure half[- ]time|pht|planimetry|"
                    r"continuity(?: equation)?|vti)"
@@ -124,7 +125,7 @@ def _last_context(text: str) -> str | None:
     _, _, contexts = _lookup()
     best: tuple[int, str] | None = None
     for word, ctx in contexts.items():
-        for m in re.finditer(rf"(?<![a-z]){re.escape(word)}(?![a-z])", text.lower()):
+        for m in re.finditer(rf"(?<![a-z]){re.escape(word)}(?![a-z])", text.lower().replace("-", " ")):
             if best is None or m.start() >= best[0]:
                 best = (m.start(), ctx)
     return best[1] if best else None
@@ -133,7 +134,11 @@ def _last_context(text: str) -> str | None:
 # Words that make a clause about the prior study: "previously dilated with TAPSE 1.2 cm", "pre-TAVI LVEF 40%".
 _PRIOR = re.compile(r"\b(?:previous(?:ly)?|prior|before|baseline|pre-?operative(?:ly)?|pre-[a-z]+|pre(?=:)|"
                     r"earlier|ago|last (?:study|echo\w*|year|month|time|visit|review|scan)|"
-                    r"compared (?:with|to))\b",
+                    r"compared (?:with|to)|"
+                    # a past month or year in the clause: "In 08/2026 screening found IVS 13 mm",
+                    # "(echo 2024: ..."
+                    r"in (?:\d{1,2}/)?(?:19|20)\d{2}(?![./-]?\d)|"
+                    r"(?:echo\w*|study|scan|tte) (?:19|20)\d{2}(?![./-]?\d))\b",
                     re.IGNORECASE)
 
 
@@ -229,11 +234,14 @@ def _reading(line: str, m: re.Match[str], block: str | None, table: bool, after:
         return None
     if value.group("cmp") and value.group("cmp").strip() != "~":
         return None  # a bound (">70%") is no value a field can hold; "~60%" is the estimate 60
-    unit = value.group("unit")
-    if name in tbl.siblings:
-        target = tbl.siblings[name].get(after or "")
-        if target is None or (unit and not _fits(target, unit)):
-            return None  # "lateral wall", "basal septal 1.3 cm": no sibling of the last reading
+    # "TAPSE (mm) 20": the unit in the row's label is the unit of a value written without one
+    labelled = re.search(r"\((" + _UNIT + r")\)", between, re.IGNORECASE)
+    unit = value.group("unit") or (labelled.group(1) if labelled else None)
+    sibling = tbl.siblings.get(name, {}).get(after or "")
+    if sibling and not (unit and not _fits(sibling, unit)):
+        target = sibling  # "IVS 10 mm, PW 10 mm": the posterior wall beside the septum
+    elif name in tbl.siblings and name not in plain:
+        return None  # "lateral wall", "basal septal 1.3 cm": no sibling of the last reading
     elif name in _table_only() and not table and ":" not in between:
         ctx = _context(line[:m.start()]) or block
         field = plain.get(name)
@@ -243,8 +251,10 @@ def _reading(line: str, m: re.Match[str], block: str | None, table: bool, after:
         target = field
     else:
         target = plain.get(name)
-    if name in contextual:
+    if name in contextual and not sibling:
         target = contextual[name].get(_context(line[:m.start()]) or block or "")
+    if re.search(r"\s/\s*(?:[A-Za-z']+\s+)?$", line[:m.start()]):
+        target = None  # "VTI prosthesis / VTI LVOT: 1.9": the value of a ratio, not the LVOT's
     if target and units.indexed_for_raw(target, line[m.end():value.end() + 6]):
         target = None  # "LVESD index 1.9 cm/m2" is the indexed value, not the LVESD: it binds to nothing
     raw = value.group("a").replace(",", ".")

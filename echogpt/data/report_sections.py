@@ -95,7 +95,7 @@ TITLE = re.compile(r"^\s*[A-Z][A-Z0-9 /&()'-]{2,60}\s*$")
 _RULE = re.compile(r"^\s*[-=_*~]{3,}\s*$")
 _DATE_ONLY = re.compile(r"^(?:\d{1,4}[./-]\d{1,2}(?:[./-]\d{2,4})?|\d{1,2} [A-Za-z]{3,9},? \d{4}|"
                         r"[A-Za-z]{3,9} \d{1,2},? \d{4}|[A-Za-z]{3,9} \d{4})\.?$")
-_AFTER_FINDINGS = ("impression", "recommendations", "closing")
+_AFTER_FINDINGS = ("impression", "recommendations", "closing", "letter")
 # sections that a label opens on its line ("hx: ...", "Procedure: ..."): they cover that paragraph only
 _PARAGRAPH = ("indication", "history", "technique", "procedure", "sedation")
 MARKER = re.compile(r"^\s*(?:\(?\d{1,2}[.)](?!\d)|[-*•·‣▪])\s*")
@@ -185,6 +185,11 @@ def split_sections(text: str) -> list[Section]:
         if concluded and current.kind != "closing" and sentence_patterns("closing").search(line.strip()):
             sections.append(Section("closing", "", [(number, line)]))
             continue
+        if concluded and current.kind not in ("closing", "letter") \
+                and sentence_patterns("letter").search(line.strip()):
+            # "Dear Dr Patel, ..." after the impression: a letter to the referrer, kept with the plan
+            sections.append(Section("letter", "Letter", [(number, line)]))
+            continue
         found = heading_kind(line)
         # "Baseline (02/2026): LVEF 62%": a dated earlier study, not the resting stage of a stress echo
         earlier = found is None or found[0] == "stage"
@@ -205,6 +210,12 @@ def split_sections(text: str) -> list[Section]:
                 and _summary_ended(current, sections):
             # "Interpretation Summary" first, then "Left Ventricle" alone on its line: the findings begin
             sections.append(Section("findings", line.strip(), [(number, line.strip())]))
+            inline = False
+            continue
+        if found is None and not line.strip() and current.kind == "impression" and current.text \
+                and _impression_at_top(sections):
+            # "IMPRESSION: ..." first, then a blank line: what follows is the report, not more summary
+            sections.append(Section("findings", ""))
             inline = False
             continue
         if found is None:
@@ -269,7 +280,9 @@ def split_sections(text: str) -> list[Section]:
                 continue
             sections.append(Section("findings", name, [(number, line.strip())]))
             continue
-        sections.append(Section(kind, name, [(number, rest)] if rest else []))
+        # "Regional wall motion: Abnormal": the label is what the word is said of; it stays in the text
+        said_of = kind == "findings" and "wall motion" in norm(name)
+        sections.append(Section(kind, name, [(number, line.strip() if said_of else rest)] if rest else []))
     sections = [s for s in sections if s.text or s.kind not in ("preamble", "body")]
     _one_impression(sections)
     kinds = set(section_table().findings_kinds)
@@ -309,6 +322,16 @@ def _summary_ended(current: Section, sections: list[Section]) -> bool:
     filled = [line for _, line in current.rows if line.strip()]
     return bool(filled) and not current.rows[-1][1].strip() and not any(
         s.kind in ("findings", "anatomy", "stage") and s.text for s in sections)
+
+
+def _impression_at_top(sections: list[Section]) -> bool:
+    """The impression opened before the findings: above it only title, identity, demographic and
+    indication lines (a few short lines under no heading, no findings section, no second impression)."""
+    before = sections[:-1]
+    if any(s.kind not in ("preamble", "body", "header", "indication", "history") for s in before):
+        return False
+    loose = [line for s in before if s.kind in ("preamble", "body") for line in s.lines if line.strip()]
+    return len(loose) <= 4 and all(len(line) < 120 for line in loose)
 
 
 def _one_impression(sections: list[Section]) -> None:

@@ -12,12 +12,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from echogpt.data.report_addenda import take_addenda
 from echogpt.data.report_columns import pipe_table, split_columns
 from echogpt.data.report_demographics import prose_demographics
 from echogpt.data.report_flags import bubble_study, study_flags
 from echogpt.data.report_identity import labelled_date, labelled_patient_id
 from echogpt.data.report_key_values import key_value_labels
 from echogpt.data.report_measurements import Reading, norm, read_measurements
+from echogpt.data.report_priors import prior_asides, prior_from_history
 from echogpt.data.report_sections import (
     MARKER,
     SECTION_KINDS,
@@ -25,12 +27,12 @@ from echogpt.data.report_sections import (
     Section,
     SectionTable,
     heading_kind,
-    prior_label,
     section_table,
     sentence_patterns,
     split_sections,
 )
-from echogpt.data.report_unread import unplaced_lines, values_outside
+from echogpt.data.report_ticks import tick_lines
+from echogpt.data.report_unread import dropped_lines, unplaced_lines, values_outside
 
 __all__ = ["SECTION_KINDS", "ParsedReport", "Reading", "Section", "SectionTable", "detect_study_type",
            "header_fields", "heading_kind", "parse_report", "section_table",
@@ -197,21 +199,6 @@ def _body(section: Section) -> str:
     return text
 
 
-def _prior_from_history(sections: list[Section]) -> None:
-    """A sentence of the history that gives an earlier study's values ("Mechanical AVR 2019.
-    Baseline post-op study 2019: Vmax 2.6 m/s, MG 14 mmHg.") is a comparison line: the checker
-    compares with it, and its numbers are never this study's."""
-    for i in range(len(sections) - 1, -1, -1):
-        s = sections[i]
-        if s.kind not in ("history", "indication"):
-            continue
-        moved = [(n, p) for n, line in s.rows for p in _SENTENCE.split(line) if prior_label().match(p)]
-        if moved:
-            s.rows = [(n, " ".join(p for p in _SENTENCE.split(line) if not prior_label().match(p)))
-                      for n, line in s.rows]
-            sections.insert(i + 1, Section("comparison", "", moved))
-
-
 def _paragraph_before_findings(sections: list[Section]) -> None:
     """The paragraph under no heading at the top that runs into a findings block opened by a label
     ("Subpulmonary (morphological left) ventricle: normal size." over "Atria: RA normal.") is findings:
@@ -257,7 +244,7 @@ def plan_lines(sections: list[Section]) -> list[str]:
     out = []
     for s in sections:
         text = " ".join(line.strip() for line in s.lines if line.strip())
-        if s.kind == "recommendations" and text:
+        if s.kind in ("recommendations", "letter") and text:
             out.append(f"{s.heading or 'Recommendations'}: {text}")
     return out
 
@@ -327,7 +314,7 @@ def parse_report(text: str, title: str = "") -> ParsedReport:
         The parsed report. Without any findings heading, the preamble (text before the first
         heading) is the findings; with no impression heading the impression is None.
     """
-    text = key_value_labels(text.replace("\r\n", "\n").replace("\r", "\n"))
+    text = tick_lines(key_value_labels(text.replace("\r\n", "\n").replace("\r", "\n")))
     sections = split_sections(text)
     kinds = set(section_table().findings_kinds)
     # a line about an earlier study is no findings section of this one: without a findings heading
@@ -337,6 +324,7 @@ def parse_report(text: str, title: str = "") -> ParsedReport:
         # an unlabelled block of measurements ("LVIDd: 6.6 cm / IVSd: 0.8 cm") is a measurements table
         if s.kind == "preamble" and has_findings and len(read_measurements(s.rows, table=True)) >= 2:
             s.kind = "measurements"
+    replaced = take_addenda(sections)
     header = header_fields(sections)
     for key, value in prose_demographics(text, sections).items():  # "Male, 64.   BSA 1.82 m2"
         header.setdefault(key, value)
@@ -348,18 +336,24 @@ def parse_report(text: str, title: str = "") -> ParsedReport:
         if number:
             header["patient_id"] = number
     unread = _read_columns(sections, header.get("study_date"))
-    _prior_from_history(sections)
+    prior_from_history(sections)
+    prior_asides(sections)
     _paragraph_before_findings(sections)
     impression_at = next((i for i, s in enumerate(sections) if s.kind == "impression"), len(sections))
+    # an impression at the top ("IMPRESSION: ..." over the report): the text after it is the report's
+    at_top = all(s.kind in ("preamble", "header", "indication", "history") for s in sections[:impression_at])
     chosen = [s for i, s in enumerate(sections) if s.kind in kinds or (
-        s.kind in ("preamble", "body") and not has_findings) or (s.kind == "body" and i < impression_at)]
+        s.kind in ("preamble", "body") and not has_findings)
+        or (s.kind == "body" and (i < impression_at or at_top))]
     if not has_findings:
         history = _history_before_the_echo(chosen)
         if history:
             sections.append(Section("history", "", history))
     for s in chosen:
-        if s.kind == "preamble":  # a title line ("TRANSTHORACIC ECHOCARDIOGRAM") is no finding
-            s.rows = [(n, ln) for n, ln in s.rows if not TITLE.match(ln)]
+        if s.kind == "preamble" or (s.kind == "findings" and not s.heading):
+            # a title line ("TRANSTHORACIC ECHOCARDIOGRAM") is no finding, nor who and when
+            s.rows = [(n, ln) for n, ln in s.rows if not TITLE.match(ln) and not (
+                s.kind == "findings" and (labelled_patient_id(ln) or labelled_date(ln)))]
     opening = _move_reason(chosen[:1])
     moved = _move_procedure(chosen)
     if moved:
@@ -375,8 +369,10 @@ def parse_report(text: str, title: str = "") -> ParsedReport:
         if s.kind == "comparison":
             continue  # a prior study's numbers are not this study's measurements
         (table_lines if s.kind == "measurements" else lines).extend(s.rows + [(0, "")])
+    # an addendum's values correct the report's: they come first, and the first value of a field is kept
+    amended = {n for s in sections if s.heading == "Addendum" for n, _ in s.rows}
     readings = sorted(read_measurements(lines, table=False) + read_measurements(table_lines, table=True),
-                      key=lambda r: r.line)
+                      key=lambda r: (r.line not in amended, r.line))
     # the findings as read (unlabelled text too, when no heading names them), never an earlier study
     saline = bubble_study([s.text for s in chosen if s.kind != "comparison"]
                           + [s.text for s in sections if s.kind in ("procedure", "technique")])
@@ -384,5 +380,6 @@ def parse_report(text: str, title: str = "") -> ParsedReport:
                         detect_study_type(sections, title), header, readings, saline,
                         **study_flags(sections),
                         summary_heading=None if impression else unnamed_summary(text),
-                        unread=unread + values_outside(sections) + unplaced_lines(sections, chosen),
+                        unread=replaced + unread + values_outside(sections) + unplaced_lines(sections, chosen)
+                        + dropped_lines(text, sections, chosen),
                         recommendations=plan_lines(sections))

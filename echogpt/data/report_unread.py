@@ -7,10 +7,13 @@ name is left unchecked (``Study.unread``).
 
 from __future__ import annotations
 
+import re
+
 from echogpt.data.report_identity import labelled_date, labelled_patient_id
 from echogpt.data.report_measurements import read_measurements
-from echogpt.data.report_sections import TITLE, Section
+from echogpt.data.report_sections import TITLE, Section, heading_kind, sentence_patterns
 
+_RULE = re.compile(r"^\s*[-=_*~]{3,}\s*$")
 # sections about how the study was done: a value of the heart there is out of place, and not read
 _CONDUCT = ("procedure", "technique", "sedation")
 
@@ -41,3 +44,43 @@ def unplaced_lines(sections: list[Section], chosen: list[Section]) -> list[str]:
             quote = " / ".join(rows).replace('"', "'")
             notes.append(f"lines under no heading were not read as findings: \"{quote}\"")
     return notes
+
+
+# sections whose lines the Study keeps (findings apart, which are the chosen sections)
+_PLACED = ("superseded", "impression", "indication", "history", "procedure", "technique", "sedation",
+           "header",
+           "comparison", "recommendations", "letter", "preamble")
+
+
+def dropped_lines(text: str, sections: list[Section], chosen: list[Section]) -> list[str]:
+    """A note quoting every non-blank line of the report that no kept section holds (the safety net:
+    no line vanishes on import). Sign-off lines of the closing are the report's own end, not findings;
+    any other line after them is quoted."""
+    closing = sentence_patterns("closing")
+    placed = {n for s in sections if s.kind in _PLACED or any(s is c for c in chosen) for n, _ in s.rows}
+    placed |= {n for s in sections if s.kind == "closing" for n, line in s.rows
+               if closing.search(line.strip()) or _sign_off(line) or s.heading == "addendum"}
+    rows = [line.strip() for n, line in enumerate(text.split("\n"), start=1)
+            if n not in placed and line.strip() and not _RULE.match(line) and not TITLE.match(line)
+            and not _bare_heading(line) and not _column_names(line)
+            and not (labelled_patient_id(line) or labelled_date(line))]
+    if not rows:
+        return []
+    quote = " / ".join(rows).replace('"', "'")
+    return [f"lines no section of the import kept were not read as findings: \"{quote}\""]
+
+
+def _bare_heading(line: str) -> bool:
+    """A heading alone on its line ("Findings:", "Conclusion"): its section holds what it names."""
+    found = heading_kind(line)
+    return found is not None and not found[2]
+
+
+def _sign_off(line: str) -> bool:
+    """A short line of a signature block ("Senior Resident", "Director, Heart Valve Clinic")."""
+    return len(line.split()) <= 4 and not any(c.isdigit() for c in line)
+
+
+def _column_names(line: str) -> bool:
+    """The row of a pipe table that names its columns ("| Parameter | Value |") or rules it off."""
+    return line.strip().startswith("|") and not any(c.isdigit() for c in line)

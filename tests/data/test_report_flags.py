@@ -34,6 +34,9 @@ def test_contrast_is_set_when_an_enhancing_agent_was_given(header: str, given: b
     ("Rhythm: sinus rhythm, no LBBB.", False),
     ("CRT-P implanted for LBBB in 2025, paced rhythm today.", False),
     ("Heart rate: 70 bpm", False),
+    ("63-year-old woman; syncope. LBBB on ECG. BSA 1.75 m2.", True),
+    ("Findings: dyssynchronous septal motion (LBBB). LVEF 30 %.", True),
+    ("History: no LBBB on ECG.", False),
 ])
 def test_lbbb_is_set_from_the_rhythm_line(header: str, lbbb: bool) -> None:
     parsed = parse_report(f"TTE\nMRN: 12345\n{header}{END}")

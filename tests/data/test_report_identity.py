@@ -109,3 +109,35 @@ def test_an_ambiguous_header_date_is_not_replaced_by_a_date_in_the_indication(tm
     result = read_reports(tmp_path)
     assert result.studies[0].study_date is None
     assert [(i.type, i.value) for i in result.issues if i.type == "bad_date"] == [("bad_date", "12/01/2026")]
+
+
+@pytest.mark.parametrize(("line", "when"), [
+    ("FIN: 8823-11-0917    MRN: 15539004    Exam: 2026-11-19 10:42", "2026-11-19"),
+    ("MRN 44790216    Exam: Nov 26, 2026", "2026-11-26"),
+    ("MRN: 71204455   DOS: 11/30/2026", "2026-11-30"),
+    ("ID: SC-77310      Date of test: 2026-11-25", "2026-11-25"),
+    ("Patient Id: 8830-2291          Examination date: 2026.11.16", "2026-11-16"),
+])
+def test_exam_dos_and_test_labels_and_dotted_iso_dates_are_read(line: str, when: str) -> None:
+    assert str(read_date(labelled_date(line) or "")) == when
+
+
+def test_an_ambiguous_numeric_date_is_still_not_guessed() -> None:
+    with pytest.raises(ValueError):
+        read_date(labelled_date("MRN: 3310-8821   Exam: 12/01/2026") or "")
+
+
+@pytest.mark.parametrize(("line", "number"), [
+    ("Pat. n. 2026/1187       Exam date: 28/11/2026", "2026/1187"),
+    ("ID atleta: BB-0458   Date: 2 December 2026", "BB-0458"),
+    ("Codice: ROW-7730     Date: 2026-11-30", "ROW-7730"),
+    ("Athlete code T-3309 · 25 November 2026", "T-3309"),
+    ("N. cartella 40871      Date 2026-11-21", "40871"),
+    ("Patient code MA-0912   Date: 20 Nov 2026", "MA-0912"),
+    ("Player ref: ATH-5560         Date: 26/11/2026", "ATH-5560"),
+    ("Medical Record #: 55920318    Date: Dec 2, 2026", "55920318"),
+    ("EMPI 6620194 | 12/01/2026", "6620194"),
+    ("Patient no. 119 204 7   Date: 25 Nov 2026", "1192047"),
+])
+def test_clinic_and_sports_id_labels_are_read(line: str, number: str) -> None:
+    assert labelled_patient_id(line) == number

@@ -107,3 +107,20 @@ def test_no_report_line_is_lost(name: str) -> None:
             text = decode_report((folder / f"{study.study_id}.txt").read_bytes())
             lost += lost_lines(text, study)
     assert not lost, f"{len(lost)} lines in no field:\n" + "\n".join(lost)
+
+
+def test_a_line_the_sections_drop_is_quoted_in_unread_at_runtime() -> None:
+    text = ("Findings: LV normal, LVEF 60 %.\n\nImpression:\nNormal study.\n\n"
+            "Electronically signed by Dr A. Bell, MD\n"
+            "Small mobile echodensity on the aortic valve seen on review of the loops.\n")
+    study = read_reports_text(text)
+    assert any("Small mobile echodensity on the aortic valve" in note for note in study.unread or [])
+    assert not lost_lines(text, study)
+
+
+def read_reports_text(text: str) -> Study:
+    from echogpt.data.reports import build_study
+
+    study, _ = build_study(parse_report(text), "net", {})
+    assert study is not None
+    return study
