@@ -26,6 +26,7 @@ from echogpt.checker.compare import (
 from echogpt.checker.facts import sentence_facts
 from echogpt.checker.rules import rule_regex, rules
 from echogpt.checker.tokens import headings
+from echogpt.data.report_addenda import addendum_start
 from echogpt.guidelines.acceptance import acceptable_grades, needs_study
 from echogpt.guidelines.study import grade_study
 from echogpt.schemas import Fact, Measurements, Study, StudyType, concept_vocabulary
@@ -403,17 +404,28 @@ def _stress_sentences(text: str) -> list[tuple[int, int]]:
 
 def _text(study: Study) -> tuple[list[Evidence], list[Evidence], list[Evidence]]:
     """Facts of the findings prose: this study's (at rest), the prior study's where the prose compares,
-    and, in a stress echo, those of the stress images; a heading states nothing (``tokens.headings``)."""
+    and, in a stress echo, those of the stress images; a heading states nothing (``tokens.headings``),
+    and an addendum's word on a finding replaces what the report said of it before."""
     text = study.findings_text
     prior = about_prior(text)
     stress = _stress_sentences(text) if study.study_type == StudyType.stress else []
     if not prior and not stress:
-        return _stated(text, text, "text"), [], []
-    own = _stated(_blank(text, prior + stress, keep=False), text, "text")
+        return _latest(_stated(text, text, "text"), text), [], []
+    own = _latest(_stated(_blank(text, prior + stress, keep=False), text, "text"), text)
     before = [e for e in _stated(_prior_view(text, prior), text, "prior")
               if any(a <= e.start < b for a, b in prior)] if prior else []
     at_stress = _stated(_blank(text, stress, keep=True), text, "text")
     return own, before, at_stress
+
+
+def _latest(evidence: list[Evidence], text: str) -> list[Evidence]:
+    """Without what an addendum or correction supersedes: a finding (concept and site) or a value the
+    addendum states again is the addendum's alone ("Mild AR." then "Addendum: the AR is moderate")."""
+    at = addendum_start(text)
+    if at is None:
+        return evidence
+    restated = {(e.fact.concept, e.fact.location) for e in evidence if e.start >= at}
+    return [e for e in evidence if e.start >= at or (e.fact.concept, e.fact.location) not in restated]
 
 
 def _stated(view: str, text: str, origin: str) -> list[Evidence]:

@@ -28,7 +28,21 @@ _SUPERSEDED = re.compile(r",\s*not\s+[^,.;:()]*?(?=\s*(?:[,.;:()]|$))|\s*\(not\s
                          r"|\s*\bwas (?:typed|entered) as\s+[^;]*;\s*the correct "
                          r"value is\b|\s*\bwas (?:typed|entered) as\s+[\d.]+\s*[a-z%/0-9]*"
                          r"|,?\s*as (?:first )?(?:typed|reported|entered) above", re.IGNORECASE)
+# words of a correction: "on review", "re-measured", "typed as", "the correct values are", "amended"
+_CORRECTS = re.compile(r"\b(?:correct\w*|amend\w*|revis\w*|on (?:re)?review|re-?measured|re-?traced|"
+                       r"typed as|entered from|in error|(?:keying|transcription|typing) error|should read)\b",
+                       re.IGNORECASE)
 _FINDINGS = ("findings", "measurements", "anatomy", "stage", "impression")
+
+
+def addendum_start(text: str) -> int | None:
+    """Where the first addendum of a findings text that corrects the report begins (the start of its
+    opening line), or None. What it states is the later word on the study; an addendum that only adds
+    ("a previous echo is now available: LVEF 60 %") corrects nothing."""
+    for m in re.finditer(r"^.*$", text, re.MULTILINE):
+        if _OPENS.match(m.group()):
+            return m.start() if _CORRECTS.search(text, m.start()) else None
+    return None
 
 
 def superseded_out(line: str) -> str:
