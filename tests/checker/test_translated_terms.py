@@ -1,0 +1,45 @@
+"""Literal English of Spanish, French and Italian reports: the words a translation leaves behind
+(FEVI, VD, 'light', 'conserved', 'spill', 'narrowing', 'atrium left') read as the terms they
+translate, and an indexed LV mass is no intracardiac mass."""
+
+from __future__ import annotations
+
+import pytest
+
+from echogpt.checker.facts import extract_facts
+
+READS = [
+    # (sentence, concept, location, polarity, grade)
+    ("Function systolic conserved (FE 63 %).", "lv_systolic_function", None, "present", "normal"),
+    ("Pericardium without spill.", "pericardial_effusion", None, "absent", None),
+    ("No pericardial spill.", "pericardial_effusion", None, "absent", None),
+    ("Function systolic of the VD slightly reduced.", "rv_systolic_function", None, "present", "mildly_reduced"),
+    ("VI severely dilated.", "lv_size", None, "present", "severely_dilated"),
+    ("OG severely dilated.", "la_size", None, "present", "severely_dilated"),
+    ("Atrium left dilated severely.", "la_size", None, "present", "severely_dilated"),
+    ("Severe rheumatic mitral narrowing.", "valve_stenosis", "mitral", "present", "severe"),
+    ("Light aortic insufficiency.", "valve_regurgitation", "aortic", "present", "mild"),
+    ("IM light.", "valve_regurgitation", "mitral", "present", "mild"),
+]
+
+
+@pytest.mark.parametrize(("sentence", "concept", "location", "polarity", "grade"), READS)
+def test_reading(sentence: str, concept: str, location: str | None, polarity: str, grade: str | None) -> None:
+    facts = [(f.concept, f.location, f.polarity, f.grade) for f in extract_facts(sentence)]
+    assert (concept, location, polarity, grade) in facts, facts
+
+
+@pytest.mark.parametrize("sentence", ["FEVI 62 % (Simpson biplane).", "FEVG 60 %.", "FE 63 % (biplane)."])
+def test_ejection_fraction_abbreviations(sentence: str) -> None:
+    values = [(f.location, f.value) for f in extract_facts(sentence) if f.concept == "measurement"]
+    assert values and values[0][0] == "lvef", values
+
+
+def test_indexed_mass_is_no_tumour() -> None:
+    facts = extract_facts("Left ventricle: mass 180 g, mass indexed 112 g/m2, RWT 0.50.")
+    assert not [f for f in facts if f.concept == "mass"], facts
+
+
+def test_narrowing_is_stenosis_only_at_a_valve() -> None:
+    assert ("valve_stenosis", "mitral") in [(f.concept, f.location) for f in extract_facts("Tight mitral narrowing.")]
+    assert not extract_facts("Possible SVC anastomotic narrowing.")
