@@ -356,10 +356,11 @@ def _subjects_before(text: str, toks: list[Tok], i: int, m: _Mention) -> list[tu
 def _subjects_after(text: str, toks: list[Tok], mentions: dict[int, _Mention],
                     i: int) -> list[tuple[str, str | None]]:
     """Subjects after the head at ``i`` ("dilatation of the LV"; "size and function of both
-    ventricles", skipping the coordinated heads)."""
+    ventricles", skipping the coordinated heads; "dysfunction light of the VD", past its own grade)."""
     chain: list[tuple[str, str | None]] = []
     j = i + 1
-    while j < len(toks) and (toks[j].kind in ("sep", "num") or j in mentions):
+    while j < len(toks) and (toks[j].kind in ("sep", "num") or j in mentions
+                             or (toks[j].kind == "grade" and toks[j].owner is mentions[i])):
         j += 1
     if j < len(toks) and toks[j].kind in SUBJ and _OF_THE.fullmatch(text, toks[j - 1].end, toks[j].start):
         while j < len(toks) and toks[j].kind in _SUBJ_SEP:

@@ -20,6 +20,9 @@ READS = [
     ("Severe rheumatic mitral narrowing.", "valve_stenosis", "mitral", "present", "severe"),
     ("Light aortic insufficiency.", "valve_regurgitation", "aortic", "present", "mild"),
     ("IM light.", "valve_regurgitation", "mitral", "present", "mild"),
+    # a grade written after its head does not stop the head reaching "of the VD" after the grade
+    ("Dysfunction systolic light of VD.", "rv_systolic_function", None, "present", "mildly_reduced"),
+    ("Dilatation severe of the LA.", "la_size", None, "present", "severely_dilated"),
 ]
 
 
