@@ -29,6 +29,7 @@ from echogpt.checker.tokens import (
     lesion_sizes,
     numbers,
     relocated,
+    significant_after,
     subject_list,
     tokens,
     wall_list,
@@ -416,7 +417,7 @@ def _set_polarity(text: str, toks: list[Tok], mentions: dict[int, _Mention],
             for m in everything:
                 if k < m.anchor < end or (m.anchor == k + 1 and toks[m.anchor].kind == "grade"):
                     m.polarity = pol
-                    m.not_significant = t.kind == "negsig"
+                    m.not_significant = t.kind == "negsig" or significant_after(text, toks, end)
         elif t.kind in ("negpost", "hedgepost"):
             pol = "uncertain" if t.kind == "hedgepost" else "absent"
             before = [m for m in everything if m.anchor < k]

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from echogpt import units
-from echogpt.checker.rules import lexicon, wall_locations
+from echogpt.checker.rules import lexicon, rule_regex, rules, wall_locations
 from echogpt.schemas import Fact
 
 
@@ -36,6 +36,14 @@ class Tok:
 
 
 _START = re.compile(r"(?<![A-Za-z0-9])[^\s,.;:()\[\]'\"]")
+
+
+def significant_after(text: str, toks: list[Tok], j: int) -> bool:
+    """Whether the token at ``j`` is a grade such as "significant" that, written after a negated
+    finding ("absence of valvulopathy significant"), limits the negation as "no significant" does."""
+    if j >= len(toks) or toks[j].kind != "grade" or text[toks[j - 1].end:toks[j].start].strip():
+        return False
+    return rule_regex(rules().negation.significant_after).fullmatch(text, toks[j].start, toks[j].end) is not None
 
 
 def scan(text: str) -> Iterator[re.Match[str]]:

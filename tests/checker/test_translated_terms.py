@@ -46,3 +46,14 @@ def test_indexed_mass_is_no_tumour() -> None:
 def test_narrowing_is_stenosis_only_at_a_valve() -> None:
     assert ("valve_stenosis", "mitral") in [(f.concept, f.location) for f in extract_facts("Tight mitral narrowing.")]
     assert not extract_facts("Possible SVC anastomotic narrowing.")
+
+
+@pytest.mark.parametrize("sentence", ["Absence of valvulopathy significant.", "No regurgitation significant."])
+def test_significant_after_a_negated_finding(sentence: str) -> None:
+    facts = extract_facts(sentence)
+    assert facts and all(f.polarity == "absent" and f.rule == "no-significant" for f in facts), facts
+
+
+def test_significant_after_a_comma_stays_its_own() -> None:
+    mr = [f for f in extract_facts("No MR, significant AS.") if f.concept == "valve_regurgitation"]
+    assert mr and mr[0].rule is None, mr
