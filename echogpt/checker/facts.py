@@ -24,6 +24,7 @@ from echogpt.checker.tokens import (
     Subjects,
     Tok,
     gap_ok,
+    head_before_subject,
     is_modifier,
     lesion_numbers,
     lesion_sizes,
@@ -232,6 +233,8 @@ def _grade_target(text: str, toks: list[Tok], mentions: dict[int, _Mention],
         return mentions[j], False
     if adjacent and b in mentions and _open(mentions[b]):
         return mentions[b], False
+    if adjacent and head_before_subject(text, toks, mentions, b) and _same_direction(mentions[b - 1], g):
+        return mentions[b - 1], False  # "insufficiency mitral trivial": the grade after its head's subject
     # "trileaflet, normal opening": the opening is normal, not the valve (a head before it still takes
     # the grade: "prosthesis well seated, normal disc motion")
     of_property = lexicon().property.match(text, g.end) is not None

@@ -10,7 +10,7 @@ their units converted, and lesion sizes.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,6 +36,18 @@ class Tok:
 
 
 _START = re.compile(r"(?<![A-Za-z0-9])[^\s,.;:()\[\]'\"]")
+
+
+def head_before_subject(text: str, toks: list[Tok], mentions: Mapping[int, Any], b: int) -> bool:
+    """Whether the subject at ``b`` follows, with only spaces between, an ungraded head it names
+    ("insufficiency mitral", the noun first as Spanish, French and Italian write it)."""
+    m = mentions.get(b - 1)
+    term = m.term if m is not None else None
+    if term is None or not term.head or term.subject or m.degree is not None or toks[b].kind not in SUBJ:
+        return False
+    table = rules().head_concepts.get(term.head, {})
+    subjects = subject_list(toks[b])
+    return bool(subjects) and text[toks[b - 1].end:toks[b].start].isspace() and all(s in table for s, _ in subjects)
 
 
 def significant_after(text: str, toks: list[Tok], j: int) -> bool:

@@ -23,6 +23,9 @@ READS = [
     # a grade written after its head does not stop the head reaching "of the VD" after the grade
     ("Dysfunction systolic light of VD.", "rv_systolic_function", None, "present", "mildly_reduced"),
     ("Dilatation severe of the LA.", "la_size", None, "present", "severely_dilated"),
+    # the noun first: a grade after the head's subject grades the head
+    ("Insufficiency mitral trivial.", "valve_regurgitation", "mitral", "present", "trace"),
+    ("Insufficiency tricuspidal severe: VC 9 mm.", "valve_regurgitation", "tricuspid", "present", "severe"),
 ]
 
 
