@@ -24,6 +24,7 @@ from echogpt.checker.tokens import (
     Subjects,
     Tok,
     gap_ok,
+    grades_a_comparison,
     head_before_subject,
     is_modifier,
     lesion_numbers,
@@ -169,7 +170,7 @@ def _bind_grades(text: str, toks: list[Tok], mentions: dict[int, _Mention]) -> l
     their own with an implied head ("mildly dilated LV and RA"); returns those implied mentions."""
     implied: list[_Mention] = []
     for k, g in enumerate(toks):
-        if g.kind != "grade":
+        if g.kind != "grade" or grades_a_comparison(text, g):
             continue
         target, new = _grade_target(text, toks, mentions, k)
         if target is None:

@@ -50,6 +50,16 @@ def head_before_subject(text: str, toks: list[Tok], mentions: Mapping[int, Any],
     return bool(subjects) and text[toks[b - 1].end:toks[b].start].isspace() and all(s in table for s, _ in subjects)
 
 
+# "slightly lower than", "much better than": a degree word before a comparative grades the change
+_COMPARATIVE = re.compile(r"\s+(?:[a-z]+er|more|less|worse)\s+than\b", re.IGNORECASE)
+
+
+def grades_a_comparison(text: str, tok: Tok) -> bool:
+    """Whether the degree word ``tok`` grades a comparison after it ("LVEF slightly lower than in
+    March"), so that it grades no finding."""
+    return tok.direction is None and _COMPARATIVE.match(text, tok.end) is not None
+
+
 def significant_after(text: str, toks: list[Tok], j: int) -> bool:
     """Whether the token at ``j`` is a grade such as "significant" that, written after a negated
     finding ("absence of valvulopathy significant"), limits the negation as "no significant" does."""

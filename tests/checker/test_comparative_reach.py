@@ -1,0 +1,30 @@
+"""A degree word before a comparative grades the change, not the finding ("LVEF slightly lower than
+in March 2025" says nothing of a mildly reduced LV), and "than in <month or year or date>" compares
+with an earlier study as "than the prior study" does."""
+
+from __future__ import annotations
+
+import pytest
+
+from echogpt.checker.facts import extract_facts, mentions_comparison
+
+
+@pytest.mark.parametrize("sentence", ["LVEF slightly lower than in March 2025.",
+                                      "LV function slightly better than before."])
+def test_degree_before_a_comparative_grades_no_finding(sentence: str) -> None:
+    graded = [f for f in extract_facts(sentence) if f.grade is not None]
+    assert not graded, graded
+
+
+def test_degree_before_a_finding_still_grades_it() -> None:
+    assert [f.grade for f in extract_facts("Slightly dilated LV.")] == ["mildly_dilated"]
+
+
+@pytest.mark.parametrize("sentence", ["LVEF lower than in March 2025.", "Gradient higher than in 2024.",
+                                      "MR worse than on 14/03/2025."])
+def test_than_a_date_is_a_comparison(sentence: str) -> None:
+    assert mentions_comparison(sentence)
+
+
+def test_than_a_view_is_no_comparison() -> None:
+    assert not mentions_comparison("Gradient higher than in the apical view.")
