@@ -47,7 +47,8 @@ def head_before_subject(text: str, toks: list[Tok], mentions: Mapping[int, Any],
         return False
     table = rules().head_concepts.get(term.head, {})
     subjects = subject_list(toks[b])
-    return bool(subjects) and text[toks[b - 1].end:toks[b].start].isspace() and all(s in table for s, _ in subjects)
+    spaced = text[toks[b - 1].end:toks[b].start].isspace()
+    return bool(subjects) and spaced and all(s in table for s, _ in subjects)
 
 
 # "slightly lower than", "much better than": a degree word before a comparative grades the change
@@ -65,7 +66,8 @@ def significant_after(text: str, toks: list[Tok], j: int) -> bool:
     finding ("absence of valvulopathy significant"), limits the negation as "no significant" does."""
     if j >= len(toks) or toks[j].kind != "grade" or text[toks[j - 1].end:toks[j].start].strip():
         return False
-    return rule_regex(rules().negation.significant_after).fullmatch(text, toks[j].start, toks[j].end) is not None
+    words = rule_regex(rules().negation.significant_after)
+    return words.fullmatch(text, toks[j].start, toks[j].end) is not None
 
 
 def scan(text: str) -> Iterator[re.Match[str]]:
@@ -225,6 +227,8 @@ _CHANGE_IN = re.compile(r"\b(?:increase|decrease|rise|fall|drop|change|reduction
 # and a number makes the number a change, not the measurement
 _GROWTH = re.compile(r"\b(?:grow(?:n|th)|grew|enlarged by|increased by|expanded by|expansion|progression)\b",
                      re.IGNORECASE)
+# "rose by 5 mmHg", "progression of Vmax by 0.3 m/s": a number right after "by" is a change's amount
+_BY_AMOUNT = re.compile(r"\bby\s*[<>~]?$", re.IGNORECASE)
 
 
 # "peak velocity across the defect", "gradient in the LVOT": a place named between a valve
@@ -287,7 +291,8 @@ def numbers(text: str, toks: list[Tok], carry: Subjects) -> list[Fact]:
             if n.kind == "num":
                 near = n.start - t.end <= 60 and not units.indexed_for_raw(name, text[t.end:n.end + 6]) \
                     and not _COUNT.match(text, n.end) and not _PAIR.search(text, n.start, n.end) \
-                    and not _GROWTH.search(text, t.end, n.start)
+                    and not _GROWTH.search(text, t.end, n.start) \
+                    and not _BY_AMOUNT.search(text, t.end, n.start)
                 if near and _valve_default(toks[i], name) and _ACROSS.search(text, t.end, n.start):
                     near = False
                 fact = measure(name, _value_now(text, n, since), t.start, n.end) if near else None

@@ -28,3 +28,14 @@ def test_than_a_date_is_a_comparison(sentence: str) -> None:
 
 def test_than_a_view_is_no_comparison() -> None:
     assert not mentions_comparison("Gradient higher than in the apical view.")
+
+
+@pytest.mark.parametrize("sentence", ["Progression of Vmax by 0.3 m/s over one year.",
+                                      "Mean gradient rose by 5 mmHg."])
+def test_a_number_after_by_is_a_change(sentence: str) -> None:
+    assert not [f for f in extract_facts(sentence) if f.concept == "measurement"]
+
+
+def test_a_method_after_by_keeps_the_value() -> None:
+    values = [f.value for f in extract_facts("LVEF by Simpson 55 %.") if f.concept == "measurement"]
+    assert values == [55.0], values

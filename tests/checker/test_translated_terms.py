@@ -13,7 +13,8 @@ READS = [
     ("Function systolic conserved (FE 63 %).", "lv_systolic_function", None, "present", "normal"),
     ("Pericardium without spill.", "pericardial_effusion", None, "absent", None),
     ("No pericardial spill.", "pericardial_effusion", None, "absent", None),
-    ("Function systolic of the VD slightly reduced.", "rv_systolic_function", None, "present", "mildly_reduced"),
+    ("Function systolic of the VD slightly reduced.", "rv_systolic_function", None, "present",
+     "mildly_reduced"),
     ("VI severely dilated.", "lv_size", None, "present", "severely_dilated"),
     ("OG severely dilated.", "la_size", None, "present", "severely_dilated"),
     ("Atrium left dilated severely.", "la_size", None, "present", "severely_dilated"),
@@ -47,11 +48,13 @@ def test_indexed_mass_is_no_tumour() -> None:
 
 
 def test_narrowing_is_stenosis_only_at_a_valve() -> None:
-    assert ("valve_stenosis", "mitral") in [(f.concept, f.location) for f in extract_facts("Tight mitral narrowing.")]
+    read = [(f.concept, f.location) for f in extract_facts("Tight mitral narrowing.")]
+    assert ("valve_stenosis", "mitral") in read
     assert not extract_facts("Possible SVC anastomotic narrowing.")
 
 
-@pytest.mark.parametrize("sentence", ["Absence of valvulopathy significant.", "No regurgitation significant."])
+@pytest.mark.parametrize("sentence", ["Absence of valvulopathy significant.",
+                                      "No regurgitation significant."])
 def test_significant_after_a_negated_finding(sentence: str) -> None:
     facts = extract_facts(sentence)
     assert facts and all(f.polarity == "absent" and f.rule == "no-significant" for f in facts), facts
