@@ -29,6 +29,7 @@ from echogpt.checker.tokens import (
     is_modifier,
     lesion_numbers,
     lesion_sizes,
+    names_a_cause,
     numbers,
     relocated,
     significant_after,
@@ -228,7 +229,9 @@ def _grade_target(text: str, toks: list[Tok], mentions: dict[int, _Mention],
     b = k - 1
     adjacent = (b >= 0 and (b in mentions or toks[b].kind in SUBJ)
                 and gap_ok(text, toks[b].end, g.start, 0, comma=False))
-    if j < len(toks) and j in mentions and _same_direction(mentions[j], g) and (
+    # "increased by the MR": a finding after "by" is the cause (a method, "nl by FAC", still takes it)
+    forward = j < len(toks) and j in mentions and not (names_a_cause(text, g) and _finding(mentions[j]))
+    if forward and _same_direction(mentions[j], g) and (
             gap_ok(text, last, toks[j].start, comma=False) or _stacked(text, last, toks[j].start)):
         mentions[j].grade_prefix = True
         return mentions[j], False
@@ -259,6 +262,10 @@ def _grade_target(text: str, toks: list[Tok], mentions: dict[int, _Mention],
         if toks[b].kind == "stop" and text[toks[b].start:toks[b].end].lower() in ("but", "however"):
             break
     return None, False
+
+
+def _finding(m: _Mention) -> bool:
+    return m.term is not None and m.term.head in rules().head_concepts
 
 
 def _stacked(text: str, a: int, b: int) -> bool:
@@ -415,7 +422,8 @@ def _set_polarity(text: str, toks: list[Tok], mentions: dict[int, _Mention],
             end = len(toks)
             for j in range(k + 1, len(toks)):
                 if toks[j].kind == "stop" or (toks[j].kind == "grade" and j > k + 1
-                                               and not _alternative(text, toks, j)):
+                                               and not _alternative(text, toks, j)) \
+                        or (toks[j].kind == "grade" and names_a_cause(text, toks[j])):
                     end = j
                     break
             for m in everything:

@@ -227,6 +227,15 @@ _CHANGE_IN = re.compile(r"\b(?:increase|decrease|rise|fall|drop|change|reduction
 # and a number makes the number a change, not the measurement
 _GROWTH = re.compile(r"\b(?:grow(?:n|th)|grew|enlarged by|increased by|expanded by|expansion|progression)\b",
                      re.IGNORECASE)
+# "increased by the MR": what follows "by" after a grade is its cause, never what it grades
+_AGENT = re.compile(r"\s+by\s", re.IGNORECASE)
+
+
+def names_a_cause(text: str, tok: Tok) -> bool:
+    """Whether the grade ``tok`` is followed by "by" and its agent ("risk not increased by the MR")."""
+    return _AGENT.match(text, tok.end) is not None
+
+
 # "rose by 5 mmHg", "progression of Vmax by 0.3 m/s": a number right after "by" is a change's amount
 _BY_AMOUNT = re.compile(r"\bby\s*[<>~]?$", re.IGNORECASE)
 

@@ -39,3 +39,10 @@ def test_a_number_after_by_is_a_change(sentence: str) -> None:
 def test_a_method_after_by_keeps_the_value() -> None:
     values = [f.value for f in extract_facts("LVEF by Simpson 55 %.") if f.concept == "measurement"]
     assert values == [55.0], values
+
+
+@pytest.mark.parametrize("sentence", ["Anaesthetic risk is not substantially increased by the MR.",
+                                      "Risk not increased by the MR with preserved LV function."])
+def test_the_cause_after_by_is_neither_graded_nor_negated(sentence: str) -> None:
+    mr = [(f.polarity, f.grade) for f in extract_facts(sentence) if f.concept == "valve_regurgitation"]
+    assert mr == [("present", None)], mr
