@@ -29,13 +29,16 @@ from echogpt.checker.tokens import (
     is_modifier,
     lesion_numbers,
     lesion_sizes,
+    lone_label,
     names_a_cause,
     numbers,
+    opens_with_grade,
     relocated,
     significant_after,
     subject_list,
     tokens,
     wall_list,
+    with_changes,
 )
 from echogpt.schemas import Fact
 
@@ -565,9 +568,17 @@ def sentence_facts(text: str) -> Iterator[tuple[int, tuple[Fact, ...]]]:
     carry: Subjects = ()
     last: Fact | None = None
     text = _PERSON.sub(lambda m: " " * len(m.group()), text)
+    label = ""
     for start, sentence in _sentences(text):
+        before = carry
         facts, carry = _sentence(sentence, carry)
         facts = facts or _lone_grade(sentence, last)
+        if label and opens_with_grade(sentence):  # "Right ventricle. Dilated: basal diameter 45 mm"
+            joined, _ = _sentence(f"{label} {sentence}", before)
+            n = len(label) + 1
+            facts = tuple(with_changes(f, start=max(0, (f.start or 0) - n), end=max(0, (f.end or 0) - n))
+                          for f in joined)
+        label = lone_label(sentence)
         said = [f for f in facts if f.concept != "measurement" and f.polarity == "present"]
         last = said[-1] if said else None
         yield start, facts

@@ -139,6 +139,27 @@ def _shared_levels(text: str, before: list[Tok], phrase: str) -> str:
     return f"{' and '.join(levels)} {phrase}" if levels else phrase
 
 
+def lone_label(sentence: str) -> str:
+    """The structure a sentence names and nothing else ("Right ventricle."), a label for the sentence
+    after it; else ""."""
+    toks = tokens(sentence)
+    if len(toks) != 1 or toks[0].kind != "subj":
+        return ""
+    name = sentence[toks[0].start:toks[0].end]
+    return name if sentence.strip(" \t\n.:") == name else ""
+
+
+def opens_with_grade(sentence: str) -> bool:
+    """Whether a sentence opens with grade words and a colon or comma ("Dilated: basal diameter ...",
+    "Mildly enlarged, area 21 cm2")."""
+    toks = tokens(sentence)
+    k = 0
+    while k < len(toks) and toks[k].kind == "grade" \
+            and not sentence[toks[k - 1].end if k else 0:toks[k].start].strip():
+        k += 1
+    return k > 0 and sentence[toks[k - 1].end:].lstrip()[:1] in (":", ",")
+
+
 def gap_ok(text: str, a: int, b: int, max_words: int = 1, comma: bool = True) -> bool:
     """True when text[a:b] holds only filler words (and at most ``max_words`` other words)."""
     if b <= a:
