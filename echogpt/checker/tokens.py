@@ -311,6 +311,12 @@ def numbers(text: str, toks: list[Tok], carry: Subjects) -> list[Fact]:
         if i and toks[i - 1].kind in ("term", "subj", "wallterr") \
                 and text[toks[i - 1].end:t.start].strip() == "/":
             continue  # "septum/posterior wall 1.4", "TAPSE/sPAP 0.19": a ratio's value, not the name's
+        if i and toks[i - 1].kind == "num" and "%" in text[toks[i - 1].start:toks[i - 1].end] \
+                and not text[toks[i - 1].end:t.start].strip():
+            fact = measure(name, text[toks[i - 1].start:toks[i - 1].end], toks[i - 1].start, t.end)
+            if fact:  # "< 50 % collapse": a percentage right before its name
+                out.append(fact)
+                continue
         for j in range(i + 1, len(toks)):
             n = toks[j]
             since = n.kind == "num" and bool(FROM.search(text, 0, n.start) or FROM.search(text, 0, t.start))
@@ -329,8 +335,8 @@ def numbers(text: str, toks: list[Tok], carry: Subjects) -> list[Fact]:
                 if fact:
                     out.append(fact)
                 break
-            if field_of(toks, j, carry) if n.kind in ("term", "subj") else False:
-                break
+            if (field_of(toks, j, carry) if n.kind in ("term", "subj") else None) is not None:
+                break  # the next measurement name, even one no field holds ("inflow variation 12 %")
     return out
 
 
