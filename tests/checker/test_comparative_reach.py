@@ -46,3 +46,11 @@ def test_a_method_after_by_keeps_the_value() -> None:
 def test_the_cause_after_by_is_neither_graded_nor_negated(sentence: str) -> None:
     mr = [(f.polarity, f.grade) for f in extract_facts(sentence) if f.concept == "valve_regurgitation"]
     assert mr == [("present", None)], mr
+
+
+@pytest.mark.parametrize(("sentence", "grade"), [
+    ("Akinesis of the mid anteroseptum, corrected from hypokinesis in the preliminary read.", "akinetic"),
+    ("Severe MR, upgraded from moderate on the preliminary report.", "severe"),
+])
+def test_the_grade_a_statement_was_revised_from_is_not_claimed(sentence: str, grade: str) -> None:
+    assert {f.grade for f in extract_facts(sentence)} == {grade}
