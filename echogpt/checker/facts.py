@@ -260,6 +260,8 @@ def _grade_target(text: str, toks: list[Tok], mentions: dict[int, _Mention],
     for b in range(k - 1, -1, -1):
         if b in mentions and _open(mentions[b]) and _same_direction(mentions[b], g):
             return mentions[b], False
+        if head_before_subject(text, toks, mentions, b) and _same_direction(mentions[b - 1], g):
+            return mentions[b - 1], False  # "IM (insufficiency mitral): light"
         if toks[b].kind in SUBJ:
             return (None, False) if of_property else (_postfix_subjects(text, toks, b, k), True)
         if toks[b].kind == "stop" and text[toks[b].start:toks[b].end].lower() in ("but", "however"):

@@ -27,6 +27,7 @@ READS = [
     # the noun first: a grade after the head's subject grades the head
     ("Insufficiency mitral trivial.", "valve_regurgitation", "mitral", "present", "trace"),
     ("Insufficiency tricuspidal severe: VC 9 mm.", "valve_regurgitation", "tricuspid", "present", "severe"),
+    ("IM (insufficiency mitral): light, functional.", "valve_regurgitation", "mitral", "present", "mild"),
 ]
 
 
