@@ -24,21 +24,23 @@ from echogpt.checker.tokens import (
     Subjects,
     Tok,
     gap_ok,
-    grades_a_comparison,
-    head_before_subject,
     is_modifier,
     lesion_numbers,
     lesion_sizes,
-    lone_label,
-    names_a_cause,
     numbers,
-    opens_with_grade,
     relocated,
-    significant_after,
     subject_list,
     tokens,
     wall_list,
     with_changes,
+)
+from echogpt.checker.word_order import (
+    grades_a_comparison,
+    head_before_subject,
+    lone_label,
+    names_a_cause,
+    opens_with_grade,
+    significant_after,
 )
 from echogpt.schemas import Fact
 

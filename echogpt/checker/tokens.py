@@ -10,12 +10,12 @@ their units converted, and lesion sizes.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from echogpt import units
-from echogpt.checker.rules import lexicon, rule_regex, rules, wall_locations
+from echogpt.checker.rules import lexicon, wall_locations
 from echogpt.schemas import Fact
 
 
@@ -36,38 +36,6 @@ class Tok:
 
 
 _START = re.compile(r"(?<![A-Za-z0-9])[^\s,.;:()\[\]'\"]")
-
-
-def head_before_subject(text: str, toks: list[Tok], mentions: Mapping[int, Any], b: int) -> bool:
-    """Whether the subject at ``b`` follows, with only spaces between, an ungraded head it names
-    ("insufficiency mitral", the noun first as Spanish, French and Italian write it)."""
-    m = mentions.get(b - 1)
-    term = m.term if m is not None else None
-    if term is None or not term.head or term.subject or m.degree is not None or toks[b].kind not in SUBJ:
-        return False
-    table = rules().head_concepts.get(term.head, {})
-    subjects = subject_list(toks[b])
-    spaced = text[toks[b - 1].end:toks[b].start].isspace()
-    return bool(subjects) and spaced and all(s in table for s, _ in subjects)
-
-
-# "slightly lower than", "much better than": a degree word before a comparative grades the change
-_COMPARATIVE = re.compile(r"\s+(?:[a-z]+er|more|less|worse)\s+than\b", re.IGNORECASE)
-
-
-def grades_a_comparison(text: str, tok: Tok) -> bool:
-    """Whether the degree word ``tok`` grades a comparison after it ("LVEF slightly lower than in
-    March"), so that it grades no finding."""
-    return tok.direction is None and _COMPARATIVE.match(text, tok.end) is not None
-
-
-def significant_after(text: str, toks: list[Tok], j: int) -> bool:
-    """Whether the token at ``j`` is a grade such as "significant" that, written after a negated
-    finding ("absence of valvulopathy significant"), limits the negation as "no significant" does."""
-    if j >= len(toks) or toks[j].kind != "grade" or text[toks[j - 1].end:toks[j].start].strip():
-        return False
-    words = rule_regex(rules().negation.significant_after)
-    return words.fullmatch(text, toks[j].start, toks[j].end) is not None
 
 
 def scan(text: str) -> Iterator[re.Match[str]]:
@@ -137,27 +105,6 @@ def _shared_levels(text: str, before: list[Tok], phrase: str) -> str:
     prev = text[before[-2].start:before[-2].end]
     levels = [m.group("lv") for m in parse.finditer(prev) if m.group("lv")]
     return f"{' and '.join(levels)} {phrase}" if levels else phrase
-
-
-def lone_label(sentence: str) -> str:
-    """The structure a sentence names and nothing else ("Right ventricle."), a label for the sentence
-    after it; else ""."""
-    toks = tokens(sentence)
-    if len(toks) != 1 or toks[0].kind != "subj":
-        return ""
-    name = sentence[toks[0].start:toks[0].end]
-    return name if sentence.strip(" \t\n.:") == name else ""
-
-
-def opens_with_grade(sentence: str) -> bool:
-    """Whether a sentence opens with grade words and a colon or comma ("Dilated: basal diameter ...",
-    "Mildly enlarged, area 21 cm2")."""
-    toks = tokens(sentence)
-    k = 0
-    while k < len(toks) and toks[k].kind == "grade" \
-            and not sentence[toks[k - 1].end if k else 0:toks[k].start].strip():
-        k += 1
-    return k > 0 and sentence[toks[k - 1].end:].lstrip()[:1] in (":", ",")
 
 
 def gap_ok(text: str, a: int, b: int, max_words: int = 1, comma: bool = True) -> bool:
@@ -248,15 +195,6 @@ _CHANGE_IN = re.compile(r"\b(?:increase|decrease|rise|fall|drop|change|reduction
 # and a number makes the number a change, not the measurement
 _GROWTH = re.compile(r"\b(?:grow(?:n|th)|grew|enlarged by|increased by|expanded by|expansion|progression)\b",
                      re.IGNORECASE)
-# "increased by the MR": what follows "by" after a grade is its cause, never what it grades
-_AGENT = re.compile(r"\s+by\s", re.IGNORECASE)
-
-
-def names_a_cause(text: str, tok: Tok) -> bool:
-    """Whether the grade ``tok`` is followed by "by" and its agent ("risk not increased by the MR")."""
-    return _AGENT.match(text, tok.end) is not None
-
-
 # "rose by 5 mmHg", "progression of Vmax by 0.3 m/s": a number right after "by" is a change's amount
 _BY_AMOUNT = re.compile(r"\bby\s*[<>~]?$", re.IGNORECASE)
 
