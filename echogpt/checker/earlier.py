@@ -45,6 +45,9 @@ def earlier_spans(text: str) -> list[tuple[int, int]]:
             continue  # "the prior study of 2024": one span, whatever cues it holds
         end = _END.search(blanked, m.end())
         stop = end.start() if end is not None else len(text)
+        if blanked.count("(", m.end(), stop) > blanked.count(")", m.end(), stop):
+            close = blanked.find(")", stop)  # "since 2024 (Vmax 3.1 m/s, mean gradient 21 mmHg)"
+            stop = close if close != -1 else len(text)
         now = NOW_WORDS.search(blanked, m.end(), stop)
         spans.append((m.start(), now.start() if now is not None else stop))
     return spans

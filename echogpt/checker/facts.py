@@ -32,6 +32,15 @@ from echogpt.checker.tokens import (
     subject_list,
     tokens,
     wall_list,
+    with_changes,
+)
+from echogpt.checker.word_order import (
+    grades_a_comparison,
+    head_before_subject,
+    lone_label,
+    names_a_cause,
+    opens_with_grade,
+    significant_after,
 )
 from echogpt.schemas import Fact
 
@@ -167,7 +176,7 @@ def _bind_grades(text: str, toks: list[Tok], mentions: dict[int, _Mention]) -> l
     their own with an implied head ("mildly dilated LV and RA"); returns those implied mentions."""
     implied: list[_Mention] = []
     for k, g in enumerate(toks):
-        if g.kind != "grade":
+        if g.kind != "grade" or grades_a_comparison(text, g):
             continue
         target, new = _grade_target(text, toks, mentions, k)
         if target is None:
@@ -225,12 +234,16 @@ def _grade_target(text: str, toks: list[Tok], mentions: dict[int, _Mention],
     b = k - 1
     adjacent = (b >= 0 and (b in mentions or toks[b].kind in SUBJ)
                 and gap_ok(text, toks[b].end, g.start, 0, comma=False))
-    if j < len(toks) and j in mentions and _same_direction(mentions[j], g) and (
+    # "increased by the MR": a finding after "by" is the cause (a method, "nl by FAC", still takes it)
+    forward = j < len(toks) and j in mentions and not (names_a_cause(text, g) and _finding(mentions[j]))
+    if forward and _same_direction(mentions[j], g) and (
             gap_ok(text, last, toks[j].start, comma=False) or _stacked(text, last, toks[j].start)):
         mentions[j].grade_prefix = True
         return mentions[j], False
     if adjacent and b in mentions and _open(mentions[b]):
         return mentions[b], False
+    if adjacent and head_before_subject(text, toks, mentions, b) and _same_direction(mentions[b - 1], g):
+        return mentions[b - 1], False  # "insufficiency mitral trivial": the grade after its head's subject
     # "trileaflet, normal opening": the opening is normal, not the valve (a head before it still takes
     # the grade: "prosthesis well seated, normal disc motion")
     of_property = lexicon().property.match(text, g.end) is not None
@@ -249,11 +262,17 @@ def _grade_target(text: str, toks: list[Tok], mentions: dict[int, _Mention],
     for b in range(k - 1, -1, -1):
         if b in mentions and _open(mentions[b]) and _same_direction(mentions[b], g):
             return mentions[b], False
+        if head_before_subject(text, toks, mentions, b) and _same_direction(mentions[b - 1], g):
+            return mentions[b - 1], False  # "IM (insufficiency mitral): light"
         if toks[b].kind in SUBJ:
             return (None, False) if of_property else (_postfix_subjects(text, toks, b, k), True)
         if toks[b].kind == "stop" and text[toks[b].start:toks[b].end].lower() in ("but", "however"):
             break
     return None, False
+
+
+def _finding(m: _Mention) -> bool:
+    return m.term is not None and m.term.head in rules().head_concepts
 
 
 def _stacked(text: str, a: int, b: int) -> bool:
@@ -356,10 +375,11 @@ def _subjects_before(text: str, toks: list[Tok], i: int, m: _Mention) -> list[tu
 def _subjects_after(text: str, toks: list[Tok], mentions: dict[int, _Mention],
                     i: int) -> list[tuple[str, str | None]]:
     """Subjects after the head at ``i`` ("dilatation of the LV"; "size and function of both
-    ventricles", skipping the coordinated heads)."""
+    ventricles", skipping the coordinated heads; "dysfunction light of the VD", past its own grade)."""
     chain: list[tuple[str, str | None]] = []
     j = i + 1
-    while j < len(toks) and (toks[j].kind in ("sep", "num") or j in mentions):
+    while j < len(toks) and (toks[j].kind in ("sep", "num") or j in mentions
+                             or (toks[j].kind == "grade" and toks[j].owner is mentions[i])):
         j += 1
     if j < len(toks) and toks[j].kind in SUBJ and _OF_THE.fullmatch(text, toks[j - 1].end, toks[j].start):
         while j < len(toks) and toks[j].kind in _SUBJ_SEP:
@@ -409,13 +429,14 @@ def _set_polarity(text: str, toks: list[Tok], mentions: dict[int, _Mention],
             end = len(toks)
             for j in range(k + 1, len(toks)):
                 if toks[j].kind == "stop" or (toks[j].kind == "grade" and j > k + 1
-                                               and not _alternative(text, toks, j)):
+                                               and not _alternative(text, toks, j)) \
+                        or (toks[j].kind == "grade" and names_a_cause(text, toks[j])):
                     end = j
                     break
             for m in everything:
                 if k < m.anchor < end or (m.anchor == k + 1 and toks[m.anchor].kind == "grade"):
                     m.polarity = pol
-                    m.not_significant = t.kind == "negsig"
+                    m.not_significant = t.kind == "negsig" or significant_after(text, toks, end)
         elif t.kind in ("negpost", "hedgepost"):
             pol = "uncertain" if t.kind == "hedgepost" else "absent"
             before = [m for m in everything if m.anchor < k]
@@ -551,9 +572,17 @@ def sentence_facts(text: str) -> Iterator[tuple[int, tuple[Fact, ...]]]:
     carry: Subjects = ()
     last: Fact | None = None
     text = _PERSON.sub(lambda m: " " * len(m.group()), text)
+    label = ""
     for start, sentence in _sentences(text):
+        before = carry
         facts, carry = _sentence(sentence, carry)
         facts = facts or _lone_grade(sentence, last)
+        if label and opens_with_grade(sentence):  # "Right ventricle. Dilated: basal diameter 45 mm"
+            joined, _ = _sentence(f"{label} {sentence}", before)
+            n = len(label) + 1
+            facts = tuple(with_changes(f, start=max(0, (f.start or 0) - n), end=max(0, (f.end or 0) - n))
+                          for f in joined)
+        label = lone_label(sentence)
         said = [f for f in facts if f.concept != "measurement" and f.polarity == "present"]
         last = said[-1] if said else None
         yield start, facts

@@ -78,6 +78,8 @@ class CueLists(_Model):
     pre: list[str]
     post: list[str]
     not_significant: list[str] = Field(default_factory=list)
+    significant_after: list[str] = Field(default_factory=list, description="a grade word written after "
+                                         "a negated finding that limits the negation to a significant one")
 
 
 class DerivedFact(_Model):

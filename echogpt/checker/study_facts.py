@@ -28,6 +28,7 @@ from echogpt.checker.rules import rule_regex, rules
 from echogpt.checker.tokens import headings
 from echogpt.data.report_addenda import addendum_start
 from echogpt.guidelines.acceptance import acceptable_grades, needs_study
+from echogpt.guidelines.grading import rap_from_ivc
 from echogpt.guidelines.study import grade_study
 from echogpt.schemas import Fact, Measurements, Study, StudyType, concept_vocabulary
 
@@ -260,6 +261,12 @@ def _structured(study: Study, profile: str, text: list[Evidence] | None = None) 
     out = [Evidence(f, bands if needs_study(f) else sex_bands, "structured")
            for f in grade_study(graded, profile)]
     out += _measurement_facts(study)
+    m = graded.measurements
+    est = rap_from_ivc(m.ivc_diameter, m.ivc_collapse, study.ventilated) if m and m.rap is None else None
+    if est is not None:  # ASE10-RH: RAP estimated from IVC size and collapse where none is stated
+        out.append(Evidence(Fact(concept="measurement", location="rap", value=est[0], unit="mmHg",
+                                 source="measurements.ivc_diameter+ivc_collapse", rule="ASE10-RH:rap"),
+                            NO_GRADES, "structured"))
     return out + _morphology(study) + _other_findings(study)
 
 

@@ -195,6 +195,8 @@ _CHANGE_IN = re.compile(r"\b(?:increase|decrease|rise|fall|drop|change|reduction
 # and a number makes the number a change, not the measurement
 _GROWTH = re.compile(r"\b(?:grow(?:n|th)|grew|enlarged by|increased by|expanded by|expansion|progression)\b",
                      re.IGNORECASE)
+# "rose by 5 mmHg", "progression of Vmax by 0.3 m/s": a number right after "by" is a change's amount
+_BY_AMOUNT = re.compile(r"\bby\s*[<>~]?$", re.IGNORECASE)
 
 
 # "peak velocity across the defect", "gradient in the LVOT": a place named between a valve
@@ -247,6 +249,12 @@ def numbers(text: str, toks: list[Tok], carry: Subjects) -> list[Fact]:
         if i and toks[i - 1].kind in ("term", "subj", "wallterr") \
                 and text[toks[i - 1].end:t.start].strip() == "/":
             continue  # "septum/posterior wall 1.4", "TAPSE/sPAP 0.19": a ratio's value, not the name's
+        if i and toks[i - 1].kind == "num" and "%" in text[toks[i - 1].start:toks[i - 1].end] \
+                and not text[toks[i - 1].end:t.start].strip():
+            fact = measure(name, text[toks[i - 1].start:toks[i - 1].end], toks[i - 1].start, t.end)
+            if fact:  # "< 50 % collapse": a percentage right before its name
+                out.append(fact)
+                continue
         for j in range(i + 1, len(toks)):
             n = toks[j]
             since = n.kind == "num" and bool(FROM.search(text, 0, n.start) or FROM.search(text, 0, t.start))
@@ -257,15 +265,16 @@ def numbers(text: str, toks: list[Tok], carry: Subjects) -> list[Fact]:
             if n.kind == "num":
                 near = n.start - t.end <= 60 and not units.indexed_for_raw(name, text[t.end:n.end + 6]) \
                     and not _COUNT.match(text, n.end) and not _PAIR.search(text, n.start, n.end) \
-                    and not _GROWTH.search(text, t.end, n.start)
+                    and not _GROWTH.search(text, t.end, n.start) \
+                    and not _BY_AMOUNT.search(text, t.end, n.start)
                 if near and _valve_default(toks[i], name) and _ACROSS.search(text, t.end, n.start):
                     near = False
                 fact = measure(name, _value_now(text, n, since), t.start, n.end) if near else None
                 if fact:
                     out.append(fact)
                 break
-            if field_of(toks, j, carry) if n.kind in ("term", "subj") else False:
-                break
+            if (field_of(toks, j, carry) if n.kind in ("term", "subj") else None) is not None:
+                break  # the next measurement name, even one no field holds ("inflow variation 12 %")
     return out
 
 

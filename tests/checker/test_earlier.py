@@ -40,3 +40,9 @@ def test_a_rate_of_change_is_not_checked_as_a_value_of_the_study() -> None:
                               "11/2025: Vmax 3.1 m/s.\nAortic valve: Vmax 3.4 m/s."})
     result = check("Vmax +0.3 m/s/year.", s).statements[0]
     assert result.verdict == "not_checked" and "change over time" in result.reason
+
+
+def test_a_parenthesis_opened_in_the_earlier_words_belongs_to_them() -> None:
+    text = "Moderate AS (mean gradient 28 mmHg), progressed since 2024 (Vmax 3.1 m/s, mean gradient 21 mmHg)."
+    spans = [text[a:b] for a, b in earlier_spans(text)]
+    assert spans and "mean gradient 21" in spans[-1], spans
