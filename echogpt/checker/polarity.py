@@ -1,0 +1,78 @@
+"""How far a negation or a hedge reaches in one sentence: a cue before its mentions ("no pericardial
+effusion, thrombus or vegetation") reaches up to a stop word or the next grade, a cue after them
+("MR and TR, not seen") reaches back over the mentions coordinated before it; a "non-" prefix negates
+only its own word, and a negation in a parenthesis that names a condition ("(none at rest)") denies
+nothing before it.
+
+    set_polarity(text, toks, mentions, everything)
+"""
+
+from __future__ import annotations
+
+import re
+
+from echogpt.checker.mentions import SUBJ_SEP, Mention
+from echogpt.checker.tokens import Tok
+from echogpt.checker.word_order import names_a_cause, significant_after
+
+
+def _prefix_of_unread_word(text: str, toks: list[Tok], k: int) -> bool:
+    """"non-restrictive VSD", "non-obstructive HCM": a "non" prefix negates the word it is joined to;
+    when no rule reads that word, it negates nothing the rules know of."""
+    t = toks[k]
+    if t.kind != "neg" or text[t.start:t.end].lower() != "non":
+        return False
+    return k + 1 == len(toks) or toks[k + 1].start > t.end + 1
+
+
+def _alternative(text: str, toks: list[Tok], j: int) -> bool:
+    """"No stenosis or significant regurgitation": a grade just after "or"/"nor" opens an alternative
+    that the negation before still covers (no A or B = neither A nor B)."""
+    prev = toks[j - 1]
+    return prev.kind == "sep" and text[prev.start:prev.end].lower() in ("or", "nor")
+
+
+_CONDITION = re.compile(r"\s+(?:at|with|during|after|before|without|on release|post)\b", re.I)
+
+
+def _qualifying_aside(text: str, cue: Tok, after: int) -> bool:
+    """"Shunt provoked by Valsalva (none at rest)": a negation cue inside a parenthesis opened after
+    the finding and followed by a condition denies the finding under that condition only."""
+    opened = text.rfind("(", after, cue.start)
+    if opened < 0 or ")" in text[opened:cue.start]:
+        return False
+    closed = text.find(")", cue.end)
+    return closed > 0 and _CONDITION.match(text, cue.end, closed) is not None
+
+
+def set_polarity(text: str, toks: list[Tok], mentions: dict[int, Mention],
+                  everything: list[Mention]) -> None:
+    """Negation and hedge cues set the polarity of the mentions in their scope: a cue before reaches
+    up to a stop word or the next grade, a cue after reaches back over coordinated mentions."""
+    for k, t in enumerate(toks):
+        if _prefix_of_unread_word(text, toks, k):
+            continue
+        if t.kind in ("neg", "negsig", "hedge"):
+            pol = "uncertain" if t.kind == "hedge" else "absent"
+            end = len(toks)
+            for j in range(k + 1, len(toks)):
+                if toks[j].kind == "stop" or (toks[j].kind == "grade" and j > k + 1
+                                               and not _alternative(text, toks, j)) \
+                        or (toks[j].kind == "grade" and names_a_cause(text, toks[j])):
+                    end = j
+                    break
+            for m in everything:
+                if k < m.anchor < end or (m.anchor == k + 1 and toks[m.anchor].kind == "grade"):
+                    m.polarity = pol
+                    m.not_significant = t.kind == "negsig" or significant_after(text, toks, end)
+        elif t.kind in ("negpost", "hedgepost"):
+            pol = "uncertain" if t.kind == "hedgepost" else "absent"
+            before = [m for m in everything if m.anchor < k]
+            if before and _qualifying_aside(text, t, before[-1].end):
+                continue
+            if before:
+                last_m = before[-1]
+                for m in before:
+                    if m is last_m or all(toks[x].kind in SUBJ_SEP or x in mentions
+                                          for x in range(m.anchor + 1, last_m.anchor)):
+                        m.polarity = pol
