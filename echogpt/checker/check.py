@@ -29,8 +29,9 @@ from echogpt.checker.earlier import (
 )
 from echogpt.checker.facts import extract_facts, mentions_comparison
 from echogpt.checker.judge import judge, synthesis
+from echogpt.checker.lexicon import lexicon
 from echogpt.checker.omissions import omissions
-from echogpt.checker.rules import lexicon, rule_regex, rules
+from echogpt.checker.rules import rule_regex, rules
 from echogpt.checker.study_facts import StudyFacts, study_facts
 from echogpt.checker.subjects import unread_note
 from echogpt.data.report_flags import bubble_study

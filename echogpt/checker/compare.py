@@ -13,7 +13,8 @@ from collections.abc import Callable
 from typing import Literal
 
 from echogpt import units
-from echogpt.checker.rules import lexicon, rules, segments_of, tolerance
+from echogpt.checker.lexicon import lexicon, segments_of
+from echogpt.checker.rules import rules, tolerance
 from echogpt.checker.tokens import relocated
 from echogpt.schemas import Fact
 

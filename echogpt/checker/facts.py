@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterator
 from functools import lru_cache
 
+from echogpt.checker.lexicon import lexicon
 from echogpt.checker.mentions import (
     Mention,
     bind_grades,
@@ -23,7 +24,7 @@ from echogpt.checker.mentions import (
     merge_grades,
 )
 from echogpt.checker.polarity import set_polarity
-from echogpt.checker.rules import lexicon, resolve_grade, rules
+from echogpt.checker.rules import resolve_grade, rules
 from echogpt.checker.tokens import (
     Subjects,
     Tok,

@@ -17,8 +17,9 @@ from typing import Any
 
 from echogpt.checker.compare import interval
 from echogpt.checker.facts import extract_facts
+from echogpt.checker.lexicon import lexicon
 from echogpt.checker.omissions import critical_present, says_finding
-from echogpt.checker.rules import lexicon, tolerance
+from echogpt.checker.rules import tolerance
 from echogpt.checker.study_facts import study_facts
 from echogpt.schemas import Study
 

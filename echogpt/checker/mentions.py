@@ -12,7 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from echogpt.checker.rules import Term, lexicon, rules
+from echogpt.checker.lexicon import lexicon
+from echogpt.checker.rules import Term, rules
 from echogpt.checker.tokens import (
     CLAUSE,
     FROM,

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from echogpt import units
-from echogpt.checker.rules import lexicon, wall_locations
+from echogpt.checker.lexicon import lexicon, wall_locations
 from echogpt.schemas import Fact
 
 

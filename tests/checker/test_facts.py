@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from echogpt.checker.facts import extract_facts, mentions_comparison
-from echogpt.checker.rules import lexicon, resolve_grade, rules, segments_of
+from echogpt.checker.lexicon import lexicon, segments_of
+from echogpt.checker.rules import resolve_grade, rules
 from echogpt.schemas import Fact
 
 # (sentence, expected facts as (concept, location, polarity, grade, value)); None = "any".
@@ -299,7 +300,7 @@ def test_dispatch_by_first_letter_finds_what_all_the_rules_find() -> None:
     ("a)|(b", None),
 ])
 def test_first_letters_are_given_only_where_every_match_starts_with_one(pattern: str, firsts: str | None) -> None:
-    from echogpt.checker.rules import first_letters
+    from echogpt.checker.lexicon import first_letters
 
     assert first_letters(pattern) == (None if firsts is None else frozenset(firsts))
 
