@@ -16,7 +16,8 @@ from functools import cache
 from echogpt.checker.compare import Status, compare_number, interval
 from echogpt.checker.lexicon import lexicon
 from echogpt.checker.rules import rule_regex, rules
-from echogpt.checker.study_facts import NOW_WORDS, StudyFacts, prior_cues
+from echogpt.checker.study_facts import StudyFacts
+from echogpt.checker.timeframes import NOW_WORDS, prior_cues
 from echogpt.checker.tokens import measure
 from echogpt.schemas import Fact
 

@@ -3,14 +3,14 @@
 Structured facts come from the guideline engine (``echogpt.guidelines.study.grade_study``) plus one
 ``measurement`` fact per number; prose facts from ``echogpt.checker.facts.sentence_facts``. When prose and
 structured fields disagree both are kept and the disagreement is listed in ``conflicts``.
-How a claim is judged against one piece of evidence lives in ``echogpt.checker.compare``.
+Which parts of the prose speak of an earlier study or of the stress images is ``timeframes.py``; how a
+claim is judged against one piece of evidence lives in ``echogpt.checker.compare``.
 
     sf = study_facts(study); sf.conflicts
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 
@@ -24,7 +24,8 @@ from echogpt.checker.compare import (
     numbers_agree,
 )
 from echogpt.checker.facts import sentence_facts
-from echogpt.checker.rules import rule_regex, rules
+from echogpt.checker.rules import rules
+from echogpt.checker.timeframes import about_prior, blanked, prior_cues, prior_view, stress_sentences
 from echogpt.checker.tokens import headings
 from echogpt.data.report_addenda import addendum_start
 from echogpt.guidelines.acceptance import acceptable_grades, needs_study
@@ -270,158 +271,19 @@ def _structured(study: Study, profile: str, text: list[Evidence] | None = None) 
     return out + _morphology(study) + _other_findings(study)
 
 
-@cache
-def prior_cues() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
-    """The prior-study cues, the phrases that look like cues and are not ("the previously seen
-    thrombus" is a finding of this study), and a comparison section's heading."""
-    r = rules()
-    return (rule_regex(r.prior_sentence_cues), rule_regex(r.prior_cue_exceptions),
-            re.compile(r.prior_section, re.I | re.M))
-
-
-NOW_WORDS = re.compile(r"\b(?:now|today|currently|at present)\b", re.IGNORECASE)
-_CLAUSE_END = re.compile(r"[,;()]|\s(?:but|whereas|while)\s")
-# as Lexicon.sentence_end
-_SEGMENT_END = re.compile(r"[;!\n]|\?(?![A-Za-z])|(?<!\.)\.(?!\.)(?:(?<!\d\.)(?!\d)|(?<=\d\.)(?=\s|$))|$")
-
-
-def about_prior(text: str) -> list[tuple[int, int]]:
-    """Spans of a findings text that describe the prior study: a comparison section's lines
-    ("Comparison: prior TTE 2023: moderate AS"), else the clauses of a sentence that hold a cue
-    ("Mild MR (previously moderate)", "LVEF 45%, previously 50%"); the rest of the sentence is this
-    study's."""
-    cues, exceptions, section = prior_cues()
-    if cues.search(text) is None:  # most texts: no cue anywhere
-        return []
-    spans, start = [], 0
-    for m in _SEGMENT_END.finditer(text):
-        seg_end = m.start()
-        line_start = text.rfind("\n", 0, start) + 1
-        if section.match(text, line_start) and text.find("\n", line_start) in (-1, text.find("\n", start)):
-            spans.append((start, seg_end))  # a sentence of a comparison section
-        elif cues.search(text, start, m.end()):
-            a, was_prior, opened, inside = start, False, False, False
-            for c in [*_CLAUSE_END.finditer(text, start, seg_end), None]:
-                b = c.start() if c is not None else seg_end
-                clause = exceptions.sub(lambda x: " " * len(x.group()), text[a:b])
-                cued = bool(cues.search(clause))
-                # "(was 3.1 m/s, RAP 8, RVSP 46 mmHg)": a parenthesis that opens with a cue is the
-                # prior's to its end
-                inside = (inside or (opened and cued)) and not NOW_WORDS.search(clause)
-                # "Compared with 2024 (EF 50%)", "the vegetation seen previously (1.2 cm)": the
-                # parenthesis says what the prior study showed
-                was_prior = cued or inside or (opened and was_prior)
-                if not was_prior and c is not None and c.group() == "(" and cues.search(text, a, b):
-                    was_prior = True  # a parenthesis follows: mark it below, not this clause
-                    spans.append((b, b))
-                    opened, a = True, c.end()
-                    continue
-                if was_prior:
-                    spans.append((a, b))
-                inside = inside and c is not None and c.group() != ")"
-                opened = c is not None and c.group() == "("
-                a = c.end() if c is not None else b
-        if m.end() >= len(text):
-            break
-        start = m.end()
-    return spans
-
-
-def _blank(text: str, spans: list[tuple[int, int]], keep: bool) -> str:
-    """The text with the spans (``keep`` False) or everything but them blanked, offsets unchanged
-    (line breaks and full stops that end a sentence stay)."""
-    blank = _NOT_BOUNDARY.sub(" ", text)
-    if "." in text:
-        chars = list(blank)
-        for m in _DECIMAL.finditer(text):
-            chars[m.start()] = " "
-        blank = "".join(chars)
-    inside, outside = (text, blank) if keep else (blank, text)
-    out, at = [], 0
-    for a, b in sorted(spans):
-        if b <= at:
-            continue
-        a = max(a, at)
-        out += [outside[at:a], inside[a:b]]
-        at = b
-    out.append(outside[at:])
-    return "".join(out)
-
-
-_NOT_BOUNDARY = re.compile(r"[^\n.]")
-_DECIMAL = re.compile(r"(?<=\d)\.(?=\d)")
-
-
-_NOT_PRIOR = ("grade", "num", "neg", "negsig", "negpost", "hedge", "hedgepost")
-
-
-def _prior_view(text: str, spans: list[tuple[int, int]]) -> str:
-    """The prior clauses with the subject of their sentence: a sentence that holds a prior span keeps
-    its words but the grades, numbers and cues outside the span ("Mild MR (previously moderate)"
-    reads "     MR (previously moderate)"); the other sentences are blanked."""
-    from echogpt.checker.tokens import tokens
-
-    keep: list[tuple[int, int]] = []
-    start = 0
-    for m in _SEGMENT_END.finditer(text):
-        end = m.end()
-        inner = [sp for sp in spans if start <= sp[0] < end]
-        if inner:
-            a = start
-            for t in tokens(text[start:end]):
-                x, y = start + t.start, start + t.end
-                if t.kind in _NOT_PRIOR and not any(p <= x < q for p, q in inner):
-                    keep.append((a, x))
-                    a = y
-            keep.append((a, end))
-        if end >= len(text):
-            break
-        start = end
-    return _blank(text, keep, keep=True)
-
-
-@cache
-def _stress_cues() -> re.Pattern[str]:
-    cues = rules().stress_phase_cues["cues"]
-    return rule_regex(list(cues))
-
-
-# A line labelled with its stage: "Peak stress: ...", "Post exercise images: ...", "Stress: ...".
-_STAGE_LABEL = re.compile(r"^([^:\n]{1,40}):[^\n]*", re.MULTILINE)
-_STRESS_WORD = re.compile(r"\b(?:stress|peak)\b", re.IGNORECASE)
-
-
-def _stress_sentences(text: str) -> list[tuple[int, int]]:
-    """Spans of a stress echo's findings sentences about low-dose, peak or recovery images: those
-    with a stage cue, and every sentence of a line labelled with a stage other than rest."""
-    cues = _stress_cues()
-    labelled = [(m.start(), m.end()) for m in _STAGE_LABEL.finditer(text)
-                if cues.search(m.group(1)) or _STRESS_WORD.search(m.group(1))]
-    if cues.search(text) is None and not labelled:
-        return []
-    spans, start = [], 0
-    for m in _SEGMENT_END.finditer(text):
-        if cues.search(text, start, m.end()) or any(a <= start < b for a, b in labelled):
-            spans.append((start, m.start()))
-        if m.end() >= len(text):
-            break
-        start = m.end()
-    return spans
-
-
 def _text(study: Study) -> tuple[list[Evidence], list[Evidence], list[Evidence]]:
     """Facts of the findings prose: this study's (at rest), the prior study's where the prose compares,
     and, in a stress echo, those of the stress images; a heading states nothing (``tokens.headings``),
     and an addendum's word on a finding replaces what the report said of it before."""
     text = study.findings_text
     prior = about_prior(text)
-    stress = _stress_sentences(text) if study.study_type == StudyType.stress else []
+    stress = stress_sentences(text) if study.study_type == StudyType.stress else []
     if not prior and not stress:
         return _latest(_stated(text, text, "text"), text), [], []
-    own = _latest(_stated(_blank(text, prior + stress, keep=False), text, "text"), text)
-    before = [e for e in _stated(_prior_view(text, prior), text, "prior")
+    own = _latest(_stated(blanked(text, prior + stress, keep=False), text, "text"), text)
+    before = [e for e in _stated(prior_view(text, prior), text, "prior")
               if any(a <= e.start < b for a, b in prior)] if prior else []
-    at_stress = _stated(_blank(text, stress, keep=True), text, "text")
+    at_stress = _stated(blanked(text, stress, keep=True), text, "text")
     return own, before, at_stress
 
 

@@ -148,7 +148,7 @@ def test_comparison_with_a_prior() -> None:
      ["Previous: 15 November 2023 - ascending aorta 45 mm, prosthetic mean gradient 12 mmHg"]),
 ])
 def test_prior_clauses(text: str, prior: list[str]) -> None:
-    from echogpt.checker.study_facts import about_prior
+    from echogpt.checker.timeframes import about_prior
 
     assert [text[a:b] for a, b in about_prior(text) if b > a] == prior
 

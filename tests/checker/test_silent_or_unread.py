@@ -71,7 +71,7 @@ def test_a_prosthesis_without_a_complication_is_still_there(impression: str, fin
 
 
 def test_a_bracket_that_opens_with_was_is_the_prior_to_its_end() -> None:
-    from echogpt.checker.study_facts import about_prior
+    from echogpt.checker.timeframes import about_prior
 
     text = "RVSP 28 mmHg (was 3.1 m/s, RAP 8, RVSP 46 mmHg). LV size (previously dilated, now normal)."
     assert [text[a:b].strip() for a, b in about_prior(text) if b > a] == [
