@@ -58,7 +58,7 @@ _UNIT = (r"(?:square centimet(?:re|er)s?|sq\.? ?cm|met(?:re|er)s per second|cent
          r"centimet(?:re|er)s|millimet(?:re|er)s|percent|ml/m²|ml/m2|ml/m\^2|g/m²|g/m2|cm²|cm2|cm\^2|"
          r"mm²|mm2|mm\s?hg|m/sec|cm/sec|m/s|cm/s|msec|ms|bpm|/min|cm|mm|ml|cc|%)(?![a-z0-9])")
 _VALUE = re.compile(
-    r"(?P<cmp>[<>≤≥~]\s*)?(?P<a>\d+(?:[.,]\d+)?)(?:\s*%?\s*(?:-|–|to)\s*(?P<b>\d+(?:[.,]\d+)?))?"
+    r"(?P<cmp>[<>≤≥~]\s*)?(?P<a>\d+(?:\.\d+)?)(?!\d|[.,]\d)(?:\s*%?\s*(?:-|–|to)\s*(?P<b>\d+(?:\.\d+)?)(?!\d|[.,]\d))?"
     r"\s*(?P<unit>" + _UNIT + r")?", re.IGNORECASE)
 # between a name and its value: "LVEF: 60 %", "measured at", a dotted leader ("AV Vmax .... 2.8 m/s")
 _LINK = re.compile(r"(?:\s*(?:\([a-z0-9'%/², ]{1,20}\)|[:=]|\.{3,}|is|was|of|at|now|measures?|measured|"
@@ -114,9 +114,15 @@ def _table_only() -> frozenset[str]:
     return frozenset(norm(n) for n in name_table().table_only)
 
 
+# "Aortic valve: tricuspid, calcified": the aortic valve's three cusps, no word about the tricuspid valve
+_CUSPS = re.compile(r"\b(aortic valve|aortic|av)(\s*:?\s*(?:is\s+)?)tricuspid\b", re.IGNORECASE)
+
+
 def _context(text: str) -> str | None:
     """The valve or tract a piece of text last names ("Aortic valve: ..." -> aortic); an aside in
-    parentheses names none when the text outside them names one ("Mitral (systemic AV) valve:" -> mitral)."""
+    parentheses names none when the text outside them names one ("Mitral (systemic AV) valve:" -> mitral);
+    "tricuspid" right after the aortic valve's name is its cusps ("Aortic valve: tricuspid, ...")."""
+    text = _CUSPS.sub(r"\1\2trileaflet", text)
     outside = re.sub(r"\([^()]*\)", " ", text)
     return _last_context(outside) if outside != text and _last_context(outside) else _last_context(text)
 
@@ -257,8 +263,8 @@ def _reading(line: str, m: re.Match[str], block: str | None, table: bool, after:
         target = None  # "VTI prosthesis / VTI LVOT: 1.9": the value of a ratio, not the LVOT's
     if target and units.indexed_for_raw(target, line[m.end():value.end() + 6]):
         target = None  # "LVESD index 1.9 cm/m2" is the indexed value, not the LVESD: it binds to nothing
-    raw = value.group("a").replace(",", ".")
+    raw = value.group("a")  # a decimal comma is a point by now (report_numbers); "1,95" left is unread
     if value.group("b"):
-        raw += "-" + value.group("b").replace(",", ".")
+        raw += "-" + value.group("b")
     raw += (" " + _unit(unit)) if unit else ""
     return value.end(), target, raw

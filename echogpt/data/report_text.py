@@ -32,6 +32,7 @@ from echogpt.data.report_sections import (
     split_sections,
 )
 from echogpt.data.report_ticks import tick_lines
+from echogpt.data.report_numbers import decimal_points
 from echogpt.data.report_unread import dropped_lines, unplaced_lines, values_outside
 
 __all__ = ["SECTION_KINDS", "ParsedReport", "Reading", "Section", "SectionTable", "detect_study_type",
@@ -314,7 +315,8 @@ def parse_report(text: str, title: str = "") -> ParsedReport:
         The parsed report. Without any findings heading, the preamble (text before the first
         heading) is the findings; with no impression heading the impression is None.
     """
-    text = tick_lines(key_value_labels(text.replace("\r\n", "\n").replace("\r", "\n")))
+    text, commas = decimal_points(text.replace("\r\n", "\n").replace("\r", "\n"))  # "1,95 m2" -> "1.95 m2"
+    text = tick_lines(key_value_labels(text))
     sections = split_sections(text)
     kinds = set(section_table().findings_kinds)
     # a line about an earlier study is no findings section of this one: without a findings heading
@@ -380,6 +382,6 @@ def parse_report(text: str, title: str = "") -> ParsedReport:
                         detect_study_type(sections, title), header, readings, saline,
                         **study_flags(sections),
                         summary_heading=None if impression else unnamed_summary(text),
-                        unread=replaced + unread + values_outside(sections) + unplaced_lines(sections, chosen)
+                        unread=commas + replaced + unread + values_outside(sections) + unplaced_lines(sections, chosen)
                         + dropped_lines(text, sections, chosen),
                         recommendations=plan_lines(sections))
