@@ -19,6 +19,8 @@ from echogpt.data.report_flags import bubble_study, study_flags
 from echogpt.data.report_identity import labelled_date, labelled_patient_id
 from echogpt.data.report_key_values import key_value_labels
 from echogpt.data.report_measurements import Reading, norm, read_measurements
+from echogpt.data.report_numbers import decimal_points
+from echogpt.data.report_preliminary import final_first, two_stages
 from echogpt.data.report_priors import prior_asides, prior_from_history
 from echogpt.data.report_sections import (
     MARKER,
@@ -32,7 +34,6 @@ from echogpt.data.report_sections import (
     split_sections,
 )
 from echogpt.data.report_ticks import tick_lines
-from echogpt.data.report_numbers import decimal_points
 from echogpt.data.report_unread import dropped_lines, unplaced_lines, values_outside
 
 __all__ = ["SECTION_KINDS", "ParsedReport", "Reading", "Section", "SectionTable", "detect_study_type",
@@ -327,6 +328,7 @@ def parse_report(text: str, title: str = "") -> ParsedReport:
         if s.kind == "preamble" and has_findings and len(read_measurements(s.rows, table=True)) >= 2:
             s.kind = "measurements"
     replaced = take_addenda(sections)
+    stages = two_stages(text, sections)  # a sonographer's preliminary findings and the final report
     header = header_fields(sections)
     for key, value in prose_demographics(text, sections).items():  # "Male, 64.   BSA 1.82 m2"
         header.setdefault(key, value)
@@ -373,8 +375,8 @@ def parse_report(text: str, title: str = "") -> ParsedReport:
         (table_lines if s.kind == "measurements" else lines).extend(s.rows + [(0, "")])
     # an addendum's values correct the report's: they come first, and the first value of a field is kept
     amended = {n for s in sections if s.heading == "Addendum" for n, _ in s.rows}
-    readings = sorted(read_measurements(lines, table=False) + read_measurements(table_lines, table=True),
-                      key=lambda r: (r.line not in amended, r.line))
+    readings, superseded = final_first(read_measurements(lines, table=False)
+                                       + read_measurements(table_lines, table=True), stages, amended)
     # the findings as read (unlabelled text too, when no heading names them), never an earlier study
     saline = bubble_study([s.text for s in chosen if s.kind != "comparison"]
                           + [s.text for s in sections if s.kind in ("procedure", "technique")])
@@ -382,6 +384,6 @@ def parse_report(text: str, title: str = "") -> ParsedReport:
                         detect_study_type(sections, title), header, readings, saline,
                         **study_flags(sections),
                         summary_heading=None if impression else unnamed_summary(text),
-                        unread=commas + replaced + unread + values_outside(sections) + unplaced_lines(sections, chosen)
-                        + dropped_lines(text, sections, chosen),
+                        unread=commas + replaced + superseded + unread + values_outside(sections)
+                        + unplaced_lines(sections, chosen) + dropped_lines(text, sections, chosen),
                         recommendations=plan_lines(sections))
