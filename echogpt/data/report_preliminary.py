@@ -5,9 +5,10 @@
 The final report's values are this study's: a value read in the preliminary block is kept only where
 the final block neither reads the same field nor names it again (a value re-measured where the
 importer cannot read it: "Ascending aorta re-measured at its widest point ...: 4.4 cm"); the one it
-supersedes is named in a note, never stored. A final-report heading the sections took for the impression ("Cardiologist's
-report:", "PHYSICIAN INTERPRETATION") is findings when the impression follows under its own heading;
-an agreement line ("I agree with the preliminary findings.") is no statement of the impression.
+supersedes is named in a note, never stored. A final-report heading the sections took for the
+impression ("Cardiologist's report:", "PHYSICIAN INTERPRETATION") is findings when the impression
+follows under its own heading; an agreement line ("I agree with the preliminary findings.") is no
+statement of the impression.
 
     stages = two_stages(text, sections)
     readings, notes = final_first(readings, stages, amended)
