@@ -46,7 +46,8 @@ _LABELLED_AGE = re.compile(rf"^age\s*[:=]?\s*(?P<age>\d{{1,3}})(?:\s*{_YEARS}\b\
 # "BSA 1.82 m2", "BSA: 1.95 m²", "bsa 1.62": a number with m2, m² or no unit after the label; "SC 1.92 m2",
 # "SC (body surface) 1.71 m2": the Spanish, French and Italian label (superficie corporal / corporelle),
 # with its unit
-_BSA = re.compile(r"\b(?:BSA|SC(?=[^\n]{0,40}?\d\s*(?:m2|m²)))(?:\s*\([a-z ]{1,30}\))?\s*[:=]?\s*(?P<v>\d{1,2}(?:\.\d{1,3})?)\s*(?:m2|m²|m\^2|sq\.?\s*m)?(?![\w/²^]|[.,]\d)",
+_BSA = re.compile(r"\b(?:BSA|SC(?=[^\n]{0,40}?\d\s*(?:m2|m²)))(?:\s*\([a-z ]{1,30}\))?\s*[:=]?\s*"
+                  r"(?P<v>\d{1,2}(?:\.\d{1,3})?)\s*(?:m2|m²|m\^2|sq\.?\s*m)?(?![\w/²^]|[.,]\d)",
                   re.IGNORECASE)
 _HEIGHT = re.compile(r"\b(?:ht|height)\s*[:=]?\s*(?P<v>\d{1,3}(?:\.\d{1,2})?\s*(?:cm|m|in)\b)", re.IGNORECASE)
 _WEIGHT = re.compile(r"\b(?:wt|weight)\s*[:=]?\s*(?P<v>\d{1,3}(?:\.\d)?\s*(?:kg|lbs?)\b)", re.IGNORECASE)

@@ -148,6 +148,12 @@ _PRIOR = re.compile(r"\b(?:previous(?:ly)?|prior|before|baseline|pre-?operative(
                     re.IGNORECASE)
 
 
+# Words that make a clause another reader's value of the same images: "Site-reported LVEF 35 %" (a trial
+# core laboratory's report, where the core lab's read is the value of record)
+_OTHER_READER = re.compile(r"\bsite(?:[- ]reported|[- ]read| value| measured)|\bper site\b|\bsite:",
+                           re.IGNORECASE)
+
+
 def _clause_start(line: str, at: int) -> int:
     """Where the clause holding offset ``at`` begins: after the last sentence stop, semicolon or
     opening parenthesis; a decimal point ("Vmax 3.1 m/s, AVA 1.25") ends no clause."""
@@ -214,7 +220,8 @@ def read_measurements(lines: list[tuple[int, str]], table: bool) -> list[Reading
             end, target, raw = found
             taken, last = end, (m.start(), target)
             clause = line[start:m.start()]
-            if target and not _PRIOR.search(clause) and not _in_was(line, m.start()):
+            if target and not _PRIOR.search(clause) and not _OTHER_READER.search(clause) \
+                    and not _in_was(line, m.start()):
                 out.append(Reading(target, raw, number, line[m.start():end].strip()))
     return out
 
