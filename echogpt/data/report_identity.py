@@ -21,7 +21,8 @@ from echogpt.data.report_sections import heading_kind
 HEADER_LINES = 15  # a header longer than this is findings
 # month names of translated French, Italian, Spanish and German reports that English does not share
 _FOREIGN_MONTHS = {"janvier": "january", "gennaio": "january", "enero": "january", "januar": "january",
-                   "février": "february", "fevrier": "february", "febbraio": "february", "febrero": "february",
+                   "février": "february", "fevrier": "february", "febbraio": "february",
+                   "febrero": "february",
                    "februar": "february", "mars": "march", "marzo": "march", "märz": "march",
                    "avril": "april", "aprile": "april", "abril": "april", "mai": "may", "maggio": "may",
                    "mayo": "may", "juin": "june", "giugno": "june", "junio": "june", "juni": "june",
@@ -45,7 +46,8 @@ _DATE_RE = re.compile(rf"(?<![\w/.-]){DATE}(?![\w/-])", re.IGNORECASE)
 # "Date", "Study date", "Exam date", "Encounter date", "Date of examination", "Date of service",
 # "Date/Time", "Scanned", "Acquired", "Date of acquisition", "Datum (der Untersuchung)" (German), "Data
 # (esame)" (Italian), "Fecha (de exploración)" (Spanish), "Study:" before the date
-_DATE_LABEL = re.compile(r"\b(?:(?:study|exam(?:ination)?|echo|scan|acquisition)\s+date|date(?:\s+of\s+(?:the\s+)?"
+_DATE_LABEL = re.compile(r"\b(?:(?:study|exam(?:ination)?|echo|scan|acquisition)\s+date|"
+                         r"date(?:\s+of\s+(?:the\s+)?"
                          r"(?:study|exam(?:ination)?|echo|scan|service|test|acquisition))?|date\s*/\s*time|"
                          r"scanned|acquired|datum(?:\s+der\s+untersuchung)?|data(?:\s+(?:esame|dell'esame))?|"
                          r"fecha(?:\s+de\s+(?:exploraci[oó]n|estudio|examen))?|study|exam(?:ination)?|dos)"
