@@ -66,10 +66,17 @@ _ID_LABEL = re.compile(r"(?<![\w])(?:mrn|mr\s*no\.?|medical\s+record\s+(?:number
                        r"pt\.?\s+id|urn|ur(?:\s*no\.?)?|cr\s*no\.?|health\s+card\s+(?:number|no\.?)|chi|"
                        r"medical\s+record\s+#|empi|pat\.?\s*n\.?|id\s+atleta|codice|n\.?\s*cartella|"
                        r"(?:athlete|patient)\s+(?:id|code)|player\s+ref|"
+                       # a trial's subject; translated labels: NHC, N.º historia (Spanish), IPP,
+                       # N° de dossier, N° patient (French), ID paziente, Cartella n. (Italian)
+                       r"subject(?:\s+(?:id|no\.?|number))?|subj\.?|participant(?:\s+id)?|patient\s+identifier|"
+                       r"nhc|ipp|n\.?\s*[º°o]?\s*(?:de\s+)?historia|n\s*[º°]\s*(?:de\s+)?dossier|n\s*[º°]\s*patient|"
+                       r"id\s+paziente|cartella\s+n\.?|"
                        r"(?<!study\s)(?<!exam\s)(?<!accession\s)id)"
-                       r"\s*(?:[:#]\s*|\s+)", re.IGNORECASE)
+                       # an English gloss in brackets: "NHC (clinical history number): 20-558341"
+                       r"(?:\s*\([^()]{1,40}\))?\s*(?:[:#]\s*|\s+)", re.IGNORECASE)
 # the number itself: letters and digits with -_/, or digit groups split by single spaces (NHS style)
-_ID = re.compile(r"(?:[A-Za-z]{1,4}\s)?\d{2,}(?:\s\d+)*(?![\w/-])|[A-Za-z0-9][A-Za-z0-9_/-]{0,63}")
+_ID = re.compile(r"(?:[A-Za-z]{1,4}\s)?\d{2,}(?:\s\d+)*(?![\w/-]|\.\d)"
+                 r"|[A-Za-z0-9](?:[A-Za-z0-9_/-]|\.(?=[A-Za-z0-9])){0,63}")  # "61.228.904"
 
 
 def _head(text: str) -> list[str]:
