@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from echogpt.data.report_addenda import take_addenda
 from echogpt.data.report_columns import pipe_table, split_columns
+from echogpt.data.report_core_lab import core_values
 from echogpt.data.report_demographics import prose_demographics
 from echogpt.data.report_flags import bubble_study, study_flags
 from echogpt.data.report_identity import labelled_date, labelled_patient_id
@@ -317,7 +318,7 @@ def parse_report(text: str, title: str = "") -> ParsedReport:
         heading) is the findings; with no impression heading the impression is None.
     """
     text, commas = decimal_points(text.replace("\r\n", "\n").replace("\r", "\n"))  # "1,95 m2" -> "1.95 m2"
-    text = tick_lines(key_value_labels(text))
+    text = tick_lines(key_value_labels(core_values(text)))  # "site 38 % / core 43 %" -> "43 % (site 38 %)"
     sections = split_sections(text)
     kinds = set(section_table().findings_kinds)
     # a line about an earlier study is no findings section of this one: without a findings heading

@@ -4,6 +4,7 @@ column, a baseline column and a site-reported value in prose are never stored as
 from __future__ import annotations
 
 from echogpt.data.report_columns import split_columns
+from echogpt.data.report_core_lab import core_values
 from echogpt.data.report_text import parse_report
 from echogpt.data.reports import build_study
 
@@ -42,3 +43,20 @@ def test_a_row_labels_unit_and_a_site_reported_value() -> None:
     assert study is not None and study.measurements is not None
     assert study.measurements.tapse == 1.8 and study.measurements.lvef is None
     assert study.measurements.lvidd == 6.5
+
+
+def test_site_and_core_pairs_in_one_line_keep_the_core_value() -> None:
+    assert core_values("- LVEF (biplane): site 38 % / core 43 %") == "- LVEF (biplane): 43 % (site 38 %)"
+    assert core_values("- LAVI: site 33 / core 34 mL/m2") == "- LAVI: 34 mL/m2 (site 33)"
+    assert core_values("- RVSP: core 30 mmHg") == "- RVSP: 30 mmHg"
+
+
+def test_rows_under_a_site_vs_core_heading_keep_the_core_column() -> None:
+    text = "Site vs core\n  sPAP, mmHg ........ 69 / 72\n  TAPSE, mm ......... 17 / 16\n\nTAPSE 9 / 10"
+    assert core_values(text) == ("Site vs core\n  sPAP ........ 72 mmHg (site 69)\n"
+                                 "  TAPSE ......... 16 mm (site 17)\n\nTAPSE 9 / 10")
+    report = ("CORE LAB READ\n\nFindings:\n" + text.rsplit("\n\n", 1)[0]
+              + "\n\nConclusion:\n1. sPAP 72 mmHg.\n")
+    study, _ = build_study(parse_report(report), "c2", {})
+    assert study is not None and study.measurements is not None
+    assert study.measurements.rvsp == 72 and study.measurements.tapse == 1.6
