@@ -19,7 +19,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from echogpt.data.report_measurements import Reading, norm
+from echogpt.data.report_addenda import superseded_out
+from echogpt.data.report_measurements import Reading, norm, read_measurements
 from echogpt.data.report_sections import Section, heading_kind
 
 # "Preliminary findings (sonographer):", "SONOGRAPHER PRELIMINARY FINDINGS",
@@ -44,6 +45,7 @@ class Stages:
     preliminary: set[int] = field(default_factory=set)
     final: set[int] = field(default_factory=set)
     final_text: str = ""
+    rows: list[tuple[int, str]] = field(default_factory=list)  # the preliminary block, set aside
 
 
 def two_stages(text: str, sections: list[Section]) -> Stages:
@@ -65,9 +67,26 @@ def two_stages(text: str, sections: list[Section]) -> Stages:
         if (s.kind == "header" and (first in stages.final or first in stages.preliminary)) or (
                 s in impressions[:-1] and (first in stages.final or first - 1 in stages.final)):
             s.kind = "findings"  # "Cardiologist (final): ...", "PHYSICIAN INTERPRETATION" over findings
-    stages.final_text = norm(" ".join(ln for s in sections if s.kind != "comparison"
+    for s in sections:  # "TR is moderate, not severe": the corrected grade, as in an addendum
+        if s.kind not in ("impression", "comparison", "closing"):
+            s.rows = [(n, superseded_out(ln) if n in stages.final else ln) for n, ln in s.rows]
+    stages.final_text = norm(" ".join(_FINAL.sub("", ln) for s in sections
+                                      if s.kind not in ("comparison", "closing", "impression")
                                       for n, ln in s.rows if n in stages.final))
+    if stages.final_text:  # the final report gives findings of its own, not only its agreement
+        _set_aside(sections, stages)
     return stages
+
+
+def _set_aside(sections: list[Section], stages: Stages) -> None:
+    """The preliminary block leaves the findings (its grades are not the study's where the final report
+    differs) for a section of its own, whose values ``final_first`` still weighs."""
+    for s in sections:
+        if s.kind in ("impression", "comparison", "closing", "indication", "history"):
+            continue
+        stages.rows += [(n, ln) for n, ln in s.rows if n in stages.preliminary]
+        s.rows = [(n, ln) for n, ln in s.rows if n not in stages.preliminary]
+    sections.append(Section("preliminary", "Preliminary findings", sorted(stages.rows)))
 
 
 def _agreement_out(sections: list[Section]) -> None:
@@ -83,6 +102,7 @@ def final_first(readings: list[Reading], stages: Stages, amended: set[int]
                 ) -> tuple[list[Reading], list[str]]:
     """Readings in the order their values win (an addendum's, then the final report's, then the rest),
     without the preliminary values the final report supersedes; notes name the ones left out."""
+    readings = readings + read_measurements(stages.rows, table=False)
     ordered = sorted(readings, key=lambda r: (r.line not in amended, r.line not in stages.final, r.line))
     if not stages.final:
         return ordered, []

@@ -51,3 +51,33 @@ def test_an_agreement_line_is_no_statement_of_the_impression() -> None:
     assert parse_report(report).impression == "Normal echocardiogram."
     alone = "Findings: LVEF 64 %.\n\nImpression:\nI agree with the preliminary findings.\nNormal study.\n"
     assert parse_report(alone).impression == "Normal study."
+
+
+def test_the_preliminary_prose_leaves_the_findings_its_unrevisited_values_stay() -> None:
+    parsed = parse_report(TWO_STAGE)
+    assert "Moderate TR" not in parsed.findings_text and "Biplane LVEF 42 %" in parsed.findings_text
+    assert any(r.field == "lvidd" for r in parsed.readings)
+
+
+def test_a_grade_the_final_report_corrects_is_written_as_corrected() -> None:
+    report = ("Preliminary (sonographer):\nTR severe. TAPSE 18 mm.\n\n"
+              "Final report (cardiologist):\nTR vena contracta 0.5 cm. TR is moderate, not severe.\n\n"
+              "Impression:\n- Moderate TR.\n")
+    text = parse_report(report).findings_text
+    assert "TR is moderate." in text and "severe" not in text
+
+
+def test_a_final_report_that_only_agrees_keeps_the_preliminary_findings() -> None:
+    report = ("ECHOCARDIOGRAPHY\nHospital No: H44719\nIndication: breathlessness.\n\n"
+              "Sonographer's preliminary report:\nNormal LV size, LVEF 64 %.\n\n"
+              "Cardiologist's report: I agree with the preliminary findings.\n\n"
+              "Conclusion\nNormal echocardiogram.\n")
+    assert "LVEF 64 %" in parse_report(report).findings_text
+
+
+def test_a_cardiologist_report_that_is_the_impression_supersedes_nothing() -> None:
+    report = ("ECHO SERVICE\nDate: 2026-08-08\n\nSONOGRAPHER WORKSHEET\n"
+              "LV: LVIDd 5.4 cm, EF (biplane) 61%\n"
+              "RV: normal, TAPSE 2.3 cm\n\nCARDIOLOGIST REPORT\n1. Mildly dilated LV (LVIDd 5.4 cm), EF 61%.\n")
+    got = _stored(report)
+    assert got["lvidd"] == 5.4 and got["lvef"]["low"] == 61
