@@ -78,6 +78,7 @@ def test_a_final_report_that_only_agrees_keeps_the_preliminary_findings() -> Non
 def test_a_cardiologist_report_that_is_the_impression_supersedes_nothing() -> None:
     report = ("ECHO SERVICE\nDate: 2026-08-08\n\nSONOGRAPHER WORKSHEET\n"
               "LV: LVIDd 5.4 cm, EF (biplane) 61%\n"
-              "RV: normal, TAPSE 2.3 cm\n\nCARDIOLOGIST REPORT\n1. Mildly dilated LV (LVIDd 5.4 cm), EF 61%.\n")
+              "RV: normal, TAPSE 2.3 cm\n\n"
+              "CARDIOLOGIST REPORT\n1. Mildly dilated LV (LVIDd 5.4 cm), EF 61%.\n")
     got = _stored(report)
     assert got["lvidd"] == 5.4 and got["lvef"]["low"] == 61
