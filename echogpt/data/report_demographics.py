@@ -18,9 +18,10 @@ import re
 from echogpt.data.report_identity import HEADER_LINES, labelled_date, labelled_patient_id
 from echogpt.data.report_sections import Section, prior_label, section_table
 
-# fields of a header line: "|", "::", a tab, two spaces or more, " - ", " — ", " / ", ";" and the end of
-# a sentence ("... NT-proBNP. M, 81")
-_FIELD = re.compile(r"\s*(?:\||::)\s*|\t+|\s{2,}|\s[-–—/]\s|;\s*|(?<=[A-Za-z0-9)]\.)\s+(?=[A-Z0-9])")
+# fields of a header line: "|", "::", a tab, two spaces or more, " - ", " — ", " / " (not in "38 Y / M"),
+# ";" and the end of a sentence ("... NT-proBNP. M, 81")
+_FIELD = re.compile(r"\s*(?:\||::)\s*|\t+|\s{2,}|\s[-–—]\s|\s/\s(?!(?i:m|f|male|female)\s*(?:$|\s\s|\|))|"
+                    r";\s*|(?<=[A-Za-z0-9)]\.)\s+(?=[A-Z0-9])")
 # what may stand before the form: "Patient: M, 63", "Pt: 63M", "Clinical history: 54 year old man",
 # "Patient is an 81 year old female"
 _LABEL = (r"(?i:(?:(?:patient|pt|(?:clinical\s+)?history|hx|indication|age\s*/\s*sex)\.?\s*[:.]?\s*)|"

@@ -114,3 +114,8 @@ def test_translated_and_dashed_sex_and_age(header: str, sex: str, age: str) -> N
 def test_a_sex_word_before_other_fields() -> None:
     header = "Subject: 031-0107   Date: 2026-11-05\nFemale, BSA 1.72 m2, SR."
     assert prose_demographics(header, split_sections(header))["patient.sex"] == "female"
+
+
+def test_an_age_and_sex_split_by_a_slash_stay_one_field() -> None:
+    header = "Name: Mr. S. Babu   38 Y / M   IP 99203   Date 26.11.2026"
+    assert prose_demographics(header, split_sections(header)) == {"patient.sex": "male", "patient.age": "38"}

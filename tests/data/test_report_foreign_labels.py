@@ -44,3 +44,11 @@ def test_sc_with_its_unit_is_the_bsa() -> None:
     study, _ = build_study(parse_report(report), "s1", {})
     assert study is not None and study.patient is not None and study.measurements is not None
     assert study.patient.bsa_m2 == 1.92 and study.measurements.lvef.low == 60
+
+
+def test_translated_gradient_area_and_rv_labels() -> None:
+    got = _fields("Aortic valve: calcified. Vmax 3.6 m/s, Pmax 52 mmHg, Pmean 31 mmHg.")
+    assert got == {"av_vmax": "3.6 m/s", "av_peak_gradient": "52 mmHg", "av_mean_gradient": "31 mmHg"}
+    got = _fields("Mitral valve: tight narrowing: surface mitral 0.9 cm2. Gradient mean 12 mmHg.")
+    assert got == {"mva": "0.9 cm2", "mv_mean_gradient": "12 mmHg"}
+    assert _fields("VD basal 47 mm, TAPSE 16 mm.")["rv_basal_diameter"] == "47 mm"
