@@ -60,9 +60,10 @@ _UNIT = (r"(?:square centimet(?:re|er)s?|sq\.? ?cm|met(?:re|er)s per second|cent
 _VALUE = re.compile(
     r"(?P<cmp>[<>≤≥~]\s*)?(?P<a>\d+(?:\.\d+)?)(?!\d|[.,]\d)(?:\s*%?\s*(?:-|–|to)\s*(?P<b>\d+(?:\.\d+)?)(?!\d|[.,]\d))?"
     r"\s*(?P<unit>" + _UNIT + r")?", re.IGNORECASE)
-# between a name and its value: "LVEF: 60 %", "measured at", a dotted leader ("AV Vmax .... 2.8 m/s")
-_LINK = re.compile(r"(?:\s*(?:\([a-z0-9'%/², ]{1,20}\)|[:=]|\.{3,}|is|was|of|at|now|measures?|measured|"
-                   r"biplane|"
+# between a name and its value: "LVEF: 60 %", "measured at", a dotted leader ("AV Vmax .... 2.8 m/s"), a
+# translator's gloss of words alone ("FEVG (left ventricular ejection fraction) 45 %")
+_LINK = re.compile(r"(?:\s*(?:\([a-z0-9'%/², ]{1,20}\)|\([a-z, ]{21,40}\)|[:=]|\.{3,}|is|was|of|at|now|"
+                   r"measures?|measured|biplane|"
                    r"measuring|estimated|est\b\.?|visually|calculated|approximately|approx\.?|about|"
                    r"by (?:biplane|simpson'?s?|visual|eyeball|3d|m-mode|pressure half[- ]time|pht|planimetry|"
                    r"continuity(?: equation)?|vti)"

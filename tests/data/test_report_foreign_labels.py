@@ -52,3 +52,9 @@ def test_translated_gradient_area_and_rv_labels() -> None:
     got = _fields("Mitral valve: tight narrowing: surface mitral 0.9 cm2. Gradient mean 12 mmHg.")
     assert got == {"mva": "0.9 cm2", "mv_mean_gradient": "12 mmHg"}
     assert _fields("VD basal 47 mm, TAPSE 16 mm.")["rv_basal_diameter"] == "47 mm"
+
+
+def test_a_translators_gloss_in_brackets_between_name_and_value() -> None:
+    got = _fields("FEVG (left ventricular ejection fraction) 45 %. KÖF (opening area, continuity) 1.1 cm2.")
+    assert got == {"lvef": "45 %", "ava": "1.1 cm2"}
+    assert _fields("LVEF (was 55 % in 2024, now lower) 45 %.") == {}  # a gloss with numbers is no link
