@@ -57,17 +57,30 @@ def _cells(line: str, piped: bool) -> list[str]:
 
 _NOW_WORD = re.compile(r"\((?:today|current|now|this study)\)", re.IGNORECASE)
 _YEAR = re.compile(r"^(?:19|20)\d\d\b")
+# a trial core laboratory's column and the enrolling site's: the core lab's read is the value of record
+_CORE = re.compile(r"\bcore(?:[- ]?lab(?:oratory)?)?\b", re.IGNORECASE)
+# a trial visit after baseline ("12 months", "Month 6", "Week 24", "Year 1", "30-day"): this study's column
+# beside a baseline one
+_VISIT = re.compile(r"^(?:(?:month|week|year|day)\s*\d+|\d+[- ]?(?:months?|weeks?|years?|days?)\b"
+                    r"|follow[- ]?up\b)", re.IGNORECASE)
+_SITE = re.compile(r"\b(?:site|local|investigator)\b", re.IGNORECASE)
 
 
 def _label(cell: str) -> str | None:
-    """'current', 'earlier' or 'date' for a column label ("11-20-2026", "today", "Measurements
-    (today)", "2024 (same lab)"); None for anything else."""
+    """'current', 'earlier', 'date', 'core' or 'site' for a column label ("11-20-2026", "today",
+    "Measurements (today)", "2024 (same lab)", "Core lab", "Month 6 (site)"); None for anything else."""
     if _CURRENT.match(cell) or (len(cell) <= 30 and _NOW_WORD.search(cell)):
         return "current"
     if _YEAR.match(cell) and not dates_of(cell):
         return "earlier"  # a year alone beside this study's column
     if _EARLIER.match(cell):
         return "earlier"
+    if len(cell) <= 30 and _SITE.search(cell):
+        return "site"  # the enrolling site's read of the same images: not the study's value of record
+    if len(cell) <= 30 and _CORE.search(cell):
+        return "core"
+    if _VISIT.match(cell):
+        return "visit"
     return "date" if dates_of(cell) else None
 
 
@@ -76,6 +89,10 @@ def _current_column(labels: list[str], study_date: str | None) -> int | None:
     kinds = [_label(c) for c in labels]
     if kinds.count("current") == 1:
         return kinds.index("current")
+    if kinds.count("core") == 1:
+        return kinds.index("core")  # "Site  Core lab", "Baseline (core)  Month 6 (core)  Month 6 (site)"
+    if kinds.count("visit") == 1 and set(kinds) <= {"visit", "earlier", "site"}:
+        return kinds.index("visit")  # "Baseline  12 months"
     if "date" not in kinds:
         return None
     when = [dates_of(c) for c in labels]

@@ -18,18 +18,22 @@ import re
 from echogpt.data.report_identity import HEADER_LINES, labelled_date, labelled_patient_id
 from echogpt.data.report_sections import Section, prior_label, section_table
 
-# fields of a header line: "|", "::", a tab, two spaces or more, " - ", ";" and the end of a sentence
-_FIELD = re.compile(r"\s*(?:\||::)\s*|\t+|\s{2,}|\s-\s|;\s*|(?<=[a-z0-9)]\.)\s+(?=[A-Z0-9])")
+# fields of a header line: "|", "::", a tab, two spaces or more, " - ", " — ", " / " (not in "38 Y / M"),
+# ";" and the end of a sentence ("... NT-proBNP. M, 81")
+_FIELD = re.compile(r"\s*(?:\||::)\s*|\t+|\s{2,}|\s[-–—]\s|\s/\s(?!(?i:m|f|male|female)\s*(?:$|\s\s|\|))|"
+                    r";\s*|(?<=[A-Za-z0-9)]\.)\s+(?=[A-Z0-9])")
 # what may stand before the form: "Patient: M, 63", "Pt: 63M", "Clinical history: 54 year old man",
 # "Patient is an 81 year old female"
 _LABEL = (r"(?i:(?:(?:patient|pt|(?:clinical\s+)?history|hx|indication|age\s*/\s*sex)\.?\s*[:.]?\s*)|"
           r"patient\s+is\s+an?\s+)?")
 _SEX = r"(?:male|female|man|woman|gentleman|lady|m|f)"
-_YEARS = r"(?:(?:years?|yrs?)[- ]old|years?|yrs?|yo|y/o|y)"
+# "J." (Jahre), "años", "ans", "anni": the age in translated German, Spanish, French and Italian reports
+_YEARS = r"(?:(?:years?|yrs?)[- ]old|years?|yrs?|yo|y/o|y|j|jahre|años|anos|ans|anni)"
 # where the age ends: the field, a comma, a full stop, a bracket; "Female, 3 episodes" is no age
 _END = r"(?=\s*(?:$|[,.;:()]))"
-# "Male, 64", "F, 38 y", "M 52", "Patient: male, 28 y", "M 61y"
-_SEX_AGE = re.compile(rf"^{_LABEL}(?P<sex>{_SEX})\b\.?,?\s*(?P<age>\d{{1,3}})(?:\s*{_YEARS}\b\.?)?{_END}",
+# "Male, 64", "F, 38 y", "M 52", "Patient: male, 28 y", "M 61y", "Man of 61 years" (translated)
+_SEX_AGE = re.compile(rf"^{_LABEL}(?P<sex>{_SEX})\b\.?,?\s*(?:of\s+)?(?P<age>\d{{1,3}})"
+                      rf"(?:\s*{_YEARS}\b\.?)?{_END}",
                       re.IGNORECASE)
 # "52-year-old man", "64 yo F", "28 yo female", "59 yo man", "45 Y/F"
 _AGE_SEX = re.compile(rf"^{_LABEL}(?P<age>\d{{1,3}})\s*-?\s*{_YEARS}\b\.?,?\s*/?\s*"
@@ -43,11 +47,16 @@ _YEAR_OLD = re.compile(r"^(?P<age>\d{1,3})\s*-?\s*(?:(?:years?|yrs?)[- ]old|yo|y
 # "Sex: F", "Age: 34" written as fields of a line that is no header section ("MRN 5520193   Sex: F")
 _LABELLED_SEX = re.compile(r"^(?:sex|gender)\s*[:=]?\s*(?P<sex>male|female|m|f)\b", re.IGNORECASE)
 _LABELLED_AGE = re.compile(rf"^age\s*[:=]?\s*(?P<age>\d{{1,3}})(?:\s*{_YEARS}\b\.?)?{_END}", re.IGNORECASE)
-# "BSA 1.82 m2", "BSA: 1.95 m²", "bsa 1.62": a number with m2, m² or no unit after the label
-_BSA = re.compile(r"\bBSA\s*[:=]?\s*(?P<v>\d{1,2}(?:\.\d{1,3})?)\s*(?:m2|m²|m\^2|sq\.?\s*m)?(?![\w/²^]|\.\d)",
+# "BSA 1.82 m2", "BSA: 1.95 m²", "bsa 1.62": a number with m2, m² or no unit after the label; "SC 1.92 m2",
+# "SC (body surface) 1.71 m2": the Spanish, French and Italian label (superficie corporal / corporelle),
+# with its unit
+_BSA = re.compile(r"\b(?:BSA|SC(?=[^\n]{0,40}?\d\s*(?:m2|m²)))(?:\s*\([a-z ]{1,30}\))?\s*[:=]?\s*"
+                  r"(?P<v>\d{1,2}(?:\.\d{1,3})?)\s*(?:m2|m²|m\^2|sq\.?\s*m)?(?![\w/²^]|[.,]\d)",
                   re.IGNORECASE)
 _HEIGHT = re.compile(r"\b(?:ht|height)\s*[:=]?\s*(?P<v>\d{1,3}(?:\.\d{1,2})?\s*(?:cm|m|in)\b)", re.IGNORECASE)
 _WEIGHT = re.compile(r"\b(?:wt|weight)\s*[:=]?\s*(?P<v>\d{1,3}(?:\.\d)?\s*(?:kg|lbs?)\b)", re.IGNORECASE)
+# a field opening with the patient's sex in full and going on with something else than an age
+_SEX_FIRST = re.compile(r"^(?:patient\s*:\s*)?(?P<sex>male|female)\s*[,.]\s*(?!\d)", re.IGNORECASE)
 _SEX_WORD = {"male": "male", "man": "male", "gentleman": "male", "m": "male",
              "female": "female", "woman": "female", "lady": "female", "f": "female"}
 # sections whose lines never hold the patient's header: an earlier study, the summary, the plan
@@ -86,6 +95,9 @@ def _sex_age(field: str) -> dict[str, str]:
             return {"patient.sex": _SEX_WORD[m.group("sex").lower()], "patient.age": m.group("age")}
     if field.lower().rstrip(".,") in ("male", "female", "m", "f"):  # "Age 24 yrs   Male   Reg. No."
         return {"patient.sex": _SEX_WORD[field.lower().rstrip(".,")]}
+    m = _SEX_FIRST.match(field)
+    if m:  # "Female, BSA 1.72 m2, SR."
+        return {"patient.sex": _SEX_WORD[m.group("sex").lower()]}
     m = _LABELLED_SEX.match(field)
     if m:
         return {"patient.sex": _SEX_WORD[m.group("sex").lower()]}

@@ -19,9 +19,22 @@ from datetime import date, datetime
 from echogpt.data.report_sections import heading_kind
 
 HEADER_LINES = 15  # a header longer than this is findings
+# month names of translated French, Italian, Spanish and German reports that English does not share
+_FOREIGN_MONTHS = {"janvier": "january", "gennaio": "january", "enero": "january", "januar": "january",
+                   "février": "february", "fevrier": "february", "febbraio": "february",
+                   "febrero": "february",
+                   "februar": "february", "mars": "march", "marzo": "march", "märz": "march",
+                   "avril": "april", "aprile": "april", "abril": "april", "mai": "may", "maggio": "may",
+                   "mayo": "may", "juin": "june", "giugno": "june", "junio": "june", "juni": "june",
+                   "juillet": "july", "luglio": "july", "julio": "july", "juli": "july", "août": "august",
+                   "aout": "august", "agosto": "august", "septembre": "september", "settembre": "september",
+                   "septiembre": "september", "octobre": "october", "ottobre": "october",
+                   "octubre": "october", "oktober": "october", "novembre": "november",
+                   "noviembre": "november", "décembre": "december", "decembre": "december",
+                   "dicembre": "december", "diciembre": "december", "dezember": "december"}
 
 _MONTH = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
-          r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)")
+          r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?|" + "|".join(_FOREIGN_MONTHS) + ")")
 _DAY = r"\d{1,2}(?:st|nd|rd|th)?"
 # one date as written: ISO, "2026/11/30", numeric with one separator, "2 December 2026", "29-Nov-2026",
 # "Dec 1, 2026"
@@ -31,10 +44,13 @@ DATE = (rf"(?:\d{{4}}-\d{{2}}-\d{{2}}|\d{{4}}([/.])\d{{1,2}}\1\d{{1,2}}|\d{{1,2}
 _ORDER = re.compile(r"\s*\(\s*((?:dd|mm)[/.-](?:dd|mm)[/.-]yy(?:yy)?)\s*\)", re.IGNORECASE)
 _DATE_RE = re.compile(rf"(?<![\w/.-]){DATE}(?![\w/-])", re.IGNORECASE)
 # "Date", "Study date", "Exam date", "Encounter date", "Date of examination", "Date of service",
-# "Date/Time", "Scanned", "Datum" (German), "Study:" before the date
-_DATE_LABEL = re.compile(r"\b(?:(?:study|exam(?:ination)?|echo|scan)\s+date|date(?:\s+of\s+"
-                         r"(?:study|exam(?:ination)?|echo|scan|service|test))?|date\s*/\s*time|scanned|datum|"
-                         r"study|exam(?:ination)?|dos)"
+# "Date/Time", "Scanned", "Acquired", "Date of acquisition", "Datum (der Untersuchung)" (German), "Data
+# (esame)" (Italian), "Fecha (de exploración)" (Spanish), "Study:" before the date
+_DATE_LABEL = re.compile(r"\b(?:(?:study|exam(?:ination)?|echo|scan|acquisition)\s+date|"
+                         r"date(?:\s+of\s+(?:the\s+)?"
+                         r"(?:study|exam(?:ination)?|echo|scan|service|test|acquisition))?|date\s*/\s*time|"
+                         r"scanned|acquired|datum(?:\s+der\s+untersuchung)?|data(?:\s+(?:esame|dell'esame))?|"
+                         r"fecha(?:\s+de\s+(?:exploraci[oó]n|estudio|examen))?|study|exam(?:ination)?|dos)"
                          r"\s*[:.]?\s*$", re.IGNORECASE)
 # a date on a line with one of these words is not today's study
 _OTHER_DATE = re.compile(r"\b(?:dob|d\.o\.b|birth|born|previous|prior|last|baseline|pre-?op\w*|"
@@ -50,10 +66,17 @@ _ID_LABEL = re.compile(r"(?<![\w])(?:mrn|mr\s*no\.?|medical\s+record\s+(?:number
                        r"pt\.?\s+id|urn|ur(?:\s*no\.?)?|cr\s*no\.?|health\s+card\s+(?:number|no\.?)|chi|"
                        r"medical\s+record\s+#|empi|pat\.?\s*n\.?|id\s+atleta|codice|n\.?\s*cartella|"
                        r"(?:athlete|patient)\s+(?:id|code)|player\s+ref|"
+                       # a trial's subject; translated labels: NHC, N.º historia (Spanish), IPP,
+                       # N° de dossier, N° patient (French), ID paziente, Cartella n. (Italian)
+                       r"subject(?:\s+(?:id|no\.?|number))?|subj\.?|participant(?:\s+id)?|patient\s+identifier|"
+                       r"nhc|ipp|n\.?\s*[º°o]?\s*(?:de\s+)?historia|n\s*[º°]\s*(?:de\s+)?dossier|n\s*[º°]\s*patient|"
+                       r"id\s+paziente|cartella\s+n\.?|"
                        r"(?<!study\s)(?<!exam\s)(?<!accession\s)id)"
-                       r"\s*(?:[:#]\s*|\s+)", re.IGNORECASE)
+                       # an English gloss in brackets: "NHC (clinical history number): 20-558341"
+                       r"(?:\s*\([^()]{1,40}\))?\s*(?:[:#]\s*|\s+)", re.IGNORECASE)
 # the number itself: letters and digits with -_/, or digit groups split by single spaces (NHS style)
-_ID = re.compile(r"(?:[A-Za-z]{1,4}\s)?\d{2,}(?:\s\d+)*(?![\w/-])|[A-Za-z0-9][A-Za-z0-9_/-]{0,63}")
+_ID = re.compile(r"(?:[A-Za-z]{1,4}\s)?\d{2,}(?:\s\d+)*(?![\w/-]|\.\d)"
+                 r"|[A-Za-z0-9](?:[A-Za-z0-9_/-]|\.(?=[A-Za-z0-9])){0,63}")  # "61.228.904"
 
 
 def _head(text: str) -> list[str]:
@@ -125,6 +148,7 @@ def read_date(raw: str) -> date:
     text = re.sub(time_of_day, "", text, flags=re.IGNORECASE)
     text = re.sub(r"(\d)(?:st|nd|rd|th)\b", r"\1", text, flags=re.IGNORECASE).replace(".,", ",")
     text = re.sub(r"(?<=[A-Za-z])\.(?=\s)", "", text)  # "Dec. 1, 2026"
+    text = re.sub(r"[^\W\d_]+", lambda m: _FOREIGN_MONTHS.get(m.group(0).lower(), m.group(0)), text)
     for fmt in ("%Y-%m-%d", "%d %B %Y", "%d %b %Y", "%B %d, %Y", "%b %d, %Y", "%B %d %Y", "%b %d %Y",
                 "%d %B, %Y", "%d %b, %Y", "%d-%b-%Y", "%d-%B-%Y", "%Y/%m/%d", "%Y.%m.%d"):
         try:

@@ -58,11 +58,12 @@ _UNIT = (r"(?:square centimet(?:re|er)s?|sq\.? ?cm|met(?:re|er)s per second|cent
          r"centimet(?:re|er)s|millimet(?:re|er)s|percent|ml/m²|ml/m2|ml/m\^2|g/m²|g/m2|cm²|cm2|cm\^2|"
          r"mm²|mm2|mm\s?hg|m/sec|cm/sec|m/s|cm/s|msec|ms|bpm|/min|cm|mm|ml|cc|%)(?![a-z0-9])")
 _VALUE = re.compile(
-    r"(?P<cmp>[<>≤≥~]\s*)?(?P<a>\d+(?:[.,]\d+)?)(?:\s*%?\s*(?:-|–|to)\s*(?P<b>\d+(?:[.,]\d+)?))?"
+    r"(?P<cmp>[<>≤≥~]\s*)?(?P<a>\d+(?:\.\d+)?)(?!\d|[.,]\d)(?:\s*%?\s*(?:-|–|to)\s*(?P<b>\d+(?:\.\d+)?)(?!\d|[.,]\d))?"
     r"\s*(?P<unit>" + _UNIT + r")?", re.IGNORECASE)
-# between a name and its value: "LVEF: 60 %", "measured at", a dotted leader ("AV Vmax .... 2.8 m/s")
-_LINK = re.compile(r"(?:\s*(?:\([a-z0-9'%/², ]{1,20}\)|[:=]|\.{3,}|is|was|of|at|now|measures?|measured|"
-                   r"biplane|"
+# between a name and its value: "LVEF: 60 %", "measured at", a dotted leader ("AV Vmax .... 2.8 m/s"), a
+# translator's gloss of words alone ("FEVG (left ventricular ejection fraction) 45 %")
+_LINK = re.compile(r"(?:\s*(?:\([a-z0-9'%/², ]{1,20}\)|\([a-z, ]{21,40}\)|[:=]|\.{3,}|is|was|of|at|now|"
+                   r"measures?|measured|biplane|"
                    r"measuring|estimated|est\b\.?|visually|calculated|approximately|approx\.?|about|"
                    r"by (?:biplane|simpson'?s?|visual|eyeball|3d|m-mode|pressure half[- ]time|pht|planimetry|"
                    r"continuity(?: equation)?|vti)"
@@ -114,9 +115,15 @@ def _table_only() -> frozenset[str]:
     return frozenset(norm(n) for n in name_table().table_only)
 
 
+# "Aortic valve: tricuspid, calcified": the aortic valve's three cusps, no word about the tricuspid valve
+_CUSPS = re.compile(r"\b(aortic valve|aortic|av)(\s*:?\s*(?:is\s+)?)tricuspid\b", re.IGNORECASE)
+
+
 def _context(text: str) -> str | None:
     """The valve or tract a piece of text last names ("Aortic valve: ..." -> aortic); an aside in
-    parentheses names none when the text outside them names one ("Mitral (systemic AV) valve:" -> mitral)."""
+    parentheses names none when the text outside them names one ("Mitral (systemic AV) valve:" -> mitral);
+    "tricuspid" right after the aortic valve's name is its cusps ("Aortic valve: tricuspid, ...")."""
+    text = _CUSPS.sub(r"\1\2trileaflet", text)
     outside = re.sub(r"\([^()]*\)", " ", text)
     return _last_context(outside) if outside != text and _last_context(outside) else _last_context(text)
 
@@ -140,6 +147,12 @@ _PRIOR = re.compile(r"\b(?:previous(?:ly)?|prior|before|baseline|pre-?operative(
                     r"in (?:\d{1,2}/)?(?:19|20)\d{2}(?![./-]?\d)|"
                     r"(?:echo\w*|study|scan|tte) (?:19|20)\d{2}(?![./-]?\d))\b",
                     re.IGNORECASE)
+
+
+# Words that make a clause another reader's value of the same images: "Site-reported LVEF 35 %" (a trial
+# core laboratory's report, where the core lab's read is the value of record)
+_OTHER_READER = re.compile(r"\bsite(?:[- ]reported|[- ]read| value| measured)|\bper site\b|\bsite:",
+                           re.IGNORECASE)
 
 
 def _clause_start(line: str, at: int) -> int:
@@ -208,7 +221,8 @@ def read_measurements(lines: list[tuple[int, str]], table: bool) -> list[Reading
             end, target, raw = found
             taken, last = end, (m.start(), target)
             clause = line[start:m.start()]
-            if target and not _PRIOR.search(clause) and not _in_was(line, m.start()):
+            if target and not _PRIOR.search(clause) and not _OTHER_READER.search(clause) \
+                    and not _in_was(line, m.start()):
                 out.append(Reading(target, raw, number, line[m.start():end].strip()))
     return out
 
@@ -257,8 +271,8 @@ def _reading(line: str, m: re.Match[str], block: str | None, table: bool, after:
         target = None  # "VTI prosthesis / VTI LVOT: 1.9": the value of a ratio, not the LVOT's
     if target and units.indexed_for_raw(target, line[m.end():value.end() + 6]):
         target = None  # "LVESD index 1.9 cm/m2" is the indexed value, not the LVESD: it binds to nothing
-    raw = value.group("a").replace(",", ".")
+    raw = value.group("a")  # a decimal comma is a point by now (report_numbers); "1,95" left is unread
     if value.group("b"):
-        raw += "-" + value.group("b").replace(",", ".")
+        raw += "-" + value.group("b")
     raw += (" " + _unit(unit)) if unit else ""
     return value.end(), target, raw

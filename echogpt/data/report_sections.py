@@ -86,7 +86,7 @@ def sentence_patterns(kind: str) -> re.Pattern[str]:
 # ---------------------------------------------------------------- sections
 
 # A heading line: "FINDINGS", "Findings:", "FINDINGS: text", "1. Impression:", "== Summary ==".
-_HEAD = re.compile(r"^\s*(?:\d{1,2}[.)]\s+)?[=*#\s]*([A-Za-z0-9][A-Za-z0-9 /&'()+-]{0,48}?)\s*[=*#]*\s*"
+_HEAD = re.compile(r"^\s*(?:\d{1,2}[.)]\s+)?[=*#\s]*([A-Za-z0-9][A-Za-z0-9À-ÿ /&'()+-]{0,48}?)\s*[=*#]*\s*"
                    r"(?::|\s-\s|$)\s*(.*)$")
 # A capitalised heading inside a line: "... normal. IMPRESSION: Normal study."
 _INLINE_HEAD = re.compile(r"(?<=[.!?;])\s+([A-Z][A-Z /&]{2,40}):\s*")

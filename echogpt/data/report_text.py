@@ -14,11 +14,14 @@ from dataclasses import dataclass, field
 
 from echogpt.data.report_addenda import take_addenda
 from echogpt.data.report_columns import pipe_table, split_columns
+from echogpt.data.report_core_lab import core_values
 from echogpt.data.report_demographics import prose_demographics
 from echogpt.data.report_flags import bubble_study, study_flags
 from echogpt.data.report_identity import labelled_date, labelled_patient_id
 from echogpt.data.report_key_values import key_value_labels
 from echogpt.data.report_measurements import Reading, norm, read_measurements
+from echogpt.data.report_numbers import decimal_points
+from echogpt.data.report_preliminary import final_first, two_stages
 from echogpt.data.report_priors import prior_asides, prior_from_history
 from echogpt.data.report_sections import (
     MARKER,
@@ -314,7 +317,8 @@ def parse_report(text: str, title: str = "") -> ParsedReport:
         The parsed report. Without any findings heading, the preamble (text before the first
         heading) is the findings; with no impression heading the impression is None.
     """
-    text = tick_lines(key_value_labels(text.replace("\r\n", "\n").replace("\r", "\n")))
+    text, commas = decimal_points(text.replace("\r\n", "\n").replace("\r", "\n"))  # "1,95 m2" -> "1.95 m2"
+    text = tick_lines(key_value_labels(core_values(text)))  # "site 38 % / core 43 %" -> "43 % (site 38 %)"
     sections = split_sections(text)
     kinds = set(section_table().findings_kinds)
     # a line about an earlier study is no findings section of this one: without a findings heading
@@ -325,6 +329,7 @@ def parse_report(text: str, title: str = "") -> ParsedReport:
         if s.kind == "preamble" and has_findings and len(read_measurements(s.rows, table=True)) >= 2:
             s.kind = "measurements"
     replaced = take_addenda(sections)
+    stages = two_stages(text, sections)  # a sonographer's preliminary findings and the final report
     header = header_fields(sections)
     for key, value in prose_demographics(text, sections).items():  # "Male, 64.   BSA 1.82 m2"
         header.setdefault(key, value)
@@ -371,8 +376,8 @@ def parse_report(text: str, title: str = "") -> ParsedReport:
         (table_lines if s.kind == "measurements" else lines).extend(s.rows + [(0, "")])
     # an addendum's values correct the report's: they come first, and the first value of a field is kept
     amended = {n for s in sections if s.heading == "Addendum" for n, _ in s.rows}
-    readings = sorted(read_measurements(lines, table=False) + read_measurements(table_lines, table=True),
-                      key=lambda r: (r.line not in amended, r.line))
+    readings, superseded = final_first(read_measurements(lines, table=False)
+                                       + read_measurements(table_lines, table=True), stages, amended)
     # the findings as read (unlabelled text too, when no heading names them), never an earlier study
     saline = bubble_study([s.text for s in chosen if s.kind != "comparison"]
                           + [s.text for s in sections if s.kind in ("procedure", "technique")])
@@ -380,6 +385,6 @@ def parse_report(text: str, title: str = "") -> ParsedReport:
                         detect_study_type(sections, title), header, readings, saline,
                         **study_flags(sections),
                         summary_heading=None if impression else unnamed_summary(text),
-                        unread=replaced + unread + values_outside(sections) + unplaced_lines(sections, chosen)
-                        + dropped_lines(text, sections, chosen),
+                        unread=commas + replaced + superseded + unread + values_outside(sections)
+                        + unplaced_lines(sections, chosen) + dropped_lines(text, sections, chosen),
                         recommendations=plan_lines(sections))

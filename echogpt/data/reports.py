@@ -168,12 +168,12 @@ def suspect_cut(parsed: ParsedReport) -> list[tuple[str, str, str, Any]]:
 
 
 def _patient_id(head: dict[str, str], problems: list[tuple[str, str, str, Any]]) -> str | None:
-    """The header's patient number ("MRN: 448812"): one token of letters, digits and -_/ that holds
-    a digit."""
+    """The header's patient number ("MRN: 448812"): one token of letters, digits and -_/ (and dots between
+    them: "61.228.904") that holds a digit."""
     raw = head.get("patient_id")
     if raw is None:
         return None
-    m = re.fullmatch(r"\s*([A-Za-z0-9][A-Za-z0-9_/-]{0,63})(?:\s.*)?", raw)
+    m = re.fullmatch(r"\s*([A-Za-z0-9](?:[A-Za-z0-9_/-]|\.(?=[A-Za-z0-9])){0,63})(?:\s.*)?", raw)
     if m and re.search(r"\d", m.group(1)):
         return m.group(1)
     problems.append(("warning", "bad_patient_id", f"patient id '{raw[:40]}' is not one identifier; not "
@@ -205,6 +205,9 @@ def _patient(head: dict[str, str], problems: list[tuple[str, str, str, Any]]) ->
     fields = {k.split(".", 1)[1]: v for k, v in head.items() if k.startswith("patient.")}
     if "age" in fields:
         fields["age"] = re.sub(r"\s*(?:y|yr|yrs|years?)(?: old)?$", "", fields["age"], flags=re.IGNORECASE)
+    if "sex" in fields:  # "Sex: male. BSA 2.00 m2. Rhythm: sinus": the word, not the rest of the line
+        fields["sex"] = re.sub(r"^(male|female|m|f)\b[.,;]\s.*$", r"\1", fields["sex"].strip(),
+                               flags=re.IGNORECASE | re.DOTALL)
     if "bsa_m2" in fields:
         fields["bsa_m2"] = re.sub(r"\s*m(?:2|²|\^2)$", "", fields["bsa_m2"], flags=re.IGNORECASE)
     kept: dict[str, Any] = {}

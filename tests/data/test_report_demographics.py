@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from echogpt.data.report_demographics import prose_demographics
+from echogpt.data.report_sections import split_sections
 from echogpt.data.report_text import parse_report
 from echogpt.data.reports import read_reports
 
@@ -60,12 +62,15 @@ def test_height_and_weight_with_their_units() -> None:
 
 @pytest.mark.parametrize("header", [
     "MRN 448812  Date: 27 Nov 2026\nHistory: G2P2, NT-proBNP 4,850 pg/mL. BP 168/88, HR 76.",
-    "MRN 448812  Date: 27 Nov 2026\nFemale, 3 episodes of pericarditis.",  # no age: a count
     "MRN 448812  Date: 27 Nov 2026\nHx: repair aged 2 years; BSA measured 2 m apart.",
     "MRN 448812  Date: 27 Nov 2026\nPrevious echo 2025-11-20: BSA 1.80 m2, LVEF 55%.",  # an earlier study
 ])
 def test_other_numbers_of_the_header_are_no_demographics(header: str) -> None:
     assert _patient(header) == {}
+
+
+def test_a_count_after_the_sex_is_no_age() -> None:
+    assert _patient("MRN 448812  Date: 27 Nov 2026\nFemale, 3 episodes of pericarditis.") == {"sex": "female"}
 
 
 def test_the_findings_are_never_read_for_demographics() -> None:
@@ -92,3 +97,25 @@ def test_imported_study_gets_sex_and_bsa_and_an_out_of_range_age_is_a_warning(tm
     assert any("age 14.0 is under 18" in m for m in messages)
     assert any("BSA 9.5 m² (given) is outside 0.9-3.2 m²" in m for m in messages)
 
+
+
+@pytest.mark.parametrize(("header", "sex", "age"), [
+    ("IPP: 780021455\nMan of 61 years, SC 1.92 m2.", "male", "61"),
+    ("NHC: 20-558341\nPatient: male, 74 J. (years), BSA 1.95 m2.", "male", "74"),
+    ("Patient no. 7740312 — Date 2026-11-25 — Male, 59 — BSA 1.98 m2", "male", "59"),
+    ("MRN 81-22047 / 12/01/2026 / F, 63 / BSA 1.70 m2", "female", "63"),
+    ("MRN: 1102873\nIndication: leg oedema, raised NT-proBNP. M, 81, BSA 1.80 m2.", "male", "81"),
+])
+def test_translated_and_dashed_sex_and_age(header: str, sex: str, age: str) -> None:
+    got = prose_demographics(header, split_sections(header))
+    assert got["patient.sex"] == sex and got["patient.age"] == age
+
+
+def test_a_sex_word_before_other_fields() -> None:
+    header = "Subject: 031-0107   Date: 2026-11-05\nFemale, BSA 1.72 m2, SR."
+    assert prose_demographics(header, split_sections(header))["patient.sex"] == "female"
+
+
+def test_an_age_and_sex_split_by_a_slash_stay_one_field() -> None:
+    header = "Name: Mr. S. Babu   38 Y / M   IP 99203   Date 26.11.2026"
+    assert prose_demographics(header, split_sections(header)) == {"patient.sex": "male", "patient.age": "38"}

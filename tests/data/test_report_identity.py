@@ -141,3 +141,37 @@ def test_an_ambiguous_numeric_date_is_still_not_guessed() -> None:
 ])
 def test_clinic_and_sports_id_labels_are_read(line: str, number: str) -> None:
     assert labelled_patient_id(line) == number
+
+
+@pytest.mark.parametrize(("header", "written"), [
+    ("Echo acquired 2026-11-09, read 2026-11-13. Male.", "2026-11-09"),
+    ("Date of acquisition: 23 November 2026 (baseline acquisition 20 May 2026)", "23 November 2026"),
+    ("N. nosologico: 2026/018842   Data: 23/11/2026", "23/11/2026"),
+    ("ID paziente: PZ-00481772    Data esame: 01.12.2026", "01.12.2026"),
+    ("NHC: 61.228.904     Fecha de exploración: 22/12/2026", "22/12/2026"),
+    ("ID: 8821-0473          Datum der Untersuchung: 04.12.2026", "04.12.2026"),
+    ("N° de dossier: 2026-44190     Date : 30 novembre 2026", "30 novembre 2026"),
+])
+def test_acquisition_and_translated_date_labels(header: str, written: str) -> None:
+    assert labelled_date(header) == written
+
+
+def test_foreign_month_names_and_no_guess() -> None:
+    assert read_date("30 novembre 2026") == date(2026, 11, 30)
+    assert read_date("3 diciembre 2026") == date(2026, 12, 3)
+    with pytest.raises(ValueError):
+        read_date("02/12/2026")
+
+
+@pytest.mark.parametrize(("header", "number"), [
+    ("Study: REMODEL-HF   Subject: 031-0107   Visit: SCR", "031-0107"),
+    ("Study REMODEL-HF | Subj 009-0211 | Scan date 12/11/2026", "009-0211"),
+    ("Patient identifier: 881-20-5539        Date of examination: 19-Nov-2026", "881-20-5539"),
+    ("NHC (clinical history number): 20-558341      Date: 12/11/2026", "20-558341"),
+    ("NHC: 61.228.904     Fecha de exploración: 02/12/2026", "61.228.904"),
+    ("IPP (permanent patient identifier): 780021455", "780021455"),
+    ("N° de dossier (file no.): 2026-44190", "2026-44190"),
+    ("ID paziente: PZ-00481772    Data esame: 01.12.2026", "PZ-00481772"),
+])
+def test_trial_subject_and_translated_id_labels(header: str, number: str) -> None:
+    assert labelled_patient_id(header) == number

@@ -75,3 +75,12 @@ def test_a_comment_after_text_without_values_stays_a_finding() -> None:
                           "Normal LV size.\n")
     assert parsed.impression is None
     assert "Normal LV size." in parsed.findings_text
+
+
+@pytest.mark.parametrize("heading", ["Beurteilung (assessment):", "Zusammenfassung:", "JUICIO CLÍNICO:",
+                                     "Eligibility conclusion", "CORE LAB SUMMARY", "Core lab interpretation",
+                                     "Core-lab impression:", "Core-lab conclusions", "Final conclusions:",
+                                     "FINAL CONCLUSION"])
+def test_foreign_core_lab_and_final_headings_open_the_impression(heading: str) -> None:
+    parsed = parse_report(FINDINGS + f"{heading}\n- Small pericardial effusion.\n- Normal LV function.\n")
+    assert parsed.impression == "- Small pericardial effusion.\n- Normal LV function."
