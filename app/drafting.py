@@ -58,7 +58,8 @@ def open_study(account: Any, study_id: str) -> StudyView:
 
 def study_sections(study: Study) -> list[tuple[str, list[str]]]:
     """The study as titled blocks of markdown lines: measurements, findings, prior, prose, and, for an
-    imported report, its own plan and what the import could not read (a grey verdict may cite it)."""
+    imported report, its own plan, what the import could not read (a grey verdict may cite it) and what
+    a later part of the report replaced (a preliminary read, a first impression)."""
     from echogpt.model.prompts import render_findings, render_measurements
 
     sections = []
@@ -73,6 +74,7 @@ def study_sections(study: Study) -> list[tuple[str, list[str]]]:
     sections.append(("Findings", study.findings_text.splitlines()))  # the report's own line breaks
     sections.append(("Recommendations in the report", study.recommendations or []))
     sections.append(("Not read by the import", [n[:1].upper() + n[1:] for n in study.unread or []]))
+    sections.append(("Replaced within the report", [n[:1].upper() + n[1:] for n in study.superseded or []]))
     return [(title, lines) for title, lines in sections if lines]
 
 

@@ -593,6 +593,11 @@ class Study(Strict):
                                      "on is then not_checked, not unsupported; a note that ends with the "
                                      "unread text in double quotes excuses only the claims whose subject "
                                      "that text names")
+    superseded: list[str] | None = Field(None, description="Parts of the report that a later part of it "
+                                         "replaces (a sonographer's preliminary read under the final "
+                                         "report, a first impression an addendum re-issues, a value a "
+                                         "correction or the final report replaces), quoted for the record; "
+                                         "never evidence for or against a claim")
     recommendations: list[str] | None = Field(None, description="The report's own plan outside its "
                                               "impression (recommendations, referrals, follow-up), one "
                                               "labelled line per section as written; never findings, so "

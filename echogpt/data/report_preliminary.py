@@ -80,13 +80,23 @@ def two_stages(text: str, sections: list[Section]) -> Stages:
 
 def _set_aside(sections: list[Section], stages: Stages) -> None:
     """The preliminary block leaves the findings (its grades are not the study's where the final report
-    differs) for a section of its own, whose values ``final_first`` still weighs."""
+    differs) for a section of its own, superseded, whose values ``final_first`` still weighs."""
     for s in sections:
         if s.kind in ("impression", "comparison", "closing", "indication", "history"):
             continue
         stages.rows += [(n, ln) for n, ln in s.rows if n in stages.preliminary]
         s.rows = [(n, ln) for n, ln in s.rows if n not in stages.preliminary]
     sections.append(Section("preliminary", "Preliminary findings", sorted(stages.rows)))
+
+
+def preliminary_note(stages: Stages) -> list[str]:
+    """The preliminary block the final report replaced, quoted (``Study.superseded``): kept for the
+    record, never evidence, never text the import could not read."""
+    rows = [line.strip() for _, line in sorted(stages.rows) if line.strip()]
+    if not rows:
+        return []
+    quote = " / ".join(rows).replace('"', "'")
+    return [f"the preliminary findings, replaced by the final report: \"{quote}\""]
 
 
 def _agreement_out(sections: list[Section]) -> None:

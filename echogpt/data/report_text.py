@@ -21,7 +21,7 @@ from echogpt.data.report_identity import labelled_date, labelled_patient_id
 from echogpt.data.report_key_values import key_value_labels
 from echogpt.data.report_measurements import Reading, norm, read_measurements
 from echogpt.data.report_numbers import decimal_points
-from echogpt.data.report_preliminary import final_first, two_stages
+from echogpt.data.report_preliminary import final_first, preliminary_note, two_stages
 from echogpt.data.report_priors import prior_asides, prior_from_history
 from echogpt.data.report_sections import (
     MARKER,
@@ -125,6 +125,7 @@ class ParsedReport:
     summary_heading: str | None = None  # no impression found: the heading of a last block like one
     unread: list[str] = field(default_factory=list)  # parts of the findings the import could not read
     recommendations: list[str] = field(default_factory=list)  # the plan outside the impression
+    superseded: list[str] = field(default_factory=list)  # what a later part of the report replaces
 
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z(])")
@@ -385,6 +386,7 @@ def parse_report(text: str, title: str = "") -> ParsedReport:
                         detect_study_type(sections, title), header, readings, saline,
                         **study_flags(sections),
                         summary_heading=None if impression else unnamed_summary(text),
-                        unread=commas + replaced + superseded + unread + values_outside(sections)
+                        unread=commas + unread + values_outside(sections)
                         + unplaced_lines(sections, chosen) + dropped_lines(text, sections, chosen),
-                        recommendations=plan_lines(sections))
+                        recommendations=plan_lines(sections),
+                        superseded=replaced + preliminary_note(stages) + superseded)

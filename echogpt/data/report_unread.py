@@ -47,9 +47,8 @@ def unplaced_lines(sections: list[Section], chosen: list[Section]) -> list[str]:
 
 
 # sections whose lines the Study keeps (findings apart, which are the chosen sections)
-_PLACED = ("superseded", "impression", "indication", "history", "procedure", "technique", "sedation",
-           "header",
-           "comparison", "recommendations", "letter", "preamble")
+_PLACED = ("superseded", "preliminary", "impression", "indication", "history", "procedure", "technique",
+           "sedation", "header", "comparison", "recommendations", "letter", "preamble")
 
 
 def dropped_lines(text: str, sections: list[Section], chosen: list[Section]) -> list[str]:

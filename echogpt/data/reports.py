@@ -144,11 +144,14 @@ def build_study(parsed: ParsedReport, study_id: str, given: dict[str, Any]
     cut = suspect_cut(parsed)
     problems += cut + [("warning", "unread", f"{note}; claims it may hold are not checked", None)
                        for note in parsed.unread]
+    problems += [("warning", "superseded", f"{note}; kept for the record, not as findings", None)
+                 for note in parsed.superseded]
     # what the import could not read: a claim the study is silent on may lie there (not_checked)
     # (findings of a line or less from a long report; an impression longer than its findings is often
     # only a terse report, so it stays a warning)
     lost = [message for _, _, message, _ in cut if message.startswith("the findings are")]
     record["unread"] = lost + parsed.unread or None
+    record["superseded"] = parsed.superseded or None
     record["recommendations"] = parsed.recommendations or None
     return Study.model_validate(record), problems
 

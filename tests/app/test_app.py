@@ -279,9 +279,11 @@ def test_an_imported_report_shows_its_plan_and_what_was_not_read():
     from echogpt.schemas import Study
 
     note = 'lines under no heading were not read as findings: "RAP 15 mmHg"'
+    replaced = "the first impression, replaced by the addendum's: \"Mild AR\""
     study = Study(study_id="S", findings_text="Mild MR.", recommendations=["Recommendations: TOE."],
-                  unread=[note])
+                  unread=[note], superseded=[replaced])
     sections = dict(drafting.study_sections(study))
+    assert sections["Replaced within the report"] == ["T" + replaced[1:]]
     assert sections["Recommendations in the report"] == ["Recommendations: TOE."]
     assert sections["Not read by the import"] == ["L" + note[1:]]
     plain = dict(drafting.study_sections(Study(study_id="T", findings_text="x")))

@@ -36,7 +36,8 @@ def test_an_addendum_after_the_signature_is_findings_and_its_value_is_stored() -
 def test_a_re_issued_impression_is_the_impression() -> None:
     parsed = parse_report(REPORT)
     assert parsed.impression == "1. Moderate AR.\n2. Normal LV function."
-    assert any("Mild AR" in note for note in parsed.unread)  # the first one, quoted, not lost
+    assert any("Mild AR" in note for note in parsed.superseded)  # the first one, quoted, not lost
+    assert not any("Mild AR" in note for note in parsed.unread)  # superseded, not unread: it excuses no claim
 
 
 def test_an_addendum_before_the_title_is_findings() -> None:

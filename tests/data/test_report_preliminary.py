@@ -32,7 +32,8 @@ def test_a_preliminary_value_the_final_report_revisits_is_not_stored() -> None:
     got = _stored(TWO_STAGE)
     assert "ascending_aorta" not in got  # re-measured, the new value unread: never the old one
     assert got["lvidd"] == 5.6  # not revisited: the preliminary value stands
-    assert any("RVSP 39 mmHg" in note and "superseded" in note for note in parsed.unread)
+    assert any("RVSP 39 mmHg" in note and "superseded" in note for note in parsed.superseded)
+    assert not any("RVSP 39 mmHg" in note for note in parsed.unread)
 
 
 def test_a_final_report_heading_over_its_findings_is_no_impression() -> None:
@@ -82,3 +83,15 @@ def test_a_cardiologist_report_that_is_the_impression_supersedes_nothing() -> No
               "CARDIOLOGIST REPORT\n1. Mildly dilated LV (LVIDd 5.4 cm), EF 61%.\n")
     got = _stored(report)
     assert got["lvidd"] == 5.4 and got["lvef"]["low"] == 61
+
+
+def test_the_preliminary_block_is_kept_as_superseded_and_excuses_no_invented_claim() -> None:
+    """The preliminary read is kept for the record in ``Study.superseded``, not in ``unread``: text
+    the import set aside on purpose is no text it could not read, so a claim it names (the aorta
+    here) that the final report does not make stays unsupported, not 'not checked'."""
+    from echogpt.checker.check import check
+
+    study, _ = build_study(parse_report(TWO_STAGE), "p1", {})
+    assert study.superseded and "Ascending aorta 4.0 cm" in study.superseded[0]
+    assert not any("Ascending aorta 4.0 cm" in note for note in study.unread or [])
+    assert check("Dissection flap in the ascending aorta.", study).statements[0].verdict == "unsupported"
