@@ -44,6 +44,11 @@ class Lexicon:
         return re.compile("|".join(self.parts), re.IGNORECASE)
 
 
+# a full stop ends a sentence unless it is a decimal point ("2.5") or one of a row of leader dots
+# ("AV Vmax ....... 2.8 m/s": a table's name and value), a question mark unless it asks of the word it
+# is joined to ("?aortic dissection": a hedge, ``tokens``); the leading character class lets the regex
+# engine skip ahead to candidate characters
+SENTENCE_END = re.compile(r"[;!\n]|\?(?![A-Za-z])|(?<!\.)\.(?!\.)(?:(?<!\d\.)(?!\d)|(?<=\d\.)(?=\s|$))")
 _NUM = (r"(?:(?:<|>|≤|≥|<=|>=|less than|greater than|more than|above|below|under|over|up to|at least"
         r"|approximately|approx\.?|about|around|~|≈)\s*)?\d+(?:\.\d+)?(?:\s*%)?"
         r"(?:\s*(?:-|–|—|to)\s*\d+(?:\.\d+)?)?(?:\s*(?:x|×|by)\s*\d+(?:\.\d+)?)?"
@@ -130,11 +135,7 @@ def lexicon() -> Lexicon:
     cmp_src = "|".join(rule_source(x) for x in r.comparison_cues)
     lex = Lexicon(
         by_first=by_first, others=others, payloads=payloads, parts=parts,
-        # a full stop ends a sentence unless it is a decimal point ("2.5") or one of a row of leader
-        # dots ("AV Vmax ....... 2.8 m/s": a table's name and value), a question mark unless it
-        # asks of the word it is joined to ("?aortic dissection": a hedge, ``tokens``); the leading
-        # character class lets the regex engine skip ahead to candidate characters
-        sentence_end=re.compile(r"[;!\n]|\?(?![A-Za-z])|(?<!\.)\.(?!\.)(?:(?<!\d\.)(?!\d)|(?<=\d\.)(?=\s|$))"),
+        sentence_end=SENTENCE_END,
         filler=re.compile(rf"(?<![A-Za-z0-9])(?:{fill})(?![A-Za-z0-9])|[\s,:()\-–/.]+", re.IGNORECASE),
         comparison=re.compile(rf"(?<![A-Za-z0-9])(?:{cmp_src})(?![A-Za-z0-9])", re.IGNORECASE),
         wall_parse=re.compile(rf"(?P<lv>{levels})|(?P<nm>{names})", re.IGNORECASE))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from functools import cache
 
+from echogpt.checker.lexicon import SENTENCE_END
 from echogpt.checker.rules import rule_regex, rules
 from echogpt.checker.tokens import tokens
 
@@ -25,8 +26,7 @@ def prior_cues() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
 
 NOW_WORDS = re.compile(r"\b(?:now|today|currently|at present)\b", re.IGNORECASE)
 _CLAUSE_END = re.compile(r"[,;()]|\s(?:but|whereas|while)\s")
-# as Lexicon.sentence_end
-_SEGMENT_END = re.compile(r"[;!\n]|\?(?![A-Za-z])|(?<!\.)\.(?!\.)(?:(?<!\d\.)(?!\d)|(?<=\d\.)(?=\s|$))|$")
+_SEGMENT_END = re.compile(SENTENCE_END.pattern + "|$")  # a sentence's end, or the text's
 
 
 def about_prior(text: str) -> list[tuple[int, int]]:
