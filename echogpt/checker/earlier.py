@@ -58,6 +58,12 @@ def earlier_spans(text: str) -> list[tuple[int, int]]:
 _CLAUSE_MARK = re.compile(r"[,;:()]|\s[-—]\s")
 
 
+def _clause_around(text: str, a: int, b: int) -> tuple[int, int]:
+    """The clause marks on either side of text[a:b] (-1 and len(text) where there is none)."""
+    marks = [m.start() for m in _CLAUSE_MARK.finditer(text)]
+    return max((p for p in marks if p < a), default=-1), min((p for p in marks if p >= b), default=len(text))
+
+
 def said_of_earlier(text: str, at: int, spans: list[tuple[int, int]]) -> bool:
     """Whether the words at offset ``at`` of a statement speak of an earlier study: inside one of its
     spans (``earlier_spans``), or in a clause that holds a prior-study cue ("Severe MR (moderate in
@@ -70,9 +76,7 @@ def said_of_earlier(text: str, at: int, spans: list[tuple[int, int]]) -> bool:
     """
     if any(a <= at < b for a, b in spans):
         return True
-    marks = [m.start() for m in _CLAUSE_MARK.finditer(text)]
-    low = max((p for p in marks if p < at), default=-1)
-    high = min((p for p in marks if p >= at), default=len(text))
+    low, high = _clause_around(text, at, at)
     return any(low < a < high for a, _ in spans)
 
 
@@ -128,9 +132,7 @@ def recovery_unstated(text: str, facts: list[Fact], sf: StudyFacts, start: int =
     before = [e.fact for e in sf.evidence if e.origin == "prior"]
     if cue is None or not before:
         return None
-    marks = [m.start() for m in _CLAUSE_MARK.finditer(text)]
-    low = max((p for p in marks if p < cue.start()), default=-1)
-    high = min((p for p in marks if p >= cue.end()), default=len(text))
+    low, high = _clause_around(text, cue.start(), cue.end())
     for f in facts:
         at = (f.start or start) - start  # only the finding the recovery is said of, in its clause
         if f.concept == "measurement" or f.polarity != "present" or not low < at < high:

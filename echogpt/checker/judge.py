@@ -218,7 +218,7 @@ def _judge_stated(claim: Fact, found: list[Evidence]) -> tuple[Status, str]:
     if graded and claim.grade and claim.polarity == "present":
         found = graded  # a grade the reader wrote outranks the bands of a measured value
     if is_normal_claim(claim):  # the first evidence against it, else the first evidence's reason
-        first, unread, graded = None, [], set()
+        first, unread, read_at = None, [], set()
         for e in found:
             status, reason = compare(claim, e)
             if status == "not_checked":  # a mention with no grade read: a graded one there may decide
@@ -226,10 +226,10 @@ def _judge_stated(claim: Fact, found: list[Evidence]) -> tuple[Status, str]:
                 continue
             if status != "supported":
                 return status, f"{reason} [{e.where()}]"
-            graded.add(e.fact.location)
+            read_at.add(e.fact.location)
             if first is None:
                 first = reason, e
-        unread = [(r, e) for r, e in unread if e.fact.location not in graded]
+        unread = [(r, e) for r, e in unread if e.fact.location not in read_at]
         if unread or first is None:
             return "not_checked", f"{unread[0][0]} [{unread[0][1].where()}]"
         return "supported", f"{first[0]} [{first[1].where()}]"

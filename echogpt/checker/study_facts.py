@@ -278,12 +278,13 @@ def _text(study: Study) -> tuple[list[Evidence], list[Evidence], list[Evidence]]
     text = study.findings_text
     prior = about_prior(text)
     stress = stress_sentences(text) if study.study_type == StudyType.stress else []
+    skip = headings(text)
     if not prior and not stress:
-        return _latest(_stated(text, text, "text"), text), [], []
-    own = _latest(_stated(blanked(text, prior + stress, keep=False), text, "text"), text)
-    before = [e for e in _stated(prior_view(text, prior), text, "prior")
+        return _latest(_stated(text, text, "text", skip), text), [], []
+    own = _latest(_stated(blanked(text, prior + stress, keep=False), text, "text", skip), text)
+    before = [e for e in _stated(prior_view(text, prior), text, "prior", skip)
               if any(a <= e.start < b for a, b in prior)] if prior else []
-    at_stress = _stated(blanked(text, stress, keep=True), text, "text")
+    at_stress = _stated(blanked(text, stress, keep=True), text, "text", skip)
     return own, before, at_stress
 
 
@@ -297,9 +298,9 @@ def _latest(evidence: list[Evidence], text: str) -> list[Evidence]:
     return [e for e in evidence if e.start >= at or (e.fact.concept, e.fact.location) not in restated]
 
 
-def _stated(view: str, text: str, origin: str) -> list[Evidence]:
-    """The evidence of a view of the findings ``text`` (parts blanked), less the facts of its headings."""
-    skip = headings(text)
+def _stated(view: str, text: str, origin: str, skip: list[tuple[int, int]]) -> list[Evidence]:
+    """The evidence of a view of the findings ``text`` (parts blanked), less the facts of its headings
+    (``skip``: ``headings(text)``)."""
     return [Evidence(f, NO_GRADES, origin, (offset, text)) for offset, facts in sentence_facts(view)
             for f in facts if not any(a <= offset + (f.start or 0) < b for a, b in skip)]
 

@@ -12,7 +12,7 @@ from functools import cache
 
 from echogpt.checker.lexicon import SENTENCE_END
 from echogpt.checker.rules import rule_regex, rules
-from echogpt.checker.tokens import tokens
+from echogpt.checker.tokens import STATING, tokens
 
 
 @cache
@@ -94,7 +94,6 @@ def blanked(text: str, spans: list[tuple[int, int]], keep: bool) -> str:
 
 _NOT_BOUNDARY = re.compile(r"[^\n.]")
 _DECIMAL = re.compile(r"(?<=\d)\.(?=\d)")
-_NOT_PRIOR = ("grade", "num", "neg", "negsig", "negpost", "hedge", "hedgepost")
 
 
 def prior_view(text: str, spans: list[tuple[int, int]]) -> str:
@@ -111,7 +110,7 @@ def prior_view(text: str, spans: list[tuple[int, int]]) -> str:
             a = start
             for t in tokens(text[start:end]):
                 x, y = start + t.start, start + t.end
-                if t.kind in _NOT_PRIOR and not any(p <= x < q for p, q in inner):
+                if t.kind in STATING and not any(p <= x < q for p, q in inner):
                     keep.append((a, x))
                     a = y
             keep.append((a, end))

@@ -360,7 +360,8 @@ def measure(name: str, raw: str, start: int, end: int) -> Fact | None:
 
 
 _LINE = re.compile(r"[^\n]+")
-_STATES = frozenset({"grade", "num", "neg", "negsig", "negpost", "hedge", "hedgepost"})
+# the kinds of token that state something of a finding (a grade, a number, a negation or a hedge)
+STATING = frozenset({"grade", "num", "neg", "negsig", "negpost", "hedge", "hedgepost"})
 
 
 def headings(text: str) -> list[tuple[int, int]]:
@@ -374,7 +375,7 @@ def headings(text: str) -> list[tuple[int, int]]:
     for m in _LINE.finditer(text):
         line = m.group().strip()
         if (not any(c.isalpha() for c in line) or any(c.islower() or c.isdigit() for c in line)
-                or line[0] in "-*•+>" or any(t.kind in _STATES for t in tokens(line))):
+                or line[0] in "-*•+>" or any(t.kind in STATING for t in tokens(line))):
             continue
         out.append(m.span())
     return out
