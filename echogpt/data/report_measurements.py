@@ -60,6 +60,7 @@ _UNIT = (r"(?:square centimet(?:re|er)s?|sq\.? ?cm|met(?:re|er)s per second|cent
 _VALUE = re.compile(
     r"(?P<cmp>[<>≤≥~]\s*)?(?P<a>\d+(?:\.\d+)?)(?!\d|[.,]\d)(?:\s*%?\s*(?:-|–|to)\s*(?P<b>\d+(?:\.\d+)?)(?!\d|[.,]\d))?"
     r"\s*(?P<unit>" + _UNIT + r")?", re.IGNORECASE)
+_LABEL_UNIT = re.compile(r"\((" + _UNIT + r")\)", re.IGNORECASE)  # "TAPSE (mm) 20": the label's unit
 # between a name and its value: "LVEF: 60 %", "measured at", a dotted leader ("AV Vmax .... 2.8 m/s"), a
 # translator's gloss of words alone ("FEVG (left ventricular ejection fraction) 45 %")
 _LINK = re.compile(r"(?:\s*(?:\([a-z0-9'%/², ]{1,20}\)|\([a-z, ]{21,40}\)|[:=]|\.{3,}|is|was|of|at|now|"
@@ -131,8 +132,9 @@ def _context(text: str) -> str | None:
 def _last_context(text: str) -> str | None:
     _, _, contexts = _lookup()
     best: tuple[int, str] | None = None
+    lowered = text.lower().replace("-", " ")
     for word, ctx in contexts.items():
-        for m in re.finditer(rf"(?<![a-z]){re.escape(word)}(?![a-z])", text.lower().replace("-", " ")):
+        for m in re.finditer(rf"(?<![a-z]){re.escape(word)}(?![a-z])", lowered):
             if best is None or m.start() >= best[0]:
                 best = (m.start(), ctx)
     return best[1] if best else None
@@ -249,7 +251,7 @@ def _reading(line: str, m: re.Match[str], block: str | None, table: bool, after:
     if value.group("cmp") and value.group("cmp").strip() != "~":
         return None  # a bound (">70%") is no value a field can hold; "~60%" is the estimate 60
     # "TAPSE (mm) 20": the unit in the row's label is the unit of a value written without one
-    labelled = re.search(r"\((" + _UNIT + r")\)", between, re.IGNORECASE)
+    labelled = _LABEL_UNIT.search(between)
     unit = value.group("unit") or (labelled.group(1) if labelled else None)
     sibling = tbl.siblings.get(name, {}).get(after or "")
     if sibling and not (unit and not _fits(sibling, unit)):

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import re
 
-from echogpt.data.report_sections import Section, prior_label
+from echogpt.data.report_sections import SENTENCE_BREAK, Section, prior_label
 
-_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z(])")
 # "(echo 2024: AV Vmax 3.1 m/s, mean gradient 21 mmHg)": an earlier study named by its year, in brackets
 _DATED_ASIDE = re.compile(r"\(\s*((?:echo\w*|tte|tee|toe|study|scan)\s+(?:in\s+)?(?:\d{1,2}/)?(?:19|20)\d{2}"
                           r"\s*:[^()]*\d[^()]*)\)", re.IGNORECASE)
@@ -24,9 +23,9 @@ def prior_from_history(sections: list[Section]) -> None:
         s = sections[i]
         if s.kind not in ("history", "indication"):
             continue
-        moved = [(n, p) for n, line in s.rows for p in _SENTENCE.split(line) if prior_label().match(p)]
+        moved = [(n, p) for n, line in s.rows for p in SENTENCE_BREAK.split(line) if prior_label().match(p)]
         if moved:
-            s.rows = [(n, " ".join(p for p in _SENTENCE.split(line) if not prior_label().match(p)))
+            s.rows = [(n, " ".join(p for p in SENTENCE_BREAK.split(line) if not prior_label().match(p)))
                       for n, line in s.rows]
             sections.insert(i + 1, Section("comparison", "", moved))
 

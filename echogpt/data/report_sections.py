@@ -92,7 +92,9 @@ _HEAD = re.compile(r"^\s*(?:\d{1,2}[.)]\s+)?[=*#\s]*([A-Za-z0-9][A-Za-z0-9À-ÿ 
 _INLINE_HEAD = re.compile(r"(?<=[.!?;])\s+([A-Z][A-Z /&]{2,40}):\s*")
 ONE_LINE = ("indication", "history", "technique", "header")
 TITLE = re.compile(r"^\s*[A-Z][A-Z0-9 /&()'-]{2,60}\s*$")
-_RULE = re.compile(r"^\s*[-=_*~]{3,}\s*$")
+RULE = re.compile(r"^\s*[-=_*~]{3,}\s*$")
+# where a sentence of prose ends: after . ! ? before a capital or a parenthesis
+SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+(?=[A-Z(])")
 _DATE_ONLY = re.compile(r"^(?:\d{1,4}[./-]\d{1,2}(?:[./-]\d{2,4})?|\d{1,2} [A-Za-z]{3,9},? \d{4}|"
                         r"[A-Za-z]{3,9} \d{1,2},? \d{4}|[A-Za-z]{3,9} \d{4})\.?$")
 _AFTER_FINDINGS = ("impression", "recommendations", "closing", "letter")
@@ -179,7 +181,7 @@ def split_sections(text: str) -> list[Section]:
     lines = [(n, piece) for n, line in enumerate(text.splitlines(), start=1)
              for piece in _split_inline(line).split("\n")]
     for i, (number, line) in enumerate(lines):
-        if _RULE.match(line):
+        if RULE.match(line):
             continue
         current = sections[-1]
         if concluded and current.kind != "closing" and sentence_patterns("closing").search(line.strip()):

@@ -26,6 +26,7 @@ from echogpt.data.report_priors import prior_asides, prior_from_history
 from echogpt.data.report_sections import (
     MARKER,
     SECTION_KINDS,
+    SENTENCE_BREAK,
     TITLE,
     Section,
     SectionTable,
@@ -128,7 +129,6 @@ class ParsedReport:
     superseded: list[str] = field(default_factory=list)  # what a later part of the report replaces
 
 
-_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z(])")
 
 
 def _move_procedure(sections: list[Section]) -> list[tuple[int, str]]:
@@ -139,7 +139,7 @@ def _move_procedure(sections: list[Section]) -> list[tuple[int, str]]:
     for s in sections:
         kept = []
         for number, line in s.rows:
-            parts = _SENTENCE.split(line)
+            parts = SENTENCE_BREAK.split(line)
             out = [p for p in parts if not pattern.search(p)]
             moved += [(number, p) for p in parts if pattern.search(p)]
             if out or not line.strip():
@@ -155,7 +155,7 @@ def _move_reason(sections: list[Section]) -> str | None:
         for i, (number, line) in enumerate(s.rows):
             if not line.strip():
                 continue
-            first, *rest = _SENTENCE.split(line.strip(), maxsplit=1)
+            first, *rest = SENTENCE_BREAK.split(line.strip(), maxsplit=1)
             if not sentence_patterns("indication").search(first):
                 return None
             s.rows[i] = (number, rest[0] if rest else "")

@@ -7,13 +7,10 @@ name is left unchecked (``Study.unread``).
 
 from __future__ import annotations
 
-import re
-
 from echogpt.data.report_identity import labelled_date, labelled_patient_id
 from echogpt.data.report_measurements import read_measurements
-from echogpt.data.report_sections import TITLE, Section, heading_kind, sentence_patterns
+from echogpt.data.report_sections import RULE, TITLE, Section, heading_kind, sentence_patterns
 
-_RULE = re.compile(r"^\s*[-=_*~]{3,}\s*$")
 # sections about how the study was done: a value of the heart there is out of place, and not read
 _CONDUCT = ("procedure", "technique", "sedation")
 
@@ -60,7 +57,7 @@ def dropped_lines(text: str, sections: list[Section], chosen: list[Section]) -> 
     placed |= {n for s in sections if s.kind == "closing" for n, line in s.rows
                if closing.search(line.strip()) or _sign_off(line) or s.heading == "addendum"}
     rows = [line.strip() for n, line in enumerate(text.split("\n"), start=1)
-            if n not in placed and line.strip() and not _RULE.match(line) and not TITLE.match(line)
+            if n not in placed and line.strip() and not RULE.match(line) and not TITLE.match(line)
             and not _bare_heading(line) and not _column_names(line)
             and not (labelled_patient_id(line) or labelled_date(line))]
     if not rows:
