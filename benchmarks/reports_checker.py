@@ -88,6 +88,8 @@ def recall_style(folder: Path, seed: int) -> dict[str, Any]:
     from echogpt.files import write_jsonl
 
     studies = [s for s in read_reports(folder).studies if s.impression]
+    if not studies:
+        return {"recall": {}, "counts": {}, "bench_false_alarm_rate": None, "within_tolerance": [0, 0]}
     with tempfile.TemporaryDirectory() as tmp:
         path = write_jsonl(studies, Path(tmp) / "studies.jsonl", exclude_none=True)
         report = run_benchmark(studies=path, seed=seed)
