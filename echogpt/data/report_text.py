@@ -35,6 +35,7 @@ from echogpt.data.report_sections import (
     sentence_patterns,
     split_sections,
 )
+from echogpt.data.report_struck import drop_struck
 from echogpt.data.report_ticks import tick_lines
 from echogpt.data.report_unread import dropped_lines, unplaced_lines, values_outside
 
@@ -319,6 +320,7 @@ def parse_report(text: str, title: str = "") -> ParsedReport:
         heading) is the findings; with no impression heading the impression is None.
     """
     text, commas = decimal_points(text.replace("\r\n", "\n").replace("\r", "\n"))  # "1,95 m2" -> "1.95 m2"
+    text, struck = drop_struck(text)  # "RAP ~~3~~ 15 mmHg": the reviewer's value, not the struck one
     text = tick_lines(key_value_labels(core_values(text)))  # "site 38 % / core 43 %" -> "43 % (site 38 %)"
     sections = split_sections(text)
     kinds = set(section_table().findings_kinds)
@@ -389,4 +391,4 @@ def parse_report(text: str, title: str = "") -> ParsedReport:
                         unread=commas + unread + values_outside(sections)
                         + unplaced_lines(sections, chosen) + dropped_lines(text, sections, chosen),
                         recommendations=plan_lines(sections),
-                        superseded=replaced + preliminary_note(stages) + superseded)
+                        superseded=struck + replaced + preliminary_note(stages) + superseded)
