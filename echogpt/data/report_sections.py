@@ -39,6 +39,8 @@ class SectionTable(BaseModel):
                                                  "that open the impression after the findings")
     alone_only: list[str] = Field(default_factory=list, description="headings that open a section only "
                                   "on a line of their own ('Comment' over a paragraph, not 'Comment: ...')")
+    personnel: list[str] = Field(default_factory=list, description="procedure headings naming who did or "
+                                 "read the study ('Fellow:'); kept out of the indication")
     prior_labels: list[str] = Field(default_factory=list, description="patterns of a line that opens with "
                                     "a label naming an earlier study ('Pre-BMV (10-05-2025): ...')")
 

@@ -323,6 +323,10 @@ def parse_report(text: str, title: str = "") -> ParsedReport:
     text, struck = drop_struck(text)  # "RAP ~~3~~ 15 mmHg": the reviewer's value, not the struck one
     text = tick_lines(key_value_labels(core_values(text)))  # "site 38 % / core 43 %" -> "43 % (site 38 %)"
     sections = split_sections(text)
+    staff = set(section_table().personnel)
+    for s in sections:  # who did or read the study ("Fellow: Dr X") is its header, never its indication
+        if s.kind == "procedure" and norm(s.heading) in staff:
+            s.kind = "header"
     kinds = set(section_table().findings_kinds)
     # a line about an earlier study is no findings section of this one: without a findings heading
     # the unlabelled text is still the findings
