@@ -81,19 +81,25 @@ def sentence_patterns(kind: str) -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{p})" for p in section_table().narrative_sentences[kind]), re.IGNORECASE)
 
 
-# A heading line: "FINDINGS", "Findings:", "FINDINGS: text", "1. Impression:", "== Summary ==".
-_HEAD = re.compile(r"^\s*(?:\d{1,2}[.)]\s+)?[=*#\s]*([A-Za-z0-9][A-Za-z0-9À-ÿ /&'()+-]{0,48}?)\s*[=*#]*\s*"
-                   r"(?::|\s-\s|$)\s*(.*)$")
+# A heading line: "FINDINGS", "Findings:", "FINDINGS: text", "1. Impression:", "== Summary ==", a time
+# in brackets ("Impression (02:31):"), a dash that ends the line ("Key findings —") or a dictated "colon"
+# ("Impression colon")
+_HEAD = re.compile(r"^\s*(?:\d{1,2}[.)]\s+)?[=*#\s]*([A-Za-z0-9][A-Za-z0-9À-ÿ /&'()+-]{0,48}?"
+                   r"(?:\s*\(\d{1,2}:\d{2}\))?)\s*[=*#]*\s*(?::|\s-\s|\s[-–—]\s*$|\s(?i:colon)(?:\s|$)|$)\s*(.*)$")
+# what follows a heading's name when it is said to end there: a colon, a dash or a dictated "colon"
+_SAID_END = re.compile(r":|\s-\s|\s[-–—]\s*$|\s(?i:colon)(?:\s|$)")
 # A capitalised heading inside a line: "... normal. IMPRESSION: Normal study."
 _INLINE_HEAD = re.compile(r"(?<=[.!?;])\s+([A-Z][A-Z /&]{2,40}):\s*")
 
 
-def heading_kind(line: str) -> tuple[str, str, str] | None:
+def heading_kind(line: str, paragraph_start: bool = False) -> tuple[str, str, str] | None:
     """The section a line opens, as (kind, heading, rest of the line), or None for a body line.
 
     A heading is a known name (``report_sections.json``) written in capitals with or without a
     colon, or in any case with a colon, or alone on its line: "IMPRESSION", "Findings:",
-    "Reason for exam: chest pain".
+    "Reason for exam: chest pain". A heading that opens a section only alone on its line
+    ('alone_only': "Comment") opens one with text after it too where it starts a paragraph
+    (``paragraph_start``: "Comment: Normal study. ..." after a blank line).
     """
     m = _HEAD.match(line)
     if not m:
@@ -104,10 +110,9 @@ def heading_kind(line: str) -> tuple[str, str, str] | None:
                  if k in heading_names()), None)
     if kind is None:
         return None
-    if rest and any(k in section_table().alone_only for k in (norm(name), norm(bare))):
+    if rest and not paragraph_start and any(k in section_table().alone_only for k in (norm(name), norm(bare))):
         return None  # "Comment: the images were reviewed ..." is a line of its section
-    sep = line[m.end(1):m.start(2)]
-    has_colon = ":" in sep or " - " in sep
+    has_colon = _SAID_END.search(line[m.end(1):m.start(2)] + (" " if not rest else "")) is not None
     if not (has_colon or not rest):
         return None  # "LV normal in size" is a sentence, not the heading "LV"
     if not has_colon and not (name.isupper() or len(line.strip()) <= 40):

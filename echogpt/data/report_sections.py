@@ -94,7 +94,7 @@ def split_sections(text: str) -> list[Section]:
             # "Dear Dr Patel, ..." after the impression: a letter to the referrer, kept with the plan
             sections.append(Section("letter", "Letter", [(number, line)]))
             continue
-        found = heading_kind(line)
+        found = heading_kind(line, paragraph_start=i > 0 and not lines[i - 1][1].strip())
         # "Baseline (02/2026): LVEF 62%": a dated earlier study, not the resting stage of a stress echo
         earlier = found is None or found[0] == "stage"
         if earlier and current.kind not in _AFTER_FINDINGS and prior_label().match(line):
