@@ -110,7 +110,8 @@ def heading_kind(line: str, paragraph_start: bool = False) -> tuple[str, str, st
                  if k in heading_names()), None)
     if kind is None:
         return None
-    if rest and not paragraph_start and any(k in section_table().alone_only for k in (norm(name), norm(bare))):
+    alone_only = any(k in section_table().alone_only for k in (norm(name), norm(bare)))
+    if rest and alone_only and not paragraph_start:
         return None  # "Comment: the images were reviewed ..." is a line of its section
     has_colon = _SAID_END.search(line[m.end(1):m.start(2)] + (" " if not rest else "")) is not None
     if not (has_colon or not rest):

@@ -8,7 +8,8 @@ import pytest
 
 from echogpt.data.report_text import parse_report
 
-FINDINGS = "TTE\nMRN: 3391\n\nLV normal size, LVIDd 4.8 cm, LVEF 63 %. TAPSE 22 mm. Trace MR. No pericardial effusion.\n\n"
+FINDINGS = ("TTE\nMRN: 3391\n\nLV normal size, LVIDd 4.8 cm, LVEF 63 %. TAPSE 22 mm. Trace MR. "
+            "No pericardial effusion.\n\n")
 
 
 @pytest.mark.parametrize("heading", ["In summary:", "Bottom line:", "In conclusion:", "Key findings —",
