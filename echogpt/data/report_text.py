@@ -349,7 +349,7 @@ def parse_report(text: str, title: str = "") -> ParsedReport:
             header["patient_id"] = number
     unread = _read_columns(sections, header.get("study_date"))
     prior_from_history(sections)
-    prior_asides(sections)
+    prior_asides(sections, header.get("study_date"))
     _paragraph_before_findings(sections)
     impression_at = next((i for i, s in enumerate(sections) if s.kind == "impression"), len(sections))
     # an impression at the top ("IMPRESSION: ..." over the report): the text after it is the report's
