@@ -35,6 +35,7 @@ from echogpt.data.report_sections import (
     sentence_patterns,
     split_sections,
 )
+from echogpt.data.report_spoken import written_numbers
 from echogpt.data.report_struck import drop_struck
 from echogpt.data.report_ticks import tick_lines
 from echogpt.data.report_unread import dropped_lines, unplaced_lines, values_outside
@@ -319,7 +320,8 @@ def parse_report(text: str, title: str = "") -> ParsedReport:
         The parsed report. Without any findings heading, the preamble (text before the first
         heading) is the findings; with no impression heading the impression is None.
     """
-    text, commas = decimal_points(text.replace("\r\n", "\n").replace("\r", "\n"))  # "1,95 m2" -> "1.95 m2"
+    text = written_numbers(text.replace("\r\n", "\n").replace("\r", "\n"))  # a dictation's "two point two"
+    text, commas = decimal_points(text)  # "1,95 m2" -> "1.95 m2"
     text, struck = drop_struck(text)  # "RAP ~~3~~ 15 mmHg": the reviewer's value, not the struck one
     text = tick_lines(key_value_labels(core_values(text)))  # "site 38 % / core 43 %" -> "43 % (site 38 %)"
     sections = split_sections(text)
