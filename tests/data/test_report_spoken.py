@@ -16,7 +16,8 @@ DICTATION = ("Echo dictation\nMRN 88120\n\n"
              "two beats per minute comma pressure half time one eighty milliseconds period\n"
              "tricuspid regurgitation velocity two point eight meters per second comma R V S P "
              "thirty six millimeters of mercury period\nno pericardial effusion period\n\n"
-             "Impression colon\nnormal left ventricular size comma ejection fraction sixty five percent period\n")
+             "Impression colon\nnormal left ventricular size comma ejection fraction sixty five "
+             "percent period\n")
 
 
 @pytest.mark.parametrize(("said", "written"), [

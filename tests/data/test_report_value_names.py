@@ -64,9 +64,9 @@ def test_an_earlier_study_in_brackets_is_a_comparison_line() -> None:
 def test_an_earlier_study_dated_in_full_in_the_history_is_no_value_of_this_study() -> None:
     from echogpt.data.report_text import parse_report
 
-    parsed = parse_report("TTE\nDate: 2026-12-02\n88-year-old woman, known AS (TTE 14/05/2025: Vmax 4.0 m/s, "
-                          "mean gradient 40 mmHg, EF 60 %).\n\nLV: EF 55 %.\nAortic valve: Vmax 4.5 m/s, mean "
-                          "gradient 50 mmHg.\n\nConclusion:\nSevere AS.")
+    parsed = parse_report("TTE\nDate: 2026-12-02\n88-year-old woman, known AS (TTE 14/05/2025: Vmax "
+                          "4.0 m/s, mean gradient 40 mmHg, EF 60 %).\n\nLV: EF 55 %.\nAortic valve: Vmax "
+                          "4.5 m/s, mean gradient 50 mmHg.\n\nConclusion:\nSevere AS.")
     read = {r.field: r.raw for r in parsed.readings}
     assert (read["av_vmax"], read["av_mean_gradient"], read["lvef"]) == ("4.5 m/s", "50 mmHg", "55 %")
     assert "Comparison with prior study: TTE 14/05/2025: Vmax 4.0 m/s" in parsed.findings_text
