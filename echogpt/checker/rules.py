@@ -78,6 +78,8 @@ class CueLists(_Model):
     not_significant: list[str] = Field(default_factory=list)
     significant_after: list[str] = Field(default_factory=list, description="a grade word written after "
                                          "a negated finding that limits the negation to a significant one")
+    grade_contrast: list[str] = Field(default_factory=list, description="negation cues that, between "
+                                      "two grades, deny only the second ('severe, not moderate')")
 
 
 class DerivedFact(_Model):
