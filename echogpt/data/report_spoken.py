@@ -1,12 +1,13 @@
-"""Numbers, units and letters as a speech-recognition engine writes them in an unedited dictation
-("three point six meters per second", "one twenty milliseconds", "L V I D D"), written as a report
-writes them ("3.6 m/s", "120 ms", "LVIDD") so that the rest of the import reads the values.
+"""Numbers, units, letters and punctuation as a speech-recognition engine writes them in an unedited
+dictation ("three point six meters per second", "one twenty milliseconds", "L V I D D", "period"),
+written as a report writes them ("3.6 m/s", "120 ms", "LVIDD", ".") so that the rest of the import
+reads the values and the sentences.
 
 Only a dictation is rewritten: a text with spoken punctuation ("period", "full stop", "comma"). A number
 said in a form that has no single reading ("two two") is left as said.
 
     text = written_numbers("peak velocity three point six meters per second period")
-    # "peak velocity 3.6 m/s period"
+    # "Peak velocity 3.6 m/s."
 """
 
 from __future__ import annotations
@@ -19,8 +20,10 @@ _TENS = ["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ni
 _VALUE = {w: n for n, w in enumerate(_ONES)} | {w: 20 + 10 * n for n, w in enumerate(_TENS)} | {"oh": 0}
 _WORD = r"(?:" + "|".join(sorted(_VALUE, key=len, reverse=True)) + r"|hundred)"
 # a run of number words: "sixty five", "one hundred and three", "two point two", "point four five"
+# (not the tens of an ordinal: "twenty sixth of November" is a date, left as said)
 _PHRASE = re.compile(rf"(?<![\w.-])(?:point[\s-]+)?{_WORD}(?:[\s-]+(?:and[\s-]+)?(?:point[\s-]+)?{_WORD})*"
-                     r"(?![\w-])", re.IGNORECASE)
+                     r"(?![\w-])(?![\s-]+(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth)\b)",
+                     re.IGNORECASE)
 # spoken units after a number, longest first: "millimeters of mercury" -> "mmHg"
 _UNITS = [(r"square centimet(?:er|re)s? per met(?:er|re) squared", "cm2/m2"),
           (r"millilit(?:er|re)s? per met(?:er|re) squared", "mL/m2"),
@@ -42,6 +45,49 @@ _UNIT = re.compile(r"(?<=\d)\s+(?:" + "|".join(f"(?P<u{i}>{p})" for i, (p, _) in
 _SPOKEN_STOP = re.compile(r"\s(?:period|full stop|comma)(?=\s|$)", re.IGNORECASE)
 # letters said one by one: "L V I D D", "R V S P" (two or more capitals, each alone)
 _LETTERS = re.compile(r"\b[A-Z](?: [A-Z]\b)+")
+
+
+# a list number said at a line's start: "1 severe MR", "two period mild MR" (by now "2 period")
+_SAID_NUMBER = re.compile(r"^(\d{1,2})(?:\s+(?:period|full stop))?\s+(?=\S)", re.IGNORECASE)
+
+
+def _list_numbers(text: str) -> str:
+    """Lines numbered 1, 2, 3 ... as said ("1 severe MR", "2 period normal LV") numbered as written
+    ("1. severe MR"), so that each is a list item; a number that does not continue a count is a value."""
+    lines = text.split("\n")
+    runs: list[list[int]] = []
+    for i, line in enumerate(lines):
+        m = _SAID_NUMBER.match(line)
+        if m and int(m.group(1)) == 1:
+            runs.append([i])
+        elif m and runs and runs[-1][-1] == i - 1 and int(m.group(1)) == len(runs[-1]) + 1:
+            runs[-1].append(i)
+    for run in (r for r in runs if len(r) >= 2):
+        for n, i in enumerate(run, start=1):
+            lines[i] = _SAID_NUMBER.sub(f"{n}. ", lines[i], count=1)
+    return "\n".join(lines)
+
+
+# punctuation said as words, written as marks: "period", "full stop", "comma", "colon"
+_SAID_MARKS = [(re.compile(r"\s+(?:period|full stop)(?=\s|$)", re.IGNORECASE), "."),
+               (re.compile(r"\s+comma(?=\s|$)", re.IGNORECASE), ","),
+               (re.compile(r"\s+colon(?=\s|$)", re.IGNORECASE), ":")]
+_NEW_PARAGRAPH = re.compile(r"(?:^|(?<=\s))new paragraph\s+", re.IGNORECASE | re.MULTILINE)
+# "mild aortic regurgitation scratch that trace aortic regurgitation": the dictating reader withdrew
+# what they said since the last mark
+_SCRATCH = re.compile(r"(?:(?<=[.,:;])|^)[^.,:;\n]*?\bscratch that\b[.,]?\s*", re.IGNORECASE | re.MULTILINE)
+# a sentence's first letter, written in capitals: after a sentence end or at a line's start
+_SENTENCE_START = re.compile(r"(?:(?<=[.!?]\s)|^)([a-z])", re.MULTILINE)
+
+
+def _written_marks(text: str) -> str:
+    """Spoken punctuation as marks, "new paragraph" dropped, a withdrawn phrase ("... scratch that")
+    taken out and each sentence begun with a capital; line numbers do not change."""
+    text = _NEW_PARAGRAPH.sub("", text)
+    for said, mark in _SAID_MARKS:
+        text = said.sub(mark, text)
+    text = _SCRATCH.sub(lambda m: " " if m.start() and text[m.start() - 1] != "\n" else "", text)
+    return _SENTENCE_START.sub(lambda m: m.group(1).upper(), text)
 
 
 def is_dictation(text: str) -> bool:
@@ -86,10 +132,12 @@ def _number(phrase: str) -> str | None:
 
 
 def written_numbers(text: str) -> str:
-    """A dictation with its spoken numbers as digits, its spoken units as symbols after a number and
-    its spelled-out letters joined; any other text unchanged."""
+    """A dictation with its spoken numbers as digits, its spoken units as symbols after a number, its
+    spelled-out letters joined, its said list numbers written ("1 period" -> "1. ") and its said
+    punctuation as marks; any other text unchanged."""
     if not is_dictation(text):
         return text
     text = _LETTERS.sub(lambda m: m.group().replace(" ", ""), text)
-    text = _PHRASE.sub(lambda m: _number(m.group()) or m.group(), text)
-    return _UNIT.sub(lambda m: " " + next(_UNITS[int(k[1:])][1] for k, v in m.groupdict().items() if v), text)
+    text = _list_numbers(_PHRASE.sub(lambda m: _number(m.group()) or m.group(), text))
+    text = _UNIT.sub(lambda m: " " + next(_UNITS[int(k[1:])][1] for k, v in m.groupdict().items() if v), text)
+    return _written_marks(text)
