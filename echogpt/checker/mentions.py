@@ -80,6 +80,17 @@ def _postfix_subjects(text: str, toks: list[Tok], b: int, k: int) -> Mention:
     return m
 
 
+def _denied_alternative(text: str, merged: list[Tok], t: Tok) -> bool:
+    """A grade offered as the alternative of a negated one ("no moderate or severe MR", "no
+    moderate/severe AR"): the negation denies both, and the first grade stands for them."""
+    prev = merged[-1] if merged else None
+    if prev is not None and prev.kind == "sep" and len(merged) >= 2:
+        return merged[-2].kind == "grade" and merged[-2].negated \
+            and text[prev.start:prev.end].lower() in ("or", "nor")
+    return prev is not None and prev.kind == "grade" and prev.negated \
+        and re.fullmatch(r"\s*/\s*", text[prev.end:t.start]) is not None
+
+
 def merge_grades(text: str, toks: list[Tok]) -> list[Tok]:
     """Adjacent grade words become one ("mildly" + "dilated"); "not", "no" or "without" right before a
     grade negates it ("well seated, no dehiscence": the prosthesis is there, its dehiscence is not)."""
@@ -89,6 +100,10 @@ def merge_grades(text: str, toks: list[Tok]) -> list[Tok]:
             merged.append(t)
             continue
         prev = merged[-1] if merged else None
+        if _denied_alternative(text, merged, t):
+            if prev is not None and prev.kind == "sep":
+                merged.pop()
+            continue  # "no moderate or severe MR": the negated grade covers the alternative
         if (prev is not None and prev.kind == "grade" and TO.fullmatch(text, prev.end, t.start)
                 and FROM.search(text, max(0, prev.start - 12), prev.start)):
             merged[-1] = t  # "from moderate to severe": the grade it became
