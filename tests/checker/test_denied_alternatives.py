@@ -13,7 +13,8 @@ def _verdict(statement: str, findings: str) -> str:
     return check(statement, study).statements[0].verdict
 
 
-@pytest.mark.parametrize("statement", ["No moderate or severe MR.", "No moderate/severe mitral regurgitation."])
+@pytest.mark.parametrize("statement", ["No moderate or severe MR.",
+                                       "No moderate/severe mitral regurgitation."])
 def test_both_denied_grades_are_denied(statement: str) -> None:
     assert _verdict(statement, "Mitral valve: mild MR. LVEF 60 %.") == "supported"
     assert _verdict(statement, "Mitral valve: severe MR. LVEF 60 %.") == "contradicted"
