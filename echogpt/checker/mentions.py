@@ -80,6 +80,16 @@ def _postfix_subjects(text: str, toks: list[Tok], b: int, k: int) -> Mention:
     return m
 
 
+def _descriptive_gap(text: str, a: int, b: int) -> bool:
+    """Descriptive words set off by commas or brackets between a grade and its finding ("severe,
+    eccentric, anteriorly directed MR", "severe primary (degenerative) MR"): the grade still reaches."""
+    gap = text[a:b]
+    if "," in gap and not gap.lstrip().startswith(","):
+        return False  # "small cavity, LVEF 58 %": the comma ends the grade's phrase
+    bare = lexicon().filler.sub(" ", gap)
+    return bool(re.search(r"[A-Za-z]", gap)) and re.fullmatch(r"[\s,()]*", bare) is not None
+
+
 def _denied_alternative(text: str, merged: list[Tok], t: Tok) -> bool:
     """A grade offered as the alternative of a negated one ("no moderate or severe MR", "no
     moderate/severe AR"): the negation denies both, and the first grade stands for them."""
@@ -197,7 +207,8 @@ def _grade_target(text: str, toks: list[Tok], mentions: dict[int, Mention],
     # "increased by the MR": a finding after "by" is the cause (a method, "nl by FAC", still takes it)
     forward = j < len(toks) and j in mentions and not (names_a_cause(text, g) and _finding(mentions[j]))
     if forward and _same_direction(mentions[j], g) and (
-            gap_ok(text, last, toks[j].start, comma=False) or _stacked(text, last, toks[j].start)):
+            gap_ok(text, last, toks[j].start, comma=False) or _stacked(text, last, toks[j].start)
+            or (not subs and last == g.end and g.degree and _descriptive_gap(text, last, toks[j].start))):
         mentions[j].grade_prefix = True
         return mentions[j], False
     if adjacent and b in mentions and _open(mentions[b]):

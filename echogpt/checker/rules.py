@@ -148,6 +148,9 @@ class FactRules(_Model):
     prior_mentioned: list[str] = Field(default_factory=list, description="words of an indication that "
                                        "say an earlier study exists ('last study 2 years ago', 'follow-up')")
     ungraded_means_abnormal: list[str]
+    vena_contracta: dict[str, dict[str, float] | str] = Field(default_factory=dict, description="per valve, "
+                                                              "the vena contracta (cm) below which the "
+                                                              "regurgitation is mild and from which severe")
     method_limited: list[str] = Field(default_factory=list, description="words after a grade in the findings "
                                       "that limit it to one method ('mildly dilated by diameter'); where a "
                                       "structured field grades the same thing, the field's grade rules")

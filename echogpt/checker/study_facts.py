@@ -25,6 +25,7 @@ from echogpt.checker.compare import (
     numbers_agree,
 )
 from echogpt.checker.facts import sentence_facts
+from echogpt.checker.regurgitant_width import width_evidence
 from echogpt.checker.rules import rule_regex, rules
 from echogpt.checker.timeframes import about_prior, blanked, prior_cues, prior_view, stress_sentences
 from echogpt.checker.tokens import headings
@@ -340,6 +341,7 @@ def _study_facts(study_json: str, profile: str) -> StudyFacts:
     structured = _structured(study, profile, text)
     graded = {(e.fact.concept, e.fact.location) for e in structured if e.fact.concept != "measurement"}
     text = [e for e in text if (e.fact.concept, e.fact.location) not in graded or not _method_limited(e)]
+    text += width_evidence(study.findings_text, text + structured)
     prior = _prior_study(study)
     prior_ev = list(in_text)
     if prior is not None:
