@@ -22,6 +22,14 @@ _SENT_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(\"'])|(?<=\.)\s+(?=[a-z])")
 # abbreviations are read in any case.
 _ABBREV = re.compile(r"(?:\b(?:Dr|Mr|Mrs|Ms|St|(?i:vs|approx|e\.g|i\.e|etc|cf|no|est|ca|sq|fig|max|min|"
                      r"incl|resp|pt|pts))\.)$")
+# Struck-out text ("~~Severe~~ Moderate"): the words a reviewer struck are no part of what is said.
+STRUCK = re.compile(r"~~[^~\n]+?~~")
+
+
+def mask_struck(text: str) -> str:
+    """The text with its struck-out words blanked, offsets kept ("~~Severe~~ Moderate AS" ->
+    "           Moderate AS")."""
+    return STRUCK.sub(lambda m: " " * len(m.group()), text)
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,7 @@ from echogpt.checker.study_facts import StudyFacts, study_facts
 from echogpt.checker.subjects import unread_note
 from echogpt.data.report_flags import bubble_study
 from echogpt.schemas import CheckResult, Fact, StatementCheck, Study, StudyType
-from echogpt.text import split_statements
+from echogpt.text import mask_struck, split_statements
 
 
 def _no_bubble_study(text: str, study: Study) -> bool:
@@ -303,7 +303,7 @@ def check_statement(text: str, start: int, study: Study, sf: StudyFacts) -> Stat
     Returns:
         The StatementCheck; a statement with several facts takes its worst verdict.
     """
-    s = _read_statement(text, start, study, sf)
+    s = _read_statement(mask_struck(text), start, study, sf)  # a struck word says nothing
     # what decides before any claim is judged, in this order
     early = (_recommendation(s) or _versus_prior(s, sf) or _no_clinical_fact(s)
              or _bubble_study_not_done(s, study))

@@ -23,7 +23,7 @@ from echogpt.checker.mentions import (
     find_subjects,
     merge_grades,
 )
-from echogpt.checker.polarity import set_polarity
+from echogpt.checker.polarity import set_polarity, without_grade_contrasts
 from echogpt.checker.rules import resolve_grade, rules
 from echogpt.checker.tokens import (
     Subjects,
@@ -55,7 +55,7 @@ def _sentence_facts(text: str, toks: list[Tok], out: list[Fact], carry: Subjects
     Returns:
         The subjects this sentence hands to the next: its last subject token's, else ``carry``.
     """
-    toks = merge_grades(text, toks)
+    toks = merge_grades(text, without_grade_contrasts(text, toks))
     mentions = {i: Mention(i, t.start, t.end, term=t.payload, direction=t.payload.direction,
                            degree=t.payload.degree, grade_prefix=t.payload.direction == "normal")
                 for i, t in enumerate(toks) if t.kind == "term" and (t.payload.head or t.payload.facts)}

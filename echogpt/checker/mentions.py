@@ -80,6 +80,27 @@ def _postfix_subjects(text: str, toks: list[Tok], b: int, k: int) -> Mention:
     return m
 
 
+def _descriptive_gap(text: str, a: int, b: int) -> bool:
+    """Descriptive words set off by commas or brackets between a grade and its finding ("severe,
+    eccentric, anteriorly directed MR", "severe primary (degenerative) MR"): the grade still reaches."""
+    gap = text[a:b]
+    if "," in gap and not gap.lstrip().startswith(","):
+        return False  # "small cavity, LVEF 58 %": the comma ends the grade's phrase
+    bare = lexicon().filler.sub(" ", gap)
+    return bool(re.search(r"[A-Za-z]", gap)) and re.fullmatch(r"[\s,()]*", bare) is not None
+
+
+def _denied_alternative(text: str, merged: list[Tok], t: Tok) -> bool:
+    """A grade offered as the alternative of a negated one ("no moderate or severe MR", "no
+    moderate/severe AR"): the negation denies both, and the first grade stands for them."""
+    prev = merged[-1] if merged else None
+    if prev is not None and prev.kind == "sep" and len(merged) >= 2:
+        return merged[-2].kind == "grade" and merged[-2].negated \
+            and text[prev.start:prev.end].lower() in ("or", "nor")
+    return prev is not None and prev.kind == "grade" and prev.negated \
+        and re.fullmatch(r"\s*/\s*", text[prev.end:t.start]) is not None
+
+
 def merge_grades(text: str, toks: list[Tok]) -> list[Tok]:
     """Adjacent grade words become one ("mildly" + "dilated"); "not", "no" or "without" right before a
     grade negates it ("well seated, no dehiscence": the prosthesis is there, its dehiscence is not)."""
@@ -89,6 +110,10 @@ def merge_grades(text: str, toks: list[Tok]) -> list[Tok]:
             merged.append(t)
             continue
         prev = merged[-1] if merged else None
+        if _denied_alternative(text, merged, t):
+            if prev is not None and prev.kind == "sep":
+                merged.pop()
+            continue  # "no moderate or severe MR": the negated grade covers the alternative
         if (prev is not None and prev.kind == "grade" and TO.fullmatch(text, prev.end, t.start)
                 and FROM.search(text, max(0, prev.start - 12), prev.start)):
             merged[-1] = t  # "from moderate to severe": the grade it became
@@ -182,7 +207,8 @@ def _grade_target(text: str, toks: list[Tok], mentions: dict[int, Mention],
     # "increased by the MR": a finding after "by" is the cause (a method, "nl by FAC", still takes it)
     forward = j < len(toks) and j in mentions and not (names_a_cause(text, g) and _finding(mentions[j]))
     if forward and _same_direction(mentions[j], g) and (
-            gap_ok(text, last, toks[j].start, comma=False) or _stacked(text, last, toks[j].start)):
+            gap_ok(text, last, toks[j].start, comma=False) or _stacked(text, last, toks[j].start)
+            or (not subs and last == g.end and g.degree and _descriptive_gap(text, last, toks[j].start))):
         mentions[j].grade_prefix = True
         return mentions[j], False
     if adjacent and b in mentions and _open(mentions[b]):

@@ -1,8 +1,8 @@
 """How far a negation or a hedge reaches in one sentence: a cue before its mentions ("no pericardial
 effusion, thrombus or vegetation") reaches up to a stop word or the next grade, a cue after them
 ("MR and TR, not seen") reaches back over the mentions coordinated before it; a "non-" prefix negates
-only its own word, and a negation in a parenthesis that names a condition ("(none at rest)") denies
-nothing before it.
+only its own word, a negation in a parenthesis that names a condition ("(none at rest)") denies
+nothing before it, and one between two grades ("severe, not moderate") denies only the second grade.
 
     set_polarity(text, toks, mentions, everything)
 """
@@ -10,8 +10,10 @@ nothing before it.
 from __future__ import annotations
 
 import re
+from functools import cache
 
 from echogpt.checker.mentions import SUBJ_SEP, Mention
+from echogpt.checker.rules import rule_regex, rules
 from echogpt.checker.tokens import Tok
 from echogpt.checker.word_order import names_a_cause, significant_after
 
@@ -43,6 +45,29 @@ def _qualifying_aside(text: str, cue: Tok, after: int) -> bool:
         return False
     closed = text.find(")", cue.end)
     return closed > 0 and _CONDITION.match(text, cue.end, closed) is not None
+
+
+@cache
+def _contrast_cue() -> re.Pattern[str]:
+    return rule_regex(rules().negation.grade_contrast)
+
+
+def without_grade_contrasts(text: str, toks: list[Tok]) -> list[Tok]:
+    """The tokens less each grade that a negation sets against another ("Severe TR [severe, not
+    moderate]", "Mild MR, not moderate", "moderate rather than severe AS"): such a cue denies that one
+    grade, never the finding, so it and its grade are dropped. A contrast is a cue right after a grade,
+    or a cue whose grade closes its clause in a sentence graded before it."""
+    drop: set[int] = set()
+    for k, t in enumerate(toks[:-1]):
+        cue = _contrast_cue().fullmatch(text[t.start:t.end])
+        if t.kind != "neg" or toks[k + 1].kind != "grade" or not cue:
+            continue
+        after = toks[k + 2].start if k + 2 < len(toks) else len(text)
+        closes = k + 2 == len(toks) or re.search(r"[,;:)\]]", text[toks[k + 1].end:after]) is not None
+        graded = any(x.kind == "grade" for x in toks[:k])
+        if (k and toks[k - 1].kind == "grade") or (closes and graded):
+            drop |= {k, k + 1}
+    return [t for i, t in enumerate(toks) if i not in drop]
 
 
 def set_polarity(text: str, toks: list[Tok], mentions: dict[int, Mention],

@@ -78,6 +78,8 @@ class CueLists(_Model):
     not_significant: list[str] = Field(default_factory=list)
     significant_after: list[str] = Field(default_factory=list, description="a grade word written after "
                                          "a negated finding that limits the negation to a significant one")
+    grade_contrast: list[str] = Field(default_factory=list, description="negation cues that, between "
+                                      "two grades, deny only the second ('severe, not moderate')")
 
 
 class DerivedFact(_Model):
@@ -146,6 +148,12 @@ class FactRules(_Model):
     prior_mentioned: list[str] = Field(default_factory=list, description="words of an indication that "
                                        "say an earlier study exists ('last study 2 years ago', 'follow-up')")
     ungraded_means_abnormal: list[str]
+    vena_contracta: dict[str, dict[str, float] | str] = Field(default_factory=dict, description="per valve, "
+                                                              "the vena contracta (cm) below which the "
+                                                              "regurgitation is mild and from which severe")
+    method_limited: list[str] = Field(default_factory=list, description="words after a grade in the findings "
+                                      "that limit it to one method ('mildly dilated by diameter'); where a "
+                                      "structured field grades the same thing, the field's grade rules")
     bubble_study_cues: list[str]
     evidence_required: list[str]
     lenient_normal_concepts: list[str]

@@ -11,6 +11,7 @@ claim is judged against one piece of evidence lives in ``echogpt.checker.compare
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 
@@ -24,7 +25,8 @@ from echogpt.checker.compare import (
     numbers_agree,
 )
 from echogpt.checker.facts import sentence_facts
-from echogpt.checker.rules import rules
+from echogpt.checker.regurgitant_width import width_evidence
+from echogpt.checker.rules import rule_regex, rules
 from echogpt.checker.timeframes import about_prior, blanked, prior_cues, prior_view, stress_sentences
 from echogpt.checker.tokens import headings
 from echogpt.data.report_addenda import addendum_start
@@ -337,6 +339,9 @@ def _study_facts(study_json: str, profile: str) -> StudyFacts:
     study = Study.model_validate_json(study_json)
     text, in_text, at_stress = _text(study)
     structured = _structured(study, profile, text)
+    graded = {(e.fact.concept, e.fact.location) for e in structured if e.fact.concept != "measurement"}
+    text = [e for e in text if (e.fact.concept, e.fact.location) not in graded or not _method_limited(e)]
+    text += width_evidence(study.findings_text, text + structured)
     prior = _prior_study(study)
     prior_ev = list(in_text)
     if prior is not None:
@@ -353,6 +358,20 @@ def _study_facts(study_json: str, profile: str) -> StudyFacts:
     compares = prior_cues()[0].search(study.findings_text) is not None
     return StudyFacts(study.study_id, own + derived + prior_ev, conflicts=_conflicts(text, structured),
                       by_concept=by_concept, prior_in_text=compares, at_stress=at_stress)
+
+
+def _method_limited(e: Evidence) -> bool:
+    """A prose grade its words limit to one method ("LV: mildly dilated by diameter (LVIDd 5.4 cm)",
+    ``method_limited``): where a structured field grades the same finding, the field's grade rules."""
+    if e._shift is None:
+        return False
+    offset, view = e._shift
+    return _METHOD().match(view, offset + (e.fact.end or 0)) is not None
+
+
+@cache
+def _METHOD() -> re.Pattern[str]:  # noqa: N802 - a compiled rule, named as the patterns it holds
+    return re.compile(r"\s*(?:" + rule_regex(rules().method_limited).pattern + ")", re.I)
 
 
 def _conflicts(text: list[Evidence], structured: list[Evidence]) -> list[Conflict]:

@@ -64,6 +64,8 @@ _LABEL_UNIT = re.compile(r"\((" + _UNIT + r")\)", re.IGNORECASE)  # "TAPSE (mm) 
 # between a name and its value: "LVEF: 60 %", "measured at", a dotted leader ("AV Vmax .... 2.8 m/s"), a
 # translator's gloss of words alone ("FEVG (left ventricular ejection fraction) 45 %")
 _LINK = re.compile(r"(?:\s*(?:\([a-z0-9'%/², ]{1,20}\)|\([a-z, ]{21,40}\)|[:=]|\.{3,}|is|was|of|at|now|"
+                   # a size word and a comma before the value: "IVC plethoric, 2.3 cm"
+                   r"(?:(?:mildly|moderately|severely)\s+)?(?:plethoric|dilated|enlarged|collapsing),|"
                    r"measures?|measured|biplane|"
                    r"measuring|estimated|est\b\.?|visually|calculated|approximately|approx\.?|about|"
                    r"by (?:biplane|simpson'?s?|visual|eyeball|3d|m-mode|pressure half[- ]time|pht|planimetry|"
@@ -112,6 +114,15 @@ def _lookup() -> tuple[dict[str, str], dict[str, dict[str, str]], dict[str, str]
 
 
 @cache
+def _passed_over(name: str) -> frozenset[str] | None:
+    """The contexts a valve-context name reads past: chambers it has no meaning in
+    (``in_context.chambers``: "Tricuspid valve: RA dilated. Peak velocity 2.8 m/s" is the TR velocity)."""
+    _, contextual, contexts = _lookup()
+    chambers = set(name_table().in_context.get("chambers", {}).get("names", [])) - set(contextual[name])
+    return frozenset(set(contexts.values()) - chambers) if chambers else None
+
+
+@cache
 def _table_only() -> frozenset[str]:
     return frozenset(norm(n) for n in name_table().table_only)
 
@@ -120,20 +131,37 @@ def _table_only() -> frozenset[str]:
 _CUSPS = re.compile(r"\b(aortic valve|aortic|av)(\s*:?\s*(?:is\s+)?)tricuspid\b", re.IGNORECASE)
 
 
-def _context(text: str) -> str | None:
-    """The valve or tract a piece of text last names ("Aortic valve: ..." -> aortic); an aside in
-    parentheses names none when the text outside them names one ("Mitral (systemic AV) valve:" -> mitral);
-    "tricuspid" right after the aortic valve's name is its cusps ("Aortic valve: tricuspid, ...")."""
+def _context(text: str, among: frozenset[str] | None = None) -> str | None:
+    """The valve, tract or chamber a piece of text last names ("Aortic valve: ..." -> aortic), of those
+    in ``among`` when given (the ones a name has a meaning for: "Tricuspid valve: RA dilated. Peak
+    velocity 2.8 m/s" is the tricuspid velocity); an aside in parentheses names none when the text
+    outside them names one ("Mitral (systemic AV) valve:" -> mitral); "tricuspid" right after the
+    aortic valve's name is its cusps ("Aortic valve: tricuspid, ...")."""
     text = _CUSPS.sub(r"\1\2trileaflet", text)
     outside = re.sub(r"\([^()]*\)", " ", text)
-    return _last_context(outside) if outside != text and _last_context(outside) else _last_context(text)
+    found = _last_context(outside, among) if outside != text else None
+    return found or _last_context(text, among)
 
 
-def _last_context(text: str) -> str | None:
+def _label_context(label: str) -> str | None:
+    """The context a line's label opens with a word that names it only there ("Diastolic (AF): E 0.72
+    m/s", "Diastolic assessment in AF: ..." are about mitral inflow; ``in_context.label_contexts``)."""
+    lowered = re.sub(r"\([^()]*\)", " ", label).lower().strip()
+    for ctx, words in name_table().in_context.get("label_contexts", {}).items():
+        if ctx == "_about":
+            continue
+        if any(re.match(rf"{re.escape(w)}(?![a-z])", lowered) for w in words):
+            return ctx
+    return None
+
+
+def _last_context(text: str, among: frozenset[str] | None = None) -> str | None:
     _, _, contexts = _lookup()
     best: tuple[int, str] | None = None
     lowered = text.lower().replace("-", " ")
     for word, ctx in contexts.items():
+        if among is not None and ctx not in among:
+            continue
         for m in re.finditer(rf"(?<![a-z]){re.escape(word)}(?![a-z])", lowered):
             if best is None or m.start() >= best[0]:
                 best = (m.start(), ctx)
@@ -209,8 +237,8 @@ def read_measurements(lines: list[tuple[int, str]], table: bool) -> list[Reading
             continue
         line = unpair(line)
         label = line.split(":", 1)[0] if ":" in line else line
-        if len(label) <= 40 and _context(label) and not _VALUE.search(label):
-            block = _context(label)
+        if len(label) <= 40 and not _VALUE.search(label) and (_context(label) or _label_context(label)):
+            block = _context(label) or _label_context(label)
         taken = 0  # the text up to here belongs to a name already read
         last: tuple[int, str | None] = (-1, None)  # where the last name read began, and its field
         for m in _name_pattern().finditer(line):
@@ -268,7 +296,7 @@ def _reading(line: str, m: re.Match[str], block: str | None, table: bool, after:
     else:
         target = plain.get(name)
     if name in contextual and not sibling:
-        target = contextual[name].get(_context(line[:m.start()]) or block or "")
+        target = contextual[name].get(_context(line[:m.start()], _passed_over(name)) or block or "")
     if re.search(r"\s/\s*(?:[A-Za-z']+\s+)?$", line[:m.start()]):
         target = None  # "VTI prosthesis / VTI LVOT: 1.9": the value of a ratio, not the LVOT's
     if target and units.indexed_for_raw(target, line[m.end():value.end() + 6]):

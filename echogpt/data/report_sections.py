@@ -1,5 +1,5 @@
-"""The sections of one free-text echo report: headings as data, the cut into sections, signature
-lines, plans and earlier-study lines.
+"""The sections of one free-text echo report: the cut into sections by its headings
+(``report_headings``), signature lines, plans and earlier-study lines.
 
 Headings, sign-off patterns and prior-study labels are data (``resources/report_sections.json``).
 
@@ -8,88 +8,27 @@ Headings, sign-off patterns and prior-study labels are data (``resources/report_
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
-from functools import cache
-from importlib import resources
-from typing import Any
-
-from pydantic import BaseModel, ConfigDict, Field
 
 from echogpt.data.report_columns import pipe_table
+from echogpt.data.report_headings import (
+    SECTION_KINDS,
+    SectionTable,
+    heading_kind,
+    heading_names,
+    prior_label,
+    section_table,
+    sentence_patterns,
+    split_inline,
+)
 from echogpt.data.report_measurements import norm
 
-SECTION_KINDS = ("indication", "history", "procedure", "technique", "sedation", "findings", "stage",
-                 "anatomy", "measurements", "comparison", "impression", "recommendations", "header")
-
-
-class SectionTable(BaseModel):
-    """``report_sections.json``: heading synonyms per section kind and study-type words."""
-
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-    about: str = Field(alias="_about")
-    findings_kinds: list[str]
-    headings: dict[str, list[str]]
-    study_types: dict[str, Any]
-    narrative_sentences: dict[str, Any]
-    history_at_top: list[str] = Field(default_factory=list, description="impression headings that open "
-                                      "history when they come before the findings ('Diagnosis:')")
-    impression_after_findings: list[str] = Field(default_factory=list, description="findings headings "
-                                                 "that open the impression after the findings")
-    alone_only: list[str] = Field(default_factory=list, description="headings that open a section only "
-                                  "on a line of their own ('Comment' over a paragraph, not 'Comment: ...')")
-    prior_labels: list[str] = Field(default_factory=list, description="patterns of a line that opens with "
-                                    "a label naming an earlier study ('Pre-BMV (10-05-2025): ...')")
-
-
-def _load(name: str) -> Any:
-    return json.loads(resources.files("echogpt.resources").joinpath(name).read_text("utf-8"))
-
-
-@cache
-def section_table() -> SectionTable:
-    """The validated heading table; every kind must be one of SECTION_KINDS."""
-    tbl = SectionTable.model_validate(_load("report_sections.json"))
-    unknown = set(tbl.headings) - set(SECTION_KINDS)
-    if unknown:
-        raise ValueError(f"report_sections.json: unknown section kinds {sorted(unknown)}; allowed: "
-                         f"{', '.join(SECTION_KINDS)}")
-    kinds_of: dict[str, set[str]] = {}
-    for kind, hs in tbl.headings.items():
-        for h in hs:
-            kinds_of.setdefault(norm(h), set()).add(kind)
-    twice = sorted(n for n, ks in kinds_of.items() if len(ks) > 1)
-    if twice:
-        raise ValueError(f"report_sections.json: headings under two kinds: {', '.join(twice)}")
-    return tbl
-
-
-@cache
-def _headings() -> dict[str, str]:
-    """Normalised heading -> section kind."""
-    return {norm(h): kind for kind, names in section_table().headings.items() for h in names}
-
-
-@cache
-def prior_label() -> re.Pattern[str]:
-    """One pattern of the labels that open a line about an earlier study ("Index echo 28/09/2026:")."""
-    return re.compile("|".join(f"(?:{p})" for p in section_table().prior_labels) or r"(?!)", re.IGNORECASE)
-
-
-@cache
-def sentence_patterns(kind: str) -> re.Pattern[str]:
-    """One pattern of the sentences of ``kind`` ('procedure', 'indication') that are no finding."""
-    return re.compile("|".join(f"(?:{p})" for p in section_table().narrative_sentences[kind]), re.IGNORECASE)
-
+__all__ = ["MARKER", "RULE", "SECTION_KINDS", "SENTENCE_BREAK", "TITLE", "Section", "SectionTable",
+           "heading_kind", "prior_label", "section_table", "sentence_patterns", "split_sections"]
 
 # ---------------------------------------------------------------- sections
 
-# A heading line: "FINDINGS", "Findings:", "FINDINGS: text", "1. Impression:", "== Summary ==".
-_HEAD = re.compile(r"^\s*(?:\d{1,2}[.)]\s+)?[=*#\s]*([A-Za-z0-9][A-Za-z0-9À-ÿ /&'()+-]{0,48}?)\s*[=*#]*\s*"
-                   r"(?::|\s-\s|$)\s*(.*)$")
-# A capitalised heading inside a line: "... normal. IMPRESSION: Normal study."
-_INLINE_HEAD = re.compile(r"(?<=[.!?;])\s+([A-Z][A-Z /&]{2,40}):\s*")
 ONE_LINE = ("indication", "history", "technique", "header")
 TITLE = re.compile(r"^\s*[A-Z][A-Z0-9 /&()'-]{2,60}\s*$")
 RULE = re.compile(r"^\s*[-=_*~]{3,}\s*$")
@@ -121,43 +60,6 @@ class Section:
         return "\n".join(self.lines).strip()
 
 
-def heading_kind(line: str) -> tuple[str, str, str] | None:
-    """The section a line opens, as (kind, heading, rest of the line), or None for a body line.
-
-    A heading is a known name (``report_sections.json``) written in capitals with or without a
-    colon, or in any case with a colon, or alone on its line: "IMPRESSION", "Findings:",
-    "Reason for exam: chest pain".
-    """
-    m = _HEAD.match(line)
-    if not m:
-        return None
-    name, rest = m.group(1).strip(), m.group(2).strip()
-    bare = re.sub(r"\s*\(.*\)\s*$", "", name)  # "Findings (post-bypass)", "Peak (20 mcg/kg/min)"
-    kind = next((_headings()[k] for k in (norm(name), norm(bare), norm(bare).rstrip("s"))
-                 if k in _headings()), None)
-    if kind is None:
-        return None
-    if rest and any(k in section_table().alone_only for k in (norm(name), norm(bare))):
-        return None  # "Comment: the images were reviewed ..." is a line of its section
-    sep = line[m.end(1):m.start(2)]
-    has_colon = ":" in sep or " - " in sep
-    if not (has_colon or not rest):
-        return None  # "LV normal in size" is a sentence, not the heading "LV"
-    if not has_colon and not (name.isupper() or len(line.strip()) <= 40):
-        return None
-    if not has_colon and kind in ("header", "anatomy") and not name.isupper():
-        return None  # "Left ventricle" alone is a heading only in capitals
-    return kind, name, rest
-
-
-def _split_inline(text: str) -> str:
-    """Put capitalised headings that follow a sentence on a line of their own."""
-
-    def cut(m: re.Match[str]) -> str:
-        return f"\n{m.group(1)}: " if norm(m.group(1)) in _headings() else m.group(0)
-
-    return _INLINE_HEAD.sub(cut, text)
-
 
 def split_sections(text: str) -> list[Section]:
     """Cut a report into sections by its headings; text before the first heading is 'preamble'.
@@ -179,7 +81,7 @@ def split_sections(text: str) -> list[Section]:
     paragraph = False  # ... and it is history or procedure, which ends at the next blank line
     concluded = False  # the report has had its impression
     lines = [(n, piece) for n, line in enumerate(text.splitlines(), start=1)
-             for piece in _split_inline(line).split("\n")]
+             for piece in split_inline(line).split("\n")]
     for i, (number, line) in enumerate(lines):
         if RULE.match(line):
             continue
@@ -192,7 +94,7 @@ def split_sections(text: str) -> list[Section]:
             # "Dear Dr Patel, ..." after the impression: a letter to the referrer, kept with the plan
             sections.append(Section("letter", "Letter", [(number, line)]))
             continue
-        found = heading_kind(line)
+        found = heading_kind(line, paragraph_start=i > 0 and not lines[i - 1][1].strip())
         # "Baseline (02/2026): LVEF 62%": a dated earlier study, not the resting stage of a stress echo
         earlier = found is None or found[0] == "stage"
         if earlier and current.kind not in _AFTER_FINDINGS and prior_label().match(line):
@@ -306,7 +208,7 @@ def _block_heading(line: str, following: list[tuple[int, str]]) -> bool:
 def _anatomy_title(line: str) -> bool:
     """A line that is only an anatomy heading in any case ("Left Ventricle", "Mitral Valve"): a heading of
     the findings in exports that write their sections so."""
-    return _headings().get(norm(line.strip().rstrip(":"))) == "anatomy"
+    return heading_names().get(norm(line.strip().rstrip(":"))) == "anatomy"
 
 
 def _new_paragraph(line: str, current: Section) -> bool:

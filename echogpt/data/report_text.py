@@ -35,6 +35,8 @@ from echogpt.data.report_sections import (
     sentence_patterns,
     split_sections,
 )
+from echogpt.data.report_spoken import written_numbers
+from echogpt.data.report_struck import drop_struck
 from echogpt.data.report_ticks import tick_lines
 from echogpt.data.report_unread import dropped_lines, unplaced_lines, values_outside
 
@@ -318,9 +320,15 @@ def parse_report(text: str, title: str = "") -> ParsedReport:
         The parsed report. Without any findings heading, the preamble (text before the first
         heading) is the findings; with no impression heading the impression is None.
     """
-    text, commas = decimal_points(text.replace("\r\n", "\n").replace("\r", "\n"))  # "1,95 m2" -> "1.95 m2"
+    text = written_numbers(text.replace("\r\n", "\n").replace("\r", "\n"))  # a dictation's "two point two"
+    text, commas = decimal_points(text)  # "1,95 m2" -> "1.95 m2"
+    text, struck = drop_struck(text)  # "RAP ~~3~~ 15 mmHg": the reviewer's value, not the struck one
     text = tick_lines(key_value_labels(core_values(text)))  # "site 38 % / core 43 %" -> "43 % (site 38 %)"
     sections = split_sections(text)
+    staff = set(section_table().personnel)
+    for s in sections:  # who did or read the study ("Fellow: Dr X") is its header, never its indication
+        if s.kind == "procedure" and norm(s.heading) in staff:
+            s.kind = "header"
     kinds = set(section_table().findings_kinds)
     # a line about an earlier study is no findings section of this one: without a findings heading
     # the unlabelled text is still the findings
@@ -343,7 +351,7 @@ def parse_report(text: str, title: str = "") -> ParsedReport:
             header["patient_id"] = number
     unread = _read_columns(sections, header.get("study_date"))
     prior_from_history(sections)
-    prior_asides(sections)
+    prior_asides(sections, header.get("study_date"))
     _paragraph_before_findings(sections)
     impression_at = next((i for i, s in enumerate(sections) if s.kind == "impression"), len(sections))
     # an impression at the top ("IMPRESSION: ..." over the report): the text after it is the report's
@@ -389,4 +397,4 @@ def parse_report(text: str, title: str = "") -> ParsedReport:
                         unread=commas + unread + values_outside(sections)
                         + unplaced_lines(sections, chosen) + dropped_lines(text, sections, chosen),
                         recommendations=plan_lines(sections),
-                        superseded=replaced + preliminary_note(stages) + superseded)
+                        superseded=struck + replaced + preliminary_note(stages) + superseded)

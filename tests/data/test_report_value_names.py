@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from echogpt.data.report_measurements import read_measurements
 
 
@@ -59,3 +61,34 @@ def test_an_earlier_study_in_brackets_is_a_comparison_line() -> None:
                           "Conclusion:\nModerate AS.")
     assert "Comparison with prior study: echo 2024: AV Vmax 3.1 m/s" in parsed.findings_text
     assert [r.raw for r in parsed.readings if r.field == "av_vmax"] == ["3.5 m/s"]
+
+
+def test_an_earlier_study_dated_in_full_in_the_history_is_no_value_of_this_study() -> None:
+    from echogpt.data.report_text import parse_report
+
+    parsed = parse_report("TTE\nDate: 2026-12-02\n88-year-old woman, known AS (TTE 14/05/2025: Vmax "
+                          "4.0 m/s, mean gradient 40 mmHg, EF 60 %).\n\nLV: EF 55 %.\nAortic valve: Vmax "
+                          "4.5 m/s, mean gradient 50 mmHg.\n\nConclusion:\nSevere AS.")
+    read = {r.field: r.raw for r in parsed.readings}
+    assert (read["av_vmax"], read["av_mean_gradient"], read["lvef"]) == ("4.5 m/s", "50 mmHg", "55 %")
+    assert "Comparison with prior study: TTE 14/05/2025: Vmax 4.0 m/s" in parsed.findings_text
+    assert "known AS." in parsed.findings_text  # the aside left the history line, not lost
+
+
+@pytest.mark.parametrize(("line", "field", "raw"), [
+    ("Diastolic assessment in AF: E 1.05 m/s, septal e' 7 cm/s.", "e_velocity", "1.05 m/s"),
+    ("Diastolic (AF): E 0.81 m/s, septal e' 9 cm/s.", "e_velocity", "0.81 m/s"),
+    ("IVC plethoric, 2.4 cm, < 50 % collapse.", "ivc_diameter", "2.4 cm"),
+    ("RA dilated, area 24 cm2.", "ra_area", "24 cm2"),
+    ("RA severely enlarged (area 29 cm2).", "ra_area", "29 cm2"),
+    ("RV mildly dilated (basal diameter 43 mm), TAPSE 16 mm.", "rv_basal_diameter", "43 mm"),
+    ("RV: dilated (basal 47 mm).", "rv_basal_diameter", "47 mm"),
+    ("PA 2.9 cm. RVOT AT 85 ms.", "pa_diameter", "2.9 cm"),
+    ("Tricuspid valve: moderate TR. RA dilated. Peak velocity 2.7 m/s.", "tr_vmax", "2.7 m/s"),
+])
+def test_a_value_after_its_chambers_or_labels_words_is_read(line: str, field: str, raw: str) -> None:
+    assert _read(line)[field] == raw
+
+
+def test_a_diastolic_label_makes_no_valve_of_a_later_line() -> None:
+    assert "mv_mean_gradient" not in _read("Diastolic function: normal. Aortic valve: mean gradient 12 mmHg")

@@ -1,0 +1,132 @@
+"""The headings of free-text echo reports: the heading table (``resources/report_sections.json``) and
+which section a line opens.
+
+    heading_kind("Impression (02:31):")   # ("impression", "Impression (02:31)", "")
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from echogpt.data.report_measurements import norm
+
+SECTION_KINDS = ("indication", "history", "procedure", "technique", "sedation", "findings", "stage",
+                 "anatomy", "measurements", "comparison", "impression", "recommendations", "header")
+
+
+class SectionTable(BaseModel):
+    """``report_sections.json``: heading synonyms per section kind and study-type words."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    about: str = Field(alias="_about")
+    findings_kinds: list[str]
+    headings: dict[str, list[str]]
+    study_types: dict[str, Any]
+    narrative_sentences: dict[str, Any]
+    history_at_top: list[str] = Field(default_factory=list, description="impression headings that open "
+                                      "history when they come before the findings ('Diagnosis:')")
+    impression_after_findings: list[str] = Field(default_factory=list, description="findings headings "
+                                                 "that open the impression after the findings")
+    alone_only: list[str] = Field(default_factory=list, description="headings that open a section only "
+                                  "on a line of their own ('Comment' over a paragraph, not 'Comment: ...')")
+    personnel: list[str] = Field(default_factory=list, description="procedure headings naming who did or "
+                                 "read the study ('Fellow:'); kept out of the indication")
+    prior_labels: list[str] = Field(default_factory=list, description="patterns of a line that opens with "
+                                    "a label naming an earlier study ('Pre-BMV (10-05-2025): ...')")
+
+
+def _load(name: str) -> Any:
+    return json.loads(resources.files("echogpt.resources").joinpath(name).read_text("utf-8"))
+
+
+@cache
+def section_table() -> SectionTable:
+    """The validated heading table; every kind must be one of SECTION_KINDS."""
+    tbl = SectionTable.model_validate(_load("report_sections.json"))
+    unknown = set(tbl.headings) - set(SECTION_KINDS)
+    if unknown:
+        raise ValueError(f"report_sections.json: unknown section kinds {sorted(unknown)}; allowed: "
+                         f"{', '.join(SECTION_KINDS)}")
+    kinds_of: dict[str, set[str]] = {}
+    for kind, hs in tbl.headings.items():
+        for h in hs:
+            kinds_of.setdefault(norm(h), set()).add(kind)
+    twice = sorted(n for n, ks in kinds_of.items() if len(ks) > 1)
+    if twice:
+        raise ValueError(f"report_sections.json: headings under two kinds: {', '.join(twice)}")
+    return tbl
+
+
+@cache
+def heading_names() -> dict[str, str]:
+    """Normalised heading -> section kind."""
+    return {norm(h): kind for kind, names in section_table().headings.items() for h in names}
+
+
+@cache
+def prior_label() -> re.Pattern[str]:
+    """One pattern of the labels that open a line about an earlier study ("Index echo 28/09/2026:")."""
+    return re.compile("|".join(f"(?:{p})" for p in section_table().prior_labels) or r"(?!)", re.IGNORECASE)
+
+
+@cache
+def sentence_patterns(kind: str) -> re.Pattern[str]:
+    """One pattern of the sentences of ``kind`` ('procedure', 'indication') that are no finding."""
+    return re.compile("|".join(f"(?:{p})" for p in section_table().narrative_sentences[kind]), re.IGNORECASE)
+
+
+# A heading line: "FINDINGS", "Findings:", "FINDINGS: text", "1. Impression:", "== Summary ==", a time
+# in brackets ("Impression (02:31):"), a dash that ends the line ("Key findings —") or a dictated "colon"
+# ("Impression colon")
+_HEAD = re.compile(r"^\s*(?:\d{1,2}[.)]\s+)?[=*#\s]*([A-Za-z0-9][A-Za-z0-9À-ÿ /&'()+-]{0,48}?"
+                   r"(?:\s*\(\d{1,2}:\d{2}\))?)\s*[=*#]*\s*(?::|\s-\s|\s[-–—]\s*$|\s(?i:colon)(?:\s|$)|$)\s*(.*)$")
+# what follows a heading's name when it is said to end there: a colon, a dash or a dictated "colon"
+_SAID_END = re.compile(r":|\s-\s|\s[-–—]\s*$|\s(?i:colon)(?:\s|$)")
+# A capitalised heading inside a line: "... normal. IMPRESSION: Normal study."
+_INLINE_HEAD = re.compile(r"(?<=[.!?;])\s+([A-Z][A-Z /&]{2,40}):\s*")
+
+
+def heading_kind(line: str, paragraph_start: bool = False) -> tuple[str, str, str] | None:
+    """The section a line opens, as (kind, heading, rest of the line), or None for a body line.
+
+    A heading is a known name (``report_sections.json``) written in capitals with or without a
+    colon, or in any case with a colon, or alone on its line: "IMPRESSION", "Findings:",
+    "Reason for exam: chest pain". A heading that opens a section only alone on its line
+    ('alone_only': "Comment") opens one with text after it too where it starts a paragraph
+    (``paragraph_start``: "Comment: Normal study. ..." after a blank line).
+    """
+    m = _HEAD.match(line)
+    if not m:
+        return None
+    name, rest = m.group(1).strip(), m.group(2).strip()
+    bare = re.sub(r"\s*\(.*\)\s*$", "", name)  # "Findings (post-bypass)", "Peak (20 mcg/kg/min)"
+    kind = next((heading_names()[k] for k in (norm(name), norm(bare), norm(bare).rstrip("s"))
+                 if k in heading_names()), None)
+    if kind is None:
+        return None
+    alone_only = any(k in section_table().alone_only for k in (norm(name), norm(bare)))
+    if rest and alone_only and not paragraph_start:
+        return None  # "Comment: the images were reviewed ..." is a line of its section
+    has_colon = _SAID_END.search(line[m.end(1):m.start(2)] + (" " if not rest else "")) is not None
+    if not (has_colon or not rest):
+        return None  # "LV normal in size" is a sentence, not the heading "LV"
+    if not has_colon and not (name.isupper() or len(line.strip()) <= 40):
+        return None
+    if not has_colon and kind in ("header", "anatomy") and not name.isupper():
+        return None  # "Left ventricle" alone is a heading only in capitals
+    return kind, name, rest
+
+
+def split_inline(text: str) -> str:
+    """Put capitalised headings that follow a sentence on a line of their own."""
+
+    def cut(m: re.Match[str]) -> str:
+        return f"\n{m.group(1)}: " if norm(m.group(1)) in heading_names() else m.group(0)
+
+    return _INLINE_HEAD.sub(cut, text)
