@@ -1,4 +1,4 @@
-"""The third to twelfth held-out report sets import without errors and their annotations are
+"""The third to thirteenth held-out report sets import without errors and their annotations are
 well-formed.
 
 Unlike the second set's test, this one does not pin how the importer cuts each impression today:
@@ -24,7 +24,8 @@ SETS = {"reports_heldout3": ["community", "hfclinic", "limited", "rhd"],
         "reports_heldout9": ["addenda", "murmur", "syncope", "vendor"],
         "reports_heldout10": ["corelab", "prelim", "preop", "translated"],
         "reports_heldout11": ["dictation", "geriatric", "sepsis", "trainee"],
-        "reports_heldout12": ["html", "infiltrative", "ocr", "pe"]}
+        "reports_heldout12": ["html", "infiltrative", "ocr", "pe"],
+        "reports_heldout13": ["carcinoid", "consult", "email", "telehealth"]}
 LABELS = {"supported", "not_factual", "not_checked"}
 KEYS = {"report", "style", "correct", "impression_imported", "statements"}
 
