@@ -68,13 +68,12 @@ def _verdict_at(statements: list[str], target: int, study: Any) -> str | None:
 def study_rows(name: str, style: str, study: Any, expected: dict[str, str],
                rng: random.Random) -> list[dict[str, Any]]:
     """The correct statements of one study's impression and the errors made of each of them."""
+    from echogpt.checker import injection
     from echogpt.checker.check import check
-    from echogpt.checker.injection import Case, change_number, change_severity, flip_negation, inject
-    from echogpt.checker.injection import swap_site
     from echogpt.text import split_statements
 
-    mutate = {"severity_change": change_severity, "number_change": change_number,
-              "negation_flip": flip_negation, "valve_chamber_swap": swap_site}
+    mutate = {"severity_change": injection.change_severity, "number_change": injection.change_number,
+              "negation_flip": injection.flip_negation, "valve_chamber_swap": injection.swap_site}
     sentences = [s.text for s in split_statements(study.findings_text)]
     base = {"set": name, "style": style, "report": study.study_id, "sentences": sentences}
     checked = check(study.impression, study).statements
@@ -91,7 +90,8 @@ def study_rows(name: str, style: str, study: Any, expected: dict[str, str],
             verdict = _verdict_at(texts[:i] + [new] + texts[i + 1:], i, study)
             if verdict is not None:
                 rows.append({**base, "group": kind, "label": 1, "text": new, "verdict": verdict})
-    for case in inject(Case(study.study_id, "unmodified", study, texts), "invented_finding", rng):
+    unmodified = injection.Case(study.study_id, "unmodified", study, texts)
+    for case in injection.inject(unmodified, "invented_finding", rng):
         verdict = _verdict_at(case.statements, case.target, study)
         if verdict is not None:
             rows.append({**base, "group": "invented_finding", "label": 1,
@@ -243,11 +243,14 @@ def veto(rows: list[dict[str, Any]], threshold: float) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--eval", default="reports_heldout11", help="the set measured (never trained on)")
-    parser.add_argument("--train", default=None, help="comma-separated training sets (default: all others present)")
-    parser.add_argument("--rows", type=Path, help="cache of the collected rows (read if present, else written)")
+    parser.add_argument("--train", default=None,
+                        help="comma-separated training sets (default: all others present)")
+    parser.add_argument("--rows", type=Path,
+                        help="cache of the collected rows (read if present, else written)")
     parser.add_argument("--top", type=int, default=4, help="findings sentences given with each statement")
     parser.add_argument("--epochs", type=int, default=2)
-    parser.add_argument("--max-lost", type=float, default=0.05, help="caught errors a veto may lose on validation")
+    parser.add_argument("--max-lost", type=float, default=0.05,
+                        help="caught errors a veto may lose on validation")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", type=Path, help="write the figures here")
     args = parser.parse_args()
