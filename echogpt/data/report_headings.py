@@ -106,8 +106,10 @@ def heading_kind(line: str, paragraph_start: bool = False) -> tuple[str, str, st
         return None
     name, rest = m.group(1).strip(), m.group(2).strip()
     bare = re.sub(r"\s*\(.*\)\s*$", "", name)  # "Findings (post-bypass)", "Peak (20 mcg/kg/min)"
-    kind = next((heading_names()[k] for k in (norm(name), norm(bare), norm(bare).rstrip("s"))
-                 if k in heading_names()), None)
+    names = (norm(name), norm(bare), norm(bare).rstrip("s"))
+    # "IMPRESSION & PLAN", "Summary & Conclusion": an ampersand is the 'and' of the heading table
+    names += tuple(re.sub(r"\s*&\s*", " and ", k) for k in names)
+    kind = next((heading_names()[k] for k in names if k in heading_names()), None)
     if kind is None:
         return None
     alone_only = any(k in section_table().alone_only for k in (norm(name), norm(bare)))

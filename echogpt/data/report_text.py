@@ -19,6 +19,7 @@ from echogpt.data.report_demographics import prose_demographics
 from echogpt.data.report_flags import bubble_study, study_flags
 from echogpt.data.report_identity import labelled_date, labelled_patient_id
 from echogpt.data.report_key_values import key_value_labels
+from echogpt.data.report_markup import plain_text
 from echogpt.data.report_measurements import Reading, norm, read_measurements
 from echogpt.data.report_numbers import decimal_points
 from echogpt.data.report_preliminary import final_first, preliminary_note, two_stages
@@ -129,8 +130,6 @@ class ParsedReport:
     unread: list[str] = field(default_factory=list)  # parts of the findings the import could not read
     recommendations: list[str] = field(default_factory=list)  # the plan outside the impression
     superseded: list[str] = field(default_factory=list)  # what a later part of the report replaces
-
-
 
 
 def _move_procedure(sections: list[Section]) -> list[tuple[int, str]]:
@@ -320,7 +319,8 @@ def parse_report(text: str, title: str = "") -> ParsedReport:
         The parsed report. Without any findings heading, the preamble (text before the first
         heading) is the findings; with no impression heading the impression is None.
     """
-    text = written_numbers(text.replace("\r\n", "\n").replace("\r", "\n"))  # a dictation's "two point two"
+    text = plain_text(text.replace("\r\n", "\n").replace("\r", "\n"))  # an export's HTML markup
+    text = written_numbers(text)  # a dictation's "two point two"
     text, commas = decimal_points(text)  # "1,95 m2" -> "1.95 m2"
     text, struck = drop_struck(text)  # "RAP ~~3~~ 15 mmHg": the reviewer's value, not the struck one
     text = tick_lines(key_value_labels(core_values(text)))  # "site 38 % / core 43 %" -> "43 % (site 38 %)"
