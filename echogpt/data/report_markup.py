@@ -6,7 +6,7 @@ a new line, a list item becomes a bulleted or numbered line, table cells are set
 entities become the characters they stand for (``mL/m&sup2;`` is ``mL/m²``, ``&nbsp;`` a space), and
 a line of markup only is dropped (a ``<br>`` alone is kept as the blank line it shows).
 
-    text = plain_text("<b>IMPRESSION:</b><br>\\n<ul><li>Normal study.</li></ul>")  # "IMPRESSION:\\n- Normal study."
+    plain_text("<b>IMPRESSION:</b><br>\\n<ul><li>Normal study.</li></ul>")  # "IMPRESSION:\\n- Normal study."
 """
 
 from __future__ import annotations

@@ -86,8 +86,9 @@ def test_foreign_core_lab_and_final_headings_open_the_impression(heading: str) -
     assert parsed.impression == "- Small pericardial effusion.\n- Normal LV function."
 
 
-@pytest.mark.parametrize("heading", ["Clinic summary", "Interval summary", "Key points", "Diagnostic summary:",
-                                     "Answer to clinical question:", "Conclusion & advice:",
+@pytest.mark.parametrize("heading", ["Clinic summary", "Interval summary", "Key points",
+                                     "Diagnostic summary:", "Answer to clinical question:",
+                                     "Conclusion & advice:",
                                      "URGENT - Conclusion:", "Bottom line for the referring team:",
                                      "Reporting physician's summary:"])
 def test_clinic_and_acute_summary_headings_open_the_impression(heading: str) -> None:

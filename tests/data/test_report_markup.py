@@ -25,7 +25,8 @@ def test_plain_text_leaves_text_without_markup_alone() -> None:
 
 
 def test_entities_alone_become_their_characters_line_by_line() -> None:
-    assert plain_text("LAVI 30 mL/m&sup2;\nIVC &gt; 50&nbsp;% collapse") == "LAVI 30 mL/m²\nIVC > 50 % collapse"
+    text = plain_text("LAVI 30 mL/m&sup2;\nIVC &gt; 50&nbsp;% collapse")
+    assert text == "LAVI 30 mL/m²\nIVC > 50 % collapse"
 
 
 def test_block_tags_break_lines_and_markup_only_lines_go() -> None:
