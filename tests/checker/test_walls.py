@@ -55,3 +55,11 @@ def test_a_hypertrophied_rv_keeps_its_other_grades() -> None:
     assert {("rv_wall_thickness", "increased"), ("rv_size", "mildly_dilated"),
             ("rv_wall_thickness", "mildly_increased")} <= facts
     assert not any(c == "lv_wall_thickness" for c, _ in facts)
+
+
+def test_preserved_apical_contraction_is_no_global_function() -> None:
+    # the McConnell sign: the apex contracts while the mid free wall does not; the RV is not normal
+    findings = "RV dilated; mid free-wall akinesis with preserved apical contraction. TAPSE 11 mm."
+    verdict, reason = _verdict(findings, "RV dilatation with mid free-wall akinesis and reduced TAPSE (11 mm).")
+    assert verdict == "supported", reason
+    assert not any(f.concept == "rv_systolic_function" and f.grade == "normal" for f in extract_facts(findings))
