@@ -60,6 +60,8 @@ def test_a_hypertrophied_rv_keeps_its_other_grades() -> None:
 def test_preserved_apical_contraction_is_no_global_function() -> None:
     # the McConnell sign: the apex contracts while the mid free wall does not; the RV is not normal
     findings = "RV dilated; mid free-wall akinesis with preserved apical contraction. TAPSE 11 mm."
-    verdict, reason = _verdict(findings, "RV dilatation with mid free-wall akinesis and reduced TAPSE (11 mm).")
+    impression = "RV dilatation with mid free-wall akinesis and reduced TAPSE (11 mm)."
+    verdict, reason = _verdict(findings, impression)
     assert verdict == "supported", reason
-    assert not any(f.concept == "rv_systolic_function" and f.grade == "normal" for f in extract_facts(findings))
+    facts = extract_facts(findings)
+    assert not any(f.concept == "rv_systolic_function" and f.grade == "normal" for f in facts)
