@@ -88,6 +88,10 @@ _HEAD = re.compile(r"^\s*(?:\d{1,2}[.)]\s+)?[=*#\s]*([A-Za-z0-9][A-Za-z0-9À-ÿ 
                    r"(?:\s*\(\d{1,2}:\d{2}\))?)\s*[=*#]*\s*(?::|\s-\s|\s[-–—]\s*$|\s(?i:colon)(?:\s|$)|$)\s*(.*)$")
 # what follows a heading's name when it is said to end there: a colon, a dash or a dictated "colon"
 _SAID_END = re.compile(r":|\s-\s|\s[-–—]\s*$|\s(?i:colon)(?:\s|$)")
+# "URGENT - Conclusion:", "STAT: Impression": a summary heading marked urgent
+_URGENT = re.compile(r"^\s*(?:urgent|stat|critical(?: result)?)\s*(?:[-–—:!]\s*)+(?=[A-Za-z])", re.IGNORECASE)
+# "... for the acute team", "... for ED": whom a summary heading is written for
+_FOR_WHOM = re.compile(r"\s+for\s+(?:the\s+)?[\w' &/]{1,30}$")
 # A capitalised heading inside a line: "... normal. IMPRESSION: Normal study."
 _INLINE_HEAD = re.compile(r"(?<=[.!?;])\s+([A-Z][A-Z /&]{2,40}):\s*")
 
@@ -101,13 +105,22 @@ def heading_kind(line: str, paragraph_start: bool = False) -> tuple[str, str, st
     ('alone_only': "Comment") opens one with text after it too where it starts a paragraph
     (``paragraph_start``: "Comment: Normal study. ..." after a blank line).
     """
+    urgent = _URGENT.match(line)
+    if urgent:  # "URGENT - Conclusion: ...": the heading after the mark
+        found = heading_kind(line[urgent.end():], paragraph_start)
+        return found if found and found[0] == "impression" else None
     m = _HEAD.match(line)
     if not m:
         return None
     name, rest = m.group(1).strip(), m.group(2).strip()
     bare = re.sub(r"\s*\(.*\)\s*$", "", name)  # "Findings (post-bypass)", "Peak (20 mcg/kg/min)"
-    kind = next((heading_names()[k] for k in (norm(name), norm(bare), norm(bare).rstrip("s"))
-                 if k in heading_names()), None)
+    names = (norm(name), norm(bare), norm(bare).rstrip("s"))
+    # "IMPRESSION & PLAN", "Summary & Conclusion": an ampersand is the 'and' of the heading table
+    names += tuple(re.sub(r"\s*&\s*", " and ", k) for k in names)
+    kind = next((heading_names()[k] for k in names if k in heading_names()), None)
+    if kind is None:  # "Bottom line for the acute team:": a summary said to be for its readers
+        whom = heading_names().get(_FOR_WHOM.sub("", norm(bare)))
+        kind = whom if whom == "impression" else None
     if kind is None:
         return None
     alone_only = any(k in section_table().alone_only for k in (norm(name), norm(bare)))

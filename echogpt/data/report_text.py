@@ -17,12 +17,15 @@ from echogpt.data.report_columns import pipe_table, split_columns
 from echogpt.data.report_core_lab import core_values
 from echogpt.data.report_demographics import prose_demographics
 from echogpt.data.report_flags import bubble_study, study_flags
+from echogpt.data.report_header import detect_study_type, header_fields
 from echogpt.data.report_identity import labelled_date, labelled_patient_id
 from echogpt.data.report_key_values import key_value_labels
+from echogpt.data.report_markup import plain_text
 from echogpt.data.report_measurements import Reading, norm, read_measurements
 from echogpt.data.report_numbers import decimal_points
 from echogpt.data.report_preliminary import final_first, preliminary_note, two_stages
 from echogpt.data.report_priors import prior_asides, prior_from_history
+from echogpt.data.report_scan import scanned_text
 from echogpt.data.report_sections import (
     MARKER,
     SECTION_KINDS,
@@ -43,69 +46,6 @@ from echogpt.data.report_unread import dropped_lines, unplaced_lines, values_out
 __all__ = ["SECTION_KINDS", "ParsedReport", "Reading", "Section", "SectionTable", "detect_study_type",
            "header_fields", "heading_kind", "parse_report", "section_table",
            "split_sections", "unnamed_summary"]
-
-
-# ---------------------------------------------------------------- study type and header
-
-
-def detect_study_type(sections: list[Section], title: str = "") -> str:
-    """TEE, stress or TTE, from the title, header, procedure and technique lines.
-
-    The indication, impression and recommendations are not read ("consider TEE" is no TEE);
-    findings are read only when nothing else names the type ("dobutamine was infused").
-    """
-    words = section_table().study_types
-    named = [title] + [s.heading + " " + s.text for s in sections
-                       if s.kind in ("preamble", "header", "procedure", "technique", "sedation")]
-    later = [s.text for s in sections if s.kind in ("findings", "stage", "anatomy")]
-    for texts in (named, later):
-        blob = " ".join(texts).lower()
-        for kind in ("stress", "TEE"):
-            if any(re.search(rf"(?<![a-z]){re.escape(w)}(?![a-z])", blob) for w in words[kind]):
-                return kind
-    return "TTE"
-
-
-_HEADER_KEYS = {"mrn": "patient_id", "patient id": "patient_id", "patient number": "patient_id",
-                "hospital number": "patient_id",
-                "nhs number": "patient_id", "id": "patient_id", "date": "study_date",
-                "study date": "study_date", "exam date": "study_date", "date of study": "study_date",
-                "date of exam": "study_date", "age": "patient.age", "sex": "patient.sex",
-                "gender": "patient.sex", "height": "patient.height_cm", "weight": "patient.weight_kg",
-                "bsa": "patient.bsa_m2", "accession": "study_id", "accession number": "study_id",
-                "study id": "study_id", "hr": "measurements.heart_rate",
-                "heart rate": "measurements.heart_rate"}
-
-
-def _paired(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    """"Sex / age: F / 74": as many keys as values, each key with its value."""
-    out = []
-    for key, value in pairs:
-        keys, values = key.split("/"), value.split("/")
-        out += list(zip(keys, values, strict=True)) if 1 < len(keys) == len(values) else [(key, value)]
-    return out
-
-
-def header_fields(sections: list[Section]) -> dict[str, str]:
-    """Identifiers and patient fields from header lines, as Study field path -> raw text.
-
-    Several fields on one line ("Age: 67  Sex: F") are read; the first value of a field wins.
-    """
-    out: dict[str, str] = {}
-    for s in sections:
-        if s.kind != "header":
-            continue
-        pairs = [(s.heading, s.text)]
-        # "Age: 67   Sex: F   BSA: 1.9 m2": further "Key: value" pairs on the same line
-        parts = re.split(r"\s{2,}|\t|\s[|;,]\s", s.text)
-        if len(parts) > 1:
-            pairs = [(s.heading, parts[0])] + [tuple(p.split(":", 1)) for p in parts[1:] if ":" in p]
-        for key, value in _paired(pairs):
-            target = _HEADER_KEYS.get(norm(key))
-            value = value.strip().rstrip(".")
-            if target and value and target not in out:
-                out[target] = value
-    return out
 
 
 # ---------------------------------------------------------------- the whole report
@@ -129,8 +69,7 @@ class ParsedReport:
     unread: list[str] = field(default_factory=list)  # parts of the findings the import could not read
     recommendations: list[str] = field(default_factory=list)  # the plan outside the impression
     superseded: list[str] = field(default_factory=list)  # what a later part of the report replaces
-
-
+    furniture: list[str] = field(default_factory=list)  # page headers and footers dropped mid-report
 
 
 def _move_procedure(sections: list[Section]) -> list[tuple[int, str]]:
@@ -320,7 +259,9 @@ def parse_report(text: str, title: str = "") -> ParsedReport:
         The parsed report. Without any findings heading, the preamble (text before the first
         heading) is the findings; with no impression heading the impression is None.
     """
-    text = written_numbers(text.replace("\r\n", "\n").replace("\r", "\n"))  # a dictation's "two point two"
+    text = plain_text(text.replace("\r\n", "\n").replace("\r", "\n"))  # an export's HTML markup
+    text = written_numbers(text)  # a dictation's "two point two"
+    text, furniture = scanned_text(text)  # a scan's page footers, lines broken at a fixed width
     text, commas = decimal_points(text)  # "1,95 m2" -> "1.95 m2"
     text, struck = drop_struck(text)  # "RAP ~~3~~ 15 mmHg": the reviewer's value, not the struck one
     text = tick_lines(key_value_labels(core_values(text)))  # "site 38 % / core 43 %" -> "43 % (site 38 %)"
@@ -397,4 +338,5 @@ def parse_report(text: str, title: str = "") -> ParsedReport:
                         unread=commas + unread + values_outside(sections)
                         + unplaced_lines(sections, chosen) + dropped_lines(text, sections, chosen),
                         recommendations=plan_lines(sections),
-                        superseded=struck + replaced + preliminary_note(stages) + superseded)
+                        superseded=struck + replaced + preliminary_note(stages) + superseded,
+                        furniture=furniture)

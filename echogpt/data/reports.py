@@ -146,6 +146,8 @@ def build_study(parsed: ParsedReport, study_id: str, given: dict[str, Any]
                        for note in parsed.unread]
     problems += [("warning", "superseded", f"{note}; kept for the record, not as findings", None)
                  for note in parsed.superseded]
+    problems += [("warning", "page_furniture", f"page header or footer dropped: '{line}'", line)
+                 for line in parsed.furniture]
     # what the import could not read: a claim the study is silent on may lie there (not_checked)
     # (findings of a line or less from a long report; an impression longer than its findings is often
     # only a terse report, so it stays a warning)

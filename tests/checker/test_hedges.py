@@ -75,3 +75,11 @@ def test_not_assessable_agrees_with_not_assessed(claim: str) -> None:
     findings = "EF 57 %. Diastolic function not assessed in AF."
     s = Study.model_validate({"study_id": "S1", "findings_text": findings})
     assert check(claim, s).statements[0].verdict == "supported"
+
+
+def test_a_participle_hedge_matches_the_findings_hedge() -> None:
+    # "suggesting" hedges as "suggests" does: the impression says no more than the findings
+    s = Study.model_validate({"study_id": "S2", "findings_text": "Irregular rhythm. Septal E/e' 13 suggests "
+                              "raised LV filling pressure."})
+    result = check("Septal E/e' 13, suggesting raised LV filling pressure.", s).statements[0]
+    assert result.verdict == "supported", result.reason

@@ -84,3 +84,23 @@ def test_a_comment_after_text_without_values_stays_a_finding() -> None:
 def test_foreign_core_lab_and_final_headings_open_the_impression(heading: str) -> None:
     parsed = parse_report(FINDINGS + f"{heading}\n- Small pericardial effusion.\n- Normal LV function.\n")
     assert parsed.impression == "- Small pericardial effusion.\n- Normal LV function."
+
+
+@pytest.mark.parametrize("heading", ["Clinic summary", "Interval summary", "Key points",
+                                     "Diagnostic summary:", "Answer to clinical question:",
+                                     "Conclusion & advice:",
+                                     "URGENT - Conclusion:", "Bottom line for the referring team:",
+                                     "Reporting physician's summary:"])
+def test_clinic_and_acute_summary_headings_open_the_impression(heading: str) -> None:
+    parsed = parse_report(FINDINGS + f"{heading}\n1. Small pericardial effusion.\n")
+    assert parsed.impression == "1. Small pericardial effusion."
+
+
+def test_a_clinical_summary_at_the_top_is_history() -> None:
+    parsed = parse_report("Clinical summary: 64-year-old with dyspnoea.\n\n" + FINDINGS)
+    assert parsed.impression is None
+
+
+def test_a_heading_for_someone_that_is_no_summary_stays_text() -> None:
+    parsed = parse_report(FINDINGS + "Request for the ward team:\nPlease repeat the study.\n")
+    assert parsed.impression is None

@@ -87,9 +87,9 @@ def test_a_suspect_cut_is_reported_per_file(tmp_path: Path, text: str, suspect: 
 
 
 def test_an_unknown_summary_heading_is_named_in_the_no_impression_warning(tmp_path: Path) -> None:
-    text = f"{FINDINGS}\n\nECHO OPINION\nNormal LV function.\nMild MR.\n"
+    text = f"{FINDINGS}\n\nCARDIOLOGY VERDICT\nNormal LV function.\nMild MR.\n"
     issues = dict(_issues(tmp_path, text))
-    assert "ECHO OPINION" in issues["no_impression"]
+    assert "CARDIOLOGY VERDICT" in issues["no_impression"]
 
 
 @pytest.mark.parametrize(

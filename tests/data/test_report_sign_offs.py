@@ -26,3 +26,13 @@ def test_a_sign_off_is_neither_impression_nor_indication(sign_off: str) -> None:
     parsed = parse_report(HEAD + sign_off + "\n")
     assert parsed.impression == "1. Normal LV size and systolic function.\n2. Trace mitral regurgitation."
     assert parsed.indication == "dyspnoea."
+
+
+@pytest.mark.parametrize("line", ["A. Okafor  25/11/2026", "Dr S. Varga   |   27.11.2026",
+                                  "Dr A. Rahimi – 24/11/2026", "Reviewed & signed – Dr O. Fernandes",
+                                  "Reported: Dr E. Lindgren   19 Nov 2026"])
+def test_a_name_signed_with_a_date_is_no_impression_statement(line: str) -> None:
+    from echogpt.data.report_text import parse_report
+
+    parsed = parse_report(f"Findings:\nLV normal, EF 60 %.\n\nConclusion:\n1. Normal LV function.\n{line}\n")
+    assert parsed.impression == "1. Normal LV function."
