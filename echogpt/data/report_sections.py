@@ -95,6 +95,8 @@ def split_sections(text: str) -> list[Section]:
             sections.append(Section("letter", "Letter", [(number, line)]))
             continue
         found = heading_kind(line, paragraph_start=i > 0 and not lines[i - 1][1].strip())
+        if found is not None and found[0] == "impression" and _title_line(line, lines[:i]):
+            found = None  # "REMOTE INTERPRETATION - Portable TTE" over the report: its title
         # "Baseline (02/2026): LVEF 62%": a dated earlier study, not the resting stage of a stress echo
         earlier = found is None or found[0] == "stage"
         if earlier and current.kind not in _AFTER_FINDINGS and prior_label().match(line):
@@ -154,6 +156,8 @@ def split_sections(text: str) -> list[Section]:
             found = ("history", *found[1:])
         elif found[0] == "findings" and _impression_after_findings(found[1], sections):
             found = ("impression", *found[1:])
+        elif found[0] == "impression" and _plan_after_impression(found[1], sections):
+            found = ("recommendations", *found[1:])
         concluded = concluded or found[0] == "impression"
         inline = bool(found[2])
         open_comparison = inline and found[0] == "comparison"
@@ -196,6 +200,13 @@ def split_sections(text: str) -> list[Section]:
 
 
 _BLOCK_LABEL = re.compile(r"^(?=[^:]*[A-Za-z]{3})[A-Za-z][^:]{1,48}:(?:\s|$)")
+
+
+def _title_line(line: str, before: list[tuple[int, str]]) -> bool:
+    """The report's first line, a title joined by a dash ("TELE-ECHO - remote interpretation",
+    "REMOTE INTERPRETATION - Portable TTE"): it names the kind of report, it opens no summary."""
+    return not any(text.strip() for _, text in before) and re.search(r"\s[-–—]\s+\S", line) is not None \
+        and ":" not in line
 
 
 def _block_heading(line: str, following: list[tuple[int, str]]) -> bool:
@@ -268,6 +279,14 @@ def _impression_after_findings(name: str, sections: list[Section]) -> bool:
     return norm(name) in section_table().impression_after_findings and any(
         (s.kind in kinds and s.text) or (s.kind in ("preamble", "body") and _gives_values(s.rows))
         for s in sections)
+
+
+def _plan_after_impression(name: str, sections: list[Section]) -> bool:
+    """'Assessment/Plan:' after the echo's own impression ("Echo impression:" in a consult note) opens
+    the consultant's plan: the plan is no part of the echo's impression."""
+    bare = re.sub(r"\s*&\s*", " and ", norm(name))
+    return bare in section_table().plan_after_impression and any(
+        s.kind == "impression" and s.text for s in sections)
 
 
 def _gives_values(rows: list[tuple[int, str]]) -> bool:
