@@ -98,7 +98,7 @@ _FOR_WHOM = re.compile(r"\s+for\s+(?:the\s+)?[\w' &/]{1,30}$")
 # A capitalised heading inside a line: "... normal. IMPRESSION: Normal study."
 _INLINE_HEAD = re.compile(r"(?<=[.!?;])\s+([A-Z][A-Z /&]{2,40}):\s*")
 # an e-mail's quote prefix before a line: "> IMPRESSION:", ">> IMPRESSION:"
-_QUOTED = re.compile(r"^\s*(?:>\s*)+")
+_QUOTED = re.compile(r"^\s*(?:>[ \t]*)+")
 # "Cardiac source of embolism - TTE conclusion:", "Remote read - summary": a topic, a dash, the heading
 _TOPIC_DASH = re.compile(r"^\s*[A-Za-z][A-Za-z /'()-]{2,48}?\s[-–—]\s+(?=[A-Za-z])")
 

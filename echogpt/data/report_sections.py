@@ -39,6 +39,9 @@ _DATE_ONLY = re.compile(r"^(?:\d{1,4}[./-]\d{1,2}(?:[./-]\d{2,4})?|\d{1,2} [A-Za
 _AFTER_FINDINGS = ("impression", "recommendations", "closing", "letter")
 # sections that a label opens on its line ("hx: ...", "Procedure: ..."): they cover that paragraph only
 _PARAGRAPH = ("indication", "history", "technique", "procedure", "sedation")
+# an e-mail quote prefix; a lone ">" before a number is a comparison ("> 50 % collapse")
+_QUOTED_LINE = re.compile(r"^\s*(?!>[ \t]*[\d.=])(?:>[ \t]*)+")
+_QUOTE_ONLY = re.compile(r"^\s*(?:>\s*)+$")
 MARKER = re.compile(r"^\s*(?:\(?\d{1,2}[.)](?!\d)|[-*•·‣▪])\s*")
 
 
@@ -80,12 +83,17 @@ def split_sections(text: str) -> list[Section]:
     open_comparison = False  # ... and it is a comparison, which ends at the next blank line
     paragraph = False  # ... and it is history or procedure, which ends at the next blank line
     concluded = False  # the report has had its impression
-    lines = [(n, piece) for n, line in enumerate(text.splitlines(), start=1)
-             for piece in split_inline(line).split("\n")]
+    depth = 0  # how deep the last heading's line was quoted in an e-mail ('>> IMPRESSION:': 2)
+    lines = [(n, "" if _QUOTE_ONLY.match(line) else piece) for n, line in enumerate(text.splitlines(), start=1)
+             for piece in split_inline(line).split("\n")]  # a quoted blank line (">>") is a blank line
     for i, (number, line) in enumerate(lines):
         if RULE.match(line):
             continue
         current = sections[-1]
+        if current.kind == "impression" and line.strip() and _quote_depth(line) != depth:
+            # "> Could you let me know tonight ...?" under a ">> IMPRESSION:": another message's text
+            sections.append(Section("closing", "", [(number, line)]))
+            continue
         if concluded and current.kind != "closing" and sentence_patterns("closing").search(line.strip()):
             sections.append(Section("closing", "", [(number, line)]))
             continue
@@ -159,6 +167,7 @@ def split_sections(text: str) -> list[Section]:
         elif found[0] == "impression" and _plan_after_impression(found[1], sections):
             found = ("recommendations", *found[1:])
         concluded = concluded or found[0] == "impression"
+        depth = _quote_depth(line)  # the quote depth of the message a section is written in
         inline = bool(found[2])
         open_comparison = inline and found[0] == "comparison"
         paragraph = (inline and found[0] in _PARAGRAPH) or (paragraph and found[0] == "header")
@@ -200,6 +209,12 @@ def split_sections(text: str) -> list[Section]:
 
 
 _BLOCK_LABEL = re.compile(r"^(?=[^:]*[A-Za-z]{3})[A-Za-z][^:]{1,48}:(?:\s|$)")
+
+
+def _quote_depth(line: str) -> int:
+    """How many e-mail quote marks open a line: '>> > text' is 3."""
+    quoted = _QUOTED_LINE.match(line)
+    return quoted.group(0).count(">") if quoted else 0
 
 
 def _title_line(line: str, before: list[tuple[int, str]]) -> bool:

@@ -79,3 +79,21 @@ def test_contrast_used_sets_the_contrast_flag():
     assert p.contrast
     p = parse_report("Findings:\nBubble contrast given; no shunt.\nImpression:\nNo shunt.\n")
     assert not p.contrast
+
+
+def test_a_quoted_question_after_a_quoted_impression_is_not_the_impression():
+    text = (">> Findings:\n>> LV normal, EF 60 %.\n>>\n>> IMPRESSION:\n>> 1. Normal LV.\n>>\n"
+            ">> > Can the patient go home tonight? - J. Doe\n")
+    assert parse_report(text).impression == ">> 1. Normal LV."
+
+
+def test_a_comparison_sign_is_no_quote_prefix():
+    text = "Findings:\nIVC 1.5 cm.\n\nImpression:\nNormal RA pressure, IVC collapse\n> 50 %.\n"
+    assert "> 50 %." in parse_report(text).impression
+
+
+def test_remote_sign_off_and_printing_footer_close_the_impression():
+    body = "Findings:\nLV normal, EF 60 %.\n\nConclusion:\nNormal study.\n{tail}\n"
+    for tail in ("Read remotely by Dr M. Okafor, Melbourne.\nTurnaround 3 h.",
+                 "\nPlease consider the environment before printing this email."):
+        assert parse_report(body.format(tail=tail)).impression == "Normal study.", tail
