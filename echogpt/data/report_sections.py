@@ -90,8 +90,9 @@ def split_sections(text: str) -> list[Section]:
         if RULE.match(line):
             continue
         current = sections[-1]
-        if current.kind == "impression" and line.strip() and _quote_depth(line) != depth:
+        if depth and current.kind == "impression" and line.strip() and _quote_depth(line) != depth:
             # "> Could you let me know tonight ...?" under a ">> IMPRESSION:": another message's text
+            # (under an unquoted heading, "> Severe TR." is a bullet)
             sections.append(Section("closing", "", [(number, line)]))
             continue
         if concluded and current.kind != "closing" and sentence_patterns("closing").search(line.strip()):
@@ -300,8 +301,9 @@ def _plan_after_impression(name: str, sections: list[Section]) -> bool:
     """'Assessment/Plan:' after the echo's own impression ("Echo impression:" in a consult note) opens
     the consultant's plan: the plan is no part of the echo's impression."""
     bare = re.sub(r"\s*&\s*", " and ", norm(name))
+    after = set(section_table().impression_after_findings)  # "Comments" over findings is no summary
     return bare in section_table().plan_after_impression and any(
-        s.kind == "impression" and s.text for s in sections)
+        s.kind == "impression" and s.text and norm(s.heading) not in after for s in sections)
 
 
 def _gives_values(rows: list[tuple[int, str]]) -> bool:

@@ -97,3 +97,14 @@ def test_remote_sign_off_and_printing_footer_close_the_impression():
     for tail in ("Read remotely by Dr M. Okafor, Melbourne.\nTurnaround 3 h.",
                  "\nPlease consider the environment before printing this email."):
         assert parse_report(body.format(tail=tail)).impression == "Normal study.", tail
+
+
+def test_quote_marks_under_an_unquoted_heading_are_bullets():
+    text = "Findings:\nRV dilated.\n\nCONCLUSION\n> Severe TR.\n> Dilated RV.\n"
+    assert parse_report(text).impression == "> Severe TR.\n> Dilated RV."
+
+
+def test_assessment_after_comments_on_the_findings_is_the_summary():
+    text = ("Findings:\nLV: EF 60 %.\n\nComments\nConcentric LVH. Normal systolic function.\n\n"
+            "Assessment\n1. Moderate concentric LVH.\n")
+    assert parse_report(text).impression == "1. Moderate concentric LVH."
