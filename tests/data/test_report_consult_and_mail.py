@@ -108,3 +108,14 @@ def test_assessment_after_comments_on_the_findings_is_the_summary():
     text = ("Findings:\nLV: EF 60 %.\n\nComments\nConcentric LVH. Normal systolic function.\n\n"
             "Assessment\n1. Moderate concentric LVH.\n")
     assert parse_report(text).impression == "1. Moderate concentric LVH."
+
+
+def test_consult_record_is_labelled_history_never_findings():
+    text = ("Reason for consult: syncope\n\nHPI: two faints on stairs.\nVitals: BP 120/70, HR 70.\n"
+            "Labs: troponin 12 ng/L, creatinine 90.\n\nTTE: AV calcified, Vmax 4.5 m/s.\n"
+            "Echo impression:\nSevere AS.\n")
+    p = parse_report(text)
+    assert p.indication.startswith("syncope")
+    assert "Labs: troponin" in p.indication and "Vitals: BP" in p.indication
+    assert "troponin" not in p.findings_text and "BP 120/70" not in p.findings_text
+    assert p.impression == "Severe AS."
