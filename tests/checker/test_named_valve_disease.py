@@ -1,0 +1,35 @@
+"""A valve disease named by its cause or morphology ("restrictive valve disease", "ergot-derived
+valvulopathy") is no statement about every lesion: its absence does not deny a mild regurgitation."""
+
+from __future__ import annotations
+
+import pytest
+
+from echogpt.checker.check import check
+from echogpt.schemas import Study
+
+STUDY = Study.model_validate({"study_id": "S1", "findings_text": "Mitral valve: mild MR. Aortic valve: "
+                              "trace AR. Leaflets thin and mobile."})
+
+
+@pytest.mark.parametrize("claim", [
+    "Mild MR and trace AR; no restrictive valve disease.",
+    "No features of ergot-derived dopamine agonist valvulopathy.",
+    "No drug-induced valve disease.",
+])
+def test_a_named_valve_disease_denied_beside_mild_mr(claim: str) -> None:
+    assert all(s.verdict != "contradicted" for s in check(claim, STUDY).statements)
+
+
+def test_valve_disease_denied_outright_still_contradicts_mild_mr() -> None:
+    assert check("No valve disease.", STUDY).statements[0].verdict == "contradicted"
+
+
+@pytest.mark.parametrize("said", ["left valves normal", "left-sided valves normal", "right heart valves normal"])
+def test_the_valves_of_one_side_normal_deny_nothing_of_the_other(said: str) -> None:
+    study = Study.model_validate({"study_id": "S2", "findings_text": f"LV normal; {said}. PV: peak gradient "
+                                  "38 mmHg."})
+    other = "Moderate pulmonary stenosis." if said.startswith("left") else "Moderate aortic stenosis."
+    same = "No aortic stenosis." if said.startswith("left") else "No pulmonary stenosis."
+    assert check(other, study).statements[0].verdict != "contradicted"
+    assert check(same, study).statements[0].verdict == "supported"
