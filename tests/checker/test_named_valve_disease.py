@@ -24,3 +24,11 @@ def test_a_named_valve_disease_denied_beside_mild_mr(claim: str) -> None:
 def test_valve_disease_denied_outright_still_contradicts_mild_mr() -> None:
     assert check("No valve disease.", STUDY).statements[0].verdict == "contradicted"
 
+
+
+@pytest.mark.parametrize("claim", [
+    "Restrictive mitral valvulopathy with mild MR.",
+    "Consistent with ergot-derived (pergolide) valvulopathy.",
+])
+def test_a_named_valvulopathy_with_its_valve_or_drug_is_no_stenosis_claim(claim: str) -> None:
+    assert all(s.verdict not in ("contradicted", "unsupported") for s in check(claim, STUDY).statements)
