@@ -15,8 +15,8 @@ from echogpt.data.report_sections import Section, section_table
 @cache
 def _not_done() -> re.Pattern[str]:
     """Mentions of a TEE that was not this study ("TOE not performed", "TOE this week", "consider TEE")."""
-    return re.compile("|".join(f"(?:{p})" for p in section_table().study_types.get("not_done", [])) or r"(?!)",
-                      re.IGNORECASE)
+    patterns = section_table().study_types.get("not_done", [])
+    return re.compile("|".join(f"(?:{p})" for p in patterns) or r"(?!)", re.IGNORECASE)
 
 
 def detect_study_type(sections: list[Section], title: str = "") -> str:

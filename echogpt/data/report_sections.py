@@ -84,8 +84,9 @@ def split_sections(text: str) -> list[Section]:
     paragraph = False  # ... and it is history or procedure, which ends at the next blank line
     concluded = False  # the report has had its impression
     depth = 0  # how deep the last heading's line was quoted in an e-mail ('>> IMPRESSION:': 2)
-    lines = [(n, "" if _QUOTE_ONLY.match(line) else piece) for n, line in enumerate(text.splitlines(), start=1)
-             for piece in split_inline(line).split("\n")]  # a quoted blank line (">>") is a blank line
+    # a quoted blank line (">>") is a blank line
+    lines = [(n, "" if _QUOTE_ONLY.match(line) else piece)
+             for n, line in enumerate(text.splitlines(), start=1) for piece in split_inline(line).split("\n")]
     for i, (number, line) in enumerate(lines):
         if RULE.match(line):
             continue

@@ -6,8 +6,9 @@ from __future__ import annotations
 from echogpt.checker.check import check
 from echogpt.schemas import Study
 
-STUDY = Study.model_validate({"study_id": "S1", "findings_text": "AV: heavily calcified, severely restricted. "
-                              "Vmax 4.6 m/s, mean gradient 55 mmHg."})
+STUDY = Study.model_validate({
+    "study_id": "S1",
+    "findings_text": "AV: heavily calcified, severely restricted. Vmax 4.6 m/s, mean gradient 55 mmHg."})
 
 
 def test_severe_high_gradient_stenosis_names_the_severe_stenosis() -> None:

@@ -26,9 +26,6 @@ def test_valve_disease_denied_outright_still_contradicts_mild_mr() -> None:
 
 
 
-@pytest.mark.parametrize("claim", [
-    "Restrictive mitral valvulopathy with mild MR.",
-    "Consistent with ergot-derived (pergolide) valvulopathy.",
-])
-def test_a_named_valvulopathy_with_its_valve_or_drug_is_no_stenosis_claim(claim: str) -> None:
+@pytest.mark.parametrize("claim", ["Consistent with ergot-derived (pergolide) valvulopathy."])
+def test_a_named_valvulopathy_with_its_drug_in_brackets_is_no_stenosis_claim(claim: str) -> None:
     assert all(s.verdict not in ("contradicted", "unsupported") for s in check(claim, STUDY).statements)
