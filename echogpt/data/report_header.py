@@ -6,9 +6,17 @@
 from __future__ import annotations
 
 import re
+from functools import cache
 
 from echogpt.data.report_measurements import norm
 from echogpt.data.report_sections import Section, section_table
+
+
+@cache
+def _not_done() -> re.Pattern[str]:
+    """Mentions of a TEE that was not this study ("TOE not performed", "TOE this week", "consider TEE")."""
+    patterns = section_table().study_types.get("not_done", [])
+    return re.compile("|".join(f"(?:{p})" for p in patterns) or r"(?!)", re.IGNORECASE)
 
 
 def detect_study_type(sections: list[Section], title: str = "") -> str:
@@ -22,7 +30,7 @@ def detect_study_type(sections: list[Section], title: str = "") -> str:
                        if s.kind in ("preamble", "header", "procedure", "technique", "sedation")]
     later = [s.text for s in sections if s.kind in ("findings", "stage", "anatomy")]
     for texts in (named, later):
-        blob = " ".join(texts).lower()
+        blob = _not_done().sub(" ", " ".join(texts).lower())  # "TOE not performed" is no TEE
         for kind in ("stress", "TEE"):
             if any(re.search(rf"(?<![a-z]){re.escape(w)}(?![a-z])", blob) for w in words[kind]):
                 return kind

@@ -39,6 +39,9 @@ class SectionTable(BaseModel):
                                  "read the study ('Fellow:'); kept out of the indication")
     prior_labels: list[str] = Field(default_factory=list, description="patterns of a line that opens with "
                                     "a label naming an earlier study ('Pre-BMV (10-05-2025): ...')")
+    plan_after_impression: list[str] = Field(default_factory=list, description="impression headings that "
+                                             "open the plan after an impression ('Assessment/Plan:' after "
+                                             "'Echo impression:' in a consult note)")
 
 
 def _load(name: str) -> Any:
@@ -94,6 +97,10 @@ _URGENT = re.compile(r"^\s*(?:urgent|stat|critical(?: result)?)\s*(?:[-–—:!]
 _FOR_WHOM = re.compile(r"\s+for\s+(?:the\s+)?[\w' &/]{1,30}$")
 # A capitalised heading inside a line: "... normal. IMPRESSION: Normal study."
 _INLINE_HEAD = re.compile(r"(?<=[.!?;])\s+([A-Z][A-Z /&]{2,40}):\s*")
+# an e-mail's quote prefix before a line: "> IMPRESSION:", ">> IMPRESSION:"
+_QUOTED = re.compile(r"^\s*(?:>[ \t]*)+")
+# "Cardiac source of embolism - TTE conclusion:", "Remote read - summary": a topic, a dash, the heading
+_TOPIC_DASH = re.compile(r"^\s*[A-Za-z][A-Za-z /'()-]{2,48}?\s[-–—]\s+(?=[A-Za-z])")
 
 
 def heading_kind(line: str, paragraph_start: bool = False) -> tuple[str, str, str] | None:
@@ -105,6 +112,9 @@ def heading_kind(line: str, paragraph_start: bool = False) -> tuple[str, str, st
     ('alone_only': "Comment") opens one with text after it too where it starts a paragraph
     (``paragraph_start``: "Comment: Normal study. ..." after a blank line).
     """
+    quoted = _QUOTED.match(line)
+    if quoted:  # "> IMPRESSION: ...": the heading of a quoted report
+        return heading_kind(line[quoted.end():], paragraph_start)
     urgent = _URGENT.match(line)
     if urgent:  # "URGENT - Conclusion: ...": the heading after the mark
         found = heading_kind(line[urgent.end():], paragraph_start)
@@ -122,7 +132,7 @@ def heading_kind(line: str, paragraph_start: bool = False) -> tuple[str, str, st
         whom = heading_names().get(_FOR_WHOM.sub("", norm(bare)))
         kind = whom if whom == "impression" else None
     if kind is None:
-        return None
+        return _after_topic(line, paragraph_start)
     alone_only = any(k in section_table().alone_only for k in (norm(name), norm(bare)))
     if rest and alone_only and not paragraph_start:
         return None  # "Comment: the images were reviewed ..." is a line of its section
@@ -134,6 +144,18 @@ def heading_kind(line: str, paragraph_start: bool = False) -> tuple[str, str, st
     if not has_colon and kind in ("header", "anatomy") and not name.isupper():
         return None  # "Left ventricle" alone is a heading only in capitals
     return kind, name, rest
+
+
+def _after_topic(line: str, paragraph_start: bool) -> tuple[str, str, str] | None:
+    """ "Cardiac source of embolism - TTE conclusion:" over the summary: a summary heading after its
+    topic and a dash ("Remote read - summary"), with nothing after it on the line."""
+    topic = _TOPIC_DASH.match(line)
+    if not topic:
+        return None
+    found = heading_kind(line[topic.end():], paragraph_start)
+    if found is None or found[0] != "impression" or found[2]:
+        return None
+    return "impression", line.strip().rstrip(":").strip(), ""
 
 
 def split_inline(text: str) -> str:

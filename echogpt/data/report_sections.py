@@ -39,6 +39,9 @@ _DATE_ONLY = re.compile(r"^(?:\d{1,4}[./-]\d{1,2}(?:[./-]\d{2,4})?|\d{1,2} [A-Za
 _AFTER_FINDINGS = ("impression", "recommendations", "closing", "letter")
 # sections that a label opens on its line ("hx: ...", "Procedure: ..."): they cover that paragraph only
 _PARAGRAPH = ("indication", "history", "technique", "procedure", "sedation")
+# an e-mail quote prefix; a lone ">" before a number is a comparison ("> 50 % collapse")
+_QUOTED_LINE = re.compile(r"^\s*(?!>[ \t]*[\d.=])(?:>[ \t]*)+")
+_QUOTE_ONLY = re.compile(r"^\s*(?:>\s*)+$")
 MARKER = re.compile(r"^\s*(?:\(?\d{1,2}[.)](?!\d)|[-*•·‣▪])\s*")
 
 
@@ -80,12 +83,19 @@ def split_sections(text: str) -> list[Section]:
     open_comparison = False  # ... and it is a comparison, which ends at the next blank line
     paragraph = False  # ... and it is history or procedure, which ends at the next blank line
     concluded = False  # the report has had its impression
-    lines = [(n, piece) for n, line in enumerate(text.splitlines(), start=1)
-             for piece in split_inline(line).split("\n")]
+    depth = 0  # how deep the last heading's line was quoted in an e-mail ('>> IMPRESSION:': 2)
+    # a quoted blank line (">>") is a blank line
+    lines = [(n, "" if _QUOTE_ONLY.match(line) else piece)
+             for n, line in enumerate(text.splitlines(), start=1) for piece in split_inline(line).split("\n")]
     for i, (number, line) in enumerate(lines):
         if RULE.match(line):
             continue
         current = sections[-1]
+        if depth and current.kind == "impression" and line.strip() and _quote_depth(line) != depth:
+            # "> Could you let me know tonight ...?" under a ">> IMPRESSION:": another message's text
+            # (under an unquoted heading, "> Severe TR." is a bullet)
+            sections.append(Section("closing", "", [(number, line)]))
+            continue
         if concluded and current.kind != "closing" and sentence_patterns("closing").search(line.strip()):
             sections.append(Section("closing", "", [(number, line)]))
             continue
@@ -95,6 +105,8 @@ def split_sections(text: str) -> list[Section]:
             sections.append(Section("letter", "Letter", [(number, line)]))
             continue
         found = heading_kind(line, paragraph_start=i > 0 and not lines[i - 1][1].strip())
+        if found is not None and found[0] == "impression" and _title_line(line, lines[:i]):
+            found = None  # "REMOTE INTERPRETATION - Portable TTE" over the report: its title
         # "Baseline (02/2026): LVEF 62%": a dated earlier study, not the resting stage of a stress echo
         earlier = found is None or found[0] == "stage"
         if earlier and current.kind not in _AFTER_FINDINGS and prior_label().match(line):
@@ -154,7 +166,10 @@ def split_sections(text: str) -> list[Section]:
             found = ("history", *found[1:])
         elif found[0] == "findings" and _impression_after_findings(found[1], sections):
             found = ("impression", *found[1:])
+        elif found[0] == "impression" and _plan_after_impression(found[1], sections):
+            found = ("recommendations", *found[1:])
         concluded = concluded or found[0] == "impression"
+        depth = _quote_depth(line)  # the quote depth of the message a section is written in
         inline = bool(found[2])
         open_comparison = inline and found[0] == "comparison"
         paragraph = (inline and found[0] in _PARAGRAPH) or (paragraph and found[0] == "header")
@@ -196,6 +211,19 @@ def split_sections(text: str) -> list[Section]:
 
 
 _BLOCK_LABEL = re.compile(r"^(?=[^:]*[A-Za-z]{3})[A-Za-z][^:]{1,48}:(?:\s|$)")
+
+
+def _quote_depth(line: str) -> int:
+    """How many e-mail quote marks open a line: '>> > text' is 3."""
+    quoted = _QUOTED_LINE.match(line)
+    return quoted.group(0).count(">") if quoted else 0
+
+
+def _title_line(line: str, before: list[tuple[int, str]]) -> bool:
+    """The report's first line, a title joined by a dash ("TELE-ECHO - remote interpretation",
+    "REMOTE INTERPRETATION - Portable TTE"): it names the kind of report, it opens no summary."""
+    return not any(text.strip() for _, text in before) and re.search(r"\s[-–—]\s+\S", line) is not None \
+        and ":" not in line
 
 
 def _block_heading(line: str, following: list[tuple[int, str]]) -> bool:
@@ -268,6 +296,15 @@ def _impression_after_findings(name: str, sections: list[Section]) -> bool:
     return norm(name) in section_table().impression_after_findings and any(
         (s.kind in kinds and s.text) or (s.kind in ("preamble", "body") and _gives_values(s.rows))
         for s in sections)
+
+
+def _plan_after_impression(name: str, sections: list[Section]) -> bool:
+    """'Assessment/Plan:' after the echo's own impression ("Echo impression:" in a consult note) opens
+    the consultant's plan: the plan is no part of the echo's impression."""
+    bare = re.sub(r"\s*&\s*", " and ", norm(name))
+    after = set(section_table().impression_after_findings)  # "Comments" over findings is no summary
+    return bare in section_table().plan_after_impression and any(
+        s.kind == "impression" and s.text and norm(s.heading) not in after for s in sections)
 
 
 def _gives_values(rows: list[tuple[int, str]]) -> bool:
