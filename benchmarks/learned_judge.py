@@ -133,18 +133,9 @@ def _encoder() -> tuple[Any, Any]:
 def add_contexts(rows: list[dict[str, Any]], top: int) -> None:
     """Adds ``context``: the ``top`` findings sentences closest to the statement, in report order."""
     import torch
+    from similarity_judge import sentence_vectors
 
-    tokenizer, encoder = _encoder()
-    texts = list(dict.fromkeys(t for r in rows for t in [r["text"], *r["sentences"]]))
-    vectors: dict[str, Any] = {}
-    for i in range(0, len(texts), 64):
-        batch = tokenizer(texts[i:i + 64], return_tensors="pt", padding=True, truncation=True,
-                          max_length=128)
-        with torch.no_grad():
-            hidden = encoder(**batch).last_hidden_state
-        mask = batch["attention_mask"].unsqueeze(-1).float()
-        pooled = torch.nn.functional.normalize((hidden * mask).sum(1) / mask.sum(1), dim=-1)
-        vectors.update(zip(texts[i:i + 64], pooled, strict=True))
+    vectors = sentence_vectors(rows)
     for r in rows:
         if not r["sentences"]:
             r["context"] = ""

@@ -61,8 +61,9 @@ def unsupported_statements(sets: list[str], seed: int = 0) -> list[dict[str, Any
     return rows
 
 
-def closest_similarity(rows: list[dict[str, Any]]) -> None:
-    """Adds ``similarity``: the cosine between each statement and its closest findings sentence."""
+def sentence_vectors(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The embedded all-MiniLM-L6-v2's unit vector (mean pooling) of every statement and findings
+    sentence of the rows, by text."""
     import torch
     from transformers import AutoModel, AutoTokenizer
 
@@ -80,6 +81,14 @@ def closest_similarity(rows: list[dict[str, Any]]) -> None:
         mask = batch["attention_mask"].unsqueeze(-1).float()
         pooled = torch.nn.functional.normalize((hidden * mask).sum(1) / mask.sum(1), dim=-1)
         vectors.update(zip(texts[i:i + 64], pooled, strict=True))
+    return vectors
+
+
+def closest_similarity(rows: list[dict[str, Any]]) -> None:
+    """Adds ``similarity``: the cosine between each statement and its closest findings sentence."""
+    import torch
+
+    vectors = sentence_vectors(rows)
     for r in rows:
         if not r["sentences"]:
             r["similarity"] = 0.0
