@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from echogpt.data.report_measurements import norm
+from echogpt.data.report_sbar import LETTER_PREFIX
 
 SECTION_KINDS = ("indication", "history", "procedure", "technique", "sedation", "findings", "stage",
                  "anatomy", "measurements", "comparison", "impression", "recommendations", "header")
@@ -42,6 +43,18 @@ class SectionTable(BaseModel):
     plan_after_impression: list[str] = Field(default_factory=list, description="impression headings that "
                                              "open the plan after an impression ('Assessment/Plan:' after "
                                              "'Echo impression:' in a consult note)")
+    qualified_impression: QualifiedImpression = Field(default_factory=lambda: QualifiedImpression())
+
+
+class QualifiedImpression(BaseModel):
+    """Unknown headings read as the impression: a few words before a summary noun, or a slash pair."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    about: str = Field("", alias="_about")
+    nouns: list[str] = Field(default_factory=list, description="the summary nouns a heading ends with")
+    max_qualifiers: int = Field(3, description="at most this many words before the noun")
+    not_qualifiers: list[str] = Field(default_factory=list, description="words that make the heading "
+                                      "no impression ('Previous conclusion', 'Stress summary')")
 
 
 def _load(name: str) -> Any:
@@ -112,6 +125,9 @@ def heading_kind(line: str, paragraph_start: bool = False) -> tuple[str, str, st
     ('alone_only': "Comment") opens one with text after it too where it starts a paragraph
     (``paragraph_start``: "Comment: Normal study. ..." after a blank line).
     """
+    sbar = LETTER_PREFIX.match(line)
+    if sbar:  # "A - Assessment (focused questions):": the SBAR block's word is the heading
+        return heading_kind(line[sbar.end():], paragraph_start)
     quoted = _QUOTED.match(line)
     if quoted:  # "> IMPRESSION: ...": the heading of a quoted report
         return heading_kind(line[quoted.end():], paragraph_start)
@@ -131,6 +147,8 @@ def heading_kind(line: str, paragraph_start: bool = False) -> tuple[str, str, st
     if kind is None:  # "Bottom line for the acute team:": a summary said to be for its readers
         whom = heading_names().get(_FOR_WHOM.sub("", norm(bare)))
         kind = whom if whom == "impression" else None
+    if kind is None and _qualified_impression(norm(bare)):
+        kind = "impression"  # "Physiologist's summary:", "ON-CALL IMPRESSION", "IMPRESSION/SUMMARY:"
     if kind is None:
         return _after_topic(line, paragraph_start)
     alone_only = any(k in section_table().alone_only for k in (norm(name), norm(bare)))
@@ -144,6 +162,20 @@ def heading_kind(line: str, paragraph_start: bool = False) -> tuple[str, str, st
     if not has_colon and kind in ("header", "anatomy") and not name.isupper():
         return None  # "Left ventricle" alone is a heading only in capitals
     return kind, name, rest
+
+
+def _qualified_impression(name: str) -> bool:
+    """An unknown heading that names the summary: qualifier words before a summary noun ("reporting
+    comment", "on call impression"), or a slash pair with an impression heading ("impression/summary")."""
+    table = section_table().qualified_impression
+    parts = [p.strip() for p in name.split("/")]
+    if len(parts) == 2 and all(parts) and any(heading_names().get(p) == "impression" for p in parts):
+        return True
+    words = name.replace("'s", "").split()
+    if not 2 <= len(words) <= table.max_qualifiers + 1 or words[-1] not in table.nouns:
+        return False
+    qualifiers = words[:-1]
+    return all(w.isalpha() for w in qualifiers) and not set(qualifiers) & set(table.not_qualifiers)
 
 
 def _after_topic(line: str, paragraph_start: bool) -> tuple[str, str, str] | None:

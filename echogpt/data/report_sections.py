@@ -23,6 +23,7 @@ from echogpt.data.report_headings import (
     split_inline,
 )
 from echogpt.data.report_measurements import norm
+from echogpt.data.report_sbar import sbar_sections
 
 __all__ = ["MARKER", "RULE", "SECTION_KINDS", "SENTENCE_BREAK", "TITLE", "Section", "SectionTable",
            "heading_kind", "prior_label", "section_table", "sentence_patterns", "split_sections"]
@@ -202,7 +203,7 @@ def split_sections(text: str) -> list[Section]:
         # "Regional wall motion: Abnormal": the label is what the word is said of; it stays in the text
         said_of = kind == "findings" and "wall motion" in norm(name)
         sections.append(Section(kind, name, [(number, line.strip() if said_of else rest)] if rest else []))
-    sections = [s for s in sections if s.text or s.kind not in ("preamble", "body")]
+    sections = sbar_sections([s for s in sections if s.text or s.kind not in ("preamble", "body")])
     _one_impression(sections)
     kinds = set(section_table().findings_kinds)
     if not any(s.kind in kinds or (s.kind == "preamble" and s.text) for s in sections):
@@ -270,15 +271,21 @@ def _one_impression(sections: list[Section]) -> None:
     """A "Comments", "Interpretation" or "Key findings" block after the findings is the impression only
     in a report with no impression heading of its own, and then only the last such block; beside an
     impression heading, or before a later such block, it is more findings."""
-    after = set(section_table().impression_after_findings)
-    summaries = [s for s in sections if s.kind == "impression" and norm(s.heading) in after]
-    if any(s.kind == "impression" and norm(s.heading) not in after for s in sections):
+    summaries = [s for s in sections if s.kind == "impression" and _weak_summary(s.heading)]
+    if any(s.kind == "impression" and not _weak_summary(s.heading) for s in sections):
         keep = None
     else:
         keep = summaries[-1] if summaries else None
     for s in summaries:
         if s is not keep:
             s.kind = "findings"
+
+
+def _weak_summary(heading: str) -> bool:
+    """'Comments', 'Interpretation', 'Key findings', or a comment qualified ('Core-lab comments',
+    'Reporting comment'): a summary only where the report has no impression heading of its own."""
+    name = norm(heading)
+    return name in section_table().impression_after_findings or name.split()[-1:] in (["comment"], ["comments"])
 
 
 def _history_at_top(name: str, number: int, count: int, sections: list[Section]) -> bool:
