@@ -172,12 +172,18 @@ def suspect_cut(parsed: ParsedReport) -> list[tuple[str, str, str, Any]]:
     return []
 
 
+# a number written in digit groups split by single spaces, the whole value (NHS style "943 476 5919")
+_GROUPED_ID = re.compile(r"\s*\d{2,}(?: \d{2,})+\s*")
+
+
 def _patient_id(head: dict[str, str], problems: list[tuple[str, str, str, Any]]) -> str | None:
     """The header's patient number ("MRN: 448812"): one token of letters, digits and -_/ (and dots between
     them: "61.228.904") that holds a digit."""
     raw = head.get("patient_id")
     if raw is None:
         return None
+    if _GROUPED_ID.fullmatch(raw):  # "663 0019 920", "943 476 5919": one number written in groups
+        return re.sub(r"\s", "", raw)
     m = re.fullmatch(r"\s*([A-Za-z0-9](?:[A-Za-z0-9_/-]|\.(?=[A-Za-z0-9])){0,63})(?:\s.*)?", raw)
     if m and re.search(r"\d", m.group(1)):
         return m.group(1)

@@ -175,3 +175,18 @@ def test_foreign_month_names_and_no_guess() -> None:
 ])
 def test_trial_subject_and_translated_id_labels(header: str, number: str) -> None:
     assert labelled_patient_id(header) == number
+
+
+@pytest.mark.parametrize("header", ["NAME: [REDACTED]   SSN4: 1234   MRN: 512 0077 310",
+                                    "MRN: 512 0077 310\nSex: M"])
+def test_a_header_number_written_in_groups_is_read_whole(tmp_path: Path, header: str) -> None:
+    body = "\n\nFindings:\nLVEF 60 %.\n\nImpression:\nNormal study.\n"
+    (tmp_path / "r1.txt").write_text(header + body)
+    result = read_reports(tmp_path)
+    assert result.studies[0].patient_id == "5120077310"
+
+
+def test_a_number_with_more_words_after_it_keeps_its_first_token(tmp_path: Path) -> None:
+    (tmp_path / "r1.txt").write_text("MRN: 448812 (old system)\n\nFindings:\nLVEF 60 %.\n\n"
+                                     "Impression:\nNormal study.\n")
+    assert read_reports(tmp_path).studies[0].patient_id == "448812"
