@@ -1,5 +1,6 @@
 """The Study's flags read from a free-text echo report: a bubble study (``agitated_saline``), an
-ultrasound-enhancing agent (``contrast``) and left bundle branch block (``lbbb``).
+ultrasound-enhancing agent (``contrast``), left bundle branch block (``lbbb``) and mechanical
+ventilation (``ventilated``).
 
 The words are data (``resources/report_flags.json``); the bubble-study words stay here, beside their use.
 
@@ -47,6 +48,8 @@ class FlagWords(BaseModel):
     negated: str = Field(description="a mention that says LBBB is absent")
     lbbb_stated: str = Field(description="LBBB stated as this study's: the ECG or rhythm word after it, "
                                          "or the septal motion it explains")
+    ventilated: str = Field(description="the patient mechanically ventilated at the study")
+    ventilated_negated: str = Field(description="a mention that says the patient is not ventilated")
 
 
 @cache
@@ -107,6 +110,22 @@ def _lbbb(line: str) -> bool:
     return False
 
 
+# sections that say nothing of the patient's state at this study: the summary and plan, an earlier study
+_NOT_THIS_STATE = ("impression", "recommendations", "closing", "comparison", "letter")
+
+
+def _ventilated(sections: list[Section]) -> bool:
+    """Mechanically ventilated at the study: "intubated and ventilated", "IVC not used for RAP
+    (ventilated)", in the findings, the reason or the history; not "SpO2 88 % (not ventilated)"."""
+    for s in sections:
+        if s.kind in _NOT_THIS_STATE:
+            continue
+        for sentence in re.split(r"(?<=[.;])\s+|\n", s.text):
+            if _pattern("ventilated").search(sentence) and not _pattern("ventilated_negated").search(sentence):
+                return True
+    return False
+
+
 def study_flags(sections: list[Section]) -> dict[str, bool]:
     """The contrast and LBBB flags of a report cut into sections (``split_sections``).
 
@@ -115,7 +134,9 @@ def study_flags(sections: list[Section]) -> dict[str, bool]:
             studies are not read.
 
     Returns:
-        {"contrast": ..., "lbbb": ...}.
+        {"contrast": ..., "lbbb": ..., "ventilated": ...}; ventilation is read in the reason and
+        history too.
     """
     lines = _lines(sections)
-    return {"contrast": any(map(_contrast, lines)), "lbbb": any(map(_lbbb, lines))}
+    return {"contrast": any(map(_contrast, lines)), "lbbb": any(map(_lbbb, lines)),
+            "ventilated": _ventilated(sections)}

@@ -65,6 +65,7 @@ class ParsedReport:
     agitated_saline: bool
     contrast: bool = False  # an ultrasound-enhancing agent was given
     lbbb: bool = False  # left bundle branch block on the rhythm line
+    ventilated: bool = False  # mechanically ventilated at the study
     summary_heading: str | None = None  # no impression found: the heading of a last block like one
     unread: list[str] = field(default_factory=list)  # parts of the findings the import could not read
     recommendations: list[str] = field(default_factory=list)  # the plan outside the impression

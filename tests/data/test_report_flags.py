@@ -43,3 +43,25 @@ def test_lbbb_is_set_from_the_rhythm_line(header: str, lbbb: bool) -> None:
     assert parsed.lbbb is lbbb
     study, _ = build_study(parsed, "s1", {})
     assert study is not None and study.lbbb is lbbb
+
+
+@pytest.mark.parametrize(("text", "ventilated"), [
+    ("Indication: hypoxia after surgery; intubated and ventilated on ICU.", True),
+    ("Technique: apical views only (patient ventilated, supine).", True),
+    ("History: ARDS, on the ventilator since Monday.", True),
+    ("Indication: pneumonia, SpO2 90 % on oxygen (not ventilated).", False),
+    ("Ventilated: no   Sinus rhythm 80 bpm", False),
+    ("Indication: extubated yesterday after CABG.", False),
+    ("Indication: breathlessness.", False),
+])
+def test_ventilated_is_set_when_the_patient_is_ventilated(text: str, ventilated: bool) -> None:
+    parsed = parse_report(f"TTE\nMRN: 12345\n{text}{END}")
+    assert parsed.ventilated is ventilated
+    study, _ = build_study(parsed, "s1", {})
+    assert study is not None and study.ventilated is ventilated
+
+
+def test_ventilation_in_the_plan_sets_no_flag() -> None:
+    parsed = parse_report(f"TTE\nMRN: 12345{END}\n\nRecommendation: consider lung-protective ventilation if "
+                          "intubated and ventilated later.")
+    assert parsed.ventilated is False
