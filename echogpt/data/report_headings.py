@@ -128,6 +128,9 @@ def heading_kind(line: str, paragraph_start: bool = False) -> tuple[str, str, st
     sbar = LETTER_PREFIX.match(line)
     if sbar:  # "A - Assessment (focused questions):": the SBAR block's word is the heading
         return heading_kind(line[sbar.end():], paragraph_start)
+    cell = _cell_row(line)
+    if cell:  # "Conclusion;Severe AS ...", "Interpretation<TAB>Normal ...": a spreadsheet row
+        return cell
     quoted = _QUOTED.match(line)
     if quoted:  # "> IMPRESSION: ...": the heading of a quoted report
         return heading_kind(line[quoted.end():], paragraph_start)
@@ -162,6 +165,26 @@ def heading_kind(line: str, paragraph_start: bool = False) -> tuple[str, str, st
     if not has_colon and kind in ("header", "anatomy") and not name.isupper():
         return None  # "Left ventricle" alone is a heading only in capitals
     return kind, name, rest
+
+
+# a spreadsheet row: a label cell, then a tab, a semicolon or a quoted comma, then the value cell
+_CELL_ROW = re.compile(r'^\s*"?([A-Za-z][A-Za-z _/\'-]{1,40}?)"?\s*(?:\t|;|",")\s*"?(.*?)"?\s*$')
+# a word a spreadsheet adds to the column's name ("Summary_text", "Impression column")
+_CELL_SUFFIX = re.compile(r"\s+(?:text|column|field|cell|value)$")
+# the sections a label cell may open: the summary, the plan and the reason
+_CELL_KINDS = ("impression", "recommendations", "indication")
+
+
+def _cell_row(line: str) -> tuple[str, str, str] | None:
+    """ "Conclusion;Normal study.", "Interpretation<TAB>Normal LV ...", '"Comments","Normally ..."',
+    "Summary_text;...", "Impression column<TAB>...": a label cell naming the summary, the plan or the
+    reason, with its value cell after it."""
+    m = _CELL_ROW.match(line)
+    if not m or not m.group(2).strip():
+        return None
+    name = _CELL_SUFFIX.sub("", norm(m.group(1)))
+    kind = heading_names().get(name)
+    return (kind, m.group(1).strip(), m.group(2).strip()) if kind in _CELL_KINDS else None
 
 
 def _qualified_impression(name: str) -> bool:

@@ -56,3 +56,16 @@ def test_a_qualified_comment_beside_the_impression_is_a_finding() -> None:
                           "IMPRESSION:\nNormal study.\n")
     assert parsed.impression == "Normal study."
     assert "small effusion compared" in parsed.findings_text
+
+
+@pytest.mark.parametrize("row", ["Conclusion;Normal LV function.", "Conclusion\tNormal LV function.",
+                                 "Summary_text;Normal LV function.", "Impression column\tNormal LV function."])
+def test_a_spreadsheet_row_naming_the_summary_is_the_impression(row: str) -> None:
+    parsed = parse_report("Field;Value\nLVEF;60 %\nTAPSE;22 mm\nLVIDd;4.8 cm\n\n" + row + "\nPlan;Repeat in 1 year.\n")
+    assert parsed.impression == "Normal LV function."
+    assert "Repeat in 1 year." in " ".join(parsed.recommendations)
+
+
+def test_a_measurement_row_is_no_heading() -> None:
+    parsed = parse_report(FINDINGS + "LVEF\t60 %\n\nImpression:\nNormal study.\n")
+    assert parsed.impression == "Normal study."
