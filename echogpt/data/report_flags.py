@@ -121,7 +121,8 @@ def _ventilated(sections: list[Section]) -> bool:
         if s.kind in _NOT_THIS_STATE:
             continue
         for sentence in re.split(r"(?<=[.;])\s+|\n", s.text):
-            if _pattern("ventilated").search(sentence) and not _pattern("ventilated_negated").search(sentence):
+            said = _pattern("ventilated").search(sentence)
+            if said and not _pattern("ventilated_negated").search(sentence):
                 return True
     return False
 

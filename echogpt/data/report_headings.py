@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -15,10 +16,31 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from echogpt.data.report_measurements import norm
-from echogpt.data.report_sbar import LETTER_PREFIX
 
 SECTION_KINDS = ("indication", "history", "procedure", "technique", "sedation", "findings", "stage",
                  "anatomy", "measurements", "comparison", "impression", "recommendations", "header")
+# an SBAR block's letter before its word ("A - Assessment:"), taken off so that the word is the
+# heading looked up (report_sbar.py reads the blocks)
+LETTER_PREFIX = re.compile(r"^\s*[SBAR]\s*[-–:]\s*(?=(?:situation|background|assessment|recommendations?)\b)",
+                           re.IGNORECASE)
+
+
+@dataclass
+class Section:
+    """One section of a report: its kind, heading as written and its lines (heading excluded),
+    each with its line number in the report."""
+
+    kind: str
+    heading: str
+    rows: list[tuple[int, str]] = field(default_factory=list)
+
+    @property
+    def lines(self) -> list[str]:
+        return [line for _, line in self.rows]
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.lines).strip()
 
 
 class SectionTable(BaseModel):

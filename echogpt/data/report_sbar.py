@@ -9,12 +9,9 @@ the Assessment is then what the echo saw (findings). 'S' and 'B' are history; 'R
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
 
+from echogpt.data.report_headings import LETTER_PREFIX, Section
 from echogpt.data.report_measurements import norm
-
-if TYPE_CHECKING:
-    from echogpt.data.report_sections import Section
 
 _WORDS = {"s": "situation", "b": "background", "a": "assessment", "r": "recommendation"}
 # "S - Situation:", "A - Assessment (focused questions):", "SITUATION:", "R - Recommendation:"
@@ -22,9 +19,6 @@ _WORD_LINE = re.compile(r"^\s*(?:([SBAR])\s*[-–:]\s*)?(situation|background|as
                         re.IGNORECASE)
 # "S: 34-year-old man ...", "R: Further fluid ...": the letters alone
 _LETTER_LINE = re.compile(r"^\s*([SBAR])\s*:\s+\S")
-# the letter before its word, taken off so that the word is the heading looked up
-LETTER_PREFIX = re.compile(r"^\s*[SBAR]\s*[-–:]\s*(?=(?:situation|background|assessment|recommendations?)\b)",
-                           re.IGNORECASE)
 
 
 def _letters(lines: list[str]) -> set[str]:
@@ -57,8 +51,6 @@ def _block(line: str) -> str | None:
 def sbar_sections(sections: list[Section]) -> list[Section]:
     """Re-read an SBAR note's blocks: 'S:' / 'B:' lines as history, an 'R:' paragraph inside the
     impression as the plan, and the Assessment as findings where the echo has its own impression."""
-    from echogpt.data.report_sections import Section
-
     if not is_sbar([line for s in sections for _, line in s.rows] + [s.heading for s in sections]):
         return sections
     out: list[Section] = []

@@ -9,11 +9,11 @@ Headings, sign-off patterns and prior-study labels are data (``resources/report_
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
 from echogpt.data.report_columns import pipe_table
 from echogpt.data.report_headings import (
     SECTION_KINDS,
+    Section,
     SectionTable,
     heading_kind,
     heading_names,
@@ -44,24 +44,6 @@ _PARAGRAPH = ("indication", "history", "technique", "procedure", "sedation")
 _QUOTED_LINE = re.compile(r"^\s*(?!>[ \t]*[\d.=])(?:>[ \t]*)+")
 _QUOTE_ONLY = re.compile(r"^\s*(?:>\s*)+$")
 MARKER = re.compile(r"^\s*(?:\(?\d{1,2}[.)](?!\d)|[-*•·‣▪])\s*")
-
-
-@dataclass
-class Section:
-    """One section of a report: its kind, heading as written and its lines (heading excluded),
-    each with its line number in the report."""
-
-    kind: str
-    heading: str
-    rows: list[tuple[int, str]] = field(default_factory=list)
-
-    @property
-    def lines(self) -> list[str]:
-        return [line for _, line in self.rows]
-
-    @property
-    def text(self) -> str:
-        return "\n".join(self.lines).strip()
 
 
 
@@ -285,7 +267,8 @@ def _weak_summary(heading: str) -> bool:
     """'Comments', 'Interpretation', 'Key findings', or a comment qualified ('Core-lab comments',
     'Reporting comment'): a summary only where the report has no impression heading of its own."""
     name = norm(heading)
-    return name in section_table().impression_after_findings or name.split()[-1:] in (["comment"], ["comments"])
+    return (name in section_table().impression_after_findings
+            or name.split()[-1:] in (["comment"], ["comments"]))
 
 
 def _history_at_top(name: str, number: int, count: int, sections: list[Section]) -> bool:

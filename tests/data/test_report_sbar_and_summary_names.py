@@ -1,3 +1,4 @@
+# ruff: noqa: E501
 """SBAR handover notes (the echo's own impression over the Assessment block of focused questions, the
 'R' block as the plan, 'S' and 'B' as history) and unknown summary headings read by their form
 ("Echocardiographer's summary:", "NIGHT-SHIFT IMPRESSION", "CONCLUSION/SUMMARY:")."""
