@@ -121,15 +121,6 @@ def collect(sets: list[str], seed: int) -> list[dict[str, Any]]:
     return rows
 
 
-def _encoder() -> tuple[Any, Any]:
-    from transformers import AutoModel, AutoTokenizer
-
-    from echogpt.evaluation.bertscore import embedded_encoder_path
-
-    folder = embedded_encoder_path()
-    return AutoTokenizer.from_pretrained(folder), AutoModel.from_pretrained(folder).eval()
-
-
 def add_contexts(rows: list[dict[str, Any]], top: int) -> None:
     """Adds ``context``: the ``top`` findings sentences closest to the statement, in report order."""
     import torch
@@ -148,13 +139,14 @@ def add_contexts(rows: list[dict[str, Any]], top: int) -> None:
 def train(rows: list[dict[str, Any]], epochs: int, seed: int) -> tuple[Any, Any]:
     """Fine-tunes the encoder with a two-way head on (statement, context) -> correct/error."""
     import torch
-    from transformers import AutoModelForSequenceClassification
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
     from echogpt.evaluation.bertscore import embedded_encoder_path
 
     torch.manual_seed(seed)
-    tokenizer, _ = _encoder()
-    model = AutoModelForSequenceClassification.from_pretrained(embedded_encoder_path(), num_labels=2)
+    folder = embedded_encoder_path()
+    tokenizer = AutoTokenizer.from_pretrained(folder)
+    model = AutoModelForSequenceClassification.from_pretrained(folder, num_labels=2)
     rows = [r for r in rows if r["group"] != "invented_finding"]
     counts = Counter(r["label"] for r in rows)
     weight = torch.tensor([len(rows) / (2 * counts[0]), len(rows) / (2 * counts[1])])
