@@ -1,4 +1,4 @@
-"""The third to fourteenth held-out report sets import without errors and their annotations are
+"""The third to sixteenth held-out report sets import without errors and their annotations are
 well-formed.
 
 Unlike the second set's test, this one does not pin how the importer cuts each impression today:
@@ -26,7 +26,9 @@ SETS = {"reports_heldout3": ["community", "hfclinic", "limited", "rhd"],
         "reports_heldout11": ["dictation", "geriatric", "sepsis", "trainee"],
         "reports_heldout12": ["html", "infiltrative", "ocr", "pe"],
         "reports_heldout13": ["carcinoid", "consult", "email", "telehealth"],
-        "reports_heldout14": ["handover", "nursing", "spreadsheet", "veterans"]}
+        "reports_heldout14": ["handover", "nursing", "spreadsheet", "veterans"],
+        "reports_heldout15": ["markdown", "radiology", "smarttext", "tavi"],
+        "reports_heldout16": ["hl7", "intraop", "postmi", "southasian"]}
 LABELS = {"supported", "not_factual", "not_checked"}
 KEYS = {"report", "style", "correct", "impression_imported", "statements"}
 
