@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from echogpt.data.load import RejectedRow
+from echogpt.data.import_result import RejectedRow
 from echogpt.data.mapping import ColumnMapping
 from echogpt.schemas import RECORD_MODELS, Study
 

@@ -444,3 +444,13 @@ def test_tsv_and_mapping_delimiter(tmp_path: Path) -> None:
     semi = _csv(tmp_path, "study_id;findings_text;patient.weight_kg\nA;x;70,5\n")
     (study,) = load_studies(semi, mapping={"delimiter": ";"}).studies
     assert study.patient.weight_kg == pytest.approx(70.5)  # decimal comma
+
+
+def test_load_still_exports_the_records_and_readers_moved_out_of_it() -> None:
+    from echogpt.data import import_result, load, row_readers
+
+    for name in ("FieldError", "RejectedRow", "ImportResult", "NUMBERING"):
+        assert getattr(load, name) is getattr(import_result, name), name
+    assert {"FieldError", "RejectedRow", "ImportResult"} <= set(load.__all__)
+    assert all(hasattr(load, name) for name in load.__all__)
+    assert load.Row is row_readers.Row
