@@ -17,7 +17,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from echogpt.batch import jobs
+from echogpt.batch import jobs, lease
 from echogpt.review import gate
 from echogpt.review.accounts import User
 from echogpt.review.database import Database
@@ -96,7 +96,7 @@ def _predictions(db: Database, job_id: int) -> tuple[list[Study], list[Predictio
     from echogpt.batch.tables import BatchItemRow
 
     with db.transaction() as s:
-        job = jobs.job_row(s, job_id)
+        job = lease.job_row(s, job_id)
         rows = list(s.scalars(select(BatchItemRow).where(
             BatchItemRow.job_id == job_id, BatchItemRow.status == "done").order_by(BatchItemRow.position)))
         studies = [Study.model_validate_json(r.study_json) for r in rows]
@@ -142,7 +142,7 @@ def finish_evaluation(db: Database, job_id: int, job_status: str, job_error: str
     name, evaluation = done
     log.info("version gate: %s evaluated (%s)", name, evaluation.status)
     with db.transaction() as s:
-        adapter = jobs.job_row(s, job_id).adapter
+        adapter = lease.job_row(s, job_id).adapter
     if adapter:
         _write_card(adapter, evaluation if evaluation.status == "done" else None,
                     f"evaluation failed: {evaluation.error}" if evaluation.status == "failed" else None)

@@ -1,7 +1,7 @@
-"""Batch generation jobs in the database, the one module of ``batch`` that opens transactions: a
-file of studies queued as a job, the worker's lease, claims and finished rows, progress, results
-and the hand-off to the worklist. All state is here, so a job survives page reloads and resumes
-after its worker is killed.
+"""Batch generation jobs in the database: a file of studies queued as a job, its progress, results
+and the hand-off to the worklist; the worker's lease, claims and finished rows are ``batch.lease``.
+These two are the modules of ``batch`` that open transactions. All state is in the database, so a
+job survives page reloads and resumes after its worker is killed.
 
 Each study is one ``batch_items`` row (unique per job); a worker holds the job's lease, claims a
 few pending rows per transaction, drafts and checks them, and marks each done in the transaction
@@ -16,27 +16,24 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import socket
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from echogpt.batch.lease import job_row, lease_held
 from echogpt.batch.tables import BatchItemRow, BatchJobRow
 from echogpt.files import csv_safe
 from echogpt.review.accounts import User
-from echogpt.review.database import Database, NotFound
+from echogpt.review.database import Database
 from echogpt.review.store import Store
 from echogpt.review.tables import utcnow
 from echogpt.schemas import CheckResult, GuardRecord, Study
 
 JobMode = Literal["zero-shot", "fine-tuned", "template"]
-LEASE_SECONDS = 300  # a worker on another host that has not written for this long is presumed dead
 STARTUP_SECONDS = 60  # a worker started this recently may still be loading before it takes the lease
 REFRESH_SECONDS = 2.0  # how often the page reads a job's progress while it is not finished
 
@@ -289,116 +286,3 @@ def progress_line(job: JobView) -> str:
         eta = job.eta_seconds
         parts.append(f"about {eta / 60:.0f} min left" if eta >= 90 else f"about {eta:.0f} s left")
     return " · ".join(parts)
-
-
-# ---------------------------------------------------------------- the worker's side
-
-
-def job_row(s: Session, job_id: int) -> BatchJobRow:
-    """The job's row; ``NotFound`` if there is none."""
-    job = s.get(BatchJobRow, job_id)
-    if job is None:
-        raise NotFound(f"no batch job {job_id}")
-    return job
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:  # a killed child not yet reaped by its parent is a zombie: dead for our purposes
-        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z"
-    except OSError:
-        return True
-
-
-def lease_held(job: BatchJobRow) -> bool:
-    """True while a worker holds the job: its process is alive on this host, or (another host)
-    it wrote within LEASE_SECONDS."""
-    if not job.worker_token or job.heartbeat_at is None:
-        return False
-    host = job.worker_token.split("|", 1)[0]
-    if host == socket.gethostname() and job.worker_pid:
-        return _pid_alive(job.worker_pid)
-    return utcnow() - job.heartbeat_at < timedelta(seconds=LEASE_SECONDS)
-
-
-def job_status(db: Database, job_id: int) -> str:
-    """The job's status (queued, running, done, failed); ``NotFound`` if there is none."""
-    with db.transaction() as s:
-        return job_row(s, job_id).status
-
-
-def job_settings(db: Database, job_id: int) -> BatchJobRow:
-    """The job's row, detached, for the worker to read its mode, base model and adapter."""
-    with db.transaction() as s:
-        return job_row(s, job_id)
-
-
-def record_start(db: Database, user: User, job_id: int) -> bool:
-    """Record that ``user`` starts a worker for the job; False when one holds it or it is done."""
-    with db.transaction() as s:
-        me = db.acting(s, user, "batch.run")
-        job = job_row(s, job_id)
-        if job.status == "done" or lease_held(job):
-            return False
-        # a dead worker's token goes; the time tells the page a worker is on its way
-        job.worker_token, job.worker_pid, job.heartbeat_at = None, None, utcnow()
-        db.audit(s, me, "batch.start", entity="batch_job", entity_id=job_id)
-        return True
-
-
-def take_lease(db: Database, job_id: int, token: str) -> tuple[bool, int]:
-    """Become the job's worker; put back claims left by a dead one. (taken?, claims released)."""
-    with db.transaction() as s:
-        job = s.get(BatchJobRow, job_id, with_for_update=True)
-        if job is None:
-            raise NotFound(f"no batch job {job_id}")
-        if job.status == "done" or (job.worker_token != token and lease_held(job)):
-            return False, 0
-        released = s.execute(update(BatchItemRow).where(
-            BatchItemRow.job_id == job_id, BatchItemRow.status == "claimed").values(
-            status="pending", claimed_by=None)).rowcount
-        now = utcnow()
-        job.worker_token, job.worker_pid, job.heartbeat_at = token, os.getpid(), now
-        job.started_at, job.finished_at, job.status, job.error = now, None, "running", None
-        return True, released
-
-
-def claim(db: Database, job_id: int, token: str, n: int) -> list[BatchItemRow] | None:
-    """Claim up to ``n`` pending rows in one transaction; None when the lease was lost."""
-    with db.transaction() as s:
-        job = s.get(BatchJobRow, job_id)
-        if job is None or job.worker_token != token:
-            return None
-        job.heartbeat_at = utcnow()
-        q = (select(BatchItemRow).where(BatchItemRow.job_id == job_id,
-                                        BatchItemRow.status == "pending")
-             .order_by(BatchItemRow.position).limit(n).with_for_update(skip_locked=True))
-        rows = list(s.scalars(q))
-        for r in rows:
-            r.status, r.claimed_by = "claimed", token
-        return rows
-
-
-def finish_item(db: Database, item_id: int, token: str, values: dict) -> bool:
-    """Store a claimed row's outcome (``values``: columns of ``batch_items``); False if not ours."""
-    with db.transaction() as s:
-        res = s.execute(update(BatchItemRow).where(
-            BatchItemRow.id == item_id, BatchItemRow.status == "claimed",
-            BatchItemRow.claimed_by == token).values(**values, finished_at=utcnow()))
-        return res.rowcount == 1
-
-
-def end_job(db: Database, job_id: int, token: str, status: str, error: str | None) -> str:
-    """Give the lease back with the job's final status (unless another worker holds it now)."""
-    with db.transaction() as s:
-        job = job_row(s, job_id)
-        if job.worker_token != token:
-            return job.status
-        job.status, job.error, job.finished_at = status, error, utcnow()
-        job.worker_token = job.worker_pid = None
-        return status

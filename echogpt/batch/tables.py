@@ -1,7 +1,8 @@
 """Database tables of batch generation (SQLAlchemy 2 ORM, same metadata as ``review.tables``):
 one row per job and one row per (job, study) holding the claim, the draft and its check.
 
-Only ``echogpt.batch.jobs`` queries these; the Alembic revision ``0002`` creates them.
+Only ``echogpt.batch.jobs`` and ``echogpt.batch.lease`` query these; the Alembic revision ``0002``
+creates them.
 
     from echogpt.batch.tables import BatchJobRow, BatchItemRow
 """

@@ -1,5 +1,5 @@
 """The batch worker: takes a job's lease, claims pending studies a few at a time, drafts them
-(template or model), checks them and stores each outcome, all through ``batch.jobs``. Killed at
+(template or model), checks them and stores each outcome, all through ``batch.lease``. Killed at
 any point, a rerun releases the dead worker's claims and goes on. A version gate's job is scored
 when it ends (``batch.gate``). Also starts workers in the background, for the page's uploads, its
 Resume button and the version gate.
@@ -22,7 +22,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
-from echogpt.batch import gate, jobs
+from echogpt.batch import gate, jobs, lease
 from echogpt.batch.tables import BatchJobRow
 from echogpt.review.accounts import User
 from echogpt.review.database import Database
@@ -105,22 +105,22 @@ def run_worker(job_id: int, url: str | None = None, *, chunk: int = CHUNK,
     token = f"{socket.gethostname()}|{os.getpid()}|{uuid.uuid4().hex[:12]}"
     drafted = failed = 0
     try:
-        taken, released = jobs.take_lease(db, job_id, token)
+        taken, released = lease.take_lease(db, job_id, token)
         if not taken:
-            status = jobs.job_status(db, job_id)
+            status = lease.job_status(db, job_id)
             if status == "done":  # a worker that died after finishing left its gate unscored
                 gate.finish_evaluation(db, job_id, status)
             return WorkerSummary(job_id=job_id, drafted=0, failed=0, released=0,
                                  status="busy" if status != "done" else "done")
         try:
-            draft = _drafter(jobs.job_settings(db, job_id))
+            draft = _drafter(lease.job_settings(db, job_id))
         except Exception as exc:  # noqa: BLE001 - the job records why, in one line
             why = f"{type(exc).__name__}: {str(exc)[:300]}"
-            jobs.end_job(db, job_id, token, "failed", why)
+            lease.end_job(db, job_id, token, "failed", why)
             gate.finish_evaluation(db, job_id, "failed", why)
             return WorkerSummary(job_id=job_id, drafted=0, failed=0, released=released,
                                  status="failed")
-        while (rows := jobs.claim(db, job_id, token, chunk)):
+        while (rows := lease.claim(db, job_id, token, chunk)):
             studies = [Study.model_validate_json(r.study_json) for r in rows]
             try:
                 drafts = draft(studies)
@@ -128,7 +128,7 @@ def run_worker(job_id: int, url: str | None = None, *, chunk: int = CHUNK,
                 drafts = [exc] * len(rows)
             for row, st, d in zip(rows, studies, drafts, strict=True):
                 if isinstance(d, Exception):
-                    ok = jobs.finish_item(db, row.id, token,
+                    ok = lease.finish_item(db, row.id, token,
                                           {"status": "failed", "error": f"{type(d).__name__}: {d}"[:500]})
                     failed += ok
                     continue
@@ -141,13 +141,13 @@ def run_worker(job_id: int, url: str | None = None, *, chunk: int = CHUNK,
                     values = _check_values(text, None) | {"error": f"check failed: {exc}"[:500]}
                 values |= {"model": model, "prompt_hash": phash, "seconds": round(seconds, 4),
                            "stopped": stopped, "guard_json": guard}
-                drafted += jobs.finish_item(db, row.id, token, values)
+                drafted += lease.finish_item(db, row.id, token, values)
             if progress:
                 progress(drafted + failed)
         if rows is None:  # lease lost to another worker
             return WorkerSummary(job_id=job_id, drafted=drafted, failed=failed, released=released,
                                  status="lost")
-        status = jobs.end_job(db, job_id, token, "done", None)
+        status = lease.end_job(db, job_id, token, "done", None)
         if status == "done":  # a version gate's job: score its drafts and store them
             gate.finish_evaluation(db, job_id, status)
         return WorkerSummary(job_id=job_id, drafted=drafted, failed=failed, released=released,
@@ -173,7 +173,7 @@ def start_worker(db: Database, user: User, job_id: int) -> int | None:
     for pid, proc in list(_CHILDREN.items()):
         if proc.poll() is not None:
             del _CHILDREN[pid]
-    if not jobs.record_start(db, user, job_id):
+    if not lease.record_start(db, user, job_id):
         return None
     from echogpt.config import Settings
 

@@ -369,3 +369,16 @@ class Database:
             select(NotificationRow.finding).where(NotificationRow.study_pk == study.id))}
         return [f for f in needed if f.lower() not in done]
 
+    def expect_version(self, s: Session, study: StudyRow, expected: int) -> None:
+        """Refuse an action on a report the user no longer sees: ``ConflictError`` with the
+        current text and who changed it last."""
+        if study.version == expected:
+            return
+        rep = s.scalars(select(ReportRow).where(ReportRow.study_pk == study.id)).first()
+        d = self.current_draft_row(s, study)
+        text = review.final_report_text(self.report_view(s, rep)) if rep else (d.text if d else None)
+        other = s.scalars(select(AuditRow.user_name).where(
+            AuditRow.study_id == study.study_id, AuditRow.action.not_like("%.read"),
+            AuditRow.action != "report.verify").order_by(AuditRow.id.desc())).first()
+        raise ConflictError(f"{other or 'someone'} changed this study (version {study.version}) "
+                            "after you opened it; review the current text", study.version, text, other)

@@ -139,7 +139,7 @@ def record_evaluation(db: Database, user: User, name: str, job_id: int, eval_set
 def finish_evaluation(db: Database, job_id: int, metrics: dict[str, dict[str, Any]] | None,
                       error: str | None = None) -> tuple[str, Evaluation] | None:
     """Store the figures (or the failure) of the evaluation batch job ``job_id`` drafted; the
-    worker's side, like ``batch.jobs.end_job``. Returns (version name, evaluation), or None when
+    worker's side, like ``batch.lease.end_job``. Returns (version name, evaluation), or None when
     the job evaluates no pending evaluation (a plain batch job, a superseded or finished one)."""
     with db.transaction() as s:
         row = s.scalars(select(AdapterEvaluationRow).where(

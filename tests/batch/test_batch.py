@@ -22,6 +22,7 @@ from _tiny import study_rows
 from sqlalchemy import func, select
 
 from echogpt.batch import jobs as batch
+from echogpt.batch import lease as batch_lease
 from echogpt.batch import worker as batch_worker
 from echogpt.batch.tables import BatchItemRow, BatchJobRow
 from echogpt.review.permissions import PermissionDenied
@@ -222,7 +223,7 @@ def test_a_job_whose_worker_is_starting_is_followed_until_finished(people):
     job = batch.create_job(db, people.doc, _studies(2), mode="template")
     assert job.needs_resume and not job.starting  # queued, nobody started a worker
     assert job.refresh_seconds == batch.REFRESH_SECONDS
-    assert batch.record_start(db, people.doc, job.id)  # what start_worker records before it spawns
+    assert batch_lease.record_start(db, people.doc, job.id)  # what start_worker records before it spawns
     view = batch.get_job(db, people.doc, job.id)
     assert view.starting and not view.needs_resume and view.refresh_seconds == batch.REFRESH_SECONDS
     batch_worker.run_worker(job.id, db.url)
