@@ -42,6 +42,7 @@ def test_reader_ratings_export() -> None:
 
 
 def test_reader_analysis_tables(tmp_path: Path) -> None:
+    from echogpt.reader import analysis_output
     from echogpt.reader import stats as reader_stats
 
     rows = [{"reader": f, "case_id": f"c{i}", "position": i, "kind": "ab", "dimension": "correctness",
@@ -49,7 +50,7 @@ def test_reader_analysis_tables(tmp_path: Path) -> None:
              "toward_design_b": (i % 5) - 2, "comment": None, "seconds": 10.0}
             for i, f in enumerate(FORMULAS * 2)]
     res = reader_stats.analyze_rows("t", rows, None, None)
-    reader_stats.write_analysis(res, tmp_path)
+    analysis_output.write_analysis(res, tmp_path)
     _inert(_cells((tmp_path / "per_reader.csv").read_text(encoding="utf-8")))
 
 

@@ -263,3 +263,17 @@ def test_export_schemas_command(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert (tmp_path / "s/study.schema.json").is_file()
     assert (tmp_path / "s/examples/study.full.json").is_file()
+
+
+def test_the_package_re_exports_every_public_name_of_its_modules() -> None:
+    import importlib
+    import pkgutil
+
+    import echogpt.schemas as package
+
+    for info in pkgutil.iter_modules(package.__path__):
+        module = importlib.import_module(f"echogpt.schemas.{info.name}")
+        own = {n for n, v in vars(module).items() if not n.startswith("_")
+               and getattr(v, "__module__", None) == module.__name__}
+        assert own <= set(package.__all__), f"{info.name}: {sorted(own - set(package.__all__))}"
+    assert all(hasattr(package, n) for n in package.__all__)

@@ -1,6 +1,6 @@
 """Reader studies (admin): create a study from a cases JSONL, follow each reader's progress,
 see the analysis with its plots, and download the raw ratings with the unblinding key.
-Logic lives in ``echogpt.reader.study`` and ``echogpt.reader.stats``.
+Logic lives in ``echogpt.reader.study``, ``echogpt.reader.stats`` and ``echogpt.reader.plots``.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import streamlit as st
 from app import services, state
 from app.markup import inert
 from echogpt.reader import admin as ra
+from echogpt.reader import analysis_output, plots
 from echogpt.reader import design as rd
 from echogpt.reader import stats as reader_stats
 from echogpt.reader import study as rs
@@ -69,13 +70,13 @@ if result.likert:
     st.dataframe(result.likert, hide_index=True, key="rs_likert")
     st.dataframe(result.likert_tests, hide_index=True, key="rs_likert_tests", column_config=P_VALUES)
 st.subheader("Agreement (Krippendorff's alpha, ordinal)")
-agreement_note = reader_stats.agreement_note(result)
+agreement_note = analysis_output.agreement_note(result)
 if agreement_note:
     st.info(agreement_note)
 else:
     st.dataframe(result.agreement, hide_index=True, key="rs_alpha")
 with tempfile.TemporaryDirectory() as tmp:
-    for path in reader_stats.plot_analysis(result, tmp):
+    for path in plots.plot_analysis(result, tmp):
         st.image(path.read_bytes(), caption=path.stem.replace("_", " "))
 st.subheader("Per reader")
 st.dataframe(result.per_reader, hide_index=True, key="rs_per_reader")

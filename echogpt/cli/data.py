@@ -74,7 +74,7 @@ def import_reports_cmd(
 def export_schemas_cmd(
     out: Path = typer.Option(Path("data_schemas"), help="Folder for the JSON Schemas and examples"),
 ) -> None:
-    """Regenerate the JSON Schemas and example records from echogpt/schemas.py."""
+    """Regenerate the JSON Schemas and example records from echogpt/schemas/."""
     from echogpt.data.record_schemas import export_schemas
 
     paths = export_schemas(out)

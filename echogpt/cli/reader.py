@@ -56,7 +56,7 @@ def reader_analyze_cmd(name: str = typer.Option(..., help="Study name"),
                        out: Path = typer.Option(..., help="Folder for tables and plots"),
                        metric: str = typer.Option("rouge", help="Automatic metric to correlate")) -> None:
     """Analyse a reader study: tests, agreement, per-reader breakdown, correlations, plots."""
-    from echogpt.reader.stats import analyze_to_folder, format_analysis
+    from echogpt.reader.analysis_output import analyze_to_folder, format_analysis
 
     try:
         result = analyze_to_folder(name, out, metric)

@@ -1,4 +1,4 @@
-"""The published record formats: JSON Schemas generated from ``schemas.py`` and example records.
+"""The published record formats: JSON Schemas generated from ``echogpt.schemas`` and example records.
 
 ``echogpt export-schemas`` writes them to ``data_schemas/``; a test regenerates them and fails
 when the committed files drift from the models.

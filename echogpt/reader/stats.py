@@ -1,10 +1,9 @@
 """Analysis of a reader study: per-dimension means and distributions, one-sample Wilcoxon of
 A-vs-B preferences against no preference, paired Wilcoxon of Likert scores, ordinal
-Krippendorff's alpha, per-reader breakdown, Spearman correlation of per-case automatic metrics
-with reader scores, and the plots of the analysis page. Tests and intervals come from
-``echogpt.evaluation.stats``.
+Krippendorff's alpha, per-reader breakdown and Spearman correlation of per-case automatic metrics
+with reader scores. Tests and intervals come from ``echogpt.evaluation.stats``.
 
-    result = analyze(db, admin, "pilot"); paths = plot_analysis(result, Path("/tmp/plots"))
+    result = analyze(db, admin, "pilot"); result.preference[0]["p_value"]
 """
 
 from __future__ import annotations
@@ -12,19 +11,16 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from echogpt.evaluation import stats
-from echogpt.files import csv_safe
 from echogpt.reader import study as records
 from echogpt.reader.design import DIMENSIONS
 from echogpt.review.accounts import User
 from echogpt.review.database import Database
-from echogpt.review.store import Store
 
 
 class Analysis(BaseModel):
@@ -265,138 +261,3 @@ def analyze(db: Database, user: User, name: str, metric: str = "rouge",
     texts = records.source_texts(db, user, name) if summary.design.reference else None
     return analyze_rows(name, rows, texts, summary.design.reference, metric, metric_key,
                         records.case_metrics(db, user, name))
-
-
-def plot_analysis(result: Analysis, out_dir: str | Path) -> list[Path]:
-    """Save the analysis plots as PNGs: preference distributions per pair, Likert means with 95%
-    CIs, per-reader mean preference. Returns the paths written."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    paths = []
-    colors = ["#b2182b", "#ef8a62", "#d9d9d9", "#67a9cf", "#2166ac"]
-    for pair in [k for k in result.distributions if " vs " in k]:
-        by_dim = result.distributions[pair]
-        dims = list(by_dim)
-        fig, ax = plt.subplots(figsize=(7, 0.6 * len(dims) + 1.6))
-        left = np.zeros(len(dims))
-        a, b = pair.split(" vs ", 1)
-        labels = [f"{a} much better", f"{a} better", "no preference", f"{b} better", f"{b} much better"]
-        for val, col, lab in zip(("-2", "-1", "0", "1", "2"), colors, labels, strict=True):
-            n = np.array([by_dim[d].get(val, 0) for d in dims], float)
-            share = n / np.maximum(1, [sum(by_dim[d].values()) for d in dims])
-            ax.barh(dims, share, left=left, color=col, label=lab)
-            left += share
-        ax.set_xlim(0, 1)
-        ax.set_xlabel("share of ratings")
-        ax.set_title(f"Preference, {pair}")
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.25), ncol=3, fontsize=7)
-        fig.tight_layout()
-        path = out / f"preference_{_slug(pair)}.png"
-        fig.savefig(path, dpi=110)
-        plt.close(fig)
-        paths.append(path)
-    if result.likert:
-        fig, ax = plt.subplots(figsize=(7, 3.2))
-        srcs = sorted({r["source"] for r in result.likert})
-        dims = list(dict.fromkeys(r["dimension"] for r in result.likert))
-        width = 0.8 / max(1, len(srcs))
-        for i, src in enumerate(srcs):
-            rows = {r["dimension"]: r for r in result.likert if r["source"] == src}
-            means = [rows[d]["mean"] if d in rows else np.nan for d in dims]
-            err = [[m - rows[d]["ci_low"] for d, m in zip(dims, means, strict=True)],
-                   [rows[d]["ci_high"] - m for d, m in zip(dims, means, strict=True)]]
-            ax.bar(np.arange(len(dims)) + i * width, means, width, yerr=err, capsize=3, label=src)
-        ax.set_xticks(np.arange(len(dims)) + width * (len(srcs) - 1) / 2, dims)
-        ax.set_ylim(1, 5)
-        ax.set_ylabel("mean Likert (95% CI)")
-        ax.legend(fontsize=7)
-        fig.tight_layout()
-        path = out / "likert_means.png"
-        fig.savefig(path, dpi=110)
-        plt.close(fig)
-        paths.append(path)
-    pr = [r for r in result.per_reader if r["kind"] == "A vs B"]
-    if pr:
-        dims = [d for d in pr[0] if d not in ("reader", "kind", "about")]
-        labels = [f"{r['reader']}: {r['about']}" for r in pr]
-        fig, ax = plt.subplots(figsize=(7, max(3.2, 0.16 * len(labels) + 1.4)))
-        data = np.array([[np.nan if r[d] is None else r[d] for d in dims] for r in pr], float)
-        im = ax.imshow(data, cmap="RdBu", vmin=-2, vmax=2, aspect="auto")
-        ax.set_xticks(range(len(dims)), dims, fontsize=7)
-        ax.set_yticks(range(len(labels)), labels, fontsize=6)
-        fig.colorbar(im, ax=ax, label="mean preference toward B")
-        ax.set_title("Per-reader mean preference")
-        fig.tight_layout()
-        path = out / "per_reader.png"
-        fig.savefig(path, dpi=110)
-        plt.close(fig)
-        paths.append(path)
-    return paths
-
-
-def _slug(text: str) -> str:
-    return "".join(ch if ch.isalnum() else "_" for ch in text).strip("_")[:60]
-
-
-def write_analysis(result: Analysis, out_dir: str | Path) -> list[Path]:
-    """Write the analysis as ``analysis.json``, one CSV per table and the plots; returns the paths."""
-    import csv
-
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    paths = [out / "analysis.json"]
-    paths[0].write_text(result.model_dump_json(indent=2), encoding="utf-8")
-    for name in ("preference", "likert", "likert_tests", "agreement", "per_reader", "correlation",
-                 "time_on_task"):
-        rows = getattr(result, name)
-        if rows:
-            path = out / f"{name}.csv"
-            with open(path, "w", newline="", encoding="utf-8") as f:
-                writer = csv.DictWriter(f, fieldnames=list(dict.fromkeys(k for r in rows for k in r)))
-                writer.writeheader()
-                writer.writerows({k: csv_safe(v) for k, v in r.items()} for r in rows)
-            paths.append(path)
-    return paths + plot_analysis(result, out)
-
-
-def agreement_note(result: Analysis) -> str | None:
-    """Why the agreement table is empty or holds no alpha, in a line; None when it has one."""
-    readers = len({r["reader"] for r in result.per_reader})
-    if any(r["units_rated_twice"] for r in result.agreement):
-        return None
-    answered = f"{readers} reader{'s' if readers != 1 else ''} answered so far"
-    if readers < 2:
-        return f"Agreement needs two or more readers on the same cases: {answered}."
-    return f"Agreement needs two or more readers on the same cases: {answered}, on different cases."
-
-
-def format_analysis(result: Analysis) -> str:
-    """A terminal summary: preference means with Wilcoxon p, Likert means, alpha per dimension."""
-    lines = [f"reader study {result.study}: {result.n_ratings} answered tasks"]
-    lines += [f"  {r['A']} vs {r['B']} {r['dimension']}: mean {r['mean_toward_B']:+.2f} toward "
-              f"{r['B']} (n={r['n']}, Wilcoxon p={r['p_value']})" for r in result.preference]
-    lines += [f"  Likert {r['source']} {r['dimension']}: {r['mean']:.2f} (n={r['n']})"
-              for r in result.likert]
-    note = agreement_note(result)
-    if note:
-        lines.append(f"  {note}")
-    else:
-        lines += [f"  alpha ({r['kind']}, {r['dimension']}): {r['alpha_ordinal']}"
-                  for r in result.agreement]
-    return "\n".join(lines)
-
-
-def analyze_to_folder(name: str, out_dir: str | Path, metric: str = "rouge") -> Analysis:
-    """``analyze`` as the local admin, written to ``out_dir`` (``write_analysis``)."""
-    db = Store()
-    try:
-        result = analyze(db, db.cli_user(), name, metric)
-    finally:
-        db.dispose()
-    write_analysis(result, out_dir)
-    return result

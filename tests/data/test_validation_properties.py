@@ -36,7 +36,7 @@ RANGES = {name: (f["min"], f["max"]) for name, f in TABLE["fields"].items()}
 UNITS = sorted({u for dim in TABLE["units"].values() for u in dim if u} | {"kg", "lb", "in", "%", "m"})
 pytestmark = pytest.mark.slow  # over 10,000 examples: a minute or two on two cores
 
-# Adult ranges stated in the Patient field descriptions (schemas.py)
+# Adult ranges stated in the Patient field descriptions (schemas/patient.py)
 AGE, HEIGHT, WEIGHT, BSA = (18, 120), (120, 230), (30, 300), (0.9, 3.2)
 
 _BASE = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow,

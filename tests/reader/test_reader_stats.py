@@ -11,6 +11,7 @@ import math
 
 import pytest
 
+from echogpt.reader import analysis_output, plots
 from echogpt.reader import stats as reader_stats
 
 
@@ -136,15 +137,15 @@ def test_agreement_per_reader_and_time_on_task():
 def test_agreement_says_it_needs_two_readers_on_the_same_cases():
     one = reader_stats.analyze_rows("t", [_pref("r1", f"c{i}", 1) for i in range(4)], None, None)
     note = "Agreement needs two or more readers on the same cases: 1 reader answered so far."
-    assert reader_stats.agreement_note(one) == note
-    assert note in reader_stats.format_analysis(one)
+    assert analysis_output.agreement_note(one) == note
+    assert note in analysis_output.format_analysis(one)
     apart = reader_stats.analyze_rows("t", [_pref("r1", "c1", 1), _pref("r2", "c2", 1)], None, None)
-    assert reader_stats.agreement_note(apart) == ("Agreement needs two or more readers on the same "
+    assert analysis_output.agreement_note(apart) == ("Agreement needs two or more readers on the same "
                                                   "cases: 2 readers answered so far, on different cases.")
     rows = [_pref(r, f"c{i}", v) for i, v in enumerate((2, 1, -1)) for r in ("r1", "r2")]
     both = reader_stats.analyze_rows("t", rows, None, None)
-    assert reader_stats.agreement_note(both) is None
-    assert "alpha (A vs B, correctness): 1.0" in reader_stats.format_analysis(both)
+    assert analysis_output.agreement_note(both) is None
+    assert "alpha (A vs B, correctness): 1.0" in analysis_output.format_analysis(both)
 
 
 def test_plots_are_written(tmp_path):
@@ -152,8 +153,8 @@ def test_plots_are_written(tmp_path):
             for i in range(10) for d in ("completeness", "correctness")]
     rows += [_lik("r0", f"c{i}", s, 1 + (i % 5), position=100 + i) for i in range(5) for s in "XY"]
     res = reader_stats.analyze_rows("t", rows, None, None)
-    paths = reader_stats.plot_analysis(res, tmp_path)
+    paths = plots.plot_analysis(res, tmp_path)
     assert {p.name for p in paths} == {"preference_X_vs_Y.png", "likert_means.png", "per_reader.png"}
     assert all(p.stat().st_size > 5000 for p in paths)
-    written = reader_stats.write_analysis(res, tmp_path / "out")
+    written = analysis_output.write_analysis(res, tmp_path / "out")
     assert (tmp_path / "out" / "preference.csv") in written
