@@ -11,11 +11,15 @@ from __future__ import annotations
 
 import re
 
+from echogpt.checker.tokens import tokens
+
 # a question mark that closes a clause: after a word or a bracket, before a space or the line's end;
 # "?vegetation" (the referral's query, a hedge) has a letter after it and is left as it is
 _CLOSING = re.compile(r"(?<=[A-Za-z0-9)])\?(?=[ \t]|$)", re.MULTILINE)
 # where a clause begins: after a sentence or label mark, or at the line's start
-_CLAUSE_START = re.compile(r"[.;:!?](?=\s)|\n")
+_CLAUSE_START = re.compile(r"[.;:!?](?=\s|$)|\n")
+# a negative answer: "No.", "None seen.", "No echo features." (the words after it name no finding)
+_NO = re.compile(r"\s*(?:no|none|nil)\b", re.IGNORECASE)
 
 
 def _clause_start(text: str, at: int, floor: int) -> int:
@@ -51,7 +55,20 @@ def answered_questions(text: str) -> str:
         answer_end = _clause_start(text, nxt, at + 1) if nxt is not None and nxt < line_end else line_end
         if text[at + 1:answer_end].strip(" \t.;,-"):
             out[at] = ":"
+            _bare_no(text, at + 1, answer_end, out)
         else:
             out[start:at + 1] = " " * (at + 1 - start)
         floor = at + 1
     return "".join(out)
+
+
+def _bare_no(text: str, start: int, end: int, out: list[str]) -> None:
+    """A negative answer whose other words name nothing the rules read ("Tamponade? No echo
+    features.") is a bare "No": those words become spaces, so that the "No" denies the question."""
+    m = _NO.match(text, start, end)
+    if m is None:
+        return
+    stop = _CLAUSE_START.search(text, m.end())
+    rest_end = min(stop.start(), end) if stop else end
+    if text[m.end():rest_end].strip() and not tokens(text[m.end():rest_end]):
+        out[m.end():rest_end] = " " * (rest_end - m.end())

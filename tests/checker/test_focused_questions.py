@@ -46,3 +46,14 @@ def test_the_rewrite_keeps_offsets_and_the_referral_hedge() -> None:
                                                ("Pericardial effusion: No", "pericardial_effusion")])
 def test_a_bare_no_after_a_label_negates_it(text: str, concept: str) -> None:
     assert (concept, None, "absent", None) in _facts(text)
+
+
+@pytest.mark.parametrize("text", ["Tamponade? No echo features.", "Thrombus? None seen.",
+                                  "Tamponade? No echocardiographic features. LV? Normal."])
+def test_a_negative_answer_with_no_finding_denies_the_question(text: str) -> None:
+    found = [f for f in extract_facts(text) if f.concept in ("tamponade", "thrombus")]
+    assert [f.polarity for f in found] == ["absent"]
+
+
+def test_a_negative_answer_naming_a_finding_keeps_it() -> None:
+    assert ("valve_regurgitation", "mitral", "present", "mild") in _facts("Effusion? No, but mild MR.")
