@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterator
 from functools import lru_cache
 
+from echogpt.checker.cells import cell_labels
 from echogpt.checker.lexicon import lexicon
 from echogpt.checker.mentions import (
     Mention,
@@ -206,10 +207,11 @@ def sentence_facts(text: str) -> Iterator[tuple[int, tuple[Fact, ...]]]:
     """Each sentence's offset in ``text`` and its facts (spans relative to the sentence), in text
     order (by start, then concept): one sentence after the other, they are in text order throughout.
     A person named by a title is blanked first: it states nothing of the heart; a question is read as
-    its answer says (``answered_questions``)."""
+    its answer says (``answered_questions``) and a row's ``Label;value`` cells as a label and its
+    value (``cell_labels``)."""
     carry: Subjects = ()
     last: Fact | None = None
-    text = answered_questions(_PERSON.sub(lambda m: " " * len(m.group()), text))
+    text = cell_labels(answered_questions(_PERSON.sub(lambda m: " " * len(m.group()), text)))
     label = ""
     for start, sentence in _sentences(text):
         before = carry
