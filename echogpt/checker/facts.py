@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterator
 from functools import lru_cache
 
+from echogpt.checker.cells import cell_labels
 from echogpt.checker.lexicon import lexicon
 from echogpt.checker.mentions import (
     Mention,
@@ -24,6 +25,7 @@ from echogpt.checker.mentions import (
     merge_grades,
 )
 from echogpt.checker.polarity import set_polarity, without_grade_contrasts
+from echogpt.checker.questions import answered_questions
 from echogpt.checker.rules import resolve_grade, rules
 from echogpt.checker.tokens import (
     Subjects,
@@ -204,10 +206,12 @@ _PERSON = re.compile(r"\b(?:Mr|Mrs|Ms|Dr|Prof)\.?\s+(?:[A-Z]\.?\s+){0,2}[A-Z][a-
 def sentence_facts(text: str) -> Iterator[tuple[int, tuple[Fact, ...]]]:
     """Each sentence's offset in ``text`` and its facts (spans relative to the sentence), in text
     order (by start, then concept): one sentence after the other, they are in text order throughout.
-    A person named by a title is blanked first: it states nothing of the heart."""
+    A person named by a title is blanked first: it states nothing of the heart; a question is read as
+    its answer says (``answered_questions``) and a row's ``Label;value`` cells as a label and its
+    value (``cell_labels``)."""
     carry: Subjects = ()
     last: Fact | None = None
-    text = _PERSON.sub(lambda m: " " * len(m.group()), text)
+    text = cell_labels(answered_questions(_PERSON.sub(lambda m: " " * len(m.group()), text)))
     label = ""
     for start, sentence in _sentences(text):
         before = carry

@@ -54,7 +54,8 @@ def test_what_could_not_be_ruled_out_is_not_flagged_by_silence(statement: str, v
 @pytest.mark.parametrize(("sentence", "polarity"), [
     ("CT not yet available. ?aortic dissection.", "uncertain"),  # the referral's question
     ("?LV thrombus.", "uncertain"),
-    ("Is there an LV thrombus? No.", "present"),  # a question mark that ends a sentence hedges nothing
+    ("Is there an LV thrombus? No.", "absent"),  # a question mark that ends a sentence hedges nothing:
+    # the answer after it says (``answered_questions``)
 ])
 def test_a_question_mark_joined_to_a_finding_hedges_it(sentence: str, polarity: str) -> None:
     from echogpt.checker.facts import extract_facts
