@@ -135,7 +135,7 @@ def _demo_adapter(db: Any, admin: Any, settings: Settings) -> tuple[str | None, 
 def _prepare_engine(settings: Settings) -> None:
     """Write the llama.cpp weights of the active adapter now (about 10 s, once) where drafts use it."""
     from echogpt.model.base import ModelError, resolve_base_model
-    from echogpt.model.generate import choose_engine
+    from echogpt.model.generator import choose_engine
     from echogpt.review.registry import active_adapter_path
 
     try:
