@@ -141,7 +141,7 @@ def _prepare_engine(settings: Settings) -> None:
     try:
         if choose_engine("auto", resolve_base_model(EMBEDDED_MODEL, settings), "auto") != "llama.cpp":
             return
-        from echogpt.model.llamacpp import cached_gguf
+        from echogpt.model.merged_gguf import cached_gguf
 
         cached_gguf(active_adapter_path(settings.database_url), settings=settings)
     except ModelError as exc:  # drafting falls back to PyTorch and says why then

@@ -11,7 +11,7 @@ import pytest
 from echogpt.config import EMBEDDED_MODEL
 from echogpt.model.base import BaseModelRef, ModelError, embedded_gguf
 from echogpt.model.generator import choose_engine
-from echogpt.model.llamacpp import _permute, lora_deltas, write_merged_gguf
+from echogpt.model.merged_gguf import _permute, lora_deltas, write_merged_gguf
 from echogpt.quickstart import DEMO_ADAPTER
 
 EMBEDDED = BaseModelRef(identity=EMBEDDED_MODEL, path="unused", weights_hash="x")
