@@ -42,7 +42,7 @@ def store() -> Any:
 
 @st.cache_resource(show_spinner="Loading the model (first time only)…", max_entries=2)
 def _generator(base_model: str | None, adapter: str | None) -> Any:
-    from echogpt.model.generate import load_generator
+    from echogpt.model.generator import load_generator
 
     return load_generator(base_model, adapter, max_new_tokens=Settings().max_new_tokens)
 

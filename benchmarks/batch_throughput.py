@@ -39,7 +39,7 @@ def main() -> None:
     load = 0.0
     if args.mode != "template":
         t0 = time.perf_counter()
-        from echogpt.model.generate import load_generator
+        from echogpt.model.generator import load_generator
 
         load_generator(args.base_model, None)  # cached: the worker reuses it
         load = time.perf_counter() - t0

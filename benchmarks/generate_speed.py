@@ -46,7 +46,7 @@ def _adapter(name: str | None) -> str | None:
 
 def llamacpp_speed(args: argparse.Namespace) -> None:
     """The llama.cpp engine on the embedded model's weights (adapter merged into a bf16/f16 GGUF)."""
-    from echogpt.model.generate import load_generator
+    from echogpt.model.generator import load_generator
     from echogpt.model.prompts import build_messages
     from echogpt.model.train import read_studies
 
@@ -101,7 +101,7 @@ def torch_speed(args: argparse.Namespace) -> None:
     import torch
 
     from echogpt.model.adapters import load_bundle
-    from echogpt.model.generate import Generator
+    from echogpt.model.generator import Generator
     from echogpt.model.train import read_studies
 
     if args.threads:

@@ -52,7 +52,7 @@ def main() -> None:
     parser.add_argument("--out", default=None, help="JSON with every draft and the summary")
     args = parser.parse_args()
 
-    from echogpt.model.generate import load_generator
+    from echogpt.model.generator import load_generator
     from echogpt.model.guard import GuardConfig, guarded_generate
     from echogpt.model.train import read_studies
 

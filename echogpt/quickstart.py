@@ -135,13 +135,13 @@ def _demo_adapter(db: Any, admin: Any, settings: Settings) -> tuple[str | None, 
 def _prepare_engine(settings: Settings) -> None:
     """Write the llama.cpp weights of the active adapter now (about 10 s, once) where drafts use it."""
     from echogpt.model.base import ModelError, resolve_base_model
-    from echogpt.model.generate import choose_engine
+    from echogpt.model.generator import choose_engine
     from echogpt.review.registry import active_adapter_path
 
     try:
         if choose_engine("auto", resolve_base_model(EMBEDDED_MODEL, settings), "auto") != "llama.cpp":
             return
-        from echogpt.model.llamacpp import cached_gguf
+        from echogpt.model.merged_gguf import cached_gguf
 
         cached_gguf(active_adapter_path(settings.database_url), settings=settings)
     except ModelError as exc:  # drafting falls back to PyTorch and says why then

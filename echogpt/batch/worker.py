@@ -71,7 +71,7 @@ def _drafter(job: BatchJobRow) -> Drafter:
                 out.append((template_impression(st), "template", None, time.perf_counter() - t0, None))
             return out
         return draft
-    from echogpt.model.generate import load_generator
+    from echogpt.model.generator import load_generator
     from echogpt.model.guard import guarded_prediction
 
     gen = load_generator(job.base_model, job.adapter)

@@ -26,7 +26,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from echogpt.evaluation.pairs import SKIP_REASONS, Candidate, pair_record, rank, reference_facts, score
 from echogpt.files import append_line, whole_lines
-from echogpt.model.generate import GenerateConfig, Generator
+from echogpt.model.generate import GenerateConfig
+from echogpt.model.generator import Generator
 from echogpt.schemas import Study
 
 log = logging.getLogger(__name__)
@@ -173,7 +174,7 @@ def _distinct(drafts: list[Candidate]) -> list[Candidate]:
 
 
 def _generators(config: PairsConfig) -> tuple[Generator, Generator]:
-    from echogpt.model.generate import load_generator
+    from echogpt.model.generator import load_generator
 
     gen = load_generator(config.base_model, config.adapter, device=config.device, engine=config.engine)
     greedy = Generator(gen.bundle, config.max_new_tokens, engine=gen.engine)

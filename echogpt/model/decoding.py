@@ -170,7 +170,7 @@ def token_source(generator: Any) -> TokenSource:
     """The token source of a loaded ``Generator`` (its engine, or its PyTorch model).
 
     Args:
-        generator: An ``echogpt.model.generate.Generator``.
+        generator: An ``echogpt.model.generator.Generator``.
 
     Returns:
         A LlamaCppSource or a TorchSource with the generator's sampling settings.

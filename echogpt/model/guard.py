@@ -91,7 +91,7 @@ def guarded_stream(
     carries the finished ``GuardedDraft``.
 
     Args:
-        gen: A loaded ``echogpt.model.generate.Generator`` (any engine, any base model).
+        gen: A loaded ``echogpt.model.generator.Generator`` (any engine, any base model).
         study: The study to draft.
         shots: Few-shot examples, if any.
         config: Guard settings (default ``GuardConfig()``).
@@ -186,7 +186,7 @@ def guarded_generate(
     """Draft one impression with the guard (``guarded_stream`` run to its end).
 
     Args:
-        gen: A loaded ``echogpt.model.generate.Generator``.
+        gen: A loaded ``echogpt.model.generator.Generator``.
         study: The study to draft.
         shots: Few-shot examples, if any.
         config: Guard settings.

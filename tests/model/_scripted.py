@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 from echogpt.model.decoding import token_source
-from echogpt.model.generate import Generator
+from echogpt.model.generator import Generator
 
 
 class Forced:

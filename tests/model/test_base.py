@@ -112,7 +112,7 @@ def test_embedded_model_converts_once_then_trains_and_generates(tmp_path):
     rows = [Prediction.model_validate_json(x) for x in out.read_text().splitlines()]
     assert len(rows) == 2 and all(r.base_model == ref.label and r.impression for r in rows)
     from echogpt.model.adapters import DEMO_ADAPTER
-    from echogpt.model.generate import load_generator
+    from echogpt.model.generator import load_generator
     from echogpt.schemas import Study
 
     demo = load_generator(adapter=str(DEMO_ADAPTER))

@@ -10,14 +10,8 @@ from _tiny import shared_tiny_model, study_rows, write_studies
 from typer.testing import CliRunner
 
 from echogpt.cli import app
-from echogpt.model.generate import (
-    GenerateConfig,
-    Generator,
-    choose_shots,
-    load_generator,
-    read_done,
-    run_generation,
-)
+from echogpt.model.generate import GenerateConfig, choose_shots, read_done, run_generation
+from echogpt.model.generator import Generator, load_generator
 from echogpt.model.recipes import load_train_config
 from echogpt.model.train import train_sft
 from echogpt.schemas import Prediction, Study

@@ -15,7 +15,7 @@ torch = pytest.importorskip("torch")
 
 from echogpt.model.adapters import load_bundle, merge_adapter  # noqa: E402
 from echogpt.model.base import load_base_model, load_tokenizer, resolve_base_model  # noqa: E402
-from echogpt.model.generate import Generator, choose_engine  # noqa: E402
+from echogpt.model.generator import Generator, choose_engine  # noqa: E402
 from echogpt.model.recipes import load_train_config  # noqa: E402
 from echogpt.model.train import read_studies, train_sft  # noqa: E402
 

@@ -14,7 +14,7 @@ from _tiny import shared_tiny_model, study_rows
 
 from echogpt.checker.check import check
 from echogpt.model.decoding import TorchSource
-from echogpt.model.generate import Generator, load_generator
+from echogpt.model.generator import Generator, load_generator
 from echogpt.model.guard import GuardConfig, guarded_generate, guarded_prediction, guarded_stream
 from echogpt.schemas import Study
 

@@ -11,7 +11,7 @@ from _scripted import Forced
 from _tiny import shared_tiny_model
 
 from echogpt.checker.check import check
-from echogpt.model.generate import Generator, load_generator
+from echogpt.model.generator import Generator, load_generator
 from echogpt.model.guard import GuardConfig, guarded_generate
 from echogpt.schemas import Study
 

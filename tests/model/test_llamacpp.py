@@ -10,8 +10,8 @@ import pytest
 
 from echogpt.config import EMBEDDED_MODEL
 from echogpt.model.base import BaseModelRef, ModelError, embedded_gguf
-from echogpt.model.generate import choose_engine
-from echogpt.model.llamacpp import _permute, lora_deltas, write_merged_gguf
+from echogpt.model.generator import choose_engine
+from echogpt.model.merged_gguf import _permute, lora_deltas, write_merged_gguf
 from echogpt.quickstart import DEMO_ADAPTER
 
 EMBEDDED = BaseModelRef(identity=EMBEDDED_MODEL, path="unused", weights_hash="x")
@@ -131,7 +131,7 @@ def test_merged_gguf_holds_base_plus_update(tmp_path: Path) -> None:
 @pytest.fixture(scope="module")
 def engines():
     pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed (the `fast` extra)")
-    from echogpt.model.generate import load_generator
+    from echogpt.model.generator import load_generator
 
     load_generator.cache_clear()
     fast = load_generator(adapter=str(DEMO_ADAPTER), engine="llama.cpp", max_new_tokens=40)
