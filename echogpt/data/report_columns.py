@@ -150,7 +150,9 @@ def split_columns(rows: list[tuple[int, str]], study_date: str | None) -> Column
     for i, (number, line) in enumerate(rows):
         piped = line.count("|") >= 2
         cells = _cells(line, piped)
-        if piped and cells and cells[0].lower() in ("date", "study date", "echo date", "study"):
+        # "| Date | LVEF | ... |" heads one row per study; "| Date | 28/11/2026 |" is one field's value
+        if piped and cells and cells[0].lower() in ("date", "study date", "echo date", "study") \
+                and not any(dates_of(c) for c in cells[1:]):
             return ColumnSplit(unread=f"a serial table with one row per study (line {number}) is left as "
                                       "written")
         labelled = [j for j, c in enumerate(cells) if _label(c)]
