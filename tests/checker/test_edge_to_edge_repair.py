@@ -11,6 +11,7 @@ from echogpt.schemas import Study
 
 CLIPS = ("Mitral valve: two clips at A2-P2 with stable leaflet grasp. Residual MR mild. Mean gradient "
          "3 mmHg. Normal LV size.")
+SEATED = "Two clips remain well seated across A1-P1. Mild residual MR. Normal LV size."
 DEVICE = "Mitral valve: single device at A2-P2, stable. Residual MR moderate. Normal LV size."
 
 
@@ -18,6 +19,7 @@ DEVICE = "Mitral valve: single device at A2-P2, stable. Residual MR moderate. No
     (CLIPS, "Successful TEER with two MitraClip devices; mild residual MR."),
     (CLIPS, "Transcatheter edge-to-edge repair, mild residual mitral regurgitation."),
     (DEVICE, "PASCAL device at A2, moderate residual MR."),
+    (SEATED, "Mild residual MR after transcatheter edge-to-edge repair."),
 ])
 def test_teer_is_supported_by_its_clips(findings: str, statement: str) -> None:
     study = Study.model_validate({"study_id": "S1", "findings_text": findings})
