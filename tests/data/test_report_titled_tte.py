@@ -16,7 +16,8 @@ def kind(text: str) -> str:
 
 @pytest.mark.parametrize("text", [
     "POST-PROCEDURE TTE\nDevice: occluder 24 mm (TOE-guided implant).\n\nFindings\nNo effusion.",
-    "Transthoracic echo, day 2 after TAVI\nValve: 26 mm. Intra-procedural TEE: trace PVL.\n\nFindings\nWell seated.",
+    ("Transthoracic echo, day 2 after TAVI\nValve: 26 mm. Intra-procedural TEE: trace PVL.\n\n"
+     "Findings\nWell seated."),
     "BEDSIDE TTE\nIx: hypotension on dobutamine 5 mcg/kg/min.\n\nFindings\nHyperdynamic LV.",
 ])
 def test_a_title_naming_a_tte_decides(text: str) -> None:
