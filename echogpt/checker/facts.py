@@ -156,7 +156,27 @@ def _sentence(sentence: str, carry: Subjects) -> tuple[tuple[Fact, ...], Subject
     facts += numbers(sentence, toks, carry)
     facts = lesion_sizes(sentence, [(t.start, t.end) for t in toks if t.kind == "num"], facts)
     facts.sort(key=span_order)
-    return tuple(_without_labels(sentence, _without_otherwise_normal(sentence, facts))), tuple(after)
+    facts = _one_site_lesions(_without_otherwise_normal(sentence, facts))
+    return tuple(_without_labels(sentence, facts)), tuple(after)
+
+
+def _one_site_lesions(facts: list[Fact]) -> list[Fact]:
+    """A lesion (the ``masses`` family: thrombus, mass) lies in one place: where an unsided word
+    spreads it over both sides ("atrial myxoma": LA and RA) and the sentence names its side elsewhere
+    ("Left atrial mass ..., most consistent with an atrial myxoma"), it keeps that side only."""
+    lesions = set(rules().families.get("masses", []))
+    spans: dict[tuple[str, int | None, int | None], set[str | None]] = {}
+    for f in facts:
+        if f.concept in lesions and f.polarity == "present":
+            spans.setdefault((f.concept, f.start, f.end), set()).add(f.location)
+    keep = []
+    for f in facts:
+        sites = spans.get((f.concept, f.start, f.end), set())
+        named = {g.location for g in facts if g.concept == f.concept and (g.start, g.end) != (f.start, f.end)
+                 and g.polarity == "present" and g.location in sites}
+        if len(sites) < 2 or not named or f.location in named:
+            keep.append(f)
+    return keep
 
 
 _OTHERWISE = re.compile(r"\botherwise\b", re.I)

@@ -204,6 +204,7 @@ def _wall_rules(w: Walls, levels: str, names: str) -> list[Rule]:
         walls.append((rf"(?:{src})(?:[\s\-]+(?:territory|distribution|region|infarct))?", "wallterr", terr))
     walls += [(rule_source(p), "wallterr", "global") for p in w.global_]
     walls += [(rule_source(p), "wallterr", "basal") for p in w.basal]
+    walls += [(rule_source(p), "wallterr", "mid") for p in w.mid]
     return walls
 
 

@@ -196,7 +196,7 @@ def _grade_target(text: str, toks: list[Tok], mentions: dict[int, Mention],
         j = len(toks)  # "Mid anterior: Akinetic       Apical anterior: …": the grade ends its table cell
     while (j < len(toks) and (toks[j].kind in SUBJ_SEP or is_modifier(toks[j]))
            and (gap_ok(text, last, toks[j].start, comma=wall_list(toks, j))
-                or _stacked(text, last, toks[j].start))):
+                or _stacked(text, last, toks[j].start)) and not _own_grade(text, toks, j)):
         if toks[j].kind in SUBJ:
             subs.append(j)
         last = toks[j].end
@@ -240,6 +240,13 @@ def _grade_target(text: str, toks: list[Tok], mentions: dict[int, Mention],
         if toks[b].kind == "stop" and text[toks[b].start:toks[b].end].lower() in ("but", "however"):
             break
     return None, False
+
+
+def _own_grade(text: str, toks: list[Tok], j: int) -> bool:
+    """A subject right before a grade of its own is that grade's, not one more of the subjects an
+    earlier grade lists ("akinesis of the mid and apical segments and basal hyperkinesis")."""
+    return (toks[j].kind in SUBJ and j + 1 < len(toks) and toks[j + 1].kind == "grade"
+            and gap_ok(text, toks[j].end, toks[j + 1].start, comma=False))
 
 
 def _finding(m: Mention) -> bool:

@@ -61,6 +61,8 @@ class Walls(_Model):
     names: dict[str, str]
     global_: list[str] = Field(alias="global")
     basal: list[str]
+    mid: list[str] = Field(default_factory=list, description="the mid-ventricular ring named alone "
+                           "('mid and apical segments'): segments 7-12")
     territories: dict[str, list[str]]
     segments: dict[str, list[int]]
     source: str = Field(alias="_source")

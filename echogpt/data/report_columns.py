@@ -150,7 +150,9 @@ def split_columns(rows: list[tuple[int, str]], study_date: str | None) -> Column
     for i, (number, line) in enumerate(rows):
         piped = line.count("|") >= 2
         cells = _cells(line, piped)
-        if piped and cells and cells[0].lower() in ("date", "study date", "echo date", "study"):
+        # "| Date | LVEF | ... |" heads one row per study; "| Date | 28/11/2026 |" is one field's value
+        if piped and cells and cells[0].lower() in ("date", "study date", "echo date", "study") \
+                and not any(dates_of(c) for c in cells[1:]):
             return ColumnSplit(unread=f"a serial table with one row per study (line {number}) is left as "
                                       "written")
         labelled = [j for j, c in enumerate(cells) if _label(c)]
@@ -188,6 +190,8 @@ def split_columns(rows: list[tuple[int, str]], study_date: str | None) -> Column
 _SEPARATOR = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)*\|?\s*$")  # "|---|:---:|"
 _VALUE_COLUMN = re.compile(r"^(?:value|values|result|measured|measurement value|today|current|this study)\b",
                            re.IGNORECASE)
+_UNTITLED_FIRST = re.compile(r"^\s*\|\s*\|")
+_UNIT_COLUMN = re.compile(r"^(?:units?|uom|unit of measure)\s*$", re.IGNORECASE)
 _RANGE_COLUMN = re.compile(r"\b(?:normal|reference|ref|range|limits?)\b", re.IGNORECASE)
 _NUMBER = re.compile(r"^[<>≤≥~]?\s*\d")
 
@@ -206,14 +210,18 @@ def _row(cells: list[str], columns: list[str]) -> str:
     "AVA: 1.1 cm2 (reference range > 2.0)".
 
     The value is the column headed 'Value' ('Result', 'Today'), else the first after the name; a
+    column headed 'Unit' gives the value its unit ("| TAPSE | 24 | mm |" -> "TAPSE: 24 mm"); a
     normal-range column is written as a reference range, never as the value."""
     heads = columns[1:] + [""] * len(cells)
     at = next((k for k, h in enumerate(heads[:len(cells) - 1]) if _VALUE_COLUMN.match(h)), 0)
-    values = cells[1:]
+    unit = next((k for k, h in enumerate(heads[:len(cells) - 1]) if _UNIT_COLUMN.match(h)), None)
+    values = list(cells[1:])
+    if unit is not None and unit != at and values[at] and values[unit]:  # "| TAPSE | 24 | mm |": 24 mm
+        values[at] = f"{values[at]} {values[unit]}"
     pairs = _expand(cells[0], values[at]) if values else [(cells[0], "")]
     text = "; ".join(f"{name}: {value}" if value else name for name, value in pairs)
     for k, value in enumerate(values):
-        if k != at and value:
+        if k not in (at, unit) and value:
             head = heads[k]
             text += f" (reference range {value})" if _RANGE_COLUMN.search(head) else \
                 f" ({head}: {value})" if head else f" ({value})"
@@ -246,10 +254,13 @@ def pipe_table(rows: list[tuple[int, str]]) -> PipeTable | None:
 
 def _read_block(block: list[tuple[int, str]]) -> PipeTable | None:
     """One run of pipe rows read as a table of names and values, or None."""
-    body = [(n, _cells(line, True)) for n, line in block if not _SEPARATOR.match(line)]
+    rows = [(n, line) for n, line in block if not _SEPARATOR.match(line)]
+    body = [(n, _cells(line, True)) for n, line in rows]
     columns: list[str] = []
     if body and not any(re.search(r"\d", c) for c in body[0][1]):
         columns = body[0][1]  # "Measurement | Value | Normal": names the columns
+        if _UNTITLED_FIRST.match(rows[0][1]):  # "| | Value | Unit |": the names' column has no title
+            columns = [""] + columns
         body = body[1:]
     filled = [cells for _, cells in body if len(cells) >= 2]
     named_value = any(_VALUE_COLUMN.match(h) for h in columns[1:])  # a 'Value' column: values in words too

@@ -21,9 +21,11 @@ from echogpt.data.report_sections import Section
 # a bubble study done: "agitated saline", "bubble study with 2 injections", "contrast-saline study"
 _SALINE = (r"(?:agitated[- ]saline|bubbles? (?:stud(?:y|ies)|contrast|test|injections?)|saline[- ]contrast|"
            r"contrast[- ]saline)")
-# one not done: "Agitated saline: not performed.", "no bubble study"
-_NO_SALINE = re.compile(rf"\bno {_SALINE}|{_SALINE}[^.]{{0,20}}\b"
-                        r"(?:not (?:performed|done|given)|declined|deferred)")
+# one not done: "Agitated saline: not performed.", "no bubble study", "No contrast or agitated saline.",
+# and a Yes/No tick box answered No ("Agitated saline: absent")
+_NO_SALINE = re.compile(rf"\bno (?:\w+ (?:or|nor|and) )?{_SALINE}|{_SALINE}[^.]{{0,20}}\b"
+                        r"(?:not (?:performed|done|given)|declined|deferred)|"
+                        rf"{_SALINE}\s*:\s*(?:absent|no|none)\b(?!\s*\w)")
 # its result, which only a study done has: "Bubble: late appearance of bubbles in LA", "no bubbles crossed",
 # "microbubbles appear in the left atrium"
 _SALINE_RESULT = re.compile(r"\bbubbles?\s*:\s*\w|"

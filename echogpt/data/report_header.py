@@ -26,6 +26,8 @@ def detect_study_type(sections: list[Section], title: str = "") -> str:
     findings are read only when nothing else names the type ("dobutamine was infused").
     """
     words = section_table().study_types
+    if _titled_tte(sections, words):  # "POST-PROCEDURE TTE" over "TOE-guided implant" in a header line
+        return "TTE"
     named = [title] + [s.heading + " " + s.text for s in sections
                        if s.kind in ("preamble", "header", "procedure", "technique", "sedation")]
     later = [s.text for s in sections if s.kind in ("findings", "stage", "anatomy")]
@@ -35,6 +37,19 @@ def detect_study_type(sections: list[Section], title: str = "") -> str:
             if any(re.search(rf"(?<![a-z]){re.escape(w)}(?![a-z])", blob) for w in words[kind]):
                 return kind
     return "TTE"
+
+
+def _titled_tte(sections: list[Section], words: dict[str, list[str]]) -> bool:
+    """The report's first line (its title) names a transthoracic study and no TEE or stress: the TEE
+    another line mentions was another study's (``study_types.TTE_title``)."""
+    first = next((s for s in sections if s.heading.strip() or s.text.strip()), None)
+    if first is None or first.kind not in ("preamble", "header"):
+        return False
+    line = (first.heading + " " + first.text).strip().split("\n")[0].lower()
+
+    def names(kind: str) -> bool:
+        return any(re.search(rf"(?<![a-z]){re.escape(w)}(?![a-z])", line) for w in words.get(kind, []))
+    return names("TTE_title") and not names("TEE") and not names("stress")
 
 
 _HEADER_KEYS = {"mrn": "patient_id", "patient id": "patient_id", "patient number": "patient_id",

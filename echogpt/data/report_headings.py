@@ -119,6 +119,12 @@ def sentence_patterns(kind: str) -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{p})" for p in section_table().narrative_sentences[kind]), re.IGNORECASE)
 
 
+def closing_line(line: str) -> bool:
+    """A sign-off line (``narrative_sentences.closing``), also in Markdown emphasis ("_Dr. M. Esposito_",
+    "*Dr R. Kaplan — signed 28/11/2026*")."""
+    return sentence_patterns("closing").search(line.strip().strip("_*").strip()) is not None
+
+
 # A heading line: "FINDINGS", "Findings:", "FINDINGS: text", "1. Impression:", "== Summary ==", a time
 # in brackets ("Impression (02:31):"), a dash that ends the line ("Key findings —") or a dictated "colon"
 # ("Impression colon")

@@ -15,6 +15,7 @@ from echogpt.data.report_headings import (
     SECTION_KINDS,
     Section,
     SectionTable,
+    closing_line,
     heading_kind,
     heading_names,
     prior_label,
@@ -79,7 +80,7 @@ def split_sections(text: str) -> list[Section]:
             # (under an unquoted heading, "> Severe TR." is a bullet)
             sections.append(Section("closing", "", [(number, line)]))
             continue
-        if concluded and current.kind != "closing" and sentence_patterns("closing").search(line.strip()):
+        if concluded and current.kind != "closing" and closing_line(line):
             sections.append(Section("closing", "", [(number, line)]))
             continue
         if concluded and current.kind not in ("closing", "letter") \

@@ -7,9 +7,10 @@ name is left unchecked (``Study.unread``).
 
 from __future__ import annotations
 
+from echogpt.data.report_headings import closing_line
 from echogpt.data.report_identity import labelled_date, labelled_patient_id
 from echogpt.data.report_measurements import read_measurements
-from echogpt.data.report_sections import RULE, TITLE, Section, heading_kind, sentence_patterns
+from echogpt.data.report_sections import RULE, TITLE, Section, heading_kind
 
 # sections about how the study was done: a value of the heart there is out of place, and not read
 _CONDUCT = ("procedure", "technique", "sedation")
@@ -52,10 +53,9 @@ def dropped_lines(text: str, sections: list[Section], chosen: list[Section]) -> 
     """A note quoting every non-blank line of the report that no kept section holds (the safety net:
     no line vanishes on import). Sign-off lines of the closing are the report's own end, not findings;
     any other line after them is quoted."""
-    closing = sentence_patterns("closing")
     placed = {n for s in sections if s.kind in _PLACED or any(s is c for c in chosen) for n, _ in s.rows}
     placed |= {n for s in sections if s.kind == "closing" for n, line in s.rows
-               if closing.search(line.strip()) or _sign_off(line) or s.heading == "addendum"}
+               if closing_line(line) or _sign_off(line) or s.heading == "addendum"}
     rows = [line.strip() for n, line in enumerate(text.split("\n"), start=1)
             if n not in placed and line.strip() and not RULE.match(line) and not TITLE.match(line)
             and not _bare_heading(line) and not _column_names(line)
