@@ -147,6 +147,7 @@ def build_study(parsed: ParsedReport, study_id: str, given: dict[str, Any]
                        for note in parsed.unread]
     problems += [("warning", "superseded", f"{note}; kept for the record, not as findings", None)
                  for note in parsed.superseded]
+    problems += [("warning", "hl7", note, None) for note in parsed.format_notes]
     problems += [("warning", "page_furniture", f"page header or footer dropped: '{line}'", line)
                  for line in parsed.furniture]
     # what the import could not read: a claim the study is silent on may lie there (not_checked)
