@@ -25,7 +25,7 @@ from echogpt.data.report_sections import SECTION_KINDS, heading_kind, sentence_p
 
 _START = re.compile(r"^[\ufeff\x0b\s]*MSH\|")  # a BOM or an MLLP start byte may come before it
 _SEGMENT = re.compile(r"^[A-Z][A-Z0-9]{2}(?:\||$)")
-_NARRATIVE, _NUMERIC, _CODED = ("TX", "FT", "ST"), ("NM", "SN"), ("CE", "CWE", "CNE")
+_NARRATIVE, _NUMERIC, _CODED = ("TX", "FT", "ST", ""), ("NM", "SN"), ("CE", "CWE", "CNE")  # "": untyped text
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 # the escape sequences of HL7 v2.5.1 section 2.7 read as text (the rest stays as written)
 _ESCAPES = (r"[FSTREHN]|\.br|\.sp[+-]?\d*|\.in[+-]?\d*|\.ti[+-]?\d*|\.sk[+-]?\d*|\.ce|\.fi|\.nf"
@@ -259,8 +259,8 @@ def _order(message: Any) -> tuple[dict[str, str], str, str, str]:
     header: dict[str, str] = {}
     if pid is not None:
         header["patient_id"] = _part(pid, 3)
-        sex = _part(pid, 8).upper()
-        header["patient.sex"] = sex if sex in ("M", "F") else ""
+        sex = _part(pid, 8).upper()  # HL7 table 0001: M, F, O(ther), U(nknown), A(mbiguous), N(ot applicable)
+        header["patient.sex"] = sex[:1] if sex in ("M", "F", "MALE", "FEMALE") else ""
     when = _timestamp(_part(obr, 7)) if obr is not None else None
     born = _timestamp(_part(pid, 7)) if pid is not None else None
     if when:

@@ -105,6 +105,16 @@ def test_an_identifier_that_names_a_section_opens_it(identifier: str, heading: s
     assert message_report(message).text == f"{heading}\nSome text.\n"
 
 
+def test_the_service_ordered_names_the_study_type_and_untyped_rows_are_text() -> None:
+    message = "\n".join([MSH, "PID|1||77||X^Y||19600101|Male",
+                         "OBR|1||X3|93312^Transesophageal echocardiogram",
+                         "OBX|1||&GDT||No thrombus in the left atrial appendage.",
+                         "OBX|2|TX|&IMP||No LAA thrombus."])
+    parsed = parse_report(message, title="msg_01.txt")
+    assert parsed.study_type == "TEE" and parsed.header["patient.sex"] == "M"
+    assert parsed.findings_text == "No thrombus in the left atrial appendage."
+
+
 def test_escapes_are_read_and_line_breaks_kept() -> None:
     text = message_report(ONE_ROW).text
     assert "FINDINGS:\nLV normal|RV normal. E&A ratio 0.8 A^1. Trace TR \\ no PE.\n\nIMPRESSION:\n" in text
