@@ -43,7 +43,7 @@ class ReportIssue(BaseModel):
     study_id: str | None = None
     severity: Literal["error", "warning"]
     type: str = Field(description="unreadable, empty, no_findings, duplicate_study_id, no_impression, "
-                                  "implausible_value, unknown_unit, conflicting_value, bad_date, ...")
+                                  "implausible_value, unknown_unit, conflicting_value, bad_date, hl7, ...")
     message: str
     value: Any = None
 
