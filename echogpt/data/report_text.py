@@ -18,6 +18,7 @@ from echogpt.data.report_core_lab import core_values
 from echogpt.data.report_demographics import prose_demographics
 from echogpt.data.report_flags import bubble_study, study_flags
 from echogpt.data.report_header import detect_study_type, header_fields
+from echogpt.data.report_hl7 import message_report
 from echogpt.data.report_identity import labelled_date, labelled_patient_id
 from echogpt.data.report_key_values import key_value_labels
 from echogpt.data.report_markup import plain_text
@@ -71,6 +72,7 @@ class ParsedReport:
     recommendations: list[str] = field(default_factory=list)  # the plan outside the impression
     superseded: list[str] = field(default_factory=list)  # what a later part of the report replaces
     furniture: list[str] = field(default_factory=list)  # page headers and footers dropped mid-report
+    format_notes: list[str] = field(default_factory=list)  # what the input's format kept from being read
 
 
 def _move_procedure(sections: list[Section]) -> list[tuple[int, str]]:
@@ -260,6 +262,9 @@ def parse_report(text: str, title: str = "") -> ParsedReport:
         The parsed report. Without any findings heading, the preamble (text before the first
         heading) is the findings; with no impression heading the impression is None.
     """
+    message = message_report(text)  # an HL7 v2 result message: the report it carries
+    if message is not None:
+        text, title = message.text, f"{title} {message.title}".strip()
     text = plain_text(text.replace("\r\n", "\n").replace("\r", "\n"))  # an export's HTML markup
     text = written_numbers(text)  # a dictation's "two point two"
     text, furniture = scanned_text(text)  # a scan's page footers, lines broken at a fixed width
@@ -291,6 +296,7 @@ def parse_report(text: str, title: str = "") -> ParsedReport:
         number = labelled_patient_id(text)
         if number:
             header["patient_id"] = number
+    header.update(message.header if message is not None else {})  # the message's own fields win
     unread = _read_columns(sections, header.get("study_date"))
     prior_from_history(sections)
     prior_asides(sections, header.get("study_date"))
@@ -340,4 +346,4 @@ def parse_report(text: str, title: str = "") -> ParsedReport:
                         + unplaced_lines(sections, chosen) + dropped_lines(text, sections, chosen),
                         recommendations=plan_lines(sections),
                         superseded=struck + replaced + preliminary_note(stages) + superseded,
-                        furniture=furniture)
+                        furniture=furniture, format_notes=message.warnings if message is not None else [])

@@ -43,7 +43,7 @@ class ReportIssue(BaseModel):
     study_id: str | None = None
     severity: Literal["error", "warning"]
     type: str = Field(description="unreadable, empty, no_findings, duplicate_study_id, no_impression, "
-                                  "implausible_value, unknown_unit, conflicting_value, bad_date, ...")
+                                  "implausible_value, unknown_unit, conflicting_value, bad_date, hl7, ...")
     message: str
     value: Any = None
 
@@ -147,6 +147,7 @@ def build_study(parsed: ParsedReport, study_id: str, given: dict[str, Any]
                        for note in parsed.unread]
     problems += [("warning", "superseded", f"{note}; kept for the record, not as findings", None)
                  for note in parsed.superseded]
+    problems += [("warning", "hl7", note, None) for note in parsed.format_notes]
     problems += [("warning", "page_furniture", f"page header or footer dropped: '{line}'", line)
                  for line in parsed.furniture]
     # what the import could not read: a claim the study is silent on may lie there (not_checked)
