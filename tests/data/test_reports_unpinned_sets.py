@@ -1,4 +1,4 @@
-"""The third to sixteenth held-out report sets import without errors and their annotations are
+"""The third to seventeenth held-out report sets import without errors and their annotations are
 well-formed.
 
 Unlike the second set's test, this one does not pin how the importer cuts each impression today:
@@ -28,7 +28,8 @@ SETS = {"reports_heldout3": ["community", "hfclinic", "limited", "rhd"],
         "reports_heldout13": ["carcinoid", "consult", "email", "telehealth"],
         "reports_heldout14": ["handover", "nursing", "spreadsheet", "veterans"],
         "reports_heldout15": ["markdown", "radiology", "smarttext", "tavi"],
-        "reports_heldout16": ["hl7", "intraop", "postmi", "southasian"]}
+        "reports_heldout16": ["hl7", "intraop", "postmi", "southasian"],
+        "reports_heldout17": ["device", "discharge", "legacy", "strain"]}
 LABELS = {"supported", "not_factual", "not_checked"}
 KEYS = {"report", "style", "correct", "impression_imported", "statements"}
 
