@@ -86,3 +86,13 @@ def test_the_velocity_of_a_septal_defect_is_no_aortic_stenosis() -> None:
     assert not [f for f, _ in measured(findings) if (f or "").startswith("av_")]
     study = Study.model_validate({"study_id": "S1", "findings_text": findings})
     assert not check("Small restrictive residual VSD.", study).omissions
+
+
+@pytest.mark.parametrize(("sentence", "field", "value"), [
+    ("Ejection fraction (3-beat average) 45%.", "lvef", 45.0),
+    ("LVEF (Simpson's, 2-chamber and 4-chamber) 60 %.", "lvef", 60.0),
+    ("TAPSE (2-D guided M-mode) 21 mm.", "tapse", 2.1),
+])
+def test_a_number_joined_to_a_word_by_a_hyphen_is_no_value(sentence: str, field: str, value: float) -> None:
+    # "3-beat", "4-chamber": a count that makes a word, not the measurement named before it
+    assert [(f, v) for f, v in measured(sentence) if f == field] == [(field, value)]
