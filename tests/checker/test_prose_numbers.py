@@ -96,3 +96,15 @@ def test_the_velocity_of_a_septal_defect_is_no_aortic_stenosis() -> None:
 def test_a_number_joined_to_a_word_by_a_hyphen_is_no_value(sentence: str, field: str, value: float) -> None:
     # "3-beat", "4-chamber": a count that makes a word, not the measurement named before it
     assert [(f, v) for f, v in measured(sentence) if f == field] == [(field, value)]
+
+
+@pytest.mark.parametrize(("sentence", "field", "value"), [
+    ("Type A dissection with a 5.2 cm ascending aorta.", "ascending_aorta", 5.2),
+    ("An aneurysmal root: a 48 mm aortic root.", "aortic_root", 4.8),
+])
+def test_a_length_after_an_article_sizes_the_next_name(sentence: str, field: str, value: float) -> None:
+    assert (field, value) in measured(sentence)
+
+
+def test_a_length_after_another_name_stays_that_names() -> None:
+    assert measured("LVIDd 5.2 cm ascending aorta 3.3 cm.") == [("lvidd", 5.2), ("ascending_aorta", 3.3)]
