@@ -31,6 +31,7 @@ from echogpt.checker.facts import extract_facts, mentions_comparison
 from echogpt.checker.judge import judge, synthesis
 from echogpt.checker.lexicon import lexicon
 from echogpt.checker.omissions import omissions
+from echogpt.checker.phases import in_a_phase, phase_views
 from echogpt.checker.rules import rule_regex, rules
 from echogpt.checker.study_facts import StudyFacts, study_facts
 from echogpt.checker.subjects import unread_note
@@ -338,6 +339,10 @@ def check(impression: str, study: Study, profile: str = "default") -> CheckResul
     """
     sf = study_facts(study, profile)
     statements = [check_statement(s.text, s.start, study, sf) for s in split_statements(impression)]
+    views = phase_views(study)
+    if views:  # an intraoperative study: a flagged statement may hold in one operative phase
+        statements = [in_a_phase(s, views, lambda v, s=s: check_statement(s.text, s.start, v, study_facts(
+            v, profile))) if s.verdict in ("contradicted", "unsupported") else s for s in statements]
     stated = [f for s in statements for f in s.facts]
     return CheckResult(study_id=study.study_id, statements=statements, omissions=omissions(sf, stated))
 

@@ -49,8 +49,9 @@ class Lexicon:
 # is joined to ("?aortic dissection": a hedge, ``tokens``); the leading character class lets the regex
 # engine skip ahead to candidate characters
 SENTENCE_END = re.compile(r"[;!\n]|\?(?![A-Za-z])|(?<!\.)\.(?!\.)(?:(?<!\d\.)(?!\d)|(?<=\d\.)(?=\s|$))")
+# a number joined by a hyphen to a word makes that word ("5-beat average", "4-chamber", "2-D"): no value
 _NUM = (r"(?:(?:<|>|≤|≥|<=|>=|less than|greater than|more than|above|below|under|over|up to|at least"
-        r"|approximately|approx\.?|about|around|~|≈)\s*)?\d+(?:\.\d+)?(?:\s*%)?"
+        r"|approximately|approx\.?|about|around|~|≈)\s*)?(?!\d+(?:\.\d+)?[-–][A-Za-z])\d+(?:\.\d+)?(?:\s*%)?"
         r"(?:\s*(?:-|–|—|to)\s*\d+(?:\.\d+)?)?(?:\s*(?:x|×|by)\s*\d+(?:\.\d+)?)?"
         r"(?:\s*(?:mm\s?hg|cm2|cm²|cm\^2|sq\.?\s?cm|cm/sec|cm/s|m/sec|m/s|ml/m2|ml/m²|g/m2|g/m²|ml|cc"
         r"|mm|cm|msec|ms|%|percent|bpm))?")

@@ -2,7 +2,8 @@
 effusion, thrombus or vegetation") reaches up to a stop word or the next grade, a cue after them
 ("MR and TR, not seen") reaches back over the mentions coordinated before it; a "non-" prefix negates
 only its own word, a negation in a parenthesis that names a condition ("(none at rest)") denies
-nothing before it, and one between two grades ("severe, not moderate") denies only the second grade.
+nothing before it, one in a parenthesis nothing after it ("(no inotropes): new hypokinesis"), and
+one between two grades ("severe, not moderate") denies only the second grade.
 
     set_polarity(text, toks, mentions, everything)
 """
@@ -47,6 +48,19 @@ def _qualifying_aside(text: str, cue: Tok, after: int) -> bool:
     return closed > 0 and _CONDITION.match(text, cue.end, closed) is not None
 
 
+def _parenthesis_end(text: str, toks: list[Tok], k: int) -> int:
+    """"(sinus 84, no inotropes): new hypokinesis": a cue inside a parenthesis reaches no further than
+    its closing mark; the index of the first token after it (or the end)."""
+    cue = toks[k]
+    opened = text.rfind("(", 0, cue.start)
+    if opened < 0 or ")" in text[opened:cue.start]:
+        return len(toks)
+    closed = text.find(")", cue.end)
+    if closed < 0:
+        return len(toks)
+    return next((j for j in range(k + 1, len(toks)) if toks[j].start > closed), len(toks))
+
+
 @cache
 def _contrast_cue() -> re.Pattern[str]:
     return rule_regex(rules().negation.grade_contrast)
@@ -79,15 +93,15 @@ def set_polarity(text: str, toks: list[Tok], mentions: dict[int, Mention],
             continue
         if t.kind in ("neg", "negsig", "hedge"):
             pol = "uncertain" if t.kind == "hedge" else "absent"
-            end = len(toks)
-            for j in range(k + 1, len(toks)):
+            end = reach = _parenthesis_end(text, toks, k)
+            for j in range(k + 1, reach):
                 if toks[j].kind == "stop" or (toks[j].kind == "grade" and j > k + 1
                                                and not _alternative(text, toks, j)) \
                         or (toks[j].kind == "grade" and names_a_cause(text, toks[j])):
                     end = j
                     break
             for m in everything:
-                if k < m.anchor < end or (m.anchor == k + 1 and toks[m.anchor].kind == "grade"):
+                if k < m.anchor < end or (m.anchor == k + 1 < reach and toks[m.anchor].kind == "grade"):
                     m.polarity = pol
                     m.not_significant = t.kind == "negsig" or significant_after(text, toks, end)
         elif t.kind in ("negpost", "hedgepost"):

@@ -172,6 +172,10 @@ class FactRules(_Model):
                                          "effusion is better, a decreased EF worse)")
     not_checked: NotChecked
     stress_phase_cues: dict[str, str | list[str]]
+    operative_phases: dict[str, str | list[str]] = Field(
+        default_factory=dict,
+        description="line openings that head an operative phase of an intraoperative TEE ('Pre-bypass', "
+                    "'Post-CPB'): each phase's findings are read apart")
     not_factual_cues: list[str] = Field(description="a recommendation or plan: no finding of this study")
     graded_properties: list[str] = Field(
         default_factory=list,

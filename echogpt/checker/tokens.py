@@ -226,6 +226,10 @@ def _value_now(text: str, n: Tok, since: bool) -> str:
     return raw
 
 
+# "a 5.6 cm ascending aorta": an article right before a number sizes the name that follows it
+_SIZED = re.compile(r"\b(?:a|an)\s+$", re.IGNORECASE)
+
+
 # "15 x 9 mm": the two dimensions of a lesion, never the value of one measurement
 _PAIR = re.compile(r"\d\s*(?:x|×|by)\s*\d", re.IGNORECASE)
 
@@ -249,10 +253,11 @@ def numbers(text: str, toks: list[Tok], carry: Subjects) -> list[Fact]:
         if i and toks[i - 1].kind in ("term", "subj", "wallterr") \
                 and text[toks[i - 1].end:t.start].strip() == "/":
             continue  # "septum/posterior wall 1.4", "TAPSE/sPAP 0.19": a ratio's value, not the name's
-        if i and toks[i - 1].kind == "num" and "%" in text[toks[i - 1].start:toks[i - 1].end] \
-                and not text[toks[i - 1].end:t.start].strip():
-            fact = measure(name, text[toks[i - 1].start:toks[i - 1].end], toks[i - 1].start, t.end)
-            if fact:  # "< 50 % collapse": a percentage right before its name
+        before = toks[i - 1] if i else None
+        if before is not None and before.kind == "num" and not text[before.end:t.start].strip() \
+                and ("%" in text[before.start:before.end] or _SIZED.search(text, 0, before.start)):
+            fact = measure(name, text[before.start:before.end], before.start, t.end)
+            if fact:  # "< 50 % collapse", "a 5.6 cm ascending aorta": a value right before its name
                 out.append(fact)
                 continue
         for j in range(i + 1, len(toks)):

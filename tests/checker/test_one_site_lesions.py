@@ -19,8 +19,11 @@ def test_the_named_side_decides() -> None:
     assert sites("Left atrial mass, in keeping with an atrial myxoma.") == {"la"}
 
 
-def test_an_unsided_lesion_alone_keeps_both_sides() -> None:
-    assert sites("Atrial myxoma.") == {"la", "ra"}
+def test_an_unsided_lesion_alone_names_no_side() -> None:
+    # one atrium, which one unsaid: not a mass in both atria (it is still judged against the study)
+    assert sites("Atrial myxoma.") == {None}
+    study = Study.model_validate({"study_id": "S1", "findings_text": FINDINGS})
+    assert check("Atrial myxoma.", study).statements[0].verdict == "supported"
 
 
 def test_the_statement_is_supported() -> None:

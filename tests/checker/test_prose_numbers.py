@@ -86,3 +86,25 @@ def test_the_velocity_of_a_septal_defect_is_no_aortic_stenosis() -> None:
     assert not [f for f, _ in measured(findings) if (f or "").startswith("av_")]
     study = Study.model_validate({"study_id": "S1", "findings_text": findings})
     assert not check("Small restrictive residual VSD.", study).omissions
+
+
+@pytest.mark.parametrize(("sentence", "field", "value"), [
+    ("Ejection fraction (3-beat average) 45%.", "lvef", 45.0),
+    ("LVEF (Simpson's, 2-chamber and 4-chamber) 60 %.", "lvef", 60.0),
+    ("TAPSE (2-D guided M-mode) 21 mm.", "tapse", 2.1),
+])
+def test_a_number_joined_to_a_word_by_a_hyphen_is_no_value(sentence: str, field: str, value: float) -> None:
+    # "3-beat", "4-chamber": a count that makes a word, not the measurement named before it
+    assert [(f, v) for f, v in measured(sentence) if f == field] == [(field, value)]
+
+
+@pytest.mark.parametrize(("sentence", "field", "value"), [
+    ("Type A dissection with a 5.2 cm ascending aorta.", "ascending_aorta", 5.2),
+    ("An aneurysmal root: a 48 mm aortic root.", "aortic_root", 4.8),
+])
+def test_a_length_after_an_article_sizes_the_next_name(sentence: str, field: str, value: float) -> None:
+    assert (field, value) in measured(sentence)
+
+
+def test_a_length_after_another_name_stays_that_names() -> None:
+    assert measured("LVIDd 5.2 cm ascending aorta 3.3 cm.") == [("lvidd", 5.2), ("ascending_aorta", 3.3)]
