@@ -27,6 +27,8 @@ _START = re.compile(r"^[\ufeff\x0b\s]*MSH\|")  # a BOM or an MLLP start byte may
 _SEGMENT = re.compile(r"^[A-Z][A-Z0-9]{2}(?:\||$)")
 _NARRATIVE, _NUMERIC, _CODED = ("TX", "FT", "ST", ""), ("NM", "SN"), ("CE", "CWE", "CNE")  # "": untyped text
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+# OBX-11 result statuses (HL7 table 0085) whose row is no longer part of the report
+_WITHDRAWN = {"W": "wrong", "D": "deleted"}
 # the escape sequences of HL7 v2.5.1 section 2.7 read as text (the rest stays as written)
 _ESCAPES = (r"[FSTREHN]|\.br|\.sp[+-]?\d*|\.in[+-]?\d*|\.ti[+-]?\d*|\.sk[+-]?\d*|\.ce|\.fi|\.nf"
             r"|X(?:[0-9A-Fa-f]{2})+")
@@ -220,6 +222,12 @@ def _observation(message: Any, segment: Any, parts: _Parts) -> None:
     kind = _part(segment, 2).upper()
     code, name = _identifier(segment)
     label = name or code
+    status = _part(segment, 11).upper()
+    if status in _WITHDRAWN:  # the sender took this row back; a corrected row (C) carries the text
+        number = _part(segment, 1) or "?"
+        parts.warnings.append(f"OBX {number} ({label}) is marked {_WITHDRAWN[status]} (OBX-11 {status}): "
+                              "not read")
+        return
     if kind in _NUMERIC:
         value = "".join(_components(segment, 5)).strip()  # SN ">^55", "^1^:^2": ">55", "1:2"
         unit = _part(segment, 6) or _part(segment, 6, 2)

@@ -4,7 +4,6 @@ hostile message imported as written with a one-line warning, never a crash."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -149,9 +148,7 @@ def test_a_malformed_message_is_imported_as_written_with_a_warning(text: str, wh
 
 def test_a_hostile_message_loses_nothing_and_raises_nothing() -> None:
     rows = [f"OBX|{i}|TX|&GDT||Finding number {i}.||||||F" for i in range(1, 20001)]
-    start = time.perf_counter()
     report = message_report("\n".join([MSH, PID, OBR, *rows]))
-    assert time.perf_counter() - start < 20
     assert report.text.count("Finding number") == 20000 and "Finding number 20000." in report.text
     binary = "\n".join([MSH, "OBX|1|TX|&GDT||\x01\x02\x7f\xff\ufffd\\X00\\\\X\\\\Zfoo\\||||||F",
                         "OBX|2|ED|PDF^Report||^AP^PDF^Base64^JVBERi0xLjQK||||||F", "OBX|3|TX|^^^^^^"])
@@ -159,6 +156,19 @@ def test_a_hostile_message_loses_nothing_and_raises_nothing() -> None:
     assert "\x00" not in report.text and "\x01" not in report.text and "\\Zfoo\\" in report.text
     assert any("ED data" in w for w in report.warnings)
     parse_report(binary)
+
+
+def test_a_row_the_sender_marked_wrong_or_deleted_is_not_read() -> None:
+    text = "\n".join([MSH, PID, OBR,
+                      "OBX|1|TX|&GDT||Moderate aortic stenosis.||||||W",
+                      "OBX|2|TX|&GDT||Mild aortic stenosis.||||||C",
+                      "OBX|3|TX|&GDT||Small pericardial effusion.||||||D",
+                      "OBX|4|TX|&IMP||Mild aortic stenosis.||||||F"])
+    report = message_report(text)
+    assert "Moderate" not in report.text and "effusion" not in report.text
+    assert report.text.count("Mild aortic stenosis.") == 2
+    assert [w.split(" (")[0] for w in report.warnings] == ["OBX 1", "OBX 3"]
+    assert "marked wrong (OBX-11 W)" in report.warnings[0] and "deleted" in report.warnings[1]
 
 
 def test_a_folder_of_messages_imports_end_to_end(tmp_path: Path) -> None:
