@@ -119,6 +119,7 @@ def message_report(text: str) -> MessageReport | None:
     bad = next((i for i, row in enumerate(rows) if not _SEGMENT.match(row)), None)
     if bad is not None:
         return _as_written(text, f"segment {bad + 1} ('{rows[bad][:30]}') is no HL7 segment")
+    rows, versions = _last_version(rows)
     try:
         import hl7
     except ImportError:
@@ -132,7 +133,38 @@ def message_report(text: str) -> MessageReport | None:
         return _as_written(text, "it has no OBX segment")
     if not report.text.strip():
         return _as_written(text, "its OBX segments hold no text")
+    report.warnings[:0] = versions
     return report
+
+
+def _last_version(rows: list[str]) -> tuple[list[str], list[str]]:
+    """The rows of the message to read, and a warning, when a file holds several messages: of one order
+    (the same OBR-3 filler or OBR-2 placer number), the last final or corrected one (OBR-25 F, C), or
+    else the last, is the report and the earlier versions (a preliminary) are left out; messages of
+    different orders are all read, in order, so that nothing is lost."""
+    starts = [i for i, row in enumerate(rows) if row.startswith("MSH")]
+    if len(starts) < 2:
+        return rows, []
+    messages = [rows[a:b] for a, b in zip(starts, [*starts[1:], len(rows)], strict=True)]
+    orders, statuses = [], []
+    for message in messages:
+        sep = message[0][3]  # MSH-1, the field separator
+        obr = next((row.split(sep) for row in message if row.startswith("OBR" + sep)), [])
+        orders.append(_first_component(obr, 3) or _first_component(obr, 2))
+        statuses.append(_first_component(obr, 25).upper())
+    if not orders[0] or len(set(orders)) > 1:
+        return rows, [f"the file holds {len(messages)} HL7 messages of different orders: all are read, "
+                      "in order, as one report"]
+    final = [i for i, status in enumerate(statuses) if status in ("F", "C")]
+    keep = final[-1] if final else len(messages) - 1
+    said = f"result status {statuses[keep]}" if statuses[keep] else "no result status"
+    return messages[keep], [f"the file holds {len(messages)} HL7 messages of order {orders[0]}: message "
+                            f"{keep + 1} ({said}) is read, the other versions are left out"]
+
+
+def _first_component(fields: list[str], n: int) -> str:
+    """The first component of field ``n`` of a segment split at its field separator, or ''."""
+    return fields[n].split("^")[0].strip() if len(fields) > n else ""
 
 
 def _as_written(text: str, why: str) -> MessageReport:

@@ -171,6 +171,32 @@ def test_a_row_the_sender_marked_wrong_or_deleted_is_not_read() -> None:
     assert "marked wrong (OBX-11 W)" in report.warnings[0] and "deleted" in report.warnings[1]
 
 
+def _version(status: str, impression: str, order: str = "ECH889") -> list[str]:
+    obr = OBR.replace("ECH889", order).split("|")
+    obr[25] = status
+    return [MSH, PID, "|".join(obr), f"OBX|1|TX|&GDT||LVEF 35 %.||||||{status}",
+            f"OBX|2|TX|&IMP||{impression}||||||{status}"]
+
+
+def test_of_several_versions_of_one_report_the_final_one_is_read() -> None:
+    text = "\n".join([*_version("P", "Preliminary: reduced LV function."),
+                      *_version("F", "Moderately reduced LV function."),
+                      *_version("P", "An addendum still in draft.")])
+    report = message_report(text)
+    assert "Moderately reduced LV function." in report.text
+    assert "Preliminary" not in report.text and "addendum" not in report.text
+    assert report.warnings == ["the file holds 3 HL7 messages of order ECH889: message 2 (result "
+                               "status F) is read, the other versions are left out"]
+    assert parse_report(text).impression == "Moderately reduced LV function."
+
+
+def test_messages_of_different_orders_are_all_read() -> None:
+    text = "\n".join([*_version("F", "First study."), *_version("F", "Second study.", order="ECH890")])
+    report = message_report(text)
+    assert "First study." in report.text and "Second study." in report.text
+    assert "different orders" in report.warnings[0]
+
+
 def test_a_folder_of_messages_imports_end_to_end(tmp_path: Path) -> None:
     (tmp_path / "echo_a.txt").write_text(TX_LINES, encoding="utf-8")
     (tmp_path / "echo_b.txt").write_bytes(CODED.encode("utf-8"))
