@@ -1,6 +1,6 @@
 """The Study's flags read from a free-text echo report: a bubble study (``agitated_saline``), an
-ultrasound-enhancing agent (``contrast``), left bundle branch block (``lbbb``) and mechanical
-ventilation (``ventilated``).
+ultrasound-enhancing agent (``contrast``), left bundle branch block (``lbbb``), mechanical
+ventilation (``ventilated``) and the rhythm a labelled line states (``rhythm``).
 
 The words are data (``resources/report_flags.json``); the bubble-study words stay here, beside their use.
 
@@ -17,6 +17,7 @@ from importlib import resources
 from pydantic import BaseModel, ConfigDict, Field
 
 from echogpt.data.report_sections import Section
+from echogpt.schemas import Rhythm
 
 # a bubble study done: "agitated saline", "bubble study with 2 injections", "contrast-saline study"
 _SALINE = (r"(?:agitated[- ]saline|bubbles? (?:stud(?:y|ies)|contrast|test|injections?)|saline[- ]contrast|"
@@ -52,6 +53,8 @@ class FlagWords(BaseModel):
                                          "or the septal motion it explains")
     ventilated: str = Field(description="the patient mechanically ventilated at the study")
     ventilated_negated: str = Field(description="a mention that says the patient is not ventilated")
+    rhythm_label: str = Field(description="a line that states the rhythm at the study ('Rhythm: AF')")
+    rhythms: dict[Rhythm, str] = Field(description="each rhythm's words (Study.rhythm values)")
 
 
 @cache
@@ -129,7 +132,27 @@ def _ventilated(sections: list[Section]) -> bool:
     return False
 
 
-def study_flags(sections: list[Section]) -> dict[str, bool]:
+# a rhythm word denied: "sinus rhythm, no AF", "not paced"
+_DENIED = re.compile(r"\b(?:no|not|without|nor)\s+(?:\w+\s+)?$", re.IGNORECASE)
+
+
+def _rhythm(lines: list[str]) -> str | None:
+    """The rhythm the first labelled rhythm line names first: "Rhythm: AF with controlled rate" ->
+    atrial-fibrillation; "ECG: sinus rhythm, no AF" -> sinus; None where no line states one."""
+    words = flag_words()
+    for line in lines:
+        label = re.search(words.rhythm_label, line, re.IGNORECASE)
+        if label is None:
+            continue
+        said = line[label.end():]
+        found = [(m.start(), rhythm.value) for rhythm, pattern in words.rhythms.items()
+                 for m in re.finditer(pattern, said, re.IGNORECASE) if not _DENIED.search(said[:m.start()])]
+        if found:
+            return min(found)[1]
+    return None
+
+
+def study_flags(sections: list[Section]) -> dict[str, bool | str | None]:
     """The contrast and LBBB flags of a report cut into sections (``split_sections``).
 
     Args:
@@ -137,9 +160,9 @@ def study_flags(sections: list[Section]) -> dict[str, bool]:
             studies are not read.
 
     Returns:
-        {"contrast": ..., "lbbb": ..., "ventilated": ...}; ventilation is read in the reason and
-        history too.
+        {"contrast": ..., "lbbb": ..., "ventilated": ..., "rhythm": ...}; ventilation is read in the
+        reason and history too; the rhythm is a Study.rhythm value or None.
     """
     lines = _lines(sections)
     return {"contrast": any(map(_contrast, lines)), "lbbb": any(map(_lbbb, lines)),
-            "ventilated": _ventilated(sections)}
+            "ventilated": _ventilated(sections), "rhythm": _rhythm(lines)}

@@ -67,6 +67,7 @@ class ParsedReport:
     contrast: bool = False  # an ultrasound-enhancing agent was given
     lbbb: bool = False  # left bundle branch block on the rhythm line
     ventilated: bool = False  # mechanically ventilated at the study
+    rhythm: str | None = None  # the rhythm a labelled line states (a Study.rhythm value)
     summary_heading: str | None = None  # no impression found: the heading of a last block like one
     unread: list[str] = field(default_factory=list)  # parts of the findings the import could not read
     recommendations: list[str] = field(default_factory=list)  # the plan outside the impression

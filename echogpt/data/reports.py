@@ -124,7 +124,7 @@ def build_study(parsed: ParsedReport, study_id: str, given: dict[str, Any]
                               "findings_text": parsed.findings_text, "impression": parsed.impression,
                               "indication": parsed.indication, "agitated_saline": parsed.agitated_saline,
                               "contrast": parsed.contrast, "lbbb": parsed.lbbb,
-                              "ventilated": parsed.ventilated,
+                              "ventilated": parsed.ventilated, "rhythm": parsed.rhythm,
                               "patient_id": given.get("patient_id") or _patient_id(head, problems)}
     raw_date = given.get("study_date") or head.get("study_date")
     if raw_date:

@@ -1,6 +1,7 @@
-"""The Study's contrast and LBBB flags from a report: an enhancing agent given ('Contrast: Definity
-1.3 mL IV'), LBBB on the rhythm line ('Rhythm: Sinus rhythm with LBBB'); not when the report says
-none was given, when the 'contrast' is agitated saline, or when LBBB is only history or absent."""
+"""The Study's contrast, LBBB, ventilation and rhythm flags from a report: an enhancing agent given
+('Contrast: Definity 1.3 mL IV'), LBBB on the rhythm line ('Rhythm: Sinus rhythm with LBBB'), the
+rhythm a labelled line states ('Rhythm: AF'); not when the report says none was given, when the
+'contrast' is agitated saline, when LBBB is only history or absent, or when AF is only history."""
 
 from __future__ import annotations
 
@@ -65,3 +66,20 @@ def test_ventilation_in_the_plan_sets_no_flag() -> None:
     parsed = parse_report(f"TTE\nMRN: 12345{END}\n\nRecommendation: consider lung-protective ventilation if "
                           "intubated and ventilated later.")
     assert parsed.ventilated is False
+
+
+@pytest.mark.parametrize(("header", "rhythm"), [
+    ("Sex: Male   BSA: 1.95 m2   Heart rate: 84 bpm   Rhythm: Sinus rhythm with LBBB", "sinus"),
+    ("Rhythm: AF with controlled ventricular rate, HR 78", "atrial-fibrillation"),
+    ("ECG: atrial flutter 2:1", "atrial-flutter"),
+    ("Rhythm - V-paced at 70 bpm", "paced"),
+    ("ECG: sinus rhythm, no AF today.", "sinus"),
+    ("Rhythm: not in AF; NSR 66 bpm", "sinus"),
+    ("History: paroxysmal AF, on apixaban.", None),
+    ("Heart rate: 70 bpm", None),
+])
+def test_rhythm_is_read_from_a_labelled_rhythm_line(header: str, rhythm: str | None) -> None:
+    parsed = parse_report(f"TTE\nMRN: 12345\n{header}{END}")
+    assert parsed.rhythm == rhythm
+    study, _ = build_study(parsed, "s1", {})
+    assert study is not None and (study.rhythm.value if study.rhythm else None) == rhythm
