@@ -339,10 +339,13 @@ def check(impression: str, study: Study, profile: str = "default") -> CheckResul
     """
     sf = study_facts(study, profile)
     statements = [check_statement(s.text, s.start, study, sf) for s in split_statements(impression)]
-    views = phase_views(study)
+    flagged = [s.verdict in ("contradicted", "unsupported") for s in statements]
+    views = phase_views(study) if any(flagged) else []
     if views:  # an intraoperative study: a flagged statement may hold in one operative phase
-        statements = [in_a_phase(s, views, lambda v, s=s: check_statement(s.text, s.start, v, study_facts(
-            v, profile))) if s.verdict in ("contradicted", "unsupported") else s for s in statements]
+        facts = [study_facts(view, profile) for _, view in views]  # each phase's facts, read once
+        statements = [in_a_phase(s, views, lambda k, s=s: check_statement(s.text, s.start, views[k][1],
+                                                                          facts[k])) if f else s
+                      for s, f in zip(statements, flagged, strict=True)]
     stated = [f for s in statements for f in s.facts]
     return CheckResult(study_id=study.study_id, statements=statements, omissions=omissions(sf, stated))
 

@@ -59,16 +59,17 @@ def phase_views(study: Study) -> list[tuple[str, Study]]:
         (kind, view) per phase, in phase order; [] for a study without operative phases.
     """
     text = study.findings_text
-    spans = [(a, b) for a, b, _ in phase_spans(text)]
+    phases = phase_spans(text)
+    spans = [(a, b) for a, b, _ in phases]
     views = []
-    for k, (_, _, kind) in enumerate(phase_spans(text)):
+    for k, (_, _, kind) in enumerate(phases):
         own = blanked(text, spans[:k] + spans[k + 1:], keep=False)
         views.append((kind, study.model_copy(update={"findings_text": own, "measurements": None})))
     return views
 
 
 def in_a_phase(flagged: StatementCheck, views: list[tuple[str, Study]],
-               judge: Callable[[Study], StatementCheck]) -> StatementCheck:
+               judge: Callable[[int], StatementCheck]) -> StatementCheck:
     """A flagged statement of an intraoperative study judged on each operative phase alone, of the
     phases it names where it names one: the first phase whose findings support it decides ("Pre-bypass
     severe MR" beside a post-bypass "trace MR"). A statement that denies a finding and names no phase is
@@ -77,7 +78,7 @@ def in_a_phase(flagged: StatementCheck, views: list[tuple[str, Study]],
     Args:
         flagged: The statement's check on the whole study (contradicted or unsupported).
         views: ``phase_views(study)``.
-        judge: Checks the statement on one view.
+        judge: Checks the statement on the view of that index.
 
     Returns:
         The first phase's supported check, its reason naming the phase; else ``flagged``.
@@ -86,10 +87,10 @@ def in_a_phase(flagged: StatementCheck, views: list[tuple[str, Study]],
     if not named and any(f.polarity == "absent" for f in flagged.facts):
         return flagged
     named = named or {kind for kind, _ in views}
-    for k, (kind, view) in enumerate(views, 1):
+    for k, (kind, _) in enumerate(views, 1):
         if kind not in named:
             continue
-        again = judge(view)
+        again = judge(k - 1)
         if again.verdict == "supported":
             reason = f"{again.reason} (operative phase {k} of {len(views)})"
             return again.model_copy(update={"reason": reason})
