@@ -139,13 +139,12 @@ _DENIED = re.compile(r"\b(?:no|not|without|nor)\s+(?:\w+\s+)?$", re.IGNORECASE)
 def _rhythm(lines: list[str]) -> str | None:
     """The rhythm the first labelled rhythm line names first: "Rhythm: AF with controlled rate" ->
     atrial-fibrillation; "ECG: sinus rhythm, no AF" -> sinus; None where no line states one."""
-    words = flag_words()
     for line in lines:
-        label = re.search(words.rhythm_label, line, re.IGNORECASE)
+        label = _pattern("rhythm_label").search(line)
         if label is None:
             continue
         said = line[label.end():]
-        found = [(m.start(), rhythm.value) for rhythm, pattern in words.rhythms.items()
+        found = [(m.start(), rhythm.value) for rhythm, pattern in flag_words().rhythms.items()
                  for m in re.finditer(pattern, said, re.IGNORECASE) if not _DENIED.search(said[:m.start()])]
         if found:
             return min(found)[1]
